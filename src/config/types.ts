@@ -1,0 +1,58 @@
+import type {DecisionSettings} from '../engine/types.js'
+
+/** A place in a gate file, for messages: file:line:column (1-based). */
+export interface SourcePosition {
+  file: string
+  line: number
+  column: number
+}
+
+/** Path of a node inside the gate document, e.g. ['targets', 0, 'expect', 1]. */
+export type DocPath = Array<string | number>
+
+export interface ServiceConfig {
+  name: string
+  /** Shell command line, run in its own process group with cwd = gate's project root. */
+  command: string
+  cwd: string
+  env: Record<string, string>
+  ready: {log?: string; http?: string; timeoutMs: number}
+  /** Grace time between SIGTERM and SIGKILL when stopping. */
+  stopTimeoutMs: number
+}
+
+export interface TargetConfig {
+  id: string
+  title: string
+  validator: string
+  /** The validator's options after ${env.*} and ${gate.dir} interpolation; ${services.*} stays until services run. */
+  with: Record<string, unknown>
+  expect: string[]
+  weight: number
+  required: boolean
+  level: 'error' | 'warn'
+  timeoutMs: number
+  /** Optional lower evidence quality (never above the kind's default). */
+  quality?: number
+  /** Index in `targets`, so later steps can point at this target's lines. */
+  index: number
+}
+
+export interface GateConfig {
+  version: 1
+  name: string
+  title: string
+  /** Absolute path of the gate file. */
+  file: string
+  /** Directory the gate's relative paths resolve against (${gate.dir}). */
+  dir: string
+  /** Project root: the directory that holds gates/ (parent of dir when dir is named gates), else dir. */
+  root: string
+  sha256: string
+  decision: DecisionSettings
+  defaults: {timeoutMs: number}
+  services: ServiceConfig[]
+  targets: TargetConfig[]
+  /** Position in the file of any node, for errors raised after loading (unknown validator, bad `with:`). */
+  locate(path: DocPath): SourcePosition
+}

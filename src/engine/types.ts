@@ -1,0 +1,152 @@
+// Domain types shared by the engine, the validators, the results file and the reports.
+// Internally every number is canonical: durations in milliseconds, sizes in bytes,
+// proportions in 0..1, ratios and counts plain, rates per second.
+
+export type Dimension = 'duration' | 'size' | 'ratio' | 'proportion' | 'rate' | 'count'
+
+export type EvidenceKind = 'measured' | 'artifact' | 'claim'
+
+/** Default evidence quality q per kind (scoring.md §1); a gate may lower it, never raise it. */
+export const DEFAULT_QUALITY: Readonly<Record<EvidenceKind, number>> = {artifact: 0.9, claim: 0.3, measured: 1}
+
+/** One metric of a validator's evidence: many samples, one value, or counts of a proportion. */
+export type MetricEvidence =
+  | {dimension: Dimension; samples: number[]; seen?: number; type: 'samples'}
+  | {dimension: Dimension; type: 'value'; value: number}
+  | {events: number; trials: number; type: 'proportion'}
+
+export interface Evidence {
+  kind: EvidenceKind
+  /** Where the numbers come from: "live: GET http://127.0.0.1:3000/x", "k6 summary ./out.json", "vendor report 2025-10-09". */
+  source: string
+  metrics: Record<string, MetricEvidence>
+  /** Length of the measurement window, for rate(metric). */
+  durationMs?: number
+  notes?: string[]
+}
+
+export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!='
+
+export type Status = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'NO_DATA'
+
+export type Outcome = 'PROCEED' | 'BLOCK' | 'INCONCLUSIVE'
+
+/** How P(holds) was computed for an expectation (scoring.md §2). */
+export type PMethod = 'bootstrap' | 'beta' | 'exact'
+
+export interface ExpectationVerdict {
+  /** The expectation as written in the gate file. */
+  expression: string
+  metric: string
+  /** 'value' for a bare metric, otherwise min max mean median stddev count sum rate pN. */
+  statistic: string
+  operator: Operator
+  /** Threshold in canonical units. */
+  threshold: number
+  dimension: Dimension
+  /** Point estimate of the statistic over all samples, canonical units; null when there is no data. */
+  value: number | null
+  /** Distance from the threshold on the holding side, in % of |threshold|; negative = on the failing side. */
+  marginPct: number | null
+  /** Two-sided 95% interval of the statistic (bootstrap percentile or Wilson); null for a single value. */
+  interval95: [number, number] | null
+  /** One-sided bound of the statistic at the gate's confidence level, on the threshold's side. */
+  bound: number | null
+  n: number
+  /** P(the expectation holds), 0..1; null for NO_DATA. */
+  p: number | null
+  method: PMethod | null
+  status: Status
+  /** Why the status is what it is when it is not plain (NO_DATA reasons, dimension notes). */
+  reason?: string
+}
+
+export interface MetricSummary {
+  name: string
+  dimension: Dimension
+  type: MetricEvidence['type']
+  n: number
+  /** samples: n; proportion: trials; value: 1. `seen` counts samples before any reservoir cut. */
+  seen?: number
+  value?: number
+  min?: number
+  max?: number
+  mean?: number
+  stddev?: number
+  p50?: number
+  p90?: number
+  p95?: number
+  p99?: number
+  events?: number
+  trials?: number
+}
+
+export interface TargetVerdict {
+  id: string
+  title: string
+  validator: string
+  weight: number
+  required: boolean
+  level: 'error' | 'warn'
+  evidence: null | {
+    durationMs?: number
+    kind: EvidenceKind
+    metrics: MetricSummary[]
+    notes: string[]
+    quality: number
+    source: string
+  }
+  expectations: ExpectationVerdict[]
+  /** P_target = smallest P of its expectations; null for NO_DATA. */
+  p: number | null
+  /** c = 0.5 + q·(P_target − 0.5); 0 for NO_DATA. */
+  confidence: number
+  status: Status
+  /** Reason for NO_DATA (validator error, timeout, missing metric). */
+  reason?: string
+}
+
+export interface DecisionSettings {
+  /** Weighted mean of target confidences needed to PROCEED. */
+  minConsensus: number
+  /** A target PASSes when its confidence reaches this. */
+  confidence: number
+  /** Seed of the bootstrap RNG. */
+  seed: number
+  /** Bootstrap resamples B. */
+  resamples: number
+}
+
+export interface Decision {
+  outcome: Outcome
+  /** Which step of the rule decided (scoring.md §4). */
+  rule: 1 | 2 | 3 | 4
+  /** "decided by rule 1: required target fleet-allocation is FAIL" */
+  reason: string
+  consensus: number
+  minConsensus: number
+  /** Required targets that caused BLOCK/INCONCLUSIVE by rule 1 or 2. */
+  deciding: string[]
+  /** Non-required FAIL / INCONCLUSIVE / NO_DATA targets: improvements before the next gate. */
+  improvements: string[]
+}
+
+/** What the engine needs for one target: its settings and either evidence or the reason there is none. */
+export interface TargetInput {
+  id: string
+  title: string
+  validator: string
+  weight: number
+  required: boolean
+  level: 'error' | 'warn'
+  /** Optional lower evidence quality from the gate file; clamped to the kind's default. */
+  quality?: number
+  expectations: string[]
+  collected: {evidence: Evidence} | {noData: string}
+}
+
+export interface GateEvaluation {
+  targets: TargetVerdict[]
+  consensus: number
+  decision: Decision
+}

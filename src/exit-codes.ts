@@ -1,0 +1,14 @@
+import type {Outcome} from './engine/types.js'
+
+/** The one map from what happened to the process exit code (gate-file.md "Outcomes and exit codes"). */
+export const EXIT = {
+  PROCEED: 0,
+  BLOCK: 1,
+  CONFIG_ERROR: 2,
+  INCONCLUSIVE: 3,
+  INTERRUPTED: 130,
+} as const
+
+export function exitCodeFor(outcome: Outcome): number {
+  return EXIT[outcome]
+}
