@@ -1,0 +1,114 @@
+// Statistics over samples and the seeded bootstrap that turns them into P(holds) (scoring.md §2).
+import {max, meanSimple, min, quickselect, quantileSorted, sumSimple} from 'simple-statistics'
+
+import type {Random} from './random.js'
+
+import {percentileOf} from './expectation.js'
+import {TOLERANCE} from './rules.js'
+
+/** A statistic over a set of samples; it may reorder the array it is given. */
+export type SampleStatistic = (x: Float64Array) => number
+
+// simple-statistics only indexes and reads length, so a Float64Array serves where it asks for number[].
+const asArray = (x: Float64Array): number[] => x as unknown as number[]
+
+/**
+ * Type-7 quantile (the definition simple-statistics uses) by quickselect, in place:
+ * O(n) per resample instead of sorting.
+ */
+export function quantileInPlace(x: Float64Array, p: number): number {
+  const n = x.length
+  const index = (n - 1) * p
+  const lower = Math.floor(index)
+  quickselect(asArray(x), lower, 0, n - 1)
+  const below = x[lower] ?? Number.NaN
+  if (index === lower) return below
+  // After the select everything right of `lower` is ≥ it; the next order statistic is their minimum.
+  let above = Number.POSITIVE_INFINITY
+  for (let i = lower + 1; i < n; i++) above = Math.min(above, x[i] ?? above)
+  return below + (index - lower) * (above - below)
+}
+
+/**
+ * The function for a statistic computed from samples (everything but count and rate), or null.
+ * `seen` scales `sum` to every sample seen when only a reservoir was kept.
+ */
+export function sampleStatistic(statistic: string, seen: number): SampleStatistic | null {
+  const p = statistic === 'median' ? 0.5 : percentileOf(statistic)
+  if (p !== null) return (x) => quantileInPlace(x, p)
+  switch (statistic) {
+    case 'min': return (x) => min(asArray(x))
+    case 'max': return (x) => max(asArray(x))
+    case 'mean': return (x) => meanSimple(asArray(x))
+    case 'stddev': return sampleStddev
+    case 'sum': return (x) => (sumSimple(asArray(x)) * seen) / x.length
+    default: return null
+  }
+}
+
+/**
+ * Sample standard deviation (n − 1), 0 for a single sample. simple-statistics' version compensates
+ * its sums branch by branch, which costs 4× in the bootstrap loop for digits resampling cannot use.
+ */
+function sampleStddev(x: Float64Array): number {
+  const n = x.length
+  if (n < 2) return 0
+  const m = meanSimple(asArray(x))
+  let squares = 0
+  for (let i = 0; i < n; i++) {
+    const d = (x[i] as number) - m
+    squares += d * d
+  }
+
+  return Math.sqrt(squares / (n - 1))
+}
+
+export interface BootstrapOptions {
+  resamples: number
+  /** Level of the one-sided bound, e.g. 0.95. */
+  confidence: number
+  /** Which side the threshold is on; null (== and !=) gives no bound. */
+  side: 'lower' | 'upper' | null
+  random: Random
+}
+
+export interface BootstrapResult {
+  /** Share of resamples where the expectation holds. */
+  p: number
+  interval95: [number, number]
+  bound: number | null
+}
+
+/** Resamples with replacement B times and reports how often the statistic satisfies `holds`. */
+export function bootstrap(samples: readonly number[], statistic: SampleStatistic, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
+  const source = Float64Array.from(samples)
+  const scratch = new Float64Array(source.length)
+  const distribution = new Float64Array(options.resamples)
+  const {random} = options
+  let holding = 0
+  for (let b = 0; b < options.resamples; b++) {
+    random.resample(source, scratch)
+    const value = statistic(scratch)
+    distribution[b] = value
+    if (holds(value)) holding++
+  }
+
+  distribution.sort()
+  const sorted = asArray(distribution)
+  return {
+    bound: options.side === null ? null : orderBound(distribution, options.confidence, options.side),
+    interval95: [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)],
+    p: holding / options.resamples,
+  }
+}
+
+/**
+ * One-sided bound at `confidence` from the sorted bootstrap distribution: the value that at least
+ * ⌈B·confidence⌉ resamples stay on the threshold's side of. Taking an order statistic rather than
+ * interpolating means P ≥ confidence always puts the bound on the holding side.
+ */
+export function orderBound(sorted: Float64Array, confidence: number, side: 'lower' | 'upper'): number {
+  const b = sorted.length
+  const rank = Math.min(b, Math.max(1, Math.ceil(b * (confidence - TOLERANCE))))
+  return (side === 'upper' ? sorted[rank - 1] : sorted[b - rank]) ?? Number.NaN
+}
