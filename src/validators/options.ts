@@ -1,0 +1,166 @@
+import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+
+import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../config/types.js'
+import {checkExpectation, ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
+import {nearest} from '../engine/suggest.js'
+import type {ConfigIssue} from '../errors.js'
+import {parsePointer} from './json-path.js'
+import type {RegisteredValidator} from './registry.js'
+import type {MetricSpec, Validator} from './types.js'
+
+/** Stands in for `${services.NAME.url}` while checking options: the real URL exists only once services run. */
+export const SERVICE_URL_PLACEHOLDER = 'http://127.0.0.1:1'
+
+// useDefaults: the same compiled schema both checks `with:` and fills in what the user left out.
+const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true, useDefaults: true, verbose: true})
+// ajv-formats is not a dependency; "uri" is the one format validator schemas need, and strict mode rejects unknown formats.
+ajv.addFormat('uri', {type: 'string', validate: (text: string) => URL.canParse(text)})
+
+const compiled = new WeakMap<Validator, ValidateFunction>()
+
+/** The validator's options schema, compiled once; throws when the schema itself is broken (a plugin bug). */
+export function optionsChecker(validator: Validator): ValidateFunction {
+  let check = compiled.get(validator)
+  if (!check) {
+    check = ajv.compile(validator.options)
+    compiled.set(validator, check)
+  }
+
+  return check
+}
+
+/** One problem with a target's `with:`; `path` is inside `with`. */
+export interface OptionProblem {
+  path: DocPath
+  message: string
+  hint?: string
+}
+
+/** Checks `options` against the validator's schema and returns a copy with the schema's defaults filled in. */
+export function resolveOptions(validator: Validator, options: unknown): {options: Record<string, unknown>; problems: OptionProblem[]} {
+  const copy = structuredClone(options ?? {}) as Record<string, unknown>
+  const check = optionsChecker(validator)
+  if (check(copy)) return {options: copy, problems: []}
+  return {options: copy, problems: (check.errors ?? []).map((error) => describeOptionError(error, validator.name))}
+}
+
+/** The metrics a validator reports for these (already resolved) options. */
+export function metricSpecs(validator: Validator, options: Record<string, unknown>): MetricSpec[] {
+  return typeof validator.metrics === 'function' ? validator.metrics(options) : validator.metrics
+}
+
+/**
+ * Everything about the targets that needs the validators: each target's validator exists, its
+ * `with:` fits the validator's schema, and its expectations name metrics, statistics and units
+ * that fit what the validator reports. Each issue points at the exact node in the gate file.
+ */
+export function checkTargetOptions(gate: GateConfig, validators: ReadonlyMap<string, RegisteredValidator>): ConfigIssue[] {
+  return gate.targets.flatMap((target) => checkTarget(target, validators, (path) => locateNearest(gate, ['targets', target.index, ...path])))
+}
+
+function checkTarget(target: TargetConfig, validators: ReadonlyMap<string, RegisteredValidator>, at: (path: DocPath) => SourcePosition | undefined): ConfigIssue[] {
+  const registered = validators.get(target.validator)
+  if (!registered) return [unknownValidator(target.validator, [...validators.keys()], at(['validator']))]
+  const {validator} = registered
+  const {options, problems} = resolveOptions(validator, withPlaceholders(target.with))
+  if (problems.length > 0) return problems.map(({hint, message, path}) => issue(at(['with', ...path]), message, hint))
+  let specs: MetricSpec[]
+  try {
+    specs = metricSpecs(validator, options)
+  } catch (error) {
+    // Options that each fit the schema but not together (artifact: `path` and `metrics` both given).
+    return [issue(at(['with']), `validator "${validator.name}": ${(error as Error).message}`)]
+  }
+
+  return target.expect.flatMap((text, index) => {
+    const problem = checkAgainstMetrics(text, specs)
+    return problem ? [issue(at(['expect', index]), problem.message, problem.hint)] : []
+  })
+}
+
+function checkAgainstMetrics(text: string, specs: MetricSpec[]): {hint?: string; message: string} | undefined {
+  try {
+    const expression = parseExpectation(text)
+    const message = checkExpectation(expression, specs.find((spec) => spec.name === expression.metric), specs.map((spec) => spec.name))
+    return message === null ? undefined : {message}
+  } catch (error) {
+    if (error instanceof ExpectationSyntaxError) return {hint: error.hint, message: `"${text}": ${error.problem}`}
+    throw error
+  }
+}
+
+function unknownValidator(name: string, installed: string[], position: SourcePosition | undefined): ConfigIssue {
+  const guess = nearest(name, installed)
+  const list = installed.length > 0 ? `installed: ${[...installed].sort().join(', ')}` : 'no validators are installed'
+  return issue(position, `unknown validator "${name}"`, `${guess ? `did you mean "${guess}"? ` : ''}${list}`)
+}
+
+function issue(position: SourcePosition | undefined, message: string, hint?: string): ConfigIssue {
+  return {message, ...(position ? {position} : {}), ...(hint ? {hint} : {})}
+}
+
+/** The position of `path`, or of its nearest ancestor when the node is absent (a missing required option). */
+function locateNearest(gate: GateConfig, path: DocPath): SourcePosition | undefined {
+  for (let length = path.length; length >= 0; length--) {
+    try {
+      return gate.locate(path.slice(0, length))
+    } catch {
+      // Absent node: try its parent.
+    }
+  }
+
+  return undefined
+}
+
+/** A deep copy with every `${services.NAME.url}` replaced, so URL-typed options still validate. */
+export function withPlaceholders(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll(/\$\{services\.[^}]*\}/g, SERVICE_URL_PLACEHOLDER)
+  if (Array.isArray(value)) return value.map((item) => withPlaceholders(item))
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withPlaceholders(item)]))
+  }
+
+  return value
+}
+
+/** Turns an ajv error into words about the user's option, with the option's description as the hint. */
+function describeOptionError(error: ErrorObject, validator: string): OptionProblem {
+  const path = parsePointer(error.instancePath)
+  const name = (parts: DocPath): string => parts.join('.')
+  const description = (schema: unknown): string | undefined => (schema as {description?: string} | undefined)?.description
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = (error.params as {additionalProperty: string}).additionalProperty
+      const known = Object.keys((error.parentSchema?.properties ?? {}) as Record<string, unknown>)
+      const guess = nearest(key, known)
+      const list = known.length > 0 ? `${path.length === 0 ? `"${validator}" takes` : 'allowed'}: ${known.join(', ')}` : undefined
+      return {
+        hint: [guess ? `did you mean "${guess}"?` : undefined, list].filter(Boolean).join(' ') || undefined,
+        message: `unknown option "${name([...path, key])}" for validator "${validator}"`,
+        path: [...path, key],
+      }
+    }
+
+    case 'required': {
+      const key = (error.params as {missingProperty: string}).missingProperty
+      const properties = (error.parentSchema?.properties ?? {}) as Record<string, unknown>
+      return {hint: description(properties[key]), message: `validator "${validator}" needs option "${name([...path, key])}"`, path}
+    }
+
+    case 'enum':
+      return {
+        hint: description(error.parentSchema),
+        message: `option "${name(path)}" is ${JSON.stringify(error.data)}; it must be one of: ${(error.schema as unknown[]).map(String).join(', ')}`,
+        path,
+      }
+
+    case 'pattern':
+    case 'format':
+      return {hint: description(error.parentSchema), message: `option "${name(path)}" is not valid: ${JSON.stringify(error.data)}`, path}
+
+    default: {
+      const subject = path.length === 0 ? `options of validator "${validator}"` : `option "${name(path)}"`
+      return {hint: description(error.parentSchema), message: `${subject} ${error.message ?? 'is not valid'}`, path}
+    }
+  }
+}
