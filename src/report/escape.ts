@@ -1,0 +1,57 @@
+// Every user-supplied string reaches a report only through one of these escapers, applied to the whole
+// view model at once (escapeView), so no template can print raw text by forgetting to escape it.
+
+/** Characters that break lines, steer a terminal (ESC, C1), reorder text (bidi controls) or are not valid XML. */
+const LINE_BREAKS = /\r\n|[\n\r\t\v\f\u0085\u2028\u2029]/g
+const INVISIBLE =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/** One printable line: breaks become spaces, control and bidi characters go. Safe in every format. */
+export function plainLine(text: string): string {
+  return text.replace(LINE_BREAKS, ' ').replace(INVISIBLE, '')
+}
+
+/**
+ * Text that stays text inside GitHub-flavoured Markdown, table cells included: no table break (`|`), no
+ * code span, emphasis, link, heading, math or HTML, and no @mention pings (a zero-width space after `@`).
+ */
+export function escapeMarkdown(text: string): string {
+  return plainLine(text)
+    .replace(/[\\`*_[\]|#~$]/g, '\\$&')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@/g, '@&#8203;')
+}
+
+/** Text and attribute values in XML 1.0: the five predefined entities; `]]>` cannot survive because `>` is escaped. */
+export function escapeXml(text: string): string {
+  return plainLine(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+}
+
+export type Escaper = (text: string) => string
+
+/** The same shape with every string leaf passed through `escape`; numbers and booleans stay as they are. */
+export function escapeView<T>(view: T, escape: Escaper): T {
+  return mapStrings(view, escape) as T
+}
+
+function mapStrings(node: unknown, escape: Escaper): unknown {
+  if (typeof node === 'string') return escape(node)
+  if (Array.isArray(node)) return node.map((item) => mapStrings(item, escape))
+  if (node !== null && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, mapStrings(value, escape)]))
+  }
+  return node
+}
+
+/** Cuts to `max` characters (code points, so no emoji is split), marking the cut with …. */
+export function clip(text: string, max: number): string {
+  const chars = [...text]
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`
+}

@@ -1,0 +1,55 @@
+import type {Outcome, Status} from '../engine/types.js'
+import {clip} from './escape.js'
+import type {ReportView} from './view-model.js'
+
+export interface TerminalOptions {
+  /** ANSI colour; the command decides from TTY and NO_COLOR. */
+  color?: boolean
+}
+
+const TARGET_WIDTH = 40
+const EXPECTATION_WIDTH = 64
+const LINE_WIDTH = 160
+const STATUS_COLOR: Readonly<Record<Outcome | Status, number>> = {BLOCK: 31, FAIL: 31, INCONCLUSIVE: 33, NO_DATA: 35, PASS: 32, PROCEED: 32}
+
+/**
+ * A compact table and the decision line, from a view already reduced to plain lines. Every line starts with
+ * our own text (status first), because CI runners read a log line that starts with `::` as a command.
+ */
+export function renderTerminal(view: ReportView, options: TerminalOptions = {}): string {
+  const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text)
+  const rows = view.targets.map((t) => ({
+    confidence: t.confidence,
+    expectation: clip(t.headline, EXPECTATION_WIDTH),
+    status: `${t.mark} ${t.status}`,
+    target: clip(t.label, TARGET_WIDTH),
+    tone: STATUS_COLOR[t.status],
+  }))
+  const header = {confidence: 'CONF', expectation: 'WORST EXPECTATION: VALUE VS THRESHOLD', status: 'STATUS', target: 'TARGET'}
+  const width = (key: keyof typeof header) => Math.max(length(header[key]), ...rows.map((r) => length(r[key])))
+  const [targetW, statusW, expectationW] = [width('target'), width('status'), width('expectation')]
+  // Pad before painting: escape codes have no width but count as characters.
+  const line = (cells: {confidence: string; expectation: string; status: string; target: string}, tone?: number) =>
+    `  ${tone === undefined ? pad(cells.status, statusW) : paint(tone, pad(cells.status, statusW))}  ${pad(cells.target, targetW)}  ${pad(cells.expectation, expectationW)}  ${cells.confidence}`.trimEnd()
+
+  const decision = view.decision
+  const lines = [
+    clip(`Gate ${view.gate.title} (${view.gate.name}), run ${view.runId}`, LINE_WIDTH),
+    ...(view.interrupted ? [paint(33, 'INTERRUPTED: the run was cut short; the decision covers only what was measured.')] : []),
+    '',
+    paint(1, line(header)),
+    ...rows.map((row) => line(row, row.tone)),
+    '',
+    `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  consensus ${decision.consensus} (min ${decision.minConsensus})`,
+    ...view.warnings.map((warning) => clip(`  warning: ${warning}`, LINE_WIDTH)),
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+function length(text: string): number {
+  return [...text].length
+}
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - length(text)))
+}

@@ -1,0 +1,432 @@
+// The one place where a report's content is decided: a pure function from RunResults to plain text and
+// numbers already formatted. Formats only escape this view and lay it out, so they cannot disagree.
+import type {EvidenceKind, ExpectationVerdict, MetricSummary, Outcome, PMethod, Status, TargetVerdict} from '../engine/types.js'
+import {formatValue} from '../engine/units.js'
+import type {RunResults} from '../results/types.js'
+import {clip} from './escape.js'
+import {intervalText, marginText, NONE, quantity, score, seconds, thresholdText, threeDecimals} from './numbers.js'
+
+export const STATUS_ICON: Readonly<Record<Status, string>> = {FAIL: '❌', INCONCLUSIVE: '⚠️', NO_DATA: '⛔', PASS: '✅'}
+/** Plain-text marks for terminals and logs; only PASS gets a tick. */
+export const STATUS_MARK: Readonly<Record<Status, string>> = {FAIL: '✗', INCONCLUSIVE: '?', NO_DATA: '∅', PASS: '✓'}
+export const OUTCOME_ICON: Readonly<Record<Outcome, string>> = {BLOCK: '⛔', INCONCLUSIVE: '⚠️', PROCEED: '✅'}
+const STATUSES: readonly Status[] = ['PASS', 'FAIL', 'INCONCLUSIVE', 'NO_DATA']
+
+/** Table cells stay readable; everything else is capped so a hostile file cannot blow up a PR comment. */
+const LABEL_MAX = 60
+const TEXT_MAX = 400
+
+export interface ExpectationView {
+  expression: string
+  metric: string
+  /** "p95(allocation_latency)", or the metric alone for a single value. */
+  subject: string
+  status: Status
+  icon: string
+  value: string
+  threshold: string
+  /** "41.2 ms vs < 100 ms" */
+  versus: string
+  margin: string
+  interval: string
+  bound: string
+  n: string
+  p: string
+  method: string
+  reason: string | null
+}
+
+export interface SampledMetricView {
+  name: string
+  n: string
+  mean: string
+  p50: string
+  p90: string
+  p95: string
+  p99: string
+  min: string
+  max: string
+}
+
+export interface TargetView {
+  number: number
+  id: string
+  title: string
+  /** The title clipped for table cells. */
+  label: string
+  validator: string
+  status: Status
+  icon: string
+  mark: string
+  failed: boolean
+  noData: boolean
+  inconclusive: boolean
+  confidence: string
+  p: string
+  weight: string
+  required: boolean
+  requiredText: string
+  level: 'error' | 'warn'
+  /** Seconds the evidence window lasted, for JUnit. */
+  time: string
+  evidenceKind: string
+  evidence: null | {kind: EvidenceKind; source: string; quality: string; duration: string | null; notes: string[]}
+  sampledMetrics: SampledMetricView[]
+  /** Metrics with one value or counts: "hit_rate: 92.3% (9,231 of 10,000)". */
+  singleMetrics: string[]
+  expectations: ExpectationView[]
+  /** The expectation that sets P_target (smallest P, then smallest margin). */
+  worst: ExpectationView | null
+  /** "p95(allocation_latency) 41.2 ms vs < 100 ms", or why there is no data. */
+  headline: string
+  reason: string | null
+}
+
+export interface ConditionView {
+  rule: number
+  text: string
+  holds: boolean
+  mark: string
+  detail: string
+  decided: boolean
+}
+
+export interface RiskView {
+  label: string
+  icon: string
+  status: Status
+  risk: string
+  why: string
+  measure: string
+}
+
+export interface BreakdownRow {
+  label: string
+  weight: string
+  quality: string
+  p: string
+  confidence: string
+  contribution: string
+}
+
+export interface ReportView {
+  runId: string
+  tool: string
+  gate: {name: string; title: string; file: string; sha256: string}
+  decision: {
+    outcome: Outcome
+    icon: string
+    proceeds: boolean
+    rule: number
+    sentence: string
+    consensus: string
+    minConsensus: string
+    /** Unrounded, for machines (JUnit properties). */
+    consensusValue: number
+    minConsensusValue: number
+    consensusMet: boolean
+    deciding: string[]
+  }
+  startedAt: string
+  finishedAt: string
+  duration: string
+  commit: string
+  interrupted: boolean
+  counts: Array<{status: Status; icon: string; count: number}>
+  summary: string
+  targets: TargetView[]
+  /** Expectation rows carry their target's icon, never their own: a passing expectation of a failing target must not show a tick on that target's row. */
+  bottlenecks: Array<{label: string; targetIcon: string; expression: string; subject: string; versus: string; margin: string; p: string; status: Status}>
+  conditions: ConditionView[]
+  risks: RiskView[]
+  improvements: Array<{label: string; icon: string; status: string; headline: string; measure: string}>
+  breakdown: {rows: BreakdownRow[]; totalWeight: string; sum: string; consensus: string}
+  methodology: {methods: Array<{name: PMethod; uses: string; text: string}>; boundRule: string; confidenceRule: string; statusRule: string; consensusRule: string; settings: string}
+  environment: {node: string; os: string; cpu: string; memory: string; git: string; ci: string}
+  warnings: string[]
+  /** JUnit totals: one testcase per target plus one for the decision. */
+  suite: {tests: number; failures: number; errors: number; skipped: number; time: string; timestamp: string}
+}
+
+export function buildReportView(results: RunResults): ReportView {
+  const {decision, settings} = results
+  const targets = results.targets.map((target, index) => targetView(target, index, results))
+  // Keyed by the unclipped id, which is what decision.deciding and decision.improvements hold.
+  const byId = new Map(results.targets.map((target, index) => [target.id, targets[index]!]))
+  const count = (status: Status) => results.targets.filter((t) => t.status === status).length
+  const labelOf = (id: string) => byId.get(id)?.label ?? clip(id, LABEL_MAX)
+  return {
+    runId: clip(results.id, TEXT_MAX),
+    tool: `${results.tool.name} ${results.tool.version}`,
+    gate: {name: clip(results.gate.name, TEXT_MAX), title: clip(results.gate.title || results.gate.name, TEXT_MAX), file: clip(results.gate.file, TEXT_MAX), sha256: results.gate.sha256},
+    decision: {
+      outcome: decision.outcome,
+      icon: OUTCOME_ICON[decision.outcome],
+      proceeds: decision.outcome === 'PROCEED',
+      rule: decision.rule,
+      sentence: clip(decidingSentence(decision.rule, decision.reason), TEXT_MAX),
+      consensus: score(results.consensus, decision.minConsensus),
+      minConsensus: score(decision.minConsensus, results.consensus),
+      consensusMet: results.consensus >= decision.minConsensus,
+      consensusValue: results.consensus,
+      minConsensusValue: decision.minConsensus,
+      deciding: decision.deciding.map(labelOf),
+    },
+    startedAt: results.startedAt,
+    finishedAt: results.finishedAt,
+    duration: formatValue(results.durationMs, 'duration'),
+    commit: commitText(results.environment.git),
+    interrupted: results.interrupted,
+    counts: STATUSES.map((status) => ({count: count(status), icon: STATUS_ICON[status], status})),
+    summary: `${plural(results.targets.length, 'target')} (${results.targets.filter((t) => t.required).length} required): ${STATUSES.map((s) => `${count(s)} ${s}`).join(', ')}`,
+    targets,
+    bottlenecks: bottlenecks(results.targets, targets),
+    conditions: conditions(results),
+    risks: targets.flatMap((view, index) => riskOf(results.targets[index]!, view, settings.confidence) ?? []),
+    improvements: decision.improvements.map((id) => {
+      const view = byId.get(id)
+      if (!view) return {headline: 'not among the targets of this run', icon: '', label: clip(id, LABEL_MAX), measure: NONE, status: 'unknown'}
+      return {headline: view.headline, icon: view.icon, label: view.label, measure: nextStep(results.targets[view.number - 1]!, view), status: view.status}
+    }),
+    breakdown: breakdown(results.targets, targets, results.consensus),
+    methodology: methodology(results),
+    environment: environmentView(results.environment),
+    warnings: results.warnings.map((w) => clip(w, TEXT_MAX)),
+    suite: {
+      errors: count('NO_DATA'),
+      failures: count('FAIL') + (decision.outcome === 'PROCEED' ? 0 : 1),
+      skipped: count('INCONCLUSIVE'),
+      tests: results.targets.length + 1,
+      time: seconds(results.durationMs),
+      timestamp: results.startedAt,
+    },
+  }
+}
+
+/** The engine writes "decided by rule N: …"; a hand-made file may not, and every report must name the rule. */
+export function decidingSentence(rule: number, reason: string): string {
+  return reason.startsWith(`decided by rule ${rule}`) ? reason : `decided by rule ${rule}: ${reason}`
+}
+
+/** The expectation that sets P_target: smallest P (no data first), then the smallest margin. */
+export function worstExpectation(expectations: readonly ExpectationVerdict[]): ExpectationVerdict | undefined {
+  const rank = (e: ExpectationVerdict) => [e.p ?? -1, e.marginPct ?? Number.POSITIVE_INFINITY] as const
+  return expectations.reduce<ExpectationVerdict | undefined>((worst, e) => {
+    if (!worst) return e
+    const [p, margin] = rank(e)
+    const [worstP, worstMargin] = rank(worst)
+    return p < worstP || (p === worstP && margin < worstMargin) ? e : worst
+  }, undefined)
+}
+
+function targetView(target: TargetVerdict, index: number, results: RunResults): TargetView {
+  const expectations = target.expectations.map((e) => expectationView(e, results))
+  const worstVerdict = worstExpectation(target.expectations)
+  const worst = worstVerdict ? expectations[target.expectations.indexOf(worstVerdict)] ?? null : null
+  const evidence = target.evidence
+  const reason = target.reason ? clip(target.reason, TEXT_MAX) : null
+  return {
+    confidence: threeDecimals(target.confidence),
+    evidence: evidence && {
+      duration: evidence.durationMs === undefined ? null : formatValue(evidence.durationMs, 'duration'),
+      kind: evidence.kind,
+      notes: evidence.notes.map((note) => clip(note, TEXT_MAX)),
+      quality: evidence.quality.toFixed(2),
+      source: clip(evidence.source, TEXT_MAX),
+    },
+    evidenceKind: evidence?.kind ?? 'none',
+    expectations,
+    failed: target.status === 'FAIL',
+    headline: target.status === 'NO_DATA' ? `no data: ${reason ?? 'no reason recorded'}` : worst ? `${worst.subject} ${worst.versus}` : 'no expectations',
+    icon: STATUS_ICON[target.status],
+    id: clip(target.id, TEXT_MAX),
+    inconclusive: target.status === 'INCONCLUSIVE',
+    label: clip(target.title || target.id, LABEL_MAX),
+    level: target.level,
+    mark: STATUS_MARK[target.status],
+    noData: target.status === 'NO_DATA',
+    number: index + 1,
+    p: threeDecimals(target.p),
+    reason,
+    required: target.required,
+    requiredText: target.required ? 'yes' : 'no',
+    sampledMetrics: (evidence?.metrics ?? []).filter((m) => m.type === 'samples').map(sampledMetricView),
+    singleMetrics: (evidence?.metrics ?? []).filter((m) => m.type !== 'samples').map(singleMetricText),
+    status: target.status,
+    time: seconds(evidence?.durationMs ?? 0),
+    title: clip(target.title || target.id, TEXT_MAX),
+    validator: clip(target.validator, TEXT_MAX),
+    weight: formatValue(target.weight, 'count'),
+    worst,
+  }
+}
+
+function expectationView(e: ExpectationVerdict, results: RunResults): ExpectationView {
+  const value = quantity(e.value, e.dimension)
+  const threshold = thresholdText(e)
+  return {
+    bound: e.bound === null ? NONE : formatValue(e.bound, e.dimension),
+    expression: clip(e.expression, TEXT_MAX),
+    icon: STATUS_ICON[e.status],
+    interval: intervalText(e.interval95, e.dimension),
+    margin: marginText(e.marginPct),
+    method: e.method === 'bootstrap' ? `bootstrap, B = ${formatValue(results.settings.resamples, 'count')}` : e.method ?? NONE,
+    metric: clip(e.metric, TEXT_MAX),
+    n: formatValue(e.n, 'count'),
+    p: threeDecimals(e.p),
+    reason: e.reason ? clip(e.reason, TEXT_MAX) : null,
+    status: e.status,
+    subject: clip(e.statistic === 'value' ? e.metric : `${e.statistic}(${e.metric})`, TEXT_MAX),
+    threshold,
+    value,
+    versus: `${value} vs ${threshold}`,
+  }
+}
+
+function sampledMetricView(m: MetricSummary): SampledMetricView {
+  const v = (x: number | undefined) => (x === undefined ? NONE : formatValue(x, m.dimension))
+  const n = formatValue(m.n, 'count')
+  return {
+    max: v(m.max),
+    mean: v(m.mean),
+    min: v(m.min),
+    // A reservoir keeps n of the samples seen; say so, since the intervals come from the n.
+    n: m.seen !== undefined && m.seen > m.n ? `${n} of ${formatValue(m.seen, 'count')} seen` : n,
+    name: clip(m.name, LABEL_MAX),
+    p50: v(m.p50),
+    p90: v(m.p90),
+    p95: v(m.p95),
+    p99: v(m.p99),
+  }
+}
+
+function singleMetricText(m: MetricSummary): string {
+  const name = clip(m.name, LABEL_MAX)
+  if (m.type === 'proportion') {
+    const value = m.value ?? (m.trials ? (m.events ?? 0) / m.trials : undefined)
+    return `${name}: ${quantity(value, 'proportion')} (${formatValue(m.events ?? 0, 'count')} of ${formatValue(m.trials ?? 0, 'count')})`
+  }
+  return `${name}: ${quantity(m.value, m.dimension)} (one value, no spread)`
+}
+
+function bottlenecks(verdicts: readonly TargetVerdict[], views: readonly TargetView[]): ReportView['bottlenecks'] {
+  const rows = verdicts.flatMap((target, t) =>
+    target.expectations.flatMap((e, i) => {
+      const view = views[t]!.expectations[i]!
+      return e.marginPct === null ? [] : [{margin: e.marginPct, row: {expression: view.expression, label: views[t]!.label, targetIcon: views[t]!.icon, margin: view.margin, p: view.p, status: e.status, subject: view.subject, versus: view.versus}}]
+    }),
+  )
+  return rows.sort((a, b) => a.margin - b.margin).slice(0, 10).map((r) => r.row)
+}
+
+function conditions(results: RunResults): ConditionView[] {
+  const required = results.targets.filter((t) => t.required)
+  const idsWith = (statuses: Status[]) => required.filter((t) => statuses.includes(t.status)).map((t) => clip(t.id, LABEL_MAX))
+  const failed = idsWith(['FAIL'])
+  const noData = idsWith(['NO_DATA'])
+  const undecided = idsWith(['INCONCLUSIVE'])
+  const consensusMet = results.consensus >= results.settings.minConsensus
+  const list = (ids: string[]) => (ids.length ? ids.join(', ') : 'none')
+  const holds = [failed.length + noData.length === 0, undecided.length === 0, consensusMet]
+  const rows: Array<Omit<ConditionView, 'decided' | 'mark'>> = [
+    {detail: `${plural(required.length, 'required target')}; FAIL: ${list(failed)}; NO_DATA: ${list(noData)}`, holds: holds[0]!, rule: 1, text: 'No required target is FAIL or NO_DATA (else BLOCK)'},
+    {detail: `INCONCLUSIVE: ${list(undecided)}`, holds: holds[1]!, rule: 2, text: 'No required target is INCONCLUSIVE (else INCONCLUSIVE)'},
+    {detail: `consensus ${score(results.consensus, results.settings.minConsensus)} ${consensusMet ? '≥' : '<'} ${score(results.settings.minConsensus, results.consensus)}`, holds: holds[2]!, rule: 3, text: 'Consensus reaches min_consensus (else BLOCK)'},
+    {detail: `${plural(results.decision.improvements.length, 'improvement')} listed for the next gate`, holds: holds.every(Boolean), rule: 4, text: 'Otherwise PROCEED'},
+  ]
+  return rows.map((row) => ({...row, decided: row.rule === results.decision.rule, mark: row.holds ? '✓' : '✗'}))
+}
+
+/** One risk per target at most: the evidence kind explains a claim's or artifact's status better than the status does. */
+function riskOf(target: TargetVerdict, view: TargetView, confidence: number): RiskView | undefined {
+  const base = {icon: view.icon, label: view.label, measure: nextStep(target, view), status: target.status}
+  const cap = (q: number) => (0.5 + q / 2).toFixed(3)
+  if (target.status === 'NO_DATA') {
+    const effect = target.required ? 'a required target without data blocks the gate (rule 1)' : 'it counts as confidence 0 in the consensus'
+    return {...base, risk: 'no data', why: `nothing was measured (${view.reason ?? 'no reason recorded'}); ${effect}`}
+  }
+  const evidence = target.evidence
+  if (evidence?.kind === 'claim') {
+    return {...base, risk: 'claim only', why: `backed only by a stated number from ${view.evidence?.source}; quality ${evidence.quality.toFixed(2)} caps confidence at ${cap(evidence.quality)}, below the ${confidence} needed to PASS`}
+  }
+  if (evidence?.kind === 'artifact') {
+    return {...base, risk: 'artifact only', why: `read from ${view.evidence?.source}, not measured in this run; quality ${evidence.quality.toFixed(2)} caps confidence at ${cap(evidence.quality)}`}
+  }
+  if (target.status === 'INCONCLUSIVE') {
+    const worst = view.worst
+    return {...base, risk: 'inconclusive', why: `confidence ${view.confidence} is between ${(1 - confidence).toFixed(2)} and ${confidence}: ${worst ? `${worst.expression} has P = ${worst.p}, 95% interval ${worst.interval} vs ${worst.threshold}` : 'no expectation decided it'}`}
+  }
+  return undefined
+}
+
+/** What to measure before the next gate, from what is weak about this target's evidence. */
+function nextStep(target: TargetVerdict, view: TargetView): string {
+  const metrics = [...new Set(target.expectations.map((e) => clip(e.metric, LABEL_MAX)))].join(', ')
+  if (target.status === 'NO_DATA') return `fix the cause and re-run the ${view.validator} validator for ${metrics}`
+  if (target.evidence?.kind === 'claim') return `measure ${metrics} live with a validator instead of the claim`
+  if (target.evidence?.kind === 'artifact') return `measure ${metrics} live in the gate, or check that the artifact comes from this commit`
+  const worst = view.worst
+  if (target.status === 'FAIL') return worst ? `bring ${worst.expression} back to ${worst.threshold} (now ${worst.value})` : `fix ${metrics}`
+  return worst ? `collect more than n = ${worst.n} samples of ${worst.metric} (the interval narrows with √n) or reduce its variance` : `measure ${metrics}`
+}
+
+function breakdown(verdicts: readonly TargetVerdict[], views: readonly TargetView[], consensus: number): ReportView['breakdown'] {
+  const totalWeight = verdicts.reduce((sum, t) => sum + t.weight, 0)
+  const contributions = verdicts.map((t) => (totalWeight > 0 ? (t.weight * t.confidence) / totalWeight : 0))
+  return {
+    consensus: threeDecimals(consensus),
+    rows: verdicts.map((t, i) => ({
+      confidence: views[i]!.confidence,
+      contribution: threeDecimals(contributions[i]!),
+      label: views[i]!.label,
+      p: views[i]!.p,
+      quality: t.evidence ? t.evidence.quality.toFixed(2) : NONE,
+      weight: views[i]!.weight,
+    })),
+    sum: threeDecimals(contributions.reduce((sum, c) => sum + c, 0)),
+    totalWeight: formatValue(totalWeight, 'count'),
+  }
+}
+
+const METHOD_TEXT: Readonly<Record<PMethod, (r: RunResults) => string>> = {
+  beta: () => 'counts of a proportion: P = mass of the Beta(successes + 1, failures + 1) posterior on the holding side; the 95% interval is the Wilson score interval',
+  bootstrap: (r) => `samples: resampled with replacement B = ${formatValue(r.settings.resamples, 'count')} times with seed ${r.settings.seed}; P = share of resamples in which the expectation holds; the 95% interval is the 2.5–97.5 percentile range of the resampled statistic`,
+  exact: () => 'one value with no spread (a claim or a scalar artifact): P = 1 if it holds, else 0',
+}
+
+function methodology(results: RunResults): ReportView['methodology'] {
+  const all = results.targets.flatMap((t) => t.expectations)
+  const confidence = results.settings.confidence
+  return {
+    boundRule: `the one-sided bound is the statistic's bound at the gate's confidence level (${confidence}) on the threshold's side`,
+    confidenceRule: 'c = 0.5 + q · (P_target − 0.5), where P_target is the smallest P of the target\'s expectations and q the evidence quality (measured 1.0, artifact 0.9, claim 0.3)',
+    consensusRule: 'consensus = Σ weight · c / Σ weight over all targets, warn-level ones included',
+    methods: (['bootstrap', 'beta', 'exact'] as const)
+      .map((name) => ({count: all.filter((e) => e.method === name).length, name}))
+      .filter((m) => m.count > 0)
+      .map(({count, name}) => ({name, text: METHOD_TEXT[name](results), uses: plural(count, 'expectation')})),
+    settings: `confidence ${confidence}, min_consensus ${results.settings.minConsensus}, seed ${results.settings.seed}, B = ${formatValue(results.settings.resamples, 'count')} resamples`,
+    statusRule: `PASS when c ≥ ${confidence}, FAIL when c ≤ ${Number((1 - confidence).toFixed(6))}, INCONCLUSIVE in between; a validator that throws, times out or returns nothing is NO_DATA with c = 0`,
+  }
+}
+
+function environmentView(env: RunResults['environment']): ReportView['environment'] {
+  return {
+    ci: env.ci ? 'yes' : 'no',
+    cpu: clip(`${env.cpu.model} × ${env.cpu.count}`, TEXT_MAX),
+    git: commitText(env.git),
+    memory: formatValue(env.memoryBytes, 'size'),
+    node: clip(env.node, LABEL_MAX),
+    os: clip(`${env.platform} ${env.arch}`, LABEL_MAX),
+  }
+}
+
+function commitText(git: RunResults['environment']['git']): string {
+  if (!git) return 'not a git checkout'
+  const branch = git.branch ? ` on ${clip(git.branch, LABEL_MAX)}` : ''
+  return `${git.commit.slice(0, 12)}${branch}${git.dirty ? ' (with uncommitted changes)' : ''}`
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
