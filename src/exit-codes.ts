@@ -12,3 +12,8 @@ export const EXIT = {
 export function exitCodeFor(outcome: Outcome): number {
   return EXIT[outcome]
 }
+
+/** A run's exit code: interrupted runs say so even when what was measured already decided. */
+export function exitCodeForRun(run: {decision: {outcome: Outcome}; interrupted: boolean}): number {
+  return run.interrupted ? EXIT.INTERRUPTED : exitCodeFor(run.decision.outcome)
+}

@@ -1,0 +1,139 @@
+import type {Config} from '@oclif/core'
+
+import {expandServiceRefs} from './config/interpolate.js'
+import {loadGate} from './config/load.js'
+import type {GateConfig, TargetConfig} from './config/types.js'
+import {evaluateGate} from './engine/index.js'
+import type {TargetInput} from './engine/types.js'
+import {GateConfigError} from './errors.js'
+import {describeEnvironment} from './results/environment.js'
+import {runId} from './results/store.js'
+import {RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
+import {startServices, type RunningServices} from './services/index.js'
+import {checkTargetOptions} from './validators/options.js'
+import {loadValidators, type RegisteredValidator} from './validators/registry.js'
+import {collectEvidence} from './validators/runner.js'
+
+/** What the caller sees while a run goes on; the terminal and CI renderers hang off these. */
+export interface CheckEvents {
+  log(message: string): void
+  targetStarted(target: TargetConfig, index: number, total: number): void
+  targetFinished(target: TargetConfig, outcome: TargetInput['collected'], elapsedMs: number): void
+}
+
+export interface CheckOptions {
+  gate: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+  config: Config
+  /** Aborted on SIGINT/SIGTERM: the running target stops, the rest are skipped, services stop. */
+  signal: AbortSignal
+  seed?: number
+  events: CheckEvents
+  toolVersion: string
+}
+
+/** Loads a gate and its validators and checks everything that can be checked without running anything. */
+export async function prepareGate(gateRef: string, cwd: string, env: NodeJS.ProcessEnv, config: Config) {
+  const gate = loadGate(gateRef, {cwd, env})
+  const {validators, warnings} = await loadValidators(config)
+  const issues = checkTargetOptions(gate, validators)
+  if (issues.length > 0) throw new GateConfigError(gate.locate([]).file, issues)
+  return {gate, validators, warnings}
+}
+
+/** Runs a gate end to end and returns the results object; never throws for what a target does. */
+export async function runCheck(options: CheckOptions): Promise<RunResults> {
+  const {cwd, env, events, signal} = options
+  const {gate, validators, warnings} = await prepareGate(options.gate, cwd, env, options.config)
+  const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
+  const startedAt = new Date()
+
+  let services: RunningServices | undefined
+  let serviceFailure: string | undefined
+  const collected: TargetInput[] = []
+  try {
+    try {
+      services = await startServices(gate.services, {log: events.log, signal})
+    } catch (error) {
+      serviceFailure = (error as Error).message
+      warnings.push(serviceFailure)
+      events.log(serviceFailure)
+    }
+
+    for (const [index, target] of gate.targets.entries()) {
+      events.targetStarted(target, index, gate.targets.length)
+      const began = performance.now()
+      const outcome = await collectTarget(gate, target, validators, services, serviceFailure, settings.seed, signal, events)
+      events.targetFinished(target, outcome, performance.now() - began)
+      collected.push(toTargetInput(target, outcome))
+    }
+  } finally {
+    await services?.stop()
+  }
+
+  const evaluation = evaluateGate(settings, collected)
+  const finishedAt = new Date()
+  return {
+    $schema: RESULTS_SCHEMA_ID,
+    version: RESULTS_VERSION,
+    id: runId(gate.name, startedAt),
+    tool: {name: 'phasegate', version: options.toolVersion},
+    gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256},
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    environment: describeEnvironment(cwd, env),
+    settings,
+    targets: evaluation.targets,
+    consensus: evaluation.consensus,
+    decision: evaluation.decision,
+    interrupted: signal.aborted,
+    warnings,
+  }
+}
+
+async function collectTarget(
+  gate: GateConfig,
+  target: TargetConfig,
+  validators: Map<string, RegisteredValidator>,
+  services: RunningServices | undefined,
+  serviceFailure: string | undefined,
+  seed: number,
+  signal: AbortSignal,
+  events: CheckEvents,
+): Promise<TargetInput['collected']> {
+  if (signal.aborted) return {noData: 'interrupted before it ran'}
+  const registered = validators.get(target.validator)
+  if (!registered) return {noData: `validator "${target.validator}" is not installed`}
+  let options: unknown
+  try {
+    options = expandServiceRefs(target.with, services?.info ?? {})
+  } catch (error) {
+    return {noData: serviceFailure ?? (error as Error).message}
+  }
+  return collectEvidence(registered.validator, options, {
+    timeoutMs: target.timeoutMs,
+    signal,
+    services: services?.info ?? {},
+    gateDir: gate.dir,
+    seed,
+    target: {id: target.id, title: target.title},
+    log: (message) => events.log(`[${target.id}] ${message}`),
+    progress: () => {},
+  })
+}
+
+function toTargetInput(target: TargetConfig, collected: TargetInput['collected']): TargetInput {
+  return {
+    id: target.id,
+    title: target.title,
+    validator: target.validator,
+    weight: target.weight,
+    required: target.required,
+    level: target.level,
+    quality: target.quality,
+    expectations: target.expect,
+    collected,
+  }
+}

@@ -1,0 +1,58 @@
+import {Args, Flags} from '@oclif/core'
+import path from 'node:path'
+
+import {GateCommand} from '../base-command.js'
+import {type CheckEvents, runCheck} from '../check.js'
+import {formatValue} from '../engine/units.js'
+import {exitCodeForRun} from '../exit-codes.js'
+import {withInterrupts} from '../interrupt.js'
+import {FORMAT_NAMES, emitResults, wantsColor} from '../output.js'
+import {saveResults} from '../results/store.js'
+import type {RunResults} from '../results/types.js'
+
+export default class Check extends GateCommand {
+  static override summary = 'Measure a gate\'s targets and decide PROCEED, BLOCK or INCONCLUSIVE.'
+  static override description = `Reads gates/GATE.yaml (or a path), starts the services it names, runs each target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and .gate/latest.json.
+
+Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure more), 130 interrupted (partial results saved and marked).`
+  static override examples = [
+    {description: 'Check the shipped smoke gate on this machine', command: '<%= config.bin %> <%= command.id %> smoke'},
+    {description: 'Write Markdown and JUnit reports for CI', command: '<%= config.bin %> <%= command.id %> phase-2 --out report --format md,junit'},
+    {description: 'Print the Markdown report instead of the table', command: '<%= config.bin %> <%= command.id %> smoke --format md > report.md'},
+    {description: 'The results object as JSON, for scripts', command: '<%= config.bin %> <%= command.id %> gates/release.yaml --json'},
+  ]
+  static override enableJsonFlag = true
+  static override args = {
+    gate: Args.string({description: 'Gate name (reads gates/NAME.yaml) or path to a gate file.', required: true}),
+  }
+  static override flags = {
+    format: Flags.string({char: 'f', description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.', multiple: true, delimiter: ',', options: FORMAT_NAMES}),
+    out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
+    seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
+  }
+
+  async run(): Promise<RunResults> {
+    const {args, flags} = await this.parse(Check)
+    const cwd = path.resolve(flags.cwd)
+    const json = this.jsonEnabled()
+    const results = await withInterrupts((signal) =>
+      runCheck({config: this.config, cwd, env: process.env, events: progressLines(), gate: args.gate, seed: flags.seed, signal, toolVersion: this.config.version}),
+    )
+    const saved = saveResults(results, cwd)
+    emitResults(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd)
+    if (!json) process.stderr.write(`results: ${path.relative(cwd, saved)}\n`)
+    process.exitCode = exitCodeForRun(results)
+    return results
+  }
+}
+
+/** One plain line per target start and end on stderr, so stdout stays the report (or JSON). */
+function progressLines(): CheckEvents {
+  const say = (line: string) => process.stderr.write(`${line}\n`)
+  return {
+    log: (message) => say(`  ${message}`),
+    targetStarted: (target, index, total) => say(`▶ [${index + 1}/${total}] ${target.id} (${target.validator})`),
+    targetFinished: (target, outcome, elapsedMs) =>
+      say('evidence' in outcome ? `  collected ${target.id} in ${formatValue(elapsedMs, 'duration')}` : `  no data for ${target.id}: ${outcome.noData}`),
+  }
+}

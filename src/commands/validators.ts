@@ -1,0 +1,37 @@
+import {GateCommand} from '../base-command.js'
+import {loadValidators} from '../validators/registry.js'
+
+interface ValidatorRow {
+  name: string
+  plugin: string
+  kind: string
+  description: string
+  metrics: Array<{name: string; dimension: string; type: string; description: string}> | 'depends on options'
+  options: string[]
+}
+
+export default class Validators extends GateCommand {
+  static override summary = 'List the installed validators: name, plugin, metrics and options.'
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static override enableJsonFlag = true
+
+  async run(): Promise<ValidatorRow[]> {
+    await this.parse(Validators)
+    const {validators, warnings} = await loadValidators(this.config)
+    for (const warning of warnings) this.warn(warning)
+    const rows: ValidatorRow[] = [...validators.values()].map(({plugin, validator}) => ({
+      name: validator.name,
+      plugin,
+      kind: validator.kind ?? 'measured',
+      description: validator.description,
+      metrics: typeof validator.metrics === 'function' ? 'depends on options' : validator.metrics.map(({description, dimension, name, type}) => ({description, dimension, name, type})),
+      options: Object.keys((validator.options.properties ?? {}) as Record<string, unknown>),
+    }))
+    for (const row of rows) {
+      this.log(`${row.name}  (${row.plugin}, evidence: ${row.kind})\n  ${row.description}`)
+      this.log(`  metrics: ${typeof row.metrics === 'string' ? row.metrics : row.metrics.map((m) => `${m.name} (${m.dimension}, ${m.type})`).join(', ')}`)
+      this.log(`  options: ${row.options.join(', ') || '—'}\n`)
+    }
+    return rows
+  }
+}

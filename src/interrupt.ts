@@ -1,0 +1,28 @@
+import {killAllServicesSync} from './services/index.js'
+
+/**
+ * Runs work that must end cleanly on Ctrl-C: the first SIGINT/SIGTERM aborts the signal so targets
+ * stop and services are torn down; a second one kills every service group at once and exits 130.
+ */
+export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      killAllServicesSync()
+      process.stderr.write(`\n${name} again: services killed, exiting without waiting.\n`)
+      process.exit(130) // eslint-disable-line n/no-process-exit -- second Ctrl-C means "now"
+    }
+    process.stderr.write(`\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).\n`)
+    controller.abort(new Error(`interrupted by ${name}`))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  // Last line of defence: whatever happens, no service outlives this process.
+  process.on('exit', killAllServicesSync)
+  try {
+    return await work(controller.signal)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

@@ -1,0 +1,42 @@
+import path from 'node:path'
+
+import {REPORT_FORMATS, renderReport, reportFileName, type ReportFormat} from './report/index.js'
+import {writeFileAtomic} from './results/store.js'
+import type {RunResults} from './results/types.js'
+
+/** Every format a --format flag may name, straight from the formatter registry. */
+export const FORMAT_NAMES: string[] = [...REPORT_FORMATS]
+
+export interface OutputOptions {
+  formats: ReportFormat[]
+  /** Directory to write every format into; without it the first format goes to stdout. */
+  out?: string
+  json: boolean
+  color: boolean
+}
+
+/**
+ * One place that decides what a run prints and writes: --json prints the results object (oclif does it),
+ * --out writes each format and shows the terminal summary, otherwise the first format (default: terminal) is printed.
+ */
+export function emitResults(results: RunResults, options: OutputOptions, cwd: string): string[] {
+  const written: string[] = []
+  if (options.out) {
+    for (const format of options.formats) {
+      const file = path.resolve(cwd, options.out, reportFileName(results, format))
+      writeFileAtomic(file, renderReport(results, format))
+      written.push(file)
+    }
+  }
+  if (options.json) return written
+  const shown: ReportFormat = options.out || options.formats.length === 0 ? 'terminal' : (options.formats[0] as ReportFormat)
+  const text = renderReport(results, shown, {color: options.color})
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+  for (const file of written) process.stderr.write(`wrote ${path.relative(cwd, file) || file}\n`)
+  return written
+}
+
+/** Colour only for a person at a terminal that wants it (https://no-color.org). */
+export function wantsColor(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+}

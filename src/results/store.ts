@@ -1,0 +1,66 @@
+import {randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {UserError} from '../errors.js'
+import type {RunResults} from './types.js'
+import {parseResults} from './validate.js'
+
+export const STATE_DIR = '.gate'
+
+/** "phase-2-20261123T174132Z": sortable, filesystem-safe, unique per second (a suffix breaks ties). */
+export function runId(gate: string, startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return `${gate}-${stamp}`
+}
+
+/** Writes a file so that readers see the old content or the new, never half of either. */
+export function writeFileAtomic(file: string, content: string): void {
+  mkdirSync(path.dirname(file), {recursive: true})
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    writeFileSync(temp, content)
+    renameSync(temp, file)
+  } catch (error) {
+    rmSync(temp, {force: true})
+    throw error
+  }
+}
+
+/** Saves a run under .gate/runs/ and as .gate/latest.json; two runs in the same second get distinct names. */
+export function saveResults(results: RunResults, cwd: string): string {
+  const runsDir = path.join(cwd, STATE_DIR, 'runs')
+  mkdirSync(runsDir, {recursive: true})
+  let file = path.join(runsDir, `${results.id}.json`)
+  for (let n = 2; existsSync(file); n++) file = path.join(runsDir, `${results.id}-${n}.json`)
+  const content = `${JSON.stringify(results, null, 2)}\n`
+  writeFileAtomic(file, content)
+  writeFileAtomic(path.join(cwd, STATE_DIR, 'latest.json'), content)
+  return file
+}
+
+/** Finds a saved run by path, by run id, or the latest one; a missing or corrupted file is a clear user error. */
+export function loadResults(ref: string | undefined, cwd: string): {file: string; results: RunResults} {
+  const file = resolveRun(ref, cwd)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UserError(`${path.relative(cwd, file)} cannot be read: ${(error as Error).message}`)
+  }
+  return {file, results: parseResults(text, path.relative(cwd, file))}
+}
+
+function resolveRun(ref: string | undefined, cwd: string): string {
+  const runsDir = path.join(cwd, STATE_DIR, 'runs')
+  if (ref === undefined || ref === 'latest') {
+    const latest = path.join(cwd, STATE_DIR, 'latest.json')
+    if (!existsSync(latest)) throw new UserError(`No saved run in ${path.join(STATE_DIR, 'latest.json')}: run \`gate check GATE\` first.`)
+    return latest
+  }
+  const candidates = [path.resolve(cwd, ref), path.join(runsDir, ref), path.join(runsDir, `${ref}.json`)]
+  const found = candidates.find((candidate) => existsSync(candidate) && !candidate.endsWith(path.sep))
+  if (found) return found
+  const known = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => f.endsWith('.json')).sort().slice(-5) : []
+  throw new UserError(`No saved run "${ref}".${known.length > 0 ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.` : ' Run `gate check GATE` first.'}`)
+}

@@ -1,0 +1,298 @@
+import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {ROOT, alive, makeProject, readJson, runGate, startGate, waitFor} from './helpers.js'
+
+const HELLO = path.join(ROOT, 'test/fixtures/servers/hello.mjs')
+const CRASH = path.join(ROOT, 'test/fixtures/servers/crash.mjs')
+const projects: Array<{cleanup(): void}> = []
+function project(gates: Record<string, string>) {
+  const p = makeProject(gates)
+  projects.push(p)
+  return p.dir
+}
+
+afterEach(() => {
+  for (const p of projects.splice(0)) p.cleanup()
+})
+
+const NODE_OK = `
+  - id: node-runs
+    title: node -e 0 runs cleanly
+    validator: command
+    with: { run: "node -e 0", runs: 4, warmup: 0 }
+    expect: [ "p95(duration) < 1h", "failures == 0" ]
+    required: true`
+
+describe('gate check: decisions and exit codes', () => {
+  it('PROCEEDs (exit 0) when every required target passes, and saves a valid results file', async () => {
+    const dir = project({ok: `version: 1\ntargets:${NODE_OK}\n`})
+    const r = await runGate(['check', 'ok'], {cwd: dir})
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/PROCEED/)
+    expect(r.stdout).toMatch(/rule 4/)
+    const latest = readJson(path.join(dir, '.gate/latest.json'))
+    expect(latest.version).toBe(1)
+    expect(latest.decision.outcome).toBe('PROCEED')
+    expect(latest.targets[0].status).toBe('PASS')
+    expect(latest.targets[0].evidence.kind).toBe('measured')
+    expect(latest.targets[0].expectations[0].n).toBe(4)
+    const runs = readdirSync(path.join(dir, '.gate/runs'))
+    expect(runs).toHaveLength(1)
+    expect(runs[0]).toMatch(/^ok-\d{8}T\d{6}Z\.json$/)
+  })
+
+  it('BLOCKs (exit 1) when a required target fails, naming the target and rule 1', async () => {
+    const dir = project({
+      fails: `version: 1
+targets:
+  - id: always-fails
+    validator: command
+    with: { run: "exit 3", runs: 3, warmup: 0 }
+    expect: [ "failures == 0" ]
+    required: true
+`,
+    })
+    const r = await runGate(['check', 'fails'], {cwd: dir})
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/BLOCK/)
+    expect(r.stdout).toMatch(/rule 1/)
+    expect(r.stdout).toMatch(/always-fails/)
+    expect(readJson(path.join(dir, '.gate/latest.json')).targets[0].status).toBe('FAIL')
+  })
+
+  it('never PROCEEDs when a required target is only a claim (exit 3, INCONCLUSIVE)', async () => {
+    const dir = project({
+      claimed: `version: 1
+targets:
+  - id: dashboard-refresh
+    validator: claim
+    with: { metric: refresh_latency, value: 850ms, source: "vendor report, 2025-10-09" }
+    expect: [ "refresh_latency < 1s" ]
+    required: true
+`,
+    })
+    const r = await runGate(['check', 'claimed', '--json'], {cwd: dir})
+    expect(r.code).toBe(3)
+    const results = JSON.parse(r.stdout)
+    expect(results.decision.outcome).toBe('INCONCLUSIVE')
+    expect(results.targets[0].confidence).toBeLessThanOrEqual(0.65)
+    expect(results.targets[0].status).not.toBe('PASS')
+  })
+
+  it('BLOCKs when a required target has no data, with the reason in the results', async () => {
+    const dir = project({
+      missing: `version: 1
+targets:
+  - id: from-file
+    validator: artifact
+    with: { file: does-not-exist.json, path: p95, metric: latency, unit: ms }
+    expect: [ "latency < 100ms" ]
+    required: true
+`,
+    })
+    const r = await runGate(['check', 'missing', '--json'], {cwd: dir})
+    expect(r.code).toBe(1)
+    const target = JSON.parse(r.stdout).targets[0]
+    expect(target.status).toBe('NO_DATA')
+    expect(target.reason).toMatch(/does-not-exist\.json/)
+  })
+
+  it('--json prints only the results object on stdout', async () => {
+    const dir = project({ok: `version: 1\ntargets:${NODE_OK}\n`})
+    const r = await runGate(['check', 'ok', '--json'], {cwd: dir})
+    expect(r.code).toBe(0)
+    const results = JSON.parse(r.stdout)
+    expect(results.gate.name).toBe('ok')
+    expect(results.decision.rule).toBe(4)
+  })
+
+  it('--out writes the chosen formats, and `gate report` re-renders the saved run with its exit code', async () => {
+    const dir = project({ok: `version: 1\ntitle: "Release <b>1.0</b> | core"\ntargets:${NODE_OK}\n`})
+    const r = await runGate(['check', 'ok', '--out', 'report', '--format', 'md,junit,json'], {cwd: dir})
+    expect(r.code).toBe(0)
+    const files = readdirSync(path.join(dir, 'report')).sort()
+    expect(files).toHaveLength(3)
+    const md = readFileSync(path.join(dir, 'report', files.find((f) => f.endsWith('.md'))!), 'utf8')
+    expect(md).toMatch(/PROCEED/)
+    expect(md).not.toContain('<b>1.0</b>')
+    const junit = readFileSync(path.join(dir, 'report', files.find((f) => f.endsWith('.xml'))!), 'utf8')
+    expect(junit).toMatch(/<testcase [^>]*name="[^"]*node -e 0 runs cleanly/)
+    expect(junit).not.toMatch(/<failure/)
+
+    const again = await runGate(['report', '--format', 'md'], {cwd: dir})
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/node-runs/)
+  })
+})
+
+describe('gate check: configuration errors exit 2 with a place and a suggestion', () => {
+  it('a typo in a key names file:line:col and the key it meant', async () => {
+    const dir = project({
+      typo: `version: 1
+targets:
+  - id: node-runs
+    validator: command
+    with: { run: "node -e 0" }
+    expct: [ "p95(duration) < 1s" ]
+`,
+    })
+    const r = await runGate(['check', 'typo'], {cwd: dir})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/gates\/typo\.yaml:6:5/)
+    expect(r.stderr).toMatch(/did you mean .?expect/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(existsSync(path.join(dir, '.gate'))).toBe(false)
+  })
+
+  it('a bad expectation points at the bad token', async () => {
+    const dir = project({
+      badexpr: `version: 1
+targets:
+  - id: node-runs
+    validator: command
+    with: { run: "node -e 0" }
+    expect:
+      - p95(duration) < 1 parsecs
+`,
+    })
+    const r = await runGate(['validate', 'badexpr'], {cwd: dir})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/gates\/badexpr\.yaml:7:\d+/)
+    expect(r.stderr).toMatch(/parsecs/)
+  })
+
+  it('an unknown validator and a bad option are reported before anything runs', async () => {
+    const dir = project({
+      badopts: `version: 1
+targets:
+  - id: a
+    validator: comand
+    expect: [ "x < 1" ]
+  - id: b
+    validator: command
+    with: { run: "node -e 0", rnus: 3 }
+    expect: [ "p95(duration) < 1s" ]
+`,
+    })
+    const r = await runGate(['check', 'badopts'], {cwd: dir})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/badopts\.yaml:4:\d+.*comand/)
+    expect(r.stderr).toMatch(/did you mean .?command/)
+    expect(r.stderr).toMatch(/badopts\.yaml:8:\d+.*rnus/)
+    expect(r.stderr).toMatch(/did you mean .?runs/)
+  })
+
+  it('an unknown gate lists the gates there are', async () => {
+    const dir = project({smoke: `version: 1\ntargets:${NODE_OK}\n`})
+    const r = await runGate(['check', 'smok'], {cwd: dir})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/smoke/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('an unknown flag is a usage error (exit 2)', async () => {
+    const dir = project({ok: `version: 1\ntargets:${NODE_OK}\n`})
+    const r = await runGate(['check', 'ok', '--frobnicate'], {cwd: dir})
+    expect(r.code).toBe(2)
+  })
+})
+
+describe('services', () => {
+  it('starts a service, passes its URL to targets, and stops it afterwards', async () => {
+    const dir = project({})
+    const pidFile = path.join(dir, 'service.pid')
+    const gateText = `version: 1
+services:
+  web:
+    command: node ${HELLO} ${pidFile}
+    ready: { log: 'listening on (?<url>http://\\S+)', timeout: 20s }
+targets:
+  - id: web-answers
+    validator: command
+    with: { run: "node -e \\"fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(2))\\" \${services.web.url}", runs: 3, warmup: 0 }
+    expect: [ "failures == 0" ]
+    required: true
+`
+    writeFileSync(path.join(dir, 'gates', 'web.yaml'), gateText)
+    const r = await runGate(['check', 'web', '--json'], {cwd: dir})
+    expect(r.code).toBe(0)
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    expect(pid).toBeGreaterThan(0)
+    expect(await waitFor(() => !alive(pid), 5000)).toBe(true)
+  })
+
+  it('a service that exits before it is ready makes its targets NO_DATA with its last log lines', async () => {
+    const dir = project({
+      broken: `version: 1
+services:
+  web:
+    command: node ${CRASH}
+    ready: { log: 'listening on (?<url>http://\\S+)', timeout: 10s }
+targets:
+  - id: web-answers
+    validator: command
+    with: { run: "node -e 0 \${services.web.url}", runs: 1 }
+    expect: [ "failures == 0" ]
+    required: true
+`,
+    })
+    const r = await runGate(['check', 'broken', '--json'], {cwd: dir})
+    expect(r.code).toBe(1)
+    const results = JSON.parse(r.stdout)
+    expect(results.targets[0].status).toBe('NO_DATA')
+    expect(JSON.stringify(results)).toMatch(/cannot bind: port in use/)
+  })
+
+  it('SIGINT stops the run: exit 130, partial results marked interrupted, no process left behind', async () => {
+    const dir = project({})
+    const servicePid = path.join(dir, 'service.pid')
+    const workPid = path.join(dir, 'work.pid')
+    writeFileSync(
+      path.join(dir, 'gates', 'slow.yaml'),
+      `version: 1
+services:
+  web:
+    command: node ${HELLO} ${servicePid}
+    ready: { log: 'listening on (?<url>http://\\S+)' }
+targets:
+  - id: slow
+    validator: command
+    with: { run: "node -e \\"require('fs').writeFileSync('${workPid}', String(process.pid)); setTimeout(() => {}, 60000)\\"", runs: 1, warmup: 0 }
+    expect: [ "p95(duration) < 1h" ]
+    required: true
+  - id: never-reached
+    validator: claim
+    with: { metric: x, value: 1, source: test }
+    expect: [ "x < 2" ]
+`,
+    )
+    const {child, done} = startGate(['check', 'slow'], {cwd: dir})
+    expect(await waitFor(() => existsSync(workPid) && readFileSync(workPid, 'utf8').length > 0)).toBe(true)
+    child.kill('SIGINT')
+    const r = await done
+    expect(r.code).toBe(130)
+    const latest = readJson(path.join(dir, '.gate/latest.json'))
+    expect(latest.interrupted).toBe(true)
+    expect(latest.targets.map((t: {status: string}) => t.status)).toEqual(['NO_DATA', 'NO_DATA'])
+    for (const file of [servicePid, workPid]) {
+      const pid = Number(readFileSync(file, 'utf8'))
+      expect(await waitFor(() => !alive(pid), 5000)).toBe(true)
+    }
+  })
+})
+
+describe('the shipped smoke gate', () => {
+  it('`gate check smoke` measures this machine and prints a real decision', async () => {
+    const r = await runGate(['check', 'smoke', '--json'], {cwd: ROOT, timeoutMs: 180_000})
+    expect([0, 1, 3]).toContain(r.code)
+    const results = JSON.parse(r.stdout)
+    expect(results.targets.length).toBeGreaterThanOrEqual(2)
+    for (const target of results.targets) {
+      expect(target.evidence?.kind).toBe('measured')
+      expect(target.status).not.toBe('NO_DATA')
+    }
+  }, 200_000)
+})
