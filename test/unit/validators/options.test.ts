@@ -60,8 +60,8 @@ describe('checkTargetOptions', () => {
     const nodes = ['targets.0', 'targets.0.validator', 'targets.1.validator']
     const gate = gateWith([{validator: 'comand'}, {validator: 'fleet'}], nodes)
     expect(check(gate, nodes)).toEqual([
-      'targets.0.validator: unknown validator "comand" — did you mean "command"? installed: artifact, claim, command, probe',
-      'targets.1.validator: unknown validator "fleet" — installed: artifact, claim, command, probe',
+      'targets.0.validator: unknown validator "comand" — did you mean "command"? installed: artifact, claim, command, http, probe',
+      'targets.1.validator: unknown validator "fleet" — installed: artifact, claim, command, http, probe',
     ])
   })
 

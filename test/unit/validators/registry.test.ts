@@ -24,7 +24,7 @@ describe('registerValidators', () => {
   it('indexes the builtin validators by name', () => {
     const {validators, warnings} = registerValidators([{plugin: 'phasegate', result: builtinValidators}])
     expect(warnings).toEqual([])
-    expect([...validators.keys()]).toEqual(['command', 'claim', 'artifact'])
+    expect([...validators.keys()]).toEqual(['command', 'claim', 'artifact', 'http'])
     expect(validators.get('claim')?.plugin).toBe('phasegate')
   })
 
@@ -76,7 +76,7 @@ describe('loadValidators', () => {
       },
     } as unknown as Config
     const {validators} = await loadValidators(config)
-    expect(validators.size).toBe(3)
+    expect(validators.size).toBe(4)
     expect(calls[0]?.[0]).toBe('gate:validators')
     expect(calls[0]?.[3]).toBe(true)
   })

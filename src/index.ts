@@ -1,0 +1,15 @@
+// What validator plugin authors import from 'phasegate'.
+export type {
+  Dimension,
+  Evidence,
+  EvidenceKind,
+  MetricEvidence,
+} from './engine/types.js'
+export {DEFAULT_QUALITY} from './engine/types.js'
+export {formatValue, parseDuration, parseQuantity} from './engine/units.js'
+export type {CollectContext, MetricSpec, ProgressUpdate, ServiceInfo, Validator, ValidatorHookResult} from './validators/types.js'
+export {defineValidator} from './validators/types.js'
+export type {RunResults} from './results/types.js'
+export type {ValidatorsHook} from './validators/hook.js'
+// The load engine, for validators that generate HTTP load (fleet, dashboard, …).
+export * from './load/index.js'

@@ -1,0 +1,53 @@
+import {ERROR_KINDS, type ErrorCounts, type ErrorKind} from './types.js'
+
+const CONNECT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+const LOST_CONNECTION_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'])
+
+/**
+ * The kind of a failed request, from undici's error and whether the response had started:
+ * a connection lost after the headers broke the body; lost before them, the server reset it.
+ */
+export function classifyError(error: unknown, responseStarted: boolean): ErrorKind {
+  const code = codeOf(error)
+  if (CONNECT_CODES.has(code)) return 'connect'
+  if (TIMEOUT_CODES.has(code)) return 'timeout'
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' || responseStarted) return 'body'
+  return LOST_CONNECTION_CODES.has(code) ? 'reset' : 'other'
+}
+
+/** "ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1" — the code and message, to show in notes. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const code = codeOf(error)
+  // A cause often carries the real reason (undici wraps the socket's error).
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
+  return `${code ? `${code}: ` : ''}${error.message}${cause}`
+}
+
+export function emptyErrorCounts(): ErrorCounts {
+  return Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as ErrorCounts
+}
+
+export function addErrorCounts(into: ErrorCounts, from: ErrorCounts): ErrorCounts {
+  for (const kind of ERROR_KINDS) into[kind] += from[kind]
+  return into
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as {code?: unknown} | null)?.code
+  if (typeof code === 'string') return code
+  // AggregateError from a dual-stack connect: the first attempt's code is the one that matters.
+  const first = (error as {errors?: unknown[]} | null)?.errors?.[0]
+  return first === undefined ? '' : codeOf(first)
+}

@@ -1,0 +1,70 @@
+// Latency histograms: HdrHistogram in microseconds with 3 significant digits, pure JS (no WebAssembly).
+
+import {build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram} from 'hdr-histogram-js'
+
+export type {Histogram} from 'hdr-histogram-js'
+
+/** Histograms record whole microseconds; summaries report milliseconds. */
+const US_PER_MS = 1000
+
+/** An empty latency histogram that grows to whatever it records. */
+export function createHistogram(): Histogram {
+  return build({autoResize: true, bitBucketSize: 32, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, useWebAssembly: false})
+}
+
+/** Records a latency given in milliseconds. */
+export function recordLatency(histogram: Histogram, ms: number): void {
+  histogram.recordValue(Math.max(0, Math.round(ms * US_PER_MS)))
+}
+
+/** A new histogram holding the counts of all of them (connections, stages, machines). */
+export function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
+  const merged = createHistogram()
+  for (const histogram of histograms) merged.add(histogram)
+  return merged
+}
+
+/** Base64 of the compressed V2 encoding, the format other HdrHistogram libraries read too. */
+export function encodeHistogram(histogram: Histogram): string {
+  return encodeIntoCompressedBase64(histogram)
+}
+
+export function decodeHistogram(encoded: string): Histogram {
+  const histogram = decodeFromCompressedBase64(encoded, 32, false)
+  // Decoded histograms start fixed-size; merging into them must not throw on larger values.
+  histogram.autoResize = true
+  return histogram
+}
+
+/** A latency histogram in numbers people read, in milliseconds; all zero when it is empty. */
+export interface LatencySummary {
+  count: number
+  min: number
+  max: number
+  mean: number
+  stddev: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+  p999: number
+}
+
+export function summarizeLatency(histogram: Histogram): LatencySummary {
+  const count = histogram.totalCount
+  const ms = (us: number): number => (count === 0 ? 0 : us / US_PER_MS)
+  const at = (percentile: number): number => ms(histogram.getValueAtPercentile(percentile))
+  return {
+    count,
+    // Percentiles 0 and 100 give the bucket bounds, as HdrHistogram reports min and max, so merged and direct histograms agree.
+    max: at(100),
+    mean: ms(histogram.mean),
+    min: at(0),
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    p999: at(99.9),
+    stddev: ms(histogram.stdDeviation),
+  }
+}

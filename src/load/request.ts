@@ -1,0 +1,105 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {Client, type Dispatcher} from 'undici'
+
+import {classifyError} from './errors.js'
+import type {ResolvedPlan} from './plan.js'
+import type {ErrorKind} from './types.js'
+
+/** How one request ended: an accepted status with its whole body, or an error of some kind. */
+export interface RequestOutcome {
+  /** 0 when no response arrived. */
+  status: number
+  bytes: number
+  error: ErrorKind | null
+  /** What undici reported, for error examples. */
+  cause?: unknown
+  /** undici refused the request itself (a forbidden header, a bad method): the plan is wrong, not the server. */
+  invalid?: boolean
+}
+
+/** undici's codes for a request it will not send at all, whatever the server. */
+const REFUSED_REQUEST_CODES: ReadonlySet<unknown> = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED'])
+
+export type OutcomeListener = (outcome: RequestOutcome) => void
+
+/**
+ * One request through undici's low-level dispatch: no body stream, no promise, no parsed body —
+ * bytes are counted and dropped, so a response costs a few small objects whatever its size.
+ */
+class ResponseHandler implements Dispatcher.DispatchHandler {
+  private status = 0
+  private bytes = 0
+  private settled = false
+  /** True while dispatch() runs: undici reports some failures synchronously, and calling back then would recurse. */
+  dispatching = true
+
+  constructor(
+    private readonly isOk: (status: number) => boolean,
+    private readonly done: OutcomeListener,
+  ) {}
+
+  // Its presence tells undici this handler speaks the v7 handler API (the older one is deprecated).
+  onRequestStart(): void {}
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
+    this.status = status
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length
+  }
+
+  onResponseEnd(): void {
+    this.settle({bytes: this.bytes, error: this.isOk(this.status) ? null : 'status', status: this.status})
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const invalid = REFUSED_REQUEST_CODES.has((error as {code?: unknown}).code)
+    this.settle({bytes: this.bytes, cause: error, error: classifyError(error, this.status !== 0), invalid, status: this.status})
+  }
+
+  private settle(outcome: RequestOutcome): void {
+    if (this.settled) return
+    this.settled = true
+    // After a failure undici is still emptying its queue and asserts it stays empty, so the next send must wait a turn.
+    if (this.dispatching || outcome.cause !== undefined) setImmediate(this.done, outcome)
+    else this.done(outcome)
+  }
+}
+
+/** A keep-alive connection to the system under test; one request at a time, as a user would. */
+export class Connection {
+  private readonly client: Client
+  private readonly options: Dispatcher.DispatchOptions
+  constructor(private readonly plan: ResolvedPlan) {
+    this.client = new Client(plan.url.origin, {
+      bodyTimeout: plan.timeoutMs,
+      connectTimeout: plan.timeoutMs,
+      headersTimeout: plan.timeoutMs,
+      // The server's keep-alive hint decides; this only bounds an idle socket between stages.
+      keepAliveTimeout: 30_000,
+      maxResponseSize: plan.maxBodyBytes,
+      pipelining: 1,
+    })
+    this.options = {body: plan.body, headers: plan.headers, method: plan.method as Dispatcher.HttpMethod, path: `${plan.url.pathname}${plan.url.search}`}
+  }
+
+  send(done: OutcomeListener): void {
+    const handler = new ResponseHandler(this.plan.isOk, done)
+    this.client.dispatch(this.options, handler)
+    handler.dispatching = false
+  }
+
+  /** Cuts the request in flight: it reports an error, which the recorder then discards. */
+  abort(): void {
+    this.client.destroy(new Error('the load run was aborted')).catch(() => {})
+  }
+
+  /** Waits up to `graceMs` for the request in flight, then cuts it. */
+  async close(graceMs: number): Promise<void> {
+    const closing = this.client.close().catch(() => {})
+    const closed = await Promise.race([closing.then(() => true), sleep(graceMs, false, {ref: false})])
+    if (!closed) await this.client.destroy(new Error('the load run is over')).catch(() => {})
+  }
+}

@@ -1,0 +1,251 @@
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {LoadPlanError, runLoad, summarizeLatency} from '../../../src/load/index.js'
+import {
+  closedPortUrl,
+  startDelayServer,
+  startFastServer,
+  startHugeBodyServer,
+  startResetMidBodyServer,
+  startServer,
+  startStallOnceServer,
+  startStatusServer,
+  type TestServer,
+} from '../../fixtures/load-servers/servers.js'
+
+const servers: TestServer[] = []
+async function serve(server: Promise<TestServer>): Promise<TestServer> {
+  const started = await server
+  servers.push(started)
+  return started
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()))
+})
+
+describe('closed model', () => {
+  it('measures a fixed server delay from above, and counts what the server counts', async () => {
+    const server = await serve(startDelayServer(50))
+    const result = await runLoad({connections: 2, durationMs: 1500, url: server.url})
+    const latency = summarizeLatency(result.latency)
+    expect(latency.count).toBeGreaterThan(20)
+    expect(latency.min).toBeGreaterThanOrEqual(50)
+    expect(latency.p50).toBeGreaterThanOrEqual(50)
+    // On a quiet machine it is a few percent above; the bound is loose because a busy shared machine delays both event loops.
+    expect(latency.p50).toBeLessThan(50 * 1.5)
+    expect(result.requests.completed).toBe(server.served)
+    expect(result.requests).toEqual({completed: result.requests.sent, errors: 0, ok: result.requests.sent, sent: result.requests.sent})
+    // No schedule in the closed model: both histograms time from the actual send.
+    expect(summarizeLatency(result.latencyUncorrected)).toEqual(latency)
+    expect(result.rates.offered).toBeNull()
+    expect(result.model).toBe('closed')
+    expect(result.stopReason).toBe('completed')
+    expect(result.partial).toBe(false)
+    expect(result.samples.latency).toHaveLength(latency.count)
+    expect(Math.min(...result.samples.latency)).toBeGreaterThanOrEqual(20)
+    expect(result.timeline.reduce((sum, point) => sum + point.completed, 0)).toBe(result.requests.completed)
+    expect(result.client.cpu).toBeGreaterThan(0)
+  })
+
+  it('runs stages one after another, each measured alone and merged', async () => {
+    const server = await serve(startDelayServer(5))
+    const result = await runLoad({
+      stages: [
+        {connections: 2, durationMs: 400, name: 'two'},
+        {connections: 4, durationMs: 400},
+        {connections: 4, durationMs: 400, rampFrom: 1},
+      ],
+      url: server.url,
+    })
+    expect(result.stages.map((stage) => [stage.index, stage.connections, stage.rampFrom])).toEqual([
+      [0, 2, null],
+      [1, 4, null],
+      [2, 4, 1],
+    ])
+    expect(result.stages[0]?.name).toBe('two')
+    const stageCounts = result.stages.map((stage) => stage.latency.totalCount)
+    expect(stageCounts.every((count) => count > 0)).toBe(true)
+    expect(result.latency.totalCount).toBe(stageCounts.reduce((sum, count) => sum + count, 0))
+    expect(result.requests.ok).toBe(result.latency.totalCount)
+    expect(result.requests.completed).toBe(server.served)
+    expect(result.stages[1]!.startMs).toBeGreaterThanOrEqual(result.stages[0]!.startMs + result.stages[0]!.durationMs - 1)
+  })
+
+  it('stops at the request count and keeps a bounded reservoir of samples', async () => {
+    const server = await serve(startFastServer())
+    const result = await runLoad({connections: 20, durationMs: 120_000, requests: 50_000, url: server.url})
+    expect(result.stopReason).toBe('requests')
+    expect(result.partial).toBe(false)
+    expect(result.requests.sent).toBe(50_000)
+    expect(server.served).toBe(50_000)
+    expect(result.latency.totalCount).toBe(50_000)
+    expect(result.samples.latency).toHaveLength(10_000)
+    expect(result.samples.latencyUncorrected).toHaveLength(10_000)
+    expect(result.samples.seen).toBe(50_000)
+  })
+})
+
+describe('open model', () => {
+  it('shows a stall in the latency corrected from intended sends and not in the uncorrected one', async () => {
+    // 200/s for 3 s through one connection; request 100 is held for 1 s, and the ~200 due meanwhile queue behind it.
+    const server = await serve(startStallOnceServer(100, 1000))
+    const result = await runLoad({connections: 1, durationMs: 3000, rate: 200, url: server.url})
+    const corrected = summarizeLatency(result.latency)
+    const uncorrected = summarizeLatency(result.latencyUncorrected)
+    expect(result.model).toBe('open')
+    expect(corrected.max).toBeGreaterThanOrEqual(1000)
+    // The six worst of ~600 were all due within ~30 ms after the stalled send, so each waited ~970 ms or more.
+    expect(corrected.p99).toBeGreaterThanOrEqual(900)
+    // Only the stalled request itself was slow once sent.
+    expect(uncorrected.max).toBeGreaterThanOrEqual(1000)
+    expect(uncorrected.p99).toBeLessThan(500)
+    expect(result.rates.offered).toBeGreaterThan(150)
+    expect(result.requests.sent + result.unsent).toBeGreaterThanOrEqual(590)
+  })
+
+  it('counts scheduled requests that never went out because the connections were busy', async () => {
+    const server = await serve(startDelayServer(200))
+    // One connection at 200 ms each can carry ~5/s of the 50/s offered.
+    const result = await runLoad({connections: 1, durationMs: 1000, rate: 50, url: server.url})
+    expect(result.unsent).toBeGreaterThan(30)
+    expect(result.requests.sent + result.unsent).toBe(50)
+    expect(result.rates.offered).toBeGreaterThan(result.rates.achieved * 3)
+  })
+
+  it('ramps the arrival rate linearly', async () => {
+    const server = await serve(startFastServer())
+    // From 0 to 100/s over 1 s: 50 arrivals.
+    const result = await runLoad({connections: 4, stages: [{durationMs: 1000, rampFrom: 0, rate: 100}], url: server.url})
+    expect(result.requests.sent + result.unsent).toBe(50)
+    expect(result.stages[0]?.rate).toBe(100)
+  })
+})
+
+describe('errors by kind', () => {
+  it('counts a refused connection as connect errors without hanging or throwing', async () => {
+    const url = await closedPortUrl()
+    const result = await runLoad({connections: 2, durationMs: 500, url})
+    expect(result.requests.completed).toBeGreaterThan(0)
+    expect(result.errors.connect).toBe(result.requests.completed)
+    expect(result.requests.ok).toBe(0)
+    expect(result.latency.totalCount).toBe(0)
+    expect(result.samples.latency).toEqual([])
+    expect(result.errorExamples.connect).toContain('ECONNREFUSED')
+  })
+
+  it('counts a reset in the middle of a body as a body error', async () => {
+    const server = await serve(startResetMidBodyServer())
+    const result = await runLoad({connections: 2, durationMs: 500, url: server.url})
+    expect(result.errors.body).toBeGreaterThan(0)
+    expect(result.errors.body).toBe(result.requests.completed)
+  })
+
+  it('cuts bodies over the cap, counts them as body errors and keeps none of them', async () => {
+    const server = await serve(startHugeBodyServer(5 * 1024 ** 2))
+    const cap = 256 * 1024
+    const result = await runLoad({connections: 2, durationMs: 500, maxBodyBytes: cap, url: server.url})
+    expect(result.requests.completed).toBeGreaterThan(1)
+    expect(result.errors.body).toBe(result.requests.completed)
+    expect(result.errorExamples.body).toContain('UND_ERR_RES_EXCEEDED_MAX_SIZE')
+    expect(result.bytesReceived).toBeLessThanOrEqual(result.requests.completed * cap)
+  })
+
+  it('counts a connection closed before any response as a reset', async () => {
+    const server = await serve(startServer((req) => req.socket.destroy()))
+    const result = await runLoad({connections: 2, durationMs: 300, url: server.url})
+    expect(result.errors.reset).toBeGreaterThan(0)
+    expect(result.errors.reset).toBe(result.requests.completed)
+  })
+
+  it('counts statuses outside 2xx/3xx, unless the caller accepts them', async () => {
+    const server = await serve(startStatusServer(503))
+    const failing = await runLoad({connections: 1, durationMs: 300, url: server.url})
+    expect(failing.errors.status).toBe(failing.requests.completed)
+    expect(failing.errorExamples.status).toBe('status 503')
+    const accepted = await runLoad({connections: 1, durationMs: 300, okStatus: [503], url: server.url})
+    expect(accepted.requests.ok).toBe(accepted.requests.completed)
+  })
+
+  it('counts a server that never answers as timeouts', async () => {
+    const server = await serve(startServer(() => {}))
+    const result = await runLoad({connections: 2, durationMs: 300, timeoutMs: 500, url: server.url})
+    expect(result.errors.timeout).toBe(2)
+    expect(result.requests.completed).toBe(2)
+  })
+})
+
+describe('stopping early', () => {
+  it('returns what it measured, marked partial, soon after an abort', async () => {
+    const server = await serve(startDelayServer(5))
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 300)
+    const started = performance.now()
+    const result = await runLoad({connections: 4, durationMs: 60_000, signal: controller.signal, url: server.url})
+    expect(performance.now() - started).toBeLessThan(5000)
+    expect(result.partial).toBe(true)
+    expect(result.stopReason).toBe('aborted')
+    expect(result.requests.ok).toBeGreaterThan(0)
+    expect(result.requests.completed).toBe(result.requests.sent)
+  })
+
+  it('cuts requests still in flight shortly after an abort', async () => {
+    const server = await serve(startServer(() => {}))
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 200)
+    const started = performance.now()
+    const result = await runLoad({connections: 3, durationMs: 60_000, signal: controller.signal, url: server.url})
+    expect(performance.now() - started).toBeLessThan(5000)
+    expect(result.partial).toBe(true)
+    // Cut by the client, not failed by the server: not counted as errors.
+    expect(result.requests.completed).toBe(0)
+    expect(result.requests.sent).toBe(3)
+  })
+
+  it('stops as soon as the caller has decided, after the minimum duration', async () => {
+    const server = await serve(startDelayServer(5))
+    const asked: number[] = []
+    const result = await runLoad({
+      connections: 2,
+      durationMs: 30_000,
+      until: {
+        decided(snapshot) {
+          asked.push(snapshot.requests.completed)
+          return snapshot.requests.completed >= 40
+        },
+        everyMs: 100,
+        minDurationMs: 200,
+      },
+      url: server.url,
+    })
+    expect(result.stopReason).toBe('decided')
+    expect(result.partial).toBe(false)
+    expect(result.durationMs).toBeLessThan(30_000)
+    expect(asked.at(-1)).toBeGreaterThanOrEqual(40)
+    expect(asked.slice(0, -1).every((completed) => completed < 40)).toBe(true)
+  })
+
+  it('stops and throws when undici refuses the request itself', async () => {
+    const server = await serve(startFastServer())
+    await expect(runLoad({durationMs: 5000, headers: {'transfer-encoding': 'chunked'}, url: server.url})).rejects.toThrow(
+      /undici refuses the request: UND_ERR_INVALID_ARG: invalid transfer-encoding header/,
+    )
+    expect(server.served).toBe(0)
+  })
+
+  it('stops and throws what a caller\'s predicate throws', async () => {
+    const server = await serve(startFastServer())
+    const decided = (): boolean => {
+      throw new Error('no verdict')
+    }
+
+    await expect(runLoad({durationMs: 5000, until: {decided, everyMs: 50, minDurationMs: 50}, url: server.url})).rejects.toThrow('no verdict')
+  })
+
+  it('refuses a plan over the caps before sending anything', async () => {
+    const server = await serve(startFastServer())
+    await expect(runLoad({durationMs: 11 * 60_000, url: server.url})).rejects.toThrow(LoadPlanError)
+    await expect(runLoad({requests: 10_000_001, url: server.url})).rejects.toThrow(/over the cap of 10,000,000/)
+    expect(server.served).toBe(0)
+  })
+})

@@ -1,0 +1,31 @@
+import {describe, expect, it} from 'vitest'
+
+import {classifyError, describeError} from '../../../src/load/index.js'
+
+const coded = (code: string, message = code): Error => Object.assign(new Error(message), {code})
+
+describe('error kinds', () => {
+  it.each([
+    ['ECONNREFUSED', false, 'connect'],
+    ['UND_ERR_CONNECT_TIMEOUT', false, 'connect'],
+    ['UND_ERR_HEADERS_TIMEOUT', false, 'timeout'],
+    ['UND_ERR_BODY_TIMEOUT', true, 'timeout'],
+    ['UND_ERR_RES_EXCEEDED_MAX_SIZE', true, 'body'],
+    ['UND_ERR_SOCKET', true, 'body'],
+    ['UND_ERR_SOCKET', false, 'reset'],
+    ['ECONNRESET', false, 'reset'],
+    ['HPE_INVALID_CONSTANT', false, 'other'],
+    ['HPE_INVALID_CHUNK_SIZE', true, 'body'],
+  ] as const)('%s (response started: %s) is %s', (code, started, kind) => {
+    expect(classifyError(coded(code), started)).toBe(kind)
+  })
+
+  it('looks inside an AggregateError from a dual-stack connect', () => {
+    expect(classifyError(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')]), false)).toBe('connect')
+  })
+
+  it('describes an error by its code, message and cause', () => {
+    const error = Object.assign(new Error('other side closed', {cause: new Error('read ECONNRESET')}), {code: 'UND_ERR_SOCKET'})
+    expect(describeError(error)).toBe('UND_ERR_SOCKET: other side closed: read ECONNRESET')
+  })
+})
