@@ -5,6 +5,7 @@ import {Ajv2020} from 'ajv/dist/2020.js'
 import {DURATION_EXPECTED, formatPath, labelOf, listWords, mustBe, type Problem} from './problem.js'
 import {gateSchema, type GateDocument} from './schema.js'
 import {nearest} from '../engine/suggest.js'
+import {parsePointer} from '../json-path.js'
 import type {DocPath} from './types.js'
 
 type SchemaNode = Record<string, unknown>
@@ -73,7 +74,7 @@ function explainedByAnother(error: ErrorObject, explaining: ReadonlyMap<string, 
 }
 
 function describeError(error: ErrorObject): Problem {
-  const path = pointerPath(error.instancePath)
+  const path = parsePointer(error.instancePath)
   const parent = (error.parentSchema ?? {}) as SchemaNode
   switch (error.keyword) {
     case 'additionalProperties':
@@ -98,7 +99,7 @@ function unknownKey(path: DocPath, key: string, parent: SchemaNode): Problem {
 
 /** All keys missing from one mapping, in one message at the mapping. */
 function missingKeys(errors: readonly ErrorObject[]): Problem {
-  const path = pointerPath(errors[0]?.instancePath ?? '')
+  const path = parsePointer(errors[0]?.instancePath ?? '')
   const parent = (errors[0]?.parentSchema ?? {}) as SchemaNode
   const keys = errors.map((error) => String(error.params.missingProperty))
   const quoted = listWords(keys.map((key) => `"${key}"`), 'and')
@@ -170,14 +171,4 @@ function bounds(schema: SchemaNode): string[] {
 function descriptionOf(schema: unknown): string | undefined {
   const description = (schema as SchemaNode | undefined)?.description
   return typeof description === 'string' ? description : undefined
-}
-
-/** "/targets/0/expect" (a JSON Pointer) → ['targets', 0, 'expect']. */
-export function pointerPath(pointer: string): DocPath {
-  if (pointer === '') return []
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((step) => step.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((step) => (/^\d+$/.test(step) ? Number(step) : step))
 }

@@ -4,7 +4,7 @@ import path from 'node:path'
 import type {Dimension, MetricEvidence} from '../engine/types.js'
 import {UNITS} from '../engine/units.js'
 import {METRIC_TYPES} from './evidence.js'
-import {parsePath, type PathStep, valueAt} from './json-path.js'
+import {parsePath, type PathStep, valueAt} from '../json-path.js'
 import {METRIC_NAME_PATTERN, UNIT_NAMES} from './schema.js'
 import {defineValidator, type MetricSpec} from './types.js'
 

@@ -4,7 +4,7 @@ import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../config/
 import {checkExpectation, ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
 import {nearest} from '../engine/suggest.js'
 import type {ConfigIssue} from '../errors.js'
-import {parsePointer} from './json-path.js'
+import {parsePointer} from '../json-path.js'
 import type {RegisteredValidator} from './registry.js'
 import type {MetricSpec, Validator} from './types.js'
 

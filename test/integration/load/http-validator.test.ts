@@ -1,11 +1,13 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
-import type {Evidence, MetricEvidence} from '../../../src/engine/types.js'
+import {measure as measureWith, runContext, samplesOf, valueOf} from '../../helpers/evidence.js'
+
 import {builtinValidators} from '../../../src/validators/builtin.js'
 import {http} from '../../../src/validators/http.js'
 import {collectEvidence, type RunContext} from '../../../src/validators/runner.js'
 import {closedPortUrl, startDelayServer, startStatusServer, type TestServer} from '../../fixtures/load-servers/servers.js'
 
+const measure = (options: Record<string, unknown>) => measureWith(http, options)
 const servers: TestServer[] = []
 async function serve(server: Promise<TestServer>): Promise<TestServer> {
   const started = await server
@@ -17,25 +19,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()))
 })
 
-function context(overrides: Partial<RunContext> = {}): RunContext {
-  return {gateDir: '.', log() {}, progress() {}, seed: 1, services: {}, target: {id: 't', title: 'T'}, timeoutMs: 60_000, ...overrides}
-}
 
-async function measure(options: Record<string, unknown>): Promise<Evidence> {
-  const outcome = await collectEvidence(http, options, context())
-  if ('noData' in outcome) throw new Error(`NO_DATA: ${outcome.noData}`)
-  return outcome.evidence
-}
 
-function samplesOf(metric: MetricEvidence | undefined): number[] {
-  if (metric?.type !== 'samples') throw new Error(`expected samples, got ${JSON.stringify(metric)}`)
-  return metric.samples
-}
 
-function valueOf(metric: MetricEvidence | undefined): number {
-  if (metric?.type !== 'value') throw new Error(`expected a value, got ${JSON.stringify(metric)}`)
-  return metric.value
-}
 
 describe('http validator', () => {
   it('is one of the built-in validators', () => {
@@ -96,14 +82,14 @@ describe('http validator', () => {
 
   it('gives NO_DATA with the reason when nothing could connect: there is no system to judge', async () => {
     const url = await closedPortUrl()
-    const outcome = await collectEvidence(http, {connections: 2, duration: '300ms', url}, context())
+    const outcome = await collectEvidence(http, {connections: 2, duration: '300ms', url}, runContext())
     expect(outcome).toEqual({noData: expect.stringMatching(new RegExp(`^validator http failed: http: GET ${url}: could not connect in [\\d,]+ attempts \\(ECONNREFUSED`))})
   })
 
   it('refuses options over the caps', async () => {
-    const overSchema = await collectEvidence(http, {connections: 20_000, url: 'http://127.0.0.1:1/'}, context())
+    const overSchema = await collectEvidence(http, {connections: 20_000, url: 'http://127.0.0.1:1/'}, runContext())
     expect(overSchema).toEqual({noData: expect.stringContaining('rejected its options')})
-    const overDuration = await collectEvidence(http, {duration: '11m', url: 'http://127.0.0.1:1/'}, context())
+    const overDuration = await collectEvidence(http, {duration: '11m', url: 'http://127.0.0.1:1/'}, runContext())
     expect(overDuration).toEqual({noData: 'validator http failed: the run would last 11 min, over the cap of 10 min'})
   })
 
@@ -113,7 +99,7 @@ describe('http validator', () => {
     const progress: number[] = []
     setTimeout(() => controller.abort(new Error('SIGINT')), 1300)
     const collecting = http.collect(
-      {...context(), progress: ({fraction}) => progress.push(fraction ?? -1), signal: controller.signal},
+      {...runContext(), progress: ({fraction}) => progress.push(fraction ?? -1), signal: controller.signal},
       {connections: 2, duration: '30s', method: 'GET', timeout: '10s', url: server.url},
     )
     const evidence = await collecting

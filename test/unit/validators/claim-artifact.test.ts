@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {artifact} from '../../../src/validators/artifact.js'
 import {claim} from '../../../src/validators/claim.js'
-import {formatPath, parsePath, valueAt} from '../../../src/validators/json-path.js'
+import {formatPath, parsePath, valueAt} from '../../../src/json-path.js'
 import {metricSpecs, resolveOptions} from '../../../src/validators/options.js'
 import {collectEvidence, type RunContext} from '../../../src/validators/runner.js'
 import type {Validator} from '../../../src/validators/types.js'

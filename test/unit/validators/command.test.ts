@@ -2,7 +2,8 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import type {Evidence, MetricEvidence} from '../../../src/engine/types.js'
+import {measure as measureWith, runContext, samplesOf, valueOf} from '../../helpers/evidence.js'
+
 import {killAllServicesSync} from '../../../src/services/index.js'
 import {command} from '../../../src/validators/command.js'
 import {collectEvidence, type RunContext} from '../../../src/validators/runner.js'
@@ -10,26 +11,11 @@ import {collectEvidence, type RunContext} from '../../../src/validators/runner.j
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/validators')
 const NODE = JSON.stringify(process.execPath)
 const LINUX = process.platform === 'linux'
+const measure = (options: Record<string, unknown>, overrides: Partial<RunContext> = {}) => measureWith(command, options, {gateDir: FIXTURES, ...overrides})
 
-function context(overrides: Partial<RunContext> = {}): RunContext {
-  return {gateDir: FIXTURES, log() {}, progress() {}, seed: 1, services: {}, target: {id: 't', title: 'T'}, timeoutMs: 60_000, ...overrides}
-}
 
-async function measure(options: Record<string, unknown>, overrides: Partial<RunContext> = {}): Promise<Evidence> {
-  const outcome = await collectEvidence(command, options, context(overrides))
-  if ('noData' in outcome) throw new Error(`NO_DATA: ${outcome.noData}`)
-  return outcome.evidence
-}
 
-function samplesOf(metric: MetricEvidence | undefined): number[] {
-  if (metric?.type !== 'samples') throw new Error(`expected samples, got ${JSON.stringify(metric)}`)
-  return metric.samples
-}
 
-function valueOf(metric: MetricEvidence | undefined): number {
-  if (metric?.type !== 'value') throw new Error(`expected a value, got ${JSON.stringify(metric)}`)
-  return metric.value
-}
 
 afterEach(() => killAllServicesSync())
 
@@ -77,12 +63,12 @@ describe('command validator', () => {
   it('stops between runs when interrupted', async () => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(new Error('SIGINT')), 100)
-    const outcome = await collectEvidence(command, {run: 'sleep 30', runs: 50, warmup: 0}, context({signal: controller.signal}))
+    const outcome = await collectEvidence(command, {run: 'sleep 30', runs: 50, warmup: 0}, runContext({gateDir: FIXTURES, signal: controller.signal}))
     expect(outcome).toEqual({noData: 'interrupted'})
   })
 
   it('gives NO_DATA when the working directory does not exist', async () => {
-    const outcome = await collectEvidence(command, {cwd: 'no-such-dir', run: 'true'}, context())
+    const outcome = await collectEvidence(command, {cwd: 'no-such-dir', run: 'true'}, runContext({gateDir: FIXTURES}))
     expect(outcome).toEqual({noData: `validator command failed: working directory ${path.join(FIXTURES, 'no-such-dir')} does not exist`})
   })
 })
