@@ -83,7 +83,7 @@ function setAt(data: unknown, at: DocPath, value: unknown): unknown {
   const [step, ...rest] = at
   if (step === undefined) return value
   if (data === null || typeof data !== 'object') return data
-  const copy: Record<string | number, unknown> = Array.isArray(data) ? [...data] : {...data}
+  const copy = (Array.isArray(data) ? [...data] : {...data}) as Record<string | number, unknown>
   if (value === undefined && rest.length === 0) delete copy[step]
   else copy[step] = setAt(copy[step], rest, value)
   return copy

@@ -20,13 +20,13 @@ const latencyArb = fc.array(fc.double({max: 500, min: 1, noNaN: true}), {maxLeng
 /** One metric "m" and an expectation over it that fits, with a threshold in the metric's range. */
 const measurementArb: fc.Arbitrary<{expectation: string; metric: MetricEvidence}> = fc.oneof(
   fc.record({op: operatorArb, statistic: sampleStatisticArb, threshold: fc.integer({max: 500, min: 1}), values: latencyArb}).map(({op, statistic, threshold, values}) => ({
-    expectation: `${statistic}(m) ${op} ${threshold}ms`, metric: {dimension: 'duration', samples: values, type: 'samples'},
+    expectation: `${statistic}(m) ${op} ${threshold}ms`, metric: {dimension: 'duration', samples: values, type: 'samples'} as MetricEvidence,
   })),
   fc.record({events: fc.nat({max: 400}), extra: fc.nat({max: 400}), op: operatorArb, threshold: fc.integer({max: 99, min: 1})}).map(({events, extra, op, threshold}) => ({
-    expectation: `m ${op} ${threshold}%`, metric: {events, trials: events + extra, type: 'proportion'},
+    expectation: `m ${op} ${threshold}%`, metric: {events, trials: events + extra, type: 'proportion'} as MetricEvidence,
   })),
   fc.record({op: fc.constantFrom<Operator>('<', '<=', '>', '>=', '==', '!='), threshold: fc.integer({max: 60, min: 1}), value: fc.integer({max: 60, min: 1})}).map(({op, threshold, value}) => ({
-    expectation: `m ${op} ${threshold}x`, metric: {dimension: 'ratio', type: 'value', value},
+    expectation: `m ${op} ${threshold}x`, metric: {dimension: 'ratio', type: 'value', value} as MetricEvidence,
   })),
 )
 
