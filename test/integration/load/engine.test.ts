@@ -1,4 +1,4 @@
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {LoadPlanError, runLoad, summarizeLatency} from '../../../src/load/index.js'
 import {
@@ -10,19 +10,11 @@ import {
   startServer,
   startStallOnceServer,
   startStatusServer,
+  serverPool,
   type TestServer,
 } from '../../fixtures/load-servers/servers.js'
 
-const servers: TestServer[] = []
-async function serve(server: Promise<TestServer>): Promise<TestServer> {
-  const started = await server
-  servers.push(started)
-  return started
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()))
-})
+const serve = serverPool()
 
 describe('closed model', () => {
   it('measures a fixed server delay from above, and counts what the server counts', async () => {

@@ -1,27 +1,13 @@
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {measure as measureWith, runContext, samplesOf, valueOf} from '../../helpers/evidence.js'
-
 import {builtinValidators} from '../../../src/validators/builtin.js'
 import {http} from '../../../src/validators/http.js'
 import {collectEvidence, type RunContext} from '../../../src/validators/runner.js'
-import {closedPortUrl, startDelayServer, startStatusServer, type TestServer} from '../../fixtures/load-servers/servers.js'
+import {closedPortUrl, startDelayServer, startStatusServer, serverPool, type TestServer} from '../../fixtures/load-servers/servers.js'
 
 const measure = (options: Record<string, unknown>) => measureWith(http, options)
-const servers: TestServer[] = []
-async function serve(server: Promise<TestServer>): Promise<TestServer> {
-  const started = await server
-  servers.push(started)
-  return started
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()))
-})
-
-
-
-
+const serve = serverPool()
 
 describe('http validator', () => {
   it('is one of the built-in validators', () => {
