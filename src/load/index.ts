@@ -12,7 +12,7 @@ export {
 } from './histogram.js'
 export {LOAD_DEFAULTS, LOAD_LIMITS, LoadPlanError} from './plan.js'
 export {ReservoirSlots, SampleReservoir} from './reservoir.js'
-export {runLoad} from './run.js'
+export {cpuMeter, runLoad} from './run.js'
 export {
   ERROR_KINDS,
   type ClientLoad,

@@ -53,8 +53,8 @@ function connectionsNeeded(plan: ResolvedPlan): number {
   return Math.max(...plan.stages.map((stage) => (stage.model === 'closed' ? Math.max(stage.connections, stage.rampFrom ?? 0) : stage.connections)))
 }
 
-/** CPU time this process used since it was created, against wall time. */
-function cpuMeter(): {read(): ClientLoad} {
+/** CPU time this process used since the meter was created, against wall time; plugins that generate load use it too. */
+export function cpuMeter(): {read(): ClientLoad} {
   const startCpu = process.cpuUsage()
   const startMs = performance.now()
   return {

@@ -2,7 +2,7 @@ import type {Config} from '@oclif/core'
 
 import type {Dimension, EvidenceKind, MetricEvidence} from '../engine/types.js'
 import {DIMENSIONS, EVIDENCE_KINDS, METRIC_TYPES} from './evidence.js'
-import './hook.js'
+import type {PhasegateApi} from './hook.js'
 import {optionsChecker} from './options.js'
 import type {Validator} from './types.js'
 
@@ -27,11 +27,14 @@ export interface HookContribution {
 }
 
 /**
- * Asks every installed plugin for its validators through the `gate:validators` hook. A plugin whose
- * hook throws, times out or returns something malformed is a warning naming the plugin, never a crash.
+ * Asks every installed plugin for its validators through the `gate:validators` hook, handing each the
+ * host's runtime API. A plugin whose hook throws, times out or returns something malformed is a
+ * warning naming the plugin, never a crash.
  */
 export async function loadValidators(config: Config): Promise<LoadedValidators> {
-  const {failures, successes} = await config.runHook('gate:validators', {}, HOOK_TIMEOUT_MS, true)
+  // Loaded only when validators are needed, so `gate --help` does not pay for the load engine.
+  const api: PhasegateApi = await import('../index.js')
+  const {failures, successes} = await config.runHook('gate:validators', {api}, HOOK_TIMEOUT_MS, true)
   const loaded = registerValidators(successes.map(({plugin, result}) => ({plugin: plugin.name, result})))
   const failed = failures.map(({error, plugin}) => `plugin ${plugin.name} could not provide validators: ${error.message}`)
   return {validators: loaded.validators, warnings: [...failed, ...loaded.warnings]}

@@ -3,7 +3,9 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
+import * as api from '../../../src/index.js'
 import builtinHook, {builtinValidators} from '../../../src/validators/builtin.js'
+import type {ValidatorsHookOptions} from '../../../src/validators/hook.js'
 import {loadValidators, registerValidators} from '../../../src/validators/registry.js'
 import {defineValidator, type Validator} from '../../../src/validators/types.js'
 
@@ -79,5 +81,22 @@ describe('loadValidators', () => {
     expect(validators.size).toBe(4)
     expect(calls[0]?.[0]).toBe('gate:validators')
     expect(calls[0]?.[3]).toBe(true)
+  })
+
+  it('hands every hook the host API, so a plugin builds its validators on the engine of the CLI that loads it', async () => {
+    let given: unknown
+    const config = {
+      async runHook(_event: string, options: ValidatorsHookOptions) {
+        given = options.api
+        const echo = options.api.defineValidator<{value: number}>({...fake('echo'), options: {properties: {value: {type: 'number'}}, type: 'object'}})
+        return {failures: [], successes: [{plugin: {name: 'gate-validator-echo'}, result: [echo]}]}
+      },
+    } as unknown as Config
+    const {validators, warnings} = await loadValidators(config)
+    expect(warnings).toEqual([])
+    expect(given).toBe(api)
+    expect(typeof api.runLoad).toBe('function')
+    expect(typeof api.SampleReservoir).toBe('function')
+    expect(validators.get('echo')?.plugin).toBe('gate-validator-echo')
   })
 })
