@@ -9,7 +9,7 @@ export {DEFAULT_QUALITY} from './engine/types.js'
 export {formatValue, parseDuration, parseQuantity} from './engine/units.js'
 export type {CollectContext, MetricSpec, ProgressUpdate, ServiceInfo, Validator, ValidatorHookResult} from './validators/types.js'
 export {defineValidator} from './validators/types.js'
-export {durationOption} from './validators/schema.js'
+export {durationOption, readDuration} from './validators/schema.js'
 export type {RunResults} from './results/types.js'
 export type {PhasegateApi, ValidatorsHook, ValidatorsHookOptions} from './validators/hook.js'
 // The load engine, for validators that generate HTTP load (fleet, dashboard, …).

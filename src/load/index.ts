@@ -31,3 +31,4 @@ export {
   type TimelinePoint,
   type UntilDecided,
 } from './types.js'
+export {closeGracefully} from './request.js'

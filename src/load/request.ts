@@ -98,8 +98,13 @@ export class Connection {
 
   /** Waits up to `graceMs` for the request in flight, then cuts it. */
   async close(graceMs: number): Promise<void> {
-    const closing = this.client.close().catch(() => {})
-    const closed = await Promise.race([closing.then(() => true), sleep(graceMs, false, {ref: false})])
-    if (!closed) await this.client.destroy(new Error('the load run is over')).catch(() => {})
+    await closeGracefully(this.client, graceMs)
   }
+}
+
+/** Closes a client or pool, letting requests in flight finish for up to `graceMs`, then cuts them. */
+export async function closeGracefully(dispatcher: Dispatcher, graceMs: number): Promise<void> {
+  const closing = dispatcher.close().catch(() => {})
+  const closed = await Promise.race([closing.then(() => true), sleep(graceMs, false, {ref: false})])
+  if (!closed) await dispatcher.destroy(new Error('closing after the run')).catch(() => {})
 }

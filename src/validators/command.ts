@@ -2,12 +2,12 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {MetricEvidence} from '../engine/types.js'
-import {formatValue, parseDuration} from '../engine/units.js'
+import {formatValue} from '../engine/units.js'
 import {LogTail} from '../services/log-tail.js'
 import {describeExit, type ExitStatus, ProcessGroup} from '../services/process-group.js'
 import {PeakRssSampler, RSS_SUPPORTED} from './peak-rss.js'
 import {MAX_TIMER_MS} from './runner.js'
-import {durationOption} from './schema.js'
+import {durationOption, readDuration} from './schema.js'
 import {defineValidator} from './types.js'
 
 export interface CommandOptions {
@@ -67,8 +67,7 @@ export const command = defineValidator<CommandOptions>({
   ],
   async collect(ctx, options) {
     const cwd = path.resolve(ctx.gateDir, options.cwd ?? '.')
-    const timeoutMs = parseDuration(options.timeout)
-    if (timeoutMs === null) throw new Error(`timeout "${options.timeout}" is not a duration such as 60s`)
+    const timeoutMs = readDuration(options.timeout, 'timeout')
     const durations: number[] = []
     const rss: number[] = []
     const failures: string[] = []

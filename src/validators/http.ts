@@ -1,10 +1,10 @@
 import type {MetricEvidence} from '../engine/types.js'
-import {formatValue, parseDuration} from '../engine/units.js'
+import {formatValue} from '../engine/units.js'
 import type {LatencySummary} from '../load/histogram.js'
 // Only the light modules load with the CLI; undici and hdr-histogram-js wait until a target needs them.
 import {LOAD_DEFAULTS, LOAD_LIMITS} from '../load/plan.js'
 import {ERROR_KINDS, type LoadPlan, type LoadResult, type Stage, type StageResult} from '../load/types.js'
-import {durationOption} from './schema.js'
+import {durationOption, readDuration} from './schema.js'
 import {defineValidator} from './types.js'
 
 export interface HttpStageOptions {
@@ -107,7 +107,7 @@ export const http = defineValidator<HttpOptions>({
 
 /** The validator's options as a load plan; durations parsed, snake_case mapped. */
 export function loadPlan(options: HttpOptions): LoadPlan {
-  const durationMs = durationOf(options.duration, 'duration')
+  const durationMs = readDuration(options.duration, 'duration')
   return {
     body: options.body,
     connections: options.connections,
@@ -118,7 +118,7 @@ export function loadPlan(options: HttpOptions): LoadPlan {
     rate: options.rate,
     requests: options.requests,
     stages: options.stages?.map((stage, index) => stageOf(stage, index, durationMs)),
-    timeoutMs: durationOf(options.timeout, 'timeout'),
+    timeoutMs: readDuration(options.timeout, 'timeout'),
     url: options.url,
   }
 }
@@ -126,17 +126,12 @@ export function loadPlan(options: HttpOptions): LoadPlan {
 function stageOf(options: HttpStageOptions, index: number, defaultMs: number): Stage {
   return {
     connections: options.connections,
-    durationMs: options.duration === undefined ? defaultMs : durationOf(options.duration, `stages[${index}].duration`),
+    durationMs: options.duration === undefined ? defaultMs : readDuration(options.duration, `stages[${index}].duration`),
     rampFrom: options.ramp_from,
     rate: options.rate,
   }
 }
 
-function durationOf(text: string, name: string): number {
-  const ms = parseDuration(text)
-  if (ms === null) throw new Error(`${name} "${text}" is not a duration such as 10s`)
-  return ms
-}
 
 /**
  * Not one request reached the server: there is nothing about the system under test to judge, so

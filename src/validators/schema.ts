@@ -1,4 +1,4 @@
-import {UNITS} from '../engine/units.js'
+import {parseDuration, UNITS} from '../engine/units.js'
 
 /** Units a duration option may use, from the one unit table. */
 const DURATION_UNITS = Object.keys(UNITS).filter((unit) => UNITS[unit]?.dimension === 'duration')
@@ -11,6 +11,13 @@ export function durationOption(description: string, defaultValue?: string): Reco
     type: 'string',
     ...(defaultValue === undefined ? {} : {default: defaultValue}),
   }
+}
+
+/** Reads a duration option in ms; a value the schema let through but parseDuration refuses names the option. */
+export function readDuration(text: string, option: string): number {
+  const ms = parseDuration(text)
+  if (ms === null) throw new Error(`${option} "${text}" is not a duration such as 10s`)
+  return ms
 }
 
 /** A metric name as expectations can refer to it (the expectation grammar's identifier). */

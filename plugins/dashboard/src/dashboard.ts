@@ -103,7 +103,7 @@ interface Watch {
 }
 
 async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: DashboardOptions): Promise<Evidence> {
-  const durationMs = durationOf(api, options.duration, 'duration')
+  const durationMs = api.readDuration(options.duration, 'duration')
   const base = new URL(options.url)
   const seen = new Observations(api, `${ctx.seed}:${ctx.target.id}`)
   const stopper = new AbortController()
@@ -114,7 +114,7 @@ async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: D
   // Every client's request in flight listens to the run's signal.
   const signal = AbortSignal.any([ctx.signal])
   setMaxListeners(options.clients * 2 + 10, signal)
-  const watch: Watch = {api, base, ctx, options, seen, signal, stop: stopper.signal, timeoutMs: durationOf(api, options.timeout, 'timeout')}
+  const watch: Watch = {api, base, ctx, options, seen, signal, stop: stopper.signal, timeoutMs: api.readDuration(options.timeout, 'timeout')}
   const cpu = api.cpuMeter()
   const started = performance.now()
   try {
@@ -129,14 +129,14 @@ async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: D
 
 /** mode http: every client polls the snapshot on its own schedule, the clients' schedules spread over one interval. */
 async function poll({api, base, options, seen, signal, stop, timeoutMs}: Watch): Promise<string> {
-  const intervalMs = durationOf(api, options.interval, 'interval')
+  const intervalMs = api.readDuration(options.interval, 'interval')
   const path = `${prefixOf(base)}${SNAPSHOT_PATH}`
   const {Pool} = await import('undici')
   const pool = new Pool(base.origin, {bodyTimeout: timeoutMs, connections: options.clients, connectTimeout: timeoutMs, headersTimeout: timeoutMs, keepAliveTimeout: 30_000})
   // A dashboard that cannot be reached at all is NO_DATA at once, not after the whole duration.
   const probe = await getSnapshot(api, pool, path, signal)
   if (probe?.kind === 'connect') {
-    await closePool(pool)
+    await api.closeGracefully(pool, 1000)
     throw new Error(`GET ${base.origin}${path}: could not connect (${probe.detail})`)
   }
 
@@ -168,7 +168,7 @@ async function poll({api, base, options, seen, signal, stop, timeoutMs}: Watch):
   try {
     await Promise.all(Array.from({length: options.clients}, (_, index) => client(index)))
   } finally {
-    await closePool(pool)
+    await api.closeGracefully(pool, 1000)
   }
 
   return `dashboard: ${options.clients} clients polling GET ${base.origin}${path} every ${api.formatValue(intervalMs, 'duration')}`
@@ -204,8 +204,8 @@ async function subscribe({api, base, ctx, options, seen, stop, timeoutMs}: Watch
   const {WebSocket} = await import('ws')
   const url = new URL(`${prefixOf(base)}${WEBSOCKET_PATH}`, base)
   url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:'
-  const intervalMs = durationOf(api, options.interval, 'interval')
-  const durationMs = durationOf(api, options.duration, 'duration')
+  const intervalMs = api.readDuration(options.interval, 'interval')
+  const durationMs = api.readDuration(options.duration, 'duration')
   const windows = Math.floor(durationMs / intervalMs)
   const startedAt = performance.now()
   const sockets = new Set<WebSocket>()
@@ -340,18 +340,9 @@ function prefixOf(base: URL): string {
   return base.pathname.replace(/\/+$/, '')
 }
 
-function durationOf(api: PhasegateApi, text: string, name: string): number {
-  const ms = api.parseDuration(text)
-  if (ms === null) throw new Error(`${name} "${text}" is not a duration such as 10s`)
-  return ms
-}
 
 function preview(body: unknown): string {
   const text = JSON.stringify(body) ?? String(body)
   return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }
 
-async function closePool(pool: Pool): Promise<void> {
-  const closed = await Promise.race([pool.close().then(() => true, () => false), sleep(1000, false, {ref: false})])
-  if (!closed) await pool.destroy().catch(() => {})
-}

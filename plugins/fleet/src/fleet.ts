@@ -61,11 +61,11 @@ interface Allocation {
 type Reply = {status: number; body: unknown} | {error: ErrorKind; detail: string}
 
 async function measureFleet(api: PhasegateApi, ctx: CollectContext, options: FleetOptions): Promise<Evidence> {
-  const durationMs = durationOf(api, options.duration, 'duration')
-  const holdMs = durationOf(api, options.hold, 'hold')
+  const durationMs = api.readDuration(options.duration, 'duration')
+  const holdMs = api.readDuration(options.hold, 'hold')
   // The ramp must end well inside the fill window (half the duration), or the peak would be checked before the last agent asked.
-  const rampMs = Math.min(durationOf(api, options.ramp, 'ramp'), durationMs / 4)
-  const timeoutMs = durationOf(api, options.timeout, 'timeout')
+  const rampMs = Math.min(api.readDuration(options.ramp, 'ramp'), durationMs / 4)
+  const timeoutMs = api.readDuration(options.timeout, 'timeout')
   const base = new URL(options.url)
   const prefix = base.pathname.replace(/\/+$/, '')
   const {Pool} = await import('undici')
@@ -78,7 +78,7 @@ async function measureFleet(api: PhasegateApi, ctx: CollectContext, options: Fle
   } finally {
     // Even on abort or timeout: the allocator must end the run holding nothing of ours.
     await run.releaseAll()
-    await closePool(pool)
+    await api.closeGracefully(pool, 1000)
   }
 }
 
@@ -364,18 +364,9 @@ function jittered(ms: number): number {
   return ms * (0.5 + Math.random())
 }
 
-function durationOf(api: PhasegateApi, text: string, name: string): number {
-  const ms = api.parseDuration(text)
-  if (ms === null) throw new Error(`${name} "${text}" is not a duration such as 10s`)
-  return ms
-}
 
 function preview(body: unknown): string {
   const text = body === undefined ? '(no body)' : JSON.stringify(body)
   return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }
 
-async function closePool(pool: Pool): Promise<void> {
-  const closed = await Promise.race([pool.close().then(() => true, () => false), sleep(1000, false, {ref: false})])
-  if (!closed) await pool.destroy().catch(() => {})
-}

@@ -90,7 +90,7 @@ type Reply = {status: number; body: unknown} | {error: string}
 type Injection = {kind: string; command?: undefined} | {command: string; kind?: undefined}
 
 async function runSwarms(api: PhasegateApi, ctx: CollectContext, options: SwarmOptions): Promise<Evidence> {
-  const timeoutMs = durationOf(api, options.timeout, 'timeout')
+  const timeoutMs = api.readDuration(options.timeout, 'timeout')
   const base = new URL(options.url)
   const {Pool} = await import('undici')
   const pool = new Pool(base.origin, {bodyTimeout: timeoutMs, connections: options.concurrency + 2, connectTimeout: timeoutMs, headersTimeout: timeoutMs})
@@ -100,7 +100,7 @@ async function runSwarms(api: PhasegateApi, ctx: CollectContext, options: SwarmO
   } finally {
     // Even on abort or timeout: no swarm of ours, and so no leader process, outlives the run.
     await run.deleteAll()
-    await closePool(pool)
+    await api.closeGracefully(pool, 1000)
   }
 }
 
@@ -128,7 +128,7 @@ class SwarmRun {
   async measure(): Promise<Evidence> {
     const {api, options} = this
     await this.reachable()
-    const readyBy = performance.now() + durationOf(api, options.ready_timeout, 'ready_timeout')
+    const readyBy = performance.now() + api.readDuration(options.ready_timeout, 'ready_timeout')
     await this.create(readyBy)
     if (this.created.length === 0) throw new Error(`${this.source()}: no swarm could be created (${this.notes.join('; ')})`)
     const healthy = await this.waitUntilHealthy(readyBy)
@@ -285,7 +285,7 @@ class SwarmRun {
       return 'not injected'
     }
 
-    const deadline = startedAt + durationOf(api, this.options.recovery_timeout, 'recovery_timeout')
+    const deadline = startedAt + api.readDuration(this.options.recovery_timeout, 'recovery_timeout')
     while (performance.now() < deadline) {
       const now = await this.view(id)
       if (now?.healthy && now.leader && now.leader.term > before.leader.term) {
@@ -308,7 +308,7 @@ class SwarmRun {
 
   /** Runs the fault command in the gate's folder with the swarm's details in its environment; bounded by the request timeout. */
   private runCommand(id: string, before: SwarmView, command: string): Promise<string | undefined> {
-    const timeoutMs = durationOf(this.api, this.options.timeout, 'timeout')
+    const timeoutMs = this.api.readDuration(this.options.timeout, 'timeout')
     const env = {
       ...process.env,
       LEADER_PID: String(before.leader?.pid ?? ''),
@@ -406,18 +406,9 @@ function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
 }
 
-function durationOf(api: PhasegateApi, text: string, name: string): number {
-  const ms = api.parseDuration(text)
-  if (ms === null) throw new Error(`${name} "${text}" is not a duration such as 10s`)
-  return ms
-}
 
 function preview(body: unknown): string {
   const text = body === undefined ? '(no body)' : JSON.stringify(body)
   return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }
 
-async function closePool(pool: Pool): Promise<void> {
-  const closed = await Promise.race([pool.close().then(() => true, () => false), sleep(1000, false, {ref: false})])
-  if (!closed) await pool.destroy().catch(() => {})
-}
