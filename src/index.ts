@@ -14,3 +14,6 @@ export type {RunResults} from './results/types.js'
 export type {PhasegateApi, ValidatorsHook, ValidatorsHookOptions} from './validators/hook.js'
 // The load engine, for validators that generate HTTP load (fleet, dashboard, …).
 export * from './load/index.js'
+// Prometheus's HTTP query API, for validators that read live telemetry.
+export {describeSeries, PrometheusError, queryPrometheus, queryPrometheusRange} from './telemetry/prometheus.js'
+export type {PromInstantOptions, PromQueryOptions, PromRangeOptions, PromSample, PromSeries} from './telemetry/prometheus.js'
