@@ -1,7 +1,7 @@
 import type {Config} from '@oclif/core'
 
 import {expandServiceRefs} from './config/interpolate.js'
-import {loadGate} from './config/load.js'
+import {loadGate, type LoadOptions} from './config/load.js'
 import type {GateConfig, TargetConfig} from './config/types.js'
 import {evaluateGate} from './engine/index.js'
 import type {TargetInput} from './engine/types.js'
@@ -25,6 +25,8 @@ export interface CheckOptions {
   gate: string
   cwd: string
   env: NodeJS.ProcessEnv
+  /** --arg values for the gate's args. */
+  args?: Readonly<Record<string, string>>
   config: Config
   /** Aborted on SIGINT/SIGTERM: the running target stops, the rest are skipped, services stop. */
   signal: AbortSignal
@@ -34,8 +36,8 @@ export interface CheckOptions {
 }
 
 /** Loads a gate and its validators and checks everything that can be checked without running anything. */
-export async function prepareGate(gateRef: string, cwd: string, env: NodeJS.ProcessEnv, config: Config) {
-  const gate = loadGate(gateRef, {cwd, env})
+export async function prepareGate(gateRef: string, load: LoadOptions, config: Config) {
+  const gate = loadGate(gateRef, load)
   const {validators, warnings} = await loadValidators(config)
   const issues = checkTargetOptions(gate, validators)
   if (issues.length > 0) throw new GateConfigError(gate.locate([]).file, issues)
@@ -45,7 +47,7 @@ export async function prepareGate(gateRef: string, cwd: string, env: NodeJS.Proc
 /** Runs a gate end to end and returns the results object; never throws for what a target does. */
 export async function runCheck(options: CheckOptions): Promise<RunResults> {
   const {cwd, env, events, signal} = options
-  const {gate, validators, warnings} = await prepareGate(options.gate, cwd, env, options.config)
+  const {gate, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd, env}, options.config)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   const startedAt = new Date()
 
@@ -79,7 +81,7 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
     version: RESULTS_VERSION,
     id: runId(gate.name, startedAt),
     tool: {name: 'phasegate', version: options.toolVersion},
-    gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256},
+    gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256, ...recordedArgs(gate.args)},
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
@@ -136,4 +138,10 @@ function toTargetInput(target: TargetConfig, collected: TargetInput['collected']
     expectations: target.expect,
     collected,
   }
+}
+
+/** The args a run used, for its results; a password inside a URL (postgres://user:secret@…) is kept out of files. */
+function recordedArgs(args: Record<string, string>): {args?: Record<string, string>} {
+  if (Object.keys(args).length === 0) return {}
+  return {args: Object.fromEntries(Object.entries(args).map(([name, value]) => [name, value.replaceAll(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/gi, '$1:***@')]))}
 }

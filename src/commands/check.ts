@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import path from 'node:path'
 
-import {GateCommand} from '../base-command.js'
+import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
 import {type CheckEvents, runCheck} from '../check.js'
 import {formatValue} from '../engine/units.js'
 import {exitCodeForRun} from '../exit-codes.js'
@@ -19,6 +19,7 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     {description: 'Check the shipped smoke gate on this machine', command: '<%= config.bin %> <%= command.id %> smoke'},
     {description: 'Write Markdown and JUnit reports for CI', command: '<%= config.bin %> <%= command.id %> phase-2 --out report --format md,junit'},
     {description: 'Print the Markdown report instead of the table', command: '<%= config.bin %> <%= command.id %> smoke --format md > report.md'},
+    {description: 'Measure the storage gate on PostgreSQL instead of its default SQLite', command: '<%= config.bin %> <%= command.id %> storage --arg db=postgres://127.0.0.1:5432/state'},
     {description: 'The results object as JSON, for scripts', command: '<%= config.bin %> <%= command.id %> gates/release.yaml --json'},
   ]
   static override enableJsonFlag = true
@@ -26,6 +27,7 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     gate: Args.string({description: 'Gate name (reads gates/NAME.yaml) or path to a gate file.', required: true}),
   }
   static override flags = {
+    arg: gateArgFlag,
     format: Flags.string({char: 'f', description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.', multiple: true, delimiter: ',', options: FORMAT_NAMES}),
     out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
@@ -36,7 +38,7 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     const cwd = path.resolve(flags.cwd)
     const json = this.jsonEnabled()
     const results = await withInterrupts((signal) =>
-      runCheck({config: this.config, cwd, env: process.env, events: progressLines(), gate: args.gate, seed: flags.seed, signal, toolVersion: this.config.version}),
+      runCheck({args: gateArgs(flags.arg), config: this.config, cwd, env: process.env, events: progressLines(), gate: args.gate, seed: flags.seed, signal, toolVersion: this.config.version}),
     )
     const saved = saveResults(results, cwd)
     emitResults(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd)

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import path from 'node:path'
 
-import {GateCommand} from '../base-command.js'
+import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
 import {prepareGate} from '../check.js'
 
 export default class Validate extends GateCommand {
@@ -15,11 +15,14 @@ export default class Validate extends GateCommand {
   static override args = {
     gate: Args.string({description: 'Gate name (reads gates/NAME.yaml) or path to a gate file.', required: true}),
   }
+  static override flags = {
+    arg: gateArgFlag,
+  }
 
   async run(): Promise<{file: string; services: number; targets: number; valid: true; warnings: string[]}> {
     const {args, flags} = await this.parse(Validate)
     const cwd = path.resolve(flags.cwd)
-    const {gate, warnings} = await prepareGate(args.gate, cwd, process.env, this.config)
+    const {gate, warnings} = await prepareGate(args.gate, {args: gateArgs(flags.arg), cwd, env: process.env}, this.config)
     const file = path.relative(cwd, gate.file)
     for (const warning of warnings) this.warn(warning)
     this.log(`✓ ${file} is valid: ${gate.targets.length} target(s), ${gate.services.length} service(s).`)

@@ -1,17 +1,19 @@
-// `${...}` in gate files: exactly three forms, expanded by string replacement and never evaluated.
+// `${...}` in gate files: exactly four forms, expanded by string replacement and never evaluated.
 //   ${env.NAME}          a variable of the environment that runs the gate (expanded at load)
+//   ${args.NAME}         a gate argument: --arg NAME=VALUE, else its default (expanded at load)
 //   ${gate.dir}          the directory of the gate file (expanded at load)
 //   ${services.NAME.url} the URL of a running service (checked at load, expanded once services run)
 import {UserError} from '../errors.js'
 import {isRecord, type Problem} from './problem.js'
-import {ENV_NAME, SERVICE_NAME} from './schema.js'
+import {ARG_NAME, ENV_NAME, SERVICE_NAME} from './schema.js'
 import {nearest} from '../engine/suggest.js'
 import type {DocPath} from './types.js'
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g
 const ENV_REFERENCE = new RegExp(`^env\\.(${ENV_NAME})$`)
+const ARG_REFERENCE = new RegExp(`^args\\.(${ARG_NAME})$`)
 const SERVICE_REFERENCE = new RegExp(`^services\\.(${SERVICE_NAME})\\.url$`)
-const ALLOWED_FORMS = 'a gate file expands only ${env.NAME}, ${gate.dir} and ${services.NAME.url}'
+const ALLOWED_FORMS = 'a gate file expands only ${env.NAME}, ${args.NAME}, ${gate.dir} and ${services.NAME.url}'
 const URL_HINT = 'give its ready.log a named group such as (?<url>http://\\S+), or set ready.http'
 
 /** Where `${...}` is expanded: the validator's options and how services start. */
@@ -23,20 +25,24 @@ const INTERPOLATED: ReadonlyArray<readonly string[]> = [
   ['services', '*', 'ready', 'http'],
 ]
 
-export type Reference = {kind: 'env'; name: string} | {kind: 'gate.dir'} | {kind: 'service'; name: string}
+export type Reference = {kind: 'env'; name: string} | {kind: 'arg'; name: string} | {kind: 'gate.dir'} | {kind: 'service'; name: string}
 
-/** What a `${...}` refers to, or undefined when it is none of the three forms. */
+/** What a `${...}` refers to, or undefined when it is none of the four forms. */
 export function referenceOf(expression: string): Reference | undefined {
   const text = expression.trim()
   if (text === 'gate.dir') return {kind: 'gate.dir'}
   const env = ENV_REFERENCE.exec(text)
   if (env) return {kind: 'env', name: env[1]!}
+  const arg = ARG_REFERENCE.exec(text)
+  if (arg) return {kind: 'arg', name: arg[1]!}
   const service = SERVICE_REFERENCE.exec(text)
   return service ? {kind: 'service', name: service[1]!} : undefined
 }
 
 export interface InterpolationContext {
   env: NodeJS.ProcessEnv
+  /** The gate's declared arguments: the value given or defaulted, undefined when it has neither. */
+  args: ReadonlyMap<string, string | undefined>
   gateDir: string
   /** The gate's services and whether each will announce a URL. */
   services: ReadonlyMap<string, {hasUrl: boolean}>
@@ -45,7 +51,7 @@ export interface InterpolationContext {
 /** A problem inside one string: `offset` is where its `${` starts. */
 export type StringProblem = Omit<Problem, 'path'> & {offset: number}
 
-/** Expands ${env.*} and ${gate.dir} in `text` and checks ${services.*.url}; anything else is a problem. */
+/** Expands ${env.*}, ${args.*} and ${gate.dir} in `text` and checks ${services.*.url}; anything else is a problem. */
 export function interpolateString(text: string, context: InterpolationContext): {text: string; problems: StringProblem[]} {
   const problems: StringProblem[] = []
   let lastEnd = 0
@@ -71,11 +77,21 @@ function resolve(whole: string, expression: string, context: InterpolationContex
       return {value: whole, problem: {message: `environment variable ${reference.name} is not set`, hint: `set ${reference.name} before running the gate, e.g. ${reference.name}=... gate check`}}
     }
 
+    case 'arg':
+      return argValue(reference.name, whole, context.args)
     case 'service':
       return {value: whole, ...serviceProblem(reference.name, whole, context.services)}
     default:
       return {value: whole, problem: {message: `"${whole}" cannot be expanded`, hint: guessForm(expression.trim())}}
   }
+}
+
+function argValue(name: string, whole: string, args: InterpolationContext['args']): {problem?: Omit<Problem, 'path'>; value: string} {
+  const value = args.get(name)
+  if (value !== undefined) return {value}
+  if (args.has(name)) return {value: whole, problem: {message: `argument ${name} has no value`, hint: `pass --arg ${name}=VALUE, or give it a default under args.${name}`}}
+  const guess = nearest(name, [...args.keys()])
+  return {value: whole, problem: {message: `unknown argument "${name}" in ${whole}`, hint: guess ? `did you mean \${args.${guess}}?` : `declare it under args: (args: {${name}: {default: ...}})`}}
 }
 
 function serviceProblem(name: string, whole: string, services: InterpolationContext['services']): {problem?: Omit<Problem, 'path'>} {
@@ -110,11 +126,33 @@ export function interpolateValue(value: unknown, path: DocPath, context: Interpo
  * Expands ${env.*} and ${gate.dir} where a gate file allows it and checks every ${services.*.url};
  * returns a copy of the document with the expanded values.
  */
-export function interpolateGate(data: Record<string, unknown>, options: {env: NodeJS.ProcessEnv; gateDir: string}): {data: Record<string, unknown>; problems: Problem[]} {
-  const context: InterpolationContext = {env: options.env, gateDir: options.gateDir, services: servicesOf(data.services)}
+export function interpolateGate(
+  data: Record<string, unknown>,
+  options: {env: NodeJS.ProcessEnv; gateDir: string; args?: Readonly<Record<string, string>>},
+): {data: Record<string, unknown>; problems: Problem[]; args: Record<string, string>} {
   const problems: Problem[] = []
+  const args = argsOf(data.args, options.args ?? {}, problems)
+  const context: InterpolationContext = {args, env: options.env, gateDir: options.gateDir, services: servicesOf(data.services)}
   const expanded = INTERPOLATED.reduce<unknown>((document, place) => mapAt(document, place, [], (value, path) => interpolateValue(value, path, context, problems)), data)
-  return {data: expanded as Record<string, unknown>, problems}
+  const values = Object.fromEntries([...args].filter((entry): entry is [string, string] => entry[1] !== undefined))
+  return {args: values, data: expanded as Record<string, unknown>, problems}
+}
+
+/** Each declared argument's value: given on the command line, else its default; a given one the gate does not declare is a problem. */
+function argsOf(declared: unknown, given: Readonly<Record<string, string>>, problems: Problem[]): Map<string, string | undefined> {
+  const entries = isRecord(declared) ? Object.entries(declared) : []
+  const args = new Map(entries.map(([name, spec]) => {
+    const fallback = isRecord(spec) && ['string', 'number', 'boolean'].includes(typeof spec.default) ? String(spec.default) : undefined
+    return [name, Object.hasOwn(given, name) ? given[name] : fallback]
+  }))
+  for (const name of Object.keys(given)) {
+    if (args.has(name)) continue
+    const guess = nearest(name, [...args.keys()])
+    const hint = guess ? `did you mean --arg ${guess}=...?` : args.size > 0 ? `this gate takes: ${[...args.keys()].join(', ')}` : 'this gate declares no args:'
+    problems.push({path: isRecord(declared) ? ['args'] : [], message: `--arg ${name} is not an argument of this gate`, hint})
+  }
+
+  return args
 }
 
 /** A service has a URL when its log pattern captures one or it is polled over HTTP. */

@@ -20,6 +20,8 @@ const GATE_EXTENSIONS = ['.yaml', '.yml']
 export interface LoadOptions {
   cwd: string
   env: NodeJS.ProcessEnv
+  /** `--arg NAME=VALUE` from the command line: values for the gate's declared args. */
+  args?: Readonly<Record<string, string>>
 }
 
 /**
@@ -82,17 +84,17 @@ function configFrom(source: GateSource, options: LoadOptions): GateConfig {
   const fail = (problems: readonly Problem[], issues: readonly ConfigIssue[] = []) =>
     new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))]))
   const {document, problems: schemaProblems} = checkSchema(source.data)
-  const {data, problems: interpolationProblems} = interpolateGate(source.data, {env: options.env, gateDir: dir})
+  const {args, data, problems: interpolationProblems} = interpolateGate(source.data, {args: options.args, env: options.env, gateDir: dir})
   const problems = [...schemaProblems, ...interpolationProblems, ...semanticProblems(data)]
   if (!document || problems.length > 0 || source.issues.length > 0) throw fail(problems, source.issues)
   // The schema passed, so the interpolated copy has the document's shape.
-  const built = build(data as unknown as GateDocument, source, dir)
+  const built = build(data as unknown as GateDocument, source, dir, args)
   if (built.problems.length > 0) throw fail(built.problems)
   return built.config
 }
 
 /** Turns a checked, interpolated document into the GateConfig the rest of the tool uses. */
-function build(document: GateDocument, source: GateSource, dir: string): {config: GateConfig; problems: Problem[]} {
+function build(document: GateDocument, source: GateSource, dir: string, args: Record<string, string>): {config: GateConfig; problems: Problem[]} {
   const problems: Problem[] = []
   const duration = (value: DurationText, at: DocPath): number => {
     const ms = parseDuration(value)
@@ -112,6 +114,7 @@ function build(document: GateDocument, source: GateSource, dir: string): {config
     dir,
     root,
     sha256: createHash('sha256').update(source.bytes).digest('hex'),
+    args,
     decision: {
       minConsensus: document.decision.min_consensus,
       confidence: document.decision.confidence,

@@ -10,6 +10,8 @@ import {UNITS} from '../engine/units.js'
 export const SERVICE_NAME = '[A-Za-z_][A-Za-z0-9_-]*'
 /** An environment variable name as `${env.NAME}` can refer to it. */
 export const ENV_NAME = '[A-Za-z_][A-Za-z0-9_]*'
+/** A gate argument's name as `${args.NAME}` and `--arg NAME=VALUE` name it. */
+export const ARG_NAME = '[A-Za-z_][A-Za-z0-9_-]*'
 
 const DURATION_UNITS = Object.keys(UNITS).filter((unit) => UNITS[unit]?.dimension === 'duration')
 // Mirrors what parseDuration accepts, so editors flag exactly what loading would reject.
@@ -41,11 +43,11 @@ const service = {
   required: ['command', 'ready'],
   description: 'A system under test: the command that starts it and how to tell that it is ready.',
   properties: {
-    command: {type: 'string', minLength: 1, description: 'Shell command line that starts the service, run from the project root in its own process group. ${env.NAME} and ${gate.dir} are expanded.'},
+    command: {type: 'string', minLength: 1, description: 'Shell command line that starts the service, run from the project root in its own process group. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.'},
     cwd: {type: 'string', minLength: 1, description: 'Working directory of the command, relative to the project root (the directory that holds gates/).'},
     env: {
       type: 'object',
-      description: 'Extra environment variables for the command. ${env.NAME} and ${gate.dir} are expanded in values.',
+      description: 'Extra environment variables for the command. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded in values.',
       propertyNames: {pattern: `^${ENV_NAME}$`, description: 'Letters, digits and "_", not starting with a digit.'},
       additionalProperties: {type: ['string', 'number', 'boolean'], description: 'Value of the variable.'},
     },
@@ -56,7 +58,7 @@ const service = {
       anyOf: [{required: ['log']}, {required: ['http']}],
       properties: {
         log: {type: 'string', minLength: 1, description: 'Regular expression matched against each output line; its named group "url", e.g. (?<url>http://\\S+), gives ${services.NAME.url}.'},
-        http: {type: 'string', minLength: 1, description: 'URL polled until it answers with a 2xx status; its origin becomes ${services.NAME.url} unless the log gave one. ${env.NAME} is expanded.'},
+        http: {type: 'string', minLength: 1, description: 'URL polled until it answers with a 2xx status; its origin becomes ${services.NAME.url} unless the log gave one. ${env.NAME} and ${args.NAME} are expanded.'},
         timeout: duration('Time the service has to become ready.', '30s'),
       },
     },
@@ -76,7 +78,7 @@ const target = {
     with: {
       type: 'object',
       default: {},
-      description: "The validator's own options, checked against the validator's schema. ${env.NAME}, ${gate.dir} and ${services.NAME.url} are expanded.",
+      description: "The validator's own options, checked against the validator's schema. ${env.NAME}, ${args.NAME}, ${gate.dir} and ${services.NAME.url} are expanded.",
     },
     expect: {
       title: 'expectations',
@@ -117,6 +119,21 @@ export const gateSchema = {
         resamples: {type: 'integer', minimum: 100, maximum: 1_000_000, default: 2000, description: 'Bootstrap resamples per expectation (at least 100).'},
       },
     },
+    args: {
+      type: 'object',
+      default: {},
+      description: 'Parameters of the gate, given with `gate check GATE --arg NAME=VALUE` and used as ${args.NAME} wherever ${env.NAME} may appear: e.g. which database a storage gate measures.',
+      propertyNames: {pattern: `^${ARG_NAME}$`, description: 'Letters, digits, "_" and "-", starting with a letter or "_".'},
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'One argument: its default and what it selects.',
+        properties: {
+          default: {type: ['string', 'number', 'boolean'], description: 'Value when --arg does not give one; without a default the argument must be given.'},
+          description: {type: 'string', description: 'What the argument selects, shown by `gate validate`.'},
+        },
+      },
+    },
     defaults: {
       type: 'object',
       additionalProperties: false,
@@ -154,6 +171,12 @@ export interface ServiceDocument {
   stop_timeout: DurationText
 }
 
+/** A gate argument as written. */
+export interface ArgDocument {
+  default?: string | number | boolean
+  description?: string
+}
+
 /** A target as written, after the schema's defaults. */
 export interface TargetDocument {
   id: string
@@ -174,6 +197,7 @@ export interface GateDocument {
   gate?: string
   title?: string
   decision: {min_consensus: number; confidence: number; seed: number; resamples: number}
+  args: Record<string, ArgDocument>
   defaults: {timeout: DurationText}
   services: Record<string, ServiceDocument>
   targets: TargetDocument[]

@@ -49,6 +49,8 @@ export interface GateConfig {
   /** Project root: the directory that holds gates/ (parent of dir when dir is named gates), else dir. */
   root: string
   sha256: string
+  /** Value of every declared argument that has one (given with --arg or defaulted). */
+  args: Record<string, string>
   decision: DecisionSettings
   defaults: {timeoutMs: number}
   services: ServiceConfig[]

@@ -10,7 +10,8 @@ export interface RunResults {
   /** "<gate>-<UTC timestamp>", also the file name under .gate/runs/. */
   id: string
   tool: {name: 'phasegate'; version: string}
-  gate: {name: string; title: string; file: string; sha256: string}
+  /** `args`: the gate arguments this run used (--arg or defaults), passwords in URLs masked. */
+  gate: {name: string; title: string; file: string; sha256: string; args?: Record<string, string>}
   startedAt: string
   finishedAt: string
   durationMs: number

@@ -82,6 +82,35 @@ targets:
     expect(results.targets[0].status).not.toBe('PASS')
   })
 
+  it('takes --arg values for the gate\'s args, records them with URL passwords masked, and rejects unknown ones (exit 2)', async () => {
+    const dir = project({
+      argued: `version: 1
+decision: { min_consensus: 0.5 }
+args:
+  latency: { default: 2s }
+  db: { default: "sqlite:state.db", description: which database }
+targets:
+  - id: from-arg
+    validator: claim
+    with: { metric: refresh_latency, value: "\${args.latency}", source: "a report" }
+    expect: [ "refresh_latency < 1s" ]
+`,
+    })
+    const r = await runGate(['check', 'argued', '--json', '--arg', 'latency=850ms', '--arg', 'db=postgres://gate:s3cret@127.0.0.1:5432/state'], {cwd: dir})
+    expect(r.code).toBe(0)
+    const results = JSON.parse(r.stdout)
+    expect(results.targets[0].expectations[0].value).toBe(850)
+    expect(results.gate.args).toEqual({db: 'postgres://gate:***@127.0.0.1:5432/state', latency: '850ms'})
+    expect(readFileSync(path.join(dir, '.gate/latest.json'), 'utf8')).not.toContain('s3cret')
+    const typo = await runGate(['validate', 'argued', '--arg', 'dbb=x'], {cwd: dir})
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toMatch(/--arg dbb is not an argument of this gate — did you mean --arg db=\.\.\.\?/)
+    const malformed = await runGate(['validate', 'argued', '--arg', 'db'], {cwd: dir})
+    expect(malformed.code).toBe(2)
+    expect(malformed.stderr).toMatch(/--arg db: expected NAME=VALUE/)
+    expect(malformed.stderr).not.toMatch(/at .*\.js:\d+/)
+  })
+
   it('BLOCKs when a required target has no data, with the reason in the results', async () => {
     const dir = project({
       missing: `version: 1

@@ -144,7 +144,7 @@ describe('missing keys', () => {
     `
     expect(problems(text)).toEqual([
       '1:1 missing required key "version" in the gate file — Format version of this file. Always 1.',
-      '3:3 missing required key "command" in services.api — Shell command line that starts the service, run from the project root in its own process group. ${env.NAME} and ${gate.dir} are expanded.',
+      '3:3 missing required key "command" in services.api — Shell command line that starts the service, run from the project root in its own process group. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.',
       `4:${columnOf(text, 4, '{')} "ready" needs one of "log" or "http" — How to tell that the service is up: a line in its output (log), an HTTP URL that answers (http), or both in that order.`,
       '6:5 missing required keys "id", "validator" and "expect" in targets[0]',
     ])
@@ -232,7 +232,7 @@ describe('expectations', () => {
 })
 
 describe('interpolation', () => {
-  it('accepts only ${env.NAME}, ${gate.dir} and ${services.NAME.url}, pointing at the ${', () => {
+  it('accepts only ${env.NAME}, ${args.NAME}, ${gate.dir} and ${services.NAME.url}, pointing at the ${', () => {
     const text = yaml`
       version: 1
       services:
@@ -241,10 +241,10 @@ describe('interpolation', () => {
         - {id: a, validator: v, with: {url: "\${services.api}", x: "\${services.api.url"}, expect: x < 1}
     `
     expect(problems(text)).toEqual([
-      `3:${columnOf(text, 3, '${HOME}')} "\${HOME}" cannot be expanded — did you mean \${env.HOME}? a gate file expands only \${env.NAME}, \${gate.dir} and \${services.NAME.url}`,
-      `3:${columnOf(text, 3, '${process')} "\${process.exit(1)}" cannot be expanded — a gate file expands only \${env.NAME}, \${gate.dir} and \${services.NAME.url}`,
-      `5:${columnOf(text, 5, '${services.api}')} "\${services.api}" cannot be expanded — did you mean \${services.api.url}? a gate file expands only \${env.NAME}, \${gate.dir} and \${services.NAME.url}`,
-      `5:${columnOf(text, 5, '${services.api.url')} "\${" is not closed — end it with "}": a gate file expands only \${env.NAME}, \${gate.dir} and \${services.NAME.url}`,
+      `3:${columnOf(text, 3, '${HOME}')} "\${HOME}" cannot be expanded — did you mean \${env.HOME}? a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
+      `3:${columnOf(text, 3, '${process')} "\${process.exit(1)}" cannot be expanded — a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
+      `5:${columnOf(text, 5, '${services.api}')} "\${services.api}" cannot be expanded — did you mean \${services.api.url}? a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
+      `5:${columnOf(text, 5, '${services.api.url')} "\${" is not closed — end it with "}": a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
     ])
   })
 
@@ -375,7 +375,7 @@ describe('YAML', () => {
       __proto__: {polluted: true}
       targets: [{id: a, validator: v, with: {__proto__: {polluted: true}}, expect: x < 1}]
     `
-    expect(problems(text)).toEqual(['2:1 unknown key "__proto__" in the gate file — valid keys: version, gate, title, decision, defaults, services, targets'])
+    expect(problems(text)).toEqual(['2:1 unknown key "__proto__" in the gate file — valid keys: version, gate, title, decision, args, defaults, services, targets'])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 })

@@ -4,17 +4,19 @@ import {expandServiceRefs, interpolateString, referenceOf, type InterpolationCon
 import {UserError} from '../../../src/errors.js'
 
 const context: InterpolationContext = {
+  args: new Map([['db', 'state.sqlite'], ['url', undefined]]),
   env: {HOME: '/home/me', EMPTY: ''},
   gateDir: '/project/gates',
   services: new Map([['api', {hasUrl: true}], ['worker', {hasUrl: false}]]),
 }
 
 describe('referenceOf', () => {
-  it('knows exactly three forms', () => {
+  it('knows exactly four forms', () => {
     expect(referenceOf('env.HOME')).toEqual({kind: 'env', name: 'HOME'})
+    expect(referenceOf('args.db-url')).toEqual({kind: 'arg', name: 'db-url'})
     expect(referenceOf(' gate.dir ')).toEqual({kind: 'gate.dir'})
     expect(referenceOf('services.api-2.url')).toEqual({kind: 'service', name: 'api-2'})
-    for (const other of ['HOME', 'env.', 'env.A.B', 'gate.file', 'services.api', 'services.api.port', 'env.constructor()', '1+1']) {
+    for (const other of ['HOME', 'env.', 'env.A.B', 'gate.file', 'services.api', 'services.api.port', 'env.constructor()', '1+1', 'args.', 'args.a.b']) {
       expect(referenceOf(other)).toBeUndefined()
     }
   })
@@ -23,6 +25,14 @@ describe('referenceOf', () => {
 describe('interpolateString', () => {
   it('expands variables and the gate directory, including empty values', () => {
     expect(interpolateString('${gate.dir}/data:${env.HOME}:${env.EMPTY}:', context)).toEqual({problems: [], text: '/project/gates/data:/home/me::'})
+  })
+
+  it('expands gate arguments, and names the one without a value or with a typo', () => {
+    expect(interpolateString('sqlite:${args.db}', context)).toEqual({problems: [], text: 'sqlite:state.sqlite'})
+    expect(interpolateString('${args.url} ${args.dbb}', context).problems.map(({hint, message}) => [message, hint])).toEqual([
+      ['argument url has no value', 'pass --arg url=VALUE, or give it a default under args.url'],
+      ['unknown argument "dbb" in ${args.dbb}', 'did you mean ${args.db}?'],
+    ])
   })
 
   it('leaves service URLs for later', () => {

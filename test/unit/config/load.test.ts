@@ -4,7 +4,8 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {loadGate, parseGate} from '../../../src/config/load.js'
-import {FIXTURES, GATE_FILE, PROJECT, REPO, columnOf, load, yaml} from './helpers.js'
+import {GateConfigError} from '../../../src/errors.js'
+import {FIXTURES, GATE_FILE, PROJECT, REPO, columnOf, format, load, yaml} from './helpers.js'
 
 describe('loadGate: the example gate of gate-file.md', () => {
   const gate = loadGate('phase-2', {cwd: path.join(REPO, 'test/fixtures'), env: {}})
@@ -114,6 +115,43 @@ describe('defaults and conversions', () => {
       ready: {http: 'http://127.0.0.1:9000/'},
     })
     expect(gate.targets[0]!.with).toEqual({headers: {authorization: 'Bearer s3cret'}, paths: [`${PROJECT}/gates/a`, 1]})
+  })
+
+  it('expands ${args.*} from --arg, else the default, and records the values', () => {
+    const text = yaml`
+      version: 1
+      args:
+        db: {default: state.sqlite, description: which database}
+        rows: {default: 1000}
+      services:
+        api: {command: "serve --db \${args.db}", ready: {http: "http://127.0.0.1:1/"}}
+      targets: [{id: a, validator: db, with: {url: "\${args.db}", n: "\${args.rows}"}, expect: x < 1}]
+    `
+    const byDefault = load(text)
+    expect(byDefault.args).toEqual({db: 'state.sqlite', rows: '1000'})
+    expect(byDefault.targets[0]!.with).toEqual({n: '1000', url: 'state.sqlite'})
+    const given = parseGate(Buffer.from(text), GATE_FILE, {args: {db: 'postgres://127.0.0.1:5432/x'}, cwd: PROJECT, env: {}})
+    expect(given.targets[0]!.with).toEqual({n: '1000', url: 'postgres://127.0.0.1:5432/x'})
+    expect(given.services[0]!.command).toBe('serve --db postgres://127.0.0.1:5432/x')
+  })
+
+  it('rejects an --arg the gate does not declare, and an arg with no value, at their places', () => {
+    const text = yaml`
+      version: 1
+      args: {db: {}, rows: {default: 5}}
+      targets: [{id: a, validator: db, with: {url: "\${args.db}"}, expect: x < 1}]
+    `
+    let error: unknown
+    try {
+      parseGate(Buffer.from(text), GATE_FILE, {args: {row: '7'}, cwd: PROJECT, env: {}})
+    } catch (caught) {
+      error = caught
+    }
+
+    expect((error as GateConfigError).issues.map((issue) => format(issue))).toEqual([
+      '2:7 --arg row is not an argument of this gate — did you mean --arg rows=...?',
+      `3:${columnOf(text, 3, '"${') + 1} argument db has no value — pass --arg db=VALUE, or give it a default under args.db`,
+    ])
   })
 
   it('never expands what a variable holds', () => {

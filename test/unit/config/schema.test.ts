@@ -29,7 +29,7 @@ describe('gateSchema', () => {
 
   it('has the keys of format version 1', () => {
     const properties = gateSchema.properties
-    expect(Object.keys(properties)).toEqual(['version', 'gate', 'title', 'decision', 'defaults', 'services', 'targets'])
+    expect(Object.keys(properties)).toEqual(['version', 'gate', 'title', 'decision', 'args', 'defaults', 'services', 'targets'])
     expect(Object.keys(properties.decision.properties)).toEqual(['min_consensus', 'confidence', 'seed', 'resamples'])
     expect(Object.keys(properties.defaults.properties)).toEqual(['timeout'])
     expect(Object.keys(properties.services.additionalProperties.properties)).toEqual(['command', 'cwd', 'env', 'ready', 'stop_timeout'])
@@ -42,9 +42,9 @@ describe('gateSchema', () => {
     expect(undescribed).toEqual([])
   })
 
-  it('closes every mapping except with:, env: and the services map', () => {
+  it('closes every mapping except with:, env: and the args and services maps', () => {
     const open = subschemas(gateSchema).filter(([, schema]) => schema.type === 'object' && schema.additionalProperties !== false).map(([at]) => at)
-    expect(open).toEqual(['.services', '.services[additionalProperties].env', '.targets[items].with'])
+    expect(open).toEqual(['.args', '.services', '.services[additionalProperties].env', '.targets[items].with'])
   })
 
   it('is published in schemas/ as it is in the code', () => {
