@@ -75,6 +75,36 @@ export class Random {
     this.d = d
   }
 
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  uniform(): number {
+    return this.nextUint32() * 2 ** -32
+  }
+
+  /** Standard normal (Box–Muller; one of the pair is dropped, which keeps the stream stateless). */
+  normal(): number {
+    const u = 1 - this.uniform()
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform())
+  }
+
+  /** Gamma(shape, 1) for shape ≥ 1 (Marsaglia & Tsang 2000): O(1) whatever the shape. */
+  gamma(shape: number): number {
+    const d = shape - 1 / 3
+    const c = 1 / Math.sqrt(9 * d)
+    for (;;) {
+      const x = this.normal()
+      const v = (1 + c * x) ** 3
+      if (v <= 0) continue
+      const u = 1 - this.uniform()
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v
+    }
+  }
+
+  /** Beta(a, b) for a, b ≥ 1, as the share of two gamma draws. */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a)
+    return x / (x + this.gamma(b))
+  }
+
   /** Uniform index in [0, n); multiply-shift bias is below n / 2^32, negligible for sample sets. */
   index(n: number): number {
     return Math.floor(this.nextUint32() * n * 2 ** -32)

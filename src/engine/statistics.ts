@@ -29,6 +29,13 @@ export function quantileInPlace(x: Float64Array, p: number): number {
   return below + (index - lower) * (above - below)
 }
 
+/** The type-7 quantile level of an order statistic (min 0, median 0.5, pN, max 1), or null for the others. */
+export function quantileLevel(statistic: string): number | null {
+  if (statistic === 'min') return 0
+  if (statistic === 'max') return 1
+  return statistic === 'median' ? 0.5 : percentileOf(statistic)
+}
+
 /**
  * The function for a statistic computed from samples (everything but count and rate), or null.
  * `seen` scales `sum` to every sample seen when only a reservoir was kept.
@@ -93,6 +100,38 @@ export function bootstrap(samples: readonly number[], statistic: SampleStatistic
     if (holds(value)) holding++
   }
 
+  return summarize(distribution, holding, options)
+}
+
+/**
+ * The same bootstrap as `bootstrap` for a quantile, in O(1) per resample instead of O(n).
+ * A resample's j-th smallest value is sorted[⌊n·U₍ⱼ₎⌋], where U₍ⱼ₎ is the j-th smallest of n
+ * uniforms: U₍ⱼ₎ ~ Beta(j, n − j + 1), and given it, U₍ⱼ₊₁₎ is the least of n − j uniforms above it.
+ * Drawing those two order statistics directly gives exactly the distribution of resampling.
+ */
+export function bootstrapQuantile(samples: readonly number[], level: number, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
+  const sorted = Float64Array.from(samples).sort()
+  const n = sorted.length
+  const at = (u: number): number => sorted[Math.min(n - 1, Math.floor(u * n))] as number
+  const position = (n - 1) * level
+  const j = Math.floor(position) + 1
+  const fraction = position - (j - 1)
+  const distribution = new Float64Array(options.resamples)
+  const {random} = options
+  let holding = 0
+  for (let b = 0; b < options.resamples; b++) {
+    const u = random.beta(j, n - j + 1)
+    const below = at(u)
+    // fraction > 0 implies j < n, so the next order statistic exists.
+    const value = fraction === 0 ? below : below + fraction * (at(u + (1 - u) * (1 - random.uniform() ** (1 / (n - j)))) - below)
+    distribution[b] = value
+    if (holds(value)) holding++
+  }
+
+  return summarize(distribution, holding, options)
+}
+
+function summarize(distribution: Float64Array, holding: number, options: BootstrapOptions): BootstrapResult {
   distribution.sort()
   const sorted = asArray(distribution)
   return {

@@ -3,7 +3,7 @@ import {quantile, sampleStandardDeviation} from 'simple-statistics'
 import {describe, expect, it} from 'vitest'
 
 import {Random, hashSeed} from '../../../src/engine/random.js'
-import {bootstrap, orderBound, quantileInPlace, sampleStatistic} from '../../../src/engine/statistics.js'
+import {bootstrap, bootstrapQuantile, orderBound, quantileInPlace, quantileLevel, sampleStatistic} from '../../../src/engine/statistics.js'
 
 const finite = fc.double({max: 1e6, min: -1e6, noDefaultInfinity: true, noNaN: true})
 
@@ -116,6 +116,57 @@ describe('bootstrap', () => {
 
       return width(4 * n) < width(n)
     }), {numRuns: 25})
+  })
+})
+
+describe('bootstrapQuantile (order statistics drawn directly)', () => {
+  /** Share of a bootstrap distribution at or below each of `cuts`. */
+  const cdfAt = (result: Float64Array, cuts: number[]) => cuts.map((cut) => result.filter((x) => x <= cut).length / result.length)
+  /** The bootstrap distribution itself: every resample's statistic, recorded through `holds`. */
+  const distribution = (samples: number[], statistic: string, fast: boolean, seed: number) => {
+    const values: number[] = []
+    const record = (x: number) => (values.push(x), true)
+    const options = {confidence: 0.95, random: new Random(hashSeed('dist', seed)), resamples: 20_000, side: null}
+    if (fast) bootstrapQuantile(samples, quantileLevel(statistic)!, record, options)
+    else bootstrap(samples, sampleStatistic(statistic, samples.length)!, record, options)
+    return Float64Array.from(values)
+  }
+
+  it('knows the level of every order statistic and nothing else', () => {
+    const levels = ['min', 'median', 'p95', 'p99.9', 'max', 'mean', 'stddev', 'sum'].map(quantileLevel)
+    expect(levels.slice(5)).toEqual([null, null, null])
+    levels.slice(0, 5).forEach((level, i) => expect(level).toBeCloseTo([0, 0.5, 0.95, 0.999, 1][i]!, 12))
+  })
+
+  it('has the distribution of resampling with replacement, for interpolated levels, the extremes and ties', () => {
+    const heavy = exponential(new Random(hashSeed('heavy')), 300, 40)
+    const ties = Array.from({length: 101}, (_, i) => Math.floor(i / 10))
+    for (const [samples, statistic] of [[heavy, 'p95'], [heavy, 'median'], [heavy, 'p99'], [heavy, 'min'], [heavy, 'max'], [ties, 'p90'], [ties, 'p37.5'], [[3, 9], 'median']] as const) {
+      const brute = distribution([...samples], statistic, false, 1)
+      const fast = distribution([...samples], statistic, true, 2)
+      const sorted = Float64Array.from(brute).sort()
+      const cuts = [0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975].map((q) => sorted[Math.floor(q * (sorted.length - 1))]!)
+      const gaps = cdfAt(fast, cuts).map((share, i) => Math.abs(share - cdfAt(brute, cuts)[i]!))
+      // 20,000 resamples each: the sampling error of a share is about 0.005, so 0.02 is four of them.
+      expect(Math.max(...gaps), `${statistic} of ${samples.length} samples`).toBeLessThan(0.02)
+    }
+  })
+
+  it('gives the same P, interval and bound for the same seed, and brackets the point estimate', () => {
+    const samples = exponential(new Random(hashSeed('data')), 400, 50)
+    const once = (seed: number) => bootstrapQuantile(samples, 0.95, (v) => v < 150, {confidence: 0.95, random: new Random(hashSeed(seed)), resamples: 2000, side: 'upper'})
+    expect(once(4)).toEqual(once(4))
+    const p95 = quantile(samples, 0.95)
+    expect(once(4).interval95[0]).toBeLessThanOrEqual(p95)
+    expect(once(4).interval95[1]).toBeGreaterThanOrEqual(p95)
+  })
+
+  it('draws gamma and beta variates with the right means', () => {
+    const random = new Random(hashSeed('gamma'))
+    const mean = (draw: () => number) => Array.from({length: 20_000}, draw).reduce((sum, x) => sum + x, 0) / 20_000
+    expect(mean(() => random.gamma(3))).toBeCloseTo(3, 1)
+    expect(mean(() => random.beta(2, 6))).toBeCloseTo(0.25, 2)
+    expect(mean(() => random.beta(95_000, 5001)) * 100_000).toBeCloseTo(94_999, -2)
   })
 })
 
