@@ -6,6 +6,7 @@ import type {GateConfig, TargetConfig} from './config/types.js'
 import {evaluateGate} from './engine/index.js'
 import type {TargetInput} from './engine/types.js'
 import {GateConfigError} from './errors.js'
+import {maskDeep, maskUrlPasswords} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
 import {RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
@@ -46,7 +47,8 @@ export async function prepareGate(gateRef: string, load: LoadOptions, config: Co
 
 /** Runs a gate end to end and returns the results object; never throws for what a target does. */
 export async function runCheck(options: CheckOptions): Promise<RunResults> {
-  const {cwd, env, events, signal} = options
+  const {cwd, env, signal} = options
+  const events = maskedEvents(options.events)
   const {gate, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd, env}, options.config)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   const startedAt = new Date()
@@ -76,12 +78,12 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
 
   const evaluation = evaluateGate(settings, collected)
   const finishedAt = new Date()
-  return {
+  return maskDeep<RunResults>({
     $schema: RESULTS_SCHEMA_ID,
     version: RESULTS_VERSION,
     id: runId(gate.name, startedAt),
     tool: {name: 'phasegate', version: options.toolVersion},
-    gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256, ...recordedArgs(gate.args)},
+    gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256, ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {})},
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
@@ -92,7 +94,7 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
     decision: evaluation.decision,
     interrupted: signal.aborted,
     warnings,
-  }
+  })
 }
 
 async function collectTarget(
@@ -140,8 +142,11 @@ function toTargetInput(target: TargetConfig, collected: TargetInput['collected']
   }
 }
 
-/** The args a run used, for its results; a password inside a URL (postgres://user:secret@…) is kept out of files. */
-function recordedArgs(args: Record<string, string>): {args?: Record<string, string>} {
-  if (Object.keys(args).length === 0) return {}
-  return {args: Object.fromEntries(Object.entries(args).map(([name, value]) => [name, value.replaceAll(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/gi, '$1:***@')]))}
+/** The same events with URL passwords masked in everything they carry to the terminal. */
+function maskedEvents(events: CheckEvents): CheckEvents {
+  return {
+    log: (message) => events.log(maskUrlPasswords(message)),
+    targetStarted: (target, index, total) => events.targetStarted(target, index, total),
+    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: maskUrlPasswords(outcome.noData)} : outcome, elapsedMs),
+  }
 }
