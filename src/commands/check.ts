@@ -5,6 +5,7 @@ import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
 import {type CheckEvents, runCheck} from '../check.js'
 import {formatValue} from '../engine/units.js'
 import {exitCodeForRun} from '../exit-codes.js'
+import {publishRun} from '../github/index.js'
 import {withInterrupts} from '../interrupt.js'
 import {FORMAT_NAMES, emitResults, wantsColor} from '../output.js'
 import {saveResults} from '../results/store.js'
@@ -20,6 +21,8 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     {description: 'Write Markdown and JUnit reports for CI', command: '<%= config.bin %> <%= command.id %> phase-2 --out report --format md,junit'},
     {description: 'Print the Markdown report instead of the table', command: '<%= config.bin %> <%= command.id %> smoke --format md > report.md'},
     {description: 'Measure the storage gate on PostgreSQL instead of its default SQLite', command: '<%= config.bin %> <%= command.id %> storage --arg db=postgres://127.0.0.1:5432/state'},
+    {description: 'In GitHub Actions: step summary, annotations and a check run', command: '<%= config.bin %> <%= command.id %> phase-2 --check-run'},
+    {description: 'A release checklist; the exit code decides the job', command: '<%= config.bin %> <%= command.id %> release --format checklist'},
     {description: 'The results object as JSON, for scripts', command: '<%= config.bin %> <%= command.id %> gates/release.yaml --json'},
   ]
   static override enableJsonFlag = true
@@ -28,6 +31,8 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
   }
   static override flags = {
     arg: gateArgFlag,
+    'check-run': Flags.boolean({description: 'Also create a GitHub Check Run for the commit (needs GITHUB_TOKEN with checks: write).'}),
+    github: Flags.boolean({description: 'GitHub Actions: append the Markdown report to $GITHUB_STEP_SUMMARY and annotate the gate file for targets that did not pass.', env: 'GITHUB_ACTIONS', allowNo: true}),
     format: Flags.string({char: 'f', description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.', multiple: true, delimiter: ',', options: FORMAT_NAMES}),
     out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
@@ -43,6 +48,7 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     const saved = saveResults(results, cwd)
     emitResults(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd)
     if (!json) process.stderr.write(`results: ${path.relative(cwd, saved)}\n`)
+    await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})
     process.exitCode = exitCodeForRun(results)
     return results
   }

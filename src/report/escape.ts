@@ -11,9 +11,14 @@ export function plainLine(text: string): string {
   return text.replace(LINE_BREAKS, ' ').replace(INVISIBLE, '')
 }
 
+/** A zero-width space as an entity: invisible, but it splits what GitHub would otherwise link or ping. */
+const ZWSP = '&#8203;'
+
 /**
  * Text that stays text inside GitHub-flavoured Markdown, table cells included: no table break (`|`), no
  * code span, emphasis, link, heading, math or HTML, and no @mention pings (a zero-width space after `@`).
+ * Bare URLs (`https://…`, `www.…`) and issue references (`#12`, `owner/repo#12`) would be linked by
+ * GitHub, and a reference notifies the issue it names, so a zero-width space breaks those too.
  */
 export function escapeMarkdown(text: string): string {
   return plainLine(text)
@@ -21,7 +26,10 @@ export function escapeMarkdown(text: string): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/@/g, '@&#8203;')
+    .replace(/@/g, `@${ZWSP}`)
+    .replace(/:(?=\/\/)/g, `${ZWSP}:`)
+    .replace(/\b(www)\./gi, `$1${ZWSP}.`)
+    .replace(/\\#(?=\d)/g, `\\#${ZWSP}`)
 }
 
 /** Text and attribute values in XML 1.0: the five predefined entities; `]]>` cannot survive because `>` is escaped. */

@@ -17,12 +17,13 @@ function templated(file: string, escape: Escaper, extension: string): Formatter 
   return {extension, render: (results) => template(file)(escapeView(buildReportView(results), escape))}
 }
 
-/** Every report format; `html`, `checklist` or `comment` are further entries, not special cases. */
+/** Every report format; `html` or `comment` are further entries, not special cases. */
 export const FORMATTERS = {
   json: {extension: '.json', render: (results: RunResults) => `${JSON.stringify(results, null, 2)}\n`},
   junit: templated('junit.xml.hbs', escapeXml, '.junit.xml'),
   md: templated('report.md.hbs', escapeMarkdown, '.md'),
   terminal: {extension: '.txt', render: (results: RunResults, options: RenderOptions) => renderTerminal(escapeView(buildReportView(results), plainLine), options)},
+  checklist: templated('checklist.md.hbs', escapeMarkdown, '.checklist.md'),
 } satisfies Record<string, Formatter>
 
 export type ReportFormat = keyof typeof FORMATTERS

@@ -58,6 +58,8 @@ export interface TargetView {
   status: Status
   icon: string
   mark: string
+  /** Only PASS ticks a checklist box. */
+  passed: boolean
   failed: boolean
   noData: boolean
   inconclusive: boolean
@@ -247,6 +249,7 @@ function targetView(target: TargetVerdict, index: number, results: RunResults): 
     noData: target.status === 'NO_DATA',
     number: index + 1,
     p: threeDecimals(target.p),
+    passed: target.status === 'PASS',
     reason,
     required: target.required,
     requiredText: target.required ? 'yes' : 'no',

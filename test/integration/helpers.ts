@@ -26,7 +26,8 @@ export function makeProject(gates: Record<string, string>): {dir: string; cleanu
 export function startGate(args: string[], opts: {cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number}): {child: ChildProcess; done: Promise<CliResult>} {
   const child = spawn(process.execPath, [GATE_BIN, ...args], {
     cwd: opts.cwd,
-    env: {...process.env, NO_COLOR: '1', ...opts.env},
+    // GitHub Actions' variables are cleared: a CI runner on Actions must not get annotations or step summaries from tests.
+    env: {...process.env, GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '', NO_COLOR: '1', ...opts.env},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

@@ -6,7 +6,7 @@ import {score} from '../../../src/report/numbers.js'
 import type {RunResults} from '../../../src/results/types.js'
 import {deepFreeze, FIXTURES, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
 
-const ESCAPE: Record<ReportFormat, (text: string) => string> = {json: (t) => t, junit: escapeXml, md: escapeMarkdown, terminal: plainLine}
+const ESCAPE: Record<ReportFormat, (text: string) => string> = {checklist: escapeMarkdown, json: (t) => t, junit: escapeXml, md: escapeMarkdown, terminal: plainLine}
 /** A recognisable start of a target's title as the format prints it (tables and terminals clip the rest). */
 const titleIn = (format: ReportFormat, title: string) => ESCAPE[format](title).slice(0, 24)
 const GREEN_TICKS = /✅|✓|✔/

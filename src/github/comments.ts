@@ -1,0 +1,26 @@
+import type {GitHubClient} from './client.js'
+import type {Repository} from './context.js'
+
+export interface CommentOutcome {
+  action: 'created' | 'updated' | 'unchanged'
+  id: number
+  url: string
+}
+
+/**
+ * One comment per marker on an issue or pull request: the oldest comment whose body starts with `marker`
+ * is edited in place, found by reading the comments page by page (oldest first) until it appears;
+ * without one, a new comment is created.
+ */
+export async function upsertComment(client: GitHubClient, where: Repository & {issue: number}, marker: string, body: string): Promise<CommentOutcome> {
+  const params = {issue_number: where.issue, owner: where.owner, per_page: 100, repo: where.repo}
+  for await (const page of client.paginate.iterator('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', params)) {
+    const found = page.data.find((comment) => comment.body?.startsWith(marker))
+    if (!found) continue
+    if (found.body === body) return {action: 'unchanged', id: Number(found.id), url: found.html_url}
+    const {data} = await client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {body, comment_id: Number(found.id), owner: where.owner, repo: where.repo})
+    return {action: 'updated', id: Number(data.id), url: data.html_url}
+  }
+  const {data} = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {body, issue_number: where.issue, owner: where.owner, repo: where.repo})
+  return {action: 'created', id: Number(data.id), url: data.html_url}
+}
