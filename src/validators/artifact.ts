@@ -1,174 +1,176 @@
-import {readFile} from 'node:fs/promises'
+import {createReadStream} from 'node:fs'
+import {readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
+import {createInterface} from 'node:readline'
 
-import type {Dimension, MetricEvidence} from '../engine/types.js'
-import {UNITS} from '../engine/units.js'
+import type {Evidence, MetricEvidence} from '../engine/types.js'
 import {METRIC_TYPES} from './evidence.js'
-import {parsePath, type PathStep, valueAt} from '../json-path.js'
+import {type ArtifactFile, type ArtifactFormat, IMPORTERS, type ReadingRequest, type Scalar} from './importers/index.js'
 import {METRIC_NAME_PATTERN, UNIT_NAMES} from './schema.js'
 import {defineValidator, type MetricSpec} from './types.js'
 
 type MetricType = MetricEvidence['type']
 
+/** How to read one metric: where it is, and for generic formats what it holds and in which unit. */
 export interface ArtifactMetricOptions {
   path: string
   unit?: string
   type?: MetricType
+  where?: Record<string, Scalar>
 }
 
 export interface ArtifactOptions {
   file: string
-  format: string
+  format: ArtifactFormat
   path?: string
   metric?: string
   unit?: string
   type?: MetricType
-  metrics?: Record<string, ArtifactMetricOptions>
+  where?: Record<string, Scalar>
+  /** name → path or {path, …}; or a list of paths, each its own metric name. */
+  metrics?: string[] | Record<string, ArtifactMetricOptions | string>
 }
 
-/** Formats the artifact validator reads; the schema refuses others, and its description says they are not supported yet. */
-const FORMATS = ['json']
-
-/** One metric to read: where it is in the file and how to convert it. */
-interface Reading {
-  metric: string
-  path: string
-  steps: PathStep[]
-  type: MetricType
-  unit?: string
-}
 
 const READING_PROPERTIES = {
   type: {
-    description: 'What the file holds there: value (a number, the default), samples (an array of numbers) or proportion ({events, trials}).',
+    description: 'json and ndjson: what the file holds there: value (a number), samples (an array of numbers, or one number per NDJSON line) or proportion ({events, trials}, or per NDJSON line true/false or a number, non-zero counting as an event).',
     enum: [...METRIC_TYPES],
     type: 'string',
   },
   unit: {
-    description: 'Unit of the numbers in the file, converted like a gate file\'s units (s → ms, % → 0..1). Without one a number is a plain count.',
+    description: 'Unit of the numbers in the file, converted like a gate file\'s units (s → ms, % → 0..1). Without one a number is a plain count. Tools with their own units (autocannon, hyperfine, JUnit, k6\'s built-in metrics) need none.',
     enum: UNIT_NAMES,
     type: 'string',
   },
+  where: {
+    additionalProperties: {type: ['string', 'number', 'boolean', 'null']},
+    description: 'ndjson: read only lines whose fields have these values, e.g. {type: Point, metric: http_req_duration} for k6 --out json.',
+    minProperties: 1,
+    type: 'object',
+  },
 }
+
+const PATH = {description: 'Where the number is; its form depends on `format`, e.g. metrics.p95 (json), http_req_duration.p95 (k6), latency.p99 (autocannon).', minLength: 1, type: 'string'}
 
 export const artifact = defineValidator<ArtifactOptions>({
   name: 'artifact',
-  description: 'Reads numbers another tool measured from a file (a k6 summary, a benchmark report): one value, samples or a proportion per metric.',
+  description: 'Reads numbers another tool measured from its output file (k6, autocannon, hyperfine, JUnit, JSON, NDJSON): values, samples or proportions.',
   kind: 'artifact',
   options: {
     additionalProperties: false,
     properties: {
-      ...READING_PROPERTIES,
       file: {description: 'The file to read, relative to the gate file\'s directory.', minLength: 1, type: 'string'},
-      format: {default: 'json', description: 'File format; only json is supported yet.', enum: FORMATS, type: 'string'},
+      format: {default: 'json', description: 'The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).', enum: Object.keys(IMPORTERS), type: 'string'},
       metric: {description: 'Name of the metric read from `path`.', pattern: METRIC_NAME_PATTERN, type: 'string'},
       metrics: {
         additionalProperties: {
           additionalProperties: false,
-          properties: {...READING_PROPERTIES, path: {description: 'Where the number is, e.g. a.b[0].c or a JSON Pointer /a/b/0/c.', minLength: 1, type: 'string'}},
+          description: 'A path, or {path, unit?, type?, where?}.',
+          minLength: 1,
+          properties: {...READING_PROPERTIES, path: PATH},
           required: ['path'],
-          type: 'object',
+          type: ['string', 'object'],
         },
-        description: 'Several metrics: name → {path, unit?, type?}; instead of `path` and `metric`.',
+        description: 'Several metrics: name → path or {path, unit?, type?, where?}; or a list of paths, each named after itself (http_req_duration.p95). Instead of `path` and `metric`.',
+        items: {minLength: 1, type: 'string'},
+        minItems: 1,
         minProperties: 1,
         propertyNames: {pattern: METRIC_NAME_PATTERN},
-        type: 'object',
+        type: ['object', 'array'],
+        uniqueItems: true,
       },
-      path: {description: 'Where the number is, e.g. metrics.http_req_duration.values["p(95)"] or a JSON Pointer /a/b/0.', minLength: 1, type: 'string'},
+      path: PATH,
+      ...READING_PROPERTIES,
     },
     required: ['file'],
     type: 'object',
   },
-  metrics: (options) => readingsOf(options).map((reading) => specOf(reading, options.file)),
+  metrics: (options) => readingsOf(options).map((reading) => specOf(reading, options)),
   async collect(ctx, options) {
     const readings = readingsOf(options)
-    const document = await readDocument(path.resolve(ctx.gateDir, options.file), options)
-    const metrics: Record<string, MetricEvidence> = {}
-    for (const reading of readings) {
-      try {
-        metrics[reading.metric] = toMetric(valueAt(document, reading.steps), reading)
-      } catch (error) {
-        throw new Error(`${options.file}#${reading.path}: ${(error as Error).message}`)
-      }
-    }
-
-    return {kind: 'artifact', metrics, source: `artifact: ${options.file}#${readings.map((reading) => reading.path).join(', ')}`}
+    // The same checks as before the run, for callers that skipped `gate validate`.
+    for (const reading of readings) specOf(reading, options)
+    const file = await openArtifact(path.resolve(ctx.gateDir, options.file), options.file, ctx.seed, ctx.signal)
+    const imported = await IMPORTERS[options.format].read(file, readings)
+    const evidence: Evidence = {kind: 'artifact', metrics: imported.metrics, source: imported.source}
+    if (imported.notes.length > 0) evidence.notes = imported.notes
+    if (imported.durationMs !== undefined) evidence.durationMs = imported.durationMs
+    return evidence
   },
 })
 
 /** The metrics to read; throws when the options do not say which (checked before anything runs). */
-function readingsOf(options: ArtifactOptions): Reading[] {
+function readingsOf(options: ArtifactOptions): ReadingRequest[] {
   const single = options.path !== undefined || options.metric !== undefined
   if (options.metrics && single) throw new Error('give either `path` and `metric` (one metric) or `metrics` (several), not both')
-  if (options.metrics) return Object.entries(options.metrics).map(([metric, reading]) => toReading(metric, reading))
+  // Top-level unit, type and where apply to every metric that does not give its own.
+  const defaults = {type: options.type, unit: options.unit, where: options.where}
+  if (Array.isArray(options.metrics)) return unique(options.metrics.map((entry) => toReading(nameFor(entry, options), {...defaults, path: entry})))
+  if (options.metrics) {
+    return Object.entries(options.metrics).map(([metric, entry]) => toReading(metric, typeof entry === 'string' ? {...defaults, path: entry} : {...defaults, ...entry}))
+  }
+
   if (options.path === undefined || options.metric === undefined) throw new Error('needs `path` and `metric` (one metric) or `metrics` (several)')
-  return [toReading(options.metric, {path: options.path, type: options.type, unit: options.unit})]
+  return [toReading(options.metric, {...defaults, path: options.path})]
 }
 
-function toReading(metric: string, {path, type, unit}: ArtifactMetricOptions): Reading {
-  if (type === 'proportion' && unit !== undefined) throw new Error(`metric ${metric}: a proportion is counts of events and trials; it takes no unit`)
-  return {metric, path, steps: parsePath(path), type: type ?? 'value', ...(unit === undefined ? {} : {unit})}
+function toReading(metric: string, {path, type, unit, where}: Partial<ArtifactMetricOptions> & {path: string}): ReadingRequest {
+  return {metric, path, ...(type === undefined ? {} : {type}), ...(unit === undefined ? {} : {unit}), ...(where === undefined ? {} : {where})}
 }
 
-function specOf(reading: Reading, file: string): MetricSpec {
-  return {description: `${reading.path} in ${file}`, dimension: dimensionOf(reading), name: reading.metric, type: reading.type}
+/** A listed path names its own metric; one that cannot be a name (quotes, braces) needs `metrics: {name: path}`. */
+function nameFor(entry: string, options: ArtifactOptions): string {
+  const name = IMPORTERS[options.format].nameOf?.(entry) ?? entry
+  if (new RegExp(METRIC_NAME_PATTERN).test(name)) return name
+  throw new Error(`metrics: "${entry}" cannot be a metric name; name it: metrics: {my_metric: '${entry}'}`)
 }
 
-function dimensionOf(reading: Reading): Dimension {
-  if (reading.type === 'proportion') return 'proportion'
-  return reading.unit === undefined ? 'count' : UNITS[reading.unit]!.dimension
+function unique(readings: ReadingRequest[]): ReadingRequest[] {
+  const seen = new Set<string>()
+  for (const {metric} of readings) {
+    if (seen.has(metric)) throw new Error(`metrics: two paths give the metric name ${metric}; name them: metrics: {a: path, b: path}`)
+    seen.add(metric)
+  }
+
+  return readings
 }
 
-async function readDocument(file: string, options: ArtifactOptions): Promise<unknown> {
-  let text: string
+function specOf(reading: ReadingRequest, options: ArtifactOptions): MetricSpec {
   try {
-    text = await readFile(file, 'utf8')
+    return {name: reading.metric, ...IMPORTERS[options.format].spec(reading, options.file)}
   } catch (error) {
+    // The importer's message names the metric when it needs to; the format says which reader refused.
+    throw new Error(`format ${options.format}: ${(error as Error).message}`)
+  }
+}
+
+/** The artifact to read; a missing or unreadable file is said plainly, with where it was looked for. */
+async function openArtifact(absolute: string, name: string, seed: number, signal: AbortSignal): Promise<ArtifactFile> {
+  const failure = (error: unknown): Error => {
     const code = (error as NodeJS.ErrnoException).code
-    throw new Error(code === 'ENOENT' ? `artifact ${options.file} not found (looked for ${file})` : `cannot read artifact ${options.file}: ${(error as Error).message}`)
+    return new Error(code === 'ENOENT' ? `artifact ${name} not found (looked for ${absolute})` : `cannot read artifact ${name}: ${(error as Error).message}`)
   }
 
-  try {
-    return JSON.parse(text) as unknown
-  } catch (error) {
-    throw new Error(`artifact ${options.file} is not valid JSON: ${(error as Error).message}`)
+  const info = await stat(absolute).catch((error: unknown) => {
+    throw failure(error)
+  })
+  if (info.isDirectory()) throw new Error(`artifact ${name} is a directory (${absolute}); name the file in it`)
+  return {
+    async *lines() {
+      const lines = createInterface({crlfDelay: Infinity, input: createReadStream(absolute, {encoding: 'utf8', signal})})
+      try {
+        for await (const line of lines) yield line
+      } catch (error) {
+        throw signal.aborted ? error : failure(error)
+      } finally {
+        lines.close()
+      }
+    },
+    name,
+    seed,
+    text: () => readFile(absolute, {encoding: 'utf8', signal}).catch((error: unknown) => {
+      throw signal.aborted ? error : failure(error)
+    }),
   }
-}
-
-/** Converts what the file holds into a metric of the declared type, or says what it holds instead. */
-function toMetric(value: unknown, reading: Reading): MetricEvidence {
-  const factor = reading.unit === undefined ? 1 : UNITS[reading.unit]!.factor
-  const dimension = dimensionOf(reading)
-  const found = shapeOf(value)
-  if (found !== reading.type) {
-    const fix = found === undefined ? 'expected a number, an array of numbers or {events, trials}' : `set type: ${found}`
-    throw new Error(`holds ${describeValue(value)}, not ${articleFor(reading.type)}; ${fix}`)
-  }
-
-  if (reading.type === 'samples') return {dimension, samples: (value as number[]).map((sample) => sample * factor), type: 'samples'}
-  if (reading.type === 'proportion') {
-    const {events, trials} = value as {events: number; trials: number}
-    return {events, trials, type: 'proportion'}
-  }
-
-  return {dimension, type: 'value', value: (value as number) * factor}
-}
-
-function shapeOf(value: unknown): MetricType | undefined {
-  if (typeof value === 'number') return 'value'
-  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'number')) return 'samples'
-  const counts = value as null | {events?: unknown; trials?: unknown}
-  if (counts !== null && typeof counts === 'object' && typeof counts.events === 'number' && typeof counts.trials === 'number') return 'proportion'
-  return undefined
-}
-
-function articleFor(type: MetricType): string {
-  return {proportion: 'a proportion {events, trials}', samples: 'an array of numbers', value: 'a number'}[type]
-}
-
-function describeValue(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length} items`
-  if (value === null) return 'null'
-  if (typeof value === 'object') return 'an object'
-  return `${typeof value} ${JSON.stringify(value)}`
 }

@@ -26,7 +26,7 @@ describe('registerValidators', () => {
   it('indexes the builtin validators by name', () => {
     const {validators, warnings} = registerValidators([{plugin: 'phasegate', result: builtinValidators}])
     expect(warnings).toEqual([])
-    expect([...validators.keys()]).toEqual(['command', 'claim', 'artifact', 'http'])
+    expect([...validators.keys()]).toEqual(['command', 'claim', 'artifact', 'http', 'prometheus'])
     expect(validators.get('claim')?.plugin).toBe('phasegate')
   })
 
@@ -78,7 +78,7 @@ describe('loadValidators', () => {
       },
     } as unknown as Config
     const {validators} = await loadValidators(config)
-    expect(validators.size).toBe(4)
+    expect(validators.size).toBe(5)
     expect(calls[0]?.[0]).toBe('gate:validators')
     expect(calls[0]?.[3]).toBe(true)
   })
