@@ -1,5 +1,7 @@
 import {GateCommand} from '../base-command.js'
+import {metricSpecs, resolveOptions} from '../validators/options.js'
 import {loadValidators} from '../validators/registry.js'
+import type {Validator} from '../validators/types.js'
 
 interface ValidatorRow {
   name: string
@@ -24,7 +26,7 @@ export default class Validators extends GateCommand {
       plugin,
       kind: validator.kind ?? 'measured',
       description: validator.description,
-      metrics: typeof validator.metrics === 'function' ? 'depends on options' : validator.metrics.map(({description, dimension, name, type}) => ({description, dimension, name, type})),
+      metrics: listedMetrics(validator),
       options: Object.keys((validator.options.properties ?? {}) as Record<string, unknown>),
     }))
     for (const row of rows) {
@@ -33,5 +35,16 @@ export default class Validators extends GateCommand {
       this.log(`  options: ${row.options.join(', ') || '—'}\n`)
     }
     return rows
+  }
+}
+
+/** The metrics with default options; those that depend on options (http stages, artifact paths) are in the description. */
+function listedMetrics(validator: Validator): ValidatorRow['metrics'] {
+  try {
+    // Required options stay missing; a validator whose metrics need them (artifact, claim) throws.
+    const {options} = resolveOptions(validator, {})
+    return metricSpecs(validator, options).map(({description, dimension, name, type}) => ({description, dimension, name, type}))
+  } catch {
+    return 'depends on options'
   }
 }

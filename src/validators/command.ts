@@ -5,10 +5,11 @@ import type {MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
 import {LogTail} from '../services/log-tail.js'
 import {describeExit, type ExitStatus, ProcessGroup} from '../services/process-group.js'
-import {PeakRssSampler, RSS_SUPPORTED} from './peak-rss.js'
+import {growthOf, MEMORY_METRICS, memoryEvidence, type MemoryOptions, memorySchema, MemorySeries, type RunGrowth, type Sampling, samplingOf, servicePid} from './memory.js'
+import {PeakRssSampler, ProcessTree, RSS_SUPPORTED} from './peak-rss.js'
 import {MAX_TIMER_MS} from './runner.js'
 import {durationOption, readDuration} from './schema.js'
-import {defineValidator} from './types.js'
+import {defineValidator, type MetricSpec, type ServiceInfo} from './types.js'
 
 export interface CommandOptions {
   run: string
@@ -17,6 +18,7 @@ export interface CommandOptions {
   cwd?: string
   env?: Record<string, string>
   timeout: string
+  memory?: MemoryOptions
 }
 
 /** Failed runs described one by one in the notes; the rest are counted. */
@@ -31,11 +33,31 @@ interface RunResult {
   timedOut: boolean
   peakRss: number | undefined
   stderr: string[]
+  memory: MemorySeries | undefined
 }
+
+/** How each run's memory growth is read: the sampling, and the service's tree when it is not the run's own. */
+interface MemoryPlan {
+  sampling: Sampling
+  service: ProcessTree | undefined
+}
+
+const METRICS: MetricSpec[] = [
+  {description: 'Wall time of each successful run, from spawn to exit.', dimension: 'duration', name: 'duration', type: 'samples'},
+  {
+    description:
+      'Peak resident memory of each successful run\'s whole process tree, polled from /proc every 10 ms: a lower bound, since very short-lived children may be missed. Linux only.',
+    dimension: 'size',
+    name: 'rss',
+    type: 'samples',
+  },
+  {description: 'Measured runs that exited non-zero, were killed or timed out.', dimension: 'count', name: 'failures', type: 'value'},
+]
 
 export const command = defineValidator<CommandOptions>({
   name: 'command',
-  description: 'Runs a shell command several times and measures its wall time, peak memory and failures.',
+  description:
+    'Runs a shell command several times and measures its wall time, peak memory and failures; with memory, how its memory (or a service\'s) grows per instance it creates or per second, and whether that is a leak.',
   kind: 'measured',
   options: {
     additionalProperties: false,
@@ -46,6 +68,7 @@ export const command = defineValidator<CommandOptions>({
         description: 'Environment variables added to the inherited ones.',
         type: 'object',
       },
+      memory: memorySchema,
       run: {description: 'The shell command line to measure, e.g. "node dist/cli.js --help".', minLength: 1, type: 'string'},
       runs: {default: 10, description: 'Measured runs.', maximum: 100_000, minimum: 1, type: 'integer'},
       timeout: durationOption('Limit for each run; a run over it is killed and counts as a failure.', '60s'),
@@ -54,29 +77,22 @@ export const command = defineValidator<CommandOptions>({
     required: ['run'],
     type: 'object',
   },
-  metrics: [
-    {description: 'Wall time of each successful run, from spawn to exit.', dimension: 'duration', name: 'duration', type: 'samples'},
-    {
-      description:
-        'Peak resident memory of each successful run\'s whole process tree, polled from /proc every 10 ms: a lower bound, since very short-lived children may be missed. Linux only.',
-      dimension: 'size',
-      name: 'rss',
-      type: 'samples',
-    },
-    {description: 'Measured runs that exited non-zero, were killed or timed out.', dimension: 'count', name: 'failures', type: 'value'},
-  ],
+  metrics: [...METRICS, ...MEMORY_METRICS],
   async collect(ctx, options) {
     const cwd = path.resolve(ctx.gateDir, options.cwd ?? '.')
     const timeoutMs = readDuration(options.timeout, 'timeout')
     const durations: number[] = []
     const rss: number[] = []
     const failures: string[] = []
+    const memory = memoryPlan(options.memory, ctx.services)
+    const growths: RunGrowth[] = []
+    const unfitted: string[] = []
     let totalMs = 0
     const total = options.warmup + options.runs
     for (let index = 0; index < total; index++) {
       const measured = index - options.warmup
       ctx.progress({fraction: index / total, message: measured < 0 ? `warm-up ${index + 1}/${options.warmup}` : `run ${measured + 1}/${options.runs}`})
-      const result = await runOnce(options, cwd, timeoutMs, ctx.signal)
+      const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory)
       ctx.signal.throwIfAborted()
       if (measured < 0) continue
       totalMs += result.wallMs
@@ -88,6 +104,12 @@ export const command = defineValidator<CommandOptions>({
 
       durations.push(result.wallMs)
       if (result.peakRss !== undefined) rss.push(result.peakRss)
+      if (memory && result.memory) {
+        const growth = growthOf(measured + 1, result.memory.points, memory.sampling)
+        if (typeof growth === 'string') unfitted.push(growth)
+        else growths.push(growth)
+        if (result.memory.unread > 0) unfitted.push(`run ${measured + 1}: ${result.memory.unread} marks came after the process had exited; keep it alive until its last mark is read`)
+      }
     }
 
     const metrics: Record<string, MetricEvidence> = {
@@ -95,9 +117,29 @@ export const command = defineValidator<CommandOptions>({
       failures: {dimension: 'count', type: 'value', value: failures.length},
     }
     if (RSS_SUPPORTED) metrics.rss = {dimension: 'size', samples: rss, type: 'samples'}
-    return {durationMs: totalMs, kind: 'measured', metrics, notes: notesFor(failures, durations.length, rss.length), source: `command: ${options.run}`}
+    const notes = notesFor(failures, durations.length, rss.length)
+    if (memory) {
+      const growth = memoryEvidence(growths, unfitted, memory.sampling)
+      Object.assign(metrics, growth.metrics)
+      notes.push(...growth.notes)
+    }
+
+    return {durationMs: totalMs, kind: 'measured', metrics, notes, source: `command: ${options.run}`}
   },
 })
+
+/** Resolves the memory options against the running services; throws with the option named when they cannot be met. */
+function memoryPlan(options: MemoryOptions | undefined, services: Readonly<Record<string, ServiceInfo>>): MemoryPlan | undefined {
+  if (options === undefined) return undefined
+  const sampling = samplingOf(options)
+  const selfReported = 'mark' in sampling && /\(\?<rss>/.test(sampling.mark.source)
+  if (!RSS_SUPPORTED && !selfReported) {
+    throw new Error(`memory is read from /proc, which ${process.platform} does not have: print it from the process and capture it with a group (?<rss>...) in memory.mark`)
+  }
+
+  const service = options.service === undefined ? undefined : new ProcessTree(servicePid(options.service, services))
+  return {sampling, service}
+}
 
 function notesFor(failures: string[], succeeded: number, withRss: number): string[] {
   const notes = failures.slice(0, DESCRIBED_FAILURES)
@@ -116,13 +158,23 @@ function describeFailure(result: RunResult, timeoutMs: number): string | undefin
 }
 
 /** One run in its own process group: timed, its memory polled, killed at the timeout or on abort with everything it started. */
-async function runOnce(options: CommandOptions, cwd: string, timeoutMs: number, signal: AbortSignal): Promise<RunResult> {
+async function runOnce(options: CommandOptions, cwd: string, timeoutMs: number, signal: AbortSignal, memory: MemoryPlan | undefined): Promise<RunResult> {
   signal.throwIfAborted()
   const started = process.hrtime.bigint()
-  const group = ProcessGroup.spawn(options.run, {cwd, env: options.env, stdout: 'ignore'})
+  const marks = memory !== undefined && 'mark' in memory.sampling
+  const group = ProcessGroup.spawn(options.run, {cwd, env: options.env, stdout: marks ? 'pipe' : 'ignore'})
   const stderr = new LogTail(STDERR_LINES)
   stderr.attach(group.child.stderr)
   const sampler = RSS_SUPPORTED && group.pid !== undefined ? new PeakRssSampler(group.pid) : undefined
+  const tree = memory?.service ?? (group.pid === undefined ? undefined : new ProcessTree(group.pid))
+  const series = memory && tree ? new MemorySeries(tree, memory.sampling) : undefined
+  if (series) {
+    // Only the newest line is kept: marks are read as they arrive, and nothing else of stdout matters.
+    const stdout = new LogTail(1)
+    stdout.onLine((line) => series.line(line))
+    stdout.attach(group.child.stdout)
+  }
+
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
@@ -137,7 +189,8 @@ async function runOnce(options: CommandOptions, cwd: string, timeoutMs: number, 
     // Whatever the run left in the background dies with it, so runs do not pile up.
     await group.stop(0)
     await Promise.race([group.closed, sleep(DRAIN_MS)])
-    return {peakRss, status, stderr: stderr.lines(), timedOut, wallMs}
+    await series?.stop()
+    return {memory: series, peakRss, status, stderr: stderr.lines(), timedOut, wallMs}
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', onAbort)

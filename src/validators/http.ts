@@ -1,17 +1,19 @@
-import type {MetricEvidence} from '../engine/types.js'
+import {type Scaling, scalingOf} from '../engine/regression.js'
+import type {Dimension, MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
-import type {LatencySummary} from '../load/histogram.js'
+import type {Histogram, LatencySummary} from '../load/histogram.js'
 // Only the light modules load with the CLI; undici and hdr-histogram-js wait until a target needs them.
 import {LOAD_DEFAULTS, LOAD_LIMITS} from '../load/plan.js'
 import {ERROR_KINDS, type LoadPlan, type LoadResult, type Stage, type StageResult} from '../load/types.js'
 import {durationOption, readDuration} from './schema.js'
-import {defineValidator} from './types.js'
+import {defineValidator, type MetricSpec} from './types.js'
 
 export interface HttpStageOptions {
   duration?: string
   connections?: number
   rate?: number
   ramp_from?: number
+  name?: string
 }
 
 export interface HttpOptions {
@@ -30,11 +32,28 @@ export interface HttpOptions {
 
 const CONNECTIONS = {maximum: LOAD_LIMITS.connections, minimum: 1, type: 'integer'}
 const RATE = {exclusiveMinimum: 0, maximum: LOAD_LIMITS.rate, type: 'number'}
+/** Latency samples kept per stage, drawn evenly from its histogram (the run-wide reservoir keeps the same number). */
+const STAGE_SAMPLES = 10_000
+/** Histograms record microseconds. */
+const US_PER_MS = 1000
+
+const METRICS: MetricSpec[] = [
+  {
+    description: 'Latency of each successful request; with rate, timed from its intended send (coordinated omission corrected). A uniform sample of up to 10,000.',
+    dimension: 'duration',
+    name: 'latency',
+    type: 'samples',
+  },
+  {description: 'Latency of each successful request timed from its actual send.', dimension: 'duration', name: 'latency_uncorrected', type: 'samples'},
+  {description: 'Failed requests (connect, timeout, status, body, reset) out of those completed.', dimension: 'proportion', name: 'error_rate', type: 'proportion'},
+  {description: 'Successful requests per second achieved over the run.', dimension: 'rate', name: 'throughput', type: 'value'},
+  {description: 'Requests completed, successful or not.', dimension: 'count', name: 'requests', type: 'value'},
+]
 
 export const http = defineValidator<HttpOptions>({
   name: 'http',
   description:
-    'Loads one URL and measures latency, errors and throughput. Closed model by default (connections each send the next request when the last returns); with rate, an open model timed from each request\'s intended send, so a stalled server is not hidden.',
+    'Loads one URL and measures latency, errors and throughput. Closed model by default (connections each send the next request when the last returns); with rate, an open model timed from each request\'s intended send, so a stalled server is not hidden. With stages, each stage also reports latency_<stage>, throughput_<stage> and error_rate_<stage> (<stage> is at_<connections>, at_<rate>rps with rate, or the stage\'s name: p95(latency_at_50)), and with two or more, how throughput scales with the level: scaling_efficiency, scaling_slope, scaling_r2.',
   kind: 'measured',
   options: {
     additionalProperties: false,
@@ -63,6 +82,11 @@ export const http = defineValidator<HttpOptions>({
           properties: {
             connections: {...CONNECTIONS, description: 'Level of this stage (default: the connections option).'},
             duration: durationOption('Length of this stage (default: the duration option).'),
+            name: {
+              description: 'Names this stage\'s metrics instead of its level: name heavy gives latency_heavy, throughput_heavy, error_rate_heavy.',
+              pattern: '^[a-zA-Z][a-zA-Z0-9_]*$',
+              type: 'string',
+            },
             ramp_from: {description: 'Start the stage at this level (connections, or rate with rate) and move linearly to its own.', minimum: 0, type: 'number'},
             rate: {...RATE, description: 'Open model: arrivals per second of this stage.'},
           },
@@ -77,20 +101,10 @@ export const http = defineValidator<HttpOptions>({
     required: ['url'],
     type: 'object',
   },
-  metrics: [
-    {
-      description: 'Latency of each successful request; with rate, timed from its intended send (coordinated omission corrected). A uniform sample of up to 10,000.',
-      dimension: 'duration',
-      name: 'latency',
-      type: 'samples',
-    },
-    {description: 'Latency of each successful request timed from its actual send.', dimension: 'duration', name: 'latency_uncorrected', type: 'samples'},
-    {description: 'Failed requests (connect, timeout, status, body, reset) out of those completed.', dimension: 'proportion', name: 'error_rate', type: 'proportion'},
-    {description: 'Successful requests per second achieved over the run.', dimension: 'rate', name: 'throughput', type: 'value'},
-    {description: 'Requests completed, successful or not.', dimension: 'count', name: 'requests', type: 'value'},
-  ],
+  metrics: (options) => [...METRICS, ...stageMetricSpecs(options)],
   async collect(ctx, options) {
     const plan = loadPlan(options)
+    const keys = stageKeys(options)
     const {runLoad, summarizeLatency} = await import('../load/index.js')
     const result = await runLoad({
       ...plan,
@@ -101,7 +115,14 @@ export const http = defineValidator<HttpOptions>({
     })
     const source = `http: ${result.method} ${options.url}`
     refuseUnreached(result, source)
-    return {durationMs: result.durationMs, kind: 'measured', metrics: metricsOf(result), notes: notesOf(result, summarizeLatency), source}
+    const stages = stageEvidence(result, keys)
+    return {
+      durationMs: result.durationMs,
+      kind: 'measured',
+      metrics: {...metricsOf(result), ...stages.metrics},
+      notes: [...notesOf(result, summarizeLatency), ...stages.notes],
+      source,
+    }
   },
 })
 
@@ -127,9 +148,126 @@ function stageOf(options: HttpStageOptions, index: number, defaultMs: number): S
   return {
     connections: options.connections,
     durationMs: options.duration === undefined ? defaultMs : readDuration(options.duration, `stages[${index}].duration`),
+    name: options.name,
     rampFrom: options.ramp_from,
     rate: options.rate,
   }
+}
+
+/**
+ * What each stage's metrics are called after: its name, or its level — at_<connections> in the
+ * closed model, at_<rate>rps in the open one. Two stages may not share one: a gate could not say which it means.
+ */
+export function stageKeys(options: Pick<HttpOptions, 'connections' | 'rate' | 'stages'>): string[] {
+  const keys = (options.stages ?? []).map((stage) => {
+    if (stage.name !== undefined) return stage.name
+    const rate = stage.rate ?? options.rate
+    return rate === undefined ? `at_${stage.connections ?? options.connections ?? LOAD_DEFAULTS.connections}` : `at_${rate}rps`
+  })
+  for (const [index, key] of keys.entries()) {
+    const first = keys.indexOf(key)
+    if (first !== index) throw new Error(`stages ${first + 1} and ${index + 1} would both report latency_${key}: give one of them a name (stages[${index}].name)`)
+  }
+
+  return keys
+}
+
+/** The per-stage metrics, and the scaling ones once there are two stages to compare. */
+function stageMetricSpecs(options: HttpOptions): MetricSpec[] {
+  const keys = stageKeys(options)
+  const perStage = keys.flatMap((key, index): MetricSpec[] => [
+    {description: `Latency of stage ${index + 1}'s successful requests, drawn evenly from its histogram (up to ${STAGE_SAMPLES.toLocaleString('en-US')}).`, dimension: 'duration', name: `latency_${key}`, type: 'samples'},
+    {description: `Successful requests per second achieved in stage ${index + 1}.`, dimension: 'rate', name: `throughput_${key}`, type: 'value'},
+    {description: `Failed requests out of those completed in stage ${index + 1}.`, dimension: 'proportion', name: `error_rate_${key}`, type: 'proportion'},
+  ])
+  if (keys.length < 2) return perStage
+  return [
+    ...perStage,
+    {
+      description:
+        'Throughput at the highest level ÷ (throughput at the lowest level × highest level / lowest level): 1 when throughput grows in proportion to connections (or rate), 0.5 when the top stage achieves half of that.',
+      dimension: 'ratio',
+      name: 'scaling_efficiency',
+      type: 'value',
+    },
+    {description: 'Slope of the least-squares line of stage throughput against stage level: successful requests per second gained per added connection (or per 1/s of rate). Its 95% interval is in the notes.', dimension: 'rate', name: 'scaling_slope', type: 'value'},
+    {description: 'Share of the variance of stage throughput the line explains (r², 0 to 1): near 1 when throughput follows a straight line across the stages.', dimension: 'ratio', name: 'scaling_r2', type: 'value'},
+  ]
+}
+
+/** Per-stage latency, throughput and errors under each stage's key, and how throughput scaled. */
+function stageEvidence(result: LoadResult, keys: readonly string[]): {metrics: Record<string, MetricEvidence>; notes: string[]} {
+  const metrics: Record<string, MetricEvidence> = {}
+  for (const stage of result.stages) {
+    const key = keys[stage.index]
+    if (key === undefined) continue
+    const latency = histogramSamples(stage.latency, STAGE_SAMPLES)
+    metrics[`latency_${key}`] = {dimension: 'duration', samples: latency, seen: stage.latency.totalCount, type: 'samples'}
+    metrics[`throughput_${key}`] = {dimension: 'rate', type: 'value', value: stage.rates.ok}
+    metrics[`error_rate_${key}`] = {events: stage.requests.errors, trials: stage.requests.completed, type: 'proportion'}
+  }
+
+  if (keys.length < 2) return {metrics, notes: []}
+  if (result.stages.length < keys.length) return {metrics, notes: [`scaling is not reported: ${result.stages.length} of ${keys.length} stages ran`]}
+  const scaling = scalingOf(result.stages.map((stage) => ({level: stage.rate ?? stage.connections, throughput: stage.rates.ok})))
+  const notes = [describeScaling(scaling, result.model === 'open' ? 'rate' : 'connections')]
+  const value = (dimension: Dimension, number: number): MetricEvidence => ({dimension, type: 'value', value: number})
+  if (Number.isFinite(scaling.efficiency)) metrics.scaling_efficiency = value('ratio', scaling.efficiency)
+  else notes.push('scaling_efficiency is not reported: the lowest stage achieved no successful request')
+  if (scaling.fit) {
+    metrics.scaling_slope = value('rate', scaling.fit.slope)
+    if (Number.isFinite(scaling.fit.rSquared)) metrics.scaling_r2 = value('ratio', scaling.fit.rSquared)
+    else notes.push('scaling_r2 is not reported: throughput was the same at every stage, there is no variance to explain')
+  } else {
+    notes.push('scaling_slope and scaling_r2 are not reported: every stage ran at the same level')
+  }
+
+  return {metrics, notes}
+}
+
+/** "scaling: +4.9/s per connection (95% interval 4.7/s to 5.1/s, r² 1); 246/s at 50 connections is 0.98x of linear from 24.6/s at 5" */
+function describeScaling({efficiency, fit, highest, lowest}: Scaling, unit: 'connections' | 'rate'): string {
+  const rate = (value: number): string => formatValue(value, 'rate')
+  const level = (value: number): string => (unit === 'rate' ? `${rate(value)} offered` : `${value} connections`)
+  const per = unit === 'rate' ? 'per 1/s offered' : 'per connection'
+  const line = fit
+    ? `${fit.slope >= 0 ? '+' : ''}${rate(fit.slope)} ${per} (${fit.slopeInterval ? `95% interval ${rate(fit.slopeInterval[0])} to ${rate(fit.slopeInterval[1])}, ` : ''}r² ${Number.isFinite(fit.rSquared) ? fit.rSquared.toFixed(3) : 'undefined'})`
+    : 'one level only'
+  const linear = Number.isFinite(efficiency) ? `${formatValue(efficiency, 'ratio')} of linear` : 'no baseline for linear'
+  return `scaling: ${line}; ${rate(highest.throughput)} at ${level(highest.level)} is ${linear} from ${rate(lowest.throughput)} at ${level(lowest.level)}`
+}
+
+/** The iterator a pure-JS HdrHistogram carries; the load engine builds only those. */
+interface RecordedValues {
+  recordedValuesIterator?: {reset(): void; hasNext(): boolean; next(): {countAtValueIteratedTo: number; valueIteratedTo: number}}
+}
+
+/**
+ * Up to `max` latencies in ms, evenly spaced through the histogram's recorded values (all of them
+ * when there are fewer): the stage's own distribution at the histogram's 3-digit precision, not invented.
+ */
+export function histogramSamples(histogram: Histogram, max: number): number[] {
+  const total = histogram.totalCount
+  const iterator = (histogram as unknown as RecordedValues).recordedValuesIterator
+  if (total === 0) return []
+  const take = Math.min(total, max)
+  // The rank of the i-th sample among all recorded values: the middle of its share.
+  const rankOf = (i: number): number => (take === total ? i : Math.floor(((i + 0.5) * total) / take))
+  const samples: number[] = []
+  if (!iterator) {
+    for (let i = 0; i < take; i++) samples.push(histogram.getValueAtPercentile((100 * (rankOf(i) + 1)) / total) / US_PER_MS)
+    return samples
+  }
+
+  iterator.reset()
+  let below = 0
+  while (iterator.hasNext() && samples.length < take) {
+    const {countAtValueIteratedTo: count, valueIteratedTo: value} = iterator.next()
+    below += count
+    while (samples.length < take && rankOf(samples.length) < below) samples.push(value / US_PER_MS)
+  }
+
+  return samples
 }
 
 

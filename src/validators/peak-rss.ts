@@ -7,20 +7,68 @@ const POLL_MS = 10
 /** Peak resident memory can only be observed through /proc. */
 export const RSS_SUPPORTED = process.platform === 'linux'
 
+/** The resident memory of a process tree at one instant. */
+export interface TreeMemory {
+  /** Sum of VmRSS over the processes alive now. */
+  rss: number
+  /** The largest VmHWM (a process's own peak) among them. */
+  hwm: number
+  processes: number
+}
+
 /**
- * Polls the memory of a run's processes until stopped: the leader, its descendants (found through
- * /proc/<pid>/task/<tid>/children) and every process seen before, even once orphaned. The peak is
- * the larger of the biggest total VmRSS seen at one instant and the biggest single VmHWM (a
- * process's own peak): a lower bound, since a child living between two polls is never seen.
+ * Reads the memory of a process tree: the leader, its descendants (found through
+ * /proc/<pid>/task/<tid>/children) and every process seen before, even once orphaned, so a
+ * daemonised child still counts. Shared by the peak sampler and the memory-growth sampler.
+ */
+export class ProcessTree {
+  private readonly known = new Set<number>()
+
+  constructor(readonly leader: number) {}
+
+  /** The tree's memory now, or undefined when none of it is alive. */
+  read(): TreeMemory | undefined {
+    // Synchronous reads of a handful of tiny /proc files cost less than the thread-pool round trips of async ones.
+    const pending = [this.leader, ...this.known]
+    const visited = new Set<number>()
+    let rss = 0
+    let hwm = 0
+    let processes = 0
+    while (pending.length > 0) {
+      const pid = pending.pop()!
+      if (visited.has(pid)) continue
+      visited.add(pid)
+      const usage = memoryOf(pid)
+      if (!usage) {
+        this.known.delete(pid)
+        continue
+      }
+
+      this.known.add(pid)
+      processes++
+      rss += usage.rss
+      hwm = Math.max(hwm, usage.hwm)
+      pending.push(...childrenOf(pid))
+    }
+
+    return processes > 0 ? {hwm, processes, rss} : undefined
+  }
+}
+
+/**
+ * Polls the memory of a run's process tree until stopped. The peak is the larger of the biggest
+ * total VmRSS seen at one instant and the biggest single VmHWM: a lower bound, since a child
+ * living between two polls is never seen.
  */
 export class PeakRssSampler {
   private peakBytes = 0
   private observed = false
   private running = true
-  private readonly known = new Set<number>()
+  private readonly tree: ProcessTree
   private readonly loop: Promise<void>
 
-  constructor(private readonly leader: number) {
+  constructor(leader: number) {
+    this.tree = new ProcessTree(leader)
     this.loop = this.poll()
   }
 
@@ -33,34 +81,14 @@ export class PeakRssSampler {
 
   private async poll(): Promise<void> {
     while (this.running) {
-      this.sample()
-      await sleep(POLL_MS)
-    }
-  }
-
-  // Synchronous reads of a handful of tiny /proc files cost less than the thread-pool round trips of async ones.
-  private sample(): void {
-    const pending = [this.leader, ...this.known]
-    const visited = new Set<number>()
-    let total = 0
-    while (pending.length > 0) {
-      const pid = pending.pop()!
-      if (visited.has(pid)) continue
-      visited.add(pid)
-      const usage = memoryOf(pid)
-      if (!usage) {
-        this.known.delete(pid)
-        continue
+      const memory = this.tree.read()
+      if (memory) {
+        this.observed = true
+        this.peakBytes = Math.max(this.peakBytes, memory.rss, memory.hwm)
       }
 
-      this.known.add(pid)
-      this.observed = true
-      total += usage.rss
-      this.peakBytes = Math.max(this.peakBytes, usage.hwm)
-      pending.push(...childrenOf(pid))
+      await sleep(POLL_MS)
     }
-
-    this.peakBytes = Math.max(this.peakBytes, total)
   }
 }
 

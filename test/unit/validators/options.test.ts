@@ -29,6 +29,7 @@ function gateWith(targets: Array<Partial<TargetConfig> & {validator: string}>, n
   }
 
   return {
+    args: {},
     decision: {confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: 1},
     defaults: {timeoutMs: 120_000},
     dir: '/project/gates',
@@ -60,8 +61,8 @@ describe('checkTargetOptions', () => {
     const nodes = ['targets.0', 'targets.0.validator', 'targets.1.validator']
     const gate = gateWith([{validator: 'comand'}, {validator: 'fleet'}], nodes)
     expect(check(gate, nodes)).toEqual([
-      'targets.0.validator: unknown validator "comand" — did you mean "command"? installed: artifact, claim, command, http, probe',
-      'targets.1.validator: unknown validator "fleet" — installed: artifact, claim, command, http, probe',
+      'targets.0.validator: unknown validator "comand" — did you mean "command"? installed: artifact, claim, command, http, probe, prometheus',
+      'targets.1.validator: unknown validator "fleet" — installed: artifact, claim, command, http, probe, prometheus',
     ])
   })
 
@@ -69,7 +70,7 @@ describe('checkTargetOptions', () => {
     const nodes = ['targets.0', 'targets.0.with', 'targets.0.with.run', 'targets.0.with.rns', 'targets.0.with.timeout', 'targets.0.with.env.A']
     const gate = gateWith([{validator: 'command', with: {env: {A: 1}, rns: 5, run: 'true', timeout: 'sixty'}}], nodes)
     expect(check(gate, nodes)).toEqual([
-      'targets.0.with.rns: unknown option "rns" for validator "command" — did you mean "runs"? "command" takes: cwd, env, run, runs, timeout, warmup',
+      'targets.0.with.rns: unknown option "rns" for validator "command" — did you mean "runs"? "command" takes: cwd, env, memory, run, runs, timeout, warmup',
       'targets.0.with.env.A: option "env.A" must be string — Quote numbers and booleans: "1", "true".',
       'targets.0.with.timeout: option "timeout" is not valid: "sixty" — Limit for each run; a run over it is killed and counts as a failure. A duration such as 500ms, 60s or 2m.',
     ])
@@ -97,7 +98,7 @@ describe('checkTargetOptions', () => {
   it('says which formats an artifact can read', () => {
     const nodes = ['targets.0.with.format']
     const gate = gateWith([{validator: 'artifact', with: {file: 'x.csv', format: 'csv', metric: 'm', path: 'a'}}], nodes)
-    expect(check(gate, nodes)).toEqual(['targets.0.with.format: option "format" is "csv"; it must be one of: json — File format; only json is supported yet.'])
+    expect(check(gate, nodes)).toEqual(['targets.0.with.format: option "format" is "csv"; it must be one of: json, ndjson, k6, autocannon, hyperfine, junit — The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).'])
   })
 
   it('reports options that fit the schema but not together, at `with`', () => {
@@ -117,7 +118,7 @@ describe('checkTargetOptions', () => {
     )
     const issues = check(gate, nodes)
     expect(issues).toHaveLength(5)
-    expect(issues[0]).toBe('targets.0.expect.0: unknown metric "duraton" — did you mean "duration"? (it reports duration, rss, failures)')
+    expect(issues[0]).toBe('targets.0.expect.0: unknown metric "duraton" — did you mean "duration"? (it reports duration, rss, failures, memory_per_instance, memory_per_second, leak)')
     expect(issues[1]).toMatch(/^targets\.0\.expect\.1: "duration" has many samples, so a bare "duration" is ambiguous/)
     expect(issues[2]).toBe('targets.0.expect.2: "p95(rss)" is a size but 100ms is a duration; they cannot be compared')
     expect(issues[3]).toMatch(/^targets\.1\.expect\.0: "refresh_latency" is a single value, so p95\(refresh_latency\) does not fit/)
