@@ -10,6 +10,9 @@ export {formatValue, parseDuration, parseQuantity} from './engine/units.js'
 export type {CollectContext, MetricSpec, ProgressUpdate, ServiceInfo, Validator, ValidatorHookResult} from './validators/types.js'
 export {defineValidator} from './validators/types.js'
 export {durationOption, readDuration} from './validators/schema.js'
+// Seeded randomness and JSON paths, so plugins draw reproducible streams and read documents the way gate files name places.
+export {hashSeed, Random} from './engine/random.js'
+export {formatPath, parsePath, valueAt} from './json-path.js'
 export type {RunResults} from './results/types.js'
 export type {PhasegateApi, ValidatorsHook, ValidatorsHookOptions} from './validators/hook.js'
 // The load engine, for validators that generate HTTP load (fleet, dashboard, …).
