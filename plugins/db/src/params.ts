@@ -90,39 +90,14 @@ export function newRunId(): string {
 }
 
 /**
- * A small seeded generator (sfc32 seeded from a string hash): the same gate seed, target, scenario
- * and session draw the same keys and strings, so runs are comparable.
+ * Keys and strings drawn from the engine's seeded generator (api.Random): the same gate seed, target,
+ * scenario and session draw the same ones, so runs are comparable.
  */
 export class SeededRandom {
-  private a: number
-  private b: number
-  private c: number
-  private d: number
-  constructor(...seed: Array<number | string>) {
-    const text = seed.map(String).join('\u0000')
-    let h = 2_166_136_261
-    const next = (): number => {
-      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16_777_619)
-      h = Math.imul(h ^ (h >>> 15), 2_246_822_507)
-      return (h ^= h >>> 13) >>> 0
-    }
-
-    this.a = next()
-    this.b = next()
-    this.c = next()
-    this.d = next() | 1
-    // Mixes the state so nearby seeds do not start alike.
-    for (let i = 0; i < 12; i++) this.uint32()
-  }
+  constructor(private readonly source: {nextUint32(): number}) {}
 
   uint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0
-    this.d = (this.d + 1) | 0
-    this.a = this.b ^ (this.b >>> 9)
-    this.b = (this.c + (this.c << 3)) | 0
-    this.c = (this.c << 21) | (this.c >>> 11)
-    this.c = (this.c + t) | 0
-    return t >>> 0
+    return this.source.nextUint32()
   }
 
   /** Uniform integer in [min, max]; spans beyond 2^32 use two draws. */

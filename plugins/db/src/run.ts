@@ -202,7 +202,7 @@ class DbRun {
 
   /** One session's warm-up and timed units, one after another; a session whose connection breaks stops there. */
   private async runSession(plan: ScenarioPlan, session: Session, index: number, tally: Tally): Promise<void> {
-    const random = new SeededRandom(this.ctx.seed, this.ctx.target.id, plan.name, index)
+    const random = new SeededRandom(new this.api.Random(this.api.hashSeed(this.ctx.seed, this.ctx.target.id, plan.name, index)))
     const size = plan.batch ?? 1
     let iteration = 0
     let clean = true
@@ -290,7 +290,7 @@ class DbRun {
 
   private async check(plan: ScenarioPlan): Promise<void> {
     const check = plan.check!
-    const values = check.params({iteration: 0, session: 0}, {random: new SeededRandom(this.ctx.seed, this.ctx.target.id, plan.name, 'check'), runId: this.runId})
+    const values = check.params({iteration: 0, session: 0}, {random: new SeededRandom(new this.api.Random(this.api.hashSeed(this.ctx.seed, this.ctx.target.id, plan.name, 'check'))), runId: this.runId})
     const query = oneLine(check.query)
     let got: Awaited<ReturnType<Store['firstValue']>>
     try {

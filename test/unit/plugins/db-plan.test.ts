@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {makeDbValidator} from '../../../plugins/db/src/db.js'
 import {compileParams, SeededRandom, type ParamSpec} from '../../../plugins/db/src/params.js'
+import {hashSeed, Random} from '../../../src/engine/random.js'
 import {metricSpecsOf, planScenarios, redactUrl, resolveTarget} from '../../../plugins/db/src/plan.js'
 import {sameValue} from '../../../plugins/db/src/run.js'
 import {loadGate} from '../../../src/config/load.js'
@@ -77,7 +78,7 @@ describe('db: scenarios', () => {
 })
 
 describe('db: parameters', () => {
-  const source = (seed = 'a'): {random: SeededRandom; runId: string} => ({random: new SeededRandom(1, seed), runId: 'run-1'})
+  const source = (seed = 'a'): {random: SeededRandom; runId: string} => ({random: new SeededRandom(new Random(hashSeed(1, seed))), runId: 'run-1'})
 
   it('binds constants, the iteration, the session and the run', () => {
     const make = compileParams(['x', 2, true, null, {gen: 'iteration'}, {gen: 'session'}, {gen: 'run'}], 'scenario s')
