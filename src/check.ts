@@ -9,11 +9,12 @@ import {GateConfigError} from './errors.js'
 import {maskDeep, maskUrlPasswords} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
-import {RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
+import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
 import {startServices, type RunningServices} from './services/index.js'
 import {checkTargetOptions} from './validators/options.js'
 import {loadValidators, type RegisteredValidator} from './validators/registry.js'
-import {collectEvidence} from './validators/runner.js'
+import {collectEvidence, runsOnShard} from './validators/runner.js'
+import type {Shard} from './validators/types.js'
 
 /** What the caller sees while a run goes on; the terminal and CI renderers hang off these. */
 export interface CheckEvents {
@@ -34,6 +35,10 @@ export interface CheckOptions {
   seed?: number
   events: CheckEvents
   toolVersion: string
+  /** `--shard i/n`: this runner measures share i of n of the load. */
+  shard?: Shard
+  /** Each target's evidence as collected (with its histograms), for the evidence file `gate merge` reads. */
+  onCollected?(target: CollectedTarget): void
 }
 
 /** Loads a gate and its validators and checks everything that can be checked without running anything. */
@@ -68,9 +73,12 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
     for (const [index, target] of gate.targets.entries()) {
       events.targetStarted(target, index, gate.targets.length)
       const began = performance.now()
-      const outcome = await collectTarget(gate, target, validators, services, serviceFailure, settings.seed, signal, events)
+      const kept: Kept = {histograms: {}}
+      const outcome = await collectTarget(gate, target, validators, services, serviceFailure, settings.seed, signal, events, options.shard, kept)
       events.targetFinished(target, outcome, performance.now() - began)
-      collected.push(toTargetInput(target, outcome))
+      const input = toTargetInput(target, outcome)
+      collected.push(input)
+      options.onCollected?.({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})})
     }
   } finally {
     await services?.stop()
@@ -94,7 +102,14 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
     decision: evaluation.decision,
     interrupted: signal.aborted,
     warnings,
+    ...(options.shard ? {shard: options.shard} : {}),
   })
+}
+
+/** What a target leaves beside its evidence for a merge. */
+interface Kept {
+  histograms: Record<string, string>
+  skippedOnShard?: true
 }
 
 async function collectTarget(
@@ -106,10 +121,16 @@ async function collectTarget(
   seed: number,
   signal: AbortSignal,
   events: CheckEvents,
+  shard: Shard | undefined,
+  kept: Kept,
 ): Promise<TargetInput['collected']> {
   if (signal.aborted) return {noData: 'interrupted before it ran'}
   const registered = validators.get(target.validator)
   if (!registered) return {noData: `validator "${target.validator}" is not installed`}
+  if (!runsOnShard(registered.validator, shard)) {
+    kept.skippedOnShard = true
+    return {noData: `runs whole on shard 1/${shard?.count}: validator ${target.validator} cannot split its work`}
+  }
   let options: unknown
   try {
     options = expandServiceRefs(target.with, services?.info ?? {})
@@ -125,6 +146,8 @@ async function collectTarget(
     target: {id: target.id, title: target.title},
     log: (message) => events.log(`[${target.id}] ${message}`),
     progress: () => {},
+    // Only a shard's evidence is saved for a merge, so only a shard encodes its histograms.
+    ...(shard ? {keepHistogram: (metric: string, encoded: string) => (kept.histograms[metric] = encoded), shard} : {}),
   })
 }
 

@@ -7,8 +7,8 @@ export type {
 } from './engine/types.js'
 export {DEFAULT_QUALITY} from './engine/types.js'
 export {formatValue, parseDuration, parseQuantity} from './engine/units.js'
-export type {CollectContext, MetricSpec, ProgressUpdate, ServiceInfo, Validator, ValidatorHookResult} from './validators/types.js'
-export {defineValidator} from './validators/types.js'
+export type {CollectContext, MetricSpec, ProgressUpdate, ServiceInfo, Shard, Validator, ValidatorHookResult} from './validators/types.js'
+export {defineValidator, shareOf} from './validators/types.js'
 export {durationOption, readDuration} from './validators/schema.js'
 // Seeded randomness and JSON paths, so plugins draw reproducible streams and read documents the way gate files name places.
 export {hashSeed, Random} from './engine/random.js'

@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import {REPORT_FORMATS, renderReport, reportFileName, type ReportFormat} from './report/index.js'
-import {writeFileAtomic} from './results/store.js'
+import {saveResults, writeFileAtomic} from './results/store.js'
 import type {RunResults} from './results/types.js'
 
 /** Every format a --format flag may name, straight from the formatter registry. */
@@ -39,4 +39,12 @@ export function emitResults(results: RunResults, options: OutputOptions, cwd: st
 /** Colour only for a person at a terminal that wants it (https://no-color.org). */
 export function wantsColor(env: NodeJS.ProcessEnv): boolean {
   return Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+}
+
+/** What `check` and `merge` do with a decided run: save it, print or write its reports, say where the results went. */
+export function recordRun(results: RunResults, output: OutputOptions, cwd: string): string {
+  const saved = saveResults(results, cwd)
+  emitResults(results, output, cwd)
+  if (!output.json) process.stderr.write(`results: ${path.relative(cwd, saved)}\n`)
+  return saved
 }

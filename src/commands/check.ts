@@ -4,16 +4,29 @@ import path from 'node:path'
 import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
 import {type CheckEvents, runCheck} from '../check.js'
 import {formatValue} from '../engine/units.js'
+import {UserError} from '../errors.js'
 import {exitCodeForRun} from '../exit-codes.js'
 import {publishRun} from '../github/index.js'
 import {withInterrupts} from '../interrupt.js'
-import {FORMAT_NAMES, emitResults, wantsColor} from '../output.js'
-import {saveResults} from '../results/store.js'
-import type {RunResults} from '../results/types.js'
+import {FORMAT_NAMES, recordRun, wantsColor} from '../output.js'
+import {saveEvidence} from '../results/store.js'
+import type {CollectedTarget, RunResults} from '../results/types.js'
+import type {Shard} from '../validators/types.js'
+
+/** `--shard i/n`: this runner does share i of n of the load. */
+const shardFlag = Flags.custom<Shard>({
+  description: 'Do share I of N of the load (I/N, e.g. 1/2): http divides its connections, rate and requests; targets that cannot split run whole on shard 1 only. Combine the shards with `gate merge`.',
+  async parse(input) {
+    const match = /^(\d+)\/(\d+)$/.exec(input.trim())
+    const [index, count] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
+    if (index < 1 || index > count) throw new UserError(`--shard ${input}: expected I/N with 1 ≤ I ≤ N`, [{message: 'I is this runner\'s shard, N the number of runners', hint: 'e.g. --shard 1/2 on one machine and --shard 2/2 on the other'}])
+    return {count, index}
+  },
+})()
 
 export default class Check extends GateCommand {
   static override summary = 'Measure a gate\'s targets and decide PROCEED, BLOCK or INCONCLUSIVE.'
-  static override description = `Reads gates/GATE.yaml (or a path), starts the services it names, runs each target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and .gate/latest.json.
+  static override description = `Reads gates/GATE.yaml (or a path), starts the services it names, runs each target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and .gate/latest.json; a --shard run also saves its evidence as collected beside it (.gate/runs/<id>.evidence.json) for \`gate merge\`.
 
 Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure more), 130 interrupted (partial results saved and marked).`
   static override examples = [
@@ -24,6 +37,7 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     {description: 'In GitHub Actions: step summary, annotations and a check run', command: '<%= config.bin %> <%= command.id %> phase-2 --check-run'},
     {description: 'A release checklist; the exit code decides the job', command: '<%= config.bin %> <%= command.id %> release --format checklist'},
     {description: 'The results object as JSON, for scripts', command: '<%= config.bin %> <%= command.id %> gates/release.yaml --json'},
+    {description: 'Machine 1 of 2 in a CI matrix: half the load; combine the shards with `gate merge`', command: '<%= config.bin %> <%= command.id %> phase-2 --shard 1/2'},
   ]
   static override enableJsonFlag = true
   static override args = {
@@ -36,18 +50,20 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     format: Flags.string({char: 'f', description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.', multiple: true, delimiter: ',', options: FORMAT_NAMES}),
     out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
+    shard: shardFlag,
   }
 
   async run(): Promise<RunResults> {
     const {args, flags} = await this.parse(Check)
     const cwd = path.resolve(flags.cwd)
     const json = this.jsonEnabled()
+    const collected: CollectedTarget[] = []
     const results = await withInterrupts((signal) =>
-      runCheck({args: gateArgs(flags.arg), config: this.config, cwd, env: process.env, events: progressLines(), gate: args.gate, seed: flags.seed, signal, toolVersion: this.config.version}),
+      runCheck({args: gateArgs(flags.arg), config: this.config, cwd, env: process.env, events: progressLines(), gate: args.gate, onCollected: (target) => collected.push(target), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
     )
-    const saved = saveResults(results, cwd)
-    emitResults(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd)
-    if (!json) process.stderr.write(`results: ${path.relative(cwd, saved)}\n`)
+    const saved = recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd)
+    // Only shards are merged; a phase-2 run's evidence is ~0.75 MB, too much to keep beside every run.
+    if (flags.shard) saveEvidence(results, collected, saved)
     await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})
     process.exitCode = exitCodeForRun(results)
     return results

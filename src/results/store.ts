@@ -3,7 +3,8 @@ import {existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, wr
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
-import type {RunResults} from './types.js'
+import {maskDeep} from '../redact.js'
+import {type CollectedTarget, EVIDENCE_VERSION, type RunEvidence, type RunResults} from './types.js'
 import {parseResults} from './validate.js'
 
 export const STATE_DIR = '.gate'
@@ -51,6 +52,56 @@ export function loadResults(ref: string | undefined, cwd: string): {file: string
   return {file, results: parseResults(text, path.relative(cwd, file))}
 }
 
+const EVIDENCE_SUFFIX = '.evidence.json'
+
+/** The evidence file beside a results file: .gate/runs/<id>.evidence.json next to .gate/runs/<id>.json. */
+export function evidenceFileFor(resultsFile: string): string {
+  return resultsFile.replace(/\.json$/, EVIDENCE_SUFFIX)
+}
+
+/** Saves a run's evidence beside its results, compact (it is for machines), written atomically; URL passwords masked as in the results. */
+export function saveEvidence(results: RunResults, targets: readonly CollectedTarget[], resultsFile: string): string {
+  const file = evidenceFileFor(resultsFile)
+  const evidence: RunEvidence = {
+    finishedAt: results.finishedAt,
+    gate: results.gate,
+    interrupted: results.interrupted,
+    run: results.id,
+    settings: results.settings,
+    shard: results.shard ?? {count: 1, index: 1},
+    startedAt: results.startedAt,
+    targets: maskDeep([...targets]),
+    version: EVIDENCE_VERSION,
+    warnings: results.warnings,
+  }
+  writeFileAtomic(file, `${JSON.stringify(evidence)}\n`)
+  return file
+}
+
+/** Finds a run's evidence by run id, results or evidence file, or "latest"; a missing, foreign or newer file is a clear user error. */
+export function loadEvidence(ref: string, cwd: string): {file: string; evidence: RunEvidence} {
+  const found = resolveRun(ref, cwd)
+  const file = found.endsWith(EVIDENCE_SUFFIX) ? found : evidenceFileFor(found === path.join(cwd, STATE_DIR, 'latest.json') ? latestRunFile(found, cwd) : found)
+  const shown = path.relative(cwd, file) || file
+  if (!existsSync(file)) throw new UserError(`${shown} does not exist: run "${ref}" kept no evidence to merge; only \`gate check GATE --shard i/n\` saves it.`)
+  let evidence: RunEvidence
+  try {
+    evidence = JSON.parse(readFileSync(file, 'utf8')) as RunEvidence
+  } catch (error) {
+    throw new UserError(`${shown} cannot be read as JSON: ${(error as Error).message}`)
+  }
+  if (evidence?.version !== EVIDENCE_VERSION || !Array.isArray(evidence.targets) || typeof evidence.gate?.sha256 !== 'string') {
+    throw new UserError(`${shown} is not a phasegate evidence file of version ${EVIDENCE_VERSION}.`)
+  }
+  return {evidence, file}
+}
+
+/** .gate/latest.json is a copy: its run's own file under .gate/runs/ is found by its id. */
+function latestRunFile(latest: string, cwd: string): string {
+  const {id} = JSON.parse(readFileSync(latest, 'utf8')) as {id: string}
+  return path.join(cwd, STATE_DIR, 'runs', `${id}.json`)
+}
+
 function resolveRun(ref: string | undefined, cwd: string): string {
   const runsDir = path.join(cwd, STATE_DIR, 'runs')
   if (ref === undefined || ref === 'latest') {
@@ -61,6 +112,6 @@ function resolveRun(ref: string | undefined, cwd: string): string {
   const candidates = [path.resolve(cwd, ref), path.join(runsDir, ref), path.join(runsDir, `${ref}.json`)]
   const found = candidates.find((candidate) => existsSync(candidate) && !candidate.endsWith(path.sep))
   if (found) return found
-  const known = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => f.endsWith('.json')).sort().slice(-5) : []
+  const known = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => f.endsWith('.json') && !f.endsWith(EVIDENCE_SUFFIX)).sort().slice(-5) : []
   throw new UserError(`No saved run "${ref}".${known.length > 0 ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.` : ' Run `gate check GATE` first.'}`)
 }

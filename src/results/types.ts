@@ -1,4 +1,5 @@
-import type {Decision, DecisionSettings, TargetVerdict} from '../engine/types.js'
+import type {Decision, DecisionSettings, TargetInput, TargetVerdict} from '../engine/types.js'
+import type {Shard} from '../validators/types.js'
 
 export const RESULTS_SCHEMA_ID = 'https://phasegate.dev/schemas/results-v1.json'
 export const RESULTS_VERSION = 1
@@ -31,4 +32,39 @@ export interface RunResults {
   /** True when SIGINT/SIGTERM cut the run short; the decision then covers what was measured. */
   interrupted: boolean
   warnings: string[]
+  /** Set on a `gate check --shard i/n` run: it measured share i of n of the load. */
+  shard?: Shard
+  /** Set on a `gate merge` run: the shard runs it decided on. */
+  merged?: {runs: Array<{id: string; shard: Shard}>}
+}
+
+export const EVIDENCE_VERSION = 1
+
+/** One target as collected on one runner, with what a merge needs beyond the engine's input. */
+export type CollectedTarget = TargetInput & {
+  /** HDR histograms of samples metrics (compressed base64, microseconds), by metric name. */
+  histograms?: Record<string, string>
+  /** Not run here: its validator cannot split its work, so it ran whole on shard 1 only. */
+  skippedOnShard?: true
+}
+
+/** The evidence of one run as collected, saved beside its results as .gate/runs/<id>.evidence.json for `gate merge`. */
+export interface RunEvidence {
+  version: typeof EVIDENCE_VERSION
+  /** The run's id: its results are .gate/runs/<run>.json. */
+  run: string
+  gate: RunResults['gate']
+  /** 1/1 for a run that was not sharded. */
+  shard: Shard
+  startedAt: string
+  finishedAt: string
+  interrupted: boolean
+  warnings: string[]
+  settings: DecisionSettings
+  targets: CollectedTarget[]
+}
+
+/** "shard 2/3" */
+export function shardLabel({count, index}: Shard): string {
+  return `shard ${index}/${count}`
 }

@@ -6,7 +6,7 @@ import type {Histogram, LatencySummary} from '../load/histogram.js'
 import {LOAD_DEFAULTS, LOAD_LIMITS} from '../load/plan.js'
 import {ERROR_KINDS, type LoadPlan, type LoadResult, type Stage, type StageResult} from '../load/types.js'
 import {durationOption, readDuration} from './schema.js'
-import {defineValidator, type MetricSpec} from './types.js'
+import {defineValidator, type MetricSpec, type Shard, shareOf} from './types.js'
 
 export interface HttpStageOptions {
   duration?: string
@@ -55,6 +55,8 @@ export const http = defineValidator<HttpOptions>({
   description:
     'Loads one URL and measures latency, errors and throughput. Closed model by default (connections each send the next request when the last returns); with rate, an open model timed from each request\'s intended send, so a stalled server is not hidden. With stages, each stage also reports latency_<stage>, throughput_<stage> and error_rate_<stage> (<stage> is at_<connections>, at_<rate>rps with rate, or the stage\'s name: p95(latency_at_50)), and with two or more, how throughput scales with the level: scaling_efficiency, scaling_slope, scaling_r2.',
   kind: 'measured',
+  // Requests, errors and throughput add up across machines, and latency histograms merge exactly.
+  shardable: true,
   options: {
     additionalProperties: false,
     properties: {
@@ -103,9 +105,10 @@ export const http = defineValidator<HttpOptions>({
   },
   metrics: (options) => [...METRICS, ...stageMetricSpecs(options)],
   async collect(ctx, options) {
-    const plan = loadPlan(options)
+    const whole = loadPlan(options)
+    const plan = ctx.shard ? planShare(whole, ctx.shard) : whole
     const keys = stageKeys(options)
-    const {runLoad, summarizeLatency} = await import('../load/index.js')
+    const {encodeHistogram, runLoad, summarizeLatency} = await import('../load/index.js')
     const result = await runLoad({
       ...plan,
       onProgress: ({completed, elapsedMs, errors, plannedMs}) =>
@@ -115,12 +118,17 @@ export const http = defineValidator<HttpOptions>({
     })
     const source = `http: ${result.method} ${options.url}`
     refuseUnreached(result, source)
-    const stages = stageEvidence(result, keys)
+    const stages = stageEvidence(result, keys, ctx.shard !== undefined)
+    if (ctx.keepHistogram) {
+      ctx.keepHistogram('latency', encodeHistogram(result.latency))
+      ctx.keepHistogram('latency_uncorrected', encodeHistogram(result.latencyUncorrected))
+      for (const stage of result.stages) if (keys[stage.index] !== undefined) ctx.keepHistogram(`latency_${keys[stage.index]}`, encodeHistogram(stage.latency))
+    }
     return {
       durationMs: result.durationMs,
       kind: 'measured',
       metrics: {...metricsOf(result), ...stages.metrics},
-      notes: [...notesOf(result, summarizeLatency), ...stages.notes],
+      notes: [...(ctx.shard ? [describeShare(whole, plan, ctx.shard)] : []), ...notesOf(result, summarizeLatency), ...stages.notes],
       source,
     }
   },
@@ -142,6 +150,35 @@ export function loadPlan(options: HttpOptions): LoadPlan {
     timeoutMs: readDuration(options.timeout, 'timeout'),
     url: options.url,
   }
+}
+
+/**
+ * Shard i of n's part of the plan: connections, requests and closed-model ramps divided with the
+ * remainder to the lowest shards (never zero), rates divided evenly, so n runners together offer the whole load.
+ */
+export function planShare(plan: LoadPlan, shard: Shard): LoadPlan {
+  const open = (rate: number | undefined): boolean => rate !== undefined
+  return {
+    ...plan,
+    connections: plan.connections === undefined ? undefined : shareOf(plan.connections, shard),
+    rate: plan.rate === undefined ? undefined : plan.rate / shard.count,
+    requests: plan.requests === undefined ? undefined : shareOf(plan.requests, shard),
+    stages: plan.stages?.map((stage) => ({
+      ...stage,
+      connections: stage.connections === undefined ? undefined : shareOf(stage.connections, shard),
+      rampFrom: stage.rampFrom === undefined ? undefined : open(stage.rate ?? plan.rate) ? stage.rampFrom / shard.count : shareOf(stage.rampFrom, shard, 0),
+      rate: stage.rate === undefined ? undefined : stage.rate / shard.count,
+    })),
+  }
+}
+
+/** "share 1/2 of the load: 3 of 5 connections, 50/s of 100/s, 200 of 400 requests" */
+function describeShare(whole: LoadPlan, share: LoadPlan, shard: Shard): string {
+  const parts = [`${share.connections ?? LOAD_DEFAULTS.connections} of ${whole.connections ?? LOAD_DEFAULTS.connections} connections`]
+  if (whole.rate !== undefined && share.rate !== undefined) parts.push(`${formatValue(share.rate, 'rate')} of ${formatValue(whole.rate, 'rate')}`)
+  if (whole.requests !== undefined) parts.push(`${share.requests} of ${whole.requests} requests`)
+  if (whole.stages) parts.push('each stage divided the same way')
+  return `share ${shard.index}/${shard.count} of the load: ${parts.join(', ')}`
 }
 
 function stageOf(options: HttpStageOptions, index: number, defaultMs: number): Stage {
@@ -196,7 +233,7 @@ function stageMetricSpecs(options: HttpOptions): MetricSpec[] {
 }
 
 /** Per-stage latency, throughput and errors under each stage's key, and how throughput scaled. */
-function stageEvidence(result: LoadResult, keys: readonly string[]): {metrics: Record<string, MetricEvidence>; notes: string[]} {
+function stageEvidence(result: LoadResult, keys: readonly string[], sharded: boolean): {metrics: Record<string, MetricEvidence>; notes: string[]} {
   const metrics: Record<string, MetricEvidence> = {}
   for (const stage of result.stages) {
     const key = keys[stage.index]
@@ -208,6 +245,8 @@ function stageEvidence(result: LoadResult, keys: readonly string[]): {metrics: R
   }
 
   if (keys.length < 2) return {metrics, notes: []}
+  // A slope or an efficiency from one shard's levels does not add up across shards; the merged per-stage throughputs still show it.
+  if (sharded) return {metrics, notes: ['scaling is not reported on a shard: gate the merged throughput_<stage> metrics instead']}
   if (result.stages.length < keys.length) return {metrics, notes: [`scaling is not reported: ${result.stages.length} of ${keys.length} stages ran`]}
   const scaling = scalingOf(result.stages.map((stage) => ({level: stage.rate ?? stage.connections, throughput: stage.rates.ok})))
   const notes = [describeScaling(scaling, result.model === 'open' ? 'rate' : 'connections')]

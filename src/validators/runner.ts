@@ -1,7 +1,7 @@
 import {formatValue} from '../engine/units.js'
 import {checkEvidence, type Collected} from './evidence.js'
 import {resolveOptions} from './options.js'
-import type {CollectContext, Validator} from './types.js'
+import type {CollectContext, Shard, Validator} from './types.js'
 
 /** setTimeout fires at once beyond this (a 32-bit overflow), so longer timeouts are clamped. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
@@ -47,9 +47,11 @@ async function collectBounded(validator: Validator, options: Record<string, unkn
   const cutOff = new Promise<{noData: string}>((resolve) => {
     controller.signal.addEventListener('abort', () => resolve({noData: reason()}), {once: true})
   })
-  const {signal, timeoutMs, ...shared} = ctx
+  const {shard, signal, timeoutMs, ...shared} = ctx
+  // A validator that cannot split its work never sees the shard: where it runs, it runs whole.
+  const share = shard && validator.shardable ? {shard} : {}
   const collecting = Promise.resolve()
-    .then(() => validator.collect({...shared, signal: controller.signal}, options))
+    .then(() => validator.collect({...shared, ...share, signal: controller.signal}, options))
     .then(
       (raw): {raw: unknown} => ({raw}),
       (error: unknown) => ({noData: controller.signal.aborted ? reason() : `validator ${validator.name} failed: ${messageOf(error)}`}),
@@ -62,6 +64,11 @@ async function collectBounded(validator: Validator, options: Record<string, unkn
     // Tells work the validator left behind (timers, sockets) to stop.
     controller.abort(new DOMException('the target is finished', 'AbortError'))
   }
+}
+
+/** Whether a target runs on this shard: a shardable validator does its share on every shard, any other runs whole on shard 1 only. */
+export function runsOnShard(validator: Pick<Validator, 'shardable'>, shard: Shard | undefined): boolean {
+  return shard === undefined || validator.shardable === true || shard.index === 1
 }
 
 /** The message only: a stack would leak a plugin's internals into a report. */

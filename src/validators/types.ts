@@ -20,6 +20,12 @@ export interface ServiceInfo {
   pid?: number
 }
 
+/** This runner's share of a target's load: shard `index` (1-based) of `count` machines (`gate check --shard i/n`). */
+export interface Shard {
+  index: number
+  count: number
+}
+
 export interface CollectContext {
   /** Aborted on timeout or Ctrl-C: stop work and return or throw promptly. */
   signal: AbortSignal
@@ -30,6 +36,10 @@ export interface CollectContext {
   gateDir: string
   seed: number
   target: {id: string; title: string}
+  /** Set only for a shardable validator in a sharded run: do this share of the load (see shareOf). */
+  shard?: Shard
+  /** Keeps an HDR histogram (compressed base64, microseconds) of a samples metric beside the evidence, so `gate merge` can add shards exactly. */
+  keepHistogram?(metric: string, encoded: string): void
 }
 
 /** A validator plugin: collects evidence for one target. */
@@ -43,7 +53,15 @@ export interface Validator<O = any> {
   metrics: MetricSpec[] | ((options: O) => MetricSpec[])
   /** Kind of evidence it produces; default measured. */
   kind?: EvidenceKind
+  /** True when it can do a share of its work per shard (ctx.shard) and its counts and rates add up across shards; otherwise it runs whole on shard 1 only. */
+  shardable?: boolean
   collect(ctx: CollectContext, options: O): Promise<Evidence>
+}
+
+/** Shard `shard`'s part of a whole `total`: equal parts, the remainder to the lowest shards, never below `min` (1 by default). */
+export function shareOf(total: number, shard: Shard, min = 1): number {
+  const base = Math.floor(total / shard.count)
+  return Math.max(min, base + (shard.index <= total % shard.count ? 1 : 0))
 }
 
 /** Identity helper that gives plugin authors type checking of their validator. */
