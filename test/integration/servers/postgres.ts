@@ -2,10 +2,10 @@
 // port of 127.0.0.1 and a private socket directory, run as the `postgres` user when the tests run as root.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {chownSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
+import {freePort} from './process.js'
 import {requireProgram} from './required.js'
 
 const VERSIONS = ['17', '16', '15', '14', '13']
@@ -108,11 +108,3 @@ async function createDatabase(adminUrl: string, database: string): Promise<void>
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no free port on 127.0.0.1')
-  return address.port
-}

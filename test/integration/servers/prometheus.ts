@@ -1,13 +1,12 @@
 // A throw-away Prometheus for integration tests: its own config and TSDB in a temp dir, on a free
 // port of 127.0.0.1, scraping the given targets every second; stopped with its process group.
-import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {queryPrometheus} from '../../../src/telemetry/prometheus.js'
+import {freePort, spawnServer} from './process.js'
 import {requireProgram} from './required.js'
 
 /** The prometheus binary, or undefined (locally) when it is not installed. */
@@ -34,27 +33,24 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
   writeFileSync(config, configFor(jobs))
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  let log = ''
-  const child = spawn(PROMETHEUS, [
+  const server = spawnServer(PROMETHEUS, [
     `--config.file=${config}`,
     `--storage.tsdb.path=${path.join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
-  ], {detached: true, stdio: ['ignore', 'pipe', 'pipe']})
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  ])
+  const {child} = server
   let stopped = false
   const stop = async (): Promise<void> => {
     if (!stopped) {
       stopped = true
-      await stopGroup(child, exited)
+      await server.stop()
     }
 
     rmSync(dir, {force: true, recursive: true})
   }
 
-  const failure = (what: string): Error => new Error(`Prometheus ${what}; its log:\n${log}`)
+  const failure = (what: string): Error => new Error(`Prometheus ${what}; its log:\n${server.output()}`)
   const until = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
@@ -100,33 +96,4 @@ function configFor(jobs: Record<string, string>): string {
     ].join('\n')
   })
   return ['global:', '  scrape_interval: 1s', '  scrape_timeout: 1s', '  evaluation_interval: 1s', 'scrape_configs:', ...scrapes, ''].join('\n')
-}
-
-async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const signalGroup = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, signal)
-    } catch {
-      // The group is gone already.
-    }
-  }
-
-  signalGroup('SIGTERM')
-  const done = await Promise.race([exited.then(() => true), sleep(10_000, false, {ref: false})])
-  if (!done) {
-    signalGroup('SIGKILL')
-    await exited
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
 }
