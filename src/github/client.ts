@@ -1,9 +1,7 @@
 // The GitHub REST client: Octokit with pagination, retries of server errors and rate-limit handling,
 // every wait bounded, and a log that never prints the token.
-import {Octokit} from '@octokit/core'
-import {paginateRest} from '@octokit/plugin-paginate-rest'
-import {retry} from '@octokit/plugin-retry'
-import {throttling} from '@octokit/plugin-throttling'
+// Octokit is loaded only when a comment or check run is posted: every `gate check` imports this module.
+import type {Octokit} from '@octokit/core'
 
 import {redact} from './errors.js'
 
@@ -47,8 +45,14 @@ export function retryAfterSeconds(value: string | number | undefined, now = Date
 
 // retry registers before throttling, so throttling's limiter wraps retry's: a rate-limited request is
 // retried by throttling alone (429 is in doNotRetry), a 5xx by retry alone.
-const GitHubOctokit = Octokit.plugin(paginateRest, retry, honourRetryAfter, throttling)
-export type GitHubClient = InstanceType<typeof GitHubOctokit>
+async function loadGitHubOctokit() {
+  const [{Octokit}, {paginateRest}, {retry}, {throttling}] = await Promise.all([
+    import('@octokit/core'), import('@octokit/plugin-paginate-rest'), import('@octokit/plugin-retry'), import('@octokit/plugin-throttling'),
+  ])
+  return Octokit.plugin(paginateRest, retry, honourRetryAfter, throttling)
+}
+
+export type GitHubClient = InstanceType<Awaited<ReturnType<typeof loadGitHubOctokit>>>
 
 export interface ClientOptions {
   token: string
@@ -58,7 +62,8 @@ export interface ClientOptions {
   warn(message: string): void
 }
 
-export function createGitHubClient(options: ClientOptions): GitHubClient {
+export async function createGitHubClient(options: ClientOptions): Promise<GitHubClient> {
+  const GitHubOctokit = await loadGitHubOctokit()
   const warn = (message: string) => options.warn(redact(message, [options.token]))
   const onLimit = (kind: string) => (retryAfter: number, request: {method: string; url: string}, _octokit: unknown, retryCount: number) => {
     const retrying = retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS

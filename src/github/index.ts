@@ -37,7 +37,7 @@ export async function postComment(results: RunResults, options: CommentOptions):
   const pr = pullRequestFrom(options.pr, options.env)
   const target = targetFrom(options.env, options.repo)
   const {owner, repo} = target
-  const client = createGitHubClient({...target, userAgent: options.userAgent, warn: options.warn})
+  const client = await createGitHubClient({...target, userAgent: options.userAgent, warn: options.warn})
   try {
     const outcome = await upsertComment(client, {issue: pr, owner, repo}, commentMarker(results.gate.name), renderComment(results))
     return {...outcome, pr, repository: `${owner}/${repo}`}
@@ -88,7 +88,7 @@ async function publishCheckRun(results: RunResults, options: PublishOptions): Pr
   const target = targetFrom(options.env)
   const {owner, repo} = target
   const headSha = headShaFrom(options.env)
-  const client = createGitHubClient({...target, userAgent: options.userAgent, warn: (m) => options.write(`warning: ${m}`)})
+  const client = await createGitHubClient({...target, userAgent: options.userAgent, warn: (m) => options.write(`warning: ${m}`)})
   try {
     return await createCheckRun(client, {headSha, owner, repo}, results, renderComment(results, CHECK_RUN_SUMMARY_LIMIT))
   } catch (error) {
