@@ -10,6 +10,8 @@ export {formatValue, parseDuration, parseQuantity} from './engine/units.js'
 export type {CollectContext, MetricSpec, ProgressUpdate, ServiceInfo, Shard, Validator, ValidatorHookResult} from './validators/types.js'
 export {defineValidator, shareOf} from './validators/types.js'
 export {durationOption, readDuration} from './validators/schema.js'
+// Statistics plugins summarise with, so notes agree with the engine's type-7 quantiles.
+export {quantileSorted} from 'simple-statistics'
 // Seeded randomness and JSON paths, so plugins draw reproducible streams and read documents the way gate files name places.
 export {hashSeed, Random} from './engine/random.js'
 export {formatPath, parsePath, valueAt} from './json-path.js'

@@ -75,15 +75,3 @@ export function describeError(error: unknown): string {
   return preview(String(error))
 }
 
-/** The q-quantile (0..1) of numbers sorted ascending, interpolated between neighbours; NaN when there are none. */
-export function quantileOfSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const position = (sorted.length - 1) * q
-  const below = Math.floor(position)
-  const above = Math.min(sorted.length - 1, below + 1)
-  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below)
-}
-
-export function median(values: readonly number[]): number {
-  return quantileOfSorted([...values].sort((a, b) => a - b), 0.5)
-}

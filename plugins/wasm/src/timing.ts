@@ -1,7 +1,7 @@
 // Times the module against its twin: warmup, then rounds of paired batches in alternating order.
 import type {SampleReservoir} from 'phasegate'
 
-import {describeError, describeValue, median} from './outputs.js'
+import {describeError, describeValue} from './outputs.js'
 import type {Operation} from './subjects.js'
 
 /** Calls faster than this are timed in groups, so reading the clock stays a small share of what is measured. */
@@ -47,6 +47,8 @@ export interface TimingHooks {
   /** Yields to the event loop and throws once the target is aborted; called between batches. */
   checkpoint(): Promise<void>
   round(done: number, speedup: number, elapsedMs: number): void
+  /** Median by the engine's quantile (api.quantileSorted), NaN for no values. */
+  median(values: readonly number[]): number
 }
 
 /** The last output of a timed call: kept where the JIT cannot prove it unused, so no call is optimised away. */
@@ -54,7 +56,7 @@ export let lastOutput: unknown
 
 export async function timeSides(wasm: Side, js: Side, inputs: unknown[][], plan: TimingPlan, hooks: TimingHooks): Promise<Timing> {
   const warmupMs = await warmUp([wasm, js], inputs, plan, hooks)
-  for (const side of [wasm, js]) side.group = Math.max(1, Math.min(plan.batch, Math.ceil(MIN_TIMED_MS / median(side.warmOpMs))))
+  for (const side of [wasm, js]) side.group = Math.max(1, Math.min(plan.batch, Math.ceil(MIN_TIMED_MS / hooks.median(side.warmOpMs))))
   const speedups: number[] = []
   const started = performance.now()
   let stoppedEarly = false

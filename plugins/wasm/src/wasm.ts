@@ -2,7 +2,7 @@ import {setImmediate as yieldToEventLoop} from 'node:timers/promises'
 
 import type {CollectContext, Evidence, PhasegateApi, SampleReservoir, Validator} from 'phasegate'
 
-import {describeOutcome, describeValue, median, outcomeOf, quantileOfSorted, sameOutcome} from './outputs.js'
+import {describeOutcome, describeValue, outcomeOf, sameOutcome} from './outputs.js'
 import {DEFAULT_INPUT_COUNT, type InputsOption, loadSubjects, MAX_INPUTS, type Subjects} from './subjects.js'
 import {MIN_TIMED_MS, Side, type Timing, timeSides} from './timing.js'
 
@@ -113,6 +113,7 @@ async function measureWasm(api: PhasegateApi, ctx: CollectContext, options: Wasm
   ctx.progress({fraction: 0, message: `warming up for ${options.warmup}`})
   const timing = await timeSides(wasm, js, subjects.inputs, {batch, budgetMs, rounds: options.rounds, warmupMs}, {
     checkpoint,
+    median: (values) => quantile(api, [...values].sort((a, b) => a - b), 0.5),
     round(done, speedup, elapsedMs) {
       ctx.progress({fraction: Math.min(1, Math.max(done / options.rounds, elapsedMs / budgetMs)), message: `round ${done}/${options.rounds}: speedup ${api.formatValue(speedup, 'ratio')}`})
     },
@@ -173,12 +174,17 @@ function timingNotes(api: PhasegateApi, run: {batch: number; js: Side; options: 
   )
   const wasmOps = [...wasm.opMs.samples()].sort((a, b) => a - b)
   const jsOps = [...js.opMs.samples()].sort((a, b) => a - b)
-  const wasmMedian = quantileOfSorted(wasmOps, 0.5)
-  const jsMedian = quantileOfSorted(jsOps, 0.5)
+  const wasmMedian = quantile(api, wasmOps, 0.5)
+  const jsMedian = quantile(api, jsOps, 0.5)
   notes.push(
-    `speedup: median of the ${rounds} per-round ratios ${ratio(median(timing.speedups))}; ratio of the median per-op times (js ${ms(jsMedian)} / wasm ${ms(wasmMedian)}) ${ratio(jsMedian / wasmMedian)}`,
+    `speedup: median of the ${rounds} per-round ratios ${ratio(quantile(api, [...timing.speedups].sort((a, b) => a - b), 0.5))}; ratio of the median per-op times (js ${ms(jsMedian)} / wasm ${ms(wasmMedian)}) ${ratio(jsMedian / wasmMedian)}`,
   )
-  const spread = (sorted: number[]): string => `p50 ${ms(quantileOfSorted(sorted, 0.5))}, p95 ${ms(quantileOfSorted(sorted, 0.95))}, p99 ${ms(quantileOfSorted(sorted, 0.99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}`
+  const spread = (sorted: number[]): string => `p50 ${ms(quantile(api, sorted, 0.5))}, p95 ${ms(quantile(api, sorted, 0.95))}, p99 ${ms(quantile(api, sorted, 0.99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}`
   notes.push(`per-op time, wasm: ${spread(wasmOps)}; js: ${spread(jsOps)}`)
   return notes
+}
+
+/** The engine's type-7 quantile of sorted values; NaN for none, where simple-statistics would throw. */
+export function quantile(api: PhasegateApi, sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : api.quantileSorted([...sorted], p)
 }

@@ -6,9 +6,9 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
+import {median} from 'simple-statistics'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {median} from '../../../plugins/wasm/src/outputs.js'
 import {makeWasmValidator, type WasmOptions} from '../../../plugins/wasm/src/wasm.js'
 import {evaluateGate} from '../../../src/engine/index.js'
 import * as api from '../../../src/index.js'
