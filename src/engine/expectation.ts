@@ -20,6 +20,19 @@ export interface Expectation {
   thresholdDimension: Dimension | null
   /** 0-based offsets into `text` of each part, so later checks can point at it. */
   at: {metric: number; operator: number; statistic: number | null; threshold: number}
+  /**
+   * Set when the threshold is relative to the baseline (`baseline * 1.10`, `baseline + 10%`,
+   * `baseline - 5ms`); `threshold` is then only known once the baseline is: it is NaN here.
+   */
+  relative?: RelativeThreshold
+}
+
+/** `baseline * f` and `baseline ± N%` scale the baseline's statistic; `baseline ± amount` shifts it. */
+export type RelativeThreshold = {factor: number; kind: 'scale'} | {amount: number; kind: 'offset'}
+
+/** The threshold of a relative expectation once the baseline's statistic is known. */
+export function relativeThreshold(relative: RelativeThreshold, baseline: number): number {
+  return relative.kind === 'scale' ? baseline * relative.factor : baseline + relative.amount
 }
 
 /** A mistake in an expectation, with where it is in the text. */
@@ -124,8 +137,8 @@ export function parseExpectation(text: string): Expectation {
   const operator = scan.operator(left)
   scan.space()
   const thresholdAt = scan.pos
-  rejectBaseline(text, operatorAt)
-  const threshold = scan.quantity(operator)
+  const baseline = scan.baseline()
+  const threshold = baseline === null ? scan.quantity(operator) : baseline
   scan.space()
   if (!scan.done()) {
     throw new ExpectationSyntaxError(`unexpected "${text.slice(scan.pos).trim()}" after the threshold`, scan.pos, text.length - scan.pos, 'an expectation ends with its threshold, e.g. p95(latency) <= 200ms')
@@ -135,6 +148,7 @@ export function parseExpectation(text: string): Expectation {
     at: {metric: metricAt, operator: operatorAt, statistic: statisticAt, threshold: thresholdAt},
     metric, operator, statistic, text,
     threshold: threshold.value, thresholdDimension: threshold.dimension, unit: threshold.unit,
+    ...(baseline?.relative ? {relative: baseline.relative} : {}),
   }
 }
 
@@ -152,17 +166,19 @@ function checkStatistic(word: string, at: number): void {
   throw new ExpectationSyntaxError(`unknown statistic "${word}"`, at, word.length, guess ? `did you mean "${guess}"? ${list}` : list)
 }
 
-// Baseline-relative thresholds arrive with `gate baseline save`; until then they must not parse as something else.
-function rejectBaseline(text: string, from: number): void {
-  const match = /\bbaseline\b/i.exec(text.slice(from))
-  if (!match) return
-  throw new ExpectationSyntaxError('baseline comparisons are not available yet: they arrive with baselines (`gate baseline save`)', from + match.index, match[0].length)
-}
 
 function suggestUnit(unit: string): string | undefined {
   const alias = UNIT_ALIASES[unit.toLowerCase()]
   if (alias) return alias
   return nearest(unit, Object.keys(UNITS))
+}
+
+const RELATIVE_FORMS = 'compare with the baseline as baseline * 1.10, baseline + 10%, baseline - 5% or baseline + 20ms'
+
+interface Quantity {
+  dimension: Dimension | null
+  unit: string | null
+  value: number
 }
 
 class Scanner {
@@ -212,7 +228,40 @@ class Scanner {
     throw new ExpectationSyntaxError(`${problem}, found "${written ?? this.token()}"`, at, (written ?? this.token()).length, fix ? `write ${fix}` : undefined)
   }
 
-  quantity(operator: Operator): {dimension: Dimension | null; unit: string | null; value: number} {
+  /**
+   * `baseline`, `baseline * F`, `baseline + N%`, `baseline - N%` (scale) or `baseline ± amount[unit]`
+   * (offset) at the cursor; null when the threshold does not start with the word baseline.
+   */
+  baseline(): Quantity & {relative: RelativeThreshold} | null {
+    const word = this.sticky(/baseline\b/iy)
+    if (!word) return null
+    this.pos = word.end
+    this.space()
+    const sign = this.peek()
+    if (this.done()) return {dimension: null, relative: {factor: 1, kind: 'scale'}, unit: null, value: Number.NaN}
+    if (!['*', '+', '-'].includes(sign)) {
+      throw new ExpectationSyntaxError(`expected "*", "+" or "-" after "baseline", found "${this.token()}"`, this.pos, Math.max(1, this.token().length), RELATIVE_FORMS)
+    }
+
+    this.pos++
+    this.space()
+    const at = this.pos
+    const amount = this.quantity(sign === '*' ? '*' : sign)
+    if (!(amount.value >= 0)) throw new ExpectationSyntaxError(`"${this.text.slice(at, this.pos)}" must not be negative`, at, this.pos - at, RELATIVE_FORMS)
+    const relative: RelativeThreshold = sign === '*'
+      ? {factor: amount.value, kind: 'scale'}
+      // `± N%` is relative to the baseline, as in Keptn's `<=+10%`, also for proportions (write ± 0.05 for points).
+      : amount.unit === '%' ? {factor: 1 + (sign === '+' ? amount.value : -amount.value), kind: 'scale'} : {amount: sign === '+' ? amount.value : -amount.value, kind: 'offset'}
+    if (sign === '*' && amount.dimension !== null && amount.unit !== 'x') {
+      throw new ExpectationSyntaxError(`"baseline * ${this.text.slice(at, this.pos)}" scales by a plain factor`, at, this.pos - at, 'write baseline * 1.10, or baseline + 10%')
+    }
+    // A scale has no unit of its own; an offset keeps its unit so it is checked against the metric.
+    return relative.kind === 'scale'
+      ? {dimension: null, relative, unit: null, value: Number.NaN}
+      : {dimension: amount.dimension, relative, unit: amount.unit, value: Number.NaN}
+  }
+
+  quantity(operator: string): Quantity {
     const at = this.pos
     const number = this.sticky(NUMBER)
     if (!number) {
@@ -283,6 +332,8 @@ export function checkExpectation(expr: Expectation, metric: MetricShape | undefi
 
 /** Why the threshold's unit cannot be compared with a statistic of this dimension, or null when it can. */
 export function thresholdMismatch(expr: Expectation, dimension: Dimension): string | null {
+  // A scale of the baseline has the baseline's unit: it always fits.
+  if (expr.relative?.kind === 'scale') return null
   const left = expr.text.slice(expr.at.statistic ?? expr.at.metric, expr.at.operator).trim()
   const written = expr.text.slice(expr.at.threshold).trim()
   if (!dimensionsCompatible(dimension, expr.thresholdDimension)) {
@@ -294,7 +345,7 @@ export function thresholdMismatch(expr: Expectation, dimension: Dimension): stri
   }
 
   // A bare 90 against a proportion means 9000%: almost always a forgotten %.
-  if (dimension === 'proportion' && expr.thresholdDimension === null && (expr.threshold > 1 || expr.threshold < 0)) {
+  if (dimension === 'proportion' && expr.thresholdDimension === null && !expr.relative && (expr.threshold > 1 || expr.threshold < 0)) {
     return `"${left}" is a proportion between 0 and 1: write ${written}% (or ${expr.threshold / 100}), not ${written}`
   }
 

@@ -86,16 +86,53 @@ export interface BootstrapResult {
   bound: number | null
 }
 
-/** Resamples with replacement B times and reports how often the statistic satisfies `holds`. */
-export function bootstrap(samples: readonly number[], statistic: SampleStatistic, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
+/** One bootstrap draw of a statistic: the statistic of a fresh resample, drawn with `random`. */
+export type Draw = (random: Random) => number
+
+/** Draws of any statistic by resampling all n samples: O(n) per draw. */
+export function resampleDraw(samples: readonly number[], statistic: SampleStatistic): Draw {
   const source = Float64Array.from(samples)
   const scratch = new Float64Array(source.length)
+  return (random) => {
+    random.resample(source, scratch)
+    return statistic(scratch)
+  }
+}
+
+/**
+ * Draws of a quantile in O(1) instead of O(n), with exactly the distribution of resampling.
+ * A resample's j-th smallest value is sorted[⌊n·U₍ⱼ₎⌋], where U₍ⱼ₎ is the j-th smallest of n
+ * uniforms: U₍ⱼ₎ ~ Beta(j, n − j + 1), and given it, U₍ⱼ₊₁₎ is the least of n − j uniforms above it.
+ */
+export function quantileDraw(samples: readonly number[], level: number): Draw {
+  const sorted = Float64Array.from(samples).sort()
+  const n = sorted.length
+  const at = (u: number): number => sorted[Math.min(n - 1, Math.floor(u * n))] as number
+  const position = (n - 1) * level
+  const j = Math.floor(position) + 1
+  const fraction = position - (j - 1)
+  return (random) => {
+    const u = random.beta(j, n - j + 1)
+    const below = at(u)
+    // fraction > 0 implies j < n, so the next order statistic exists.
+    return fraction === 0 ? below : below + fraction * (at(u + (1 - u) * (1 - random.uniform() ** (1 / (n - j)))) - below)
+  }
+}
+
+/** The fastest exact draw for a statistic: O(1) for order statistics, a full resample otherwise. */
+export function drawOf(samples: readonly number[], statistic: string, seen: number): Draw | null {
+  const level = quantileLevel(statistic)
+  if (level !== null) return quantileDraw(samples, level)
+  const compute = sampleStatistic(statistic, seen)
+  return compute ? resampleDraw(samples, compute) : null
+}
+
+/** B draws: how often the drawn value satisfies `holds`, its 95% interval and one-sided bound. */
+export function bootstrapDraws(draw: Draw, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
   const distribution = new Float64Array(options.resamples)
-  const {random} = options
   let holding = 0
   for (let b = 0; b < options.resamples; b++) {
-    random.resample(source, scratch)
-    const value = statistic(scratch)
+    const value = draw(options.random)
     distribution[b] = value
     if (holds(value)) holding++
   }
@@ -103,32 +140,14 @@ export function bootstrap(samples: readonly number[], statistic: SampleStatistic
   return summarize(distribution, holding, options)
 }
 
-/**
- * The same bootstrap as `bootstrap` for a quantile, in O(1) per resample instead of O(n).
- * A resample's j-th smallest value is sorted[⌊n·U₍ⱼ₎⌋], where U₍ⱼ₎ is the j-th smallest of n
- * uniforms: U₍ⱼ₎ ~ Beta(j, n − j + 1), and given it, U₍ⱼ₊₁₎ is the least of n − j uniforms above it.
- * Drawing those two order statistics directly gives exactly the distribution of resampling.
- */
-export function bootstrapQuantile(samples: readonly number[], level: number, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
-  const sorted = Float64Array.from(samples).sort()
-  const n = sorted.length
-  const at = (u: number): number => sorted[Math.min(n - 1, Math.floor(u * n))] as number
-  const position = (n - 1) * level
-  const j = Math.floor(position) + 1
-  const fraction = position - (j - 1)
-  const distribution = new Float64Array(options.resamples)
-  const {random} = options
-  let holding = 0
-  for (let b = 0; b < options.resamples; b++) {
-    const u = random.beta(j, n - j + 1)
-    const below = at(u)
-    // fraction > 0 implies j < n, so the next order statistic exists.
-    const value = fraction === 0 ? below : below + fraction * (at(u + (1 - u) * (1 - random.uniform() ** (1 / (n - j)))) - below)
-    distribution[b] = value
-    if (holds(value)) holding++
-  }
+/** Resamples with replacement B times and reports how often the statistic satisfies `holds`. */
+export function bootstrap(samples: readonly number[], statistic: SampleStatistic, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
+  return bootstrapDraws(resampleDraw(samples, statistic), holds, options)
+}
 
-  return summarize(distribution, holding, options)
+/** The same bootstrap as `bootstrap` for a quantile at `level`, in O(1) per resample (see quantileDraw). */
+export function bootstrapQuantile(samples: readonly number[], level: number, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
+  return bootstrapDraws(quantileDraw(samples, level), holds, options)
 }
 
 function summarize(distribution: Float64Array, holding: number, options: BootstrapOptions): BootstrapResult {
@@ -150,4 +169,28 @@ export function orderBound(sorted: Float64Array, confidence: number, side: 'lowe
   const b = sorted.length
   const rank = Math.min(b, Math.max(1, Math.ceil(b * (confidence - TOLERANCE))))
   return (side === 'upper' ? sorted[rank - 1] : sorted[b - rank]) ?? Number.NaN
+}
+
+/** Bins a summary's histogram has: enough to show a shape, few enough to keep results files small. */
+export const HISTOGRAM_BINS = 24
+
+/**
+ * Samples binned between their min and max for charts: log-spaced when they are positive and span
+ * more than a factor of 20 (latencies with a long tail), linear otherwise.
+ */
+export function binSamples(samples: Float64Array, bins = HISTOGRAM_BINS): {edges: number[]; counts: number[]} {
+  const low = min(asArray(samples))
+  const high = max(asArray(samples))
+  if (!(high > low)) return {counts: [samples.length], edges: [low, high]}
+  const logarithmic = low > 0 && high / low > 20
+  const [from, to] = logarithmic ? [Math.log(low), Math.log(high)] : [low, high]
+  const width = (to - from) / bins
+  const edges = Array.from({length: bins + 1}, (_, i) => (i === bins ? high : logarithmic ? Math.exp(from + i * width) : from + i * width))
+  edges[0] = low
+  const counts = Array.from({length: bins}, () => 0)
+  for (const x of samples) {
+    const at = Math.floor(((logarithmic ? Math.log(x) : x) - from) / width)
+    counts[Math.min(bins - 1, Math.max(0, at))]! += 1
+  }
+  return {counts, edges}
 }

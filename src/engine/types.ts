@@ -41,8 +41,8 @@ export interface ExpectationVerdict {
   /** 'value' for a bare metric, otherwise min max mean median stddev count sum rate pN. */
   statistic: string
   operator: Operator
-  /** Threshold in canonical units. */
-  threshold: number
+  /** Threshold in canonical units; for a relative expectation, from the baseline (null without one). */
+  threshold: number | null
   dimension: Dimension
   /** Point estimate of the statistic over all samples, canonical units; null when there is no data. */
   value: number | null
@@ -59,6 +59,27 @@ export interface ExpectationVerdict {
   status: Status
   /** Why the status is what it is when it is not plain (NO_DATA reasons, dimension notes). */
   reason?: string
+  /** For a relative expectation (`<= baseline * 1.10`): the baseline it was judged against and the change. */
+  baseline?: BaselineComparison
+}
+
+/** Which model turned a comparison with the baseline into P(holds). */
+export type BaselineModel = 'hodges-lehmann' | 'bootstrap' | 'beta' | 'run-to-run' | 'exact'
+
+/** The current run's statistic next to the baseline's. */
+export interface BaselineComparison {
+  /** Baseline name (`gate baseline save --name`) and the run it pins. */
+  name: string
+  run: string
+  /** The statistic in the baseline run, canonical units; null when the baseline lacks the metric. */
+  value: number | null
+  /** Relative change of the statistic: current / baseline − 1 (0.12 = 12% higher). */
+  change: number | null
+  /** 95% interval of the change, on the same scale. */
+  changeInterval95: [number, number] | null
+  model: BaselineModel
+  /** Two-sided Mann-Whitney p-value when both runs had samples: how likely a shift this large is from noise alone. */
+  mannWhitneyP: number | null
 }
 
 export interface MetricSummary {
@@ -79,6 +100,8 @@ export interface MetricSummary {
   p99?: number
   events?: number
   trials?: number
+  /** Samples binned for charts: counts.length bins between ascending edges (counts.length + 1), canonical units. */
+  histogram?: {edges: number[]; counts: number[]}
 }
 
 export interface TargetVerdict {
@@ -143,6 +166,24 @@ export interface TargetInput {
   quality?: number
   expectations: string[]
   collected: {evidence: Evidence} | {noData: string}
+  /** What relative expectations (`<= baseline * 1.10`) compare with, or why there is nothing to compare with. */
+  baseline?: BaselineInput | {missing: string}
+}
+
+/** A baseline run's record of one metric. */
+export interface BaselineMetric {
+  /** Samples (a recorded subset), counts or the value; null when only summary statistics were kept (a results file). */
+  evidence: MetricEvidence | null
+  summary: MetricSummary
+}
+
+/** The pinned run a target's relative expectations compare with (`gate baseline save`). */
+export interface BaselineInput {
+  name: string
+  run: string
+  metrics: Record<string, BaselineMetric>
+  /** Summaries of each metric in earlier runs (newest first, not this run): the run-to-run spread. */
+  recent?: Record<string, MetricSummary[]>
 }
 
 export interface GateEvaluation {

@@ -1,11 +1,12 @@
 // Verdicts for expectations and targets (scoring.md §3, §5).
 import type {Expectation} from './expectation.js'
-import type {DecisionSettings, Dimension, Evidence, ExpectationVerdict, MetricEvidence, MetricSummary, Operator, TargetInput, TargetVerdict} from './types.js'
+import type {BaselineComparison, DecisionSettings, Dimension, Evidence, ExpectationVerdict, MetricEvidence, MetricSummary, Operator, TargetInput, TargetVerdict} from './types.js'
 
+import {measureRelative} from './baseline.js'
 import {parseExpectation} from './expectation.js'
-import {measure} from './measure.js'
+import {type Measurement, measure} from './measure.js'
 import {confidenceOf, qualityOf, resamplesOf, statusOf} from './rules.js'
-import {sampleStatistic} from './statistics.js'
+import {binSamples, sampleStatistic} from './statistics.js'
 
 /** Distance from the threshold on the holding side, in % of |threshold|; null when the threshold is 0. */
 export function marginPct(value: number, operator: Operator, threshold: number): number | null {
@@ -23,7 +24,8 @@ export function marginPct(value: number, operator: Operator, threshold: number):
 
 /** The verdict fields that come from the expectation alone. */
 function described(expr: Expectation, dimension: Dimension): Pick<ExpectationVerdict, 'dimension' | 'expression' | 'metric' | 'operator' | 'statistic' | 'threshold'> {
-  return {dimension, expression: expr.text, metric: expr.metric, operator: expr.operator, statistic: expr.statistic, threshold: expr.threshold}
+  // A relative threshold is NaN until the baseline is known: without one there is none.
+  return {dimension, expression: expr.text, metric: expr.metric, operator: expr.operator, statistic: expr.statistic, threshold: Number.isNaN(expr.threshold) ? null : expr.threshold}
 }
 
 /** An expectation nothing could be said about; without a metric its dimension is the threshold's (plain numbers count). */
@@ -36,17 +38,29 @@ function missingMetric(expr: Expectation, evidence: Evidence): string {
   return `metric "${expr.metric}" is missing from the evidence (${present.length > 0 ? `it has ${present.join(', ')}` : 'it has no metrics'})`
 }
 
-/** Judges one expectation against a target's evidence; `quality` is the evidence's q. */
-export function evaluateExpectation(expr: Expectation, evidence: Evidence, quality: number, settings: DecisionSettings, targetId: string): ExpectationVerdict {
+/** Judges one expectation against a target's evidence; `quality` is the evidence's q; `baseline` serves relative expectations. */
+export function evaluateExpectation(expr: Expectation, evidence: Evidence, quality: number, settings: DecisionSettings, targetId: string, baseline?: TargetInput['baseline']): ExpectationVerdict {
   const metric = evidence.metrics[expr.metric]
   if (metric === undefined) return noDataVerdict(expr, missingMetric(expr, evidence))
-  const m = measure(expr, metric, evidence, {confidence: settings.confidence, resamples: resamplesOf(settings.resamples), seed: [settings.seed, targetId, expr.text]})
-  if ('noData' in m) return noDataVerdict(expr, m.noData, m.dimension, m.n)
+  const measureSettings = {confidence: settings.confidence, resamples: resamplesOf(settings.resamples), seed: [settings.seed, targetId, expr.text] as const}
+  let m: Measurement
+  let known = expr
+  let compared: {baseline?: BaselineComparison} = {}
+  if (expr.relative) {
+    const relative = measureRelative({...expr, relative: expr.relative}, metric, evidence, baseline, measureSettings)
+    m = relative
+    if (relative.threshold !== undefined) known = {...expr, threshold: relative.threshold}
+    if (relative.comparison) compared = {baseline: relative.comparison}
+  } else {
+    m = measure(expr, metric, evidence, measureSettings)
+  }
+  if ('noData' in m) return {...noDataVerdict(known, m.noData, m.dimension, m.n), ...compared}
   return {
-    ...described(expr, m.dimension),
+    ...described(known, m.dimension),
+    ...compared,
     bound: m.bound,
     interval95: m.interval95,
-    marginPct: marginPct(m.value, expr.operator, expr.threshold),
+    marginPct: marginPct(m.value, expr.operator, known.threshold),
     method: m.method,
     n: m.n,
     p: m.p,
@@ -72,6 +86,7 @@ export function summarizeMetric(name: string, metric: MetricEvidence): MetricSum
       if (metric.samples.length === 0 || !metric.samples.every(Number.isFinite)) return summary
       // The same functions as the expectations use, so p95 in the summary equals p95(metric) in a verdict.
       for (const statistic of SUMMARY_STATISTICS) summary[statistic] = sampleStatistic(statistic, seen)?.(Float64Array.from(metric.samples))
+      if (metric.samples.length >= 2) summary.histogram = binSamples(Float64Array.from(metric.samples))
       return summary
     }
   }
@@ -88,7 +103,7 @@ export function evaluateTarget(settings: DecisionSettings, target: TargetInput):
 
   const {evidence} = target.collected
   const quality = qualityOf(evidence.kind, target.quality)
-  const expectations = expressions.map((expr) => evaluateExpectation(expr, evidence, quality, settings, target.id))
+  const expectations = expressions.map((expr) => evaluateExpectation(expr, evidence, quality, settings, target.id, target.baseline))
   const summary = {
     ...(evidence.durationMs === undefined ? {} : {durationMs: evidence.durationMs}),
     kind: evidence.kind,

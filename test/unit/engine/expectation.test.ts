@@ -42,6 +42,35 @@ describe('parseExpectation: good input', () => {
   })
 })
 
+describe('parseExpectation: thresholds relative to the baseline', () => {
+  it.each([
+    ['p95(latency) <= baseline * 1.10', {factor: 1.1, kind: 'scale'}, null],
+    ['p95(latency) <= baseline', {factor: 1, kind: 'scale'}, null],
+    ['throughput >= baseline - 5%', {factor: 0.95, kind: 'scale'}, null],
+    ['p99(latency) < baseline + 10%', {factor: 1.1, kind: 'scale'}, null],
+    ['speedup >= BASELINE * 0.9x', {factor: 0.9, kind: 'scale'}, null],
+    ['p95(latency) <= baseline + 20ms', {amount: 20, kind: 'offset'}, 'duration'],
+    ['mean(rss) <= baseline + 1MiB', {amount: 1024 ** 2, kind: 'offset'}, 'size'],
+    ['hit_rate >= baseline - 0.05', {amount: -0.05, kind: 'offset'}, null],
+  ] as const)('%s', (text, relative, dimension) => {
+    const parsed = parseExpectation(text)
+    expect(parsed.relative?.kind).toBe(relative.kind)
+    if (relative.kind === 'scale') expect((parsed.relative as {factor: number}).factor).toBeCloseTo(relative.factor, 12)
+    else expect((parsed.relative as {amount: number}).amount).toBeCloseTo(relative.amount, 12)
+    expect(parsed.thresholdDimension).toBe(dimension)
+    // Unknown until the baseline is: nothing may compare with it by accident.
+    expect(parsed.threshold).toBeNaN()
+  })
+
+  it('checks an offset\'s unit against the metric and lets a scale fit any metric', () => {
+    const duration = {dimension: 'duration', type: 'samples'} as const
+    expect(checkExpectation(parseExpectation('p95(latency) <= baseline * 1.1'), duration, ['latency'])).toBeNull()
+    expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5ms'), duration, ['latency'])).toBeNull()
+    expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5MB'), duration, ['latency'])).toContain('cannot be compared')
+    expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5'), duration, ['latency'])).toContain('needs a unit')
+  })
+})
+
 describe('parseExpectation: errors point at the bad token', () => {
   it.each([
     ['p9x(latency) < 100ms', 0, 3, 'unknown statistic "p9x" — use min max mean median stddev count sum rate p50 p90 p95 p99 p99.9 or pN'],
@@ -49,8 +78,11 @@ describe('parseExpectation: errors point at the bad token', () => {
     ['p95(latency) 100ms', 13, 5, 'expected an operator (< <= > >= == !=) after "p95(latency)"'],
     ['p95(latency) = 100ms', 13, 1, 'write =='],
     ['x => 3', 2, 2, 'write >='],
-    ['p95(latency) <= baseline * 1.10', 16, 8, 'baseline comparisons are not available yet: they arrive with baselines (`gate baseline save`)'],
-    ['latency >= baseline - 5%', 11, 8, 'baseline comparisons are not available yet'],
+    ['p95(latency) <= baseline / 2', 25, 1, 'expected "*", "+" or "-" after "baseline"'],
+    ['p95(latency) <= baseline * 10ms', 27, 4, '"baseline * 10ms" scales by a plain factor'],
+    ['p95(latency) <= baseline *', 26, 1, 'expected a threshold after "*"'],
+    ['p95(latency) <= baseline + -5ms', 27, 4, 'must not be negative'],
+    ['p95(latency) <= baseline + 5 furlongs', 29, 8, 'unknown unit "furlongs"'],
     ['p95(latency <= 1', 12, 2, 'expected ")"'],
     ['mean() < 3', 5, 1, 'expected a metric name inside "mean("'],
     ['p95(latency) <=', 15, 1, 'expected a threshold after "<="'],

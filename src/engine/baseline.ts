@@ -1,0 +1,174 @@
+// Relative expectations (`p95(latency) <= baseline * 1.10`): this run against a pinned baseline run.
+// Which model gives P(holds) depends on what both runs kept, and every verdict names it:
+//   hodges-lehmann  median/p50 with samples on both sides: the location shift and its distribution-free interval
+//   bootstrap       any other statistic with samples on both sides: both resampled, the statistic's own ratio
+//   beta            proportions: both Beta posteriors drawn
+//   run-to-run      summary values only: the spread of the statistic over earlier runs
+//   exact           summary values only and too few earlier runs for a spread: P is 0 or 1
+import {quantileSorted} from 'simple-statistics'
+
+import type {Expectation, RelativeThreshold} from './expectation.js'
+import type {MeasureSettings, Measurement} from './measure.js'
+import type {BaselineComparison, BaselineInput, BaselineMetric, BaselineModel, Evidence, MetricEvidence, MetricSummary, Operator} from './types.js'
+
+import {boundSide, holds, relativeThreshold, statisticDimension} from './expectation.js'
+import {measure} from './measure.js'
+import {probit} from './probability.js'
+import {Random, hashSeed} from './random.js'
+import {type Draw, drawOf, sampleStatistic} from './statistics.js'
+import {hodgesLehmann, mannWhitney, normalCdf} from './shift.js'
+
+/** Earlier runs needed before their spread is trusted as the noise of a summary value. */
+export const MIN_RUNS_FOR_SPREAD = 3
+
+const Z95 = probit(0.975)
+const SUMMARY_FIELDS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95', 'p99'] as const
+
+export type RelativeMeasurement =
+  | (Extract<Measurement, {p: number}> & {comparison: BaselineComparison; threshold: number})
+  | (Extract<Measurement, {noData: string}> & {comparison?: BaselineComparison; threshold?: number})
+
+/** Judges a relative expectation: the baseline's statistic sets the threshold, the model the P. */
+export function measureRelative(expr: Expectation & {relative: RelativeThreshold}, metric: MetricEvidence, evidence: Evidence, baseline: BaselineInput | {missing: string} | undefined, settings: MeasureSettings): RelativeMeasurement {
+  const dimension = metric.type === 'proportion' ? 'proportion' : statisticDimension(expr.statistic, metric.dimension)
+  if (baseline === undefined) return {dimension, n: 0, noData: 'no baseline to compare with: save one with `gate baseline save GATE`'}
+  if ('missing' in baseline) return {dimension, n: 0, noData: baseline.missing}
+  const base = baseline.metrics[expr.metric]
+  if (base === undefined) return {dimension, n: 0, noData: `the baseline run ${baseline.run} has no metric "${expr.metric}"`}
+  if (base.summary.type !== metric.type) return {dimension, n: 0, noData: `"${expr.metric}" is ${metric.type} here but ${base.summary.type} in the baseline run ${baseline.run}`}
+  const baseValue = baselineStatistic(base, expr.statistic)
+  if (baseValue === null) {
+    return {dimension, n: 0, noData: `the baseline run ${baseline.run} kept only summary statistics of "${expr.metric}" (${SUMMARY_FIELDS.join(' ')}); ${expr.statistic} is not among them`}
+  }
+
+  const threshold = relativeThreshold(expr.relative, baseValue)
+  const absolute = {...expr, threshold}
+  const current = measure(absolute, metric, evidence, settings)
+  if ('noData' in current) return {...current, threshold}
+  const comparison = (model: BaselineModel, change: [number, number] | null, mannWhitneyP: number | null = null): BaselineComparison => ({
+    change: baseValue === 0 ? null : current.value / baseValue - 1,
+    changeInterval95: change,
+    mannWhitneyP,
+    model,
+    name: baseline.name,
+    run: baseline.run,
+    value: baseValue,
+  })
+  const random = new Random(hashSeed(...settings.seed, 'baseline'))
+
+  const baseEvidence = base.evidence
+  if (metric.type === 'samples' && baseEvidence?.type === 'samples' && metric.samples.length >= 2 && baseEvidence.samples.length >= 2 && !['count', 'rate'].includes(expr.statistic)) {
+    const {p: mannWhitneyP} = mannWhitney(baseEvidence.samples, metric.samples)
+    if (expr.statistic === 'median' || expr.statistic === 'p50') {
+      const shift = locationShift(baseEvidence.samples, metric.samples, expr, baseValue)
+      return {...current, comparison: comparison('hodges-lehmann', shift.change, mannWhitneyP), p: shift.p, threshold}
+    }
+
+    const now = drawOf(metric.samples, expr.statistic, metric.seen ?? metric.samples.length)
+    const then = drawOf(baseEvidence.samples, expr.statistic, baseEvidence.seen ?? baseEvidence.samples.length)
+    if (now && then) {
+      const result = compareDraws(now, then, expr.relative, expr.operator, random, settings.resamples)
+      return {...current, comparison: comparison('bootstrap', result.change, mannWhitneyP), p: result.p, threshold}
+    }
+  }
+
+  if (metric.type === 'proportion' && baseEvidence?.type === 'proportion' && metric.trials > 0 && baseEvidence.trials > 0) {
+    const posterior = (events: number, trials: number): Draw => (r) => r.beta(events + 1, trials - events + 1)
+    const result = compareDraws(posterior(metric.events, metric.trials), posterior(baseEvidence.events, baseEvidence.trials), expr.relative, expr.operator, random, settings.resamples)
+    return {...current, comparison: comparison('beta', result.change), p: result.p, threshold}
+  }
+
+  const earlier = (baseline.recent?.[expr.metric] ?? []).map((summary) => summaryStatistic(summary, expr.statistic)).filter((x): x is number => x !== null)
+  if (earlier.length >= MIN_RUNS_FOR_SPREAD) {
+    const spread = runToRun(current.value, baseValue, threshold, earlier, expr)
+    if (spread) return {...current, comparison: comparison('run-to-run', spread.change), p: spread.p, reason: spread.reason, threshold}
+  }
+
+  if (metric.type === 'samples') {
+    return {...current, comparison: comparison('bootstrap', null), reason: `the baseline kept summary values only, so its ${expr.statistic} is taken as exact`, threshold}
+  }
+
+  const reason = `no run-to-run spread yet (${earlier.length} earlier run${earlier.length === 1 ? '' : 's'} recorded, ${MIN_RUNS_FOR_SPREAD} needed): P is 0 or 1`
+  return {...current, comparison: comparison('exact', null), reason, threshold}
+}
+
+/** The baseline's value of a statistic: from its samples when it kept them, else from its summary. */
+function baselineStatistic(base: BaselineMetric, statistic: string): number | null {
+  const {evidence} = base
+  if (evidence?.type === 'samples' && evidence.samples.length > 0 && evidence.samples.every(Number.isFinite)) {
+    if (statistic === 'count') return evidence.seen ?? evidence.samples.length
+    const compute = sampleStatistic(statistic, evidence.seen ?? evidence.samples.length)
+    if (compute) return compute(Float64Array.from(evidence.samples))
+  }
+
+  if (evidence?.type === 'proportion') return evidence.trials > 0 ? evidence.events / evidence.trials : null
+  if (evidence?.type === 'value') return Number.isFinite(evidence.value) ? evidence.value : null
+  return summaryStatistic(base.summary, statistic)
+}
+
+/** A statistic as a run's summary kept it, or null when the summary does not have it. */
+export function summaryStatistic(summary: MetricSummary, statistic: string): number | null {
+  const field = statistic === 'median' ? 'p50' : statistic === 'count' ? 'seen' : statistic
+  if (statistic === 'value' || summary.type === 'proportion') return statistic === 'value' ? summary.value ?? null : null
+  if (!(SUMMARY_FIELDS as readonly string[]).includes(field) && field !== 'seen') return null
+  const value = summary[field as (typeof SUMMARY_FIELDS)[number] | 'seen']
+  return typeof value === 'number' && Number.isFinite(value) ? value : null
+}
+
+/**
+ * Hodges-Lehmann for a median: on the log scale when the allowance is a factor and every sample is
+ * positive (a slowdown scales latencies), otherwise in the metric's own units. P is the normal
+ * approximation of the shift estimate, its spread read off the 95% interval.
+ */
+function locationShift(before: readonly number[], after: readonly number[], expr: Expectation & {relative: RelativeThreshold}, baseValue: number): {change: [number, number] | null; p: number} {
+  const relative = expr.relative
+  const logScale = relative.kind === 'scale' && relative.factor > 0 && before.every((x) => x > 0) && after.every((x) => x > 0)
+  const {interval95, shift} = logScale ? hodgesLehmann(before.map(Math.log), after.map(Math.log)) : hodgesLehmann(before, after)
+  const allowed = logScale ? Math.log((relative as {factor: number}).factor) : relativeThreshold(relative, baseValue) - baseValue
+  const change: [number, number] | null = logScale ? [Math.expm1(interval95[0]), Math.expm1(interval95[1])] : baseValue === 0 ? null : [interval95[0] / baseValue, interval95[1] / baseValue]
+  return {change, p: normalP(shift, allowed, (interval95[1] - interval95[0]) / (2 * Z95), expr.operator)}
+}
+
+/** P that a normally distributed estimate (mean `estimate`, spread `sd`) stands in relation `operator` to `limit`. */
+function normalP(estimate: number, limit: number, sd: number, operator: Operator): number {
+  const side = boundSide(operator)
+  if (side === null || !(sd > 0)) return holds(estimate, operator, limit) ? 1 : estimate === limit && side !== null ? 0.5 : 0
+  const z = (limit - estimate) / sd
+  return side === 'upper' ? normalCdf(z) : normalCdf(-z)
+}
+
+/**
+ * Draws this run's statistic and the baseline's independently, B times, and asks of each pair
+ * whether the expectation holds with that baseline; the change is their ratio − 1.
+ */
+function compareDraws(now: Draw, then: Draw, relative: RelativeThreshold, operator: Operator, random: Random, resamples: number): {change: [number, number] | null; p: number} {
+  const changes = new Float64Array(resamples)
+  let holding = 0
+  for (let b = 0; b < resamples; b++) {
+    const current = now(random)
+    const before = then(random)
+    if (holds(current, operator, relativeThreshold(relative, before))) holding++
+    changes[b] = before === 0 ? Number.NaN : current / before - 1
+  }
+
+  // NaN sorts last: a baseline draw of 0 leaves the change without an interval.
+  changes.sort()
+  const sorted = changes as unknown as number[]
+  const change: [number, number] | null = Number.isNaN(changes[resamples - 1]) ? null : [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)]
+  return {change, p: holding / resamples}
+}
+
+/**
+ * Summary values only: the statistic's standard deviation over earlier runs is the noise of one run,
+ * so (this run − baseline) has twice its variance (scaled for a factor); P is the normal tail.
+ */
+function runToRun(value: number, baseValue: number, threshold: number, earlier: number[], expr: Expectation & {relative: RelativeThreshold}): {change: [number, number] | null; p: number; reason: string} | null {
+  const mean = earlier.reduce((a, b) => a + b, 0) / earlier.length
+  const sd = Math.sqrt(earlier.reduce((a, x) => a + (x - mean) ** 2, 0) / (earlier.length - 1))
+  if (!(sd > 0)) return null
+  const factor = expr.relative.kind === 'scale' ? expr.relative.factor : 1
+  const spread = sd * Math.sqrt(1 + factor * factor)
+  const difference = value - baseValue
+  const change: [number, number] | null = baseValue === 0 ? null : [(difference - Z95 * spread) / baseValue, (difference + Z95 * spread) / baseValue]
+  return {change, p: normalP(value - threshold, 0, spread, expr.operator), reason: `run-to-run spread of ${earlier.length} earlier runs decided (sd ${sd.toPrecision(3)} in canonical units)`}
+}
