@@ -8,8 +8,9 @@ export function quantity(value: number | null | undefined, dimension: Dimension)
   return value === null || value === undefined ? 'no data' : formatValue(value, dimension)
 }
 
-/** "< 100 ms": the threshold as the gate file means it. */
-export function thresholdText(expectation: Pick<ExpectationVerdict, 'dimension' | 'operator' | 'threshold'>): string {
+/** "< 100 ms": the threshold as the gate file means it; a relative one without a baseline as written ("<= baseline * 1.10"). */
+export function thresholdText(expectation: Pick<ExpectationVerdict, 'dimension' | 'expression' | 'operator' | 'threshold'>): string {
+  if (expectation.threshold === null) return expectation.expression.slice(expectation.expression.lastIndexOf(expectation.operator)).trim()
   return `${expectation.operator} ${formatValue(expectation.threshold, expectation.dimension)}`
 }
 

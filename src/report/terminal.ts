@@ -39,11 +39,19 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     '',
     paint(1, line(header)),
     ...rows.map((row) => line(row, row.tone)),
+    ...changes(view),
     '',
     `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  consensus ${decision.consensus} (min ${decision.minConsensus})`,
     ...view.warnings.map((warning) => clip(`  warning: ${warning}`, LINE_WIDTH)),
   ]
   return `${lines.join('\n')}\n`
+}
+
+/** "vs baseline:" lines under the table, one per target that compared with a baseline. */
+function changes(view: ReportView): string[] {
+  const compared = view.targets.filter((t) => t.change !== null)
+  if (compared.length === 0) return []
+  return ['', '  CHANGE VS BASELINE', ...compared.map((t) => clip(`  ${t.mark} ${t.label}: ${t.change}`, LINE_WIDTH))]
 }
 
 function length(text: string): number {

@@ -1,6 +1,6 @@
 // The one place where a report's content is decided: a pure function from RunResults to plain text and
 // numbers already formatted. Formats only escape this view and lay it out, so they cannot disagree.
-import type {EvidenceKind, ExpectationVerdict, MetricSummary, Outcome, PMethod, Status, TargetVerdict} from '../engine/types.js'
+import type {BaselineComparison, Dimension, EvidenceKind, ExpectationVerdict, MetricSummary, Outcome, PMethod, Status, TargetVerdict} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
 import type {RunResults} from '../results/types.js'
 import {clip} from './escape.js'
@@ -34,6 +34,24 @@ export interface ExpectationView {
   p: string
   method: string
   reason: string | null
+  /** For a relative expectation that found its baseline: the change, its interval and the model that decided. */
+  baseline: BaselineView | null
+}
+
+export interface BaselineView {
+  name: string
+  run: string
+  /** The statistic in the baseline run. */
+  value: string
+  /** "+12.3%" */
+  change: string
+  /** "[+8.1%, +16.0%]" */
+  interval: string
+  model: string
+  /** Mann-Whitney two-sided p, or — without samples on both sides. */
+  mannWhitneyP: string
+  /** "+12.3% [+8.1%, +16.0%] vs baseline main (36.7 ms)" */
+  text: string
 }
 
 export interface SampledMetricView {
@@ -81,6 +99,10 @@ export interface TargetView {
   worst: ExpectationView | null
   /** "p95(allocation_latency) 41.2 ms vs < 100 ms", or why there is no data. */
   headline: string
+  /** Expectations compared with a baseline, for the change-vs-baseline table. */
+  compared: ExpectationView[]
+  /** The worst compared expectation's change in one line ("p95(latency) +12.3% [+8.1%, +16.0%] vs baseline main"), or null. */
+  change: string | null
   reason: string | null
 }
 
@@ -227,7 +249,11 @@ function targetView(target: TargetVerdict, index: number, results: RunResults): 
   const worst = worstVerdict ? expectations[target.expectations.indexOf(worstVerdict)] ?? null : null
   const evidence = target.evidence
   const reason = target.reason ? clip(target.reason, TEXT_MAX) : null
+  const compared = expectations.filter((e) => e.baseline !== null)
+  const shown = worst?.baseline ? worst : compared[0]
   return {
+    change: shown?.baseline ? `${shown.subject} ${shown.baseline.text}` : null,
+    compared,
     confidence: threeDecimals(target.confidence),
     evidence: evidence && {
       duration: evidence.durationMs === undefined ? null : formatValue(evidence.durationMs, 'duration'),
@@ -268,6 +294,7 @@ function expectationView(e: ExpectationVerdict, results: RunResults): Expectatio
   const value = quantity(e.value, e.dimension)
   const threshold = thresholdText(e)
   return {
+    baseline: e.baseline ? baselineView(e.baseline, e.dimension) : null,
     bound: e.bound === null ? NONE : formatValue(e.bound, e.dimension),
     expression: clip(e.expression, TEXT_MAX),
     icon: STATUS_ICON[e.status],
@@ -283,6 +310,23 @@ function expectationView(e: ExpectationVerdict, results: RunResults): Expectatio
     threshold,
     value,
     versus: `${value} vs ${threshold}`,
+  }
+}
+
+function baselineView(b: BaselineComparison, dimension: Dimension): BaselineView {
+  const percent = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x * 100).toFixed(1)}%`
+  const change = b.change === null ? NONE : percent(b.change)
+  const interval = b.changeInterval95 ? `[${percent(b.changeInterval95[0])}, ${percent(b.changeInterval95[1])}]` : NONE
+  const value = quantity(b.value, dimension)
+  return {
+    change,
+    interval,
+    mannWhitneyP: b.mannWhitneyP === null ? NONE : b.mannWhitneyP < 0.001 ? '< 0.001' : b.mannWhitneyP.toFixed(3),
+    model: b.model,
+    name: clip(b.name, LABEL_MAX),
+    run: clip(b.run, LABEL_MAX),
+    text: `${change}${b.changeInterval95 ? ` ${interval}` : ''} vs baseline ${clip(b.name, LABEL_MAX)} (${value})`,
+    value,
   }
 }
 

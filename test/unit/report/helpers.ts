@@ -123,7 +123,7 @@ export function scoringProblems(results: RunResults): string[] {
     if (t.status !== status) problems.push(`${where}: status ${t.status}, expected ${status}`)
     if (t.evidence.kind === 'claim' && (t.confidence > 0.65 + 1e-9 || t.status === 'PASS')) problems.push(`${where}: a claim above 0.65 or PASS`)
     for (const e of t.expectations) {
-      const holds = e.value !== null && compare(e.value, e.operator, e.threshold)
+      const holds = e.value !== null && e.threshold !== null && compare(e.value, e.operator, e.threshold)
       if (e.marginPct !== null && e.operator !== '!=' && (e.marginPct < 0) === holds && e.marginPct !== 0) problems.push(`${where}: ${e.expression} margin sign disagrees with the value`)
       if (e.method === 'exact' && e.p !== (holds ? 1 : 0)) problems.push(`${where}: ${e.expression} exact P must be ${holds ? 1 : 0}`)
       if (e.interval95 && e.value !== null && (e.interval95[0] > e.value || e.interval95[1] < e.value)) problems.push(`${where}: ${e.expression} value outside its interval`)
