@@ -15,8 +15,14 @@ export interface MergeOptions {
   toolVersion: string
 }
 
+/** A decided merge and the evidence it decided on (the history keeps its samples, so it can be a baseline). */
+export interface MergedRun {
+  results: RunResults
+  collected: TargetInput[]
+}
+
 /** Loads the shard runs, checks they are shares of one gate, and decides on the union of their evidence. */
-export async function mergeRuns(options: MergeOptions): Promise<RunResults> {
+export async function mergeRuns(options: MergeOptions): Promise<MergedRun> {
   // The merge reads HDR histograms: hdr-histogram-js loads only when there is something to merge.
   const {mergeTarget} = await import('./results/merge.js')
   const runs = options.runs.map((ref) => ({ref, ...loadEvidence(ref, options.cwd)}))
@@ -57,7 +63,7 @@ export function checkShards(runs: ReadonlyArray<{ref: string; evidence: RunEvide
   return [`${labels} ${missing.length === 1 ? 'is' : 'are'} missing: the merge covers ${count - missing.length} of ${count} shares of the load, so its counts and rates cover only those shares`]
 }
 
-function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[], options: MergeOptions, mergeTarget: MergeTarget): RunResults {
+function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[], options: MergeOptions, mergeTarget: MergeTarget): MergedRun {
   const ordered = [...runs].sort((a, b) => a.shard.index - b.shard.index)
   const first = ordered[0]!
   const {settings} = first
@@ -71,7 +77,7 @@ function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[],
   const evaluation = evaluateGate(settings, targets)
   const startedAt = new Date(Math.min(...ordered.map((run) => Date.parse(run.startedAt))))
   const finishedAt = new Date(Math.max(...ordered.map((run) => Date.parse(run.finishedAt))))
-  return {
+  const results: RunResults = {
     $schema: RESULTS_SCHEMA_ID,
     version: RESULTS_VERSION,
     id: runId(`${first.gate.name}-merged`, new Date()),
@@ -89,5 +95,6 @@ function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[],
     warnings: [...warnings, ...ordered.flatMap((run) => run.warnings.map((warning) => `${shardLabel(run.shard)}: ${warning}`))],
     merged: {runs: ordered.map((run) => ({id: run.run, shard: run.shard}))},
   }
+  return {collected: targets, results}
 }
 

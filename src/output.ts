@@ -1,8 +1,9 @@
 import path from 'node:path'
 
+import {recordHistory} from './history/index.js'
 import {REPORT_FORMATS, renderReport, reportFileName, type ReportFormat} from './report/index.js'
 import {saveResults, writeFileAtomic} from './results/store.js'
-import type {RunResults} from './results/types.js'
+import type {CollectedTarget, RunResults} from './results/types.js'
 
 /** Every format a --format flag may name, straight from the formatter registry. */
 export const FORMAT_NAMES: string[] = [...REPORT_FORMATS]
@@ -41,9 +42,11 @@ export function wantsColor(env: NodeJS.ProcessEnv): boolean {
   return Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
 }
 
-/** What `check` and `merge` do with a decided run: save it, print or write its reports, say where the results went. */
-export function recordRun(results: RunResults, output: OutputOptions, cwd: string): string {
+/** What `check` and `merge` do with a decided run: save it, record it in the history (with the samples of `collected`, when the caller has it), print or write its reports, say where the results went. */
+export function recordRun(results: RunResults, output: OutputOptions, cwd: string, collected?: readonly CollectedTarget[]): string {
   const saved = saveResults(results, cwd)
+  // Recorded under its results file's name, so `gate report ID` and `gate baseline save --from ID` agree.
+  recordHistory(results, collected, cwd, path.basename(saved, '.json'), (line) => process.stderr.write(`${line}\n`))
   emitResults(results, output, cwd)
   if (!output.json) process.stderr.write(`results: ${path.relative(cwd, saved)}\n`)
   return saved

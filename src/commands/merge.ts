@@ -30,8 +30,8 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a
     const {argv, flags} = await this.parse(Merge)
     const cwd = path.resolve(flags.cwd)
     const json = this.jsonEnabled()
-    const results = await mergeRuns({cwd, env: process.env, runs: argv as string[], toolVersion: this.config.version})
-    recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd)
+    const {collected, results} = await mergeRuns({cwd, env: process.env, runs: argv as string[], toolVersion: this.config.version})
+    recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd, collected)
     process.exitCode = exitCodeForRun(results)
     return results
   }

@@ -1,0 +1,142 @@
+// `gate baseline save|show`: pin a run (recorded, or a results file) as a gate's baseline, and show what is pinned.
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {resolveGateFile} from '../config/load.js'
+import {formatValue} from '../engine/units.js'
+import {UserError} from '../errors.js'
+import {loadResults} from '../results/store.js'
+import {formatTable, shortCommit, utcTime} from './format.js'
+import type {Baseline, BaselineRecord, History} from './store.js'
+
+export const DEFAULT_BASELINE = 'main'
+
+export interface SavedBaseline {
+  baseline: BaselineRecord
+  /** The run the name pinned before, when it pinned another. */
+  replaced: string | null
+  /** The results file the pinned run was imported from (summaries only), when it was. */
+  importedFrom: string | null
+  targets: number
+  metrics: number
+  /** Metrics whose samples were kept: those get the rank tests; the others are compared by their summaries. */
+  withSamples: number
+  /** For stderr: the gate file changed since the pinned run measured it. */
+  warnings: string[]
+}
+
+/**
+ * Pins `from` ("latest", a recorded run id, or a results file / saved run that the history lacks,
+ * imported with its summaries only) as the gate's baseline `name`.
+ */
+export function saveBaseline(history: History, cwd: string, gate: string, options: {from?: string; name?: string}): SavedBaseline {
+  const name = options.name ?? DEFAULT_BASELINE
+  const from = options.from ?? 'latest'
+  const before = history.baseline(gate, name)
+  let runId: string
+  if (from === 'latest') {
+    const latest = history.runs(gate, {limit: 1})[0]
+    if (!latest) throw new UserError(`${noRunsMessage(history, gate)}, or pin a results file with --from FILE.`)
+    runId = latest.id
+  } else if (history.run(from)) {
+    runId = from
+  } else {
+    const {file, results} = loadResults(from, cwd)
+    if (results.gate.name !== gate) throw new UserError(`${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline must be a run of the gate it is compared with.`)
+    runId = history.importResults(results, file)
+  }
+
+  const record = history.saveBaseline(gate, name, runId)
+  const pinned = history.baseline(gate, name)!
+  const metrics = Object.values(pinned.targets).flatMap((target) => Object.values(target.metrics))
+  const run = history.run(runId)!
+  return {
+    baseline: record,
+    importedFrom: run.source === 'file' && run.sourceFile !== null ? path.relative(cwd, run.sourceFile) || run.sourceFile : null,
+    metrics: metrics.length,
+    replaced: before && before.run !== runId ? before.run : null,
+    targets: Object.keys(pinned.targets).length,
+    warnings: gateChanged(cwd, gate, runId, run.gateSha256),
+    withSamples: metrics.filter((metric) => metric.evidence?.type === 'samples').length,
+  }
+}
+
+/** "no runs recorded for G in .gate/history.db: run `gate check G` first" (naming the gates it has, for a typo). */
+export function noRunsMessage(history: History, gate: string): string {
+  const others = history.gates().filter((name) => name !== gate)
+  return `no runs recorded for ${gate} in ${history.file}${others.length > 0 ? ` (it has runs of ${others.join(', ')})` : ''}: run \`gate check ${gate}\` first`
+}
+
+/** A warning when the gate file is no longer the one the pinned run measured: its targets or expectations may differ. */
+function gateChanged(cwd: string, gate: string, run: string, sha256: string): string[] {
+  let file: string
+  try {
+    file = resolveGateFile(gate, cwd)
+  } catch {
+    return []
+  }
+
+  const now = createHash('sha256').update(readFileSync(file)).digest('hex')
+  if (now === sha256) return []
+  return [`${path.relative(cwd, file) || file} changed since run ${run} measured it (sha256 ${sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now): targets or expectations added since have nothing to compare with.`]
+}
+
+export function formatSaved(saved: SavedBaseline): string {
+  const {baseline} = saved
+  const lines = [
+    `pinned baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)})`,
+    `  ${saved.targets} target${saved.targets === 1 ? '' : 's'}, ${saved.metrics} metric${saved.metrics === 1 ? '' : 's'}, ${saved.withSamples} with kept samples${saved.replaced ? `; replaces run ${saved.replaced}` : ''}`,
+  ]
+  if (saved.importedFrom) lines.push(`  imported from ${saved.importedFrom}: summaries only — relative checks on sample metrics will use summary values only`)
+  return lines.join('\n')
+}
+
+/** "started 2026-11-23 17:41:32 UTC, commit abc1234 on main, PROCEED" */
+function describeRun(record: BaselineRecord): string {
+  const where = record.commit === null ? 'not in git' : `commit ${shortCommit(record.commit)}${record.branch ? ` on ${record.branch}` : ''}`
+  return `started ${utcTime(record.startedAt)} UTC, ${where}, ${record.outcome}`
+}
+
+export function formatBaselineList(records: readonly BaselineRecord[]): string {
+  const rows = records.map((r) => [r.gate, r.name, r.run, utcTime(r.startedAt), shortCommit(r.commit), r.branch ?? '—', r.outcome, r.source === 'file' ? 'results file' : 'run', utcTime(r.savedAt)])
+  return formatTable(['gate', 'name', 'run', 'started (UTC)', 'commit', 'branch', 'outcome', 'from', 'saved (UTC)'], rows).join('\n')
+}
+
+/** One baseline: per target and metric what relative expectations compare with, and whether samples were kept. */
+export function formatBaseline(baseline: Baseline): string {
+  const rows = Object.entries(baseline.targets).flatMap(([target, {metrics, status}]) => {
+    const entries = Object.values(metrics)
+    if (entries.length === 0) return [[target, status, '—', '', '', 'no evidence']]
+    return entries.map(({evidence, summary}) => {
+      const unit = summary.type === 'proportion' ? 'proportion' : summary.dimension
+      const show = (x: number | undefined): string => (x === undefined ? '—' : formatValue(x, unit))
+      const kept = summary.type === 'samples' ? (evidence?.type === 'samples' ? `${evidence.samples.length} samples kept` : 'summary only') : ''
+      const value =
+        summary.type === 'samples'
+          ? `p50 ${show(summary.p50)} · p95 ${show(summary.p95)} · p99 ${show(summary.p99)}`
+          : summary.type === 'proportion'
+            ? `${summary.events ?? '—'}/${summary.trials ?? '—'} = ${show(summary.trials ? (summary.events ?? 0) / summary.trials : undefined)}`
+            : show(summary.value)
+      return [target, status, summary.name, summary.type, String(summary.seen ?? summary.n), value, kept]
+    })
+  })
+  return [
+    `baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)}), saved ${utcTime(baseline.savedAt)} UTC${baseline.source === 'file' ? ', imported from a results file: summaries only' : ''}`,
+    '',
+    ...formatTable(['target', 'status', 'metric', 'type', 'n', 'value', 'kept'], rows),
+  ].join('\n')
+}
+
+/** A baseline for --json: the kept samples counted, not listed (up to 5,000 numbers per metric). */
+export function baselineJson(baseline: Baseline): unknown {
+  return {
+    ...baseline,
+    targets: Object.fromEntries(
+      Object.entries(baseline.targets).map(([target, {metrics, status}]) => [
+        target,
+        {metrics: Object.fromEntries(Object.entries(metrics).map(([name, {evidence, summary}]) => [name, {samplesKept: evidence?.type === 'samples' ? evidence.samples.length : 0, summary}])), status},
+      ]),
+    ),
+  }
+}
