@@ -3,9 +3,10 @@ import type {Config} from '@oclif/core'
 import {expandServiceRefs} from './config/interpolate.js'
 import {loadGate, type LoadOptions} from './config/load.js'
 import type {GateConfig, TargetConfig} from './config/types.js'
-import {evaluateGate} from './engine/index.js'
-import type {TargetInput} from './engine/types.js'
+import {evaluateGate, evaluateTarget, parseExpectation} from './engine/index.js'
+import type {DecisionSettings, TargetInput} from './engine/types.js'
 import {GateConfigError} from './errors.js'
+import {baselinesFor} from './history/index.js'
 import {maskDeep, maskUrlPasswords} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
@@ -14,13 +15,15 @@ import {startServices, type RunningServices} from './services/index.js'
 import {checkTargetOptions} from './validators/options.js'
 import {loadValidators, type RegisteredValidator} from './validators/registry.js'
 import {collectEvidence, runsOnShard} from './validators/runner.js'
-import type {Shard} from './validators/types.js'
+import type {ProgressUpdate, Shard} from './validators/types.js'
 
 /** What the caller sees while a run goes on; the terminal and CI renderers hang off these. */
 export interface CheckEvents {
   log(message: string): void
   targetStarted(target: TargetConfig, index: number, total: number): void
   targetFinished(target: TargetConfig, outcome: TargetInput['collected'], elapsedMs: number): void
+  /** What the running target's validator says about how far it is (ctx.progress), about once a second. */
+  targetProgress?(target: TargetConfig, update: ProgressUpdate, elapsedMs: number): void
 }
 
 export interface CheckOptions {
@@ -37,6 +40,8 @@ export interface CheckOptions {
   toolVersion: string
   /** `--shard i/n`: this runner measures share i of n of the load. */
   shard?: Shard
+  /** Which saved baseline relative expectations compare with (`--baseline`); default main. */
+  baseline?: string
   /** Each target's evidence as collected (with its histograms), for the evidence file `gate merge` reads. */
   onCollected?(target: CollectedTarget): void
 }
@@ -56,6 +61,9 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
   const events = maskedEvents(options.events)
   const {gate, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd, env}, options.config)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
+  // Only targets with a relative expectation read the history: the others never pay for it.
+  const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
+  const baselines = relative.length > 0 ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline) : new Map<string, NonNullable<TargetInput['baseline']>>()
   const startedAt = new Date()
 
   let services: RunningServices | undefined
@@ -74,9 +82,9 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
       events.targetStarted(target, index, gate.targets.length)
       const began = performance.now()
       const kept: Kept = {histograms: {}}
-      const outcome = await collectTarget(gate, target, validators, services, serviceFailure, settings.seed, signal, events, options.shard, kept)
+      const outcome = await collectTarget(gate, target, validators, services, serviceFailure, settings, baselines.get(target.id), signal, events, options.shard, kept)
       events.targetFinished(target, outcome, performance.now() - began)
-      const input = toTargetInput(target, outcome)
+      const input = toTargetInput(target, outcome, baselines.get(target.id))
       collected.push(input)
       options.onCollected?.({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})})
     }
@@ -118,12 +126,14 @@ async function collectTarget(
   validators: Map<string, RegisteredValidator>,
   services: RunningServices | undefined,
   serviceFailure: string | undefined,
-  seed: number,
+  settings: DecisionSettings,
+  baseline: TargetInput['baseline'],
   signal: AbortSignal,
   events: CheckEvents,
   shard: Shard | undefined,
   kept: Kept,
 ): Promise<TargetInput['collected']> {
+  const began = performance.now()
   if (signal.aborted) return {noData: 'interrupted before it ran'}
   const registered = validators.get(target.validator)
   if (!registered) return {noData: `validator "${target.validator}" is not installed`}
@@ -142,17 +152,19 @@ async function collectTarget(
     signal,
     services: services?.info ?? {},
     gateDir: gate.dir,
-    seed,
+    seed: settings.seed,
     target: {id: target.id, title: target.title},
     log: (message) => events.log(`[${target.id}] ${message}`),
-    progress: () => {},
+    progress: (update) => events.targetProgress?.(target, update, performance.now() - began),
+    decided: (evidence) => ['FAIL', 'PASS'].includes(evaluateTarget(settings, toTargetInput(target, {evidence}, baseline)).status),
     // Only a shard's evidence is saved for a merge, so only a shard encodes its histograms.
     ...(shard ? {keepHistogram: (metric: string, encoded: string) => (kept.histograms[metric] = encoded), shard} : {}),
   })
 }
 
-function toTargetInput(target: TargetConfig, collected: TargetInput['collected']): TargetInput {
+function toTargetInput(target: TargetConfig, collected: TargetInput['collected'], baseline?: TargetInput['baseline']): TargetInput {
   return {
+    ...(baseline ? {baseline} : {}),
     id: target.id,
     title: target.title,
     validator: target.validator,
@@ -171,5 +183,6 @@ function maskedEvents(events: CheckEvents): CheckEvents {
     log: (message) => events.log(maskUrlPasswords(message)),
     targetStarted: (target, index, total) => events.targetStarted(target, index, total),
     targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: maskUrlPasswords(outcome.noData)} : outcome, elapsedMs),
+    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: maskUrlPasswords(update.message)}, elapsedMs),
   }
 }

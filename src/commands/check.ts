@@ -2,13 +2,13 @@ import {Args, Flags} from '@oclif/core'
 import path from 'node:path'
 
 import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
-import {type CheckEvents, runCheck} from '../check.js'
-import {formatValue} from '../engine/units.js'
+import {runCheck} from '../check.js'
 import {UserError} from '../errors.js'
 import {exitCodeForRun} from '../exit-codes.js'
 import {publishRun} from '../github/index.js'
 import {withInterrupts} from '../interrupt.js'
 import {FORMAT_NAMES, recordRun, wantsColor} from '../output.js'
+import {PROGRESS_CHOICES, progressMode, withProgress} from '../progress/index.js'
 import {saveEvidence} from '../results/store.js'
 import type {CollectedTarget, RunResults} from '../results/types.js'
 import type {Shard} from '../validators/types.js'
@@ -45,10 +45,12 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
   }
   static override flags = {
     arg: gateArgFlag,
+    baseline: Flags.string({description: 'Saved baseline that relative expectations (`<= baseline * 1.10`) compare with (see `gate baseline save`).', default: 'main'}),
     'check-run': Flags.boolean({description: 'Also create a GitHub Check Run for the commit (needs GITHUB_TOKEN with checks: write).'}),
     github: Flags.boolean({description: 'GitHub Actions: append the Markdown report to $GITHUB_STEP_SUMMARY and annotate the gate file for targets that did not pass.', env: 'GITHUB_ACTIONS', allowNo: true}),
     format: Flags.string({char: 'f', description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.', multiple: true, delimiter: ',', options: FORMAT_NAMES}),
     out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
+    progress: Flags.option({description: 'Progress on stderr: auto draws a live display at a terminal and one plain line per target start and end elsewhere (CI=true, pipes, TERM=dumb, --json); plain always writes the lines; none only what validators log.', default: 'auto', options: PROGRESS_CHOICES})(),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
     shard: shardFlag,
   }
@@ -58,25 +60,17 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     const cwd = path.resolve(flags.cwd)
     const json = this.jsonEnabled()
     const collected: CollectedTarget[] = []
+    const progress = progressMode(flags.progress, {env: process.env, json, stderr: process.stderr})
     const results = await withInterrupts((signal) =>
-      runCheck({args: gateArgs(flags.arg), config: this.config, cwd, env: process.env, events: progressLines(), gate: args.gate, onCollected: (target) => collected.push(target), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
+      withProgress(progress, (events) =>
+        runCheck({args: gateArgs(flags.arg), baseline: flags.baseline, config: this.config, cwd, env: process.env, events, gate: args.gate, onCollected: (target) => collected.push(target), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
+      ),
     )
-    const saved = recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd)
+    const saved = recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd, collected)
     // Only shards are merged; a phase-2 run's evidence is ~0.75 MB, too much to keep beside every run.
     if (flags.shard) saveEvidence(results, collected, saved)
     await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})
     process.exitCode = exitCodeForRun(results)
     return results
-  }
-}
-
-/** One plain line per target start and end on stderr, so stdout stays the report (or JSON). */
-function progressLines(): CheckEvents {
-  const say = (line: string) => process.stderr.write(`${line}\n`)
-  return {
-    log: (message) => say(`  ${message}`),
-    targetStarted: (target, index, total) => say(`▶ [${index + 1}/${total}] ${target.id} (${target.validator})`),
-    targetFinished: (target, outcome, elapsedMs) =>
-      say('evidence' in outcome ? `  collected ${target.id} in ${formatValue(elapsedMs, 'duration')}` : `  no data for ${target.id}: ${outcome.noData}`),
   }
 }

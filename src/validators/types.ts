@@ -9,9 +9,16 @@ export interface MetricSpec {
 }
 
 export interface ProgressUpdate {
+  /** Free text for the terminal, shown while the update carries no counts (completed/errors). */
   message?: string
   /** 0..1 when the validator knows how far it is. */
   fraction?: number
+  /** Requests (or operations) done so far; the terminal derives the live rate from how it grows. */
+  completed?: number
+  /** How many of them failed so far. */
+  errors?: number
+  /** Requests (or operations) per second lately, when the validator measures it better than completed can tell. */
+  rate?: number
 }
 
 export interface ServiceInfo {
@@ -38,6 +45,11 @@ export interface CollectContext {
   target: {id: string; title: string}
   /** Set only for a shardable validator in a sharded run: do this share of the load (see shareOf). */
   shard?: Shard
+  /**
+   * Whether this evidence already decides the target (PASS or FAIL at the gate's confidence), for
+   * validators that can stop early (`until: confident`); judged by the engine exactly as at the end.
+   */
+  decided?(evidence: Evidence): boolean
   /** Keeps an HDR histogram (compressed base64, microseconds) of a samples metric beside the evidence, so `gate merge` can add shards exactly. */
   keepHistogram?(metric: string, encoded: string): void
 }
