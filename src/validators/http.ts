@@ -112,7 +112,7 @@ export const http = defineValidator<HttpOptions>({
     const result = await runLoad({
       ...plan,
       onProgress: ({completed, elapsedMs, errors, plannedMs}) =>
-        ctx.progress({fraction: Math.min(1, elapsedMs / plannedMs), message: `${completed.toLocaleString('en-US')} requests, ${errors.toLocaleString('en-US')} errors`}),
+        ctx.progress({completed, errors, fraction: Math.min(1, elapsedMs / plannedMs), message: `${completed.toLocaleString('en-US')} requests, ${errors.toLocaleString('en-US')} errors`}),
       seed: `${ctx.seed}:${ctx.target.id}`,
       signal: ctx.signal,
     })
