@@ -42,6 +42,12 @@ export function escapeXml(text: string): string {
     .replace(/'/g, '&apos;')
 }
 
+/**
+ * Text and double-quoted attribute values in HTML, and in SVG inside it: HTML5 knows the same five entities, so
+ * XML's escaping serves; no user text goes anywhere else in the HTML report (no URL, script or style).
+ */
+export const escapeHtml: Escaper = escapeXml
+
 export type Escaper = (text: string) => string
 
 /** The same shape with every string leaf passed through `escape`; numbers and booleans stay as they are. */

@@ -1,5 +1,6 @@
 import type {RunResults} from '../results/types.js'
 import {type Escaper, escapeMarkdown, escapeView, escapeXml, plainLine} from './escape.js'
+import {renderHtml} from './html/view.js'
 import {renderTerminal, type TerminalOptions} from './terminal.js'
 import {template} from './templates.js'
 import {buildReportView} from './view-model.js'
@@ -24,6 +25,8 @@ export const FORMATTERS = {
   md: templated('report.md.hbs', escapeMarkdown, '.md'),
   terminal: {extension: '.txt', render: (results: RunResults, options: RenderOptions) => renderTerminal(escapeView(buildReportView(results), plainLine), options)},
   checklist: templated('checklist.md.hbs', escapeMarkdown, '.checklist.md'),
+  // The report view escaped for HTML plus charts built from the results (src/report/html/view.ts).
+  html: {extension: '.html', render: renderHtml},
 } satisfies Record<string, Formatter>
 
 export type ReportFormat = keyof typeof FORMATTERS

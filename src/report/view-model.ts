@@ -4,6 +4,7 @@ import type {BaselineComparison, Dimension, EvidenceKind, ExpectationVerdict, Me
 import {formatValue} from '../engine/units.js'
 import type {RunResults} from '../results/types.js'
 import {clip} from './escape.js'
+import {type MermaidConfidenceChart, mermaidConfidenceChart} from './html/mermaid.js'
 import {intervalText, marginText, NONE, quantity, score, seconds, thresholdText, threeDecimals} from './numbers.js'
 
 export const STATUS_ICON: Readonly<Record<Status, string>> = {FAIL: '❌', INCONCLUSIVE: '⚠️', NO_DATA: '⛔', PASS: '✅'}
@@ -170,6 +171,10 @@ export interface ReportView {
   warnings: string[]
   /** JUnit totals: one testcase per target plus one for the decision. */
   suite: {tests: number; failures: number; errors: number; skipped: number; time: string; timestamp: string}
+
+  // ── Charts (issue 9, HTML report half): fields for charts; keep additions for charts in this block. ──
+  /** Confidence per target for the Markdown report's Mermaid chart; its labels survive every escaper unchanged. */
+  confidenceChart: MermaidConfidenceChart
 }
 
 export function buildReportView(results: RunResults): ReportView {
@@ -224,6 +229,8 @@ export function buildReportView(results: RunResults): ReportView {
       time: seconds(results.durationMs),
       timestamp: results.startedAt,
     },
+    // ── Charts (issue 9) ──
+    confidenceChart: mermaidConfidenceChart(results),
   }
 }
 

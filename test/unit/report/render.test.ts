@@ -1,12 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
 import {UserError} from '../../../src/errors.js'
-import {escapeMarkdown, escapeXml, plainLine, renderReport, REPORT_FORMATS, type ReportFormat, reportFileName} from '../../../src/report/index.js'
+import {escapeHtml, escapeMarkdown, escapeXml, plainLine, renderReport, REPORT_FORMATS, type ReportFormat, reportFileName} from '../../../src/report/index.js'
 import {score} from '../../../src/report/numbers.js'
 import type {RunResults} from '../../../src/results/types.js'
 import {deepFreeze, FIXTURES, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
 
-const ESCAPE: Record<ReportFormat, (text: string) => string> = {checklist: escapeMarkdown, json: (t) => t, junit: escapeXml, md: escapeMarkdown, terminal: plainLine}
+const ESCAPE: Record<ReportFormat, (text: string) => string> = {checklist: escapeMarkdown, html: escapeHtml, json: (t) => t, junit: escapeXml, md: escapeMarkdown, terminal: plainLine}
 /** A recognisable start of a target's title as the format prints it (tables and terminals clip the rest). */
 const titleIn = (format: ReportFormat, title: string) => ESCAPE[format](title).slice(0, 24)
 const GREEN_TICKS = /✅|✓|✔/
