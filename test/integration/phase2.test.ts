@@ -10,7 +10,7 @@ import {ensureDemoBuilt} from './demo/demo.js'
 import {survivors, watchDescendants} from './plugins/helpers.js'
 
 const TARGETS = ['fleet-allocation', 'dashboard-refresh', 'wasm-op-latency', 'wasm-speedup', 'swarm-failover', 'cache-hit-rate']
-const RELATIVE = 'median(failover_time) <= baseline * 1.25'
+const RELATIVE = 'median(failover_time) <= baseline * 1.5'
 // A baseline name of this test's own, so it neither reads nor pins the developer's `main`.
 const BASELINE = `test-${randomBytes(4).toString('hex')}`
 // A cache that holds the demo's hot keys: with it, an unchanged demo reaches the consensus (see gates/phase-2.yaml).
@@ -72,7 +72,7 @@ describe('gate check phase-2', () => {
     const shift = relative(latest)
     expect(shift.status).toBe('FAIL')
     expect(shift.baseline?.model).toBe('hodges-lehmann')
-    expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0.25)
+    expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0.5)
     const report = readFileSync(path.join(out, readdirSync(out).find((f) => f.endsWith('.md'))!), 'utf8')
     expect(report).toContain('Change vs baseline')
     expect(report).toMatch(new RegExp(`\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% \\| \\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`))
