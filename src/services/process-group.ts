@@ -105,7 +105,10 @@ export class ProcessGroup {
       await waitUntilGone(pgid, KILL_WAIT_MS)
     }
     liveGroups.delete(pgid)
-    await Promise.race([this.exited, sleep(KILL_WAIT_MS)])
+    // Wait for the exit event, but cancel the fallback timer once it comes: a pending timer kept `gate` alive 2 s after every command run.
+    const fallback = new AbortController()
+    await Promise.race([this.exited, sleep(KILL_WAIT_MS, undefined, {signal: fallback.signal}).catch(() => {})])
+    fallback.abort()
   }
 }
 
