@@ -11,6 +11,7 @@ import {maskDeep, maskUrlPasswords} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
 import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
+import {remoteRefusal} from './safety/remote.js'
 import {startServices, type RunningServices} from './services/index.js'
 import {checkTargetOptions} from './validators/options.js'
 import {loadValidators, type RegisteredValidator} from './validators/registry.js'
@@ -147,6 +148,10 @@ async function collectTarget(
   } catch (error) {
     return {noData: serviceFailure ?? (error as Error).message}
   }
+  // Validators that measure live put load on what they name (claims and artifacts only read): checked after
+  // ${services.*} expansion and before the validator runs, so nothing has connected yet.
+  const refusal = (registered.validator.kind ?? 'measured') === 'measured' ? remoteRefusal(options, target.allowRemote) : null
+  if (refusal) return {noData: refusal}
   return collectEvidence(registered.validator, options, {
     timeoutMs: target.timeoutMs,
     signal,

@@ -159,6 +159,7 @@ function targetConfig(target: TargetDocument, index: number, defaultTimeoutMs: n
     level: target.level,
     timeoutMs: target.timeout === undefined ? defaultTimeoutMs : duration(target.timeout, ['targets', index, 'timeout']),
     ...(target.quality === undefined ? {} : {quality: target.quality}),
+    allowRemote: target.allow_remote,
     index,
   }
 }

@@ -93,6 +93,7 @@ const target = {
     level: {enum: ['error', 'warn'], default: 'error', description: 'warn: the target counts in the consensus but never blocks by itself.'},
     timeout: duration('Time this target may take; defaults to defaults.timeout.'),
     quality: {type: 'number', exclusiveMinimum: 0, maximum: 1, description: "Lowers the evidence quality below its kind's default (0 < quality <= 1); it is never raised."},
+    allow_remote: {type: 'boolean', default: false, description: 'Let this target send traffic to addresses outside the loopback range (127.0.0.0/8, ::1, localhost). Off by default: a gate loads only this machine unless it says otherwise.'},
   },
 }
 
@@ -189,6 +190,7 @@ export interface TargetDocument {
   level: 'error' | 'warn'
   timeout?: DurationText
   quality?: number
+  allow_remote: boolean
 }
 
 /** A gate file that passed the schema, with the schema's defaults filled in. */

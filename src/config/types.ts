@@ -34,6 +34,8 @@ export interface TargetConfig {
   timeoutMs: number
   /** Optional lower evidence quality (never above the kind's default). */
   quality?: number
+  /** May send traffic outside the loopback range (`allow_remote: true`). */
+  allowRemote: boolean
   /** Index in `targets`, so later steps can point at this target's lines. */
   index: number
 }

@@ -42,6 +42,7 @@ describe('loadGate: the example gate of gate-file.md', () => {
     expect(fleet).toEqual({
       expect: ['p95(allocation_latency) < 100ms', 'allocated_agents >= 1000'],
       id: 'fleet-allocation',
+      allowRemote: false,
       index: 0,
       level: 'error',
       required: true,

@@ -34,7 +34,7 @@ describe('gateSchema', () => {
     expect(Object.keys(properties.defaults.properties)).toEqual(['timeout'])
     expect(Object.keys(properties.services.additionalProperties.properties)).toEqual(['command', 'cwd', 'env', 'ready', 'stop_timeout'])
     expect(Object.keys(properties.services.additionalProperties.properties.ready.properties)).toEqual(['log', 'http', 'timeout'])
-    expect(Object.keys(properties.targets.items.properties)).toEqual(['id', 'title', 'validator', 'with', 'expect', 'weight', 'required', 'level', 'timeout', 'quality'])
+    expect(Object.keys(properties.targets.items.properties)).toEqual(['id', 'title', 'validator', 'with', 'expect', 'weight', 'required', 'level', 'timeout', 'quality', 'allow_remote'])
   })
 
   it('describes every property, for editors', () => {
