@@ -5,6 +5,7 @@ import {clock, finishedText, formatRate, RunningTarget, runningText, targetLabel
 import {isCI, progressMode} from '../../../src/progress/index.js'
 
 const target = (over: Partial<TargetConfig> = {}): TargetConfig => ({
+  allowRemote: false,
   expect: [],
   id: 'api-latency',
   index: 0,
