@@ -39,7 +39,7 @@ function gateWith(targets: Array<Partial<TargetConfig> & {validator: string}>, n
     root: '/project',
     services: [],
     sha256: '',
-    targets: targets.map((target, index) => ({expect: [], id: `t${index}`, index, level: 'error', required: false, timeoutMs: 1000, title: '', weight: 1, with: {}, ...target})),
+    targets: targets.map((target, index) => ({allowRemote: false, expect: [], id: `t${index}`, index, level: 'error', required: false, timeoutMs: 1000, title: '', weight: 1, with: {}, ...target})),
     title: 'g',
     version: 1,
   }
