@@ -6,7 +6,7 @@ import {boundSide, holds, statisticDimension, statisticMismatch, thresholdMismat
 import {betaBound, betaCdf, probit, wilson} from './probability.js'
 import {Random, hashSeed} from './random.js'
 import {TOLERANCE} from './rules.js'
-import {bootstrap, bootstrapQuantile, quantileLevel, sampleStatistic} from './statistics.js'
+import {bootstrapDraws, drawOf, resampleDraw, sampleStatistic} from './statistics.js'
 
 export interface MeasureSettings {
   confidence: number
@@ -76,9 +76,8 @@ function measureSamples(expr: Expectation, metric: Extract<MetricEvidence, {type
 
   const side = boundSide(expr.operator)
   const options = {confidence: settings.confidence, random: new Random(hashSeed(...settings.seed)), resamples: settings.resamples, side}
-  const level = quantileLevel(expr.statistic)
   const holding = (x: number): boolean => holds(x, expr.operator, expr.threshold)
-  const result = level === null ? bootstrap(samples, statistic, holding, options) : bootstrapQuantile(samples, level, holding, options)
+  const result = bootstrapDraws(drawOf(samples, expr.statistic, seen) ?? resampleDraw(samples, statistic), holding, options)
   return {...result, dimension, method: 'bootstrap', n, value}
 }
 

@@ -189,3 +189,20 @@ describe('orderBound', () => {
     expect(orderBound(sorted, 0.96, 'upper')).toBe(1000)
   })
 })
+
+describe('the mean of a large sample set', () => {
+  it('draws from the normal limit with the same centre and spread as resampling it', async () => {
+    const {meanDraw, resampleDraw, sampleStatistic, NORMAL_MEAN_FROM} = await import('../../../src/engine/statistics.js')
+    const {Random, hashSeed} = await import('../../../src/engine/random.js')
+    const random = new Random(hashSeed(3, 'skewed'))
+    // Skewed like latencies: the normal limit must still match the resampled means.
+    const samples = Array.from({length: NORMAL_MEAN_FROM}, () => Math.exp(random.normal()))
+    const draw = (make: (r: InstanceType<typeof Random>) => number) => Array.from({length: 2000}, () => make(random)).sort((a, b) => a - b)
+    const normal = draw(meanDraw(samples))
+    const resampled = draw(resampleDraw(samples, sampleStatistic('mean', samples.length)!))
+    for (const q of [0.025, 0.5, 0.975]) {
+      const at = Math.floor(q * 2000)
+      expect(Math.abs(normal[at]! - resampled[at]!)).toBeLessThan(0.006)
+    }
+  })
+})
