@@ -1,0 +1,267 @@
+// npm run bench [-- --quick] [-- --rounds N]: the load engine and the CLI against references measured in the
+// same run on the same machine, interleaved, round after round. Writes bench/results.json and bench/results.md.
+// Not part of npm test. Server pinned to core 0, clients to core 1 (taskset), so they do not fight for a core.
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {evaluateGate} from '../src/engine/index.js'
+import type {TargetInput} from '../src/engine/types.js'
+import {runLoad, summarizeLatency} from '../src/load/index.js'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const ROOT = path.resolve(HERE, '..')
+const args = process.argv.slice(2)
+const QUICK = args.includes('--quick')
+const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 5
+const SECONDS = QUICK ? 3 : 10
+
+interface Row {
+  what: string
+  reference: string
+  goal: string
+  /** Per round: the tool's figure and the reference's. */
+  rounds: Array<{value: number; reference: number}>
+  unit: string
+  /** Whether the median ratio meets the goal. */
+  meets: (ratio: number) => boolean
+  note?: string
+}
+
+const rows: Row[] = []
+const missing: string[] = []
+
+// --- preconditions: a partial table must never look complete -----------------------------------------
+for (const [tool, found] of [['taskset (util-linux)', existsSync('/usr/bin/taskset')], ['wrk (apt install wrk)', existsSync('/usr/bin/wrk')], ['autocannon (npm ci)', existsSync(path.join(ROOT, 'node_modules/autocannon'))], ['dist/ (npm run compile)', existsSync(path.join(ROOT, 'dist/index.js'))]] as const) {
+  if (!found) missing.push(tool)
+}
+if (missing.length > 0) {
+  console.error(`bench: missing ${missing.join(', ')}: install them; no table is printed without every reference.`)
+  process.exit(2)
+}
+
+// Clients (this process, autocannon in it, wrk) on core 1; servers on core 0.
+execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], {stdio: 'ignore'})
+// @ts-expect-error -- autocannon ships no types; only its promise API is used here
+const {default: autocannon} = (await import('autocannon')) as {default: (options: object) => Promise<{requests: {total: number}; duration: number}>}
+
+const children = new Set<ChildProcess>()
+const stopAll = () => {
+  for (const child of children) child.kill('SIGTERM')
+}
+process.on('exit', stopAll)
+process.on('SIGINT', () => process.exit(130))
+
+async function startServer(mode: string, options: object = {}): Promise<{url: string; stop(): void}> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, path.join(HERE, 'servers/server.mjs'), mode, JSON.stringify(options)], {stdio: ['ignore', 'pipe', 'inherit']})
+  children.add(child)
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', () => reject(new Error(`the ${mode} server exited`)))
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const match = /listening on (http:\S+)/.exec(String(chunk))
+      if (match) resolve(match[1]!)
+    })
+  })
+  return {stop: () => (child.kill('SIGTERM'), children.delete(child)), url}
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
+}
+const cpuMs = (): number => {
+  const {system, user} = process.cpuUsage()
+  return (system + user) / 1000
+}
+
+// --- throughput and CPU per request, closed model ------------------------------------------------------
+async function throughput(connections: number): Promise<void> {
+  const server = await startServer('fast')
+  const engine: Array<{rps: number; cpuPerRequest: number}> = []
+  const cannon: Array<{rps: number; cpuPerRequest: number}> = []
+  const wrk: number[] = []
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotated order: no tool always runs first on a warm or cold server.
+      const order = ['engine', 'autocannon', 'wrk'].map((_, i, all) => all[(i + round) % all.length]!)
+      for (const tool of order) {
+        const cpu = cpuMs()
+        if (tool === 'engine') {
+          const result = await runLoad({connections, durationMs: SECONDS * 1000, url: server.url})
+          engine.push({cpuPerRequest: (cpuMs() - cpu) / result.requests.completed, rps: result.rates.achieved})
+        } else if (tool === 'autocannon') {
+          const result = await autocannon({connections, duration: SECONDS, url: server.url})
+          cannon.push({cpuPerRequest: (cpuMs() - cpu) / result.requests.total, rps: result.requests.total / result.duration})
+        } else {
+          const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${SECONDS}s`, server.url], {encoding: 'utf8'})
+          wrk.push(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]))
+        }
+      }
+    }
+  } finally {
+    server.stop()
+  }
+  rows.push({goal: '≥ 1.0x autocannon', meets: (r) => r >= 1, reference: 'autocannon', rounds: engine.map((e, i) => ({reference: cannon[i]!.rps, value: e.rps})), unit: 'req/s', what: `requests/s, closed model, ${connections} connections`, note: `wrk (C, for information): median ${Math.round(median(wrk)).toLocaleString('en-US')} req/s`})
+  rows.push({goal: '≤ 1.0x autocannon', meets: (r) => r <= 1, reference: 'autocannon', rounds: engine.map((e, i) => ({reference: cannon[i]!.cpuPerRequest * 1000, value: e.cpuPerRequest * 1000})), unit: 'µs CPU/request', what: `client CPU time per request, ${connections} connections`})
+}
+
+// --- latency accuracy against a known injected delay distribution ---------------------------------------
+async function accuracy(): Promise<void> {
+  const p50: Row['rounds'] = []
+  const p99: Row['rounds'] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const server = await startServer('lognormal', {medianMs: 20, seed: round + 1, sigma: 0.5})
+    try {
+      const result = await runLoad({connections: 20, durationMs: SECONDS * 1000, url: server.url})
+      const truth = (await (await fetch(`${server.url}/truth`)).json()) as number[]
+      const measured = summarizeLatency(result.latency)
+      p50.push({reference: quantile(truth, 0.5), value: measured.p50})
+      p99.push({reference: quantile(truth, 0.99), value: measured.p99})
+    } finally {
+      server.stop()
+    }
+  }
+  // The network and the server add a fraction of a millisecond on top of the injected delay.
+  const within = (r: number) => Math.abs(r - 1) <= 0.05
+  rows.push({goal: 'within 5%', meets: within, reference: 'injected delays (lognormal, median 20 ms, σ 0.5)', rounds: p50, unit: 'ms', what: 'latency accuracy: p50'})
+  rows.push({goal: 'within 5%', meets: within, reference: 'injected delays', rounds: p99, unit: 'ms', what: 'latency accuracy: p99'})
+}
+
+// --- coordinated omission: open model through a 1 s stall ----------------------------------------------
+async function omission(): Promise<void> {
+  const rate = 200
+  const durationMs = 5000
+  const stallAt = 2000
+  const stallMs = 1000
+  // The latency each scheduled request truly has: those due during the stall wait for its end.
+  const truth = Array.from({length: (rate * durationMs) / 1000}, (_, i) => {
+    const due = (i * 1000) / rate
+    return due >= stallAt && due < stallAt + stallMs ? stallAt + stallMs - due : 0.3
+  })
+  const corrected: Row['rounds'] = []
+  const uncorrected: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const server = await startServer('stall', {stallAt, stallMs})
+    try {
+      // 10 connections: during the stall every one is busy, so requests due then cannot go out — the omission to correct.
+      const result = await runLoad({connections: 10, durationMs, rate, url: server.url})
+      corrected.push({reference: quantile(truth, 0.99), value: summarizeLatency(result.latency).p99})
+      uncorrected.push(summarizeLatency(result.latencyUncorrected).p99)
+    } finally {
+      server.stop()
+    }
+  }
+  rows.push({goal: 'within 10%', meets: (r) => Math.abs(r - 1) <= 0.1, note: `uncorrected p99 beside it: median ${median(uncorrected).toFixed(1)} ms`, reference: 'true latency of the scheduled requests', rounds: corrected, unit: 'ms', what: 'coordinated omission: corrected p99, 200/s through a 1 s stall'})
+}
+
+// --- memory: 1000 connections for a while, then a million requests, in a process of its own --------------
+async function memory(): Promise<void> {
+  const server = await startServer('fast')
+  const measure = (connections: number, durationMs: number, requests: number): {samples: number[]; start: number} =>
+    JSON.parse(execFileSync('taskset', ['-c', '1', process.execPath, path.join(HERE, 'clients/memory.mjs'), server.url, String(connections), String(durationMs), String(requests)], {encoding: 'utf8', maxBuffer: 1 << 24}))
+  const flat = (run: {samples: number[]; start: number}, part: number) => {
+    const slice = Math.max(1, Math.floor(run.samples.length * part))
+    return `RSS at start ${run.start.toFixed(0)} MB; max of the first ${part * 100}% ${Math.max(...run.samples.slice(0, slice)).toFixed(0)} MB, of the last ${part * 100}% ${Math.max(...run.samples.slice(-slice)).toFixed(0)} MB`
+  }
+  try {
+    const seconds = QUICK ? 10 : 60
+    const held = measure(1000, seconds * 1000, 0)
+    rows.push({goal: '≤ 150 MB, flat', meets: (r) => r <= 150, note: flat(held, 0.5), reference: 'absolute (MB)', rounds: [{reference: 1, value: Math.max(...held.samples)}], unit: 'MB', what: `RSS of the engine's process, 1000 connections for ${seconds} s`})
+    const requests = QUICK ? 100_000 : 1_000_000
+    const long = measure(50, 600_000, requests)
+    rows.push({goal: '≤ 150 MB, flat', meets: (r) => r <= 150, note: flat(long, 0.1), reference: 'absolute (MB)', rounds: [{reference: 1, value: Math.max(...long.samples)}], unit: 'MB', what: `RSS of the engine's process over ${requests.toLocaleString('en-US')} requests`})
+  } finally {
+    server.stop()
+  }
+}
+
+// --- start-up: whole processes against bare Node ---------------------------------------------------------
+function startup(): void {
+  const project = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bench-'))
+  mkdirSync(path.join(project, 'gates'))
+  writeFileSync(path.join(project, 'gates', 'trivial.yaml'), 'version: 1\ntargets:\n  - id: claimed\n    validator: claim\n    with: {metric: latency, value: 10ms, source: bench}\n    expect: [latency < 1s]\n')
+  const time = (argv: string[]): number => {
+    const began = performance.now()
+    try {
+      execFileSync(process.execPath, argv, {cwd: project, stdio: 'ignore'})
+    } catch {
+      // `gate check` exits 1 (a claim never PASSes): the time is what counts.
+    }
+    return performance.now() - began
+  }
+  const bare: number[] = []
+  const help: number[] = []
+  const check: number[] = []
+  const bin = path.join(ROOT, 'bin', 'run.js')
+  for (let round = 0; round < ROUNDS * 2; round++) {
+    bare.push(time(['-e', '0']))
+    help.push(time([bin, '--help']))
+    check.push(time([bin, 'check', 'trivial', '--progress', 'none']))
+  }
+  rmSync(project, {force: true, recursive: true})
+  rows.push({goal: '≤ 2.0x', meets: (r) => r <= 2, reference: '`node -e 0`', rounds: help.map((value, i) => ({reference: bare[i]!, value})), unit: 'ms', what: '`gate --help`, whole process'})
+  rows.push({goal: '≤ 2.0x', meets: (r) => r <= 2, reference: '`node -e 0`', rounds: check.map((value, i) => ({reference: bare[i]!, value})), unit: 'ms', what: '`gate check` on a one-claim gate, whole process'})
+}
+
+// --- the engine alone: 20 targets × 100,000 samples ----------------------------------------------------
+function engine(): void {
+  const targets: TargetInput[] = Array.from({length: 20}, (_, t) => {
+    let state = t + 1
+    const samples = Array.from({length: 100_000}, () => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31
+      return 10 + (state / 2 ** 31) * 40
+    })
+    return {collected: {evidence: {kind: 'measured', metrics: {latency: {dimension: 'duration', samples, type: 'samples'}}, source: 'bench'}}, expectations: ['p95(latency) < 100ms', 'mean(latency) < 40ms'], id: `t${t}`, level: 'error', required: true, title: `t${t}`, validator: 'bench', weight: 1}
+  })
+  const times: number[] = []
+  let rss = 0
+  for (let round = 0; round < ROUNDS; round++) {
+    const began = performance.now()
+    evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: round}, targets)
+    times.push(performance.now() - began)
+    rss = Math.max(rss, process.memoryUsage().rss)
+  }
+  rows.push({goal: '< 1 s', meets: (r) => r < 1000, note: `p95 and mean per target, B = 2000; RSS of the bench process with the 2,000,000 samples held: ${(rss / 1024 ** 2).toFixed(0)} MB`, reference: 'absolute (ms)', rounds: times.map((value) => ({reference: 1, value})), unit: 'ms', what: 'engine: decide 20 targets × 100,000 samples, bootstrap included'})
+}
+
+// --- run, print, save -----------------------------------------------------------------------------------
+const load = os.loadavg()[0]!.toFixed(2)
+console.error(`bench: ${ROUNDS} rounds, ${SECONDS} s load runs${QUICK ? ' (quick)' : ''}; about ${QUICK ? 5 : 20} minutes. Load average at start ${load}.`)
+try {
+  engine()
+  startup()
+  await throughput(50)
+  await throughput(1000)
+  await accuracy()
+  await omission()
+  await memory()
+} finally {
+  stopAll()
+}
+
+const table = [
+  '| what | reference | goal | measured (median [min–max]) | reference (median) | ratio (median [min–max]) | met |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((row) => {
+    const values = row.rounds.map((r) => r.value)
+    const ratios = row.rounds.map((r) => r.value / r.reference)
+    const absolute = row.reference.startsWith('absolute')
+    const ratio = median(ratios)
+    const shown = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3))
+    return `| ${row.what} | ${row.reference} | ${row.goal} | ${shown(median(values))} [${shown(Math.min(...values))}–${shown(Math.max(...values))}] ${row.unit} | ${absolute ? '—' : `${shown(median(row.rounds.map((r) => r.reference)))} ${row.unit}`} | ${absolute ? '—' : `${ratio.toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`} | ${row.meets(absolute ? median(values) : ratio) ? 'yes' : '**no**'}${row.note ? ` — ${row.note}` : ''} |`
+  }),
+  '| `until: confident` vs fixed duration | the same target at fixed duration | same verdict, less time | not built: the engine exposes ctx.decided to validators, but the http validator has no `until: confident` option yet | — | — | **not measured** |',
+]
+const header = `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, Node ${process.version}, load average ${load} at start; ${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
+const markdown = `${header}\n\n${table.join('\n')}\n`
+console.log(markdown)
+writeFileSync(path.join(HERE, 'results.md'), markdown)
+writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify({cpus: os.cpus().length, date: new Date().toISOString(), loadAverage: os.loadavg(), node: process.version, quick: QUICK, rounds: ROUNDS, rows: rows.map(({meets, ...row}) => row), taskset: {clients: 1, server: 0}}, null, 2)}\n`)
+process.exit(0)
