@@ -182,6 +182,41 @@ async function memory(): Promise<void> {
   }
 }
 
+// --- until: confident against the same target at fixed duration, through the CLI -------------------------
+async function untilConfident(): Promise<void> {
+  const server = await startServer('lognormal', {medianMs: 5, seed: 7, sigma: 0.5})
+  const project = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bench-'))
+  mkdirSync(path.join(project, 'gates'))
+  const gate = (until: string) => `version: 1\ntargets:\n  - id: api\n    validator: http\n    with: {url: "${server.url}", connections: 10, duration: ${SECONDS * 2}s${until}}\n    expect: [p95(latency) < 50ms]\n`
+  writeFileSync(path.join(project, 'gates', 'fixed.yaml'), gate(''))
+  writeFileSync(path.join(project, 'gates', 'confident.yaml'), gate(', until: confident, min_duration: 1s'))
+  const run = (name: string): {status: string; durationMs: number} => {
+    let out = ''
+    try {
+      out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'check', name, '--json'], {cwd: project, encoding: 'utf8'})
+    } catch (error) {
+      out = (error as {stdout: string}).stdout
+    }
+    const target = JSON.parse(out).targets[0]
+    return {durationMs: target.evidence.durationMs, status: target.status}
+  }
+  const rounds: Row['rounds'] = []
+  const verdicts: string[] = []
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const fixed = run('fixed')
+      const confident = run('confident')
+      verdicts.push(`${fixed.status}/${confident.status}`)
+      rounds.push({reference: fixed.durationMs, value: confident.durationMs})
+    }
+  } finally {
+    server.stop()
+    rmSync(project, {force: true, recursive: true})
+  }
+  const same = verdicts.every((v) => v.split('/')[0] === v.split('/')[1])
+  rows.push({goal: 'same verdict, less time', meets: (r) => same && r < 1, note: `verdicts fixed/confident per round: ${verdicts.join(', ')}`, reference: `the same target for a fixed ${SECONDS * 2} s`, rounds, unit: 'ms measured', what: '`until: confident`: time to a verdict, p95 < 50 ms on a ~5 ms server'})
+}
+
 // --- start-up: whole processes against bare Node ---------------------------------------------------------
 function startup(): void {
   const project = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bench-'))
@@ -241,6 +276,7 @@ try {
   await throughput(1000)
   await accuracy()
   await omission()
+  await untilConfident()
   await memory()
 } finally {
   stopAll()
@@ -257,7 +293,6 @@ const table = [
     const shown = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3))
     return `| ${row.what} | ${row.reference} | ${row.goal} | ${shown(median(values))} [${shown(Math.min(...values))}–${shown(Math.max(...values))}] ${row.unit} | ${absolute ? '—' : `${shown(median(row.rounds.map((r) => r.reference)))} ${row.unit}`} | ${absolute ? '—' : `${ratio.toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`} | ${row.meets(absolute ? median(values) : ratio) ? 'yes' : '**no**'}${row.note ? ` — ${row.note}` : ''} |`
   }),
-  '| `until: confident` vs fixed duration | the same target at fixed duration | same verdict, less time | not built: the engine exposes ctx.decided to validators, but the http validator has no `until: confident` option yet | — | — | **not measured** |',
 ]
 const header = `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, Node ${process.version}, load average ${load} at start; ${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
 const markdown = `${header}\n\n${table.join('\n')}\n`

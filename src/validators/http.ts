@@ -28,12 +28,16 @@ export interface HttpOptions {
   stages?: HttpStageOptions[]
   ok_status?: number[]
   timeout: string
+  until?: 'confident'
+  min_duration?: string
 }
 
 const CONNECTIONS = {maximum: LOAD_LIMITS.connections, minimum: 1, type: 'integer'}
 const RATE = {exclusiveMinimum: 0, maximum: LOAD_LIMITS.rate, type: 'number'}
 /** Latency samples kept per stage, drawn evenly from its histogram (the run-wide reservoir keeps the same number). */
 const STAGE_SAMPLES = 10_000
+/** With until: confident, how long to measure before asking whether the target is decided. */
+const MIN_DURATION = '2s'
 /** Histograms record microseconds. */
 const US_PER_MS = 1000
 
@@ -97,6 +101,11 @@ export const http = defineValidator<HttpOptions>({
         minItems: 1,
         type: 'array',
       },
+      until: {
+        description: 'confident: stop as soon as the evidence decides the target (PASS or FAIL at the gate\'s confidence, judged exactly as at the end), asked once a second after min_duration; duration stays the ceiling.',
+        enum: ['confident'],
+      },
+      min_duration: durationOption('With until: confident, measure at least this long before asking.', MIN_DURATION),
       timeout: durationOption('Per request: the response headers, and each piece of the body, must arrive within it; a request over it is an error of kind timeout.', '10s'),
       url: {description: 'The URL to load, e.g. ${services.demo.url}/health.', format: 'uri', type: 'string'},
     },
@@ -109,8 +118,13 @@ export const http = defineValidator<HttpOptions>({
     const plan = ctx.shard ? planShare(whole, ctx.shard) : whole
     const keys = stageKeys(options)
     const {encodeHistogram, runLoad, summarizeLatency} = await import('../load/index.js')
+    const {decided} = ctx
     const result = await runLoad({
       ...plan,
+      // The partial evidence is built as the final one is, and judged by the engine through ctx.decided.
+      ...(options.until === 'confident' && decided
+        ? {until: {decided: (snapshot: LoadResult) => decided({durationMs: snapshot.durationMs, kind: 'measured', metrics: {...metricsOf(snapshot), ...stageEvidence(snapshot, keys, false).metrics}, source: ''}), minDurationMs: readDuration(options.min_duration ?? MIN_DURATION, 'min_duration')}}
+        : {}),
       onProgress: ({completed, elapsedMs, errors, plannedMs}) =>
         ctx.progress({completed, errors, fraction: Math.min(1, elapsedMs / plannedMs), message: `${completed.toLocaleString('en-US')} requests, ${errors.toLocaleString('en-US')} errors`}),
       seed: `${ctx.seed}:${ctx.target.id}`,
@@ -336,6 +350,7 @@ function metricsOf(result: LoadResult): Record<string, MetricEvidence> {
 function notesOf(result: LoadResult, summarize: (stage: StageResult['latency']) => LatencySummary): string[] {
   const notes: string[] = []
   if (result.partial) notes.push(`partial run: ${result.stopReason} after ${formatValue(result.durationMs, 'duration')}`)
+  if (result.stopReason === 'decided') notes.push(`stopped early after ${formatValue(result.durationMs, 'duration')}: the evidence already decided the target (until: confident)`)
   if (result.stopReason === 'requests') notes.push(`stopped after ${result.requests.sent.toLocaleString('en-US')} requests, the requests limit`)
   if (result.client.saturated) {
     notes.push(`the load generator used ${formatValue(result.client.cpu, 'proportion')} of a CPU core: it may have limited the results, not the server`)
