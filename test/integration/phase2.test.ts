@@ -39,8 +39,10 @@ describe('gate check phase-2', () => {
     }
 
     // A first run never passes a relative check silently: NO_DATA, BLOCK by rule 1, and the command that fixes it.
+    // (Other targets may miss too on a loaded CI machine; the baseline's part is what is asserted.)
     expect(relative(run).status).toBe('NO_DATA')
-    expect(run.decision).toMatchObject({deciding: ['swarm-failover'], outcome: 'BLOCK', rule: 1})
+    expect(run.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
+    expect(run.decision.deciding).toContain('swarm-failover')
     expect(run.targets.find((t) => t.id === 'swarm-failover')!.reason).toContain(`gate baseline save phase-2 --name ${BASELINE}`)
 
     // The watch saw what the gate started — the demo and its swarm leaders — and none of it outlives the run.
@@ -59,14 +61,19 @@ describe('gate check phase-2', () => {
     const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {cwd: ROOT, timeoutMs: 280_000})
     const same = JSON.parse(unchanged.stdout) as Run
     expect(relative(same).status, JSON.stringify(relative(same))).toBe('PASS')
-    expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
+    // The baseline never holds back an unchanged demo. Whether it PROCEEDs also depends on the other
+    // targets' latencies, which a CI machine running other test files at the same time can push over.
+    expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).toBe('PASS')
+    expect(same.decision.deciding).not.toContain('swarm-failover')
+    if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup')) expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
 
     // The demo's swarms wait 1 s more before electing a new leader: failover p95 goes from ~0.3 s to ~1.3 s, still under the absolute 5 s.
     const out = mkdtempSync(path.join(os.tmpdir(), 'phasegate-slowed-'))
     const slowed = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--format', 'md', '--out', out], {cwd: ROOT, env: {DEMO_FAILOVER_DELAY: '1000'}, timeoutMs: 280_000})
     expect(slowed.code, slowed.stderr).toBe(1)
     const latest = JSON.parse(readFileSync(path.join(ROOT, '.gate', 'latest.json'), 'utf8')) as Run
-    expect(latest.decision).toMatchObject({deciding: ['swarm-failover'], outcome: 'BLOCK', rule: 1})
+    expect(latest.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
+    expect(latest.decision.deciding).toContain('swarm-failover')
     const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
     expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
     const shift = relative(latest)
