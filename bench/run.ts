@@ -53,6 +53,7 @@ const stopAll = () => {
 }
 process.on('exit', stopAll)
 process.on('SIGINT', () => process.exit(130))
+process.on('SIGTERM', () => process.exit(143))
 
 async function startServer(mode: string, options: object = {}): Promise<{url: string; stop(): void}> {
   const child = spawn('taskset', ['-c', '0', process.execPath, path.join(HERE, 'servers/server.mjs'), mode, JSON.stringify(options)], {stdio: ['ignore', 'pipe', 'inherit']})
