@@ -158,16 +158,6 @@ export function bootstrapDraws(draw: Draw, holds: (value: number) => boolean, op
   return summarize(distribution, holding, options)
 }
 
-/** Resamples with replacement B times and reports how often the statistic satisfies `holds`. */
-export function bootstrap(samples: readonly number[], statistic: SampleStatistic, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
-  return bootstrapDraws(resampleDraw(samples, statistic), holds, options)
-}
-
-/** The same bootstrap as `bootstrap` for a quantile at `level`, in O(1) per resample (see quantileDraw). */
-export function bootstrapQuantile(samples: readonly number[], level: number, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
-  return bootstrapDraws(quantileDraw(samples, level), holds, options)
-}
-
 function summarize(distribution: Float64Array, holding: number, options: BootstrapOptions): BootstrapResult {
   distribution.sort()
   const sorted = asArray(distribution)

@@ -3,7 +3,11 @@ import {quantile, sampleStandardDeviation} from 'simple-statistics'
 import {describe, expect, it} from 'vitest'
 
 import {Random, hashSeed} from '../../../src/engine/random.js'
-import {bootstrap, bootstrapQuantile, orderBound, quantileInPlace, quantileLevel, sampleStatistic} from '../../../src/engine/statistics.js'
+import {type BootstrapOptions, bootstrapDraws, orderBound, quantileDraw, quantileInPlace, quantileLevel, resampleDraw, type SampleStatistic, sampleStatistic} from '../../../src/engine/statistics.js'
+
+// The two ways the engine draws a statistic: a full resample, or an order statistic drawn directly.
+const bootstrap = (samples: number[], statistic: SampleStatistic, holds: (v: number) => boolean, options: BootstrapOptions) => bootstrapDraws(resampleDraw(samples, statistic), holds, options)
+const bootstrapQuantile = (samples: number[], level: number, holds: (v: number) => boolean, options: BootstrapOptions) => bootstrapDraws(quantileDraw(samples, level), holds, options)
 
 const finite = fc.double({max: 1e6, min: -1e6, noDefaultInfinity: true, noNaN: true})
 
