@@ -80,10 +80,13 @@ export function fitLine(points: readonly Point[], options: FitOptions = {}): Lin
   }
 }
 
-/** r² from simple-statistics, except that a y that never varies leaves nothing to explain: NaN, not 1 − 0/0 by accident. */
+/**
+ * r² from simple-statistics, except that a y that never varies leaves nothing to explain: NaN, not 1 − 0/0 by accident.
+ * A least-squares line's r² lies in [0, 1]; ys that differ only in their last bits can round it outside (seen: −0.15).
+ */
 function residualsExplain(data: number[][], line: (x: number) => number): number {
   const first = data[0]![1]
-  return data.every(([, y]) => y === first) ? Number.NaN : rSquared(data, line)
+  return data.every(([, y]) => y === first) ? Number.NaN : Math.min(1, Math.max(0, rSquared(data, line)))
 }
 
 /** Lag-1 autocorrelation of residuals in x order, floored at 0 (a negative one would only narrow the interval) and capped. */

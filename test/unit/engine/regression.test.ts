@@ -43,6 +43,14 @@ describe('fitLine', () => {
     expect(flat.slopeInterval).toEqual([0, 0])
   })
 
+  it('keeps r² in 0..1 when ys differ only in their last bits (a case fast-check found: r² was −0.15)', () => {
+    const y = -0.30383341324206187
+    const points: Point[] = [998, 1000, 339, -275, 309, 691, 2, -138, 469, 996, 636, -754, 750].map((x): Point => [x, x === 636 ? -0.3038334132420623 : y])
+    const {rSquared} = fitLine(points)
+    expect(rSquared).toBeGreaterThanOrEqual(0)
+    expect(rSquared).toBeLessThanOrEqual(1)
+  })
+
   it('refuses what no line fits, saying why', () => {
     expect(() => fitLine([[1, 2]])).toThrow('a line needs at least 2 points, got 1')
     expect(() => fitLine([[3, 1], [3, 2], [3, 5]])).toThrow('a line needs at least 2 different x values, got 3 points all at x = 3')
