@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
@@ -17,10 +17,8 @@ export function runId(gate: string, startedAt: Date): string {
 
 /** Writes a file so that readers see the old content or the new, never half of either. */
 export function writeFileAtomic(file: string, content: string): void {
-  mkdirSync(path.dirname(file), {recursive: true})
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const temp = writeTemp(file, content)
   try {
-    writeFileSync(temp, content)
     renameSync(temp, file)
   } catch (error) {
     rmSync(temp, {force: true})
@@ -28,16 +26,40 @@ export function writeFileAtomic(file: string, content: string): void {
   }
 }
 
-/** Saves a run under .gate/runs/ and as .gate/latest.json; two runs in the same second get distinct names. */
+/** A complete copy of `content` beside `file`, under a name no other process picks. */
+function writeTemp(file: string, content: string): string {
+  mkdirSync(path.dirname(file), {recursive: true})
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    writeFileSync(temp, content)
+  } catch (error) {
+    rmSync(temp, {force: true})
+    throw error
+  }
+  return temp
+}
+
+/** Saves a run under .gate/runs/ and as .gate/latest.json; two runs in the same second, even in two processes at once, get distinct names. */
 export function saveResults(results: RunResults, cwd: string): string {
   const runsDir = path.join(cwd, STATE_DIR, 'runs')
-  mkdirSync(runsDir, {recursive: true})
-  let file = path.join(runsDir, `${results.id}.json`)
-  for (let n = 2; existsSync(file); n++) file = path.join(runsDir, `${results.id}-${n}.json`)
   const content = `${JSON.stringify(results, null, 2)}\n`
-  writeFileAtomic(file, content)
-  writeFileAtomic(path.join(cwd, STATE_DIR, 'latest.json'), content)
-  return file
+  const temp = writeTemp(path.join(runsDir, `${results.id}.json`), content)
+  try {
+    // link() fails if the name exists, so a run never replaces another's file, whoever checked first.
+    for (let n = 1; ; n++) {
+      const file = path.join(runsDir, n === 1 ? `${results.id}.json` : `${results.id}-${n}.json`)
+      try {
+        linkSync(temp, file)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue
+        throw error
+      }
+      writeFileAtomic(path.join(cwd, STATE_DIR, 'latest.json'), content)
+      return file
+    }
+  } finally {
+    rmSync(temp, {force: true})
+  }
 }
 
 /** Finds a saved run by path, by run id, or the latest one; a missing or corrupted file is a clear user error. */
