@@ -169,19 +169,22 @@ function servicesOf(services: unknown): Map<string, {hasUrl: boolean}> {
  * Replaces every `${services.NAME.url}` inside `value` (strings, arrays and objects, deeply) with
  * the service's URL, once services run. Throws UserError for a service that is not running or has no URL.
  */
-export function expandServiceRefs<T>(value: T, services: Readonly<Record<string, {url?: string}>>): T {
+export function expandServiceRefs<T>(value: T, services: Readonly<Record<string, {url?: string}>>, lost: ReadonlyMap<string, string> = new Map()): T {
   if (typeof value === 'string') {
     return value.replaceAll(PLACEHOLDER, (whole: string, expression: string) => {
       const reference = referenceOf(expression)
       if (reference?.kind !== 'service') return whole
       const url = Object.hasOwn(services, reference.name) ? services[reference.name]?.url : undefined
       if (url !== undefined) return url
+      // Why it is gone (it died mid-run, with its last log lines) says more than "not running".
+      const death = lost.get(reference.name)
+      if (death !== undefined) throw new UserError(death)
       const problem = Object.hasOwn(services, reference.name) ? {message: `service "${reference.name}" has no URL for ${whole}`, hint: URL_HINT} : {message: `service "${reference.name}" is not running, so ${whole} has no value`}
       throw new UserError(`cannot expand ${whole}`, [problem])
     }) as T
   }
 
-  return mapChildren(value, (child) => expandServiceRefs(child, services)) as T
+  return mapChildren(value, (child) => expandServiceRefs(child, services, lost)) as T
 }
 
 /** A copy of an array or plain object with `fn` applied to each child; anything else as it is. */

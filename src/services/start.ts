@@ -15,7 +15,10 @@ const QUOTED_LINES = 20
 const DRAIN_MS = 1000
 
 export interface RunningServices {
+  /** The services still running: one that dies mid-run is taken out, so nothing more is sent to its address. */
   info: Record<string, ServiceInfo>
+  /** Services that died while the gate was running, each with why and its last log lines. */
+  lost: ReadonlyMap<string, string>
   /** Stops every service (SIGTERM, then SIGKILL after its stopTimeoutMs); idempotent. */
   stop(): Promise<void>
 }
@@ -25,6 +28,8 @@ export interface StartServicesOptions {
   signal?: AbortSignal
   /** Receives every line the services print, prefixed with "[name] ". */
   log?: (line: string) => void
+  /** Told when a ready service dies before stop(): the whole description, e.g. "service web exited with code 1 while ...". */
+  onLost?: (name: string, description: string) => void
 }
 
 /** A service that could not be started or never became ready: the run fails (not a configuration error). */
@@ -48,6 +53,7 @@ interface StartedService {
   config: ServiceConfig
   group: ProcessGroup
   info: ServiceInfo
+  tail: LogTail
 }
 
 /**
@@ -56,6 +62,8 @@ interface StartedService {
  */
 export async function startServices(services: ServiceConfig[], options: StartServicesOptions = {}): Promise<RunningServices> {
   const started: StartedService[] = []
+  const info: Record<string, ServiceInfo> = {}
+  const lost = new Map<string, string>()
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= Promise.all(started.map(({config, group}) => group.stop(config.stopTimeoutMs))).then(() => {})
@@ -65,17 +73,28 @@ export async function startServices(services: ServiceConfig[], options: StartSer
   try {
     for (const config of services) {
       options.signal?.throwIfAborted()
-      started.push(await startService(config, options, () => stopping !== undefined))
+      const service = await startService(config, options)
+      started.push(service)
+      info[config.name] = service.info
+      void service.group.exited.then((status) => {
+        if (stopping !== undefined) return
+        // A service dying mid-run explains the errors and NO_DATA that follow: its targets say so instead of loading a dead address.
+        const description = `service ${config.name} ${describeExit(status)} while the gate was running${quote(service.tail.lines())}`
+        delete info[config.name]
+        lost.set(config.name, description)
+        options.log?.(`[${config.name}] ${describeExit(status)} while the gate was running`)
+        options.onLost?.(config.name, description)
+      })
     }
   } catch (error) {
     await stop()
     throw error
   }
 
-  return {info: Object.fromEntries(started.map(({info}) => [info.name, info])), stop}
+  return {info, lost, stop}
 }
 
-async function startService(config: ServiceConfig, options: StartServicesOptions, stopping: () => boolean): Promise<StartedService> {
+async function startService(config: ServiceConfig, options: StartServicesOptions): Promise<StartedService> {
   const tail = new LogTail(LOG_LINES)
   if (options.log) tail.onLine((line) => options.log!(`[${config.name}] ${line}`))
   let group: ProcessGroup
@@ -89,11 +108,7 @@ async function startService(config: ServiceConfig, options: StartServicesOptions
   tail.attach(group.child.stderr)
   try {
     const url = await readyOrFailed(config, group, tail, options.signal)
-    void group.exited.then((status) => {
-      // A service dying mid-run explains the NO_DATA that follows; say so.
-      if (!stopping()) options.log?.(`[${config.name}] ${describeExit(status)} while the gate was running`)
-    })
-    return {config, group, info: {name: config.name, pid: group.pid, url}}
+    return {config, group, info: {name: config.name, pid: group.pid, url}, tail}
   } catch (error) {
     await group.stop(config.stopTimeoutMs)
     await Promise.race([group.closed, sleep(DRAIN_MS)])
