@@ -50,17 +50,17 @@ export interface CheckOptions {
 /** Loads a gate and its validators and checks everything that can be checked without running anything. */
 export async function prepareGate(gateRef: string, load: LoadOptions, config: Config) {
   const gate = loadGate(gateRef, load)
-  const {validators, warnings} = await loadValidators(config)
-  const issues = checkTargetOptions(gate, validators)
+  const {unavailable, validators, warnings} = await loadValidators(config)
+  const issues = checkTargetOptions(gate, validators, unavailable)
   if (issues.length > 0) throw new GateConfigError(gate.locate([]).file, issues)
-  return {gate, validators, warnings}
+  return {gate, unavailable, validators, warnings}
 }
 
 /** Runs a gate end to end and returns the results object; never throws for what a target does. */
 export async function runCheck(options: CheckOptions): Promise<RunResults> {
   const {cwd, env, signal} = options
   const events = maskedEvents(options.events)
-  const {gate, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd, env}, options.config)
+  const {gate, unavailable, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd, env}, options.config)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   // Only targets with a relative expectation read the history: the others never pay for it.
   const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
@@ -69,10 +69,13 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
 
   let services: RunningServices | undefined
   let serviceFailure: string | undefined
+  let running: string | undefined
   const collected: TargetInput[] = []
   try {
     try {
-      services = await startServices(gate.services, {log: events.log, signal})
+      // A death mid-run is a warning of the run, naming the target it cut into.
+      const onLost = (_name: string, description: string) => warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
+      services = await startServices(gate.services, {log: events.log, onLost, signal})
     } catch (error) {
       serviceFailure = (error as Error).message
       warnings.push(serviceFailure)
@@ -81,10 +84,12 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
 
     for (const [index, target] of gate.targets.entries()) {
       events.targetStarted(target, index, gate.targets.length)
+      running = target.id
       const began = performance.now()
       const kept: Kept = {histograms: {}}
-      const outcome = await collectTarget(gate, target, validators, services, serviceFailure, settings, baselines.get(target.id), signal, events, options.shard, kept)
+      const outcome = await collectTarget(gate, target, {unavailable, validators}, services, serviceFailure, settings, baselines.get(target.id), signal, events, options.shard, kept)
       events.targetFinished(target, outcome, performance.now() - began)
+      running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
       collected.push(input)
       options.onCollected?.({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})})
@@ -124,7 +129,7 @@ interface Kept {
 async function collectTarget(
   gate: GateConfig,
   target: TargetConfig,
-  validators: Map<string, RegisteredValidator>,
+  {unavailable, validators}: {unavailable: readonly string[]; validators: Map<string, RegisteredValidator>},
   services: RunningServices | undefined,
   serviceFailure: string | undefined,
   settings: DecisionSettings,
@@ -137,14 +142,14 @@ async function collectTarget(
   const began = performance.now()
   if (signal.aborted) return {noData: 'interrupted before it ran'}
   const registered = validators.get(target.validator)
-  if (!registered) return {noData: `validator "${target.validator}" is not installed`}
+  if (!registered) return {noData: [`validator "${target.validator}" is not installed`, ...unavailable].join('; ')}
   if (!runsOnShard(registered.validator, shard)) {
     kept.skippedOnShard = true
     return {noData: `runs whole on shard 1/${shard?.count}: validator ${target.validator} cannot split its work`}
   }
   let options: unknown
   try {
-    options = expandServiceRefs(target.with, services?.info ?? {})
+    options = expandServiceRefs(target.with, services?.info ?? {}, services?.lost)
   } catch (error) {
     return {noData: serviceFailure ?? (error as Error).message}
   }

@@ -37,6 +37,17 @@ export function emitResults(results: RunResults, options: OutputOptions, cwd: st
   return written
 }
 
+/** Runs `work` with stdout carried to stderr, so a plugin or validator that prints cannot corrupt --json or the report that stdout is kept for. */
+export async function withStdoutOnStderr<T>(work: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write
+  try {
+    return await work()
+  } finally {
+    process.stdout.write = write
+  }
+}
+
 /** Colour only for a person at a terminal that wants it (https://no-color.org). */
 export function wantsColor(env: NodeJS.ProcessEnv): boolean {
   return Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'

@@ -7,7 +7,7 @@ import {UserError} from '../errors.js'
 import {exitCodeForRun} from '../exit-codes.js'
 import {publishRun} from '../github/index.js'
 import {withInterrupts} from '../interrupt.js'
-import {FORMAT_NAMES, recordRun, wantsColor} from '../output.js'
+import {FORMAT_NAMES, recordRun, wantsColor, withStdoutOnStderr} from '../output.js'
 import {PROGRESS_CHOICES, progressMode, withProgress} from '../progress/index.js'
 import {saveEvidence} from '../results/store.js'
 import type {CollectedTarget, RunResults} from '../results/types.js'
@@ -61,9 +61,11 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     const json = this.jsonEnabled()
     const collected: CollectedTarget[] = []
     const progress = progressMode(flags.progress, {env: process.env, json, stderr: process.stderr})
-    const results = await withInterrupts((signal) =>
-      withProgress(progress, (events) =>
-        runCheck({args: gateArgs(flags.arg), baseline: flags.baseline, config: this.config, cwd, env: process.env, events, gate: args.gate, onCollected: (target) => collected.push(target), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
+    const results = await withStdoutOnStderr(() =>
+      withInterrupts((signal) =>
+        withProgress(progress, (events) =>
+          runCheck({args: gateArgs(flags.arg), baseline: flags.baseline, config: this.config, cwd, env: process.env, events, gate: args.gate, onCollected: (target) => collected.push(target), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
+        ),
       ),
     )
     const saved = recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd, collected)

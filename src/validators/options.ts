@@ -54,13 +54,14 @@ export function metricSpecs(validator: Validator, options: Record<string, unknow
  * `with:` fits the validator's schema, and its expectations name metrics, statistics and units
  * that fit what the validator reports. Each issue points at the exact node in the gate file.
  */
-export function checkTargetOptions(gate: GateConfig, validators: ReadonlyMap<string, RegisteredValidator>): ConfigIssue[] {
-  return gate.targets.flatMap((target) => checkTarget(target, validators, (path) => locateNearest(gate, ['targets', target.index, ...path])))
+/** `unavailable`: plugins that failed to load; while there are any, an unknown validator may be theirs, so its target is left to be NO_DATA at run time instead. */
+export function checkTargetOptions(gate: GateConfig, validators: ReadonlyMap<string, RegisteredValidator>, unavailable: readonly string[] = []): ConfigIssue[] {
+  return gate.targets.flatMap((target) => checkTarget(target, validators, unavailable, (path) => locateNearest(gate, ['targets', target.index, ...path])))
 }
 
-function checkTarget(target: TargetConfig, validators: ReadonlyMap<string, RegisteredValidator>, at: (path: DocPath) => SourcePosition | undefined): ConfigIssue[] {
+function checkTarget(target: TargetConfig, validators: ReadonlyMap<string, RegisteredValidator>, unavailable: readonly string[], at: (path: DocPath) => SourcePosition | undefined): ConfigIssue[] {
   const registered = validators.get(target.validator)
-  if (!registered) return [unknownValidator(target.validator, [...validators.keys()], at(['validator']))]
+  if (!registered) return unavailable.length > 0 ? [] : [unknownValidator(target.validator, [...validators.keys()], at(['validator']))]
   const {validator} = registered
   const {options, problems} = resolveOptions(validator, withPlaceholders(target.with))
   if (problems.length > 0) return problems.map(({hint, message, path}) => issue(at(['with', ...path]), message, hint))

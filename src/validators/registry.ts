@@ -18,6 +18,8 @@ export interface RegisteredValidator {
 export interface LoadedValidators {
   validators: Map<string, RegisteredValidator>
   warnings: string[]
+  /** Plugins whose hook failed, each "plugin P could not provide validators: why": any unknown validator may be theirs. */
+  unavailable: string[]
 }
 
 /** What one plugin's hook returned. */
@@ -37,11 +39,11 @@ export async function loadValidators(config: Config): Promise<LoadedValidators> 
   const {failures, successes} = await config.runHook('gate:validators', {api}, HOOK_TIMEOUT_MS, true)
   const loaded = registerValidators(successes.map(({plugin, result}) => ({plugin: plugin.name, result})))
   const failed = failures.map(({error, plugin}) => `plugin ${plugin.name} could not provide validators: ${error.message}`)
-  return {validators: loaded.validators, warnings: [...failed, ...loaded.warnings]}
+  return {unavailable: failed, validators: loaded.validators, warnings: [...failed, ...loaded.warnings]}
 }
 
 /** Checks what the hooks returned and indexes it by validator name; the first of two with one name wins. */
-export function registerValidators(contributions: HookContribution[]): LoadedValidators {
+export function registerValidators(contributions: HookContribution[]): Omit<LoadedValidators, 'unavailable'> {
   const validators = new Map<string, RegisteredValidator>()
   const warnings: string[] = []
   for (const {plugin, result} of contributions) {
