@@ -30,17 +30,29 @@ export type OutcomeListener = (outcome: RequestOutcome) => void
 class ResponseHandler implements Dispatcher.DispatchHandler {
   private status = 0
   private bytes = 0
-  private settled = false
+  settled = false
   /** True while dispatch() runs: undici reports some failures synchronously, and calling back then would recurse. */
   dispatching = true
+  readonly sentMs = performance.now()
+  private controller: Dispatcher.DispatchController | undefined
 
   constructor(
     private readonly isOk: (status: number) => boolean,
     private readonly done: OutcomeListener,
   ) {}
 
-  // Its presence tells undici this handler speaks the v7 handler API (the older one is deprecated).
-  onRequestStart(): void {}
+  // Its presence also tells undici this handler speaks the v7 handler API (the older one is deprecated).
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+  }
+
+  /** Ends a request still running past its whole-response deadline (a slow drip passes undici's per-chunk bodyTimeout): an error of kind timeout. */
+  expire(timeoutMs: number): void {
+    if (this.settled) return
+    const cause = new Error(`the whole response took over ${timeoutMs} ms`)
+    this.settle({bytes: this.bytes, cause, error: 'timeout', status: this.status})
+    this.controller?.abort(cause)
+  }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
     this.status = status
@@ -85,10 +97,20 @@ export class Connection {
     this.options = {body: plan.body, headers: plan.headers, method: plan.method as Dispatcher.HttpMethod, path: `${plan.url.pathname}${plan.url.search}`}
   }
 
+  /** The request in flight, if any: one at a time per connection. */
+  private current: ResponseHandler | undefined
+
   send(done: OutcomeListener): void {
     const handler = new ResponseHandler(this.plan.isOk, done)
+    this.current = handler
     this.client.dispatch(this.options, handler)
     handler.dispatching = false
+  }
+
+  /** Cuts the request in flight if it has run longer than the plan's timeout, however steadily its body trickles in. */
+  expireOverdue(now: number): void {
+    const {current} = this
+    if (current && !current.settled && now - current.sentMs > this.plan.timeoutMs) current.expire(this.plan.timeoutMs)
   }
 
   /** Cuts the request in flight: it reports an error, which the recorder then discards. */

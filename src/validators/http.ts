@@ -106,7 +106,7 @@ export const http = defineValidator<HttpOptions>({
         enum: ['confident'],
       },
       min_duration: durationOption('With until: confident, measure at least this long before asking.', MIN_DURATION),
-      timeout: durationOption('Per request: the response headers, and each piece of the body, must arrive within it; a request over it is an error of kind timeout.', '10s'),
+      timeout: durationOption('Per request: the whole response, headers and body, must arrive within it (a body that trickles in slower is cut too); a request over it is an error of kind timeout.', '10s'),
       url: {description: 'The URL to load, e.g. ${services.demo.url}/health.', format: 'uri', type: 'string'},
     },
     required: ['url'],
