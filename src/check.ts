@@ -45,6 +45,8 @@ export interface CheckOptions {
   baseline?: string
   /** Each target's evidence as collected (with its histograms), for the evidence file `gate merge` reads. */
   onCollected?(target: CollectedTarget): void
+  /** Given, once the gate is loaded, a synchronous way to the results so far, for a forced exit to save them. */
+  onForcedExit?(resultsSoFar: () => RunResults): void
 }
 
 /** Loads a gate and its validators and checks everything that can be checked without running anything. */
@@ -66,6 +68,8 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
   const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
   const baselines = relative.length > 0 ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline) : new Map<string, NonNullable<TargetInput['baseline']>>()
   const startedAt = new Date()
+  // A forced exit (a second Ctrl-C) cannot wait for this function to return: it takes what is collected so far.
+  options.onForcedExit?.(() => resultsOf(collected))
 
   let services: RunningServices | undefined
   let serviceFailure: string | undefined
@@ -98,26 +102,33 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
     await services?.stop()
   }
 
-  const evaluation = evaluateGate(settings, collected)
-  const finishedAt = new Date()
-  return maskDeep<RunResults>({
-    $schema: RESULTS_SCHEMA_ID,
-    version: RESULTS_VERSION,
-    id: runId(gate.name, startedAt),
-    tool: {name: 'phasegate', version: options.toolVersion},
-    gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256, ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {})},
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    environment: describeEnvironment(cwd, env),
-    settings,
-    targets: evaluation.targets,
-    consensus: evaluation.consensus,
-    decision: evaluation.decision,
-    interrupted: signal.aborted,
-    warnings,
-    ...(options.shard ? {shard: options.shard} : {}),
-  })
+  return resultsOf(collected)
+
+  /** The results object over what has been collected; a target not reached yet is NO_DATA (only a forced exit sees any). */
+  function resultsOf(done: readonly TargetInput[]): RunResults {
+    const reached = new Set(done.map((target) => target.id))
+    const unreached = gate.targets.filter((target) => !reached.has(target.id)).map((target) => toTargetInput(target, {noData: 'interrupted: the run was forced to stop before this target finished'}, baselines.get(target.id)))
+    const evaluation = evaluateGate(settings, [...done, ...unreached])
+    const finishedAt = new Date()
+    return maskDeep<RunResults>({
+      $schema: RESULTS_SCHEMA_ID,
+      version: RESULTS_VERSION,
+      id: runId(gate.name, startedAt),
+      tool: {name: 'phasegate', version: options.toolVersion},
+      gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256, ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {})},
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      environment: describeEnvironment(cwd, env),
+      settings,
+      targets: evaluation.targets,
+      consensus: evaluation.consensus,
+      decision: evaluation.decision,
+      interrupted: signal.aborted,
+      warnings,
+      ...(options.shard ? {shard: options.shard} : {}),
+    })
+  }
 }
 
 /** What a target leaves beside its evidence for a merge. */

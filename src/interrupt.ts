@@ -2,14 +2,20 @@ import {killAllServicesSync} from './services/index.js'
 
 /**
  * Runs work that must end cleanly on Ctrl-C: the first SIGINT/SIGTERM aborts the signal so targets
- * stop and services are torn down; a second one kills every service group at once and exits 130.
+ * stop and services are torn down; a second one kills every service group at once, runs `onForcedExit`
+ * (synchronous: it saves what was measured) and exits 130.
  */
-export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>, onForcedExit?: () => void): Promise<T> {
   const controller = new AbortController()
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       killAllServicesSync()
       process.stderr.write(`\n${name} again: services killed, exiting without waiting.\n`)
+      try {
+        onForcedExit?.()
+      } catch (error) {
+        process.stderr.write(`the partial results could not be saved: ${(error as Error).message}\n`)
+      }
       process.exit(130) // eslint-disable-line n/no-process-exit -- second Ctrl-C means "now"
     }
     process.stderr.write(`\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).\n`)

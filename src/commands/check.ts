@@ -61,14 +61,19 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     const json = this.jsonEnabled()
     const collected: CollectedTarget[] = []
     const progress = progressMode(flags.progress, {env: process.env, json, stderr: process.stderr})
+    const output = {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}
+    let resultsSoFar: (() => RunResults) | undefined
     const results = await withStdoutOnStderr(() =>
-      withInterrupts((signal) =>
-        withProgress(progress, (events) =>
-          runCheck({args: gateArgs(flags.arg), baseline: flags.baseline, config: this.config, cwd, env: process.env, events, gate: args.gate, onCollected: (target) => collected.push(target), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
-        ),
+      withInterrupts(
+        (signal) =>
+          withProgress(progress, (events) =>
+            runCheck({args: gateArgs(flags.arg), baseline: flags.baseline, config: this.config, cwd, env: process.env, events, gate: args.gate, onCollected: (target) => collected.push(target), onForcedExit: (soFar) => (resultsSoFar = soFar), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
+          ),
+        // A second Ctrl-C still saves and reports what was measured, marked interrupted.
+        () => resultsSoFar && recordRun(resultsSoFar(), output, cwd, collected),
       ),
     )
-    const saved = recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd, collected)
+    const saved = recordRun(results, output, cwd, collected)
     // Only shards are merged; a phase-2 run's evidence is ~0.75 MB, too much to keep beside every run.
     if (flags.shard) saveEvidence(results, collected, saved)
     await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})

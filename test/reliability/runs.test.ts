@@ -118,7 +118,7 @@ targets:
     }
   }
 
-  it('a second Ctrl-C while a service ignores SIGTERM kills it at once and exits 130, leaving no process and no half-written file', async () => {
+  it('a second Ctrl-C while a service ignores SIGTERM kills it at once, saves what was measured and exits 130, leaving no process and no half-written file', async () => {
     const dir = project()
     const pidFile = path.join(dir, 'stubborn.pid')
     const workPid = path.join(dir, 'work.pid')
@@ -153,8 +153,12 @@ targets:
     expect(r.stderr).toContain('SIGINT again: services killed, exiting without waiting.')
     expect(await waitFor(() => !alive(pidOf(pidFile)), 5000)).toBe(true)
     expect(survivors(seen)).toEqual([])
-    // Nothing half-written: no results file at all (the run was abandoned), and no temp file left beside where one would go.
-    expect(existsSync(path.join(dir, '.gate/latest.json'))).toBe(false)
+    // What was measured is saved whole and marked interrupted; no temp file is left beside it.
+    const latest = readJson(path.join(dir, '.gate/latest.json')) as Results
+    expect(latest.interrupted).toBe(true)
+    expect(latest.targets.map((t) => [t.id, t.status])).toEqual([['slow', 'NO_DATA']])
+    expect(latest.targets[0]?.reason).toMatch(/^interrupted/)
+    expect(readdirSync(path.join(dir, '.gate/runs')).filter((f) => f.endsWith('.json'))).toHaveLength(1)
     const leftovers = existsSync(path.join(dir, '.gate')) ? readdirSync(path.join(dir, '.gate'), {recursive: true}).map(String).filter((f) => f.endsWith('.tmp')) : []
     expect(leftovers).toEqual([])
   }, 60_000)
