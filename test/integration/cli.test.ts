@@ -2,7 +2,7 @@ import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {ROOT, alive, makeProject, readJson, runGate, startGate, waitFor} from './helpers.js'
+import {ROOT, alive, makeProject, readJson, runGate, waitFor} from './helpers.js'
 
 const HELLO = path.join(ROOT, 'test/fixtures/servers/hello.mjs')
 const CRASH = path.join(ROOT, 'test/fixtures/servers/crash.mjs')
@@ -273,43 +273,6 @@ targets:
     const results = JSON.parse(r.stdout)
     expect(results.targets[0].status).toBe('NO_DATA')
     expect(JSON.stringify(results)).toMatch(/cannot bind: port in use/)
-  })
-
-  it('SIGINT stops the run: exit 130, partial results marked interrupted, no process left behind', async () => {
-    const dir = project({})
-    const servicePid = path.join(dir, 'service.pid')
-    const workPid = path.join(dir, 'work.pid')
-    writeFileSync(
-      path.join(dir, 'gates', 'slow.yaml'),
-      `version: 1
-services:
-  web:
-    command: node ${HELLO} ${servicePid}
-    ready: { log: 'listening on (?<url>http://\\S+)' }
-targets:
-  - id: slow
-    validator: command
-    with: { run: "node -e \\"require('fs').writeFileSync('${workPid}', String(process.pid)); setTimeout(() => {}, 60000)\\"", runs: 1, warmup: 0 }
-    expect: [ "p95(duration) < 1h" ]
-    required: true
-  - id: never-reached
-    validator: claim
-    with: { metric: x, value: 1, source: test }
-    expect: [ "x < 2" ]
-`,
-    )
-    const {child, done} = startGate(['check', 'slow'], {cwd: dir})
-    expect(await waitFor(() => existsSync(workPid) && readFileSync(workPid, 'utf8').length > 0)).toBe(true)
-    child.kill('SIGINT')
-    const r = await done
-    expect(r.code).toBe(130)
-    const latest = readJson(path.join(dir, '.gate/latest.json'))
-    expect(latest.interrupted).toBe(true)
-    expect(latest.targets.map((t: {status: string}) => t.status)).toEqual(['NO_DATA', 'NO_DATA'])
-    for (const file of [servicePid, workPid]) {
-      const pid = Number(readFileSync(file, 'utf8'))
-      expect(await waitFor(() => !alive(pid), 5000)).toBe(true)
-    }
   })
 })
 

@@ -19,6 +19,13 @@ function project(): string {
   return made.dir
 }
 
+/** A project whose gates/quick.yaml decides at once: one claim, nothing started. */
+function quickProject(): string {
+  const dir = project()
+  writeFileSync(path.join(dir, 'gates', 'quick.yaml'), 'version: 1\ntargets:\n  - { id: claimed, validator: claim, with: { metric: x, value: 1, source: a vendor report }, expect: [ "x < 2" ] }\n')
+  return dir
+}
+
 const pidOf = (file: string): number => Number(readFileSync(file, 'utf8'))
 const hasPid = (file: string) => () => existsSync(file) && readFileSync(file, 'utf8').length > 0
 
@@ -166,17 +173,7 @@ targets:
 
 describe('several runs of one project at once', () => {
   it('four `gate check` runs started together each keep their own results file and history row', async () => {
-    const dir = project()
-    writeFileSync(
-      path.join(dir, 'gates', 'quick.yaml'),
-      `version: 1
-targets:
-  - id: claimed
-    validator: claim
-    with: { metric: x, value: 1, source: a vendor report }
-    expect: [ "x < 2" ]
-`,
-    )
+    const dir = quickProject()
     const runs = await Promise.all(Array.from({length: 4}, () => runGate(['check', 'quick', '--json'], {cwd: dir, timeoutMs: 60_000})))
     for (const r of runs) expect(r.code, r.stderr).not.toBe(2)
     const printed = runs.map((r) => JSON.parse(r.stdout) as Results & {startedAt: string})
@@ -199,11 +196,7 @@ targets:
 
 describe('damaged results files', () => {
   it('`gate report` and `gate baseline save --from` name a corrupted results file, exit 2, and leave it as it was', async () => {
-    const dir = project()
-    writeFileSync(
-      path.join(dir, 'gates', 'quick.yaml'),
-      'version: 1\ntargets:\n  - id: claimed\n    validator: claim\n    with: { metric: x, value: 1, source: a vendor report }\n    expect: [ "x < 2" ]\n',
-    )
+    const dir = quickProject()
     expect((await runGate(['check', 'quick', '--json'], {cwd: dir})).code).not.toBe(2)
     const [file] = readdirSync(path.join(dir, '.gate/runs'))
     const damaged = `${readFileSync(path.join(dir, '.gate/runs', file!), 'utf8').slice(0, 300)}` // cut off mid-write by something else
