@@ -7,7 +7,7 @@ import {evaluateGate, evaluateTarget, parseExpectation} from './engine/index.js'
 import type {DecisionSettings, TargetInput} from './engine/types.js'
 import {GateConfigError} from './errors.js'
 import {baselinesFor} from './history/index.js'
-import {maskDeep, maskUrlPasswords} from './redact.js'
+import type {Redactor} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
 import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
@@ -52,15 +52,24 @@ export async function prepareGate(gateRef: string, load: LoadOptions, config: Co
   const gate = loadGate(gateRef, load)
   const {validators, warnings} = await loadValidators(config)
   const issues = checkTargetOptions(gate, validators)
-  if (issues.length > 0) throw new GateConfigError(gate.locate([]).file, issues)
-  return {gate, validators, warnings}
+  if (issues.length > 0) throw gate.redactor.error(new GateConfigError(gate.locate([]).file, issues))
+  return {gate, validators, warnings: [...gate.redactor.warnings, ...warnings]}
 }
 
-/** Runs a gate end to end and returns the results object; never throws for what a target does. */
+/** Runs a gate end to end and returns the results object, secrets redacted; never throws for what a target does. */
 export async function runCheck(options: CheckOptions): Promise<RunResults> {
+  const {gate, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd: options.cwd, env: options.env}, options.config)
+  try {
+    return await measureGate(gate, validators, warnings, options)
+  } catch (error) {
+    throw gate.redactor.error(error)
+  }
+}
+
+async function measureGate(gate: GateConfig, validators: Map<string, RegisteredValidator>, warnings: string[], options: CheckOptions): Promise<RunResults> {
   const {cwd, env, signal} = options
-  const events = maskedEvents(options.events)
-  const {gate, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd, env}, options.config)
+  const {redactor} = gate
+  const events = redactedEvents(options.events, redactor)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   // Only targets with a relative expectation read the history: the others never pay for it.
   const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
@@ -87,7 +96,7 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
       events.targetFinished(target, outcome, performance.now() - began)
       const input = toTargetInput(target, outcome, baselines.get(target.id))
       collected.push(input)
-      options.onCollected?.({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})})
+      options.onCollected?.(redactor.deep({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})}))
     }
   } finally {
     await services?.stop()
@@ -95,7 +104,7 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
 
   const evaluation = evaluateGate(settings, collected)
   const finishedAt = new Date()
-  return maskDeep<RunResults>({
+  return redactor.deep<RunResults>({
     $schema: RESULTS_SCHEMA_ID,
     version: RESULTS_VERSION,
     id: runId(gate.name, startedAt),
@@ -182,12 +191,12 @@ function toTargetInput(target: TargetConfig, collected: TargetInput['collected']
   }
 }
 
-/** The same events with URL passwords masked in everything they carry to the terminal. */
-function maskedEvents(events: CheckEvents): CheckEvents {
+/** The same events with secrets redacted in everything they carry to the terminal. */
+function redactedEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
   return {
-    log: (message) => events.log(maskUrlPasswords(message)),
+    log: (message) => events.log(redactor.text(message)),
     targetStarted: (target, index, total) => events.targetStarted(target, index, total),
-    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: maskUrlPasswords(outcome.noData)} : outcome, elapsedMs),
-    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: maskUrlPasswords(update.message)}, elapsedMs),
+    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: redactor.text(outcome.noData)} : outcome, elapsedMs),
+    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: redactor.text(update.message)}, elapsedMs),
   }
 }
