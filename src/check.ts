@@ -7,7 +7,7 @@ import {evaluateGate, evaluateTarget, parseExpectation} from './engine/index.js'
 import type {DecisionSettings, TargetInput} from './engine/types.js'
 import {GateConfigError} from './errors.js'
 import {baselinesFor} from './history/index.js'
-import {maskDeep, maskUrlPasswords} from './redact.js'
+import type {Redactor} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
 import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
@@ -54,15 +54,30 @@ export async function prepareGate(gateRef: string, load: LoadOptions, config: Co
   const gate = loadGate(gateRef, load)
   const {unavailable, validators, warnings} = await loadValidators(config)
   const issues = checkTargetOptions(gate, validators, unavailable)
-  if (issues.length > 0) throw new GateConfigError(gate.locate([]).file, issues)
-  return {gate, unavailable, validators, warnings}
+  if (issues.length > 0) throw gate.redactor.error(new GateConfigError(gate.locate([]).file, issues))
+  return {gate, unavailable, validators, warnings: [...gate.redactor.warnings, ...warnings]}
 }
 
-/** Runs a gate end to end and returns the results object; never throws for what a target does. */
+/** Runs a gate end to end and returns the results object, secrets redacted; never throws for what a target does. */
 export async function runCheck(options: CheckOptions): Promise<RunResults> {
+  const {gate, unavailable, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd: options.cwd, env: options.env}, options.config)
+  try {
+    return await measureGate(gate, {unavailable, validators}, warnings, options)
+  } catch (error) {
+    throw gate.redactor.error(error)
+  }
+}
+
+/** The validators installed, and the plugins that failed to provide theirs. */
+interface Installed {
+  unavailable: readonly string[]
+  validators: Map<string, RegisteredValidator>
+}
+
+async function measureGate(gate: GateConfig, installed: Installed, warnings: string[], options: CheckOptions): Promise<RunResults> {
   const {cwd, env, signal} = options
-  const events = maskedEvents(options.events)
-  const {gate, unavailable, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd, env}, options.config)
+  const {redactor} = gate
+  const events = redactedEvents(options.events, redactor)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   // Only targets with a relative expectation read the history: the others never pay for it.
   const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
@@ -91,12 +106,12 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
       running = target.id
       const began = performance.now()
       const kept: Kept = {histograms: {}}
-      const outcome = await collectTarget(gate, target, {unavailable, validators}, services, serviceFailure, settings, baselines.get(target.id), signal, events, options.shard, kept)
+      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), signal, events, options.shard, kept)
       events.targetFinished(target, outcome, performance.now() - began)
       running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
       collected.push(input)
-      options.onCollected?.({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})})
+      options.onCollected?.(redactor.deep({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})}))
     }
   } finally {
     await services?.stop()
@@ -110,7 +125,7 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
     const unreached = gate.targets.filter((target) => !reached.has(target.id)).map((target) => toTargetInput(target, {noData: 'interrupted: the run was forced to stop before this target finished'}, baselines.get(target.id)))
     const evaluation = evaluateGate(settings, [...done, ...unreached])
     const finishedAt = new Date()
-    return maskDeep<RunResults>({
+    return redactor.deep<RunResults>({
       $schema: RESULTS_SCHEMA_ID,
       version: RESULTS_VERSION,
       id: runId(gate.name, startedAt),
@@ -140,7 +155,7 @@ interface Kept {
 async function collectTarget(
   gate: GateConfig,
   target: TargetConfig,
-  {unavailable, validators}: {unavailable: readonly string[]; validators: Map<string, RegisteredValidator>},
+  {unavailable, validators}: Installed,
   services: RunningServices | undefined,
   serviceFailure: string | undefined,
   settings: DecisionSettings,
@@ -198,12 +213,12 @@ function toTargetInput(target: TargetConfig, collected: TargetInput['collected']
   }
 }
 
-/** The same events with URL passwords masked in everything they carry to the terminal. */
-function maskedEvents(events: CheckEvents): CheckEvents {
+/** The same events with secrets redacted in everything they carry to the terminal. */
+function redactedEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
   return {
-    log: (message) => events.log(maskUrlPasswords(message)),
+    log: (message) => events.log(redactor.text(message)),
     targetStarted: (target, index, total) => events.targetStarted(target, index, total),
-    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: maskUrlPasswords(outcome.noData)} : outcome, elapsedMs),
-    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: maskUrlPasswords(update.message)}, elapsedMs),
+    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: redactor.text(outcome.noData)} : outcome, elapsedMs),
+    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: redactor.text(update.message)}, elapsedMs),
   }
 }

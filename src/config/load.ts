@@ -13,6 +13,7 @@ import type {DurationText, GateDocument, ServiceDocument, TargetDocument} from '
 import {checkSchema} from './schema-check.js'
 import {GateSource} from './source.js'
 import {nearest} from '../engine/suggest.js'
+import {type Redactor, redactorFor} from '../redact.js'
 import type {DocPath, GateConfig, ServiceConfig, TargetConfig} from './types.js'
 
 const GATE_EXTENSIONS = ['.yaml', '.yml']
@@ -81,20 +82,22 @@ export function parseGate(bytes: Buffer, file: string, options: LoadOptions): Ga
 
 function configFrom(source: GateSource, options: LoadOptions): GateConfig {
   const dir = path.dirname(source.file)
+  // Built before the schema check so that even a message about a broken file shows no secret.
+  const redactor = redactorFor(secretNames(source.data.secrets), options.env)
   const fail = (problems: readonly Problem[], issues: readonly ConfigIssue[] = []) =>
-    new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))]))
+    redactor.error(new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))])))
   const {document, problems: schemaProblems} = checkSchema(source.data)
   const {args, data, problems: interpolationProblems} = interpolateGate(source.data, {args: options.args, env: options.env, gateDir: dir})
   const problems = [...schemaProblems, ...interpolationProblems, ...semanticProblems(data)]
   if (!document || problems.length > 0 || source.issues.length > 0) throw fail(problems, source.issues)
   // The schema passed, so the interpolated copy has the document's shape.
-  const built = build(data as unknown as GateDocument, source, dir, args)
+  const built = build(data as unknown as GateDocument, source, dir, args, redactor)
   if (built.problems.length > 0) throw fail(built.problems)
   return built.config
 }
 
 /** Turns a checked, interpolated document into the GateConfig the rest of the tool uses. */
-function build(document: GateDocument, source: GateSource, dir: string, args: Record<string, string>): {config: GateConfig; problems: Problem[]} {
+function build(document: GateDocument, source: GateSource, dir: string, args: Record<string, string>, redactor: Redactor): {config: GateConfig; problems: Problem[]} {
   const problems: Problem[] = []
   const duration = (value: DurationText, at: DocPath): number => {
     const ms = parseDuration(value)
@@ -115,6 +118,8 @@ function build(document: GateDocument, source: GateSource, dir: string, args: Re
     root,
     sha256: createHash('sha256').update(source.bytes).digest('hex'),
     args,
+    secrets: document.secrets,
+    redactor,
     decision: {
       minConsensus: document.decision.min_consensus,
       confidence: document.decision.confidence,
@@ -127,6 +132,11 @@ function build(document: GateDocument, source: GateSource, dir: string, args: Re
     locate: (docPath) => source.locate(docPath),
   }
   return {config, problems}
+}
+
+/** The names under `secrets:` as written; whatever is not a name is the schema's to report. */
+function secretNames(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : []
 }
 
 type DurationReader = (value: DurationText, at: DocPath) => number

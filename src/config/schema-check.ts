@@ -21,6 +21,7 @@ const EXPLAINING_KEYWORDS = new Set(['anyOf', 'oneOf', 'propertyNames'])
 /** What a value of a kind (a schema's `title`) must be, where the schema's keywords would read badly. */
 const KIND_PHRASES: Readonly<Record<string, string>> = {
   duration: DURATION_EXPECTED,
+  'env-name': 'an environment variable name: letters, digits and "_", not starting with a digit',
   expectations: 'an expectation such as "p95(latency) < 100ms", or a list of them',
   slug: 'a slug: lowercase letters, digits, "-", "_" or "."',
 }

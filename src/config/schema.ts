@@ -5,6 +5,7 @@
 // every call into a referenced schema, which turns a file with 30,000 bad entries into minutes.
 // `title` names the kind of a shared part (duration, slug, expectations) so messages can describe it.
 import {UNITS} from '../engine/units.js'
+import {MIN_SECRET_LENGTH} from '../redact.js'
 
 /** A service name as `${services.NAME.url}` can refer to it. */
 export const SERVICE_NAME = '[A-Za-z_][A-Za-z0-9_-]*'
@@ -135,6 +136,12 @@ export const gateSchema = {
         },
       },
     },
+    secrets: {
+      type: 'array',
+      default: [],
+      description: `Environment variables whose values are secret: wherever a run prints or saves anything (results, history, reports, progress, errors), their values are replaced by ***, whether they came in through \${env.NAME} or a service or command printed them. A value shorter than ${MIN_SECRET_LENGTH} characters is not redacted (with a warning); an unset one has nothing to redact.`,
+      items: {title: 'env-name', type: 'string', pattern: `^${ENV_NAME}$`, description: 'Name of an environment variable: letters, digits and "_", not starting with a digit.'},
+    },
     defaults: {
       type: 'object',
       additionalProperties: false,
@@ -200,6 +207,7 @@ export interface GateDocument {
   title?: string
   decision: {min_consensus: number; confidence: number; seed: number; resamples: number}
   args: Record<string, ArgDocument>
+  secrets: string[]
   defaults: {timeout: DurationText}
   services: Record<string, ServiceDocument>
   targets: TargetDocument[]

@@ -1,4 +1,5 @@
 import type {DecisionSettings} from '../engine/types.js'
+import type {Redactor} from '../redact.js'
 
 /** A place in a gate file, for messages: file:line:column (1-based). */
 export interface SourcePosition {
@@ -53,6 +54,10 @@ export interface GateConfig {
   sha256: string
   /** Value of every declared argument that has one (given with --arg or defaulted). */
   args: Record<string, string>
+  /** Names of the environment variables whose values are redacted (`secrets:`). */
+  secrets: string[]
+  /** Redacts those values (as set when the gate was loaded) and URL passwords from whatever the run shows. */
+  redactor: Redactor
   decision: DecisionSettings
   defaults: {timeoutMs: number}
   services: ServiceConfig[]

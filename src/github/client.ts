@@ -3,7 +3,7 @@
 // Octokit is loaded only when a comment or check run is posted: every `gate check` imports this module.
 import type {Octokit} from '@octokit/core'
 
-import {redact} from './errors.js'
+import {createRedactor} from '../redact.js'
 
 /** Retries of a 5xx or a network failure, after the first attempt. */
 export const SERVER_ERROR_RETRIES = 3
@@ -64,7 +64,9 @@ export interface ClientOptions {
 
 export async function createGitHubClient(options: ClientOptions): Promise<GitHubClient> {
   const GitHubOctokit = await loadGitHubOctokit()
-  const warn = (message: string) => options.warn(redact(message, [options.token]))
+  // A server or library that echoes the token cannot leak it into a log.
+  const redactor = createRedactor([options.token])
+  const warn = (message: string) => options.warn(redactor.text(message))
   const onLimit = (kind: string) => (retryAfter: number, request: {method: string; url: string}, _octokit: unknown, retryCount: number) => {
     const retrying = retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS
     warn(`GitHub ${kind} on ${request.method} ${request.url}: ${retrying ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RATE_LIMIT_RETRIES})` : 'not retrying'}`)

@@ -1,4 +1,5 @@
 import {UserError} from '../errors.js'
+import {createRedactor} from '../redact.js'
 
 /** What was being done and which permission it needs, for a message the user can act on. */
 export interface Operation {
@@ -19,15 +20,10 @@ export class GitHubError extends UserError {
   }
 }
 
-/** Every occurrence of a secret replaced, so a server or library that echoes it cannot leak it into a log. */
-export function redact(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length >= 4).reduce((out, secret) => out.replaceAll(secret, '***'), text)
-}
-
 /** Turns what Octokit threw into a GitHubError that says what to do; the token never appears in it. */
 export function gitHubFailure(error: unknown, operation: Operation, token: string): GitHubError {
   const {status, detail} = describe(error)
-  const said = redact(detail, [token])
+  const said = createRedactor([token]).text(detail)
   const message = (() => {
     switch (status) {
       case 401:

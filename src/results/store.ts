@@ -3,7 +3,6 @@ import {existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, 
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
-import {maskDeep} from '../redact.js'
 import {type CollectedTarget, EVIDENCE_VERSION, type RunEvidence, type RunResults} from './types.js'
 import {parseResults} from './validate.js'
 
@@ -81,7 +80,7 @@ export function evidenceFileFor(resultsFile: string): string {
   return resultsFile.replace(/\.json$/, EVIDENCE_SUFFIX)
 }
 
-/** Saves a run's evidence beside its results, compact (it is for machines), written atomically; URL passwords masked as in the results. */
+/** Saves a run's evidence beside its results, compact (it is for machines), written atomically; `targets` come redacted from runCheck. */
 export function saveEvidence(results: RunResults, targets: readonly CollectedTarget[], resultsFile: string): string {
   const file = evidenceFileFor(resultsFile)
   const evidence: RunEvidence = {
@@ -92,7 +91,7 @@ export function saveEvidence(results: RunResults, targets: readonly CollectedTar
     settings: results.settings,
     shard: results.shard ?? {count: 1, index: 1},
     startedAt: results.startedAt,
-    targets: maskDeep([...targets]),
+    targets: [...targets],
     version: EVIDENCE_VERSION,
     warnings: results.warnings,
   }

@@ -29,7 +29,7 @@ describe('gateSchema', () => {
 
   it('has the keys of format version 1', () => {
     const properties = gateSchema.properties
-    expect(Object.keys(properties)).toEqual(['version', 'gate', 'title', 'decision', 'args', 'defaults', 'services', 'targets'])
+    expect(Object.keys(properties)).toEqual(['version', 'gate', 'title', 'decision', 'args', 'secrets', 'defaults', 'services', 'targets'])
     expect(Object.keys(properties.decision.properties)).toEqual(['min_consensus', 'confidence', 'seed', 'resamples'])
     expect(Object.keys(properties.defaults.properties)).toEqual(['timeout'])
     expect(Object.keys(properties.services.additionalProperties.properties)).toEqual(['command', 'cwd', 'env', 'ready', 'stop_timeout'])

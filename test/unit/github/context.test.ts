@@ -6,7 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {retryAfterSeconds} from '../../../src/github/client.js'
 import {apiUrlFrom, findPullRequest, headShaFrom, pullRequestFrom, repositoryFrom, tokenFrom} from '../../../src/github/context.js'
-import {redact} from '../../../src/github/errors.js'
+import {gitHubFailure} from '../../../src/github/errors.js'
 import {UserError} from '../../../src/errors.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-context-'))
@@ -64,8 +64,10 @@ describe('Retry-After and redaction', () => {
     expect(retryAfterSeconds(undefined, now)).toBeUndefined()
   })
 
-  it('replaces every occurrence of a secret', () => {
-    expect(redact('token ghs_abc123 and again ghs_abc123', ['ghs_abc123'])).toBe('token *** and again ***')
-    expect(redact('nothing here', [''])).toBe('nothing here')
+  it('keeps the token out of the message when GitHub echoes it', () => {
+    const echoed = Object.assign(new Error('Bad credentials: token ghs_abc123 and again ghs_abc123'), {status: 401})
+    const failure = gitHubFailure(echoed, {apiUrl: 'https://api.github.com', doing: 'posting the comment', permission: 'pull-requests: write'}, 'ghs_abc123')
+    expect(failure.message).toContain('Bad credentials: token *** and again ***')
+    expect(failure.message).not.toContain('ghs_abc123')
   })
 })

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../../../src/config/types.js'
+import {createRedactor} from '../../../src/redact.js'
 import {builtinValidators} from '../../../src/validators/builtin.js'
 import {checkTargetOptions, SERVICE_URL_PLACEHOLDER, withPlaceholders} from '../../../src/validators/options.js'
 import {registerValidators} from '../../../src/validators/registry.js'
@@ -36,7 +37,9 @@ function gateWith(targets: Array<Partial<TargetConfig> & {validator: string}>, n
     file: '/project/gates/g.yaml',
     locate,
     name: 'g',
+    redactor: createRedactor([]),
     root: '/project',
+    secrets: [],
     services: [],
     sha256: '',
     targets: targets.map((target, index) => ({allowRemote: false, expect: [], id: `t${index}`, index, level: 'error', required: false, timeoutMs: 1000, title: '', weight: 1, with: {}, ...target})),
