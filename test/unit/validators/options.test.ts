@@ -124,4 +124,14 @@ describe('checkTargetOptions', () => {
     expect(issues[3]).toMatch(/^targets\.1\.expect\.0: "refresh_latency" is a single value, so p95\(refresh_latency\) does not fit/)
     expect(issues[4]).toMatch(/^targets\.1\.expect\.1: "refresh_latency <": expected a threshold after "<"/)
   })
+
+  it('stops a gate at the validator when its plugin\'s options schema fails only when compiled (strict mode)', () => {
+    const odd = defineValidator({...probe, name: 'odd', options: {type: 'object', properties: {n: {type: 'number', unknownKeyword: true}}}})
+    const registered = registerValidators([{plugin: 'gate-validator-odd', result: [odd]}])
+    expect(registered.warnings).toEqual([])
+    const nodes = ['targets.0.validator']
+    expect(checkTargetOptions(gateWith([{validator: 'odd'}], nodes), registered.validators).map(({message}) => message)).toEqual([
+      expect.stringMatching(/^validator "odd" of plugin gate-validator-odd cannot check its options: its options schema is not valid: strict mode: unknown keyword: "unknownKeyword"/),
+    ])
+  })
 })
