@@ -1,9 +1,10 @@
 // Checks a gate document against gateSchema and says what is wrong in plain words, one message per place.
 import type {ErrorObject, ValidateFunction} from 'ajv'
-import {Ajv2020} from 'ajv/dist/2020.js'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
 
 import {DURATION_EXPECTED, formatPath, labelOf, listWords, mustBe, type Problem} from './problem.js'
-import {gateSchema, type GateDocument} from './schema.js'
+import type {GateDocument} from './schema.js'
 import {nearest} from '../engine/suggest.js'
 import {parsePointer} from '../json-path.js'
 import type {DocPath} from './types.js'
@@ -25,15 +26,19 @@ const KIND_PHRASES: Readonly<Record<string, string>> = {
   slug: 'a slug: lowercase letters, digits, "-", "_" or "."',
 }
 
+/**
+ * gateSchema compiled ahead of time by ajv (standalone code, the same from src/config/ and dist/config/):
+ * compiling it on every gate load took ~40-60 ms of start-up. test/unit/config/schema.test.ts generates it
+ * and fails when it is stale.
+ */
+export const GATE_VALIDATOR_FILE = new URL('../../schemas/gate-v1.validate.cjs', import.meta.url)
+
 let compiled: ValidateFunction<GateDocument> | undefined
 
 /** Checks `data` against the gate schema, filling in the schema's defaults in place. */
 export function checkSchema(data: unknown): {document?: GateDocument; problems: Problem[]} {
-  // Compiled on first use: commands that never load a gate should not pay for it. strictRequired is
-  // off because `ready`'s anyOf branches require keys defined beside them, which that check cannot see.
-  // validateSchema off: checking our own fixed schema against the 2020-12 meta-schema cost ~40 ms of every
-  // run's start-up; test/unit/config/schema.test.ts compiles it with that check instead.
-  compiled ??= new Ajv2020({allErrors: true, allowUnionTypes: true, strict: true, strictRequired: false, useDefaults: true, validateSchema: false, verbose: true}).compile<GateDocument>(gateSchema)
+  // Loaded on first use: commands that never load a gate should not pay for it.
+  compiled ??= createRequire(import.meta.url)(fileURLToPath(GATE_VALIDATOR_FILE)) as ValidateFunction<GateDocument>
   return compiled(data) ? {document: data, problems: []} : {problems: schemaProblems(compiled.errors ?? [])}
 }
 
