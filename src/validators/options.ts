@@ -1,4 +1,6 @@
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import {Ajv, type ErrorObject, type Options, type ValidateFunction} from 'ajv'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
 
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../config/types.js'
 import {checkExpectation, ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
@@ -11,12 +13,22 @@ import type {MetricSpec, Validator} from './types.js'
 /** Stands in for `${services.NAME.url}` while checking options: the real URL exists only once services run. */
 export const SERVICE_URL_PLACEHOLDER = 'http://127.0.0.1:1'
 
-// useDefaults: the same compiled schema both checks `with:` and fills in what the user left out.
-const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true, useDefaults: true, verbose: true})
+/** How options schemas are checked; schemas/draft-07.validate.cjs is generated with the same. useDefaults: the same compiled schema both checks `with:` and fills in what the user left out. */
+export const OPTIONS_AJV: Options = {allErrors: true, allowUnionTypes: true, strict: true, useDefaults: true, verbose: true}
+// validateSchema off: optionsChecker runs checkOptionsSchema first, so ajv need not compile the meta-schema.
+const ajv = new Ajv({...OPTIONS_AJV, validateSchema: false})
 // ajv-formats is not a dependency; "uri" is the one format validator schemas need, and strict mode rejects unknown formats.
 ajv.addFormat('uri', {type: 'string', validate: (text: string) => URL.canParse(text)})
 
 const compiled = new WeakMap<Validator, ValidateFunction>()
+
+/**
+ * JSON Schema draft-07's meta-schema compiled ahead of time by ajv (standalone code): compiling it took
+ * ~30-40 ms of every run's start-up. test/unit/validators/options.test.ts generates it and fails when it is stale.
+ */
+export const META_VALIDATOR_FILE = new URL('../../schemas/draft-07.validate.cjs', import.meta.url)
+
+let metaSchema: ValidateFunction | undefined
 
 /**
  * Throws when the validator's options schema breaks JSON Schema's meta-schema (a plugin bug), without
@@ -24,13 +36,19 @@ const compiled = new WeakMap<Validator, ValidateFunction>()
  * took ~150 ms of a trivial check's start-up. Strict-mode mistakes surface when the schema is compiled.
  */
 export function checkOptionsSchema(validator: Validator): void {
-  ajv.validateSchema(validator.options, true)
+  const schema = validator.options
+  // A schema that names its meta-schema goes to ajv, which knows draft-07 only and says so for others.
+  if ((schema as {$schema?: unknown}).$schema !== undefined) return void ajv.validateSchema(schema, true)
+  metaSchema ??= createRequire(import.meta.url)(fileURLToPath(META_VALIDATOR_FILE)) as ValidateFunction
+  // The message ajv's compile gave for the same schema.
+  if (!metaSchema(schema)) throw new Error(`schema is invalid: ${(metaSchema.errors ?? []).map((error) => `data${error.instancePath} ${error.message}`).join(', ')}`)
 }
 
 /** The validator's options schema, compiled on first use and once; throws when the schema itself is broken (a plugin bug). */
 export function optionsChecker(validator: Validator): ValidateFunction {
   let check = compiled.get(validator)
   if (!check) {
+    checkOptionsSchema(validator)
     check = ajv.compile(validator.options)
     compiled.set(validator, check)
   }
