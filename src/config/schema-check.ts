@@ -1,12 +1,11 @@
 // Checks a gate document against gateSchema and says what is wrong in plain words, one message per place.
-import type {ErrorObject, ValidateFunction} from 'ajv'
-import {createRequire} from 'node:module'
-import {fileURLToPath} from 'node:url'
+import type {ErrorObject} from 'ajv'
 
 import {DURATION_EXPECTED, formatPath, labelOf, listWords, mustBe, type Problem} from './problem.js'
 import type {GateDocument} from './schema.js'
 import {nearest} from '../engine/suggest.js'
 import {parsePointer} from '../json-path.js'
+import {precompiledValidator} from '../lazy.js'
 import type {DocPath} from './types.js'
 
 type SchemaNode = Record<string, unknown>
@@ -33,13 +32,12 @@ const KIND_PHRASES: Readonly<Record<string, string>> = {
  */
 export const GATE_VALIDATOR_FILE = new URL('../../schemas/gate-v1.validate.cjs', import.meta.url)
 
-let compiled: ValidateFunction<GateDocument> | undefined
+const gateValidator = precompiledValidator<GateDocument>(GATE_VALIDATOR_FILE)
 
 /** Checks `data` against the gate schema, filling in the schema's defaults in place. */
 export function checkSchema(data: unknown): {document?: GateDocument; problems: Problem[]} {
-  // Loaded on first use: commands that never load a gate should not pay for it.
-  compiled ??= createRequire(import.meta.url)(fileURLToPath(GATE_VALIDATOR_FILE)) as ValidateFunction<GateDocument>
-  return compiled(data) ? {document: data, problems: []} : {problems: schemaProblems(compiled.errors ?? [])}
+  const validate = gateValidator()
+  return validate(data) ? {document: data, problems: []} : {problems: schemaProblems(validate.errors ?? [])}
 }
 
 /**

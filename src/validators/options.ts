@@ -1,12 +1,11 @@
 import {Ajv, type ErrorObject, type Options, type ValidateFunction} from 'ajv'
-import {createRequire} from 'node:module'
-import {fileURLToPath} from 'node:url'
 
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../config/types.js'
 import {checkExpectation, ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
 import {nearest} from '../engine/suggest.js'
 import type {ConfigIssue} from '../errors.js'
 import {parsePointer} from '../json-path.js'
+import {precompiledValidator} from '../lazy.js'
 import type {RegisteredValidator} from './registry.js'
 import type {MetricSpec, Validator} from './types.js'
 
@@ -28,7 +27,7 @@ const compiled = new WeakMap<Validator, ValidateFunction>()
  */
 export const META_VALIDATOR_FILE = new URL('../../schemas/draft-07.validate.cjs', import.meta.url)
 
-let metaSchema: ValidateFunction | undefined
+const metaSchemaValidator = precompiledValidator(META_VALIDATOR_FILE)
 
 /**
  * Throws when the validator's options schema breaks JSON Schema's meta-schema (a plugin bug), without
@@ -39,7 +38,7 @@ export function checkOptionsSchema(validator: Validator): void {
   const schema = validator.options
   // A schema that names its meta-schema goes to ajv, which knows draft-07 only and says so for others.
   if ((schema as {$schema?: unknown}).$schema !== undefined) return void ajv.validateSchema(schema, true)
-  metaSchema ??= createRequire(import.meta.url)(fileURLToPath(META_VALIDATOR_FILE)) as ValidateFunction
+  const metaSchema = metaSchemaValidator()
   // The message ajv's compile gave for the same schema.
   if (!metaSchema(schema)) throw new Error(`schema is invalid: ${(metaSchema.errors ?? []).map((error) => `data${error.instancePath} ${error.message}`).join(', ')}`)
 }
