@@ -5,7 +5,6 @@ import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
 import {runCheck} from '../check.js'
 import {UserError} from '../errors.js'
 import {exitCodeForRun} from '../exit-codes.js'
-import {publishRun} from '../github/index.js'
 import {withInterrupts} from '../interrupt.js'
 import {FORMAT_NAMES, recordRun, wantsColor, withStdoutOnStderr} from '../output.js'
 import {PROGRESS_CHOICES, progressMode, withProgress} from '../progress/index.js'
@@ -76,7 +75,11 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     const saved = recordRun(results, output, cwd, collected)
     // Only shards are merged; a phase-2 run's evidence is ~0.75 MB, too much to keep beside every run.
     if (flags.shard) saveEvidence(results, collected, saved)
-    await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})
+    // The GitHub modules load only for a run that publishes there (~10 ms of every other run's start-up).
+    if (flags.github || flags['check-run']) {
+      const {publishRun} = await import('../github/index.js')
+      await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})
+    }
     process.exitCode = exitCodeForRun(results)
     return results
   }

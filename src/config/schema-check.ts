@@ -1,11 +1,11 @@
 // Checks a gate document against gateSchema and says what is wrong in plain words, one message per place.
-import type {ErrorObject, ValidateFunction} from 'ajv'
-import {Ajv2020} from 'ajv/dist/2020.js'
+import type {ErrorObject} from 'ajv'
 
 import {DURATION_EXPECTED, formatPath, labelOf, listWords, mustBe, type Problem} from './problem.js'
-import {gateSchema, type GateDocument} from './schema.js'
+import type {GateDocument} from './schema.js'
 import {nearest} from '../engine/suggest.js'
 import {parsePointer} from '../json-path.js'
+import {precompiledValidator} from '../lazy.js'
 import type {DocPath} from './types.js'
 
 type SchemaNode = Record<string, unknown>
@@ -26,14 +26,19 @@ const KIND_PHRASES: Readonly<Record<string, string>> = {
   slug: 'a slug: lowercase letters, digits, "-", "_" or "."',
 }
 
-let compiled: ValidateFunction<GateDocument> | undefined
+/**
+ * gateSchema compiled ahead of time by ajv (standalone code, the same from src/config/ and dist/config/):
+ * compiling it on every gate load took ~40-60 ms of start-up. test/unit/config/schema.test.ts generates it
+ * and fails when it is stale.
+ */
+export const GATE_VALIDATOR_FILE = new URL('../../schemas/gate-v1.validate.cjs', import.meta.url)
+
+const gateValidator = precompiledValidator<GateDocument>(GATE_VALIDATOR_FILE)
 
 /** Checks `data` against the gate schema, filling in the schema's defaults in place. */
 export function checkSchema(data: unknown): {document?: GateDocument; problems: Problem[]} {
-  // Compiled on first use: commands that never load a gate should not pay for it. strictRequired is
-  // off because `ready`'s anyOf branches require keys defined beside them, which that check cannot see.
-  compiled ??= new Ajv2020({allErrors: true, allowUnionTypes: true, strict: true, strictRequired: false, useDefaults: true, verbose: true}).compile<GateDocument>(gateSchema)
-  return compiled(data) ? {document: data, problems: []} : {problems: schemaProblems(compiled.errors ?? [])}
+  const validate = gateValidator()
+  return validate(data) ? {document: data, problems: []} : {problems: schemaProblems(validate.errors ?? [])}
 }
 
 /**

@@ -2,10 +2,10 @@
 // with its name and what to do, before anything is written to it.
 import type BetterSqlite3 from 'better-sqlite3'
 import {existsSync, mkdirSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
+import {betterSqlite3} from '../lazy.js'
 import {STATE_DIR} from '../results/store.js'
 import {APPLICATION_ID, SCHEMA_VERSION, migrate, schemaVersion} from './schema.js'
 
@@ -17,11 +17,6 @@ export const BUSY_TIMEOUT_MS = 5000
 /** .gate/history.db under the project directory, next to .gate/runs/. */
 export function historyFile(cwd: string): string {
   return path.join(cwd, STATE_DIR, HISTORY_FILE)
-}
-
-/** The native module is loaded on first use only: commands that never touch the history do not pay for it. */
-function loadDriver(): typeof BetterSqlite3 {
-  return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3
 }
 
 /** The file as messages name it: relative to the project when inside it. */
@@ -37,7 +32,7 @@ export function openDatabase(file: string, shown: string, create: boolean): Bett
     mkdirSync(path.dirname(file), {recursive: true})
   }
 
-  const Database = loadDriver()
+  const Database = betterSqlite3()
   let db: BetterSqlite3.Database | undefined
   try {
     db = new Database(file, {fileMustExist: !create})

@@ -1,6 +1,8 @@
 // Latency histograms: HdrHistogram in microseconds with 3 significant digits, pure JS (no WebAssembly).
 
-import {build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram} from 'hdr-histogram-js'
+import type {Histogram} from 'hdr-histogram-js'
+
+import {hdrHistogram} from '../lazy.js'
 
 export type {Histogram} from 'hdr-histogram-js'
 
@@ -9,7 +11,7 @@ const US_PER_MS = 1000
 
 /** An empty latency histogram that grows to whatever it records. */
 export function createHistogram(): Histogram {
-  return build({autoResize: true, bitBucketSize: 32, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, useWebAssembly: false})
+  return hdrHistogram().build({autoResize: true, bitBucketSize: 32, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, useWebAssembly: false})
 }
 
 /** Records a latency given in milliseconds. */
@@ -26,11 +28,11 @@ export function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
 
 /** Base64 of the compressed V2 encoding, the format other HdrHistogram libraries read too. */
 export function encodeHistogram(histogram: Histogram): string {
-  return encodeIntoCompressedBase64(histogram)
+  return hdrHistogram().encodeIntoCompressedBase64(histogram)
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  const histogram = decodeFromCompressedBase64(encoded, 32, false)
+  const histogram = hdrHistogram().decodeFromCompressedBase64(encoded, 32, false)
   // Decoded histograms start fixed-size; merging into them must not throw on larger values.
   histogram.autoResize = true
   return histogram

@@ -1,7 +1,8 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {Client, type Dispatcher} from 'undici'
+import type {Client, Dispatcher} from 'undici'
 
+import {undici} from '../lazy.js'
 import {classifyError} from './errors.js'
 import type {ResolvedPlan} from './plan.js'
 import type {ErrorKind} from './types.js'
@@ -85,7 +86,7 @@ export class Connection {
   private readonly client: Client
   private readonly options: Dispatcher.DispatchOptions
   constructor(private readonly plan: ResolvedPlan) {
-    this.client = new Client(plan.url.origin, {
+    this.client = new (undici().Client)(plan.url.origin, {
       bodyTimeout: plan.timeoutMs,
       connectTimeout: plan.timeoutMs,
       headersTimeout: plan.timeoutMs,

@@ -1,6 +1,5 @@
 import type {CheckEvents} from '../check.js'
 import {plainProgress} from './plain.js'
-import {TerminalProgress} from './terminal.js'
 
 /** What `--progress` accepts: auto picks the terminal display or plain lines by itself. */
 export const PROGRESS_CHOICES = ['auto', 'plain', 'none'] as const
@@ -31,6 +30,8 @@ export async function withProgress<T>(mode: ProgressMode, work: (events: CheckEv
   const say = (line: string): void => void process.stderr.write(`${line}\n`)
   if (mode === 'plain') return work(plainProgress(say))
   if (mode === 'none') return work({log: (message) => say(`  ${message}`), targetFinished() {}, targetStarted() {}})
+  // listr2 only for the live display: plain and none runs never load it.
+  const {TerminalProgress} = await import('./terminal.js')
   const terminal = new TerminalProgress()
   try {
     return await work(terminal)

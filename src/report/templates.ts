@@ -1,6 +1,8 @@
 import {readdirSync, readFileSync} from 'node:fs'
 
-import Handlebars from 'handlebars'
+import type Handlebars from 'handlebars'
+
+import {handlebars as loadHandlebars} from '../lazy.js'
 
 /** templates/ at the package root, the same from src/report/ and dist/report/. */
 export const TEMPLATE_DIR = new URL('../../templates/', import.meta.url)
@@ -16,7 +18,7 @@ const compiled = new Map<string, Handlebars.TemplateDelegate>()
 /** An isolated Handlebars with every partial in templates/partials/ registered under its file name. */
 function handlebars(): typeof Handlebars {
   if (environment) return environment
-  const hbs = Handlebars.create()
+  const hbs = loadHandlebars().create()
   const partials = new URL('partials/', TEMPLATE_DIR)
   for (const file of readdirSync(partials).filter((name) => name.endsWith('.hbs'))) {
     hbs.registerPartial(file.slice(0, -'.hbs'.length), hbs.compile(readFileSync(new URL(file, partials), 'utf8'), COMPILE_OPTIONS))

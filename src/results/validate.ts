@@ -1,8 +1,9 @@
 import {readFileSync} from 'node:fs'
 
-import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
+import type {ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
 
 import {UserError} from '../errors.js'
+import {ajv2020} from '../lazy.js'
 import {RESULTS_SCHEMA_ID, type RunResults} from './types.js'
 
 /** The published schema file, resolved the same way from src/results/ and dist/results/. */
@@ -25,7 +26,7 @@ function schemaValidator(): ValidateFunction {
   if (compiled) return compiled
   const schema = JSON.parse(readFileSync(RESULTS_SCHEMA_FILE, 'utf8')) as {$id?: string}
   if (schema.$id !== RESULTS_SCHEMA_ID) throw new Error(`${RESULTS_SCHEMA_FILE.pathname}: $id is ${schema.$id}, expected ${RESULTS_SCHEMA_ID}`)
-  compiled = new Ajv2020({allErrors: false, strict: true}).compile(schema)
+  compiled = new (ajv2020().Ajv2020)({allErrors: false, strict: true}).compile(schema)
   return compiled
 }
 

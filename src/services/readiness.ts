@@ -1,7 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {request} from 'undici'
 
 import type {ServiceConfig} from '../config/types.js'
+import {undici} from '../lazy.js'
 import type {LogTail} from './log-tail.js'
 
 const HTTP_POLL_MS = 100
@@ -50,7 +50,7 @@ async function waitForHttp(url: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted()
     try {
       // reset: no keep-alive socket outlives the check.
-      const response = await request(url, {reset: true, signal})
+      const response = await undici().request(url, {reset: true, signal})
       await response.body.dump()
       if (response.statusCode >= 200 && response.statusCode < 300) return
     } catch {

@@ -1,6 +1,6 @@
 // A small client for Prometheus's HTTP query API (instant and range queries), shared by the
 // prometheus validator and by plugins that read counters from Prometheus (cache).
-import {request} from 'undici'
+import {undici} from '../lazy.js'
 
 /** One series of an instant query: its labels and value. */
 export interface PromSample {
@@ -99,7 +99,7 @@ async function call(options: PromQueryOptions, endpoint: 'query' | 'query_range'
   let status: number
   let text: string
   try {
-    const response = await request(target, {body: form.toString(), headers, method: 'POST', signal: AbortSignal.any(signals)})
+    const response = await undici().request(target, {body: form.toString(), headers, method: 'POST', signal: AbortSignal.any(signals)})
     status = response.statusCode
     text = await response.body.text()
   } catch (error) {

@@ -1,27 +1,53 @@
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import {Ajv, type ErrorObject, type Options, type ValidateFunction} from 'ajv'
 
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../config/types.js'
 import {checkExpectation, ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
 import {nearest} from '../engine/suggest.js'
 import type {ConfigIssue} from '../errors.js'
 import {parsePointer} from '../json-path.js'
+import {precompiledValidator} from '../lazy.js'
 import type {RegisteredValidator} from './registry.js'
 import type {MetricSpec, Validator} from './types.js'
 
 /** Stands in for `${services.NAME.url}` while checking options: the real URL exists only once services run. */
 export const SERVICE_URL_PLACEHOLDER = 'http://127.0.0.1:1'
 
-// useDefaults: the same compiled schema both checks `with:` and fills in what the user left out.
-const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true, useDefaults: true, verbose: true})
+/** How options schemas are checked; schemas/draft-07.validate.cjs is generated with the same. useDefaults: the same compiled schema both checks `with:` and fills in what the user left out. */
+export const OPTIONS_AJV: Options = {allErrors: true, allowUnionTypes: true, strict: true, useDefaults: true, verbose: true}
+// validateSchema off: optionsChecker runs checkOptionsSchema first, so ajv need not compile the meta-schema.
+const ajv = new Ajv({...OPTIONS_AJV, validateSchema: false})
 // ajv-formats is not a dependency; "uri" is the one format validator schemas need, and strict mode rejects unknown formats.
 ajv.addFormat('uri', {type: 'string', validate: (text: string) => URL.canParse(text)})
 
 const compiled = new WeakMap<Validator, ValidateFunction>()
 
-/** The validator's options schema, compiled once; throws when the schema itself is broken (a plugin bug). */
+/**
+ * JSON Schema draft-07's meta-schema compiled ahead of time by ajv (standalone code): compiling it took
+ * ~30-40 ms of every run's start-up. test/unit/validators/options.test.ts generates it and fails when it is stale.
+ */
+export const META_VALIDATOR_FILE = new URL('../../schemas/draft-07.validate.cjs', import.meta.url)
+
+const metaSchemaValidator = precompiledValidator(META_VALIDATOR_FILE)
+
+/**
+ * Throws when the validator's options schema breaks JSON Schema's meta-schema (a plugin bug), without
+ * compiling it: every installed validator is registered on every run, and compiling all their schemas
+ * took ~150 ms of a trivial check's start-up. Strict-mode mistakes surface when the schema is compiled.
+ */
+export function checkOptionsSchema(validator: Validator): void {
+  const schema = validator.options
+  // A schema that names its meta-schema goes to ajv, which knows draft-07 only and says so for others.
+  if ((schema as {$schema?: unknown}).$schema !== undefined) return void ajv.validateSchema(schema, true)
+  const metaSchema = metaSchemaValidator()
+  // The message ajv's compile gave for the same schema.
+  if (!metaSchema(schema)) throw new Error(`schema is invalid: ${(metaSchema.errors ?? []).map((error) => `data${error.instancePath} ${error.message}`).join(', ')}`)
+}
+
+/** The validator's options schema, compiled on first use and once; throws when the schema itself is broken (a plugin bug). */
 export function optionsChecker(validator: Validator): ValidateFunction {
   let check = compiled.get(validator)
   if (!check) {
+    checkOptionsSchema(validator)
     check = ajv.compile(validator.options)
     compiled.set(validator, check)
   }
@@ -62,8 +88,16 @@ export function checkTargetOptions(gate: GateConfig, validators: ReadonlyMap<str
 function checkTarget(target: TargetConfig, validators: ReadonlyMap<string, RegisteredValidator>, unavailable: readonly string[], at: (path: DocPath) => SourcePosition | undefined): ConfigIssue[] {
   const registered = validators.get(target.validator)
   if (!registered) return unavailable.length > 0 ? [] : [unknownValidator(target.validator, [...validators.keys()], at(['validator']))]
-  const {validator} = registered
-  const {options, problems} = resolveOptions(validator, withPlaceholders(target.with))
+  const {plugin, validator} = registered
+  let resolved: ReturnType<typeof resolveOptions>
+  try {
+    resolved = resolveOptions(validator, withPlaceholders(target.with))
+  } catch (error) {
+    // The schema is compiled only now, for the validators a gate uses; a plugin bug, but it stops this gate.
+    return [issue(at(['validator']), `validator "${validator.name}" of plugin ${plugin} cannot check its options: its options schema is not valid: ${(error as Error).message}`)]
+  }
+
+  const {options, problems} = resolved
   if (problems.length > 0) return problems.map(({hint, message, path}) => issue(at(['with', ...path]), message, hint))
   let specs: MetricSpec[]
   try {

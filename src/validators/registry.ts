@@ -3,7 +3,7 @@ import type {Config} from '@oclif/core'
 import type {Dimension, EvidenceKind, MetricEvidence} from '../engine/types.js'
 import {DIMENSIONS, EVIDENCE_KINDS, METRIC_TYPES} from './evidence.js'
 import type {PhasegateApi} from './hook.js'
-import {optionsChecker} from './options.js'
+import {checkOptionsSchema} from './options.js'
 import type {Validator} from './types.js'
 
 /** A plugin's hook that has not answered by then is reported and skipped, so the CLI never hangs on one. */
@@ -87,7 +87,7 @@ function shapeProblem(candidate: unknown): string | undefined {
   if (typeof v.collect !== 'function') return '`collect` must be a function'
   if (v.kind !== undefined && !EVIDENCE_KINDS.includes(v.kind as EvidenceKind)) return '`kind` must be measured, artifact or claim'
   try {
-    optionsChecker(candidate as Validator)
+    checkOptionsSchema(candidate as Validator)
   } catch (error) {
     return `its options schema is not valid: ${(error as Error).message}`
   }

@@ -1,9 +1,12 @@
+import {Ajv} from 'ajv'
+import standaloneCode from 'ajv/dist/standalone/index.js'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../../../src/config/types.js'
 import {createRedactor} from '../../../src/redact.js'
 import {builtinValidators} from '../../../src/validators/builtin.js'
-import {checkTargetOptions, SERVICE_URL_PLACEHOLDER, withPlaceholders} from '../../../src/validators/options.js'
+import {checkOptionsSchema, checkTargetOptions, META_VALIDATOR_FILE, OPTIONS_AJV, SERVICE_URL_PLACEHOLDER, withPlaceholders} from '../../../src/validators/options.js'
 import {registerValidators} from '../../../src/validators/registry.js'
 import {defineValidator} from '../../../src/validators/types.js'
 
@@ -126,5 +129,41 @@ describe('checkTargetOptions', () => {
     expect(issues[2]).toBe('targets.0.expect.2: "p95(rss)" is a size but 100ms is a duration; they cannot be compared')
     expect(issues[3]).toMatch(/^targets\.1\.expect\.0: "refresh_latency" is a single value, so p95\(refresh_latency\) does not fit/)
     expect(issues[4]).toMatch(/^targets\.1\.expect\.1: "refresh_latency <": expected a threshold after "<"/)
+  })
+
+  it('stops a gate at the validator when its plugin\'s options schema fails only when compiled (strict mode)', () => {
+    const odd = defineValidator({...probe, name: 'odd', options: {type: 'object', properties: {n: {type: 'number', unknownKeyword: true}}}})
+    const registered = registerValidators([{plugin: 'gate-validator-odd', result: [odd]}])
+    expect(registered.warnings).toEqual([])
+    const nodes = ['targets.0.validator']
+    expect(checkTargetOptions(gateWith([{validator: 'odd'}], nodes), registered.validators).map(({message}) => message)).toEqual([
+      expect.stringMatching(/^validator "odd" of plugin gate-validator-odd cannot check its options: its options schema is not valid: strict mode: unknown keyword: "unknownKeyword"/),
+    ])
+  })
+})
+
+describe('checkOptionsSchema', () => {
+  it('uses draft-07\'s meta-schema precompiled in schemas/ as ajv compiles it', () => {
+    const ajv = new Ajv({...OPTIONS_AJV, code: {source: true}})
+    const text = `// Generated from ajv's JSON Schema draft-07 meta-schema by test/unit/validators/options.test.ts (ajv standalone code); do not edit.\n${standaloneCode.default(ajv, ajv.getSchema('http://json-schema.org/draft-07/schema')!)}\n`
+    // Regenerate with: UPDATE_SCHEMAS=1 npx vitest run test/unit/validators/options.test.ts
+    if (process.env.UPDATE_SCHEMAS) writeFileSync(META_VALIDATOR_FILE, text)
+    expect(readFileSync(META_VALIDATOR_FILE, 'utf8')).toBe(text)
+  })
+
+  it('says what ajv says about a schema that breaks the meta-schema, with or without $schema', () => {
+    const broken = {properties: {a: {type: 'strng'}}, type: 'object'}
+    const ajvSays = (schema: object): string => {
+      try {
+        new Ajv(OPTIONS_AJV).compile(schema)
+        return 'compiled'
+      } catch (error) {
+        return (error as Error).message
+      }
+    }
+    for (const options of [broken, {$schema: 'http://json-schema.org/draft-07/schema#', ...broken}, {$schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object'}]) {
+      expect(() => checkOptionsSchema({...probe, options} as never)).toThrow(ajvSays(options))
+    }
+    expect(() => checkOptionsSchema(probe)).not.toThrow()
   })
 })
