@@ -34,12 +34,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   settled = false
   /** True while dispatch() runs: undici reports some failures synchronously, and calling back then would recurse. */
   dispatching = true
-  readonly sentMs = performance.now()
   private controller: Dispatcher.DispatchController | undefined
 
   constructor(
     private readonly isOk: (status: number) => boolean,
     private readonly done: OutcomeListener,
+    /** When it was sent, as the caller timed it: the whole-response deadline runs from here. */
+    readonly sentMs: number,
   ) {}
 
   // Its presence also tells undici this handler speaks the v7 handler API (the older one is deprecated).
@@ -101,8 +102,9 @@ export class Connection {
   /** The request in flight, if any: one at a time per connection. */
   private current: ResponseHandler | undefined
 
-  send(done: OutcomeListener): void {
-    const handler = new ResponseHandler(this.plan.isOk, done)
+  /** Sends the request; `sentMs` is the caller's performance.now() for this send. */
+  send(sentMs: number, done: OutcomeListener): void {
+    const handler = new ResponseHandler(this.plan.isOk, done, sentMs)
     this.current = handler
     this.client.dispatch(this.options, handler)
     handler.dispatching = false

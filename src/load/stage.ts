@@ -81,7 +81,7 @@ export class StageRun {
     this.inFlight++
     this.tally.requests.sent++
     const sentMs = performance.now()
-    connection.send((outcome) => {
+    connection.send(sentMs, (outcome) => {
       this.inFlight--
       if (outcome.invalid) this.control.fail(new LoadPlanError(`undici refuses the request: ${describeError(outcome.cause)}`))
       this.control.recorder.record(this.tally, outcome, intendedMs ?? sentMs, sentMs, performance.now())
