@@ -93,7 +93,7 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
   try {
     try {
       // A death mid-run is a warning of the run, naming the target it cut into.
-      const onLost = (_name: string, description: string) => warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
+      const onLost = (description: string) => warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
       services = await startServices(gate.services, {log: events.log, onLost, signal})
     } catch (error) {
       serviceFailure = (error as Error).message

@@ -29,7 +29,7 @@ export interface StartServicesOptions {
   /** Receives every line the services print, prefixed with "[name] ". */
   log?: (line: string) => void
   /** Told when a ready service dies before stop(): the whole description, e.g. "service web exited with code 1 while ...". */
-  onLost?: (name: string, description: string) => void
+  onLost?: (description: string) => void
 }
 
 /** A service that could not be started or never became ready: the run fails (not a configuration error). */
@@ -83,7 +83,7 @@ export async function startServices(services: ServiceConfig[], options: StartSer
         delete info[config.name]
         lost.set(config.name, description)
         options.log?.(`[${config.name}] ${describeExit(status)} while the gate was running`)
-        options.onLost?.(config.name, description)
+        options.onLost?.(description)
       })
     }
   } catch (error) {
