@@ -10,7 +10,7 @@ import {baselinesFor} from './history/index.js'
 import type {Redactor} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
-import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
+import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, SCORING_VERSION, type RunResults} from './results/types.js'
 import {remoteRefusal} from './safety/remote.js'
 import {startServices, type RunningServices} from './services/index.js'
 import {checkTargetOptions} from './validators/options.js'
@@ -137,6 +137,7 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       environment: describeEnvironment(cwd, env),
       settings,
       targets: evaluation.targets,
+      scoring: SCORING_VERSION,
       consensus: evaluation.consensus,
       decision: evaluation.decision,
       interrupted: signal.aborted,

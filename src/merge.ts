@@ -3,7 +3,7 @@ import type {TargetInput} from './engine/types.js'
 import {UserError} from './errors.js'
 import {describeEnvironment} from './results/environment.js'
 import {loadEvidence, runId} from './results/store.js'
-import {RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunEvidence, type RunResults, shardLabel} from './results/types.js'
+import {RESULTS_SCHEMA_ID, RESULTS_VERSION, SCORING_VERSION, type RunEvidence, type RunResults, shardLabel} from './results/types.js'
 
 type MergeTarget = typeof import('./results/merge.js').mergeTarget
 
@@ -89,6 +89,7 @@ function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[],
     environment: describeEnvironment(options.cwd, options.env),
     settings,
     targets: evaluation.targets,
+    scoring: SCORING_VERSION,
     consensus: evaluation.consensus,
     decision: evaluation.decision,
     interrupted: ordered.some((run) => run.interrupted),

@@ -3,7 +3,7 @@ import type {EvidenceKind, Status} from './types.js'
 
 import {DEFAULT_QUALITY} from './types.js'
 
-/** Slack for comparing computed confidences with settings: 0.5 + 0.9·0.5 must count as reaching 0.95. */
+/** Slack for comparing computed numbers with settings: a consensus of 0.7999999999999999 reaches 0.8. */
 export const TOLERANCE = 1e-9
 
 /** Bootstrap resamples B when the gate does not say (scoring.md §2). */
@@ -25,9 +25,13 @@ export function confidenceOf(p: number, quality: number): number {
   return 0.5 + quality * (p - 0.5)
 }
 
-/** PASS at or above the gate's confidence, FAIL at or below its mirror, INCONCLUSIVE between. */
-export function statusOf(confidence: number, required: number): Exclude<Status, 'NO_DATA'> {
-  if (confidence >= required - TOLERANCE) return 'PASS'
-  if (confidence <= 1 - required + TOLERANCE) return 'FAIL'
+/**
+ * Status from P and the evidence's kind (scoring.md v2 §3): measured and artifact evidence PASS at P ≥ confidence and
+ * FAIL at P ≤ 1 − confidence; a claim never does either, it needs measuring. Quality weighs the consensus, not this.
+ */
+export function statusOf(p: number, kind: EvidenceKind, required: number): Exclude<Status, 'NO_DATA'> {
+  if (kind === 'claim') return 'INCONCLUSIVE'
+  if (p >= required - TOLERANCE) return 'PASS'
+  if (p <= 1 - required + TOLERANCE) return 'FAIL'
   return 'INCONCLUSIVE'
 }

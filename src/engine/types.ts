@@ -11,9 +11,20 @@ export const DEFAULT_QUALITY: Readonly<Record<EvidenceKind, number>> = {artifact
 
 /** One metric of a validator's evidence: many samples, one value, or counts of a proportion. */
 export type MetricEvidence =
-  | {dimension: Dimension; samples: number[]; seen?: number; type: 'samples'}
+  | {buckets?: SampleBuckets; dimension: Dimension; samples: number[]; seen?: number; type: 'samples'}
   | {dimension: Dimension; type: 'value'; value: number}
   | {events: number; trials: number; type: 'proportion'}
+
+/**
+ * Every observation of a metric counted in buckets (an HDR histogram), canonical units: bucket i held counts[i]
+ * observations between lower[i] and upper[i]. Quantiles are decided from these counts, n = all of them, rather than
+ * from the samples, which may be a reservoir of them.
+ */
+export interface SampleBuckets {
+  lower: number[]
+  upper: number[]
+  counts: number[]
+}
 
 export interface Evidence {
   kind: EvidenceKind
@@ -31,8 +42,18 @@ export type Status = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'NO_DATA'
 
 export type Outcome = 'PROCEED' | 'BLOCK' | 'INCONCLUSIVE'
 
-/** How P(holds) was computed for an expectation (scoring.md §2). */
-export type PMethod = 'bootstrap' | 'beta' | 'exact'
+/**
+ * How P(holds) was computed for an expectation (scoring.md §2): `order-statistic` counts samples against the threshold
+ * (quantiles), `bootstrap-t` studentizes (mean, stddev, sum), `beta` counts events (proportions), `observed` is what
+ * this run saw (min, max), `exact` a value with no spread, `bootstrap` resamples the rest (== and != on samples).
+ */
+export type PMethod = 'order-statistic' | 'bootstrap-t' | 'bootstrap' | 'beta' | 'observed' | 'exact'
+
+/**
+ * About how many more samples would likely decide an INCONCLUSIVE expectation if the data go on as they do,
+ * and which way; or why no number would.
+ */
+export type MoreSamples = {samples: number; toward: 'PASS' | 'FAIL'} | {samples: null; why: string}
 
 export interface ExpectationVerdict {
   /** The expectation as written in the gate file. */
@@ -59,6 +80,8 @@ export interface ExpectationVerdict {
   status: Status
   /** Why the status is what it is when it is not plain (NO_DATA reasons, dimension notes). */
   reason?: string
+  /** Only for INCONCLUSIVE: how many more samples would likely decide it. */
+  more?: MoreSamples
   /** For a relative expectation (`<= baseline * 1.10`): the baseline it was judged against and the change. */
   baseline?: BaselineComparison
 }

@@ -1,6 +1,6 @@
 // Verdicts for expectations and targets (scoring.md §3, §5).
 import type {Expectation} from './expectation.js'
-import type {BaselineComparison, DecisionSettings, Dimension, Evidence, ExpectationVerdict, MetricEvidence, MetricSummary, Operator, TargetInput, TargetVerdict} from './types.js'
+import type {BaselineComparison, DecisionSettings, Dimension, Evidence, EvidenceKind, ExpectationVerdict, MoreSamples, MetricEvidence, MetricSummary, Operator, TargetInput, TargetVerdict} from './types.js'
 
 import {measureRelative} from './baseline.js'
 import {parseExpectation} from './expectation.js'
@@ -38,8 +38,11 @@ function missingMetric(expr: Expectation, evidence: Evidence): string {
   return `metric "${expr.metric}" is missing from the evidence (${present.length > 0 ? `it has ${present.join(', ')}` : 'it has no metrics'})`
 }
 
-/** Judges one expectation against a target's evidence; `quality` is the evidence's q; `baseline` serves relative expectations. */
-export function evaluateExpectation(expr: Expectation, evidence: Evidence, quality: number, settings: DecisionSettings, targetId: string, baseline?: TargetInput['baseline']): ExpectationVerdict {
+const CLAIM_MORE: MoreSamples = {samples: null, why: 'a claim is never PASS or FAIL: measure it'}
+const NO_MORE: MoreSamples = {samples: null, why: 'more samples of the same kind would not change this value'}
+
+/** Judges one expectation against a target's evidence of `kind`; `baseline` serves relative expectations. */
+export function evaluateExpectation(expr: Expectation, evidence: Evidence, kind: EvidenceKind, settings: DecisionSettings, targetId: string, baseline?: TargetInput['baseline']): ExpectationVerdict {
   const metric = evidence.metrics[expr.metric]
   if (metric === undefined) return noDataVerdict(expr, missingMetric(expr, evidence))
   const measureSettings = {confidence: settings.confidence, resamples: resamplesOf(settings.resamples), seed: [settings.seed, targetId, expr.text] as const}
@@ -55,6 +58,7 @@ export function evaluateExpectation(expr: Expectation, evidence: Evidence, quali
     m = measure(expr, metric, evidence, measureSettings)
   }
   if ('noData' in m) return {...noDataVerdict(known, m.noData, m.dimension, m.n), ...compared}
+  const status = statusOf(m.p, kind, settings.confidence)
   return {
     ...described(known, m.dimension),
     ...compared,
@@ -64,9 +68,10 @@ export function evaluateExpectation(expr: Expectation, evidence: Evidence, quali
     method: m.method,
     n: m.n,
     p: m.p,
-    status: statusOf(confidenceOf(m.p, quality), settings.confidence),
+    status,
     value: m.value,
     ...(m.reason === undefined ? {} : {reason: m.reason}),
+    ...(status === 'INCONCLUSIVE' ? {more: kind === 'claim' ? CLAIM_MORE : (m.more ?? NO_MORE)} : {}),
   }
 }
 
@@ -103,7 +108,7 @@ export function evaluateTarget(settings: DecisionSettings, target: TargetInput):
 
   const {evidence} = target.collected
   const quality = qualityOf(evidence.kind, target.quality)
-  const expectations = expressions.map((expr) => evaluateExpectation(expr, evidence, quality, settings, target.id, target.baseline))
+  const expectations = expressions.map((expr) => evaluateExpectation(expr, evidence, evidence.kind, settings, target.id, target.baseline))
   const summary = {
     ...(evidence.durationMs === undefined ? {} : {durationMs: evidence.durationMs}),
     kind: evidence.kind,
@@ -120,6 +125,5 @@ export function evaluateTarget(settings: DecisionSettings, target: TargetInput):
 
   // All expectations must hold, so the weakest one speaks for the target.
   const p = Math.min(...expectations.map((verdict) => verdict.p ?? 0))
-  const confidence = confidenceOf(p, quality)
-  return {...head, confidence, evidence: summary, expectations, p, status: statusOf(confidence, settings.confidence)}
+  return {...head, confidence: confidenceOf(p, quality), evidence: summary, expectations, p, status: statusOf(p, evidence.kind, settings.confidence)}
 }

@@ -73,5 +73,6 @@ function targetNotes(targets: readonly TargetView[]): Array<{label: string; text
   return targets.flatMap((target) => [
     ...(target.evidence?.notes ?? []),
     ...target.expectations.flatMap((e) => (e.reason && !target.noData ? [`${e.expression}: ${e.reason}`] : [])),
+    ...target.expectations.flatMap((e) => (e.more ? [`to decide ${e.expression}: ${e.more}`] : [])),
   ].map((text) => ({label: target.label, text})))
 }

@@ -2,6 +2,7 @@
 
 import type {Histogram} from 'hdr-histogram-js'
 
+import type {SampleBuckets} from '../engine/types.js'
 import {hdrHistogram} from '../lazy.js'
 
 export type {Histogram} from 'hdr-histogram-js'
@@ -36,6 +37,35 @@ export function decodeHistogram(encoded: string): Histogram {
   // Decoded histograms start fixed-size; merging into them must not throw on larger values.
   histogram.autoResize = true
   return histogram
+}
+
+/** What a pure-JS HdrHistogram offers beyond the shared interface; the load engine builds only those. */
+interface BucketWalk {
+  recordedValuesIterator?: {reset(): void; hasNext(): boolean; next(): {countAtValueIteratedTo: number; valueIteratedTo: number}}
+  lowestEquivalentValue?(value: number): number
+  highestEquivalentValue?(value: number): number
+}
+
+/**
+ * Every recorded bucket in milliseconds, for counting observations against a threshold (engine/quantile.ts):
+ * each spans its equivalent-value range widened by the half microsecond lost when the latency was rounded.
+ * Undefined for a histogram without a bucket walk.
+ */
+export function histogramBuckets(histogram: Histogram): SampleBuckets | undefined {
+  const walk = histogram as unknown as BucketWalk
+  const iterator = walk.recordedValuesIterator
+  if (!iterator || !walk.lowestEquivalentValue || !walk.highestEquivalentValue) return undefined
+  const buckets: SampleBuckets = {counts: [], lower: [], upper: []}
+  iterator.reset()
+  while (iterator.hasNext()) {
+    const {countAtValueIteratedTo: count, valueIteratedTo: value} = iterator.next()
+    if (count === 0) continue
+    buckets.counts.push(count)
+    buckets.lower.push(Math.max(0, walk.lowestEquivalentValue.call(histogram, value) - 0.5) / US_PER_MS)
+    buckets.upper.push((walk.highestEquivalentValue.call(histogram, value) + 0.5) / US_PER_MS)
+  }
+
+  return buckets
 }
 
 /** A latency histogram in numbers people read, in milliseconds; all zero when it is empty. */

@@ -40,6 +40,7 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     paint(1, line(header)),
     ...rows.map((row) => line(row, row.tone)),
     ...changes(view),
+    ...toDecide(view),
     '',
     `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  consensus ${decision.consensus} (min ${decision.minConsensus})`,
     ...view.warnings.map((warning) => clip(`  warning: ${warning}`, LINE_WIDTH)),
@@ -52,6 +53,12 @@ function changes(view: ReportView): string[] {
   const compared = view.targets.filter((t) => t.change !== null)
   if (compared.length === 0) return []
   return ['', '  CHANGE VS BASELINE', ...compared.map((t) => clip(`  ${t.mark} ${t.label}: ${t.change}`, LINE_WIDTH))]
+}
+
+/** "to decide:" lines under the table, one per INCONCLUSIVE expectation: how many more samples would likely decide it. */
+function toDecide(view: ReportView): string[] {
+  const lines = view.targets.flatMap((t) => t.expectations.filter((e) => e.more !== null).map((e) => clip(`  ${t.mark} ${t.label}: ${e.expression}: ${e.more}`, LINE_WIDTH)))
+  return lines.length === 0 ? [] : ['', '  TO DECIDE', ...lines]
 }
 
 function length(text: string): number {

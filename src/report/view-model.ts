@@ -35,6 +35,8 @@ export interface ExpectationView {
   p: string
   method: string
   reason: string | null
+  /** INCONCLUSIVE only: "about 57 more samples of failover_time would likely decide it (toward PASS)", or why none would. */
+  more: string | null
   /** For a relative expectation that found its baseline: the change, its interval and the model that decided. */
   baseline: BaselineView | null
 }
@@ -311,6 +313,7 @@ function expectationView(e: ExpectationVerdict, results: RunResults): Expectatio
     metric: clip(e.metric, TEXT_MAX),
     n: formatValue(e.n, 'count'),
     p: threeDecimals(e.p),
+    more: moreText(e),
     reason: e.reason ? clip(e.reason, TEXT_MAX) : null,
     status: e.status,
     subject: clip(e.statistic === 'value' ? e.metric : `${e.statistic}(${e.metric})`, TEXT_MAX),
@@ -318,6 +321,14 @@ function expectationView(e: ExpectationVerdict, results: RunResults): Expectatio
     value,
     versus: `${value} vs ${threshold}`,
   }
+}
+
+/** What would decide an INCONCLUSIVE expectation, in one sentence. */
+export function moreText(e: Pick<ExpectationVerdict, 'metric' | 'more'>): string | null {
+  if (!e.more) return null
+  if (e.more.samples === null) return clip(`no number of samples would decide it: ${e.more.why}`, TEXT_MAX)
+  const samples = e.more.samples
+  return clip(`about ${formatValue(samples, 'count')} more sample${samples === 1 ? '' : 's'} of ${e.metric} would likely decide it, toward ${e.more.toward}, if the data go on as they are`, TEXT_MAX)
 }
 
 function baselineView(b: BaselineComparison, dimension: Dimension): BaselineView {
@@ -421,7 +432,8 @@ function nextStep(target: TargetVerdict, view: TargetView): string {
   if (target.evidence?.kind === 'artifact') return `measure ${metrics} live in the gate, or check that the artifact comes from this commit`
   const worst = view.worst
   if (target.status === 'FAIL') return worst ? `bring ${worst.expression} back to ${worst.threshold} (now ${worst.value})` : `fix ${metrics}`
-  return worst ? `collect more than n = ${worst.n} samples of ${worst.metric} (the interval narrows with √n) or reduce its variance` : `measure ${metrics}`
+  if (worst?.more) return worst.more
+  return worst ? `collect more than n = ${worst.n} samples of ${worst.metric} or reduce its variance` : `measure ${metrics}`
 }
 
 function breakdown(verdicts: readonly TargetVerdict[], views: readonly TargetView[], consensus: number): ReportView['breakdown'] {
@@ -443,9 +455,16 @@ function breakdown(verdicts: readonly TargetVerdict[], views: readonly TargetVie
 }
 
 const METHOD_TEXT: Readonly<Record<PMethod, (r: RunResults) => string>> = {
-  beta: () => 'counts of a proportion: P = mass of the Beta(successes + 1, failures + 1) posterior on the holding side; the 95% interval is the Wilson score interval',
-  bootstrap: (r) => `samples: resampled with replacement B = ${formatValue(r.settings.resamples, 'count')} times with seed ${r.settings.seed}; P = share of resamples in which the expectation holds; the 95% interval is the 2.5–97.5 percentile range of the resampled statistic`,
-  exact: () => 'one value with no spread (a claim or a scalar artifact): P = 1 if it holds, else 0',
+  'order-statistic': (r) => `quantiles (pN, median): k of n observations lie on the holding side; P is the exact binomial probability that more than the quantile's share of the population lies there (every observation of an HDR histogram when one was kept), so at most ${shareText(1 - r.settings.confidence)} of runs PASS or FAIL a quantile that sits on its threshold, at any n; the 95% interval is the order-statistic interval`,
+  'bootstrap-t': (r) => `mean, sum and stddev: bootstrap-t, B = ${formatValue(r.settings.resamples, 'count')} studentized resamples with seed ${r.settings.seed} (taken as normal from 5,000 samples); below n = 28 + 25·skewness² (of the squared deviations for stddev) no method bounds it, P stays 0.5 and the report says how many are needed`,
+  beta: () => 'counts of a proportion: P is the exact binomial probability that the rate is on the holding side of the threshold; the 95% interval is the Wilson score interval',
+  bootstrap: (r) => `== and != on samples: resampled with replacement B = ${formatValue(r.settings.resamples, 'count')} times with seed ${r.settings.seed}; P = share of resamples in which the expectation holds`,
+  observed: () => 'min and max: what this run observed, P = 1 if it holds, else 0; not a claim about other runs',
+  exact: () => 'one value with no spread (a claim, a scalar artifact, a count): P = 1 if it holds, else 0',
+}
+
+function shareText(x: number): string {
+  return `${Number((x * 100).toFixed(4))}%`
 }
 
 function methodology(results: RunResults): ReportView['methodology'] {
@@ -453,14 +472,14 @@ function methodology(results: RunResults): ReportView['methodology'] {
   const confidence = results.settings.confidence
   return {
     boundRule: `the one-sided bound is the statistic's bound at the gate's confidence level (${confidence}) on the threshold's side`,
-    confidenceRule: 'c = 0.5 + q · (P_target − 0.5), where P_target is the smallest P of the target\'s expectations and q the evidence quality (measured 1.0, artifact 0.9, claim 0.3)',
+    confidenceRule: 'c = 0.5 + q · (P_target − 0.5), where P_target is the smallest P of the target\'s expectations and q the evidence quality (measured 1.0, artifact 0.9, claim 0.3); c weighs the consensus only, never the status',
     consensusRule: 'consensus = Σ weight · c / Σ weight over all targets, warn-level ones included',
-    methods: (['bootstrap', 'beta', 'exact'] as const)
+    methods: (Object.keys(METHOD_TEXT) as PMethod[])
       .map((name) => ({count: all.filter((e) => e.method === name).length, name}))
       .filter((m) => m.count > 0)
       .map(({count, name}) => ({name, text: METHOD_TEXT[name](results), uses: plural(count, 'expectation')})),
     settings: `confidence ${confidence}, min_consensus ${results.settings.minConsensus}, seed ${results.settings.seed}, B = ${formatValue(results.settings.resamples, 'count')} resamples`,
-    statusRule: `PASS when c ≥ ${confidence}, FAIL when c ≤ ${Number((1 - confidence).toFixed(6))}, INCONCLUSIVE in between; a validator that throws, times out or returns nothing is NO_DATA with c = 0`,
+    statusRule: `measured and artifact evidence PASS when P ≥ ${confidence} and FAIL when P ≤ ${Number((1 - confidence).toFixed(6))}, INCONCLUSIVE in between; a claim is always INCONCLUSIVE (it needs measuring); a validator that throws, times out or returns nothing is NO_DATA with c = 0`,
   }
 }
 

@@ -2,9 +2,9 @@
 // evidence of one run over the whole load. Pure: evidence in, evidence out; the engine decides after.
 
 import {hashSeed, Random} from '../engine/random.js'
-import type {Dimension, Evidence, EvidenceKind, MetricEvidence, TargetInput} from '../engine/types.js'
+import type {Dimension, Evidence, EvidenceKind, MetricEvidence, SampleBuckets, TargetInput} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
-import {decodeHistogram, mergeHistograms, summarizeLatency} from '../load/histogram.js'
+import {decodeHistogram, histogramBuckets, mergeHistograms, summarizeLatency} from '../load/histogram.js'
 import {MAX_SAMPLES, reservoir} from '../validators/evidence.js'
 import {histogramSamples} from '../validators/http.js'
 import type {Shard} from '../validators/types.js'
@@ -105,7 +105,13 @@ function mergeMetric(name: string, shards: readonly ShardEvidence[], random: Ran
     random,
     encoded.every((histogram) => histogram !== undefined) ? (encoded as string[]) : undefined,
   )
-  const metric: MetricEvidence = {dimension, samples: merged.samples, type: 'samples', ...(merged.seen === merged.samples.length ? {} : {seen: merged.seen})}
+  const metric: MetricEvidence = {
+    dimension,
+    samples: merged.samples,
+    type: 'samples',
+    ...(merged.seen === merged.samples.length ? {} : {seen: merged.seen}),
+    ...(merged.buckets ? {buckets: merged.buckets} : {}),
+  }
   return {metric, ...(merged.note ? {note: `${name}: ${merged.note}`} : {})}
 }
 
@@ -116,6 +122,8 @@ export interface MergedSamples {
   /** How they were drawn: 'union' (every sample of every shard), 'histogram' or 'reservoir'. */
   method: 'histogram' | 'reservoir' | 'union'
   note?: string
+  /** From merged histograms: every observation's bucket, which quantiles count (engine/quantile.ts). */
+  buckets?: SampleBuckets
 }
 
 /**
@@ -134,7 +142,8 @@ export function mergeSamples(parts: ReadonlyArray<{samples: readonly number[]; s
     const summary = summarizeLatency(histogram)
     const at = (ms: number): string => formatValue(ms, 'duration')
     const note = `drawn from the ${parts.length} shards' merged HDR histograms of ${summary.count.toLocaleString('en-US')}: p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}`
-    return {method: 'histogram', note, samples: histogramSamples(histogram, Math.min(capacity, kept)), seen}
+    const buckets = histogramBuckets(histogram)
+    return {method: 'histogram', note, samples: histogramSamples(histogram, Math.min(capacity, kept)), seen, ...(buckets ? {buckets} : {})}
   }
 
   // The largest m with every shard's share m·seen_k/seen within what it kept.

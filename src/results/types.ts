@@ -3,6 +3,8 @@ import type {Shard} from '../validators/types.js'
 
 export const RESULTS_SCHEMA_ID = 'https://phasegate.dev/schemas/results-v1.json'
 export const RESULTS_VERSION = 1
+/** The scoring rules in force (scoring.md v2: order-statistic quantiles, status from P and kind); files before it have none. */
+export const SCORING_VERSION = 2
 
 /** The versioned results file: the public contract every report and later command reads. */
 export interface RunResults {
@@ -27,6 +29,8 @@ export interface RunResults {
   }
   settings: DecisionSettings
   targets: TargetVerdict[]
+  /** Which scoring rules decided (SCORING_VERSION); absent in files written before v2. */
+  scoring?: typeof SCORING_VERSION
   consensus: number
   decision: Decision
   /** True when SIGINT/SIGTERM cut the run short; the decision then covers what was measured. */

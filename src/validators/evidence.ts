@@ -1,5 +1,5 @@
 import {hashSeed, Random} from '../engine/random.js'
-import type {Dimension, Evidence, EvidenceKind, MetricEvidence} from '../engine/types.js'
+import type {Dimension, Evidence, EvidenceKind, MetricEvidence, SampleBuckets} from '../engine/types.js'
 
 export const DIMENSIONS: readonly Dimension[] = ['duration', 'size', 'ratio', 'proportion', 'rate', 'count']
 export const METRIC_TYPES: ReadonlyArray<MetricEvidence['type']> = ['samples', 'value', 'proportion']
@@ -83,7 +83,24 @@ function checkSamples(raw: Record<string, unknown>, random: () => Random): Metri
   const seen = raw.seen ?? samples.length
   if (!Number.isInteger(seen) || (seen as number) < samples.length) return {invalid: `seen is ${describe(raw.seen)}; expected an integer of at least the ${samples.length} samples`}
   const kept = samples.length > MAX_SAMPLES ? reservoir(samples as number[], MAX_SAMPLES, random()) : [...(samples as number[])]
-  return {metric: {dimension, samples: kept, type: 'samples', ...(seen === kept.length ? {} : {seen: seen as number})}}
+  const buckets = raw.buckets === undefined ? undefined : checkBuckets(raw.buckets)
+  if (typeof buckets === 'string') return {invalid: buckets}
+  return {metric: {dimension, samples: kept, type: 'samples', ...(seen === kept.length ? {} : {seen: seen as number}), ...(buckets ? {buckets} : {})}}
+}
+
+/** A histogram of every observation (SampleBuckets), or what is wrong with it. */
+function checkBuckets(raw: unknown): SampleBuckets | string {
+  const lists = isRecord(raw) ? [raw.lower, raw.upper, raw.counts] : []
+  const [lower, upper, counts] = lists as number[][]
+  if (!lower || !upper || !counts || !lists.every(Array.isArray)) return `buckets is ${describe(raw)}; expected {lower, upper, counts} arrays`
+  if (lower.length !== counts.length || upper.length !== counts.length) return 'buckets: lower, upper and counts must have one entry per bucket'
+  for (let i = 0; i < counts.length; i++) {
+    if (!isCount(counts[i]) || !Number.isFinite(lower[i]) || !Number.isFinite(upper[i]) || (lower[i] as number) > (upper[i] as number)) {
+      return `bucket #${i + 1}: expected lower ≤ upper, both finite, and a whole count ≥ 0`
+    }
+  }
+
+  return {counts: [...counts], lower: [...lower], upper: [...upper]}
 }
 
 function checkValue(raw: Record<string, unknown>): MetricCheck {

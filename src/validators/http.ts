@@ -1,7 +1,7 @@
 import {type Scaling, scalingOf} from '../engine/regression.js'
 import type {Dimension, MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
-import type {Histogram, LatencySummary} from '../load/histogram.js'
+import {type Histogram, histogramBuckets, type LatencySummary} from '../load/histogram.js'
 // Only the light modules load with the CLI; undici and hdr-histogram-js wait until a target needs them.
 import {LOAD_DEFAULTS, LOAD_LIMITS} from '../load/plan.js'
 import {ERROR_KINDS, type LoadPlan, type LoadResult, type Stage, type StageResult} from '../load/types.js'
@@ -253,7 +253,7 @@ function stageEvidence(result: LoadResult, keys: readonly string[], sharded: boo
     const key = keys[stage.index]
     if (key === undefined) continue
     const latency = histogramSamples(stage.latency, STAGE_SAMPLES)
-    metrics[`latency_${key}`] = {dimension: 'duration', samples: latency, seen: stage.latency.totalCount, type: 'samples'}
+    metrics[`latency_${key}`] = withBuckets({dimension: 'duration', samples: latency, seen: stage.latency.totalCount, type: 'samples'}, stage.latency)
     metrics[`throughput_${key}`] = {dimension: 'rate', type: 'value', value: stage.rates.ok}
     metrics[`error_rate_${key}`] = {events: stage.requests.errors, trials: stage.requests.completed, type: 'proportion'}
   }
@@ -336,12 +336,18 @@ function refuseUnreached(result: LoadResult, source: string): void {
   }
 }
 
+/** The metric with every observation's bucket beside its samples, so quantiles count all of them (engine/quantile.ts). */
+function withBuckets(metric: Extract<MetricEvidence, {type: 'samples'}>, histogram: Histogram): MetricEvidence {
+  const buckets = histogram.totalCount > 0 ? histogramBuckets(histogram) : undefined
+  return buckets ? {...metric, buckets} : metric
+}
+
 function metricsOf(result: LoadResult): Record<string, MetricEvidence> {
   const {samples} = result
   return {
     error_rate: {events: result.requests.errors, trials: result.requests.completed, type: 'proportion'},
-    latency: {dimension: 'duration', samples: samples.latency, seen: samples.seen, type: 'samples'},
-    latency_uncorrected: {dimension: 'duration', samples: samples.latencyUncorrected, seen: samples.seen, type: 'samples'},
+    latency: withBuckets({dimension: 'duration', samples: samples.latency, seen: samples.seen, type: 'samples'}, result.latency),
+    latency_uncorrected: withBuckets({dimension: 'duration', samples: samples.latencyUncorrected, seen: samples.seen, type: 'samples'}, result.latencyUncorrected),
     requests: {dimension: 'count', type: 'value', value: result.requests.completed},
     throughput: {dimension: 'rate', type: 'value', value: result.rates.ok},
   }

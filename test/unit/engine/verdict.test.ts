@@ -22,14 +22,16 @@ describe('marginPct', () => {
   })
 })
 
-function judge(text: string, metrics: Parameters<typeof evidence>[0], extra: Parameters<typeof evidence>[1] = {}, quality = 1) {
-  return evaluateExpectation(parseExpectation(text), evidence(metrics, extra), quality, SETTINGS, 't')
+function judge(text: string, metrics: Parameters<typeof evidence>[0], extra: Parameters<typeof evidence>[1] = {}) {
+  return evaluateExpectation(parseExpectation(text), evidence(metrics, extra), extra.kind ?? 'measured', SETTINGS, 't')
 }
 
 describe('expectations over samples', () => {
   it('passes a threshold far above every sample, with the point estimate and the interval', () => {
     const verdict = judge('p95(latency) <= 200ms', {latency: samples(spread(200, 10, 50))})
-    expect(verdict).toMatchObject({dimension: 'duration', method: 'bootstrap', n: 200, p: 1, statistic: 'p95', status: 'PASS', threshold: 200})
+    // All 200 below: P = P(Bin(200, 0.95) ≤ 199) = 1 − 0.95^200.
+    expect(verdict).toMatchObject({dimension: 'duration', method: 'order-statistic', n: 200, statistic: 'p95', status: 'PASS', threshold: 200})
+    expect(verdict.p).toBeCloseTo(1 - 0.95 ** 200, 12)
     expect(verdict.value).toBeCloseTo(48, 6)
     expect(verdict.marginPct).toBeCloseTo(76, 6)
     expect(verdict.interval95?.[0]).toBeLessThanOrEqual(verdict.value ?? Number.NaN)
@@ -43,9 +45,10 @@ describe('expectations over samples', () => {
     expect(verdict.p).toBeLessThan(0.95)
   })
 
-  it('one sample cannot show spread: P = 0.5 and a reason, never a certain PASS', () => {
+  it('one sample cannot show a p95: P = 0.5, no interval, and 58 more samples all below would PASS it', () => {
     const verdict = judge('p95(latency) < 1s', {latency: samples([3])})
-    expect(verdict).toMatchObject({interval95: null, n: 1, p: 0.5, reason: '1 sample cannot show spread; collect more', status: 'INCONCLUSIVE', value: 3})
+    expect(verdict).toMatchObject({interval95: null, more: {samples: 58, toward: 'PASS'}, n: 1, p: 0.5, status: 'INCONCLUSIVE', value: 3})
+    expect(verdict.reason).toBe('1 observation cannot bound p95 on the low side at 95%')
   })
 
   it('no samples is NO_DATA', () => {
@@ -100,9 +103,9 @@ describe('expectations over single values', () => {
 })
 
 describe('expectations over proportions', () => {
-  it('P is the Beta(events+1, trials−events+1) mass below the threshold: 0 of 299 below 1% is 1 − 0.99^300', () => {
+  it('P is the exact binomial probability: 0 errors in 299 against < 1% is P(Bin(299, 0.99) ≤ 298) = 1 − 0.99^299', () => {
     const verdict = judge('error_rate < 1%', {error_rate: {events: 0, trials: 299, type: 'proportion'}})
-    expect(verdict.p).toBeCloseTo(1 - 0.99 ** 300, 12)
+    expect(verdict.p).toBeCloseTo(1 - 0.99 ** 299, 12)
     expect(verdict).toMatchObject({dimension: 'proportion', method: 'beta', n: 299, status: 'PASS', value: 0})
     expect(verdict.interval95?.[0]).toBe(0)
     expect(verdict.bound).toBeLessThanOrEqual(0.01)
@@ -137,9 +140,24 @@ describe('evaluateTarget', () => {
     expect(verdict.evidence?.quality).toBe(0.9)
   })
 
-  it('artifact evidence at P = 1 reaches exactly 0.95 and PASSes', () => {
+  it('artifact evidence PASSes on P alone; its quality 0.9 only weighs the consensus', () => {
     const verdict = evaluateTarget(SETTINGS, target('k6', ['p95(latency) < 1s'], {evidence: evidence({latency}, {kind: 'artifact'})}))
-    expect(verdict).toMatchObject({p: 1, status: 'PASS'})
+    expect(verdict).toMatchObject({status: 'PASS'})
+    expect(verdict.p).toBeCloseTo(1 - 0.95 ** 300, 12)
+    expect(verdict.confidence).toBeCloseTo(0.5 + 0.9 * ((verdict.p ?? 0) - 0.5), 12)
+  })
+
+  it('a k6 summary with 30 failed of 1,000 requests PASSes < 5% and FAILs < 1%', () => {
+    const failed = {http_req_failed: {events: 30, trials: 1000, type: 'proportion' as const}}
+    const k6 = evaluateTarget(SETTINGS, target('k6', ['http_req_failed < 5%'], {evidence: evidence(failed, {kind: 'artifact'})}))
+    const strict = evaluateTarget(SETTINGS, target('k6', ['http_req_failed < 1%'], {evidence: evidence(failed, {kind: 'artifact'})}))
+    expect([k6.status, strict.status]).toEqual(['PASS', 'FAIL'])
+  })
+
+  it('a claim is never PASS or FAIL, and says it needs measuring', () => {
+    const claimed = (value: number) => evaluateTarget(SETTINGS, target('c', ['speedup >= 40x'], {evidence: evidence({speedup: {dimension: 'ratio', type: 'value', value}}, {kind: 'claim'})}))
+    expect([claimed(52).status, claimed(3).status]).toEqual(['INCONCLUSIVE', 'INCONCLUSIVE'])
+    expect(claimed(52).expectations[0]?.more).toEqual({samples: null, why: 'a claim is never PASS or FAIL: measure it'})
   })
 
   it('a gate may lower quality but never raise it above the kind default', () => {
@@ -172,8 +190,8 @@ describe('evaluateTarget', () => {
   })
 
   it('gives the same numbers whatever else is in the gate: the RNG is seeded per target and expectation', () => {
-    const api = target('api', ['p90(latency) < 45ms'], {evidence: evidence({latency})})
-    const other = target('other', ['p90(latency) < 45ms'], {evidence: evidence({latency})})
+    const api = target('api', ['mean(latency) < 31ms'], {evidence: evidence({latency})})
+    const other = target('other', ['mean(latency) < 31ms'], {evidence: evidence({latency})})
     const alone = evaluateGate(SETTINGS, [api]).targets[0]
     const withOther = evaluateGate(SETTINGS, [other, api]).targets[1]
     expect(withOther).toEqual(alone)
