@@ -40,6 +40,7 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     paint(1, line(header)),
     ...rows.map((row) => line(row, row.tone)),
     ...changes(view),
+    ...busy(view),
     '',
     `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  consensus ${decision.consensus} (min ${decision.minConsensus})`,
     ...view.warnings.map((warning) => clip(`  warning: ${warning}`, LINE_WIDTH)),
@@ -52,6 +53,13 @@ function changes(view: ReportView): string[] {
   const compared = view.targets.filter((t) => t.change !== null)
   if (compared.length === 0) return []
   return ['', '  CHANGE VS BASELINE', ...compared.map((t) => clip(`  ${t.mark} ${t.label}: ${t.change}`, LINE_WIDTH))]
+}
+
+/** "busy machine" lines under the table, one per target measured on a busy machine: its timings may be the machine's. */
+function busy(view: ReportView): string[] {
+  const flagged = view.targets.filter((t) => t.busyNote !== null)
+  if (flagged.length === 0) return []
+  return ['', '  MEASURED ON A BUSY MACHINE', ...flagged.map((t) => clip(`  ${t.mark} ${t.label}: ${t.busyNote}`, LINE_WIDTH))]
 }
 
 function length(text: string): number {
