@@ -51,7 +51,8 @@ export function judgeNoise(figures: NoiseFigures, kind: EvidenceKind): MachineNo
 }
 
 /** Each figure as reports and reasons say it: "load 3.4 on 2 cores", "CPU steal 12%", "gate CPU 0.97, event-loop delay p99 41 ms". */
-export function noisePhrases({cores, eventLoopDelayP99Ms, generatorCpu, loadAverage, stealShare}: NoiseFigures): {load: string; steal: string; generator: string} {
+export function noisePhrases(figures: NoiseFigures): {load: string; steal: string; generator: string} {
+  const {cores, eventLoopDelayP99Ms, generatorCpu, loadAverage, stealShare} = figures
   const delay = eventLoopDelayP99Ms === null ? '' : `, event-loop delay p99 ${eventLoopDelayP99Ms.toFixed(0)} ms`
   return {
     generator: `gate CPU ${generatorCpu.toFixed(2)}${delay}`,

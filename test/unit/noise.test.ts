@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {BUSY_GENERATOR_CPU, BUSY_STEAL_SHARE, judgeNoise, type MachineNoise, MIN_GENERATOR_WINDOW_MS, noisiest, type NoiseFigures} from '../../src/results/noise.js'
+import {
+  BUSY_GENERATOR_CPU, BUSY_STEAL_SHARE, judgeNoise, type MachineNoise, MIN_GENERATOR_WINDOW_MS, noisiest, type NoiseFigures,
+} from '../../src/results/noise.js'
 import {cpuJiffies} from '../../src/results/noise-watch.js'
 
 /** A quiet 2-core machine over a 3 s window; each test changes what it is about. */
@@ -38,7 +40,8 @@ describe('the busy rule', () => {
   })
 
   it('gives every reason that holds, in a fixed order', () => {
-    expect(judge({generatorCpu: 0.95, loadAverage: 3.4, stealShare: 0.2}).reasons).toEqual(['load 3.4 on 2 cores', 'CPU steal 20%', 'gate CPU 0.95, event-loop delay p99 12 ms'])
+    const reasons = ['load 3.4 on 2 cores', 'CPU steal 20%', 'gate CPU 0.95, event-loop delay p99 12 ms']
+    expect(judge({generatorCpu: 0.95, loadAverage: 3.4, stealShare: 0.2}).reasons).toEqual(reasons)
   })
 
   it('records the figures of claims and artifacts but never flags them busy: nothing was timed here', () => {
