@@ -9,6 +9,8 @@ import {GateConfigError} from './errors.js'
 import {baselinesFor} from './history/index.js'
 import type {Redactor} from './redact.js'
 import {describeEnvironment} from './results/environment.js'
+import {judgeNoise, type MachineNoise, withNoise} from './results/noise.js'
+import {watchNoise} from './results/noise-watch.js'
 import {runId} from './results/store.js'
 import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, SCORING_VERSION, type RunResults} from './results/types.js'
 import {remoteRefusal} from './safety/remote.js'
@@ -90,6 +92,7 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
   let serviceFailure: string | undefined
   let running: string | undefined
   const collected: TargetInput[] = []
+  const noise = new Map<string, MachineNoise>()
   try {
     try {
       // A death mid-run is a warning of the run, naming the target it cut into.
@@ -111,7 +114,9 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
       collected.push(input)
-      options.onCollected?.(redactor.deep({...input, ...(Object.keys(kept.histograms).length > 0 ? {histograms: kept.histograms} : {}), ...(kept.skippedOnShard ? {skippedOnShard: true} : {})}))
+      if (kept.noise) noise.set(target.id, kept.noise)
+      const {histograms, ...rest} = kept
+      options.onCollected?.(redactor.deep({...input, ...(Object.keys(histograms).length > 0 ? {histograms} : {}), ...rest}))
     }
   } finally {
     await services?.stop()
@@ -136,7 +141,7 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       environment: describeEnvironment(cwd, env),
       settings,
-      targets: evaluation.targets,
+      targets: evaluation.targets.map((verdict) => withNoise(verdict, noise.get(verdict.id))),
       scoring: SCORING_VERSION,
       consensus: evaluation.consensus,
       decision: evaluation.decision,
@@ -147,10 +152,11 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
   }
 }
 
-/** What a target leaves beside its evidence for a merge. */
+/** What a target leaves beside its evidence: for a merge, and the machine's noise while its validator ran. */
 interface Kept {
   histograms: Record<string, string>
   skippedOnShard?: true
+  noise?: MachineNoise
 }
 
 async function collectTarget(
@@ -182,9 +188,12 @@ async function collectTarget(
   }
   // Validators that measure live put load on what they name (claims and artifacts only read): checked after
   // ${services.*} expansion and before the validator runs, so nothing has connected yet.
-  const refusal = (registered.validator.kind ?? 'measured') === 'measured' ? remoteRefusal(options, target.allowRemote) : null
+  const kind = registered.validator.kind ?? 'measured'
+  const refusal = kind === 'measured' ? remoteRefusal(options, target.allowRemote) : null
   if (refusal) return {noData: refusal}
-  return collectEvidence(registered.validator, options, {
+  // The window is the validator's run alone: a target refused or skipped above never loaded the machine.
+  const watch = watchNoise()
+  const outcome = await collectEvidence(registered.validator, options, {
     timeoutMs: target.timeoutMs,
     signal,
     services: services?.info ?? {},
@@ -197,6 +206,8 @@ async function collectTarget(
     // Only a shard's evidence is saved for a merge, so only a shard encodes its histograms.
     ...(shard ? {keepHistogram: (metric: string, encoded: string) => (kept.histograms[metric] = encoded), shard} : {}),
   })
+  kept.noise = judgeNoise(watch.stop(), 'evidence' in outcome ? outcome.evidence.kind : kind)
+  return outcome
 }
 
 function toTargetInput(target: TargetConfig, collected: TargetInput['collected'], baseline?: TargetInput['baseline']): TargetInput {

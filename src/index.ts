@@ -15,7 +15,8 @@ export {quantileSorted} from 'simple-statistics'
 // Seeded randomness and JSON paths, so plugins draw reproducible streams and read documents the way gate files name places.
 export {hashSeed, Random} from './engine/random.js'
 export {formatPath, parsePath, valueAt} from './json-path.js'
-export type {RunResults} from './results/types.js'
+export type {RecordedTarget, RunResults} from './results/types.js'
+export type {MachineNoise} from './results/noise.js'
 export type {PhasegateApi, ValidatorsHook, ValidatorsHookOptions} from './validators/hook.js'
 // The load engine, for validators that generate HTTP load (fleet, dashboard, …).
 export * from './load/index.js'

@@ -2,6 +2,7 @@ import {evaluateGate} from './engine/index.js'
 import type {TargetInput} from './engine/types.js'
 import {UserError} from './errors.js'
 import {describeEnvironment} from './results/environment.js'
+import {noisiest, withNoise} from './results/noise.js'
 import {loadEvidence, runId} from './results/store.js'
 import {RESULTS_SCHEMA_ID, RESULTS_VERSION, SCORING_VERSION, type RunEvidence, type RunResults, shardLabel} from './results/types.js'
 
@@ -67,7 +68,7 @@ function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[],
   const ordered = [...runs].sort((a, b) => a.shard.index - b.shard.index)
   const first = ordered[0]!
   const {settings} = first
-  const targets: TargetInput[] = first.targets.map(({histograms, skippedOnShard, ...target}) => ({
+  const targets: TargetInput[] = first.targets.map(({histograms, noise, skippedOnShard, ...target}) => ({
     ...target,
     collected: mergeTarget(
       ordered.flatMap((run) => run.targets.filter(({id}) => id === target.id).map((found) => ({shard: run.shard, target: found}))),
@@ -75,6 +76,8 @@ function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[],
     ),
   }))
   const evaluation = evaluateGate(settings, targets)
+  // A merged target is only as quiet as its noisiest runner.
+  const noiseOf = (id: string) => noisiest(ordered.flatMap((run) => run.targets.flatMap((target) => (target.id === id && target.noise ? [target.noise] : []))))
   const startedAt = new Date(Math.min(...ordered.map((run) => Date.parse(run.startedAt))))
   const finishedAt = new Date(Math.max(...ordered.map((run) => Date.parse(run.finishedAt))))
   const results: RunResults = {
@@ -88,7 +91,7 @@ function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[],
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     environment: describeEnvironment(options.cwd, options.env),
     settings,
-    targets: evaluation.targets,
+    targets: evaluation.targets.map((verdict) => withNoise(verdict, noiseOf(verdict.id))),
     scoring: SCORING_VERSION,
     consensus: evaluation.consensus,
     decision: evaluation.decision,

@@ -41,6 +41,7 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     ...rows.map((row) => line(row, row.tone)),
     ...changes(view),
     ...toDecide(view),
+    ...busy(view),
     '',
     `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  consensus ${decision.consensus} (min ${decision.minConsensus})`,
     ...view.warnings.map((warning) => clip(`  warning: ${warning}`, LINE_WIDTH)),
@@ -59,6 +60,13 @@ function changes(view: ReportView): string[] {
 function toDecide(view: ReportView): string[] {
   const lines = view.targets.flatMap((t) => t.expectations.filter((e) => e.more !== null).map((e) => clip(`  ${t.mark} ${t.label}: ${e.expression}: ${e.more}`, LINE_WIDTH)))
   return lines.length === 0 ? [] : ['', '  TO DECIDE', ...lines]
+}
+
+/** "busy machine" lines under the table, one per target measured on a busy machine: its timings may be the machine's. */
+function busy(view: ReportView): string[] {
+  const flagged = view.targets.filter((t) => t.busyNote !== null)
+  if (flagged.length === 0) return []
+  return ['', '  MEASURED ON A BUSY MACHINE', ...flagged.map((t) => clip(`  ${t.mark} ${t.label}: ${t.busyNote}`, LINE_WIDTH))]
 }
 
 function length(text: string): number {

@@ -2,7 +2,8 @@
 // numbers already formatted. Formats only escape this view and lay it out, so they cannot disagree.
 import type {BaselineComparison, Dimension, EvidenceKind, ExpectationVerdict, MetricSummary, Outcome, PMethod, Status, TargetVerdict} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
-import type {RunResults} from '../results/types.js'
+import {noisePhrases} from '../results/noise.js'
+import type {RecordedTarget, RunResults} from '../results/types.js'
 import {clip} from './escape.js'
 import {type MermaidConfidenceChart, mermaidConfidenceChart} from './html/mermaid.js'
 import {intervalText, marginText, NONE, quantity, score, seconds, thresholdText, threeDecimals} from './numbers.js'
@@ -107,6 +108,10 @@ export interface TargetView {
   /** The worst compared expectation's change in one line ("p95(latency) +12.3% [+8.1%, +16.0%] vs baseline main"), or null. */
   change: string | null
   reason: string | null
+  /** The machine's load while the validator ran ("load 1.2 on 2 cores, CPU steal 0%, gate CPU 0.41 …, over 3.2 s"); null when not recorded. */
+  machine: string | null
+  /** "busy machine: load 3.4 on 2 cores; gate CPU 0.97" for a target measured on a busy machine, else null. */
+  busyNote: string | null
 }
 
 export interface ConditionView {
@@ -252,7 +257,7 @@ export function worstExpectation(expectations: readonly ExpectationVerdict[]): E
   }, undefined)
 }
 
-function targetView(target: TargetVerdict, index: number, results: RunResults): TargetView {
+function targetView(target: RecordedTarget, index: number, results: RunResults): TargetView {
   const expectations = target.expectations.map((e) => expectationView(e, results))
   const worstVerdict = worstExpectation(target.expectations)
   const worst = worstVerdict ? expectations[target.expectations.indexOf(worstVerdict)] ?? null : null
@@ -261,6 +266,7 @@ function targetView(target: TargetVerdict, index: number, results: RunResults): 
   const compared = expectations.filter((e) => e.baseline !== null)
   const shown = worst?.baseline ? worst : compared[0]
   return {
+    busyNote: target.noise?.busy ? clip(['busy machine', target.noise.reasons.join('; ')].filter(Boolean).join(': '), TEXT_MAX) : null,
     change: shown?.baseline ? `${shown.subject} ${shown.baseline.text}` : null,
     compared,
     confidence: threeDecimals(target.confidence),
@@ -280,6 +286,7 @@ function targetView(target: TargetVerdict, index: number, results: RunResults): 
     inconclusive: target.status === 'INCONCLUSIVE',
     label: clip(target.title || target.id, LABEL_MAX),
     level: target.level,
+    machine: target.noise ? machineText(target.noise) : null,
     mark: STATUS_MARK[target.status],
     noData: target.status === 'NO_DATA',
     number: index + 1,
@@ -297,6 +304,11 @@ function targetView(target: TargetVerdict, index: number, results: RunResults): 
     weight: formatValue(target.weight, 'count'),
     worst,
   }
+}
+
+function machineText(noise: NonNullable<RecordedTarget['noise']>): string {
+  const said = noisePhrases(noise)
+  return `${said.load}, ${said.steal}, ${said.generator}, over ${formatValue(noise.windowMs, 'duration')}`
 }
 
 function expectationView(e: ExpectationVerdict, results: RunResults): ExpectationView {

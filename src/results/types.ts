@@ -1,5 +1,6 @@
 import type {Decision, DecisionSettings, TargetInput, TargetVerdict} from '../engine/types.js'
 import type {Shard} from '../validators/types.js'
+import type {MachineNoise} from './noise.js'
 
 export const RESULTS_SCHEMA_ID = 'https://phasegate.dev/schemas/results-v1.json'
 export const RESULTS_VERSION = 1
@@ -28,7 +29,7 @@ export interface RunResults {
     ci: boolean
   }
   settings: DecisionSettings
-  targets: TargetVerdict[]
+  targets: RecordedTarget[]
   /** Which scoring rules decided (SCORING_VERSION); absent in files written before v2. */
   scoring?: typeof SCORING_VERSION
   consensus: number
@@ -42,6 +43,12 @@ export interface RunResults {
   merged?: {runs: Array<{id: string; shard: Shard}>}
 }
 
+/** A target's verdict as the results file keeps it: the engine's verdict, and the machine's noise while it ran. */
+export type RecordedTarget = TargetVerdict & {
+  /** Absent in files written before it was recorded, and for targets whose validator never ran. */
+  noise?: MachineNoise
+}
+
 export const EVIDENCE_VERSION = 1
 
 /** One target as collected on one runner, with what a merge needs beyond the engine's input. */
@@ -50,6 +57,8 @@ export type CollectedTarget = TargetInput & {
   histograms?: Record<string, string>
   /** Not run here: its validator cannot split its work, so it ran whole on shard 1 only. */
   skippedOnShard?: true
+  /** The machine's noise while the validator ran on this runner. */
+  noise?: MachineNoise
 }
 
 /** The evidence of one run as collected, saved beside its results as .gate/runs/<id>.evidence.json for `gate merge`. */

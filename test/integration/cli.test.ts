@@ -1,6 +1,7 @@
+import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {ROOT, alive, makeProject, readJson, runGate, waitFor} from './helpers.js'
 
@@ -273,6 +274,53 @@ targets:
     const results = JSON.parse(r.stdout)
     expect(results.targets[0].status).toBe('NO_DATA')
     expect(JSON.stringify(results)).toMatch(/cannot bind: port in use/)
+  })
+})
+
+describe('the machine\'s noise on record', () => {
+  // Two CPU hogs beside the run, each ending by itself within a minute, killed when the file is done.
+  const hogs: ChildProcess[] = []
+  beforeAll(() => {
+    for (let i = 0; i < 2; i++) hogs.push(spawn(process.execPath, ['-e', 'const end = Date.now() + 60_000; while (Date.now() < end) {}'], {stdio: 'ignore'}))
+  })
+  afterAll(() => {
+    for (const hog of hogs) hog.kill('SIGKILL')
+  })
+
+  it('records load, cores, steal, the gate\'s CPU and event-loop delay for each target that ran, and flags only measured ones', async () => {
+    const dir = project({
+      noisy: `version: 1
+decision: { min_consensus: 0.5 }
+services:
+  web:
+    command: node ${HELLO}
+    ready: { log: 'listening on (?<url>http://\\S+)', timeout: 20s }
+targets:
+  - id: web-latency
+    validator: http
+    with: { url: "\${services.web.url}/", connections: 2, requests: 300, duration: 20s }
+    expect: [ "p95(latency) < 10s" ]
+  - id: claimed
+    validator: claim
+    with: { metric: refresh_latency, value: 850ms, source: "a report" }
+    expect: [ "refresh_latency < 1s" ]
+`,
+    })
+    const r = await runGate(['check', 'noisy', '--json'], {cwd: dir})
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const results = JSON.parse(r.stdout)
+    for (const target of results.targets) {
+      const {noise} = target
+      expect(noise, target.id).toBeDefined()
+      for (const figure of ['windowMs', 'loadAverage', 'cores', 'generatorCpu']) expect(typeof noise[figure], `${target.id} ${figure}`).toBe('number')
+      for (const figure of ['stealShare', 'eventLoopDelayP99Ms']) expect(noise[figure] === null || typeof noise[figure] === 'number').toBe(true)
+      expect(typeof noise.busy).toBe('boolean')
+      expect(noise.reasons).toBeInstanceOf(Array)
+      expect(noise.reasons.length > 0).toBe(noise.busy)
+    }
+    expect(results.targets[1].noise.busy).toBe(false)
+    // What the CLI saved reads back through the schema, noise and all.
+    expect((await runGate(['report', '--format', 'md'], {cwd: dir})).code).toBe(r.code)
   })
 })
 

@@ -100,6 +100,15 @@ describe('gate check --shard and gate merge', () => {
     expect(once.evidence?.metrics.find((m) => m.name === 'duration')?.n).toBe(3)
   })
 
+  it('keeps, per target, the noise record of its noisiest runner, and none from a shard that skipped it', () => {
+    const noiseOf = (file: string, id: string) => evidenceOf(file).targets.find((target) => target.id === id)!.noise
+    const merged = (id: string) => mergedResults.targets.find((target) => target.id === id)!.noise
+    expect(shards.map((file) => noiseOf(file, 'api'))).toContainEqual(merged('api'))
+    expect(noiseOf(shards[1]!, 'once')).toBeUndefined()
+    expect(merged('once')).toBeDefined()
+    expect(merged('once')).toEqual(noiseOf(shards[0]!, 'once'))
+  })
+
   it('saves the merged decision so that `gate report` re-renders it with the same exit code', async () => {
     const report = await gateCli(['report', mergedResults.id, '--json'])
     expect(report.code).toBe(0)
