@@ -31,7 +31,7 @@ describe('a hostile validator plugin, through the CLI', () => {
   })
 
   it('isolates each fault to its own target and loses nothing', async () => {
-    const target = (id: string, validator = id, extra = '') => `  - { id: ${id}, validator: ${validator}, expect: [ "p95(latency) < 1s" ]${extra} }\n`
+    const target = (id: string, validator = id, extra = '') => `  - { id: ${id}, validator: ${validator}, expect: [ "max(latency) < 1s" ]${extra} }\n`
     writeFileSync(
       path.join(project.dir, 'gates', 'hostile.yaml'),
       `version: 1

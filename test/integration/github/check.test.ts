@@ -20,7 +20,7 @@ targets:
     title: Node starts in under a microsecond
     validator: command
     with: {run: "node -e 0", runs: 2, warmup: 0}
-    expect: [p95(duration) < 1us]
+    expect: [max(duration) < 1us]
     required: true
 
   - id: vendor
@@ -79,7 +79,7 @@ describe('gate check --github', () => {
     expect(r.code, r.stderr).toBe(1)
     expect(r.stdout.split('\n')[0]).toBe('## Release checklist: Tiny — command, claim and artifact targets')
     expect(r.stdout.split('\n').filter((line) => line.startsWith('- ['))).toEqual([
-      expect.stringMatching(/^- \[ \] Node starts in under a microsecond: p95\(duration\) &lt; 1 µs — measured .*, confidence 0\.000 \(FAIL, required\)$/),
+      expect.stringMatching(/^- \[ \] Node starts in under a microsecond: max\(duration\) &lt; 1 µs — measured .*, confidence 0\.000 \(FAIL, required\)$/),
       '- [ ] Vendor says: fast, @&#8203;team: latency &lt; 1 s — measured 850 ms, confidence 0.650 (INCONCLUSIVE)',
       expect.stringMatching(/^- \[ \] Artifact: a file, that is missing — no data: .* \(NO\\_DATA\)$/),
     ])
@@ -91,7 +91,7 @@ describe('gate check --github', () => {
 
     const commands = r.stderr.split('\n').filter((line) => line.startsWith('::')).map(parseWorkflowCommand)
     expect(commands).toEqual([
-      {command: 'error', message: expect.stringMatching(/^Node starts in under a microsecond: FAIL, p95\(duration\) .* vs < 1 µs \(confidence 0\.000, required\)$/), properties: {file: 'gates/tiny.yaml', line: String(lineOf(TINY, 'id: startup')), title: 'phasegate tiny: startup FAIL'}},
+      {command: 'error', message: expect.stringMatching(/^Node starts in under a microsecond: FAIL, max\(duration\) .* vs < 1 µs \(confidence 0\.000, required\)$/), properties: {file: 'gates/tiny.yaml', line: String(lineOf(TINY, 'id: startup')), title: 'phasegate tiny: startup FAIL'}},
       {command: 'warning', message: 'Vendor says: fast, @team: INCONCLUSIVE, latency 850 ms vs < 1 s (confidence 0.650)', properties: {file: 'gates/tiny.yaml', line: String(lineOf(TINY, 'id: vendor')), title: 'phasegate tiny: vendor INCONCLUSIVE'}},
       {command: 'error', message: expect.stringMatching(/^Artifact: a file, that is missing: NO_DATA, no data: .*missing\.json/), properties: {file: 'gates/tiny.yaml', line: String(lineOf(TINY, 'id: missing')), title: 'phasegate tiny: missing NO_DATA'}},
     ])
