@@ -9,7 +9,7 @@ import {quantileSorted} from 'simple-statistics'
 
 import type {Expectation, RelativeThreshold} from './expectation.js'
 import type {MeasureSettings, Measurement} from './measure.js'
-import type {BaselineComparison, BaselineInput, BaselineMetric, BaselineModel, Evidence, MetricEvidence, MetricSummary, Operator} from './types.js'
+import type {BaselineComparison, BaselineInput, BaselineMetric, BaselineModel, Evidence, MetricEvidence, MetricSummary, MoreSamples, Operator} from './types.js'
 
 import {boundSide, holds, relativeThreshold, statisticDimension} from './expectation.js'
 import {measure} from './measure.js'
@@ -17,6 +17,9 @@ import {probit} from './probability.js'
 import {Random, hashSeed} from './random.js'
 import {type Draw, drawOf, sampleStatistic} from './statistics.js'
 import {hodgesLehmann, mannWhitney, normalCdf} from './shift.js'
+
+// The P of a comparison rests on both runs: "more samples here" would narrow only one side of it.
+const COMPARED_MORE = (): MoreSamples => ({samples: null, why: 'P compares this run with the baseline run: see the change and its interval'})
 
 /** Earlier runs needed before their spread is trusted as the noise of a summary value. */
 export const MIN_RUNS_FOR_SPREAD = 3
@@ -61,27 +64,27 @@ export function measureRelative(expr: Expectation & {relative: RelativeThreshold
     const {p: mannWhitneyP} = mannWhitney(baseEvidence.samples, metric.samples)
     if (expr.statistic === 'median' || expr.statistic === 'p50') {
       const shift = locationShift(baseEvidence.samples, metric.samples, expr, baseValue)
-      return {...current, comparison: comparison('hodges-lehmann', shift.change, mannWhitneyP), p: shift.p, threshold}
+      return {...current, more: COMPARED_MORE, comparison: comparison('hodges-lehmann', shift.change, mannWhitneyP), p: shift.p, threshold}
     }
 
     const now = drawOf(metric.samples, expr.statistic, metric.seen ?? metric.samples.length)
     const then = drawOf(baseEvidence.samples, expr.statistic, baseEvidence.seen ?? baseEvidence.samples.length)
     if (now && then) {
       const result = compareDraws(now, then, expr.relative, expr.operator, random, settings.resamples)
-      return {...current, comparison: comparison('bootstrap', result.change, mannWhitneyP), p: result.p, threshold}
+      return {...current, more: COMPARED_MORE, comparison: comparison('bootstrap', result.change, mannWhitneyP), p: result.p, threshold}
     }
   }
 
   if (metric.type === 'proportion' && baseEvidence?.type === 'proportion' && metric.trials > 0 && baseEvidence.trials > 0) {
     const posterior = (events: number, trials: number): Draw => (r) => r.beta(events + 1, trials - events + 1)
     const result = compareDraws(posterior(metric.events, metric.trials), posterior(baseEvidence.events, baseEvidence.trials), expr.relative, expr.operator, random, settings.resamples)
-    return {...current, comparison: comparison('beta', result.change), p: result.p, threshold}
+    return {...current, more: COMPARED_MORE, comparison: comparison('beta', result.change), p: result.p, threshold}
   }
 
   const earlier = (baseline.recent?.[expr.metric] ?? []).map((summary) => summaryStatistic(summary, expr.statistic)).filter((x): x is number => x !== null)
   if (earlier.length >= MIN_RUNS_FOR_SPREAD) {
     const spread = runToRun(current.value, baseValue, threshold, earlier, expr)
-    if (spread) return {...current, comparison: comparison('run-to-run', spread.change), p: spread.p, reason: spread.reason, threshold}
+    if (spread) return {...current, more: COMPARED_MORE, comparison: comparison('run-to-run', spread.change), p: spread.p, reason: spread.reason, threshold}
   }
 
   if (metric.type === 'samples') {

@@ -24,8 +24,8 @@ export type Measurement =
     dimension: Dimension
     interval95: [number, number] | null
     method: PMethod
-    /** For an undecided P: how many more samples would likely decide it. */
-    more?: MoreSamples
+    /** How many more samples would likely decide it: asked only when P leaves it undecided. */
+    more?: () => MoreSamples
     n: number
     p: number
     reason?: string
@@ -119,7 +119,7 @@ function measureQuantile(expr: Expectation, level: number, metric: Extract<Metri
     dimension,
     interval95: unbounded ? null : [lower95, upper95],
     method: 'order-statistic',
-    more: moreForShare(counted.sure, n, question.level, settings.confidence),
+    more: () => moreForShare(counted.sure, n, question.level, settings.confidence),
     n,
     p: share.p,
     value,
@@ -142,12 +142,12 @@ function measureStudentized(expr: Expectation, metric: Extract<MetricEvidence, {
   const upperSide = boundSide(expr.operator) === 'upper'
   if (result.below === null) {
     const reason = `${n} sample${n === 1 ? '' : 's'} are too few to bound ${expr.statistic === 'stddev' ? 'a standard deviation' : 'a mean'} of data this skewed: about ${result.needed} are needed (n > 28 + 25·skewness²)`
-    return {bound: null, dimension, interval95: null, method: 'bootstrap-t', more: {samples: result.needed - n, toward: result.z < 0 === upperSide ? 'PASS' : 'FAIL'}, n, p: 0.5, reason, value}
+    return {bound: null, dimension, interval95: null, method: 'bootstrap-t', more: () => ({samples: result.needed - n, toward: result.z < 0 === upperSide ? 'PASS' : 'FAIL'}), n, p: 0.5, reason, value}
   }
 
   const p = upperSide ? result.below : 1 - result.below
   const interval95 = result.interval95 ? ([back(result.interval95[0]), back(result.interval95[1])] as [number, number]) : null
-  return {bound: back(upperSide ? result.upper : result.lower), dimension, interval95, method: 'bootstrap-t', more: moreForZ(result.z, n, result.needed, upperSide, settings.confidence), n, p, value}
+  return {bound: back(upperSide ? result.upper : result.lower), dimension, interval95, method: 'bootstrap-t', more: () => moreForZ(result.z, n, result.needed, upperSide, settings.confidence), n, p, value}
 }
 
 /**
@@ -213,5 +213,5 @@ function measureProportion(expr: Expectation, metric: Extract<MetricEvidence, {t
   const [holding, level] = side === 'upper' ? [trials - events, 1 - expr.threshold] : [events, expr.threshold]
   const share = shareProbability(holding, holding, trials, level)
   const bound = side === 'upper' ? (events === trials ? 1 : betaBound(events + 1, trials - events, confidence, 'upper')) : events === 0 ? 0 : betaBound(events, trials - events + 1, confidence, 'lower')
-  return {...base, bound, more: moreForShare(holding, trials, level, settings.confidence), p: share.p}
+  return {...base, bound, more: () => moreForShare(holding, trials, level, settings.confidence), p: share.p}
 }

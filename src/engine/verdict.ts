@@ -71,7 +71,7 @@ export function evaluateExpectation(expr: Expectation, evidence: Evidence, kind:
     status,
     value: m.value,
     ...(m.reason === undefined ? {} : {reason: m.reason}),
-    ...(status === 'INCONCLUSIVE' ? {more: kind === 'claim' ? CLAIM_MORE : (m.more ?? NO_MORE)} : {}),
+    ...(status === 'INCONCLUSIVE' ? {more: kind === 'claim' ? CLAIM_MORE : (m.more?.() ?? NO_MORE)} : {}),
   }
 }
 
