@@ -7,7 +7,7 @@ import {betaBound, probit, wilson} from './probability.js'
 import {Random, hashSeed} from './random.js'
 import {TOLERANCE} from './rules.js'
 import {type QuantileQuestion, bucketTotal, countBuckets, countSamples, orderStatisticRanks, quantileQuestion, rankValue, shareProbability} from './quantile.js'
-import {bootstrapDraws, drawOf, quantileLevel, resampleDraw, sampleStatistic} from './statistics.js'
+import {bootstrapDraws, drawOf, quantileLevel, resampleDraw, sampleStatistic, sortedSamples, sortedStatistic} from './statistics.js'
 import {studentized} from './studentized.js'
 
 export interface MeasureSettings {
@@ -73,7 +73,7 @@ function measureSamples(expr: Expectation, metric: Extract<MetricEvidence, {type
   if (n === 0) return noData(dimension, `"${expr.metric}" has no samples`)
   const broken = samples.filter((x) => !Number.isFinite(x)).length
   if (broken > 0) return noData(dimension, `${broken} of the ${n} samples of "${expr.metric}" are not finite numbers`, n)
-  const value = statistic(Float64Array.from(samples))
+  const value = sortedStatistic(expr.statistic, sortedSamples(samples), seen) as number
   const side = boundSide(expr.operator)
   if (side !== null) {
     if (expr.statistic === 'min' || expr.statistic === 'max') return observed(expr, value, n, dimension)
@@ -105,7 +105,7 @@ function measureQuantile(expr: Expectation, level: number, metric: Extract<Metri
   const counted = buckets && bucketTotal(buckets) > 0 ? countBuckets(buckets, question) : countSamples(metric.samples, question)
   const {n} = counted
   const share = shareProbability(counted.sure, counted.possible, n, question.level)
-  const sorted = buckets ? null : Float64Array.from(metric.samples).sort()
+  const sorted = buckets ? null : sortedSamples(metric.samples)
   const rank = (r: number | null, end: 'lower' | 'upper'): number | null => (r === null ? null : rankValue(sorted, buckets, r, end))
   const both = orderStatisticRanks(n, level, 0.025)
   const lower95 = rank(both.lower, 'lower')

@@ -29,6 +29,34 @@ export function quantileInPlace(x: Float64Array, p: number): number {
   return below + (index - lower) * (above - below)
 }
 
+// Each sample set is sorted once however many statistics and expectations read it; the evidence is never mutated.
+const SORTED = new WeakMap<readonly number[], Float64Array>()
+
+/** The samples sorted ascending, shared by every reader of the same array: do not write to it. */
+export function sortedSamples(samples: readonly number[]): Float64Array {
+  let sorted = SORTED.get(samples)
+  if (!sorted) {
+    sorted = new Float64Array(samples).sort()
+    SORTED.set(samples, sorted)
+  }
+
+  return sorted
+}
+
+/** A statistic of already sorted samples without copying them: order statistics by index, the rest in one pass. */
+export function sortedStatistic(statistic: string, sorted: Float64Array, seen: number): number | null {
+  const level = quantileLevel(statistic)
+  if (level !== null) {
+    // Type 7, as quantileInPlace computes it.
+    const index = (sorted.length - 1) * level
+    const lower = Math.floor(index)
+    const below = sorted[lower] as number
+    return index === lower ? below : below + (index - lower) * ((sorted[lower + 1] as number) - below)
+  }
+
+  return sampleStatistic(statistic, seen)?.(sorted.slice()) ?? null
+}
+
 /** The type-7 quantile level of an order statistic (min 0, median 0.5, pN, max 1), or null for the others. */
 export function quantileLevel(statistic: string): number | null {
   if (statistic === 'min') return 0

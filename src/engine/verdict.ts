@@ -6,7 +6,7 @@ import {measureRelative} from './baseline.js'
 import {parseExpectation} from './expectation.js'
 import {type Measurement, measure} from './measure.js'
 import {confidenceOf, qualityOf, resamplesOf, statusOf} from './rules.js'
-import {binSamples, sampleStatistic} from './statistics.js'
+import {binSamples, sortedSamples, sortedStatistic} from './statistics.js'
 
 /** Distance from the threshold on the holding side, in % of |threshold|; null when the threshold is 0. */
 export function marginPct(value: number, operator: Operator, threshold: number): number | null {
@@ -90,8 +90,9 @@ export function summarizeMetric(name: string, metric: MetricEvidence): MetricSum
       // Non-finite samples make the expectations NO_DATA; the summary shows counts only rather than NaN.
       if (metric.samples.length === 0 || !metric.samples.every(Number.isFinite)) return summary
       // The same functions as the expectations use, so p95 in the summary equals p95(metric) in a verdict.
-      for (const statistic of SUMMARY_STATISTICS) summary[statistic] = sampleStatistic(statistic, seen)?.(Float64Array.from(metric.samples))
-      if (metric.samples.length >= 2) summary.histogram = binSamples(Float64Array.from(metric.samples))
+      const sorted = sortedSamples(metric.samples)
+      for (const statistic of SUMMARY_STATISTICS) summary[statistic] = sortedStatistic(statistic, sorted, seen) ?? undefined
+      if (metric.samples.length >= 2) summary.histogram = binSamples(sorted)
       return summary
     }
   }
