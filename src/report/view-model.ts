@@ -424,14 +424,14 @@ function riskOf(target: TargetVerdict, view: TargetView, confidence: number): Ri
   }
   const evidence = target.evidence
   if (evidence?.kind === 'claim') {
-    return {...base, risk: 'claim only', why: `backed only by a stated number from ${view.evidence?.source}; quality ${evidence.quality.toFixed(2)} caps confidence at ${cap(evidence.quality)}, below the ${confidence} needed to PASS`}
+    return {...base, risk: 'claim only', why: `backed only by a stated number from ${view.evidence?.source}: a claim is never PASS or FAIL, and its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`}
   }
   if (evidence?.kind === 'artifact') {
-    return {...base, risk: 'artifact only', why: `read from ${view.evidence?.source}, not measured in this run; quality ${evidence.quality.toFixed(2)} caps confidence at ${cap(evidence.quality)}`}
+    return {...base, risk: 'artifact only', why: `read from ${view.evidence?.source}, not measured in this run; its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`}
   }
   if (target.status === 'INCONCLUSIVE') {
     const worst = view.worst
-    return {...base, risk: 'inconclusive', why: `confidence ${view.confidence} is between ${(1 - confidence).toFixed(2)} and ${confidence}: ${worst ? `${worst.expression} has P = ${worst.p}, 95% interval ${worst.interval} vs ${worst.threshold}` : 'no expectation decided it'}`}
+    return {...base, risk: 'inconclusive', why: `P ${view.p} is between ${(1 - confidence).toFixed(2)} and ${confidence}: ${worst ? `${worst.expression} has P = ${worst.p}, 95% interval ${worst.interval} vs ${worst.threshold}` : 'no expectation decided it'}`}
   }
   return undefined
 }

@@ -122,10 +122,10 @@ describe('report details', () => {
     expect(risks.find((row) => row[0]!.startsWith('Dashboard'))?.[3]).toMatch(/ECONNREFUSED.*blocks the gate \(rule 1\)/)
   })
 
-  it('a claim is called a risk with the confidence cap that keeps it from passing', () => {
+  it('a claim is called a risk: never PASS or FAIL, and weighed at most 0.65 in the consensus', () => {
     const risks = sectionTable(renderReport(loadFixture('claim-only'), 'md'), 'Risks')
     expect(risks).toHaveLength(1)
-    expect(risks[0]!.slice(1, 4)).toEqual(['⚠️ INCONCLUSIVE', 'claim only', expect.stringMatching(/caps confidence at 0\.650, below the 0\.95 needed to PASS/)])
+    expect(risks[0]!.slice(1, 4)).toEqual(['⚠️ INCONCLUSIVE', 'claim only', expect.stringMatching(/a claim is never PASS or FAIL, and its quality 0\.30 weighs it at most 0\.650 in the consensus/)])
   })
 
   it('an artifact is called a risk even when it passes', () => {
