@@ -236,13 +236,14 @@ export interface ConfidenceRow {
   anchor: string
   label: string
   status: Status
-  confidence: number
-  /** "0.966" */
+  /** P_target (0 for NO_DATA): what the PASS and FAIL lines judge. */
+  p: number
+  /** "P 0.966, confidence 0.966" */
   text: string
 }
 
 /**
- * Confidence per target, coloured by status, with the PASS line (settings.confidence) and the FAIL line (1 − confidence).
+ * P(holds) per target, coloured by status, with the PASS line (settings.confidence) and the FAIL line (1 − confidence).
  * One row per target in HTML, so long names wrap next to their bar; the bars share one 0–1 scale in percent.
  */
 export function confidenceChart(rows: readonly ConfidenceRow[], pass: number): Markup {
@@ -253,8 +254,8 @@ export function confidenceChart(rows: readonly ConfidenceRow[], pass: number): M
   return html`<div class="confidence-chart" data-chart="confidence" data-bars="${rows.length}">
 ${scale}
 ${rows.map((r, i) => {
-    const label = `${r.label}: confidence ${r.text}, ${r.status} (PASS at ${passText} or more, FAIL at ${failText} or less)`
-    return html`<div class="confidence-row s-${r.status}"><a class="confidence-label" href="#${r.anchor}">${r.label}</a><svg class="bar-track" height="18" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="3" width="100%" height="12"/><rect class="bar" data-bar="${i}" x="0" y="3" width="${percent(r.confidence)}" height="12"/>${lines}</svg><span class="confidence-value"><span class="pill s-${r.status}">${r.status}</span> ${r.text}</span></div>
+    const label = `${r.label}: ${r.text}, ${r.status} (PASS at P ${passText} or more, FAIL at ${failText} or less)`
+    return html`<div class="confidence-row s-${r.status}"><a class="confidence-label" href="#${r.anchor}">${r.label}</a><svg class="bar-track" height="18" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="3" width="100%" height="12"/><rect class="bar" data-bar="${i}" x="0" y="3" width="${percent(r.p)}" height="12"/>${lines}</svg><span class="confidence-value"><span class="pill s-${r.status}">${r.status}</span> ${r.text}</span></div>
 `
   })}</div>`
 }

@@ -18,7 +18,7 @@ function mermaidBlock(md: string): string[] {
 const list = (line: string) => line.slice(line.indexOf('[') + 1, line.lastIndexOf(']'))
 
 describe('the Markdown report\'s Mermaid chart', () => {
-  it.each(FIXTURES)('%s: one bar per target with its confidence, and the PASS and FAIL lines', (name) => {
+  it.each(FIXTURES)('%s: one bar per target with its P(holds), and the PASS and FAIL lines', (name) => {
     const results = loadFixture(name)
     const block = mermaidBlock(renderReport(results, 'md'))
     expect(block.slice(0, 2)).toEqual(['~~~mermaid', 'xychart-beta horizontal'])
@@ -27,10 +27,10 @@ describe('the Markdown report\'s Mermaid chart', () => {
     const labels = [...list(line('x-axis')).matchAll(/"([^"]*)"/g)].map((m) => m[1])
     expect(labels).toHaveLength(results.targets.length)
     labels.forEach((label, i) => expect(label).toMatch(new RegExp(`^${i + 1} `)))
-    expect(list(line('bar')).split(', ').map(Number)).toEqual(results.targets.map((t) => Number(t.confidence.toFixed(3))))
+    expect(list(line('bar')).split(', ').map(Number)).toEqual(results.targets.map((t) => Number((t.p ?? 0).toFixed(3))))
     const lines = block.filter((l) => l.trimStart().startsWith('line ')).map((l) => new Set(list(l).split(', ').map(Number)))
     expect(lines).toEqual([new Set([results.settings.confidence]), new Set([Number((1 - results.settings.confidence).toFixed(3))])])
-    expect(line('y-axis')).toBe('    y-axis "Confidence" 0 --> 1')
+    expect(line('y-axis')).toBe('    y-axis "P(holds)" 0 --> 1')
   })
 
   it('labels keep only what neither Mermaid nor any report escaper reads as syntax, whatever the name', () => {
