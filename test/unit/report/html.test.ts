@@ -191,7 +191,7 @@ describe('SVG charts', () => {
       intervalChart({dimension: 'ratio', interval: [1, 2], label, threshold: {label, value: 1}, value: 1.5}),
       valueChart({dimension: 'count', label, threshold: {label, value: 1}, value: 2}),
       changeChart({allowed: {label, value: 0.1}, change: 0, interval: null, label}),
-      html`<root>${confidenceChart([{anchor: 'target-1', confidence: 0.5, label, status: 'FAIL', text: label}], 0.95)}</root>`,
+      html`<root>${confidenceChart([{anchor: 'target-1', label, p: 0.5, status: 'FAIL', text: label}], 0.95)}</root>`,
     ]
     const plain = charts('plain')
     charts(hostile).forEach((chart, i) => {
