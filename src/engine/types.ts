@@ -175,6 +175,20 @@ export interface Decision {
   deciding: string[]
   /** Non-required FAIL / INCONCLUSIVE / NO_DATA targets: improvements before the next gate. */
   improvements: string[]
+  /** Every step of the rule in order, with its numbers and whether it held: what reports display (scoring.md §4); absent in files written before v2. */
+  rules?: RuleCheck[]
+}
+
+/** One step of the decision rule as the engine checked it. */
+export interface RuleCheck {
+  rule: 1 | 2 | 3 | 4
+  /** "No required target is FAIL or NO_DATA (else BLOCK)" */
+  condition: string
+  holds: boolean
+  /** What was checked: "3 required targets; FAIL: none; NO_DATA: cache", "consensus 0.800 ≥ 0.800". */
+  detail: string
+  /** The targets that break it (rules 1 and 2). */
+  targets: string[]
 }
 
 /** What the engine needs for one target: its settings and either evidence or the reason there is none. */

@@ -1,6 +1,7 @@
 // The one place where a report's content is decided: a pure function from RunResults to plain text and
 // numbers already formatted. Formats only escape this view and lay it out, so they cannot disagree.
 import type {BaselineComparison, Dimension, EvidenceKind, ExpectationVerdict, MetricSummary, Outcome, PMethod, Status, TargetVerdict} from '../engine/types.js'
+import {consensusReaches, ruleChecks} from '../engine/decision.js'
 import {formatValue} from '../engine/units.js'
 import {noisePhrases} from '../results/noise.js'
 import type {RecordedTarget, RunResults} from '../results/types.js'
@@ -203,7 +204,7 @@ export function buildReportView(results: RunResults): ReportView {
       sentence: clip(decidingSentence(decision.rule, decision.reason), TEXT_MAX),
       consensus: score(results.consensus, decision.minConsensus),
       minConsensus: score(decision.minConsensus, results.consensus),
-      consensusMet: results.consensus >= decision.minConsensus,
+      consensusMet: consensusReaches(results.consensus, decision.minConsensus),
       consensusValue: results.consensus,
       minConsensusValue: decision.minConsensus,
       deciding: decision.deciding.map(labelOf),
@@ -397,21 +398,10 @@ function bottlenecks(verdicts: readonly TargetVerdict[], views: readonly TargetV
 }
 
 function conditions(results: RunResults): ConditionView[] {
-  const required = results.targets.filter((t) => t.required)
-  const idsWith = (statuses: Status[]) => required.filter((t) => statuses.includes(t.status)).map((t) => clip(t.id, LABEL_MAX))
-  const failed = idsWith(['FAIL'])
-  const noData = idsWith(['NO_DATA'])
-  const undecided = idsWith(['INCONCLUSIVE'])
-  const consensusMet = results.consensus >= results.settings.minConsensus
-  const list = (ids: string[]) => (ids.length ? ids.join(', ') : 'none')
-  const holds = [failed.length + noData.length === 0, undecided.length === 0, consensusMet]
-  const rows: Array<Omit<ConditionView, 'decided' | 'mark'>> = [
-    {detail: `${plural(required.length, 'required target')}; FAIL: ${list(failed)}; NO_DATA: ${list(noData)}`, holds: holds[0]!, rule: 1, text: 'No required target is FAIL or NO_DATA (else BLOCK)'},
-    {detail: `INCONCLUSIVE: ${list(undecided)}`, holds: holds[1]!, rule: 2, text: 'No required target is INCONCLUSIVE (else INCONCLUSIVE)'},
-    {detail: `consensus ${score(results.consensus, results.settings.minConsensus)} ${consensusMet ? '≥' : '<'} ${score(results.settings.minConsensus, results.consensus)}`, holds: holds[2]!, rule: 3, text: 'Consensus reaches min_consensus (else BLOCK)'},
-    {detail: `${plural(results.decision.improvements.length, 'improvement')} listed for the next gate`, holds: holds.every(Boolean), rule: 4, text: 'Otherwise PROCEED'},
-  ]
-  return rows.map((row) => ({...row, decided: row.rule === results.decision.rule, mark: row.holds ? '✓' : '✗'}))
+  // The engine's own checks; a file written before they were saved gets them from the same engine function.
+  const {decision} = results
+  const rules = decision.rules ?? ruleChecks(results.targets, results.consensus, decision.minConsensus)
+  return rules.map((check) => ({decided: check.rule === decision.rule, detail: clip(check.detail, TEXT_MAX), holds: check.holds, mark: check.holds ? '✓' : '✗', rule: check.rule, text: check.condition}))
 }
 
 /** One risk per target at most: the evidence kind explains a claim's or artifact's status better than the status does. */

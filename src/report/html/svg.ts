@@ -261,10 +261,11 @@ ${rows.map((r, i) => {
 }
 
 /** Consensus on a 0–1 bar with the minimum it must reach marked. */
-export function consensusChart(consensus: number, minimum: number, texts: {consensus: string; minimum: string}): Markup {
-  const label = `Consensus ${texts.consensus}, minimum ${texts.minimum}: ${consensus >= minimum ? 'reached' : 'not reached'}`
+export function consensusChart(consensus: number, minimum: number, texts: {consensus: string; met: boolean; minimum: string}): Markup {
+  // Whether it is reached is the engine's word (rule 3), never compared again here.
+  const label = `Consensus ${texts.consensus}, minimum ${texts.minimum}: ${texts.met ? 'reached' : 'not reached'}`
   const anchor = minimum > 0.5 ? 'end' : 'start'
-  return html`<svg class="consensus-chart ${consensus >= minimum ? 'met' : 'unmet'}" data-chart="consensus" data-bars="1" height="40" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="4" width="100%" height="16"/><rect class="bar" data-bar="0" x="0" y="4" width="${percent(consensus)}" height="16"/><line class="minimum" x1="${percent(minimum)}" x2="${percent(minimum)}" y1="0" y2="24"/><text x="${percent(minimum)}" dx="${anchor === 'end' ? -3 : 3}" y="36" text-anchor="${anchor}">minimum ${texts.minimum}</text></svg>`
+  return html`<svg class="consensus-chart ${texts.met ? 'met' : 'unmet'}" data-chart="consensus" data-bars="1" height="40" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="4" width="100%" height="16"/><rect class="bar" data-bar="0" x="0" y="4" width="${percent(consensus)}" height="16"/><line class="minimum" x1="${percent(minimum)}" x2="${percent(minimum)}" y1="0" y2="24"/><text x="${percent(minimum)}" dx="${anchor === 'end' ? -3 : 3}" y="36" text-anchor="${anchor}">minimum ${texts.minimum}</text></svg>`
 }
 
 /** A share of 0–1 as an SVG length in percent, clamped so a bar never leaves its track. */

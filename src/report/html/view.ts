@@ -42,7 +42,7 @@ export function buildHtmlView(results: RunResults): HtmlReportView {
     ...view,
     overview: {
       confidence: confidenceChart(rows, results.settings.confidence).toString(),
-      consensus: consensusChart(results.consensus, results.decision.minConsensus, {consensus: plain.decision.consensus, minimum: plain.decision.minConsensus}).toString(),
+      consensus: consensusChart(results.consensus, results.decision.minConsensus, {consensus: plain.decision.consensus, met: plain.decision.consensusMet, minimum: plain.decision.minConsensus}).toString(),
     },
     targets: view.targets.map((target, i) => ({
       ...target,

@@ -18,7 +18,30 @@ describe('decide', () => {
     ['no required target at all', [['w', false, 'PASS']], 0.9, 'PROCEED', 4, 'decided by rule 4: no target is required and consensus 0.900 ≥ 0.850', [], []],
     ['consensus just under the minimum shows enough digits to see it', [['api', true, 'PASS']], 0.8496, 'BLOCK', 3, 'decided by rule 3: consensus 0.8496 is below the minimum 0.8500', [], []],
   ])('%s', (_, rows, consensus, outcome, rule, reason, deciding, improvements) => {
-    expect(decide(targets(rows), consensus, {minConsensus: 0.85})).toEqual({consensus, deciding, improvements, minConsensus: 0.85, outcome, reason, rule})
+    const decision = decide(targets(rows), consensus, {minConsensus: 0.85})
+    expect(decision).toMatchObject({consensus, deciding, improvements, minConsensus: 0.85, outcome, reason, rule})
+    // The first rule that does not hold is the one that decided; rule 4 holds only when all before it did.
+    expect(decision.rules?.map((check) => check.rule)).toEqual([1, 2, 3, 4])
+    expect(decision.rules?.find((check) => !check.holds)?.rule ?? 4).toBe(rule)
+  })
+
+  it('returns every rule with its numbers', () => {
+    const {rules} = decide(targets([['a', true, 'FAIL'], ['b', true, 'INCONCLUSIVE'], ['w', false, 'NO_DATA']]), 0.6, {minConsensus: 0.85})
+    expect(rules).toEqual([
+      {condition: 'No required target is FAIL or NO_DATA (else BLOCK)', detail: '2 required targets; FAIL: a; NO_DATA: none', holds: false, rule: 1, targets: ['a']},
+      {condition: 'No required target is INCONCLUSIVE (else INCONCLUSIVE)', detail: 'INCONCLUSIVE: b', holds: false, rule: 2, targets: ['b']},
+      {condition: 'Consensus reaches min_consensus (else BLOCK)', detail: 'consensus 0.600 < 0.850', holds: false, rule: 3, targets: []},
+      {condition: 'Otherwise PROCEED', detail: '1 improvement listed for the next gate', holds: false, rule: 4, targets: []},
+    ])
+  })
+
+  it('a consensus of 0.7999999999999999 reaches a minimum of 0.8 in every rule it touches', () => {
+    // 0.95, 0.95 (required) and 0.5 with equal weights: the float mean falls a hair under 0.8.
+    const consensus = consensusOf([{confidence: 0.95, weight: 1}, {confidence: 0.95, weight: 1}, {confidence: 0.5, weight: 1}])
+    expect(consensus).toBe(0.7999999999999999)
+    const decision = decide(targets([['a', true, 'PASS']]), consensus, {minConsensus: 0.8})
+    expect(decision).toMatchObject({outcome: 'PROCEED', rule: 4})
+    expect(decision.rules?.[2]).toMatchObject({holds: true, rule: 3})
   })
 
   it('consensus equal to the minimum proceeds', () => {

@@ -94,7 +94,7 @@ export function parseXml(xml: string): {attributes: Array<{name: string; attribu
 }
 
 /**
- * An independent reading of scoring.md §3–4 over a results file: every problem where the saved numbers
+ * An independent reading of scoring.md v2 §3–4 over a results file: every problem where the saved numbers
  * do not follow the rules. Fixtures are hand-built, so this is what keeps them honest.
  */
 export function scoringProblems(results: RunResults): string[] {
@@ -119,7 +119,8 @@ export function scoringProblems(results: RunResults): string[] {
     if (t.p === null || !close(t.p, pTarget)) problems.push(`${where}: p ${t.p} is not the smallest expectation P ${pTarget}`)
     const c = 0.5 + t.evidence.quality * (pTarget - 0.5)
     if (!close(t.confidence, c)) problems.push(`${where}: confidence ${t.confidence}, expected ${c}`)
-    const status: Status = t.confidence >= passAt - 1e-9 ? 'PASS' : t.confidence <= 1 - passAt + 1e-9 ? 'FAIL' : 'INCONCLUSIVE'
+    // v2: status from P and kind, never from c; a claim is never decided.
+    const status: Status = t.evidence.kind === 'claim' ? 'INCONCLUSIVE' : pTarget >= passAt - 1e-9 ? 'PASS' : pTarget <= 1 - passAt + 1e-9 ? 'FAIL' : 'INCONCLUSIVE'
     if (t.status !== status) problems.push(`${where}: status ${t.status}, expected ${status}`)
     if (t.evidence.kind === 'claim' && (t.confidence > 0.65 + 1e-9 || t.status === 'PASS')) problems.push(`${where}: a claim above 0.65 or PASS`)
     for (const e of t.expectations) {
@@ -136,7 +137,7 @@ export function scoringProblems(results: RunResults): string[] {
   const blocking = required.filter((t) => t.status === 'FAIL' || t.status === 'NO_DATA')
   const undecided = required.filter((t) => t.status === 'INCONCLUSIVE')
   const [rule, outcome, deciding] =
-    blocking.length > 0 ? [1, 'BLOCK', blocking] : undecided.length > 0 ? [2, 'INCONCLUSIVE', undecided] : results.consensus < minConsensus ? [3, 'BLOCK', []] : [4, 'PROCEED', []]
+    blocking.length > 0 ? [1, 'BLOCK', blocking] : undecided.length > 0 ? [2, 'INCONCLUSIVE', undecided] : results.consensus < minConsensus - 1e-9 ? [3, 'BLOCK', []] : [4, 'PROCEED', []]
   const d = results.decision
   if (d.rule !== rule || d.outcome !== outcome) problems.push(`decision ${d.outcome} by rule ${d.rule}, expected ${outcome} by rule ${rule}`)
   if (!d.reason.startsWith(`decided by rule ${rule}`)) problems.push(`decision reason does not name rule ${rule}`)

@@ -177,7 +177,7 @@ describe('SVG charts', () => {
   })
 
   it('consensus: the bar to the consensus and the minimum marked', () => {
-    const parsed = elements(consensusChart(0.8496, 0.85, {consensus: '0.8496', minimum: '0.8500'}))
+    const parsed = elements(consensusChart(0.8496, 0.85, {consensus: '0.8496', met: false, minimum: '0.8500'}))
     expect(parsed[0]!.attributes).toMatchObject({'aria-label': 'Consensus 0.8496, minimum 0.8500: not reached', class: 'consensus-chart unmet'})
     expect(parsed.find((e) => e.attributes['data-bar'] !== undefined)!.attributes.width).toBe('84.96%')
     expect(parsed.find((e) => e.attributes.class === 'minimum')!.attributes.x1).toBe('85%')

@@ -1,10 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
+import {consensusOf, decide} from '../../../src/engine/decision.js'
 import {UserError} from '../../../src/errors.js'
+import {renderComment} from '../../../src/github/comment-body.js'
 import {escapeHtml, escapeMarkdown, escapeXml, plainLine, renderReport, REPORT_FORMATS, type ReportFormat, reportFileName} from '../../../src/report/index.js'
 import {score} from '../../../src/report/numbers.js'
 import type {RunResults} from '../../../src/results/types.js'
-import {deepFreeze, FIXTURES, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
+import {copy, deepFreeze, FIXTURES, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
 
 const ESCAPE: Record<ReportFormat, (text: string) => string> = {checklist: escapeMarkdown, html: escapeHtml, json: (t) => t, junit: escapeXml, md: escapeMarkdown, terminal: plainLine}
 /** A recognisable start of a target's title as the format prints it (tables and terminals clip the rest). */
@@ -198,5 +200,42 @@ describe('report details', () => {
     results.decision = {...results.decision, consensus: 0.8496, outcome: 'BLOCK', reason: 'decided by rule 3: consensus is below the minimum', rule: 3}
     expect(renderReport(results, 'terminal')).toContain('consensus 0.8496 (min 0.8500)')
     expect(renderReport(results, 'md')).toContain('consensus 0.8496 &lt; 0.8500')
+  })
+})
+
+describe('one verdict for a consensus a hair under its minimum in floating point', () => {
+  // Confidences 0.95, 0.95 (required) and 0.5 with equal weights average to 0.7999999999999999; the minimum is 0.8.
+  const results = copy(loadFixture('proceed'))
+  const [a, b, c] = results.targets
+  results.targets = [
+    {...a!, confidence: 0.95, p: 0.95, required: true, status: 'PASS', weight: 1},
+    {...b!, confidence: 0.95, p: 0.95, required: false, status: 'PASS', weight: 1},
+    {...c!, confidence: 0.5, p: 0.5, required: false, status: 'INCONCLUSIVE', weight: 1},
+  ]
+  results.consensus = consensusOf(results.targets)
+  results.settings = {...results.settings, minConsensus: 0.8}
+  results.decision = decide(results.targets, results.consensus, results.settings)
+
+  it('the engine PROCEEDs by rule 4 and says rule 3 held', () => {
+    expect(results.consensus).toBe(0.7999999999999999)
+    expect(results.decision).toMatchObject({outcome: 'PROCEED', rule: 4})
+  })
+
+  it.each(REPORT_FORMATS)('%s says the same: PROCEED, and never that the consensus fell short', (format) => {
+    const text = renderReport(results, format)
+    expect(text).toContain('PROCEED')
+    // A rule that failed shows as ✗ (md), "does not hold" in its cell (html) or "holds": false (json).
+    expect(text).not.toMatch(/not reached|>does not hold<|\| ✗ \||is below the minimum|"holds": false|consensus-chart unmet/)
+  })
+
+  it('the PR comment and the HTML consensus chart say it was reached', () => {
+    expect(renderComment(results)).toMatch(/\(minimum 0\.8, reached\)/)
+    expect(renderReport(results, 'html')).toMatch(/consensus-chart met/)
+  })
+
+  it('a file saved before the engine recorded its rules gets them from the same engine function', () => {
+    const old = copy(results)
+    delete old.decision.rules
+    expect(renderReport(old, 'md')).toBe(renderReport(results, 'md'))
   })
 })
