@@ -1,8 +1,10 @@
-// npm run bench [-- --quick] [-- --rounds N]: the load engine and the CLI against references measured in the
-// same run on the same machine, interleaved, round after round. Writes bench/results.json and bench/results.md.
+// npm run bench [-- --quick] [-- --rounds N] [-- --only performance|calibration] [-- --calibration-scale K]: the load engine and the CLI against
+// references measured in the same run on the same machine, interleaved, round after round (performance), and the
+// engine's false PASS / false FAIL shares with the truth on the threshold (calibration, bench/calibration.ts).
+// Writes bench/results.json and bench/results.md, one section each; --only rewrites its own section and keeps the other.
 // Not part of npm test. Server pinned to core 0, clients to core 1 (taskset), so they do not fight for a core.
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -10,6 +12,7 @@ import {fileURLToPath} from 'node:url'
 import {evaluateGate} from '../src/engine/index.js'
 import type {TargetInput} from '../src/engine/types.js'
 import {runLoad, summarizeLatency} from '../src/load/index.js'
+import {calibrationRows, compactTable, fullTable} from './calibration.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.resolve(HERE, '..')
@@ -17,6 +20,16 @@ const args = process.argv.slice(2)
 const QUICK = args.includes('--quick')
 const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 5
 const SECONDS = QUICK ? 3 : 10
+const SECTIONS = ['performance', 'calibration'] as const
+type Section = (typeof SECTIONS)[number]
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
+if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
+  console.error(`bench: --only takes one of ${SECTIONS.join(', ')}`)
+  process.exit(2)
+}
+const runs = (section: Section): boolean => ONLY === undefined || ONLY === section
+/** Calibration sets per cell, as a multiple of the unit test's (400; 200 for mean and stddev above n = 100). */
+const SCALE = Number(args[args.indexOf('--calibration-scale') + 1]) || 4
 
 interface Row {
   what: string
@@ -34,7 +47,7 @@ const rows: Row[] = []
 const missing: string[] = []
 
 // --- preconditions: a partial table must never look complete -----------------------------------------
-for (const [tool, found] of [['taskset (util-linux)', existsSync('/usr/bin/taskset')], ['wrk (apt install wrk)', existsSync('/usr/bin/wrk')], ['autocannon (npm ci)', existsSync(path.join(ROOT, 'node_modules/autocannon'))], ['dist/ (npm run compile)', existsSync(path.join(ROOT, 'dist/index.js'))]] as const) {
+if (runs('performance')) for (const [tool, found] of [['taskset (util-linux)', existsSync('/usr/bin/taskset')], ['wrk (apt install wrk)', existsSync('/usr/bin/wrk')], ['autocannon (npm ci)', existsSync(path.join(ROOT, 'node_modules/autocannon'))], ['dist/ (npm run compile)', existsSync(path.join(ROOT, 'dist/index.js'))]] as const) {
   if (!found) missing.push(tool)
 }
 if (missing.length > 0) {
@@ -43,9 +56,10 @@ if (missing.length > 0) {
 }
 
 // Clients (this process, autocannon in it, wrk) on core 1; servers on core 0.
-execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], {stdio: 'ignore'})
+if (runs('performance')) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], {stdio: 'ignore'})
+type Autocannon = (options: object) => Promise<{requests: {total: number}; duration: number}>
 // @ts-expect-error -- autocannon ships no types; only its promise API is used here
-const {default: autocannon} = (await import('autocannon')) as {default: (options: object) => Promise<{requests: {total: number}; duration: number}>}
+const autocannon = runs('performance') ? ((await import('autocannon')) as {default: Autocannon}).default : (null as unknown as Autocannon)
 
 const children = new Set<ChildProcess>()
 const stopAll = () => {
@@ -269,35 +283,76 @@ function engine(): void {
 
 // --- run, print, save -----------------------------------------------------------------------------------
 const load = os.loadavg()[0]!.toFixed(2)
-console.error(`bench: ${ROUNDS} rounds, ${SECONDS} s load runs${QUICK ? ' (quick)' : ''}; about ${QUICK ? 5 : 20} minutes. Load average at start ${load}.`)
-try {
-  engine()
-  startup()
-  await throughput(50)
-  await throughput(1000)
-  await accuracy()
-  await omission()
-  await untilConfident()
-  await memory()
-} finally {
-  stopAll()
+const shown = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3))
+const sections: Partial<Record<Section, {markdown: string; json: object}>> = {}
+
+if (runs('performance')) {
+  console.error(`bench: ${ROUNDS} rounds, ${SECONDS} s load runs${QUICK ? ' (quick)' : ''}; about ${QUICK ? 5 : 20} minutes. Load average at start ${load}.`)
+  try {
+    engine()
+    startup()
+    await throughput(50)
+    await throughput(1000)
+    await accuracy()
+    await omission()
+    await untilConfident()
+    await memory()
+  } finally {
+    stopAll()
+  }
+
+  const table = [
+    '| what | reference | goal | measured (median [min–max]) | reference (median) | ratio (median [min–max]) | met |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((row) => {
+      const values = row.rounds.map((r) => r.value)
+      const ratios = row.rounds.map((r) => r.value / r.reference)
+      const absolute = row.reference.startsWith('absolute')
+      const ratio = median(ratios)
+      return `| ${row.what} | ${row.reference} | ${row.goal} | ${shown(median(values))} [${shown(Math.min(...values))}–${shown(Math.max(...values))}] ${row.unit} | ${absolute ? '—' : `${shown(median(row.rounds.map((r) => r.reference)))} ${row.unit}`} | ${absolute ? '—' : `${ratio.toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`} | ${row.meets(absolute ? median(values) : ratio) ? 'yes' : '**no**'}${row.note ? ` — ${row.note}` : ''} |`
+    }),
+  ]
+  const header = `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, Node ${process.version}, load average ${load} at start; ${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
+  sections.performance = {
+    json: {cpus: os.cpus().length, date: new Date().toISOString(), loadAverage: os.loadavg(), node: process.version, quick: QUICK, rounds: ROUNDS, rows: rows.map(({meets, ...row}) => row), taskset: {clients: 1, server: 0}},
+    markdown: `${header}\n\n${table.join('\n')}`,
+  }
 }
 
-const table = [
-  '| what | reference | goal | measured (median [min–max]) | reference (median) | ratio (median [min–max]) | met |',
-  '|---|---|---|---|---|---|---|',
-  ...rows.map((row) => {
-    const values = row.rounds.map((r) => r.value)
-    const ratios = row.rounds.map((r) => r.value / r.reference)
-    const absolute = row.reference.startsWith('absolute')
-    const ratio = median(ratios)
-    const shown = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3))
-    return `| ${row.what} | ${row.reference} | ${row.goal} | ${shown(median(values))} [${shown(Math.min(...values))}–${shown(Math.max(...values))}] ${row.unit} | ${absolute ? '—' : `${shown(median(row.rounds.map((r) => r.reference)))} ${row.unit}`} | ${absolute ? '—' : `${ratio.toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`} | ${row.meets(absolute ? median(values) : ratio) ? 'yes' : '**no**'}${row.note ? ` — ${row.note}` : ''} |`
-  }),
-]
-const header = `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, Node ${process.version}, load average ${load} at start; ${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
-const markdown = `${header}\n\n${table.join('\n')}\n`
-console.log(markdown)
-writeFileSync(path.join(HERE, 'results.md'), markdown)
-writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify({cpus: os.cpus().length, date: new Date().toISOString(), loadAverage: os.loadavg(), node: process.version, quick: QUICK, rounds: ROUNDS, rows: rows.map(({meets, ...row}) => row), taskset: {clients: 1, server: 0}}, null, 2)}\n`)
+if (runs('calibration')) {
+  console.error('bench: calibration, every method × shape × n with the truth on the threshold and 20% beside it; a few minutes on one core.')
+  const began = performance.now()
+  const calibration = calibrationRows(SCALE, (line) => console.error(`  ${line}`))
+  const seconds = (performance.now() - began) / 1000
+  const header = `Calibration measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, in ${seconds.toFixed(0)} s: each cell is false PASS / false FAIL / power, in % of the sample sets. False PASS and false FAIL: the truth exactly on the threshold, confidence 0.95, so each should be at most 5%; "within slack" means neither count exceeds the 99.9% quantile of Binomial(sets, 0.05). Power: the share PASSed with the truth at 0.8× the threshold for <, 1.25× for >. Sets per cell: ${400 * SCALE} (mean and stddev: ${400 * SCALE} at n ≤ 100, ${200 * SCALE} above, bootstrap-t with B = 999), ${SCALE}× those of test/unit/engine/calibration.test.ts (\`-- --calibration-scale K\`); a share of 5% from ${200 * SCALE} sets has a standard error of ${(100 * Math.sqrt(0.05 * 0.95 / (200 * SCALE))).toFixed(1)} points. A quantile's shares are also known exactly (the test sums them for every n from 3 to 2000): never above 5%.`
+  sections.calibration = {
+    json: {date: new Date().toISOString(), node: process.version, rows: calibration, seconds},
+    markdown: `${header}\n\n${fullTable(calibration)}\n\nCompact (README):\n\n${compactTable(calibration)}`,
+  }
+}
+
+// Each section between markers, so --only rewrites its own and keeps the other's last table.
+const marker = (section: Section, end = false) => `<!-- bench:${section}${end ? ' end' : ''} -->`
+const previous = existsSync(path.join(HERE, 'results.md')) ? readFileSync(path.join(HERE, 'results.md'), 'utf8') : ''
+const previousSection = (section: Section): string | null => {
+  const start = previous.indexOf(marker(section))
+  if (start < 0) return section === 'performance' && previous.trim() !== '' && !previous.includes('<!-- bench:') ? previous.trim() : null
+  const end = previous.indexOf(marker(section, true), start)
+  return previous.slice(start + marker(section).length, end < 0 ? undefined : end).trim()
+}
+const previousJson = existsSync(path.join(HERE, 'results.json')) ? (JSON.parse(readFileSync(path.join(HERE, 'results.json'), 'utf8')) as Record<string, unknown>) : {}
+const titles: Record<Section, string> = {calibration: '## Calibration', performance: '## Performance'}
+const parts: string[] = []
+const json: Record<string, unknown> = {}
+for (const section of SECTIONS) {
+  const markdown = sections[section]?.markdown ?? previousSection(section)
+  if (markdown) parts.push(`${marker(section)}\n${titles[section]}\n\n${markdown.replace(/^## (Performance|Calibration)\n\n/, '')}\n${marker(section, true)}`)
+  // Before sections, results.json held the performance object at its top level.
+  const kept = section === 'performance' && !('performance' in previousJson) && 'rows' in previousJson ? previousJson : previousJson[section]
+  const value = sections[section]?.json ?? kept
+  if (value !== undefined) json[section] = value
+}
+for (const section of SECTIONS) if (sections[section]) console.log(`${titles[section]}\n\n${sections[section]!.markdown}\n`)
+writeFileSync(path.join(HERE, 'results.md'), `${parts.join('\n\n')}\n`)
+writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(json, null, 2)}\n`)
 process.exit(0)

@@ -141,7 +141,7 @@ function measureStudentized(expr: Expectation, metric: Extract<MetricEvidence, {
   const back = (x: number | null): number | null => (x === null ? null : isVariance ? Math.sqrt(Math.max(0, x)) : x * scale)
   const upperSide = boundSide(expr.operator) === 'upper'
   if (result.below === null) {
-    const reason = `${n} sample${n === 1 ? '' : 's'} are too few to bound ${expr.statistic === 'stddev' ? 'a standard deviation' : 'a mean'} of data this skewed: about ${result.needed} are needed (n > 28 + 25·skewness²)`
+    const reason = `${n} sample${n === 1 ? '' : 's'} are too few to bound ${expr.statistic === 'stddev' ? 'a standard deviation' : 'a mean'} of data this skewed: about ${result.needed} are needed (n > 28 + 25·g², g the upper 95% bound of the skewness)`
     return {bound: null, dimension, interval95: null, method: 'bootstrap-t', more: () => ({samples: result.needed - n, toward: result.z < 0 === upperSide ? 'PASS' : 'FAIL'}), n, p: 0.5, reason, value}
   }
 
