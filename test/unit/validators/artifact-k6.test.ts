@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -89,6 +89,18 @@ describe('artifact format k6', () => {
     const target = (id: string, expectations: string[]) => ({collected: {evidence}, expectations, id, level: 'error' as const, required: true, title: id, validator: 'artifact', weight: 1})
     const {targets} = evaluateGate(settings, [target('api', ['p95 < 100ms']), target('orders', ['orders_p95 < 150ms'])])
     expect(targets.map(({id, p, status}) => ({id, p, status}))).toEqual([{id: 'api', p: 1, status: 'PASS'}, {id: 'orders', p: 0, status: 'FAIL'}])
+  })
+
+  it('30 failed of 1,000 requests in a k6 summary PASS http_req_failed < 5% and FAIL < 1%: counts decide a proportion (scoring v2)', async () => {
+    const exported = JSON.parse(readFileSync(path.join(FIXTURES, 'k6-summary-export.json'), 'utf8')) as {metrics: Record<string, Record<string, unknown>>}
+    // k6 counts a failed request as a "pass" of http_req_failed.
+    exported.metrics.http_req_failed = {...exported.metrics.http_req_failed, fails: 970, passes: 30, value: 0.03}
+    const evidence = await read({file: k6File('thirty-failed.json', exported), metrics: ['http_req_failed']}, scratch)
+    expect(evidence.metrics.http_req_failed).toEqual({events: 30, trials: 1000, type: 'proportion'})
+    const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 200, seed: 1}
+    const target = (id: string, expectations: string[]) => ({collected: {evidence}, expectations, id, level: 'error' as const, required: true, title: id, validator: 'artifact', weight: 1})
+    const {targets} = evaluateGate(settings, [target('under-5', ['http_req_failed < 5%']), target('under-1', ['http_req_failed < 1%'])])
+    expect(targets.map(({id, status}) => ({id, status}))).toEqual([{id: 'under-5', status: 'PASS'}, {id: 'under-1', status: 'FAIL'}])
   })
 
   it('reads a tagged submetric by its key in the summary', async () => {
