@@ -273,12 +273,14 @@ function engine(): void {
   const times: number[] = []
   let rss = 0
   for (let round = 0; round < ROUNDS; round++) {
+    // Fresh arrays each round: the engine sorts a sample set once per array, and a round must pay for it as a run does.
+    const fresh = targets.map((target) => structuredClone(target))
     const began = performance.now()
-    evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: round}, targets)
+    evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: round}, fresh)
     times.push(performance.now() - began)
     rss = Math.max(rss, process.memoryUsage().rss)
   }
-  rows.push({goal: '< 1 s', meets: (r) => r < 1000, note: `p95 and mean per target, B = 2000; RSS of the bench process with the 2,000,000 samples held: ${(rss / 1024 ** 2).toFixed(0)} MB`, reference: 'absolute (ms)', rounds: times.map((value) => ({reference: 1, value})), unit: 'ms', what: 'engine: decide 20 targets × 100,000 samples, bootstrap included'})
+  rows.push({goal: '< 1 s', meets: (r) => r < 1000, note: `p95 and mean per target, B = 2000; RSS of the bench process with the 2,000,000 samples held: ${(rss / 1024 ** 2).toFixed(0)} MB`, reference: 'absolute (ms)', rounds: times.map((value) => ({reference: 1, value})), unit: 'ms', what: 'engine: decide 20 targets × 100,000 samples (p95 by counting, mean by bootstrap-t)'})
 }
 
 // --- run, print, save -----------------------------------------------------------------------------------
