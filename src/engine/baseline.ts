@@ -15,7 +15,8 @@ import {boundSide, holds, relativeThreshold, statisticDimension} from './expecta
 import {measure} from './measure.js'
 import {probit} from './probability.js'
 import {Random, hashSeed} from './random.js'
-import {type Draw, drawOf, sampleStatistic} from './statistics.js'
+import {type QuantileQuestion, countBuckets, countSorted, quantileQuestion, shareProbability} from './quantile.js'
+import {type Draw, drawOf, quantileLevel, sampleStatistic, sortedSamples} from './statistics.js'
 import {hodgesLehmann, mannWhitney, normalCdf} from './shift.js'
 
 // The P of a comparison rests on both runs: "more samples here" would narrow only one side of it.
@@ -69,8 +70,16 @@ export function measureRelative(expr: Expectation & {relative: RelativeThreshold
 
     const now = drawOf(metric.samples, expr.statistic, metric.seen ?? metric.samples.length)
     const then = drawOf(baseEvidence.samples, expr.statistic, baseEvidence.seen ?? baseEvidence.samples.length)
+    const level = quantileLevel(expr.statistic)
     if (now && then) {
       const result = compareDraws(now, then, expr.relative, expr.operator, random, settings.resamples)
+      // min and max are what each run observed: the comparison is exact, as the absolute one is.
+      if (level === 0 || level === 1) return {...current, more: COMPARED_MORE, comparison: comparison('exact', result.change, mannWhitneyP), threshold}
+      if (level !== null && boundSide(expr.operator) !== null) {
+        const p = quantileAgainstBaseline(metric, level, then, expr, random, settings.resamples)
+        return {...current, more: COMPARED_MORE, comparison: comparison('order-statistic', result.change, mannWhitneyP), p, threshold}
+      }
+
       return {...current, more: COMPARED_MORE, comparison: comparison('bootstrap', result.change, mannWhitneyP), p: result.p, threshold}
     }
   }
@@ -138,6 +147,22 @@ function normalP(estimate: number, limit: number, sd: number, operator: Operator
   if (side === null || !(sd > 0)) return holds(estimate, operator, limit) ? 1 : estimate === limit && side !== null ? 0.5 : 0
   const z = (limit - estimate) / sd
   return side === 'upper' ? normalCdf(z) : normalCdf(-z)
+}
+
+/**
+ * A quantile against the baseline's: this run's observations are counted exactly (quantile.ts) against each of B
+ * thresholds the baseline's quantile could be (its order-statistic draws), and P is their mean — the baseline's
+ * uncertainty mixed in, this run's never resampled.
+ */
+function quantileAgainstBaseline(metric: Extract<MetricEvidence, {type: 'samples'}>, level: number, then: Draw, expr: Expectation & {relative: RelativeThreshold}, random: Random, resamples: number): number {
+  let total = 0
+  for (let b = 0; b < resamples; b++) {
+    const question = quantileQuestion(level, expr.operator, relativeThreshold(expr.relative, then(random))) as QuantileQuestion
+    const counted = metric.buckets ? countBuckets(metric.buckets, question) : countSorted(sortedSamples(metric.samples), question)
+    total += shareProbability(counted.sure, counted.possible, counted.n, question.level).p
+  }
+
+  return total / resamples
 }
 
 /**

@@ -69,6 +69,22 @@ export function countSamples(samples: ArrayLike<number>, question: QuantileQuest
   return {n: samples.length, possible: sure, sure}
 }
 
+/** The same count over sorted samples by binary search: O(log n), for counting against many thresholds. */
+export function countSorted(sorted: Float64Array, question: QuantileQuestion): HoldingCount {
+  // The holding side is a prefix (< and <=) or a suffix (> and >=) of the sorted samples.
+  const prefix = question.holding(Number.NEGATIVE_INFINITY)
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (question.holding(sorted[mid] as number) === prefix) lo = mid + 1
+    else hi = mid
+  }
+
+  const sure = prefix ? lo : sorted.length - lo
+  return {n: sorted.length, possible: sure, sure}
+}
+
 /** From a histogram of every observation: a bucket counts surely when both its ends hold, possibly when either does. */
 export function countBuckets(buckets: SampleBuckets, question: QuantileQuestion): HoldingCount {
   let n = 0

@@ -87,7 +87,7 @@ export interface ExpectationVerdict {
 }
 
 /** Which model turned a comparison with the baseline into P(holds). */
-export type BaselineModel = 'hodges-lehmann' | 'bootstrap' | 'beta' | 'run-to-run' | 'exact'
+export type BaselineModel = 'hodges-lehmann' | 'order-statistic' | 'bootstrap' | 'beta' | 'run-to-run' | 'exact'
 
 /** The current run's statistic next to the baseline's. */
 export interface BaselineComparison {

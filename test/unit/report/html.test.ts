@@ -238,7 +238,8 @@ describe('which chart fits which evidence', () => {
     const [curve, histogram] = targetCharts(results.targets[i]!, view.targets[i]!)
     const summary = results.targets[i]!.evidence!.metrics[0]!
     expect(curve!.table.rows.map((row) => row[0])).toEqual(['p50', 'p90', 'p95', 'p99', 'max'])
-    expect(curve!.table.rows[2]![3]).toBe('< 150 ms (PASS, P = 1.000); <= 114 ms (INCONCLUSIVE, P = 0.903)')
+    const relativeP = results.targets[i]!.expectations.find((e) => e.baseline)!.p!.toFixed(3)
+    expect(curve!.table.rows[2]![3]).toBe(`< 150 ms (PASS, P = 1.000); <= 114 ms (INCONCLUSIVE, P = ${relativeP})`)
     expect(histogram!.table.rows).toHaveLength(summary.histogram!.counts.length)
     expect(histogram!.table.rows.reduce((sum, row) => sum + Number(row[2]!.replace(/,/g, '')), 0)).toBe(summary.n)
   })
