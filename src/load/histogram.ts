@@ -68,6 +68,34 @@ export function histogramBuckets(histogram: Histogram): SampleBuckets | undefine
   return buckets
 }
 
+/**
+ * Up to `max` latencies in ms, evenly spaced through the histogram's recorded values (all of them
+ * when there are fewer): the stage's own distribution at the histogram's 3-digit precision, not invented.
+ */
+export function histogramSamples(histogram: Histogram, max: number): number[] {
+  const total = histogram.totalCount
+  const iterator = (histogram as unknown as BucketWalk).recordedValuesIterator
+  if (total === 0) return []
+  const take = Math.min(total, max)
+  // The rank of the i-th sample among all recorded values: the middle of its share.
+  const rankOf = (i: number): number => (take === total ? i : Math.floor(((i + 0.5) * total) / take))
+  const samples: number[] = []
+  if (!iterator) {
+    for (let i = 0; i < take; i++) samples.push(histogram.getValueAtPercentile((100 * (rankOf(i) + 1)) / total) / US_PER_MS)
+    return samples
+  }
+
+  iterator.reset()
+  let below = 0
+  while (iterator.hasNext() && samples.length < take) {
+    const {countAtValueIteratedTo: count, valueIteratedTo: value} = iterator.next()
+    below += count
+    while (samples.length < take && rankOf(samples.length) < below) samples.push(value / US_PER_MS)
+  }
+
+  return samples
+}
+
 /** A latency histogram in numbers people read, in milliseconds; all zero when it is empty. */
 export interface LatencySummary {
   count: number

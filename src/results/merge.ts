@@ -4,9 +4,8 @@
 import {hashSeed, Random} from '../engine/random.js'
 import type {Dimension, Evidence, EvidenceKind, MetricEvidence, SampleBuckets, TargetInput} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
-import {decodeHistogram, histogramBuckets, mergeHistograms, summarizeLatency} from '../load/histogram.js'
+import {decodeHistogram, histogramBuckets, histogramSamples, mergeHistograms, summarizeLatency} from '../load/histogram.js'
 import {MAX_SAMPLES, reservoir} from '../validators/evidence.js'
-import {histogramSamples} from '../validators/http.js'
 import type {Shard} from '../validators/types.js'
 import {type CollectedTarget, shardLabel} from './types.js'
 

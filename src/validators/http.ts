@@ -1,7 +1,7 @@
 import {type Scaling, scalingOf} from '../engine/regression.js'
 import type {Dimension, MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
-import {type Histogram, histogramBuckets, type LatencySummary} from '../load/histogram.js'
+import {type Histogram, histogramBuckets, histogramSamples, type LatencySummary} from '../load/histogram.js'
 // Only the light modules load with the CLI; undici and hdr-histogram-js wait until a target needs them.
 import {LOAD_DEFAULTS, LOAD_LIMITS} from '../load/plan.js'
 import {ERROR_KINDS, type LoadPlan, type LoadResult, type Stage, type StageResult} from '../load/types.js'
@@ -290,38 +290,6 @@ function describeScaling({efficiency, fit, highest, lowest}: Scaling, unit: 'con
   return `scaling: ${line}; ${rate(highest.throughput)} at ${level(highest.level)} is ${linear} from ${rate(lowest.throughput)} at ${level(lowest.level)}`
 }
 
-/** The iterator a pure-JS HdrHistogram carries; the load engine builds only those. */
-interface RecordedValues {
-  recordedValuesIterator?: {reset(): void; hasNext(): boolean; next(): {countAtValueIteratedTo: number; valueIteratedTo: number}}
-}
-
-/**
- * Up to `max` latencies in ms, evenly spaced through the histogram's recorded values (all of them
- * when there are fewer): the stage's own distribution at the histogram's 3-digit precision, not invented.
- */
-export function histogramSamples(histogram: Histogram, max: number): number[] {
-  const total = histogram.totalCount
-  const iterator = (histogram as unknown as RecordedValues).recordedValuesIterator
-  if (total === 0) return []
-  const take = Math.min(total, max)
-  // The rank of the i-th sample among all recorded values: the middle of its share.
-  const rankOf = (i: number): number => (take === total ? i : Math.floor(((i + 0.5) * total) / take))
-  const samples: number[] = []
-  if (!iterator) {
-    for (let i = 0; i < take; i++) samples.push(histogram.getValueAtPercentile((100 * (rankOf(i) + 1)) / total) / US_PER_MS)
-    return samples
-  }
-
-  iterator.reset()
-  let below = 0
-  while (iterator.hasNext() && samples.length < take) {
-    const {countAtValueIteratedTo: count, valueIteratedTo: value} = iterator.next()
-    below += count
-    while (samples.length < take && rankOf(samples.length) < below) samples.push(value / US_PER_MS)
-  }
-
-  return samples
-}
 
 
 /**

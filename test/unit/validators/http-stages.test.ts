@@ -2,7 +2,8 @@ import {quantile} from 'simple-statistics'
 import {describe, expect, it} from 'vitest'
 
 import {createHistogram, type Histogram, recordLatency, summarizeLatency} from '../../../src/load/histogram.js'
-import {histogramSamples, stageKeys} from '../../../src/validators/http.js'
+import {histogramSamples} from '../../../src/load/histogram.js'
+import {stageKeys} from '../../../src/validators/http.js'
 
 function histogramOf(ms: number[]): Histogram {
   const histogram = createHistogram()
