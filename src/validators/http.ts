@@ -38,8 +38,6 @@ const RATE = {exclusiveMinimum: 0, maximum: LOAD_LIMITS.rate, type: 'number'}
 const STAGE_SAMPLES = 10_000
 /** With until: confident, how long to measure before asking whether the target is decided. */
 const MIN_DURATION = '2s'
-/** Histograms record microseconds. */
-const US_PER_MS = 1000
 
 const METRICS: MetricSpec[] = [
   {
