@@ -339,7 +339,7 @@ function expectationView(e: ExpectationVerdict, results: RunResults): Expectatio
 /** What would decide an INCONCLUSIVE expectation, in one sentence. */
 export function moreText(e: Pick<ExpectationVerdict, 'metric' | 'more'>): string | null {
   if (!e.more) return null
-  if (e.more.samples === null) return clip(`no number of samples would decide it: ${e.more.why}`, TEXT_MAX)
+  if (e.more.samples === null) return clip(e.more.why, TEXT_MAX)
   const samples = e.more.samples
   return clip(`about ${formatValue(samples, 'count')} more sample${samples === 1 ? '' : 's'} of ${e.metric} would likely decide it, toward ${e.more.toward}, if the data go on as they are`, TEXT_MAX)
 }
