@@ -1,5 +1,4 @@
 import path from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
@@ -24,8 +23,6 @@ export interface CommandOptions {
 /** Failed runs described one by one in the notes; the rest are counted. */
 const DESCRIBED_FAILURES = 3
 const STDERR_LINES = 5
-/** How long to wait for a run's last stderr once its group is gone (an escaped grandchild may hold the pipe). */
-const DRAIN_MS = 1000
 
 interface RunResult {
   wallMs: number
@@ -186,9 +183,8 @@ async function runOnce(options: CommandOptions, cwd: string, timeoutMs: number, 
     const status = await group.exited
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6
     const peakRss = await sampler?.stop()
-    // Whatever the run left in the background dies with it, so runs do not pile up.
+    // Whatever the run left in the background dies with it (escaped descendants too), so runs do not pile up; stop() reads its last stderr.
     await group.stop(0)
-    await Promise.race([group.closed, sleep(DRAIN_MS)])
     await series?.stop()
     return {memory: series, peakRss, status, stderr: stderr.lines(), timedOut, wallMs}
   } finally {
