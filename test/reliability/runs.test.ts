@@ -98,31 +98,34 @@ targets:
     {name: 'during the first target', readyLog: 'listening on (?<url>http://\\S+)', waitFor: 'first.pid', statuses: ['NO_DATA', 'NO_DATA']},
     {name: 'during the second target', readyLog: 'listening on (?<url>http://\\S+)', waitFor: 'second.pid', statuses: ['PASS', 'NO_DATA']},
   ]
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    for (const stage of stages) {
-      it(`${signal} ${stage.name}: exit 130, the partial results complete and marked interrupted, no process left`, async () => {
-        const dir = project()
-        writeFileSync(path.join(dir, 'gates', 'slow.yaml'), gate(dir, stage.readyLog))
-        const {child, done} = startGate(['check', 'slow', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
-        const watch = watchDescendants(child.pid!, 50)
-        expect(await waitFor(hasPid(path.join(dir, stage.waitFor)))).toBe(true)
-        child.kill(signal)
-        const r = await done
-        const seen = watch.stop()
+  // A closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) end a run like Ctrl-C: checked once the service runs and a target measures.
+  const signalled = [
+    ...(['SIGINT', 'SIGTERM'] as const).flatMap((signal) => stages.map((stage) => ({signal, stage}))),
+    ...(['SIGHUP', 'SIGQUIT'] as const).map((signal) => ({signal, stage: stages[1]!})),
+  ]
+  for (const {signal, stage} of signalled) {
+    it(`${signal} ${stage.name}: exit 130, the partial results complete and marked interrupted, no process left`, async () => {
+      const dir = project()
+      writeFileSync(path.join(dir, 'gates', 'slow.yaml'), gate(dir, stage.readyLog))
+      const {child, done} = startGate(['check', 'slow', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
+      const watch = watchDescendants(child.pid!, 50)
+      expect(await waitFor(hasPid(path.join(dir, stage.waitFor)))).toBe(true)
+      child.kill(signal)
+      const r = await done
+      const seen = watch.stop()
 
-        expect(r.code, r.stderr).toBe(130)
-        expect(r.stderr).toContain(`${signal}: stopping the running target and the services`)
-        const latest = readJson(path.join(dir, '.gate/latest.json')) as Results
-        expect(latest.interrupted).toBe(true)
-        expect(latest.targets.map((t) => t.status)).toEqual(stage.statuses)
-        // The saved run is the same complete object under .gate/runs/.
-        const runs = readdirSync(path.join(dir, '.gate/runs'))
-        expect(runs).toHaveLength(1)
-        expect(readJson(path.join(dir, '.gate/runs', runs[0]!))).toEqual(latest)
-        expect(seen.some(({cmdline}) => cmdline.includes('hello.mjs'))).toBe(true)
-        expect(survivors(seen)).toEqual([])
-      }, 90_000)
-    }
+      expect(r.code, r.stderr).toBe(130)
+      expect(r.stderr).toContain(`${signal}: stopping the running target and the services`)
+      const latest = readJson(path.join(dir, '.gate/latest.json')) as Results
+      expect(latest.interrupted).toBe(true)
+      expect(latest.targets.map((t) => t.status)).toEqual(stage.statuses)
+      // The saved run is the same complete object under .gate/runs/.
+      const runs = readdirSync(path.join(dir, '.gate/runs'))
+      expect(runs).toHaveLength(1)
+      expect(readJson(path.join(dir, '.gate/runs', runs[0]!))).toEqual(latest)
+      expect(seen.some(({cmdline}) => cmdline.includes('hello.mjs'))).toBe(true)
+      expect(survivors(seen)).toEqual([])
+    }, 90_000)
   }
 
   it('a second Ctrl-C while a service ignores SIGTERM kills it at once, saves what was measured and exits 130, leaving no process and no half-written file', async () => {
