@@ -1,12 +1,12 @@
 // Opening .gate/history.db: a file that is not ours, is damaged or was written by a newer phasegate is refused
 // with its name and what to do, before anything is written to it.
 import type BetterSqlite3 from 'better-sqlite3'
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
 import {betterSqlite3} from '../lazy.js'
-import {STATE_DIR} from '../results/store.js'
+import {makeDirectory, STATE_DIR} from '../results/store.js'
 import {APPLICATION_ID, SCHEMA_VERSION, migrate, schemaVersion} from './schema.js'
 
 export const HISTORY_FILE = 'history.db'
@@ -29,7 +29,7 @@ export function shownPath(file: string, cwd: string): string {
 export function openDatabase(file: string, shown: string, create: boolean): BetterSqlite3.Database | null {
   if (!existsSync(file)) {
     if (!create) return null
-    mkdirSync(path.dirname(file), {recursive: true})
+    makeDirectory(path.dirname(file))
   }
 
   const Database = betterSqlite3()
