@@ -99,10 +99,11 @@ function configFrom(source: GateSource, options: LoadOptions): GateConfig {
 /** Turns a checked, interpolated document into the GateConfig the rest of the tool uses. */
 function build(document: GateDocument, source: GateSource, dir: string, args: Record<string, string>, redactor: Redactor): {config: GateConfig; problems: Problem[]} {
   const problems: Problem[] = []
-  const duration = (value: DurationText, at: DocPath): number => {
+  // A limit of 0 would cut every target or readiness wait at once: only stop_timeout (kill at once) may be 0.
+  const duration = (value: DurationText, at: DocPath, {positive = true} = {}): number => {
     const ms = parseDuration(value)
-    if (ms !== null && Number.isFinite(ms)) return ms
-    problems.push({path: at, message: mustBe(at, DURATION_EXPECTED, value)})
+    if (ms !== null && Number.isFinite(ms) && (ms > 0 || !positive)) return ms
+    problems.push({path: at, message: mustBe(at, positive ? `${DURATION_EXPECTED}, above 0` : DURATION_EXPECTED, value)})
     return 0
   }
 
@@ -139,7 +140,7 @@ function secretNames(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : []
 }
 
-type DurationReader = (value: DurationText, at: DocPath) => number
+type DurationReader = (value: DurationText, at: DocPath, options?: {positive?: boolean}) => number
 
 function serviceConfig(name: string, service: ServiceDocument, root: string, duration: DurationReader): ServiceConfig {
   const at = ['services', name]
@@ -153,7 +154,7 @@ function serviceConfig(name: string, service: ServiceDocument, root: string, dur
       ...(service.ready.http === undefined ? {} : {http: service.ready.http}),
       timeoutMs: duration(service.ready.timeout, [...at, 'ready', 'timeout']),
     },
-    stopTimeoutMs: duration(service.stop_timeout, [...at, 'stop_timeout']),
+    stopTimeoutMs: duration(service.stop_timeout, [...at, 'stop_timeout'], {positive: false}),
   }
 }
 

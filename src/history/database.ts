@@ -1,7 +1,7 @@
 // Opening .gate/history.db: a file that is not ours, is damaged or was written by a newer phasegate is refused
 // with its name and what to do, before anything is written to it.
 import type BetterSqlite3 from 'better-sqlite3'
-import {existsSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
@@ -27,6 +27,9 @@ export function shownPath(file: string, cwd: string): string {
 
 /** Opens (creating when asked and missing) and migrates the history; null when it does not exist and `create` is false. */
 export function openDatabase(file: string, shown: string, create: boolean): BetterSqlite3.Database | null {
+  if (existsSync(file) && !statSync(file).isFile()) {
+    throw new UserError(`${shown} is not a file: move it aside (e.g. mv ${shown} ${shown}.other) and the next run starts a new history; the results files in ${STATE_DIR}/runs/ are not affected.`)
+  }
   if (!existsSync(file)) {
     if (!create) return null
     makeDirectory(path.dirname(file))

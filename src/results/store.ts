@@ -130,9 +130,18 @@ export function loadEvidence(ref: string, cwd: string): {file: string; evidence:
   return {evidence, file}
 }
 
-/** .gate/latest.json is a copy: its run's own file under .gate/runs/ is found by its id. */
+/** .gate/latest.json is a copy: its run's own file under .gate/runs/ is found by its id, which must be a plain file name there. */
 function latestRunFile(latest: string, cwd: string): string {
-  const {id} = JSON.parse(readFileSync(latest, 'utf8')) as {id: string}
+  const shown = path.relative(cwd, latest)
+  let id: unknown
+  try {
+    id = (JSON.parse(readFileSync(latest, 'utf8')) as {id?: unknown} | null)?.id
+  } catch (error) {
+    throw new UserError(`${shown} cannot be read as JSON (${(error as Error).message}): name the run by its id or file instead of "latest".`)
+  }
+  if (typeof id !== 'string' || id === '' || id.startsWith('.') || path.basename(id) !== id || id.includes('\\')) {
+    throw new UserError(`${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${JSON.stringify(id) ?? 'missing'}): name the run by its id or file instead of "latest".`)
+  }
   return path.join(cwd, STATE_DIR, 'runs', `${id}.json`)
 }
 
