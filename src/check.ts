@@ -94,7 +94,7 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
     try {
       // A death mid-run is a warning of the run, naming the target it cut into.
       const onLost = (description: string) => warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
-      services = await startServices(gate.services, {log: events.log, onLost, signal})
+      services = await startServices(gate.services, {log: events.log, onLost, redact: redactor.text, signal})
     } catch (error) {
       serviceFailure = (error as Error).message
       warnings.push(serviceFailure)
@@ -188,6 +188,7 @@ async function collectTarget(
     signal,
     services: services?.info ?? {},
     gateDir: gate.dir,
+    redact: gate.redactor.text,
     seed: settings.seed,
     target: {id: target.id, title: target.title},
     log: (message) => events.log(`[${target.id}] ${message}`),

@@ -8,7 +8,7 @@ import {parseDuration} from '../engine/units.js'
 import {GateConfigError, UserError, type ConfigIssue} from '../errors.js'
 import {semanticProblems} from './checks.js'
 import {interpolateGate} from './interpolate.js'
-import {DURATION_EXPECTED, mustBe, reportable, type Problem} from './problem.js'
+import {DURATION_EXPECTED, mustBe, reportable, type Problem, shortenQuotes} from './problem.js'
 import type {DurationText, GateDocument, ServiceDocument, TargetDocument} from './schema.js'
 import {checkSchema} from './schema-check.js'
 import {GateSource} from './source.js'
@@ -84,8 +84,11 @@ function configFrom(source: GateSource, options: LoadOptions): GateConfig {
   const dir = path.dirname(source.file)
   // Built before the schema check so that even a message about a broken file shows no secret.
   const redactor = redactorFor(secretNames(source.data.secrets), options.env)
-  const fail = (problems: readonly Problem[], issues: readonly ConfigIssue[] = []) =>
-    redactor.error(new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))])))
+  const fail = (problems: readonly Problem[], issues: readonly ConfigIssue[] = []) => {
+    const error = redactor.error(new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))])))
+    for (const issue of error.issues) issue.message = shortenQuotes(issue.message)
+    return error
+  }
   const {document, problems: schemaProblems} = checkSchema(source.data)
   const {args, data, problems: interpolationProblems} = interpolateGate(source.data, {args: options.args, env: options.env, gateDir: dir})
   const problems = [...schemaProblems, ...interpolationProblems, ...semanticProblems(data)]

@@ -24,6 +24,8 @@ export interface StartServicesOptions {
   signal?: AbortSignal
   /** Receives every line the services print, prefixed with "[name] ". */
   log?: (line: string) => void
+  /** Replaces secrets in a whole output line, before it is cut to length. */
+  redact?: (text: string) => string
   /** Told when a ready service dies before stop(): the whole description, e.g. "service web exited with code 1 while ...". */
   onLost?: (description: string) => void
 }
@@ -91,7 +93,7 @@ export async function startServices(services: ServiceConfig[], options: StartSer
 }
 
 async function startService(config: ServiceConfig, options: StartServicesOptions): Promise<StartedService> {
-  const tail = new LogTail(LOG_LINES)
+  const tail = new LogTail(LOG_LINES, options.redact)
   if (options.log) tail.onLine((line) => options.log!(`[${config.name}] ${line}`))
   let group: ProcessGroup
   try {

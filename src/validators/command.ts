@@ -89,7 +89,7 @@ export const command = defineValidator<CommandOptions>({
     for (let index = 0; index < total; index++) {
       const measured = index - options.warmup
       ctx.progress({fraction: index / total, message: measured < 0 ? `warm-up ${index + 1}/${options.warmup}` : `run ${measured + 1}/${options.runs}`})
-      const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory)
+      const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory, ctx.redact)
       ctx.signal.throwIfAborted()
       if (measured < 0) continue
       totalMs += result.wallMs
@@ -155,12 +155,19 @@ function describeFailure(result: RunResult, timeoutMs: number): string | undefin
 }
 
 /** One run in its own process group: timed, its memory polled, killed at the timeout or on abort with everything it started. */
-async function runOnce(options: CommandOptions, cwd: string, timeoutMs: number, signal: AbortSignal, memory: MemoryPlan | undefined): Promise<RunResult> {
+async function runOnce(
+  options: CommandOptions,
+  cwd: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  memory: MemoryPlan | undefined,
+  redact: ((text: string) => string) | undefined,
+): Promise<RunResult> {
   signal.throwIfAborted()
   const started = process.hrtime.bigint()
   const marks = memory !== undefined && 'mark' in memory.sampling
   const group = ProcessGroup.spawn(options.run, {cwd, env: options.env, stdout: marks ? 'pipe' : 'ignore'})
-  const stderr = new LogTail(STDERR_LINES)
+  const stderr = new LogTail(STDERR_LINES, redact)
   stderr.attach(group.child.stderr)
   const sampler = RSS_SUPPORTED && group.pid !== undefined ? new PeakRssSampler(group.pid) : undefined
   const tree = memory?.service ?? (group.pid === undefined ? undefined : new ProcessTree(group.pid))

@@ -41,6 +41,8 @@ export interface CollectContext {
   services: Readonly<Record<string, ServiceInfo>>
   /** Directory of the gate file: relative paths in options resolve against it. */
   gateDir: string
+  /** Replaces the gate's secrets in text; apply it before cutting text a secret may cross (everything returned is redacted anyway). */
+  redact?(text: string): string
   seed: number
   target: {id: string; title: string}
   /** Set only for a shardable validator in a sharded run: do this share of the load (see shareOf). */
