@@ -90,6 +90,18 @@ describe('gate comment', () => {
     expect(r.stderr).toMatch(/GitHub refused the token \(401: Bad credentials: \*\*\* - https:\/\/docs\.github\.com\/rest\).*GITHUB_TOKEN is missing, expired/)
   })
 
+  it('an html_url that echoes the token is printed with *** in its place, in text and in --json', async () => {
+    const echoed = (id: number) => ({body: {body: 'x', html_url: `https://github.test/pull/7?token=${TOKEN}#issuecomment-${id}`, id}, status: 201})
+    api.script('POST', COMMENTS, echoed(1), echoed(2))
+    // gate() fails the test if the token shows on stdout or stderr.
+    const text = await comment([FIXTURE('proceed')])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stderr).toContain('created comment 1 on octo-org/octo-repo#7: https://github.test/pull/7?token=***#issuecomment-1')
+    const json = await comment([FIXTURE('proceed'), '--json'])
+    expect(json.code, json.stderr).toBe(0)
+    expect(JSON.parse(json.stdout).url).toBe('https://github.test/pull/7?token=***#issuecomment-2')
+  })
+
   it('a 404 names the repository, the pull request and the token\'s access', async () => {
     const r = await comment([FIXTURE('proceed')], {GITHUB_REPOSITORY: 'octo-org/private'})
     expect(r.code).toBe(2)
