@@ -8,6 +8,7 @@ import type {DecisionSettings, TargetInput} from './engine/types.js'
 import {GateConfigError} from './errors.js'
 import {baselinesFor} from './history/index.js'
 import type {Redactor} from './redact.js'
+import {visibleControls} from './report/escape.js'
 import {describeEnvironment} from './results/environment.js'
 import {runId} from './results/store.js'
 import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, type RunResults} from './results/types.js'
@@ -77,7 +78,7 @@ interface Installed {
 async function measureGate(gate: GateConfig, installed: Installed, warnings: string[], options: CheckOptions): Promise<RunResults> {
   const {cwd, env, signal} = options
   const {redactor} = gate
-  const events = redactedEvents(options.events, redactor)
+  const events = terminalEvents(options.events, redactor)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   // Only targets with a relative expectation read the history: the others never pay for it.
   const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
@@ -214,12 +215,13 @@ function toTargetInput(target: TargetConfig, collected: TargetInput['collected']
   }
 }
 
-/** The same events with secrets redacted in everything they carry to the terminal. */
-function redactedEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
+/** The same events with secrets redacted and control characters made visible (a service's log may hold terminal escapes) in all they carry to the terminal. */
+function terminalEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
+  const shown = (text: string): string => visibleControls(redactor.text(text))
   return {
-    log: (message) => events.log(redactor.text(message)),
+    log: (message) => events.log(shown(message)),
     targetStarted: (target, index, total) => events.targetStarted(target, index, total),
-    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: redactor.text(outcome.noData)} : outcome, elapsedMs),
-    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: redactor.text(update.message)}, elapsedMs),
+    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: shown(outcome.noData)} : outcome, elapsedMs),
+    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: shown(update.message)}, elapsedMs),
   }
 }

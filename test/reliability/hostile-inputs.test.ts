@@ -1,0 +1,43 @@
+// Hostile bytes from what a gate reads, through the real CLI: terminal escapes in a service's log and in an artifact a
+// message quotes, artifacts that are huge or not files, a ready.log pattern that backtracks forever. Each ends in a
+// clear outcome, with nothing raw on the terminal and the CLI able to exit.
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {makeProject, ROOT, runGate} from '../integration/helpers.js'
+
+const SERVERS = path.join(ROOT, 'test/fixtures/servers')
+const projects: Array<{cleanup(): void}> = []
+afterAll(() => projects.forEach((project) => project.cleanup()))
+
+function project(gates: Record<string, string>): string {
+  const made = makeProject(gates)
+  projects.push(made)
+  return made.dir
+}
+
+/** ESC, BEL and C1 controls: what clears a screen, retitles a window or hides text at a terminal. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
+
+describe('terminal escapes', () => {
+  it('a service log line and artifact bytes quoted in a NO_DATA reason reach stderr with their control characters shown, not sent', async () => {
+    const dir = project({
+      escapes: `version: 1
+services:
+  web:
+    command: "printf 'hello \\\\033[2J\\\\033]0;pwned\\\\007 there\\\\n'; node ${path.join(SERVERS, 'hello.mjs')}"
+    ready: { log: 'listening on (?<url>http://\\S+)' }
+targets:
+  - { id: art, validator: artifact, with: { file: bad.json, format: json, path: x, metric: x }, expect: [ "x < 1" ] }
+`,
+    })
+    writeFileSync(path.join(dir, 'gates', 'bad.json'), '{"x": \u001b[2J\u001b]0;pwned\u0007 }')
+    const r = await runGate(['check', 'escapes', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toContain('[web] hello \\x1b[2J\\x1b]0;pwned\\x07 there')
+    expect(r.stderr).toMatch(/art \(artifact\): no data .*not valid JSON: .*\\x1b/)
+    expect(r.stderr).not.toMatch(CONTROL)
+    expect(r.stdout).not.toMatch(CONTROL)
+  })
+})
