@@ -1,6 +1,7 @@
 // Hostile bytes from what a gate reads, through the real CLI: terminal escapes in a service's log and in an artifact a
 // message quotes, artifacts that are huge or not files, a ready.log pattern that backtracks forever. Each ends in a
 // clear outcome, with nothing raw on the terminal and the CLI able to exit.
+import {execFileSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -39,5 +40,26 @@ targets:
     expect(r.stderr).toMatch(/art \(artifact\): no data .*not valid JSON: .*\\x1b/)
     expect(r.stderr).not.toMatch(CONTROL)
     expect(r.stdout).not.toMatch(CONTROL)
+  })
+})
+
+describe('artifacts that cannot be read as one', () => {
+  it('a FIFO and a 17 MB single-line ndjson file: each target NO_DATA with the reason, the run saved, the CLI exits', async () => {
+    const dir = project({
+      artifacts: `version: 1
+targets:
+  - { id: fifo, validator: artifact, with: { file: pipe.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
+  - { id: huge, validator: artifact, with: { file: huge.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
+`,
+    })
+    execFileSync('mkfifo', [path.join(dir, 'gates', 'pipe.ndjson')])
+    writeFileSync(path.join(dir, 'gates', 'huge.ndjson'), '1'.repeat(17 * 1024 * 1024))
+    const r = await runGate(['check', 'artifacts', '--json'], {cwd: dir, timeoutMs: 60_000})
+    expect(r.signal, 'the CLI never exited').toBeNull()
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).not.toMatch(/RangeError|\n\s+at /)
+    const [fifo, huge] = JSON.parse(r.stdout).targets
+    expect(fifo.reason).toMatch(/artifact pipe\.ndjson is not a regular file .*write the tool's output to a file first/)
+    expect(huge.reason).toMatch(/artifact huge\.ndjson: line 1 is over 16 Mi characters; ndjson holds one value per line/)
   })
 })
