@@ -8,11 +8,11 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {makeProject, ROOT, runGate, waitFor} from '../integration/helpers.js'
 
 const SERVERS = path.join(ROOT, 'test/fixtures/servers')
-const projects: Array<{cleanup(): void}> = []
-const started: number[] = []
+const projects: Array<{dir: string; cleanup(): void}> = []
+const PID_FILES = ['service-setsid.pid', 'service-fork.pid', 'command-setsid.pid', 'command-fork.pid']
 afterAll(() => {
   // A failed assertion must not leave the escaped sleeps behind.
-  for (const pid of started.filter(running)) process.kill(pid, 'SIGKILL')
+  for (const {dir} of projects) for (const pid of pidsFrom(dir, PID_FILES.filter((name) => existsSync(path.join(dir, name)))).filter(running)) process.kill(pid, 'SIGKILL')
   for (const project of projects) project.cleanup()
 })
 
@@ -33,9 +33,7 @@ function running(pid: number): boolean {
 }
 
 function pidsFrom(dir: string, names: string[]): number[] {
-  const pids = names.map((name) => Number(readFileSync(path.join(dir, name), 'utf8')))
-  started.push(...pids)
-  return pids
+  return names.map((name) => Number(readFileSync(path.join(dir, name), 'utf8')))
 }
 
 describe.runIf(process.platform === 'linux')('escaped children', () => {
@@ -56,13 +54,12 @@ targets:
     expect: [ "failures == 0" ]
 `,
     )
-    const names = ['service-setsid.pid', 'service-fork.pid', 'command-setsid.pid', 'command-fork.pid']
     const r = await runGate(['check', 'escape', '--json'], {cwd: dir, timeoutMs: 60_000})
     expect(r.signal, 'the CLI hung after printing its results').toBeNull()
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).decision.outcome).toBe('PROCEED')
-    expect(names.every((name) => existsSync(path.join(dir, name)))).toBe(true)
-    const pids = pidsFrom(dir, names)
+    expect(PID_FILES.every((name) => existsSync(path.join(dir, name)))).toBe(true)
+    const pids = pidsFrom(dir, PID_FILES)
     expect(await waitFor(() => !pids.some(running), 5000)).toBe(true)
   }, 90_000)
 })
