@@ -107,7 +107,7 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       running = target.id
       const began = performance.now()
       const kept: Kept = {histograms: {}}
-      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), signal, events, options.shard, kept)
+      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), {env, events, signal}, options.shard, kept)
       events.targetFinished(target, outcome, performance.now() - began)
       running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
@@ -161,8 +161,7 @@ async function collectTarget(
   serviceFailure: string | undefined,
   settings: DecisionSettings,
   baseline: TargetInput['baseline'],
-  signal: AbortSignal,
-  events: CheckEvents,
+  {env, events, signal}: {env: NodeJS.ProcessEnv; events: CheckEvents; signal: AbortSignal},
   shard: Shard | undefined,
   kept: Kept,
 ): Promise<TargetInput['collected']> {
@@ -180,9 +179,10 @@ async function collectTarget(
   } catch (error) {
     return {noData: serviceFailure ?? (error as Error).message}
   }
-  // Validators that measure live put load on what they name (claims and artifacts only read): checked after
+  // Validators that connect to what they name (claims and artifacts only read files): checked after
   // ${services.*} expansion and before the validator runs, so nothing has connected yet.
-  const refusal = (registered.validator.kind ?? 'measured') === 'measured' ? remoteRefusal(options, target.allowRemote) : null
+  const connects = registered.validator.connects ?? (registered.validator.kind ?? 'measured') === 'measured'
+  const refusal = connects ? remoteRefusal(options, target.allowRemote, env) : null
   if (refusal) return {noData: refusal}
   return collectEvidence(registered.validator, options, {
     timeoutMs: target.timeoutMs,

@@ -67,6 +67,8 @@ export interface Validator<O = any> {
   metrics: MetricSpec[] | ((options: O) => MetricSpec[])
   /** Kind of evidence it produces; default measured. */
   kind?: EvidenceKind
+  /** Whether it connects to the hosts its options name, so the loopback guard applies; default: when its kind is measured. */
+  connects?: boolean
   /** True when it can do a share of its work per shard (ctx.shard) and its counts and rates add up across shards; otherwise it runs whole on shard 1 only. */
   shardable?: boolean
   collect(ctx: CollectContext, options: O): Promise<Evidence>
