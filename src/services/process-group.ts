@@ -154,7 +154,7 @@ export class ProcessGroup {
     for (const [pid, start] of this.members) if (current.get(pid)?.start !== start) this.members.delete(pid)
     const children = new Map<number, ProcessEntry[]>()
     for (const entry of table) children.set(entry.ppid, [...(children.get(entry.ppid) ?? []), entry])
-    const found = table.filter((entry) => entry.pid === pgid || entry.pgrp === pgid || marks.get(keyOf(entry)) === this.mark)
+    const found = table.filter((entry) => entry.pgrp === pgid || marks.get(keyOf(entry)) === this.mark)
     const queue = [...found, ...[...this.members.keys()].flatMap((pid) => current.get(pid) ?? [])]
     for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
       if (entry.pid === process.pid || this.members.has(entry.pid)) continue
