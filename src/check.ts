@@ -107,7 +107,8 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       running = target.id
       const began = performance.now()
       const kept: Kept = {histograms: {}}
-      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), {env, events, signal}, options.shard, kept)
+      const run = {env, events, signal}
+      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), run, options.shard, kept)
       events.targetFinished(target, outcome, performance.now() - began)
       running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
@@ -222,6 +223,7 @@ function terminalEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
     log: (message) => events.log(shown(message)),
     targetStarted: (target, index, total) => events.targetStarted(target, index, total),
     targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: shown(outcome.noData)} : outcome, elapsedMs),
-    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: shown(update.message)}, elapsedMs),
+    targetProgress: (target, update, elapsedMs) =>
+      events.targetProgress?.(target, update.message === undefined ? update : {...update, message: shown(update.message)}, elapsedMs),
   }
 }

@@ -47,7 +47,8 @@ export function emitResults(results: RunResults, options: OutputOptions, cwd: st
 /** "could not write X to FILE: why. The decision stands but is not saved: …", for exit 4. */
 function notWritten(what: string, file: string, error: unknown, cwd: string, elsewhere: string): string {
   const shown = path.relative(cwd, file).startsWith('..') ? file : path.relative(cwd, file)
-  return `error: could not write ${what} to ${shown}: ${(error as Error).message}. The decision printed stands but is not saved (exit ${EXIT.NOT_SAVED}): free space or make that directory writable (${elsewhere}), then run again.`
+  const stands = `The decision printed stands but is not saved (exit ${EXIT.NOT_SAVED}): free space or make that directory writable (${elsewhere})`
+  return `error: could not write ${what} to ${shown}: ${(error as Error).message}. ${stands}, then run again.`
 }
 
 /** Runs `work` with stdout carried to stderr, so a plugin or validator that prints cannot corrupt --json or the report that stdout is kept for. */

@@ -80,7 +80,8 @@ function readyProblems(ready: Record<string, unknown>, path: DocPath): Problem[]
     problems.push({path: [...path, 'http'], message: mustBe([...path, 'http'], 'an http:// or https:// URL', ready.http)})
   } else if (typeof ready.http === 'string' && !ready.http.includes('${') && remoteHosts(ready.http).length > 0) {
     // A service runs here: a readiness check elsewhere would poll another machine for as long as the ready timeout.
-    problems.push({path: [...path, 'http'], message: `"http" must be on this machine (127.0.0.0/8, ::1, localhost): it names ${remoteHosts(ready.http).join(', ')}`})
+    const named = remoteHosts(ready.http).join(', ')
+    problems.push({path: [...path, 'http'], message: `"http" must be on this machine (127.0.0.0/8, ::1, localhost): it names ${named}`})
   }
 
   return problems

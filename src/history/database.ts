@@ -28,7 +28,8 @@ export function shownPath(file: string, cwd: string): string {
 /** Opens (creating when asked and missing) and migrates the history; null when it does not exist and `create` is false. */
 export function openDatabase(file: string, shown: string, create: boolean): BetterSqlite3.Database | null {
   if (existsSync(file) && !statSync(file).isFile()) {
-    throw new UserError(`${shown} is not a file: move it aside (e.g. mv ${shown} ${shown}.other) and the next run starts a new history; the results files in ${STATE_DIR}/runs/ are not affected.`)
+    const aside = `move it aside (e.g. mv ${shown} ${shown}.other) and the next run starts a new history`
+    throw new UserError(`${shown} is not a file: ${aside}; the results files in ${STATE_DIR}/runs/ are not affected.`)
   }
   if (!existsSync(file)) {
     if (!create) return null

@@ -140,7 +140,8 @@ function latestRunFile(latest: string, cwd: string): string {
     throw new UserError(`${shown} cannot be read as JSON (${(error as Error).message}): name the run by its id or file instead of "latest".`)
   }
   if (typeof id !== 'string' || id === '' || id.startsWith('.') || path.basename(id) !== id || id.includes('\\')) {
-    throw new UserError(`${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${JSON.stringify(id) ?? 'missing'}): name the run by its id or file instead of "latest".`)
+    const named = JSON.stringify(id) ?? 'missing'
+    throw new UserError(`${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${named}): name the run by its id or file instead of "latest".`)
   }
   return path.join(cwd, STATE_DIR, 'runs', `${id}.json`)
 }

@@ -27,7 +27,7 @@ const DRAIN_MS = 1000
 const POLL_MS = 20
 /** How often /proc is read for the processes each live group starts. */
 const WATCH_MS = 100
-/** Set in the environment of every process a group starts: descendants inherit it, so one that leaves the group and its parent (setsid, a double fork) is still found. */
+/** In the environment of every process a group starts: inherited, so one that leaves the group and its parent (setsid, a double fork) is still found. */
 const MARK = 'PHASEGATE_PROCESS_GROUP'
 const TRACKS_DESCENDANTS = process.platform === 'linux'
 

@@ -173,7 +173,9 @@ async function openArtifact(absolute: string, name: string, seed: number, signal
     name,
     seed,
     text: () => {
-      if (info.size > MAX_TEXT_BYTES) throw new Error(`artifact ${name} is ${info.size} bytes, over the ${MAX_TEXT_BYTES / 1024 / 1024} MiB read whole; only ndjson is read line by line`)
+      if (info.size > MAX_TEXT_BYTES) {
+        throw new Error(`artifact ${name} is ${info.size} bytes, over the ${MAX_TEXT_BYTES / 1024 / 1024} MiB read whole; only ndjson is read line by line`)
+      }
       return readFile(absolute, {encoding: 'utf8', signal}).catch((error: unknown) => {
         throw signal.aborted ? error : failure(error)
       })
@@ -199,7 +201,9 @@ async function* linesOf(stream: AsyncIterable<string> & {destroy(): void}, name:
         number++
       }
       partial += chunk.slice(from)
-      if (partial.length > MAX_LINE_CHARS) throw new ArtifactLineError(`artifact ${name}: line ${number} is over ${MAX_LINE_CHARS / 1024 / 1024} Mi characters; ndjson holds one value per line`)
+      if (partial.length > MAX_LINE_CHARS) {
+        throw new ArtifactLineError(`artifact ${name}: line ${number} is over ${MAX_LINE_CHARS / 1024 / 1024} Mi characters; ndjson holds one value per line`)
+      }
     }
     if (partial !== '') yield partial.endsWith('\r') ? partial.slice(0, -1) : partial
   } finally {

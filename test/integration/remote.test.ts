@@ -62,7 +62,8 @@ afterAll(() => attacks.cleanup())
 describe('the loopback guard reads hosts as the clients do', () => {
   it('a backslash before "@", a URL without "//", hosts in a query string, PGHOST and *.localhost are each refused, naming the host', async () => {
     const result = await runGate(['check', 'tricks', '--json'], {cwd: attacks.dir, env: {PGHOST: '192.0.2.5'}})
-    const reasons = Object.fromEntries(JSON.parse(result.stdout).targets.map((t: {id: string; reason?: string; status: string}) => [t.id, t.reason ?? t.status]))
+    const targets = JSON.parse(result.stdout).targets as Array<{id: string; reason?: string; status: string}>
+    const reasons = Object.fromEntries(targets.map((t) => [t.id, t.reason ?? t.status]))
     const refused = (host: string) => expect.stringMatching(new RegExp(`^refused to send traffic to ${host.replaceAll('.', '\\.')}: .*allow_remote: true$`))
     expect(reasons).toEqual({
       backslash: refused('192.0.2.1'),

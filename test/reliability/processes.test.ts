@@ -12,7 +12,10 @@ const projects: Array<{dir: string; cleanup(): void}> = []
 const PID_FILES = ['service-setsid.pid', 'service-fork.pid', 'command-setsid.pid', 'command-fork.pid']
 afterAll(() => {
   // A failed assertion must not leave the escaped sleeps behind.
-  for (const {dir} of projects) for (const pid of pidsFrom(dir, PID_FILES.filter((name) => existsSync(path.join(dir, name)))).filter(running)) process.kill(pid, 'SIGKILL')
+  for (const {dir} of projects) {
+    const written = PID_FILES.filter((name) => existsSync(path.join(dir, name)))
+    for (const pid of pidsFrom(dir, written).filter(running)) process.kill(pid, 'SIGKILL')
+  }
   for (const project of projects) project.cleanup()
 })
 

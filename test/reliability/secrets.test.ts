@@ -145,8 +145,14 @@ targets:
 
 describe('URL passwords with "@", a space, a quote or a slash', () => {
   // Each password holds Zx9 and Qw7: neither may show anywhere.
-  const URLS = ['postgres://app:Zx9@Qw7@127.0.0.1:5432/db', 'postgres://app:Zx9 Qw7@127.0.0.1:5432/db', 'redis://:Zx9"Qw7@127.0.0.1:6379/0', 'postgres://app:Zx9/Qw7@127.0.0.1/db']
-  const urls = makeProject({urls: 'version: 1\ntargets:\n  - { id: script, validator: command, with: { run: "sh urls.sh", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }\n'})
+  const URLS = [
+    'postgres://app:Zx9@Qw7@127.0.0.1:5432/db',
+    'postgres://app:Zx9 Qw7@127.0.0.1:5432/db',
+    'redis://:Zx9"Qw7@127.0.0.1:6379/0',
+    'postgres://app:Zx9/Qw7@127.0.0.1/db',
+  ]
+  const target = '{ id: script, validator: command, with: { run: "sh urls.sh", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }'
+  const urls = makeProject({urls: `version: 1\ntargets:\n  - ${target}\n`})
   afterAll(() => urls.cleanup())
   writeFileSync(path.join(urls.dir, 'gates', 'urls.sh'), `${URLS.map((url) => `echo 'connecting to ${url} failed' >&2`).join('\n')}\nexit 3\n`)
 
@@ -156,6 +162,8 @@ describe('URL passwords with "@", a space, a quote or a slash', () => {
     const saved = filesUnder(path.join(urls.dir, '.gate')).map(([, bytes]) => bytes.toString('latin1'))
     for (const text of [r.stdout, r.stderr, ...saved]) expect(text).not.toMatch(/Zx9|Qw7/)
     const reason = JSON.stringify(JSON.parse(r.stdout).targets[0])
-    for (const shown of ['postgres://app:***@127.0.0.1:5432/db', 'redis://:***@127.0.0.1:6379/0', 'postgres://app:***@127.0.0.1/db']) expect(reason).toContain(shown)
+    for (const shown of ['postgres://app:***@127.0.0.1:5432/db', 'redis://:***@127.0.0.1:6379/0', 'postgres://app:***@127.0.0.1/db']) {
+      expect(reason).toContain(shown)
+    }
   })
 })
