@@ -8,6 +8,7 @@ import type {DecisionSettings, TargetInput} from './engine/types.js'
 import {GateConfigError} from './errors.js'
 import {baselinesFor} from './history/index.js'
 import type {Redactor} from './redact.js'
+import {visibleControls} from './report/escape.js'
 import {describeEnvironment} from './results/environment.js'
 import {judgeNoise, type MachineNoise, withNoise} from './results/noise.js'
 import {watchNoise} from './results/noise-watch.js'
@@ -79,7 +80,7 @@ interface Installed {
 async function measureGate(gate: GateConfig, installed: Installed, warnings: string[], options: CheckOptions): Promise<RunResults> {
   const {cwd, env, signal} = options
   const {redactor} = gate
-  const events = redactedEvents(options.events, redactor)
+  const events = terminalEvents(options.events, redactor)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   // Only targets with a relative expectation read the history: the others never pay for it.
   const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
@@ -97,7 +98,7 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
     try {
       // A death mid-run is a warning of the run, naming the target it cut into.
       const onLost = (description: string) => warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
-      services = await startServices(gate.services, {log: events.log, onLost, signal})
+      services = await startServices(gate.services, {log: events.log, onLost, redact: redactor.text, signal})
     } catch (error) {
       serviceFailure = (error as Error).message
       warnings.push(serviceFailure)
@@ -109,7 +110,8 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       running = target.id
       const began = performance.now()
       const kept: Kept = {histograms: {}}
-      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), signal, events, options.shard, kept)
+      const run = {env, events, signal}
+      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), run, options.shard, kept)
       events.targetFinished(target, outcome, performance.now() - began)
       running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
@@ -167,8 +169,7 @@ async function collectTarget(
   serviceFailure: string | undefined,
   settings: DecisionSettings,
   baseline: TargetInput['baseline'],
-  signal: AbortSignal,
-  events: CheckEvents,
+  {env, events, signal}: {env: NodeJS.ProcessEnv; events: CheckEvents; signal: AbortSignal},
   shard: Shard | undefined,
   kept: Kept,
 ): Promise<TargetInput['collected']> {
@@ -186,10 +187,11 @@ async function collectTarget(
   } catch (error) {
     return {noData: serviceFailure ?? (error as Error).message}
   }
-  // Validators that measure live put load on what they name (claims and artifacts only read): checked after
+  // Validators that connect to what they name (claims and artifacts only read files): checked after
   // ${services.*} expansion and before the validator runs, so nothing has connected yet.
   const kind = registered.validator.kind ?? 'measured'
-  const refusal = kind === 'measured' ? remoteRefusal(options, target.allowRemote) : null
+  const connects = registered.validator.connects ?? kind === 'measured'
+  const refusal = connects ? remoteRefusal(options, target.allowRemote, env) : null
   if (refusal) return {noData: refusal}
   // The window is the validator's run alone: a target refused or skipped above never loaded the machine.
   const watch = watchNoise()
@@ -198,6 +200,7 @@ async function collectTarget(
     signal,
     services: services?.info ?? {},
     gateDir: gate.dir,
+    redact: gate.redactor.text,
     seed: settings.seed,
     target: {id: target.id, title: target.title},
     log: (message) => events.log(`[${target.id}] ${message}`),
@@ -225,12 +228,14 @@ function toTargetInput(target: TargetConfig, collected: TargetInput['collected']
   }
 }
 
-/** The same events with secrets redacted in everything they carry to the terminal. */
-function redactedEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
+/** The same events with secrets redacted and control characters made visible (a service's log may hold terminal escapes) in all they carry to the terminal. */
+function terminalEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
+  const shown = (text: string): string => visibleControls(redactor.text(text))
   return {
-    log: (message) => events.log(redactor.text(message)),
+    log: (message) => events.log(shown(message)),
     targetStarted: (target, index, total) => events.targetStarted(target, index, total),
-    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: redactor.text(outcome.noData)} : outcome, elapsedMs),
-    targetProgress: (target, update, elapsedMs) => events.targetProgress?.(target, update.message === undefined ? update : {...update, message: redactor.text(update.message)}, elapsedMs),
+    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: shown(outcome.noData)} : outcome, elapsedMs),
+    targetProgress: (target, update, elapsedMs) =>
+      events.targetProgress?.(target, update.message === undefined ? update : {...update, message: shown(update.message)}, elapsedMs),
   }
 }

@@ -1,7 +1,10 @@
 import {killAllServicesSync} from './services/index.js'
 
+/** Signals that end a run cleanly: Ctrl-C, kill, a closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT), whose defaults would orphan the services. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']
+
 /**
- * Runs work that must end cleanly on Ctrl-C: the first SIGINT/SIGTERM aborts the signal so targets
+ * Runs work that must end cleanly on Ctrl-C: the first stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) aborts the signal so targets
  * stop and services are torn down; a second one kills every service group at once, runs `onForcedExit`
  * (synchronous: it saves what was measured) and exits 130.
  */
@@ -21,14 +24,12 @@ export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T
     process.stderr.write(`\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).\n`)
     controller.abort(new Error(`interrupted by ${name}`))
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  for (const name of STOP_SIGNALS) process.on(name, onSignal)
   // Last line of defence: whatever happens, no service outlives this process.
   process.on('exit', killAllServicesSync)
   try {
     return await work(controller.signal)
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    for (const name of STOP_SIGNALS) process.off(name, onSignal)
   }
 }

@@ -2,7 +2,8 @@ import path from 'node:path'
 
 import {recordHistory} from './history/index.js'
 import {REPORT_FORMATS, renderReport, reportFileName, type ReportFormat} from './report/index.js'
-import {saveResults, writeFileAtomic} from './results/store.js'
+import {EXIT} from './exit-codes.js'
+import {saveEvidence, saveResults, STATE_DIR, writeFileAtomic} from './results/store.js'
 import type {CollectedTarget, RunResults} from './results/types.js'
 
 /** Every format a --format flag may name, straight from the formatter registry. */
@@ -19,22 +20,35 @@ export interface OutputOptions {
 /**
  * One place that decides what a run prints and writes: --json prints the results object (oclif does it),
  * --out writes each format and shows the terminal summary, otherwise the first format (default: terminal) is printed.
+ * Returns why any report could not be written (already said on stderr): the run is then decided but not saved.
  */
 export function emitResults(results: RunResults, options: OutputOptions, cwd: string): string[] {
   const written: string[] = []
-  if (options.out) {
-    for (const format of options.formats) {
-      const file = path.resolve(cwd, options.out, reportFileName(results, format))
+  const unsaved: string[] = []
+  for (const format of options.out ? options.formats : []) {
+    const file = path.resolve(cwd, options.out!, reportFileName(results, format))
+    try {
       writeFileAtomic(file, renderReport(results, format))
       written.push(file)
+    } catch (error) {
+      unsaved.push(notWritten(`the ${format} report`, file, error, cwd, 'or pass another --out'))
     }
   }
-  if (options.json) return written
-  const shown: ReportFormat = options.out || options.formats.length === 0 ? 'terminal' : (options.formats[0] as ReportFormat)
-  const text = renderReport(results, shown, {color: options.color})
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
-  for (const file of written) process.stderr.write(`wrote ${path.relative(cwd, file) || file}\n`)
-  return written
+  if (!options.json) {
+    const shown: ReportFormat = options.out || options.formats.length === 0 ? 'terminal' : (options.formats[0] as ReportFormat)
+    const text = renderReport(results, shown, {color: options.color})
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+    for (const file of written) process.stderr.write(`wrote ${path.relative(cwd, file) || file}\n`)
+  }
+  for (const message of unsaved) process.stderr.write(`${message}\n`)
+  return unsaved
+}
+
+/** "could not write X to FILE: why. The decision stands but is not saved: …", for exit 4. */
+function notWritten(what: string, file: string, error: unknown, cwd: string, elsewhere: string): string {
+  const shown = path.relative(cwd, file).startsWith('..') ? file : path.relative(cwd, file)
+  const stands = `The decision printed stands but is not saved (exit ${EXIT.NOT_SAVED}): free space or make that directory writable (${elsewhere})`
+  return `error: could not write ${what} to ${shown}: ${(error as Error).message}. ${stands}, then run again.`
 }
 
 /** Runs `work` with stdout carried to stderr, so a plugin or validator that prints cannot corrupt --json or the report that stdout is kept for. */
@@ -53,12 +67,29 @@ export function wantsColor(env: NodeJS.ProcessEnv): boolean {
   return Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
 }
 
-/** What `check` and `merge` do with a decided run: save it, record it in the history (with the samples of `collected`, when the caller has it), print or write its reports, say where the results went. */
-export function recordRun(results: RunResults, output: OutputOptions, cwd: string, collected?: readonly CollectedTarget[]): string {
-  const saved = saveResults(results, cwd)
+/** What recording a run wrote: its results file (undefined when it could not be saved), and whether everything asked for was written. */
+export interface RecordedRun {
+  saved: string | undefined
+  complete: boolean
+}
+
+/**
+ * What `check` and `merge` do with a decided run: save it (with its evidence for a merge, when asked), record it in the history
+ * (with the samples of `collected`, when the caller has it), print or write its reports, say where the results went or why they could not go.
+ */
+export function recordRun(results: RunResults, output: OutputOptions, cwd: string, collected?: readonly CollectedTarget[], keepEvidence = false): RecordedRun {
+  let saved: string | undefined
+  let unsaved: string | undefined
+  try {
+    saved = saveResults(results, cwd)
+    if (keepEvidence) saveEvidence(results, collected ?? [], saved)
+  } catch (error) {
+    unsaved = notWritten('the results', path.join(cwd, STATE_DIR, 'runs', `${results.id}.json`), error, cwd, 'or run from a writable --cwd')
+  }
   // Recorded under its results file's name, so `gate report ID` and `gate baseline save --from ID` agree.
-  recordHistory(results, collected, cwd, path.basename(saved, '.json'), (line) => process.stderr.write(`${line}\n`))
-  emitResults(results, output, cwd)
-  if (!output.json) process.stderr.write(`results: ${path.relative(cwd, saved)}\n`)
-  return saved
+  if (saved) recordHistory(results, collected, cwd, path.basename(saved, '.json'), (line) => process.stderr.write(`${line}\n`))
+  const reportsUnsaved = emitResults(results, output, cwd)
+  if (unsaved) process.stderr.write(`${unsaved}\n`)
+  else if (!output.json) process.stderr.write(`results: ${path.relative(cwd, saved!)}\n`)
+  return {complete: unsaved === undefined && reportsUnsaved.length === 0, saved}
 }

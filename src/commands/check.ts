@@ -8,7 +8,6 @@ import {exitCodeForRun} from '../exit-codes.js'
 import {withInterrupts} from '../interrupt.js'
 import {FORMAT_NAMES, recordRun, wantsColor, withStdoutOnStderr} from '../output.js'
 import {PROGRESS_CHOICES, progressMode, withProgress} from '../progress/index.js'
-import {saveEvidence} from '../results/store.js'
 import type {CollectedTarget, RunResults} from '../results/types.js'
 import type {Shard} from '../validators/types.js'
 
@@ -27,7 +26,7 @@ export default class Check extends GateCommand {
   static override summary = 'Measure a gate\'s targets and decide PROCEED, BLOCK or INCONCLUSIVE.'
   static override description = `Reads gates/GATE.yaml (or a path), starts the services it names, runs each target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and .gate/latest.json; a --shard run also saves its evidence as collected beside it (.gate/runs/<id>.evidence.json) for \`gate merge\`.
 
-Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure more), 130 interrupted (partial results saved and marked).`
+Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure more), 4 decided but not saved (the report is printed; the results file or a report could not be written), 130 interrupted (partial results saved and marked).`
   static override examples = [
     {description: 'Check the shipped smoke gate on this machine', command: '<%= config.bin %> <%= command.id %> smoke'},
     {description: 'Write Markdown and JUnit reports for CI', command: '<%= config.bin %> <%= command.id %> phase-2 --out report --format md,junit'},
@@ -72,15 +71,14 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
         () => resultsSoFar && recordRun(resultsSoFar(), output, cwd, collected),
       ),
     )
-    const saved = recordRun(results, output, cwd, collected)
     // Only shards are merged; a phase-2 run's evidence is ~0.75 MB, too much to keep beside every run.
-    if (flags.shard) saveEvidence(results, collected, saved)
+    const recorded = recordRun(results, output, cwd, collected, Boolean(flags.shard))
     // The GitHub modules load only for a run that publishes there (~10 ms of every other run's start-up).
     if (flags.github || flags['check-run']) {
       const {publishRun} = await import('../github/index.js')
       await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})
     }
-    process.exitCode = exitCodeForRun(results)
+    process.exitCode = exitCodeForRun(results, recorded.complete)
     return results
   }
 }

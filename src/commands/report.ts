@@ -28,8 +28,9 @@ export default class Report extends GateCommand {
     const {args, flags} = await this.parse(Report)
     const cwd = path.resolve(flags.cwd)
     const {results} = loadResults(args.run, cwd)
-    emitResults(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json: this.jsonEnabled(), out: flags.out}, cwd)
-    process.exitCode = exitCodeForRun(results)
+    const output = {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json: this.jsonEnabled(), out: flags.out}
+    const unsaved = emitResults(results, output, cwd)
+    process.exitCode = exitCodeForRun(results, unsaved.length === 0)
     return results
   }
 }

@@ -1,6 +1,7 @@
 // Checks of a gate document that a JSON Schema cannot express. They read the data defensively:
 // they also run when the schema found problems, so that one run reports everything.
 import {ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
+import {remoteHosts} from '../safety/remote.js'
 import {isRecord, mustBe, type Problem} from './problem.js'
 import type {DocPath} from './types.js'
 
@@ -77,6 +78,10 @@ function readyProblems(ready: Record<string, unknown>, path: DocPath): Problem[]
   // A value that still holds a ${...} has a problem of its own already.
   if (typeof ready.http === 'string' && !ready.http.includes('${') && !isHttpUrl(ready.http)) {
     problems.push({path: [...path, 'http'], message: mustBe([...path, 'http'], 'an http:// or https:// URL', ready.http)})
+  } else if (typeof ready.http === 'string' && !ready.http.includes('${') && remoteHosts(ready.http).length > 0) {
+    // A service runs here: a readiness check elsewhere would poll another machine for as long as the ready timeout.
+    const named = remoteHosts(ready.http).join(', ')
+    problems.push({path: [...path, 'http'], message: `"http" must be on this machine (127.0.0.0/8, ::1, localhost): it names ${named}`})
   }
 
   return problems

@@ -8,7 +8,7 @@ import {parseDuration} from '../engine/units.js'
 import {GateConfigError, UserError, type ConfigIssue} from '../errors.js'
 import {semanticProblems} from './checks.js'
 import {interpolateGate} from './interpolate.js'
-import {DURATION_EXPECTED, mustBe, reportable, type Problem} from './problem.js'
+import {DURATION_EXPECTED, mustBe, reportable, type Problem, shortenQuotes} from './problem.js'
 import type {DurationText, GateDocument, ServiceDocument, TargetDocument} from './schema.js'
 import {checkSchema} from './schema-check.js'
 import {GateSource} from './source.js'
@@ -84,8 +84,11 @@ function configFrom(source: GateSource, options: LoadOptions): GateConfig {
   const dir = path.dirname(source.file)
   // Built before the schema check so that even a message about a broken file shows no secret.
   const redactor = redactorFor(secretNames(source.data.secrets), options.env)
-  const fail = (problems: readonly Problem[], issues: readonly ConfigIssue[] = []) =>
-    redactor.error(new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))])))
+  const fail = (problems: readonly Problem[], issues: readonly ConfigIssue[] = []) => {
+    const error = redactor.error(new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))])))
+    for (const issue of error.issues) issue.message = shortenQuotes(issue.message)
+    return error
+  }
   const {document, problems: schemaProblems} = checkSchema(source.data)
   const {args, data, problems: interpolationProblems} = interpolateGate(source.data, {args: options.args, env: options.env, gateDir: dir})
   const problems = [...schemaProblems, ...interpolationProblems, ...semanticProblems(data)]
@@ -99,10 +102,11 @@ function configFrom(source: GateSource, options: LoadOptions): GateConfig {
 /** Turns a checked, interpolated document into the GateConfig the rest of the tool uses. */
 function build(document: GateDocument, source: GateSource, dir: string, args: Record<string, string>, redactor: Redactor): {config: GateConfig; problems: Problem[]} {
   const problems: Problem[] = []
-  const duration = (value: DurationText, at: DocPath): number => {
+  // A limit of 0 would cut every target or readiness wait at once: only stop_timeout (kill at once) may be 0.
+  const duration = (value: DurationText, at: DocPath, {positive = true} = {}): number => {
     const ms = parseDuration(value)
-    if (ms !== null && Number.isFinite(ms)) return ms
-    problems.push({path: at, message: mustBe(at, DURATION_EXPECTED, value)})
+    if (ms !== null && Number.isFinite(ms) && (ms > 0 || !positive)) return ms
+    problems.push({path: at, message: mustBe(at, positive ? `${DURATION_EXPECTED}, above 0` : DURATION_EXPECTED, value)})
     return 0
   }
 
@@ -139,7 +143,7 @@ function secretNames(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : []
 }
 
-type DurationReader = (value: DurationText, at: DocPath) => number
+type DurationReader = (value: DurationText, at: DocPath, options?: {positive?: boolean}) => number
 
 function serviceConfig(name: string, service: ServiceDocument, root: string, duration: DurationReader): ServiceConfig {
   const at = ['services', name]
@@ -153,7 +157,7 @@ function serviceConfig(name: string, service: ServiceDocument, root: string, dur
       ...(service.ready.http === undefined ? {} : {http: service.ready.http}),
       timeoutMs: duration(service.ready.timeout, [...at, 'ready', 'timeout']),
     },
-    stopTimeoutMs: duration(service.stop_timeout, [...at, 'stop_timeout']),
+    stopTimeoutMs: duration(service.stop_timeout, [...at, 'stop_timeout'], {positive: false}),
   }
 }
 

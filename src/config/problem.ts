@@ -31,15 +31,26 @@ export function labelOf(path: DocPath): string {
 /** How messages describe a duration setting. */
 export const DURATION_EXPECTED = 'a duration like 30s, 2m or 500ms'
 
+const QUOTED_VALUE = /\(got ("(?:[^"\\]|\\.)*")\)/g
+const QUOTE_CHARS = 40
+
+/** Cuts each "(got "…")" quote to 40 characters; only after redaction, since a cut that splits a secret hides it from the redactor. */
+export function shortenQuotes(message: string): string {
+  return message.replaceAll(QUOTED_VALUE, (whole, quoted: string) => {
+    const value = JSON.parse(quoted) as string
+    return value.length > QUOTE_CHARS ? `(got ${JSON.stringify(`${value.slice(0, QUOTE_CHARS - 3)}...`)})` : whole
+  })
+}
+
 /** `"weight" must be a number ≥ 0 (got "high")`. */
 export function mustBe(path: DocPath, expected: string, got: unknown): string {
   return `${labelOf(path)} must be ${expected} (got ${describeValue(got)})`
 }
 
-/** A short, quoted rendering of a value the user wrote, for "(got ...)". */
+/** A rendering of a value the user wrote, for "(got ...)": a string is quoted whole, and cut by shortenQuotes once redacted. */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value'
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)
+  if (typeof value === 'string') return JSON.stringify(value)
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list'
   if (typeof value === 'object') return 'a mapping'
   return String(value)

@@ -1,5 +1,6 @@
 // What the commands call: post the pull-request comment (`gate comment`), and publish a finished run to
 // GitHub Actions (`gate check --github`: step summary, annotations, optional check run).
+import {createRedactor} from '../redact.js'
 import type {RunResults} from '../results/types.js'
 import {targetAnnotations} from './annotations.js'
 import {CHECK_RUN_SUMMARY_LIMIT, commentMarker, renderComment} from './comment-body.js'
@@ -40,7 +41,8 @@ export async function postComment(results: RunResults, options: CommentOptions):
   const client = await createGitHubClient({...target, userAgent: options.userAgent, warn: options.warn})
   try {
     const outcome = await upsertComment(client, {issue: pr, owner, repo}, commentMarker(results.gate.name), renderComment(results))
-    return {...outcome, pr, repository: `${owner}/${repo}`}
+    // What the API answers is printed: an html_url that echoes the token must not show it.
+    return createRedactor([target.token]).deep({...outcome, pr, repository: `${owner}/${repo}`})
   } catch (error) {
     throw gitHubFailure(error, {apiUrl: target.apiUrl, doing: `posting the comment on ${owner}/${repo}#${pr}`, permission: 'pull-requests: write (and issues: write)'}, target.token)
   }
@@ -90,7 +92,7 @@ async function publishCheckRun(results: RunResults, options: PublishOptions): Pr
   const headSha = headShaFrom(options.env)
   const client = await createGitHubClient({...target, userAgent: options.userAgent, warn: (m) => options.write(`warning: ${m}`)})
   try {
-    return await createCheckRun(client, {headSha, owner, repo}, results, renderComment(results, CHECK_RUN_SUMMARY_LIMIT))
+    return createRedactor([target.token]).deep(await createCheckRun(client, {headSha, owner, repo}, results, renderComment(results, CHECK_RUN_SUMMARY_LIMIT)))
   } catch (error) {
     throw gitHubFailure(error, {apiUrl: target.apiUrl, doing: `creating the check run on ${owner}/${repo}@${headSha.slice(0, 12)}`, permission: 'checks: write'}, target.token)
   }

@@ -1,12 +1,12 @@
 // Opening .gate/history.db: a file that is not ours, is damaged or was written by a newer phasegate is refused
 // with its name and what to do, before anything is written to it.
 import type BetterSqlite3 from 'better-sqlite3'
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
 import {betterSqlite3} from '../lazy.js'
-import {STATE_DIR} from '../results/store.js'
+import {makeDirectory, STATE_DIR} from '../results/store.js'
 import {APPLICATION_ID, SCHEMA_VERSION, migrate, schemaVersion} from './schema.js'
 
 export const HISTORY_FILE = 'history.db'
@@ -27,9 +27,13 @@ export function shownPath(file: string, cwd: string): string {
 
 /** Opens (creating when asked and missing) and migrates the history; null when it does not exist and `create` is false. */
 export function openDatabase(file: string, shown: string, create: boolean): BetterSqlite3.Database | null {
+  if (existsSync(file) && !statSync(file).isFile()) {
+    const aside = `move it aside (e.g. mv ${shown} ${shown}.other) and the next run starts a new history`
+    throw new UserError(`${shown} is not a file: ${aside}; the results files in ${STATE_DIR}/runs/ are not affected.`)
+  }
   if (!existsSync(file)) {
     if (!create) return null
-    mkdirSync(path.dirname(file), {recursive: true})
+    makeDirectory(path.dirname(file))
   }
 
   const Database = betterSqlite3()

@@ -6,6 +6,17 @@ const LINE_BREAKS = /\r\n|[\n\r\t\v\f\u0085\u2028\u2029]/g
 const INVISIBLE =
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
+/** Control characters but the line break and tab, C1 and bidi controls: what can steer a terminal or hide text. */
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/** Text for a terminal, lines kept: each control character shown as its escape (ESC as \x1b), so it can steer nothing. */
+export function visibleControls(text: string): string {
+  return text.replace(CONTROLS, (char) => {
+    const code = char.codePointAt(0)!
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+
 /** One printable line: breaks become spaces, control and bidi characters go. Safe in every format. */
 export function plainLine(text: string): string {
   return text.replace(LINE_BREAKS, ' ').replace(INVISIBLE, '')

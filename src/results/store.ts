@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
@@ -25,9 +25,22 @@ export function writeFileAtomic(file: string, content: string): void {
   }
 }
 
+/** `mkdir -p` one level at a time: Node's recursive mkdirSync spins forever where mkdir says ENOENT of a parent that exists (/proc). */
+export function makeDirectory(dir: string): void {
+  if (statSync(dir, {throwIfNoEntry: false})?.isDirectory()) return
+  const parent = path.dirname(dir)
+  if (parent !== dir) makeDirectory(parent)
+  try {
+    mkdirSync(dir)
+  } catch (error) {
+    // Another process may have made it meanwhile; anything else there is the caller's problem to name.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw error
+  }
+}
+
 /** A complete copy of `content` beside `file`, under a name no other process picks. */
 function writeTemp(file: string, content: string): string {
-  mkdirSync(path.dirname(file), {recursive: true})
+  makeDirectory(path.dirname(file))
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
     writeFileSync(temp, content)
@@ -117,9 +130,19 @@ export function loadEvidence(ref: string, cwd: string): {file: string; evidence:
   return {evidence, file}
 }
 
-/** .gate/latest.json is a copy: its run's own file under .gate/runs/ is found by its id. */
+/** .gate/latest.json is a copy: its run's own file under .gate/runs/ is found by its id, which must be a plain file name there. */
 function latestRunFile(latest: string, cwd: string): string {
-  const {id} = JSON.parse(readFileSync(latest, 'utf8')) as {id: string}
+  const shown = path.relative(cwd, latest)
+  let id: unknown
+  try {
+    id = (JSON.parse(readFileSync(latest, 'utf8')) as {id?: unknown} | null)?.id
+  } catch (error) {
+    throw new UserError(`${shown} cannot be read as JSON (${(error as Error).message}): name the run by its id or file instead of "latest".`)
+  }
+  if (typeof id !== 'string' || id === '' || id.startsWith('.') || path.basename(id) !== id || id.includes('\\')) {
+    const named = JSON.stringify(id) ?? 'missing'
+    throw new UserError(`${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${named}): name the run by its id or file instead of "latest".`)
+  }
   return path.join(cwd, STATE_DIR, 'runs', `${id}.json`)
 }
 

@@ -1,5 +1,3 @@
-import {setTimeout as sleep} from 'node:timers/promises'
-
 import type {ServiceConfig} from '../config/types.js'
 import {formatValue} from '../engine/units.js'
 import type {ServiceInfo} from '../validators/types.js'
@@ -11,8 +9,6 @@ import {waitUntilReady} from './readiness.js'
 const LOG_LINES = 50
 /** Lines quoted in a ServiceError message. */
 const QUOTED_LINES = 20
-/** After a failed start, how long to wait for the last output to be read. */
-const DRAIN_MS = 1000
 
 export interface RunningServices {
   /** The services still running: one that dies mid-run is taken out, so nothing more is sent to its address. */
@@ -28,6 +24,8 @@ export interface StartServicesOptions {
   signal?: AbortSignal
   /** Receives every line the services print, prefixed with "[name] ". */
   log?: (line: string) => void
+  /** Replaces secrets in a whole output line, before it is cut to length. */
+  redact?: (text: string) => string
   /** Told when a ready service dies before stop(): the whole description, e.g. "service web exited with code 1 while ...". */
   onLost?: (description: string) => void
 }
@@ -95,7 +93,7 @@ export async function startServices(services: ServiceConfig[], options: StartSer
 }
 
 async function startService(config: ServiceConfig, options: StartServicesOptions): Promise<StartedService> {
-  const tail = new LogTail(LOG_LINES)
+  const tail = new LogTail(LOG_LINES, options.redact)
   if (options.log) tail.onLine((line) => options.log!(`[${config.name}] ${line}`))
   let group: ProcessGroup
   try {
@@ -110,8 +108,8 @@ async function startService(config: ServiceConfig, options: StartServicesOptions
     const url = await readyOrFailed(config, group, tail, options.signal)
     return {config, group, info: {name: config.name, pid: group.pid, url}, tail}
   } catch (error) {
+    // stop() reads the last output before it returns, so the error quotes it.
     await group.stop(config.stopTimeoutMs)
-    await Promise.race([group.closed, sleep(DRAIN_MS)])
     throw error instanceof Failure ? new ServiceError(config.name, error.message, tail.lines()) : error
   }
 }

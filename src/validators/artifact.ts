@@ -1,7 +1,6 @@
 import {createReadStream} from 'node:fs'
 import {readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
-import {createInterface} from 'node:readline'
 
 import type {Evidence, MetricEvidence} from '../engine/types.js'
 import {METRIC_TYPES} from './evidence.js'
@@ -145,6 +144,11 @@ function specOf(reading: ReadingRequest, options: ArtifactOptions): MetricSpec {
   }
 }
 
+/** Longer NDJSON lines are refused: one value per line, and a string this long is near what V8 can hold at all. */
+const MAX_LINE_CHARS = 16 * 1024 * 1024
+/** Larger files are read line by line (ndjson) or not at all: the formats read whole are summaries. */
+const MAX_TEXT_BYTES = 256 * 1024 * 1024
+
 /** The artifact to read; a missing or unreadable file is said plainly, with where it was looked for. */
 async function openArtifact(absolute: string, name: string, seed: number, signal: AbortSignal): Promise<ArtifactFile> {
   const failure = (error: unknown): Error => {
@@ -156,21 +160,53 @@ async function openArtifact(absolute: string, name: string, seed: number, signal
     throw failure(error)
   })
   if (info.isDirectory()) throw new Error(`artifact ${name} is a directory (${absolute}); name the file in it`)
+  // A FIFO, socket or device may never end, and a read blocked on one keeps the process alive past any timeout.
+  if (!info.isFile()) throw new Error(`artifact ${name} is not a regular file (${absolute}); write the tool's output to a file first`)
   return {
     async *lines() {
-      const lines = createInterface({crlfDelay: Infinity, input: createReadStream(absolute, {encoding: 'utf8', signal})})
       try {
-        for await (const line of lines) yield line
+        yield* linesOf(createReadStream(absolute, {encoding: 'utf8', signal}), name)
       } catch (error) {
-        throw signal.aborted ? error : failure(error)
-      } finally {
-        lines.close()
+        throw signal.aborted || error instanceof ArtifactLineError ? error : failure(error)
       }
     },
     name,
     seed,
-    text: () => readFile(absolute, {encoding: 'utf8', signal}).catch((error: unknown) => {
-      throw signal.aborted ? error : failure(error)
-    }),
+    text: () => {
+      if (info.size > MAX_TEXT_BYTES) {
+        throw new Error(`artifact ${name} is ${info.size} bytes, over the ${MAX_TEXT_BYTES / 1024 / 1024} MiB read whole; only ndjson is read line by line`)
+      }
+      return readFile(absolute, {encoding: 'utf8', signal}).catch((error: unknown) => {
+        throw signal.aborted ? error : failure(error)
+      })
+    },
+  }
+}
+
+class ArtifactLineError extends Error {}
+
+/** The lines of a text stream (LF or CRLF); a line over MAX_LINE_CHARS is an error naming it, not a string too long for V8. */
+async function* linesOf(stream: AsyncIterable<string> & {destroy(): void}, name: string): AsyncGenerator<string> {
+  let partial = ''
+  let number = 1
+  try {
+    for await (const chunk of stream) {
+      // Only the new chunk is searched: re-splitting a long partial line on every chunk would be quadratic.
+      let from = 0
+      for (let at = chunk.indexOf('\n'); at !== -1; at = chunk.indexOf('\n', from)) {
+        const line = partial + chunk.slice(from, at)
+        partial = ''
+        from = at + 1
+        yield line.endsWith('\r') ? line.slice(0, -1) : line
+        number++
+      }
+      partial += chunk.slice(from)
+      if (partial.length > MAX_LINE_CHARS) {
+        throw new ArtifactLineError(`artifact ${name}: line ${number} is over ${MAX_LINE_CHARS / 1024 / 1024} Mi characters; ndjson holds one value per line`)
+      }
+    }
+    if (partial !== '') yield partial.endsWith('\r') ? partial.slice(0, -1) : partial
+  } finally {
+    stream.destroy()
   }
 }

@@ -1,5 +1,4 @@
 import path from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
@@ -24,8 +23,6 @@ export interface CommandOptions {
 /** Failed runs described one by one in the notes; the rest are counted. */
 const DESCRIBED_FAILURES = 3
 const STDERR_LINES = 5
-/** How long to wait for a run's last stderr once its group is gone (an escaped grandchild may hold the pipe). */
-const DRAIN_MS = 1000
 
 interface RunResult {
   wallMs: number
@@ -92,7 +89,7 @@ export const command = defineValidator<CommandOptions>({
     for (let index = 0; index < total; index++) {
       const measured = index - options.warmup
       ctx.progress({fraction: index / total, message: measured < 0 ? `warm-up ${index + 1}/${options.warmup}` : `run ${measured + 1}/${options.runs}`})
-      const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory)
+      const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory, ctx.redact)
       ctx.signal.throwIfAborted()
       if (measured < 0) continue
       totalMs += result.wallMs
@@ -158,12 +155,19 @@ function describeFailure(result: RunResult, timeoutMs: number): string | undefin
 }
 
 /** One run in its own process group: timed, its memory polled, killed at the timeout or on abort with everything it started. */
-async function runOnce(options: CommandOptions, cwd: string, timeoutMs: number, signal: AbortSignal, memory: MemoryPlan | undefined): Promise<RunResult> {
+async function runOnce(
+  options: CommandOptions,
+  cwd: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  memory: MemoryPlan | undefined,
+  redact: ((text: string) => string) | undefined,
+): Promise<RunResult> {
   signal.throwIfAborted()
   const started = process.hrtime.bigint()
   const marks = memory !== undefined && 'mark' in memory.sampling
   const group = ProcessGroup.spawn(options.run, {cwd, env: options.env, stdout: marks ? 'pipe' : 'ignore'})
-  const stderr = new LogTail(STDERR_LINES)
+  const stderr = new LogTail(STDERR_LINES, redact)
   stderr.attach(group.child.stderr)
   const sampler = RSS_SUPPORTED && group.pid !== undefined ? new PeakRssSampler(group.pid) : undefined
   const tree = memory?.service ?? (group.pid === undefined ? undefined : new ProcessTree(group.pid))
@@ -186,9 +190,8 @@ async function runOnce(options: CommandOptions, cwd: string, timeoutMs: number, 
     const status = await group.exited
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6
     const peakRss = await sampler?.stop()
-    // Whatever the run left in the background dies with it, so runs do not pile up.
+    // Whatever the run left in the background dies with it (escaped descendants too), so runs do not pile up; stop() reads its last stderr.
     await group.stop(0)
-    await Promise.race([group.closed, sleep(DRAIN_MS)])
     await series?.stop()
     return {memory: series, peakRss, status, stderr: stderr.lines(), timedOut, wallMs}
   } finally {

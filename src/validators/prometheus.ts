@@ -64,6 +64,8 @@ export const prometheus = defineValidator<PrometheusOptions>({
   name: 'prometheus',
   description: 'Runs PromQL queries against a Prometheus server: an instant query gives one value per metric, a range query the value at each step as samples.',
   kind: 'artifact',
+  // It reads rather than loads, but it still connects to its url: the loopback guard applies.
+  connects: true,
   options: {
     additionalProperties: false,
     properties: {

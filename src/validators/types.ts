@@ -41,6 +41,8 @@ export interface CollectContext {
   services: Readonly<Record<string, ServiceInfo>>
   /** Directory of the gate file: relative paths in options resolve against it. */
   gateDir: string
+  /** Replaces the gate's secrets in text; apply it before cutting text a secret may cross (everything returned is redacted anyway). */
+  redact?(text: string): string
   seed: number
   target: {id: string; title: string}
   /** Set only for a shardable validator in a sharded run: do this share of the load (see shareOf). */
@@ -65,6 +67,8 @@ export interface Validator<O = any> {
   metrics: MetricSpec[] | ((options: O) => MetricSpec[])
   /** Kind of evidence it produces; default measured. */
   kind?: EvidenceKind
+  /** Whether it connects to the hosts its options name, so the loopback guard applies; default: when its kind is measured. */
+  connects?: boolean
   /** True when it can do a share of its work per shard (ctx.shard) and its counts and rates add up across shards; otherwise it runs whole on shard 1 only. */
   shardable?: boolean
   collect(ctx: CollectContext, options: O): Promise<Evidence>

@@ -2,7 +2,7 @@
 // SIGINT/SIGTERM at each stage of a run, a second Ctrl-C while a service will not stop, several runs of one
 // project at once, and results files damaged on disk. Each ends in a clear exit code, nothing left running,
 // and nothing lost or half-written.
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
@@ -98,31 +98,34 @@ targets:
     {name: 'during the first target', readyLog: 'listening on (?<url>http://\\S+)', waitFor: 'first.pid', statuses: ['NO_DATA', 'NO_DATA']},
     {name: 'during the second target', readyLog: 'listening on (?<url>http://\\S+)', waitFor: 'second.pid', statuses: ['PASS', 'NO_DATA']},
   ]
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    for (const stage of stages) {
-      it(`${signal} ${stage.name}: exit 130, the partial results complete and marked interrupted, no process left`, async () => {
-        const dir = project()
-        writeFileSync(path.join(dir, 'gates', 'slow.yaml'), gate(dir, stage.readyLog))
-        const {child, done} = startGate(['check', 'slow', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
-        const watch = watchDescendants(child.pid!, 50)
-        expect(await waitFor(hasPid(path.join(dir, stage.waitFor)))).toBe(true)
-        child.kill(signal)
-        const r = await done
-        const seen = watch.stop()
+  // A closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) end a run like Ctrl-C: checked once the service runs and a target measures.
+  const signalled = [
+    ...(['SIGINT', 'SIGTERM'] as const).flatMap((signal) => stages.map((stage) => ({signal, stage}))),
+    ...(['SIGHUP', 'SIGQUIT'] as const).map((signal) => ({signal, stage: stages[1]!})),
+  ]
+  for (const {signal, stage} of signalled) {
+    it(`${signal} ${stage.name}: exit 130, the partial results complete and marked interrupted, no process left`, async () => {
+      const dir = project()
+      writeFileSync(path.join(dir, 'gates', 'slow.yaml'), gate(dir, stage.readyLog))
+      const {child, done} = startGate(['check', 'slow', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
+      const watch = watchDescendants(child.pid!, 50)
+      expect(await waitFor(hasPid(path.join(dir, stage.waitFor)))).toBe(true)
+      child.kill(signal)
+      const r = await done
+      const seen = watch.stop()
 
-        expect(r.code, r.stderr).toBe(130)
-        expect(r.stderr).toContain(`${signal}: stopping the running target and the services`)
-        const latest = readJson(path.join(dir, '.gate/latest.json')) as Results
-        expect(latest.interrupted).toBe(true)
-        expect(latest.targets.map((t) => t.status)).toEqual(stage.statuses)
-        // The saved run is the same complete object under .gate/runs/.
-        const runs = readdirSync(path.join(dir, '.gate/runs'))
-        expect(runs).toHaveLength(1)
-        expect(readJson(path.join(dir, '.gate/runs', runs[0]!))).toEqual(latest)
-        expect(seen.some(({cmdline}) => cmdline.includes('hello.mjs'))).toBe(true)
-        expect(survivors(seen)).toEqual([])
-      }, 90_000)
-    }
+      expect(r.code, r.stderr).toBe(130)
+      expect(r.stderr).toContain(`${signal}: stopping the running target and the services`)
+      const latest = readJson(path.join(dir, '.gate/latest.json')) as Results
+      expect(latest.interrupted).toBe(true)
+      expect(latest.targets.map((t) => t.status)).toEqual(stage.statuses)
+      // The saved run is the same complete object under .gate/runs/.
+      const runs = readdirSync(path.join(dir, '.gate/runs'))
+      expect(runs).toHaveLength(1)
+      expect(readJson(path.join(dir, '.gate/runs', runs[0]!))).toEqual(latest)
+      expect(seen.some(({cmdline}) => cmdline.includes('hello.mjs'))).toBe(true)
+      expect(survivors(seen)).toEqual([])
+    }, 90_000)
   }
 
   it('a second Ctrl-C while a service ignores SIGTERM kills it at once, saves what was measured and exits 130, leaving no process and no half-written file', async () => {
@@ -211,4 +214,45 @@ describe('damaged results files', () => {
     expect(readFileSync(path.join(dir, '.gate/runs', file!), 'utf8')).toBe(damaged)
     expect(readFileSync(path.join(dir, '.gate/latest.json'), 'utf8')).toBe(damaged)
   }, 60_000)
+})
+
+describe('damaged state under .gate', () => {
+  it('`gate merge latest` on a corrupted latest.json, or one whose id leads outside .gate/runs, exits 2 naming the file and reads nothing else', async () => {
+    const dir = quickProject()
+    writeFileSync(path.join(dir, 'outside.evidence.json'), '{"version": 1, "targets": [], "gate": {"sha256": "x"}}')
+    mkdirSync(path.join(dir, '.gate'))
+    for (const latest of ['{"id": "quick-20261206T000000Z", ', '{"id": "../../outside"}', '{"id": 7}']) {
+      writeFileSync(path.join(dir, '.gate/latest.json'), latest)
+      const r = await runGate(['merge', 'latest'], {cwd: dir})
+      expect(r.code, `${latest}: ${r.stderr}`).toBe(2)
+      expect(r.stderr).toMatch(/^\.gate\/latest\.json (cannot be read as JSON|names no run in \.gate\/runs)/)
+      expect(r.stderr).toContain('name the run by its id or file instead of "latest"')
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    }
+  })
+
+  it('`gate history` when .gate/history.db is a directory exits 2 naming it and what to do', async () => {
+    const dir = quickProject()
+    mkdirSync(path.join(dir, '.gate/history.db'), {recursive: true})
+    const r = await runGate(['history', 'quick'], {cwd: dir})
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stderr).toContain('.gate/history.db is not a file: move it aside')
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('a target, default or readiness timeout of 0 is a configuration error (exit 2), not a run of NO_DATA', async () => {
+    const dir = quickProject()
+    const gates = {
+      target: 'targets:\n  - { id: t, validator: command, timeout: 0, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
+      defaults: 'defaults: { timeout: 0s }\ntargets:\n  - { id: t, validator: command, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
+      ready: 'services:\n  web: { command: "sleep 5", ready: { log: "x", timeout: 0ms } }\ntargets:\n  - { id: t, validator: command, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
+    }
+    for (const [name, body] of Object.entries(gates)) {
+      writeFileSync(path.join(dir, 'gates', `${name}.yaml`), `version: 1\n${body}\n`)
+      const r = await runGate(['check', name], {cwd: dir})
+      expect(r.code, `${name}: ${r.stderr}`).toBe(2)
+      expect(r.stderr).toMatch(new RegExp(`gates/${name}\\.yaml:\\d+:\\d+: "timeout" must be a duration like 30s, 2m or 500ms, above 0`))
+      expect(r.stdout).toBe('')
+    }
+  })
 })

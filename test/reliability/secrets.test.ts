@@ -105,3 +105,65 @@ describe('secrets: redacted from everything a run prints or saves', () => {
     }
   })
 })
+
+describe('secrets: redacted before any cut', () => {
+  // Long enough that a cut at 37 or 8,192 characters falls inside it; its first 12 characters must never show.
+  const LONG = `tok-${'9f3Kq2'.repeat(10)}`
+  const prefix = LONG.slice(0, 12)
+  const cut = makeProject({
+    quoted: 'version: 1\nsecrets: [LONG_TOKEN]\nservices:\n  web: { command: "true", ready: { http: "${env.LONG_TOKEN}" } }\ntargets:\n  - { id: t, validator: command, with: { run: "true" }, expect: [ "failures == 0" ] }\n',
+    lines: `version: 1
+secrets: [LONG_TOKEN]
+services:
+  web: { command: "node long-line.mjs", ready: { log: never printed, timeout: 10s } }
+targets:
+  - id: script
+    validator: command
+    with: { run: "node long-line.mjs", runs: 1, warmup: 0 }
+    expect: [ "failures == 0" ]
+`,
+  })
+  afterAll(() => cut.cleanup())
+  // A line whose 8,192nd character falls inside the token, then the exit that quotes it.
+  writeFileSync(path.join(cut.dir, 'long-line.mjs'), "console.error('x'.repeat(8180) + process.env.LONG_TOKEN + ' end'); process.exit(5)\n")
+
+  it('a configuration error quoting a value cut to 40 characters shows *** and no part of the token', async () => {
+    const r = await runGate(['check', 'quoted'], {cwd: cut.dir, env: {LONG_TOKEN: LONG}})
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stderr).toContain('(got "***")')
+    expect(r.stdout + r.stderr).not.toContain(prefix)
+  })
+
+  it('a service and a command line cut at 8,192 characters show no part of the token, on stderr or in the results', async () => {
+    const r = await runGate(['check', 'lines', '--progress', 'plain'], {cwd: cut.dir, env: {LONG_TOKEN: LONG}})
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toContain('x'.repeat(100))
+    expect(r.stdout + r.stderr).not.toContain(prefix)
+    expect(readFileSync(path.join(cut.dir, '.gate/latest.json'), 'utf8')).not.toContain(prefix)
+  })
+})
+
+describe('URL passwords with "@", a space, a quote or a slash', () => {
+  // Each password holds Zx9 and Qw7: neither may show anywhere.
+  const URLS = [
+    'postgres://app:Zx9@Qw7@127.0.0.1:5432/db',
+    'postgres://app:Zx9 Qw7@127.0.0.1:5432/db',
+    'redis://:Zx9"Qw7@127.0.0.1:6379/0',
+    'postgres://app:Zx9/Qw7@127.0.0.1/db',
+  ]
+  const target = '{ id: script, validator: command, with: { run: "sh urls.sh", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }'
+  const urls = makeProject({urls: `version: 1\ntargets:\n  - ${target}\n`})
+  afterAll(() => urls.cleanup())
+  writeFileSync(path.join(urls.dir, 'gates', 'urls.sh'), `${URLS.map((url) => `echo 'connecting to ${url} failed' >&2`).join('\n')}\nexit 3\n`)
+
+  it('are masked up to the "@" before the host, in what the run prints and saves', async () => {
+    const r = await runGate(['check', 'urls', '--progress', 'plain', '--json'], {cwd: urls.dir})
+    expect(r.code, r.stderr).toBe(1)
+    const saved = filesUnder(path.join(urls.dir, '.gate')).map(([, bytes]) => bytes.toString('latin1'))
+    for (const text of [r.stdout, r.stderr, ...saved]) expect(text).not.toMatch(/Zx9|Qw7/)
+    const reason = JSON.stringify(JSON.parse(r.stdout).targets[0])
+    for (const shown of ['postgres://app:***@127.0.0.1:5432/db', 'redis://:***@127.0.0.1:6379/0', 'postgres://app:***@127.0.0.1/db']) {
+      expect(reason).toContain(shown)
+    }
+  })
+})

@@ -11,6 +11,15 @@ describe('URL passwords', () => {
       .toBe('node x.mjs "postgres://app:***@127.0.0.1:5432/db" and redis://:***@127.0.0.1:6379/0')
   })
 
+  it('masks a password holding "@", a space, a quote, a slash or an escaped quote up to the "@" before the host', () => {
+    expect(urls.text('a postgres://u:p@ss@h/db b')).toBe('a postgres://u:***@h/db b')
+    expect(urls.text('a postgres://u:pa ss@h:5432/db b')).toBe('a postgres://u:***@h:5432/db b')
+    expect(urls.text('a postgres://u:pa"ss@h/db b')).toBe('a postgres://u:***@h/db b')
+    expect(urls.text('a postgres://u:pa/ss@h/db b')).toBe('a postgres://u:***@h/db b')
+    expect(urls.text('{"url":"postgres://u:p@w\\"d@h/db"}')).toBe('{"url":"postgres://u:***@h/db"}')
+    expect(urls.text('http://h:8080/p?mail=a@b.org and redis://u:p@x@h:1')).toBe('http://h:8080/p?mail=a@b.org and redis://u:***@h:1')
+  })
+
   it('leaves URLs without a password, ports and plain text alone', () => {
     for (const text of ['http://127.0.0.1:8080/x', 'postgres://app@host/db', 'a:b@c', 'time 12:30@noon', 'mailto:me@example.org']) {
       expect(urls.text(text)).toBe(text)

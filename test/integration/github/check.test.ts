@@ -121,6 +121,14 @@ describe('gate check --github', () => {
     expect(readFileSync(summary, 'utf8')).toMatch(/# Gate report: Quick/)
   })
 
+  it('a check run whose html_url echoes the token is printed with *** in its place', async () => {
+    api.script('POST', /\/check-runs$/, {body: {html_url: `https://github.test/runs/1?token=${TOKEN}`, id: 1}, status: 201})
+    // gate() fails the test if the token shows on stdout or stderr.
+    const r = await gate(['check', 'quick', '--check-run'], {cwd: project.dir, env})
+    expect(r.code, r.stderr).toBe(3)
+    expect(r.stderr).toContain('check run: https://github.test/runs/1?token=***')
+  })
+
   it('--no-github, or no GITHUB_ACTIONS, writes neither summary nor annotations', async () => {
     for (const run of [{args: ['--no-github'], env}, {args: [], env: {...env, GITHUB_ACTIONS: ''}}]) {
       const r = await gate(['check', 'quick', ...run.args], {cwd: project.dir, env: run.env})

@@ -16,7 +16,8 @@ describe('GitHub client retries and rate limits', () => {
   let work: ReturnType<typeof scratch>
   let warnings: string[]
   const results = loadResults(FIXTURE('proceed'), process.cwd()).results
-  const requests = (method: string) => api.requests.filter((r) => r.method === method)
+  // The identity lookup (GET /user) comes before the comments and is no retry.
+  const requests = (method: string) => api.requests.filter((r) => r.method === method && r.path !== '/user')
 
   /** Posts the comment; the outcome, or the GitHubError it failed with, plus everything it logged. */
   async function post(): Promise<{ok: boolean; message: string}> {

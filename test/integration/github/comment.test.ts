@@ -61,16 +61,32 @@ describe('gate comment', () => {
 
   it('finds its marker on page 3 of the conversation and reads no further', async () => {
     api.seed(PR, [`${commentMarker('phase-2-extra')}\nanother gate`, `quoting: ${MARKER}`, ...Array.from({length: 228}, (_, i) => `comment ${i}`)])
-    const [mine] = api.seed(PR, [`${MARKER}\nthe last run's comment`])
+    const [mine] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'github-actions[bot]')
     api.seed(PR, Array.from({length: 250}, (_, i) => `later ${i}`))
 
     const r = await comment([FIXTURE('proceed')])
     expect(r.code, r.stderr).toBe(0)
-    expect(requests('GET').map((q) => q.query.get('page') ?? '1')).toEqual(['1', '2', '3'])
+    expect(requests('GET').filter((q) => COMMENTS.test(q.path)).map((q) => q.query.get('page') ?? '1')).toEqual(['1', '2', '3'])
     expect(requests('PATCH').map((q) => q.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${mine!.id}`])
     expect(requests('POST')).toEqual([])
     expect(onPullRequest()).toHaveLength(481)
     expect(onPullRequest().filter((c) => c.body.startsWith(MARKER))).toHaveLength(1)
+  })
+
+  it('a marker comment another user wrote is left alone: an Actions token edits only github-actions[bot]\'s own', async () => {
+    const [hijack] = api.seed(PR, [`${MARKER}\nplanted by someone else`], 'mallory')
+    const [ours] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'github-actions[bot]')
+    const r = await comment([FIXTURE('proceed')])
+    expect(r.code, r.stderr).toBe(0)
+    expect(requests('PATCH').map((q) => q.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${ours!.id}`])
+    expect(onPullRequest().find((c) => c.id === hijack!.id)!.body).toBe(`${MARKER}\nplanted by someone else`)
+
+    api.reset()
+    api.seed(PR, [`${MARKER}\nplanted by someone else`], 'mallory')
+    const created = await comment([FIXTURE('proceed'), '--json'])
+    expect(created.code, created.stderr).toBe(0)
+    expect(JSON.parse(created.stdout).action).toBe('created')
+    expect(requests('PATCH')).toEqual([])
   })
 
   it('a 403 says which permissions the token needs, exits 2 and is not retried', async () => {
@@ -88,6 +104,18 @@ describe('gate comment', () => {
     const r = await comment([FIXTURE('proceed')])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/GitHub refused the token \(401: Bad credentials: \*\*\* - https:\/\/docs\.github\.com\/rest\).*GITHUB_TOKEN is missing, expired/)
+  })
+
+  it('an html_url that echoes the token is printed with *** in its place, in text and in --json', async () => {
+    const echoed = (id: number) => ({body: {body: 'x', html_url: `https://github.test/pull/7?token=${TOKEN}#issuecomment-${id}`, id}, status: 201})
+    api.script('POST', COMMENTS, echoed(1), echoed(2))
+    // gate() fails the test if the token shows on stdout or stderr.
+    const text = await comment([FIXTURE('proceed')])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stderr).toContain('created comment 1 on octo-org/octo-repo#7: https://github.test/pull/7?token=***#issuecomment-1')
+    const json = await comment([FIXTURE('proceed'), '--json'])
+    expect(json.code, json.stderr).toBe(0)
+    expect(JSON.parse(json.stdout).url).toBe('https://github.test/pull/7?token=***#issuecomment-2')
   })
 
   it('a 404 names the repository, the pull request and the token\'s access', async () => {
@@ -135,5 +163,28 @@ describe('gate comment', () => {
 
   it('leaves the token in no file it wrote', () => {
     expect(filesHolding(work.dir, TOKEN)).toEqual([])
+  })
+})
+
+describe('gate comment with a user\'s token', () => {
+  let api: FakeGitHub
+  let work: ReturnType<typeof scratch>
+  beforeAll(async () => {
+    api = await FakeGitHub.start(TOKEN, 'octocat')
+    work = scratch()
+  })
+  afterAll(async () => {
+    await api?.close()
+    work?.cleanup()
+  })
+
+  it('edits the marker comment that user wrote (GET /user), not an older one by github-actions[bot] or anyone else', async () => {
+    api.seed(PR, [`${MARKER}\nby the bot`], 'github-actions[bot]')
+    api.seed(PR, [`${MARKER}\nplanted`], 'mallory')
+    const [own] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'octocat')
+    const r = await gate(['comment', FIXTURE('proceed')], {cwd: work.dir, env: actionsEnv(api.url, work.eventFile)})
+    expect(r.code, r.stderr).toBe(0)
+    expect(api.requests.filter((q) => q.method === 'PATCH').map((q) => q.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${own!.id}`])
+    expect(api.list(REPOSITORY, PR).map((c) => c.body.split('\n')[1])).toEqual(['by the bot', 'planted', expect.not.stringContaining('the last run')])
   })
 })

@@ -52,10 +52,14 @@ export class FakeGitHub {
     private readonly server: Server,
     readonly url: string,
     readonly token: string,
+    private readonly user: string | undefined,
   ) {}
 
-  /** Listens on 127.0.0.1 on a free port; requests must carry `token`. */
-  static async start(token: string): Promise<FakeGitHub> {
+  /**
+   * Listens on 127.0.0.1 on a free port; requests must carry `token`. With `user` the token is that user's: GET /user
+   * names it and it writes the comments; without, it is an Actions installation token: GET /user is 403, comments are github-actions[bot]'s.
+   */
+  static async start(token: string, user?: string): Promise<FakeGitHub> {
     let fake: FakeGitHub | undefined
     const server = createServer((req, res) => {
       const chunks: Buffer[] = []
@@ -69,7 +73,7 @@ export class FakeGitHub {
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const {port} = server.address() as AddressInfo
-    fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, token)
+    fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, token, user)
     return fake
   }
 
@@ -127,6 +131,9 @@ export class FakeGitHub {
     const auth = /^(token|bearer) (.+)$/i.exec(String(headers.authorization ?? ''))
     if (!auth || auth[2] !== this.token) return error(401, 'Bad credentials')
 
+    if (method === 'GET' && url.pathname === '/user') {
+      return this.user === undefined ? error(403, 'Resource not accessible by integration') : {body: {login: this.user, type: 'User'}, status: 200}
+    }
     const route = /^\/repos\/([^/]+)\/([^/]+)\/(.+)$/.exec(url.pathname)
     if (!route || `${route[1]}/${route[2]}` !== REPOSITORY) return error(404, 'Not Found')
     const [, owner, repo, rest] = route
@@ -137,7 +144,7 @@ export class FakeGitHub {
       return this.page(repository, Number(match[1]), url)
     }
     if (method === 'POST' && (match = /^issues\/(\d+)\/comments$/.exec(rest!))) {
-      const comment = this.newComment(repository, Number(match[1]), String((body as {body?: unknown})?.body ?? ''), 'github-actions[bot]')
+      const comment = this.newComment(repository, Number(match[1]), String((body as {body?: unknown})?.body ?? ''), this.user ?? 'github-actions[bot]')
       this.list(repository, Number(match[1])).push(comment)
       return {body: comment, status: 201}
     }
