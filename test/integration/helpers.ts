@@ -1,5 +1,5 @@
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -53,8 +53,15 @@ export function readJson(file: string): any {
   return JSON.parse(readFileSync(file, 'utf8'))
 }
 
-/** True while a process with this pid exists. */
+/** True while the process runs: not gone and not a zombie (PID 1 here may never reap one); kill(0) where there is no /proc. */
 export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && existsSync('/proc/self/stat')) return false
+  }
+
   try {
     process.kill(pid, 0)
     return true

@@ -6,7 +6,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {makeProject, ROOT, runGate, startGate, waitFor} from '../integration/helpers.js'
+import {alive, makeProject, ROOT, runGate, startGate, waitFor} from '../integration/helpers.js'
 
 const SERVERS = path.join(ROOT, 'test/fixtures/servers')
 const projects: Array<{cleanup(): void}> = []
@@ -16,16 +16,6 @@ function project(gates: Record<string, string>): string {
   const made = makeProject(gates)
   projects.push(made)
   return made.dir
-}
-
-/** True while the process runs: not gone and not a zombie (PID 1 here may never reap one). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 /** ESC, BEL and C1 controls: what clears a screen, retitles a window or hides text at a terminal. */

@@ -5,7 +5,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {makeProject, ROOT, runGate, waitFor} from '../integration/helpers.js'
+import {alive, makeProject, ROOT, runGate, waitFor} from '../integration/helpers.js'
 
 const SERVERS = path.join(ROOT, 'test/fixtures/servers')
 const projects: Array<{dir: string; cleanup(): void}> = []
@@ -14,7 +14,7 @@ afterAll(() => {
   // A failed assertion must not leave the escaped sleeps behind.
   for (const {dir} of projects) {
     const written = PID_FILES.filter((name) => existsSync(path.join(dir, name)))
-    for (const pid of pidsFrom(dir, written).filter(running)) process.kill(pid, 'SIGKILL')
+    for (const pid of pidsFrom(dir, written).filter(alive)) process.kill(pid, 'SIGKILL')
   }
   for (const project of projects) project.cleanup()
 })
@@ -23,16 +23,6 @@ function project(): string {
   const made = makeProject({})
   projects.push(made)
   return made.dir
-}
-
-/** True while the process runs: not gone and not a zombie (PID 1 here may never reap one). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 function pidsFrom(dir: string, names: string[]): number[] {
@@ -63,6 +53,6 @@ targets:
     expect(JSON.parse(r.stdout).decision.outcome).toBe('PROCEED')
     expect(PID_FILES.every((name) => existsSync(path.join(dir, name)))).toBe(true)
     const pids = pidsFrom(dir, PID_FILES)
-    expect(await waitFor(() => !pids.some(running), 5000)).toBe(true)
+    expect(await waitFor(() => !pids.some(alive), 5000)).toBe(true)
   }, 90_000)
 })
