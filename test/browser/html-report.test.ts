@@ -105,12 +105,12 @@ describe.skipIf(!CHROMIUM)('the HTML report in Chromium', () => {
       if (chart.target) expect(chart).toMatchObject({tableRows: chart.chart === 'histogram' ? chart.bars : chart.chart === 'percentiles' ? chart.points : expect.any(Number), tableShown: false})
     }
 
-    // Overview: the consensus bar and one confidence bar per target, as long as its confidence, with the PASS and FAIL lines.
+    // Overview: the consensus bar and one bar per target, as long as its P(holds), with the PASS and FAIL lines.
     const overview = page.charts.filter((c) => c.target === null)
     expect(overview.map((c) => [c.chart, c.declaredBars])).toEqual([['consensus', 1], ['confidence', results.targets.length]])
     expect(page.confidenceRows.map((r) => r.status)).toEqual(results.targets.map((t) => t.status))
     page.confidenceRows.forEach((row, i) => {
-      expect(row.bar).toBeCloseTo(results.targets[i]!.confidence, 2)
+      expect(row.bar).toBeCloseTo(results.targets[i]!.p ?? 0, 2)
       expect(row.pass).toBeCloseTo(results.settings.confidence, 2)
       expect(row.fail).toBeCloseTo(1 - results.settings.confidence, 2)
     })

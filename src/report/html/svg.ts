@@ -238,7 +238,7 @@ export interface ConfidenceRow {
   status: Status
   /** P_target (0 for NO_DATA): what the PASS and FAIL lines judge. */
   p: number
-  /** "P 0.966, confidence 0.966" */
+  /** "P 0.966" */
   text: string
 }
 

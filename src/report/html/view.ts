@@ -36,8 +36,8 @@ export function buildHtmlView(results: RunResults): HtmlReportView {
   const plain = buildReportView(results)
   const view = escapeView(plain, escapeHtml)
   const anchor = (target: TargetView) => `target-${target.number}`
-  // Status comes from P (scoring v2), so the bars against the PASS and FAIL lines are P; c is in the text.
-  const rows = results.targets.map((t, i) => ({anchor: anchor(plain.targets[i]!), label: plain.targets[i]!.label, p: t.p ?? 0, status: t.status, text: `P ${plain.targets[i]!.p}, confidence ${plain.targets[i]!.confidence}`}))
+  // Status comes from P (scoring v2), so the bars against the PASS and FAIL lines are P; c is in the breakdown.
+  const rows = results.targets.map((t, i) => ({anchor: anchor(plain.targets[i]!), label: plain.targets[i]!.label, p: t.p ?? 0, status: t.status, text: `P ${plain.targets[i]!.p}`}))
   return {
     ...view,
     overview: {

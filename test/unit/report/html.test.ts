@@ -163,9 +163,9 @@ describe('SVG charts', () => {
 
   it('P(holds): one bar per target as wide as its P, with the PASS and FAIL lines', () => {
     const rows = [
-      {anchor: 'target-1', label: 'Fleet', p: 1, status: 'PASS', text: 'P 1.000, confidence 1.000'},
-      {anchor: 'target-2', label: '<b>Cache</b>', p: 0.6822, status: 'INCONCLUSIVE', text: 'P 0.682, confidence 0.682'},
-      {anchor: 'target-3', label: 'Dashboard', p: 0, status: 'NO_DATA', text: 'P —, confidence 0.000'},
+      {anchor: 'target-1', label: 'Fleet', p: 1, status: 'PASS', text: 'P 1.000'},
+      {anchor: 'target-2', label: '<b>Cache</b>', p: 0.6822, status: 'INCONCLUSIVE', text: 'P 0.682'},
+      {anchor: 'target-3', label: 'Dashboard', p: 0, status: 'NO_DATA', text: 'P —'},
     ] as const
     const parsed = elements(`<root>${confidenceChart(rows, 0.95)}</root>`)
     expect(parsed.find((e) => e.attributes['data-chart'] === 'confidence')!.attributes['data-bars']).toBe('3')
