@@ -9,6 +9,8 @@ export interface ProcessEntry {
   state: string
   /** Start time in clock ticks since boot: tells a reused pid from the process seen before. */
   start: string
+  /** CPU time in clock ticks: its own user and system time plus that of the children it reaped. */
+  cpuTicks: number
 }
 
 /** Every process now (Linux); one that ends while we look is left out. */
@@ -22,6 +24,21 @@ export async function readProcessTable(): Promise<ProcessEntry[]> {
 export function readProcessTableSync(): ProcessEntry[] {
   const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
   return pids.map((pid) => readSync(`/proc/${pid}/stat`)).flatMap((text) => (text === undefined ? [] : (parseStat(text) ?? [])))
+}
+
+/** CPU ticks of a process and every descendant it has now (Linux); what finished and was reaped inside is counted by its reaper. */
+export function treeCpuTicks(root: number, table: readonly ProcessEntry[] = readProcessTableSync()): number {
+  const children = new Map<number, ProcessEntry[]>()
+  for (const entry of table) children.set(entry.ppid, [...(children.get(entry.ppid) ?? []), entry])
+  let ticks = 0
+  const stack = table.filter((entry) => entry.pid === root)
+  while (stack.length > 0) {
+    const entry = stack.pop() as ProcessEntry
+    ticks += entry.cpuTicks
+    stack.push(...(children.get(entry.pid) ?? []))
+  }
+
+  return ticks
 }
 
 /** The value of `name` in a process's environment as it started; undefined when unreadable or unset. */
@@ -60,5 +77,7 @@ export function parseStat(text: string): ProcessEntry | undefined {
   const ppid = Number(fields[1])
   const pgrp = Number(fields[2])
   if (close < 0 || !Number.isInteger(pid) || !Number.isInteger(pgrp) || !Number.isInteger(ppid)) return undefined
-  return {pgrp, pid, ppid, start: fields[19] ?? '', state: fields[0] ?? ''}
+  // utime, stime, cutime and cstime are fields 14–17 of the line, 11–14 after "pid (comm) ".
+  const cpuTicks = [11, 12, 13, 14].reduce((sum, i) => sum + (Number(fields[i]) || 0), 0)
+  return {cpuTicks, pgrp, pid, ppid, start: fields[19] ?? '', state: fields[0] ?? ''}
 }

@@ -23,6 +23,12 @@ describe('the busy rule', () => {
     expect(judge({loadAverage: 2}).busy).toBe(false)
   })
 
+  it('judges the CPU of processes outside the run where it is known, not the load average its own load raises', () => {
+    // A load test on its own 2-core machine: load 3.5, but only 0.1 core went to anyone else.
+    expect(judge({loadAverage: 3.5, othersCpu: 0.1}).busy).toBe(false)
+    expect(judge({loadAverage: 1.2, othersCpu: 1.2})).toMatchObject({busy: true, reasons: ["load 1.2 on 2 cores, 1.2 of them other processes'"]})
+  })
+
   it(`steal over ${BUSY_STEAL_SHARE * 100}% is busy; unknown steal (no /proc/stat) is not`, () => {
     expect(judge({stealShare: 0.12})).toMatchObject({busy: true, reasons: ['CPU steal 12%']})
     expect(judge({stealShare: BUSY_STEAL_SHARE}).busy).toBe(false)
@@ -65,9 +71,10 @@ describe('noisiest', () => {
 })
 
 describe('cpuJiffies', () => {
-  it('reads steal and the total of user to steal from /proc/stat, leaving out guest time (already in user)', () => {
+  it('reads busy time, steal and the total of user to steal from /proc/stat, leaving out guest time (already in user)', () => {
     const stat = 'cpu  100 5 50 800 10 1 2 30 40 0\ncpu0 50 2 25 400 5 0 1 15 20 0\nintr 1 2 3\n'
-    expect(cpuJiffies(stat)).toEqual({steal: 30, total: 998})
+    // busy = total − idle − iowait − steal
+    expect(cpuJiffies(stat)).toEqual({busy: 158, steal: 30, total: 998})
   })
 
   it('is null where there is no /proc/stat or it has no steal column', () => {
