@@ -1,4 +1,9 @@
-import type {SourcePosition} from './config/types.js'
+/** A place in a gate file, for messages: file:line:column (1-based). */
+export interface SourcePosition {
+  file: string
+  line: number
+  column: number
+}
 
 /** One problem in a gate file, with where it is and what to do about it. */
 export interface ConfigIssue {

@@ -1,12 +1,10 @@
 import type {DecisionSettings} from '../engine/types.js'
 import type {Redactor} from '../redact.js'
 
-/** A place in a gate file, for messages: file:line:column (1-based). */
-export interface SourcePosition {
-  file: string
-  line: number
-  column: number
-}
+// A place in a gate file lives with the errors that point at it; re-exported for the config modules.
+import type {SourcePosition} from '../errors.js'
+
+export type {SourcePosition} from '../errors.js'
 
 /** Path of a node inside the gate document, e.g. ['targets', 0, 'expect', 1]. */
 export type DocPath = Array<string | number>

@@ -1,6 +1,6 @@
 import type {ServiceConfig} from '../config/types.js'
 import {formatValue} from '../engine/units.js'
-import type {ServiceInfo} from '../validators/types.js'
+import type {ServiceInfo} from './types.js'
 import {LogTail} from './log-tail.js'
 import {describeExit, ProcessGroup} from './process-group.js'
 import {waitUntilReady} from './readiness.js'

@@ -21,11 +21,10 @@ export interface ProgressUpdate {
   rate?: number
 }
 
-export interface ServiceInfo {
-  name: string
-  url?: string
-  pid?: number
-}
+// Services describe themselves; the plugin contract only passes that along.
+import type {ServiceInfo} from '../services/types.js'
+
+export type {ServiceInfo} from '../services/types.js'
 
 /** This runner's share of a target's load: shard `index` (1-based) of `count` machines (`gate check --shard i/n`). */
 export interface Shard {
