@@ -15,8 +15,8 @@ import {boundSide, holds, relativeThreshold, statisticDimension} from './expecta
 import {measure} from './measure.js'
 import {probit} from './probability.js'
 import {Random, hashSeed} from './random.js'
-import {type QuantileQuestion, countBuckets, countSorted, quantileQuestion, shareProbability} from './quantile.js'
-import {type Draw, drawOf, quantileLevel, sampleStatistic, sortedSamples} from './statistics.js'
+import {type QuantileQuestion, countHolding, observationsOf, quantileQuestion, shareProbability} from './quantile.js'
+import {type Draw, drawOf, quantileLevel, sampleStatistic} from './statistics.js'
 import {hodgesLehmann, mannWhitney, normalCdf} from './shift.js'
 
 // The P of a comparison rests on both runs: "more samples here" would narrow only one side of it.
@@ -155,10 +155,11 @@ function normalP(estimate: number, limit: number, sd: number, operator: Operator
  * uncertainty mixed in, this run's never resampled.
  */
 function quantileAgainstBaseline(metric: Extract<MetricEvidence, {type: 'samples'}>, level: number, then: Draw, expr: Expectation & {relative: RelativeThreshold}, random: Random, resamples: number): number {
+  const observations = observationsOf(metric)
   let total = 0
   for (let b = 0; b < resamples; b++) {
     const question = quantileQuestion(level, expr.operator, relativeThreshold(expr.relative, then(random))) as QuantileQuestion
-    const counted = metric.buckets ? countBuckets(metric.buckets, question) : countSorted(sortedSamples(metric.samples), question)
+    const counted = countHolding(observations, question)
     total += shareProbability(counted.sure, counted.possible, counted.n, question.level).p
   }
 

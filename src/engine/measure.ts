@@ -6,7 +6,7 @@ import {boundSide, holds, statisticDimension, statisticMismatch, thresholdMismat
 import {betaBound, probit, wilson} from './probability.js'
 import {Random, hashSeed} from './random.js'
 import {TOLERANCE} from './rules.js'
-import {type QuantileQuestion, bucketTotal, countBuckets, countSamples, orderStatisticRanks, quantileQuestion, rankValue, shareProbability} from './quantile.js'
+import {type QuantileQuestion, countHolding, observationsOf, orderStatisticRanks, quantileQuestion, rankValue, shareProbability} from './quantile.js'
 import {bootstrapDraws, drawOf, quantileLevel, resampleDraw, sampleStatistic, sortedSamples, sortedStatistic} from './statistics.js'
 import {studentized} from './studentized.js'
 
@@ -101,12 +101,11 @@ function observed(expr: Expectation, value: number, n: number, dimension: Dimens
 /** pN and median by counting observations on each side of the threshold (quantile.ts); every one when a histogram kept them. */
 function measureQuantile(expr: Expectation, level: number, metric: Extract<MetricEvidence, {type: 'samples'}>, value: number, dimension: Dimension, settings: MeasureSettings): Measurement {
   const question = quantileQuestion(level, expr.operator, expr.threshold) as QuantileQuestion
-  const {buckets} = metric
-  const counted = buckets && bucketTotal(buckets) > 0 ? countBuckets(buckets, question) : countSamples(metric.samples, question)
+  const observations = observationsOf(metric)
+  const counted = countHolding(observations, question)
   const {n} = counted
   const share = shareProbability(counted.sure, counted.possible, n, question.level)
-  const sorted = buckets ? null : sortedSamples(metric.samples)
-  const rank = (r: number | null, end: 'lower' | 'upper'): number | null => (r === null ? null : rankValue(sorted, buckets, r, end))
+  const rank = (r: number | null, end: 'lower' | 'upper'): number | null => (r === null ? null : rankValue(observations, r, end))
   const both = orderStatisticRanks(n, level, 0.025)
   const lower95 = rank(both.lower, 'lower')
   const upper95 = rank(both.upper, 'upper')

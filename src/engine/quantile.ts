@@ -9,6 +9,7 @@ import type {Operator, SampleBuckets} from './types.js'
 
 import {betaCdf} from './probability.js'
 import {TOLERANCE} from './rules.js'
+import {sortedSamples} from './statistics.js'
 
 /** P(Bin(n, p) ≤ k). */
 export function binomialCdf(k: number, n: number, p: number): number {
@@ -63,13 +64,18 @@ export interface HoldingCount {
   sure: number
 }
 
-export function countSamples(samples: ArrayLike<number>, question: QuantileQuestion): HoldingCount {
-  let sure = 0
-  for (let i = 0; i < samples.length; i++) if (question.holding(samples[i] as number)) sure++
-  return {n: samples.length, possible: sure, sure}
+/** What a quantile is decided from: every observation's bucket when a histogram kept them, else the sorted samples. */
+export type Observations = {buckets: SampleBuckets} | {sorted: Float64Array}
+
+export function observationsOf(metric: {buckets?: SampleBuckets; samples: readonly number[]}): Observations {
+  return metric.buckets && bucketTotal(metric.buckets) > 0 ? {buckets: metric.buckets} : {sorted: sortedSamples(metric.samples)}
 }
 
-/** The same count over sorted samples by binary search: O(log n), for counting against many thresholds. */
+export function countHolding(observations: Observations, question: QuantileQuestion): HoldingCount {
+  return 'buckets' in observations ? countBuckets(observations.buckets, question) : countSorted(observations.sorted, question)
+}
+
+/** Samples on the holding side, by binary search over the sorted samples: O(log n), for counting against many thresholds. */
 export function countSorted(sorted: Float64Array, question: QuantileQuestion): HoldingCount {
   // The holding side is a prefix (< and <=) or a suffix (> and >=) of the sorted samples.
   const prefix = question.holding(Number.NEGATIVE_INFINITY)
@@ -129,8 +135,9 @@ function smallestRank(n: number, enough: (rank: number) => boolean): number | nu
 }
 
 /** The r-th smallest observation (1-based) of sorted samples, or of a histogram: its bucket's low or high end. */
-export function rankValue(sorted: Float64Array | null, buckets: SampleBuckets | undefined, rank: number, end: 'lower' | 'upper'): number {
-  if (!buckets) return sorted?.[rank - 1] as number
+export function rankValue(observations: Observations, rank: number, end: 'lower' | 'upper'): number {
+  if ('sorted' in observations) return observations.sorted[rank - 1] as number
+  const {buckets} = observations
   let seen = 0
   for (let i = 0; i < buckets.counts.length; i++) {
     seen += buckets.counts[i] as number
@@ -141,7 +148,7 @@ export function rankValue(sorted: Float64Array | null, buckets: SampleBuckets | 
 }
 
 /** How many observations the buckets hold. */
-export function bucketTotal(buckets: SampleBuckets): number {
+function bucketTotal(buckets: SampleBuckets): number {
   let n = 0
   for (const count of buckets.counts) n += count
   return n

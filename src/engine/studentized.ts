@@ -143,7 +143,7 @@ export function studentized(statistic: StudentizedStatistic, samples: ArrayLike<
     return tooFew
   }
 
-  const t = n >= NORMAL_FROM ? STANDARD_NORMAL : bootstrapT(statistic, samples, estimate(statistic, all), options)
+  const t = n >= NORMAL_FROM ? STANDARD_NORMAL : bootstrapT(statistic, samples, theta, options)
   // θ = θ̂ − t·se, so θ < T ⟺ t > z.
   const below = 1 - t.cdf(z)
   const at = (level: number): number => theta - t.quantile(level) * se
@@ -159,14 +159,14 @@ interface TDistribution {
 const STANDARD_NORMAL: TDistribution = {cdf: normalCdf, quantile: probit}
 
 /** t* of B studentized resamples (±∞ for resamples with no spread), as an empirical distribution. */
-function bootstrapT(statistic: StudentizedStatistic, samples: ArrayLike<number>, full: Estimate, options: {random: Random; resamples: number}): TDistribution {
+function bootstrapT(statistic: StudentizedStatistic, samples: ArrayLike<number>, theta: number, options: {random: Random; resamples: number}): TDistribution {
   const source = Float64Array.from(samples)
   const scratch = new Float64Array(source.length)
   const t = new Float64Array(options.resamples)
   for (let b = 0; b < options.resamples; b++) {
     options.random.resample(source, scratch)
     const e = estimate(statistic, moments(scratch))
-    const d = e.theta - full.theta
+    const d = e.theta - theta
     t[b] = e.se > 0 ? d / e.se : d === 0 ? 0 : Math.sign(d) * Number.POSITIVE_INFINITY
   }
 

@@ -76,6 +76,13 @@ describe('quantile verdicts', () => {
     expect(verdict.interval95).toEqual([1, 50])
   })
 
+  it('an empty histogram leaves the decision, the interval and the bound to the samples', () => {
+    const latency = spread(300, 10, 50)
+    const withEmpty = judge('p95(latency) < 100ms', {...samples(latency), buckets: {counts: [], lower: [], upper: []}})
+    expect(withEmpty).toEqual(judge('p95(latency) < 100ms', samples(latency)))
+    expect(withEmpty.interval95?.every(Number.isFinite)).toBe(true)
+  })
+
   it('a quantile on its threshold says more of the same would not decide it', () => {
     const verdict = judge('median(latency) < 50ms', samples([...spread(50, 1, 49), ...spread(50, 51, 99)]))
     expect(verdict).toMatchObject({p: 0.5, status: 'INCONCLUSIVE'})
