@@ -78,7 +78,7 @@ describe('quantile verdicts', () => {
 
   it('an empty histogram leaves the decision, the interval and the bound to the samples', () => {
     const latency = spread(300, 10, 50)
-    const withEmpty = judge('p95(latency) < 100ms', {...samples(latency), buckets: {counts: [], lower: [], upper: []}})
+    const withEmpty = judge('p95(latency) < 100ms', {buckets: {counts: [], lower: [], upper: []}, dimension: 'duration', samples: latency, type: 'samples'})
     expect(withEmpty).toEqual(judge('p95(latency) < 100ms', samples(latency)))
     expect(withEmpty.interval95?.every(Number.isFinite)).toBe(true)
   })
