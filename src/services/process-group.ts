@@ -78,7 +78,8 @@ async function refresh(): Promise<ProcessEntry[]> {
   for (const key of marks.keys()) if (!seen.has(key)) marks.delete(key)
   const unread = table.filter((entry) => !marks.has(keyOf(entry)))
   const values = await Promise.all(unread.map(async (entry) => environValue(entry.pid, MARK)))
-  for (const [index, entry] of unread.entries()) marks.set(keyOf(entry), values[index])
+  // Only a mark found is kept: an environ read while the process execs can come back empty, and would hide it for good.
+  for (const [index, entry] of unread.entries()) if (values[index] !== undefined) marks.set(keyOf(entry), values[index])
   for (const group of liveGroups) group.adopt(table)
   return table
 }

@@ -33,6 +33,8 @@ describe.runIf(process.platform === 'linux')('escaped children', () => {
   it('a service and a command that start setsid and double-forked children: the CLI exits with its results, and none of them survives', async () => {
     const dir = project()
     const escape = (name: string) => `sh -c 'echo $$ > ${path.join(dir, name)}; exec sleep 300'`
+    // The command returns only once its escapees have written their pids (at most 5 s): on a busy machine it could end first.
+    const waitForFiles = (...names: string[]) => `for i in $(seq 100); do ${names.map((name) => `[ -s ${path.join(dir, name)} ] &&`).join(' ')} break; sleep 0.05; done`
     writeFileSync(
       path.join(dir, 'gates', 'escape.yaml'),
       `version: 1
@@ -43,7 +45,7 @@ services:
 targets:
   - id: escapes
     validator: command
-    with: { run: "setsid ${escape('command-setsid.pid')} & (${escape('command-fork.pid')} &) ; true", runs: 1, warmup: 0 }
+    with: { run: "setsid ${escape('command-setsid.pid')} & (${escape('command-fork.pid')} &) ; ${waitForFiles('command-setsid.pid', 'command-fork.pid')}", runs: 1, warmup: 0 }
     expect: [ "failures == 0" ]
 `,
     )
