@@ -19,9 +19,15 @@ export default defineConfig({
     // CLI integration tests spawn processes and servers; keep them from starving each other on 2 cores.
     poolOptions: {forks: {maxForks: 2}},
     projects: [
-      {extends: true, test: {name: 'shared', include: ['test/**/*.test.ts'], exclude: ALONE, sequence: {groupOrder: 0}}},
+      {
+        extends: true,
+        test: {name: 'shared', include: ['test/**/*.test.ts'], exclude: ALONE, sequence: {groupOrder: 0}},
+      },
       // One fork runs these files one after another, and only once every shared file has finished.
-      {extends: true, test: {name: 'alone', include: ALONE, poolOptions: {forks: {singleFork: true}}, sequence: {groupOrder: 1}}},
+      {
+        extends: true,
+        test: {name: 'alone', include: ALONE, poolOptions: {forks: {singleFork: true}}, sequence: {groupOrder: 1}},
+      },
     ],
   },
 })

@@ -3,7 +3,17 @@
 // most 5% if "PASS at confidence 0.95" holds its promise), and its power with the truth 20% on the holding side
 // (0.8× the threshold for <, 1.25× for >). The same settings and slack as test/unit/engine/calibration.test.ts, with
 // `scale` times its sets (its sets first, then more): a share from 200 sets has a standard error of 1.5 points.
-import {type Direction, SHAPES, SIZES, type SampleMethod, type Tally, setsFor, slack, tallyProportion, tallySamples} from '../test/unit/engine/calibration.js'
+import {
+  type Direction,
+  SHAPES,
+  SIZES,
+  type SampleMethod,
+  type Tally,
+  setsFor,
+  slack,
+  tallyProportion,
+  tallySamples,
+} from '../test/unit/engine/calibration.js'
 
 export interface CalibrationRow {
   method: string
@@ -18,7 +28,14 @@ const POWER_FACTOR: Readonly<Record<Direction, number>> = {'<': 0.8, '>': 1.25}
 
 function cell(n: number, atThreshold: Tally, moved: Tally): CalibrationRow['cells'][number] {
   const most = slack(atThreshold.sets)
-  return {falseFail: atThreshold.fail / atThreshold.sets, falsePass: atThreshold.pass / atThreshold.sets, n, power: moved.pass / moved.sets, sets: atThreshold.sets, withinSlack: atThreshold.pass <= most && atThreshold.fail <= most}
+  return {
+    falseFail: atThreshold.fail / atThreshold.sets,
+    falsePass: atThreshold.pass / atThreshold.sets,
+    n,
+    power: moved.pass / moved.sets,
+    sets: atThreshold.sets,
+    withinSlack: atThreshold.pass <= most && atThreshold.fail <= most,
+  }
 }
 
 export function calibrationRows(scale: number, progress: (line: string) => void = () => {}): CalibrationRow[] {
@@ -27,7 +44,13 @@ export function calibrationRows(scale: number, progress: (line: string) => void 
   for (const method of METHODS) {
     for (const direction of ['<', '>'] as const) {
       for (const shape of SHAPES) {
-        const cells = SIZES.map((n) => cell(n, tallySamples(shape, method, direction, n, sets(method, n)), tallySamples(shape, method, direction, n, sets(method, n), POWER_FACTOR[direction])))
+        const cells = SIZES.map((n) =>
+          cell(
+            n,
+            tallySamples(shape, method, direction, n, sets(method, n)),
+            tallySamples(shape, method, direction, n, sets(method, n), POWER_FACTOR[direction]),
+          ),
+        )
         rows.push({cells, direction, method, shape: shape.name})
         progress(`${method} ${direction} ${shape.name}`)
       }
@@ -36,7 +59,13 @@ export function calibrationRows(scale: number, progress: (line: string) => void 
 
   for (const direction of ['<', '>'] as const) {
     for (const rate of RATES) {
-      const cells = SIZES.map((n) => cell(n, tallyProportion(rate, direction, n, sets('proportion', n)), tallyProportion(rate, direction, n, sets('proportion', n), POWER_FACTOR[direction])))
+      const cells = SIZES.map((n) =>
+        cell(
+          n,
+          tallyProportion(rate, direction, n, sets('proportion', n)),
+          tallyProportion(rate, direction, n, sets('proportion', n), POWER_FACTOR[direction]),
+        ),
+      )
       rows.push({cells, direction, method: 'proportion', shape: `rate ${rate * 100}%`})
       progress(`proportion ${direction} ${rate}`)
     }
@@ -51,7 +80,17 @@ const pct = (x: number): string => `${Math.round(x * 100)}`
 export function fullTable(rows: CalibrationRow[]): string {
   const head = `| method | op | shape | ${SIZES.map((n) => `n=${n}`).join(' | ')} | within slack |`
   const rule = `|---|---|---|${SIZES.map(() => '---').join('|')}|---|`
-  const lines = rows.map((row) => `| ${row.method} | ${row.direction} | ${row.shape} | ${row.cells.map((c) => `${pct(c.falsePass)} / ${pct(c.falseFail)} / ${pct(c.power)}`).join(' | ')} | ${row.cells.every((c) => c.withinSlack) ? 'yes' : `**no** (n = ${row.cells.filter((c) => !c.withinSlack).map((c) => c.n).join(', ')})`} |`)
+  const lines = rows.map(
+    (row) =>
+      `| ${row.method} | ${row.direction} | ${row.shape} | ${row.cells.map((c) => `${pct(c.falsePass)} / ${pct(c.falseFail)} / ${pct(c.power)}`).join(' | ')} | ${
+        row.cells.every((c) => c.withinSlack)
+          ? 'yes'
+          : `**no** (n = ${row.cells
+              .filter((c) => !c.withinSlack)
+              .map((c) => c.n)
+              .join(', ')})`
+      } |`,
+  )
   return [head, rule, ...lines].join('\n')
 }
 
@@ -63,6 +102,9 @@ export function compactTable(rows: CalibrationRow[]): string {
   }
   const at = (row: CalibrationRow, n: number): string => `${pct(row.cells.find((c) => c.n === n)?.power ?? 0)}%`
   const head = '| method | op | shape | worst false PASS | worst false FAIL | power n=200 | power n=2000 |'
-  const lines = rows.map((row) => `| ${row.method} | ${row.direction} | ${row.shape} | ${worst(row, 'falsePass')} | ${worst(row, 'falseFail')} | ${at(row, 200)} | ${at(row, 2000)} |`)
+  const lines = rows.map(
+    (row) =>
+      `| ${row.method} | ${row.direction} | ${row.shape} | ${worst(row, 'falsePass')} | ${worst(row, 'falseFail')} | ${at(row, 200)} | ${at(row, 2000)} |`,
+  )
   return [head, '|---|---|---|---|---|---|---|', ...lines].join('\n')
 }

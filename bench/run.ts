@@ -47,9 +47,15 @@ const rows: Row[] = []
 const missing: string[] = []
 
 // --- preconditions: a partial table must never look complete -----------------------------------------
-if (runs('performance')) for (const [tool, found] of [['taskset (util-linux)', existsSync('/usr/bin/taskset')], ['wrk (apt install wrk)', existsSync('/usr/bin/wrk')], ['autocannon (npm ci)', existsSync(path.join(ROOT, 'node_modules/autocannon'))], ['dist/ (npm run compile)', existsSync(path.join(ROOT, 'dist/index.js'))]] as const) {
-  if (!found) missing.push(tool)
-}
+if (runs('performance'))
+  for (const [tool, found] of [
+    ['taskset (util-linux)', existsSync('/usr/bin/taskset')],
+    ['wrk (apt install wrk)', existsSync('/usr/bin/wrk')],
+    ['autocannon (npm ci)', existsSync(path.join(ROOT, 'node_modules/autocannon'))],
+    ['dist/ (npm run compile)', existsSync(path.join(ROOT, 'dist/index.js'))],
+  ] as const) {
+    if (!found) missing.push(tool)
+  }
 if (missing.length > 0) {
   console.error(`bench: missing ${missing.join(', ')}: install them; no table is printed without every reference.`)
   process.exit(2)
@@ -58,8 +64,9 @@ if (missing.length > 0) {
 // Clients (this process, autocannon in it, wrk) on core 1; servers on core 0.
 if (runs('performance')) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], {stdio: 'ignore'})
 type Autocannon = (options: object) => Promise<{requests: {total: number}; duration: number}>
-// @ts-expect-error -- autocannon ships no types; only its promise API is used here
-const autocannon = runs('performance') ? ((await import('autocannon')) as {default: Autocannon}).default : (null as unknown as Autocannon)
+const autocannon = runs('performance')
+  ? ((await import('autocannon')) as {default: Autocannon}).default
+  : (null as unknown as Autocannon)
 
 const children = new Set<ChildProcess>()
 const stopAll = () => {
@@ -70,7 +77,11 @@ process.on('SIGINT', () => process.exit(130))
 process.on('SIGTERM', () => process.exit(143))
 
 async function startServer(mode: string, options: object = {}): Promise<{url: string; stop(): void}> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, path.join(HERE, 'servers/server.mjs'), mode, JSON.stringify(options)], {stdio: ['ignore', 'pipe', 'inherit']})
+  const child = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, path.join(HERE, 'servers/server.mjs'), mode, JSON.stringify(options)],
+    {stdio: ['ignore', 'pipe', 'inherit']},
+  )
   children.add(child)
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', () => reject(new Error(`the ${mode} server exited`)))
@@ -113,9 +124,16 @@ async function throughput(connections: number): Promise<void> {
           engine.push({cpuPerRequest: (cpuMs() - cpu) / result.requests.completed, rps: result.rates.achieved})
         } else if (tool === 'autocannon') {
           const result = await autocannon({connections, duration: SECONDS, url: server.url})
-          cannon.push({cpuPerRequest: (cpuMs() - cpu) / result.requests.total, rps: result.requests.total / result.duration})
+          cannon.push({
+            cpuPerRequest: (cpuMs() - cpu) / result.requests.total,
+            rps: result.requests.total / result.duration,
+          })
         } else {
-          const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${SECONDS}s`, server.url], {encoding: 'utf8'})
+          const out = execFileSync(
+            'taskset',
+            ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${SECONDS}s`, server.url],
+            {encoding: 'utf8'},
+          )
           wrk.push(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]))
         }
       }
@@ -123,8 +141,23 @@ async function throughput(connections: number): Promise<void> {
   } finally {
     server.stop()
   }
-  rows.push({goal: '≥ 1.0x autocannon', meets: (r) => r >= 1, reference: 'autocannon', rounds: engine.map((e, i) => ({reference: cannon[i]!.rps, value: e.rps})), unit: 'req/s', what: `requests/s, closed model, ${connections} connections`, note: `wrk (C, for information): median ${Math.round(median(wrk)).toLocaleString('en-US')} req/s`})
-  rows.push({goal: '≤ 1.0x autocannon', meets: (r) => r <= 1, reference: 'autocannon', rounds: engine.map((e, i) => ({reference: cannon[i]!.cpuPerRequest * 1000, value: e.cpuPerRequest * 1000})), unit: 'µs CPU/request', what: `client CPU time per request, ${connections} connections`})
+  rows.push({
+    goal: '≥ 1.0x autocannon',
+    meets: (r) => r >= 1,
+    reference: 'autocannon',
+    rounds: engine.map((e, i) => ({reference: cannon[i]!.rps, value: e.rps})),
+    unit: 'req/s',
+    what: `requests/s, closed model, ${connections} connections`,
+    note: `wrk (C, for information): median ${Math.round(median(wrk)).toLocaleString('en-US')} req/s`,
+  })
+  rows.push({
+    goal: '≤ 1.0x autocannon',
+    meets: (r) => r <= 1,
+    reference: 'autocannon',
+    rounds: engine.map((e, i) => ({reference: cannon[i]!.cpuPerRequest * 1000, value: e.cpuPerRequest * 1000})),
+    unit: 'µs CPU/request',
+    what: `client CPU time per request, ${connections} connections`,
+  })
 }
 
 // --- latency accuracy against a known injected delay distribution ---------------------------------------
@@ -145,8 +178,22 @@ async function accuracy(): Promise<void> {
   }
   // The network and the server add a fraction of a millisecond on top of the injected delay.
   const within = (r: number) => Math.abs(r - 1) <= 0.05
-  rows.push({goal: 'within 5%', meets: within, reference: 'injected delays (lognormal, median 20 ms, σ 0.5)', rounds: p50, unit: 'ms', what: 'latency accuracy: p50'})
-  rows.push({goal: 'within 5%', meets: within, reference: 'injected delays', rounds: p99, unit: 'ms', what: 'latency accuracy: p99'})
+  rows.push({
+    goal: 'within 5%',
+    meets: within,
+    reference: 'injected delays (lognormal, median 20 ms, σ 0.5)',
+    rounds: p50,
+    unit: 'ms',
+    what: 'latency accuracy: p50',
+  })
+  rows.push({
+    goal: 'within 5%',
+    meets: within,
+    reference: 'injected delays',
+    rounds: p99,
+    unit: 'ms',
+    what: 'latency accuracy: p99',
+  })
 }
 
 // --- coordinated omission: open model through a 1 s stall ----------------------------------------------
@@ -173,14 +220,37 @@ async function omission(): Promise<void> {
       server.stop()
     }
   }
-  rows.push({goal: 'within 10%', meets: (r) => Math.abs(r - 1) <= 0.1, note: `uncorrected p99 beside it: median ${median(uncorrected).toFixed(1)} ms`, reference: 'true latency of the scheduled requests', rounds: corrected, unit: 'ms', what: 'coordinated omission: corrected p99, 200/s through a 1 s stall'})
+  rows.push({
+    goal: 'within 10%',
+    meets: (r) => Math.abs(r - 1) <= 0.1,
+    note: `uncorrected p99 beside it: median ${median(uncorrected).toFixed(1)} ms`,
+    reference: 'true latency of the scheduled requests',
+    rounds: corrected,
+    unit: 'ms',
+    what: 'coordinated omission: corrected p99, 200/s through a 1 s stall',
+  })
 }
 
 // --- memory: 1000 connections for a while, then a million requests, in a process of its own --------------
 async function memory(): Promise<void> {
   const server = await startServer('fast')
   const measure = (connections: number, durationMs: number, requests: number): {samples: number[]; start: number} =>
-    JSON.parse(execFileSync('taskset', ['-c', '1', process.execPath, path.join(HERE, 'clients/memory.mjs'), server.url, String(connections), String(durationMs), String(requests)], {encoding: 'utf8', maxBuffer: 1 << 24}))
+    JSON.parse(
+      execFileSync(
+        'taskset',
+        [
+          '-c',
+          '1',
+          process.execPath,
+          path.join(HERE, 'clients/memory.mjs'),
+          server.url,
+          String(connections),
+          String(durationMs),
+          String(requests),
+        ],
+        {encoding: 'utf8', maxBuffer: 1 << 24},
+      ),
+    )
   const flat = (run: {samples: number[]; start: number}, part: number) => {
     const slice = Math.max(1, Math.floor(run.samples.length * part))
     return `RSS at start ${run.start.toFixed(0)} MB; max of the first ${part * 100}% ${Math.max(...run.samples.slice(0, slice)).toFixed(0)} MB, of the last ${part * 100}% ${Math.max(...run.samples.slice(-slice)).toFixed(0)} MB`
@@ -188,10 +258,26 @@ async function memory(): Promise<void> {
   try {
     const seconds = QUICK ? 10 : 60
     const held = measure(1000, seconds * 1000, 0)
-    rows.push({goal: '≤ 150 MB, flat', meets: (r) => r <= 150, note: flat(held, 0.5), reference: 'absolute (MB)', rounds: [{reference: 1, value: Math.max(...held.samples)}], unit: 'MB', what: `RSS of the engine's process, 1000 connections for ${seconds} s`})
+    rows.push({
+      goal: '≤ 150 MB, flat',
+      meets: (r) => r <= 150,
+      note: flat(held, 0.5),
+      reference: 'absolute (MB)',
+      rounds: [{reference: 1, value: Math.max(...held.samples)}],
+      unit: 'MB',
+      what: `RSS of the engine's process, 1000 connections for ${seconds} s`,
+    })
     const requests = QUICK ? 100_000 : 1_000_000
     const long = measure(50, 600_000, requests)
-    rows.push({goal: '≤ 150 MB, flat', meets: (r) => r <= 150, note: flat(long, 0.1), reference: 'absolute (MB)', rounds: [{reference: 1, value: Math.max(...long.samples)}], unit: 'MB', what: `RSS of the engine's process over ${requests.toLocaleString('en-US')} requests`})
+    rows.push({
+      goal: '≤ 150 MB, flat',
+      meets: (r) => r <= 150,
+      note: flat(long, 0.1),
+      reference: 'absolute (MB)',
+      rounds: [{reference: 1, value: Math.max(...long.samples)}],
+      unit: 'MB',
+      what: `RSS of the engine's process over ${requests.toLocaleString('en-US')} requests`,
+    })
   } finally {
     server.stop()
   }
@@ -202,13 +288,17 @@ async function untilConfident(): Promise<void> {
   const server = await startServer('lognormal', {medianMs: 5, seed: 7, sigma: 0.5})
   const project = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bench-'))
   mkdirSync(path.join(project, 'gates'))
-  const gate = (until: string) => `version: 1\ntargets:\n  - id: api\n    validator: http\n    with: {url: "${server.url}", connections: 10, duration: ${SECONDS * 2}s${until}}\n    expect: [p95(latency) < 50ms]\n`
+  const gate = (until: string) =>
+    `version: 1\ntargets:\n  - id: api\n    validator: http\n    with: {url: "${server.url}", connections: 10, duration: ${SECONDS * 2}s${until}}\n    expect: [p95(latency) < 50ms]\n`
   writeFileSync(path.join(project, 'gates', 'fixed.yaml'), gate(''))
   writeFileSync(path.join(project, 'gates', 'confident.yaml'), gate(', until: confident, min_duration: 1s'))
   const run = (name: string): {status: string; durationMs: number} => {
     let out = ''
     try {
-      out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'check', name, '--json'], {cwd: project, encoding: 'utf8'})
+      out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'check', name, '--json'], {
+        cwd: project,
+        encoding: 'utf8',
+      })
     } catch (error) {
       out = (error as {stdout: string}).stdout
     }
@@ -229,14 +319,25 @@ async function untilConfident(): Promise<void> {
     rmSync(project, {force: true, recursive: true})
   }
   const same = verdicts.every((v) => v.split('/')[0] === v.split('/')[1])
-  rows.push({goal: 'same verdict, less time', meets: (r) => same && r < 1, note: `verdicts fixed/confident per round: ${verdicts.join(', ')}`, reference: `the same target for a fixed ${SECONDS * 2} s`, rounds, unit: 'ms measured', what: '`until: confident`: time to a verdict, p95 < 50 ms on a ~5 ms server'})
+  rows.push({
+    goal: 'same verdict, less time',
+    meets: (r) => same && r < 1,
+    note: `verdicts fixed/confident per round: ${verdicts.join(', ')}`,
+    reference: `the same target for a fixed ${SECONDS * 2} s`,
+    rounds,
+    unit: 'ms measured',
+    what: '`until: confident`: time to a verdict, p95 < 50 ms on a ~5 ms server',
+  })
 }
 
 // --- start-up: whole processes against bare Node ---------------------------------------------------------
 function startup(): void {
   const project = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bench-'))
   mkdirSync(path.join(project, 'gates'))
-  writeFileSync(path.join(project, 'gates', 'trivial.yaml'), 'version: 1\ntargets:\n  - id: claimed\n    validator: claim\n    with: {metric: latency, value: 10ms, source: bench}\n    expect: [latency < 1s]\n')
+  writeFileSync(
+    path.join(project, 'gates', 'trivial.yaml'),
+    'version: 1\ntargets:\n  - id: claimed\n    validator: claim\n    with: {metric: latency, value: 10ms, source: bench}\n    expect: [latency < 1s]\n',
+  )
   const time = (argv: string[]): number => {
     const began = performance.now()
     try {
@@ -256,8 +357,22 @@ function startup(): void {
     check.push(time([bin, 'check', 'trivial', '--progress', 'none']))
   }
   rmSync(project, {force: true, recursive: true})
-  rows.push({goal: '≤ 2.0x', meets: (r) => r <= 2, reference: '`node -e 0`', rounds: help.map((value, i) => ({reference: bare[i]!, value})), unit: 'ms', what: '`gate --help`, whole process'})
-  rows.push({goal: '≤ 2.0x', meets: (r) => r <= 2, reference: '`node -e 0`', rounds: check.map((value, i) => ({reference: bare[i]!, value})), unit: 'ms', what: '`gate check` on a one-claim gate, whole process'})
+  rows.push({
+    goal: '≤ 2.0x',
+    meets: (r) => r <= 2,
+    reference: '`node -e 0`',
+    rounds: help.map((value, i) => ({reference: bare[i]!, value})),
+    unit: 'ms',
+    what: '`gate --help`, whole process',
+  })
+  rows.push({
+    goal: '≤ 2.0x',
+    meets: (r) => r <= 2,
+    reference: '`node -e 0`',
+    rounds: check.map((value, i) => ({reference: bare[i]!, value})),
+    unit: 'ms',
+    what: '`gate check` on a one-claim gate, whole process',
+  })
 }
 
 // --- the engine alone: 20 targets × 100,000 samples ----------------------------------------------------
@@ -268,7 +383,22 @@ function engine(): void {
       state = (state * 1_103_515_245 + 12_345) % 2 ** 31
       return 10 + (state / 2 ** 31) * 40
     })
-    return {collected: {evidence: {kind: 'measured', metrics: {latency: {dimension: 'duration', samples, type: 'samples'}}, source: 'bench'}}, expectations: ['p95(latency) < 100ms', 'mean(latency) < 40ms'], id: `t${t}`, level: 'error', required: true, title: `t${t}`, validator: 'bench', weight: 1}
+    return {
+      collected: {
+        evidence: {
+          kind: 'measured',
+          metrics: {latency: {dimension: 'duration', samples, type: 'samples'}},
+          source: 'bench',
+        },
+      },
+      expectations: ['p95(latency) < 100ms', 'mean(latency) < 40ms'],
+      id: `t${t}`,
+      level: 'error',
+      required: true,
+      title: `t${t}`,
+      validator: 'bench',
+      weight: 1,
+    }
   })
   const times: number[] = []
   let rss = 0
@@ -280,7 +410,15 @@ function engine(): void {
     times.push(performance.now() - began)
     rss = Math.max(rss, process.memoryUsage().rss)
   }
-  rows.push({goal: '< 1 s', meets: (r) => r < 1000, note: `p95 and mean per target, B = 2000; RSS of the bench process with the 2,000,000 samples held: ${(rss / 1024 ** 2).toFixed(0)} MB`, reference: 'absolute (ms)', rounds: times.map((value) => ({reference: 1, value})), unit: 'ms', what: 'engine: decide 20 targets × 100,000 samples (p95 by counting, mean by bootstrap-t)'})
+  rows.push({
+    goal: '< 1 s',
+    meets: (r) => r < 1000,
+    note: `p95 and mean per target, B = 2000; RSS of the bench process with the 2,000,000 samples held: ${(rss / 1024 ** 2).toFixed(0)} MB`,
+    reference: 'absolute (ms)',
+    rounds: times.map((value) => ({reference: 1, value})),
+    unit: 'ms',
+    what: 'engine: decide 20 targets × 100,000 samples (p95 by counting, mean by bootstrap-t)',
+  })
 }
 
 // --- run, print, save -----------------------------------------------------------------------------------
@@ -289,7 +427,9 @@ const shown = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') :
 const sections: Partial<Record<Section, {markdown: string; json: object}>> = {}
 
 if (runs('performance')) {
-  console.error(`bench: ${ROUNDS} rounds, ${SECONDS} s load runs${QUICK ? ' (quick)' : ''}; about ${QUICK ? 5 : 20} minutes. Load average at start ${load}.`)
+  console.error(
+    `bench: ${ROUNDS} rounds, ${SECONDS} s load runs${QUICK ? ' (quick)' : ''}; about ${QUICK ? 5 : 20} minutes. Load average at start ${load}.`,
+  )
   try {
     engine()
     startup()
@@ -316,17 +456,28 @@ if (runs('performance')) {
   ]
   const header = `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, Node ${process.version}, load average ${load} at start; ${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
   sections.performance = {
-    json: {cpus: os.cpus().length, date: new Date().toISOString(), loadAverage: os.loadavg(), node: process.version, quick: QUICK, rounds: ROUNDS, rows: rows.map(({meets, ...row}) => row), taskset: {clients: 1, server: 0}},
+    json: {
+      cpus: os.cpus().length,
+      date: new Date().toISOString(),
+      loadAverage: os.loadavg(),
+      node: process.version,
+      quick: QUICK,
+      rounds: ROUNDS,
+      rows: rows.map(({meets, ...row}) => row),
+      taskset: {clients: 1, server: 0},
+    },
     markdown: `${header}\n\n${table.join('\n')}`,
   }
 }
 
 if (runs('calibration')) {
-  console.error('bench: calibration, every method × shape × n with the truth on the threshold and 20% beside it; a few minutes on one core.')
+  console.error(
+    'bench: calibration, every method × shape × n with the truth on the threshold and 20% beside it; a few minutes on one core.',
+  )
   const began = performance.now()
   const calibration = calibrationRows(SCALE, (line) => console.error(`  ${line}`))
   const seconds = (performance.now() - began) / 1000
-  const header = `Calibration measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, in ${seconds.toFixed(0)} s: each cell is false PASS / false FAIL / power, in % of the sample sets. False PASS and false FAIL: the truth exactly on the threshold, confidence 0.95, so each should be at most 5%; "within slack" means neither count exceeds the 99.9% quantile of Binomial(sets, 0.05). Power: the share PASSed with the truth at 0.8× the threshold for <, 1.25× for >. Sets per cell: ${400 * SCALE} (mean and stddev: ${400 * SCALE} at n ≤ 100, ${200 * SCALE} above, bootstrap-t with B = 999), ${SCALE}× those of test/unit/engine/calibration.test.ts (\`-- --calibration-scale K\`); a share of 5% from ${200 * SCALE} sets has a standard error of ${(100 * Math.sqrt(0.05 * 0.95 / (200 * SCALE))).toFixed(1)} points. A quantile's shares are also known exactly (the test sums them for every n from 3 to 2000): never above 5%.`
+  const header = `Calibration measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, in ${seconds.toFixed(0)} s: each cell is false PASS / false FAIL / power, in % of the sample sets. False PASS and false FAIL: the truth exactly on the threshold, confidence 0.95, so each should be at most 5%; "within slack" means neither count exceeds the 99.9% quantile of Binomial(sets, 0.05). Power: the share PASSed with the truth at 0.8× the threshold for <, 1.25× for >. Sets per cell: ${400 * SCALE} (mean and stddev: ${400 * SCALE} at n ≤ 100, ${200 * SCALE} above, bootstrap-t with B = 999), ${SCALE}× those of test/unit/engine/calibration.test.ts (\`-- --calibration-scale K\`); a share of 5% from ${200 * SCALE} sets has a standard error of ${(100 * Math.sqrt((0.05 * 0.95) / (200 * SCALE))).toFixed(1)} points. A quantile's shares are also known exactly (the test sums them for every n from 3 to 2000): never above 5%.`
   sections.calibration = {
     json: {date: new Date().toISOString(), node: process.version, rows: calibration, seconds},
     markdown: `${header}\n\n${fullTable(calibration)}\n\nCompact (README):\n\n${compactTable(calibration)}`,
@@ -338,23 +489,35 @@ const marker = (section: Section, end = false) => `<!-- bench:${section}${end ? 
 const previous = existsSync(path.join(HERE, 'results.md')) ? readFileSync(path.join(HERE, 'results.md'), 'utf8') : ''
 const previousSection = (section: Section): string | null => {
   const start = previous.indexOf(marker(section))
-  if (start < 0) return section === 'performance' && previous.trim() !== '' && !previous.includes('<!-- bench:') ? previous.trim() : null
+  if (start < 0)
+    return section === 'performance' && previous.trim() !== '' && !previous.includes('<!-- bench:')
+      ? previous.trim()
+      : null
   const end = previous.indexOf(marker(section, true), start)
   return previous.slice(start + marker(section).length, end < 0 ? undefined : end).trim()
 }
-const previousJson = existsSync(path.join(HERE, 'results.json')) ? (JSON.parse(readFileSync(path.join(HERE, 'results.json'), 'utf8')) as Record<string, unknown>) : {}
+const previousJson = existsSync(path.join(HERE, 'results.json'))
+  ? (JSON.parse(readFileSync(path.join(HERE, 'results.json'), 'utf8')) as Record<string, unknown>)
+  : {}
 const titles: Record<Section, string> = {calibration: '## Calibration', performance: '## Performance'}
 const parts: string[] = []
 const json: Record<string, unknown> = {}
 for (const section of SECTIONS) {
   const markdown = sections[section]?.markdown ?? previousSection(section)
-  if (markdown) parts.push(`${marker(section)}\n${titles[section]}\n\n${markdown.replace(/^## (Performance|Calibration)\n\n/, '')}\n${marker(section, true)}`)
+  if (markdown)
+    parts.push(
+      `${marker(section)}\n${titles[section]}\n\n${markdown.replace(/^## (Performance|Calibration)\n\n/, '')}\n${marker(section, true)}`,
+    )
   // Before sections, results.json held the performance object at its top level.
-  const kept = section === 'performance' && !('performance' in previousJson) && 'rows' in previousJson ? previousJson : previousJson[section]
+  const kept =
+    section === 'performance' && !('performance' in previousJson) && 'rows' in previousJson
+      ? previousJson
+      : previousJson[section]
   const value = sections[section]?.json ?? kept
   if (value !== undefined) json[section] = value
 }
-for (const section of SECTIONS) if (sections[section]) console.log(`${titles[section]}\n\n${sections[section]!.markdown}\n`)
+for (const section of SECTIONS)
+  if (sections[section]) console.log(`${titles[section]}\n\n${sections[section]!.markdown}\n`)
 writeFileSync(path.join(HERE, 'results.md'), `${parts.join('\n\n')}\n`)
 writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(json, null, 2)}\n`)
 process.exit(0)

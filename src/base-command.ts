@@ -5,17 +5,25 @@ import {EXIT} from './exit-codes.js'
 
 /** `--arg NAME=VALUE`, repeatable: values for the gate's declared `args:`. */
 export const gateArgFlag = Flags.string({
-  description: 'Value for one of the gate\'s args (NAME=VALUE; repeatable), used as ${args.NAME} in the gate file.',
+  description: "Value for one of the gate's args (NAME=VALUE; repeatable), used as ${args.NAME} in the gate file.",
   multiple: true,
   async parse(input) {
-    if (!/^[A-Za-z_][A-Za-z0-9_-]*=/.test(input)) throw new UserError(`--arg ${input}: expected NAME=VALUE`, [{message: 'NAME is letters, digits, "_" and "-"; everything after the first "=" is the value', hint: 'e.g. --arg db=postgres://127.0.0.1:5432/state'}])
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*=/.test(input))
+      throw new UserError(`--arg ${input}: expected NAME=VALUE`, [
+        {
+          message: 'NAME is letters, digits, "_" and "-"; everything after the first "=" is the value',
+          hint: 'e.g. --arg db=postgres://127.0.0.1:5432/state',
+        },
+      ])
     return input
   },
 })
 
 /** The --arg values as a record; a name given twice keeps the last value, as shells and k6's -e do. */
 export function gateArgs(values: readonly string[] | undefined): Record<string, string> {
-  return Object.fromEntries((values ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]))
+  return Object.fromEntries(
+    (values ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  )
 }
 
 /** What every gate command shares: the project directory and one mapping from user mistakes to exit 2. */

@@ -13,7 +13,13 @@ import {describeEnvironment} from './results/environment.js'
 import {judgeNoise, type MachineNoise, withNoise} from './results/noise.js'
 import {watchNoise} from './results/noise-watch.js'
 import {runId} from './results/store.js'
-import {type CollectedTarget, RESULTS_SCHEMA_ID, RESULTS_VERSION, SCORING_VERSION, type RunResults} from './results/types.js'
+import {
+  type CollectedTarget,
+  RESULTS_SCHEMA_ID,
+  RESULTS_VERSION,
+  SCORING_VERSION,
+  type RunResults,
+} from './results/types.js'
 import {remoteRefusal} from './safety/remote.js'
 import {startServices, type RunningServices} from './services/index.js'
 import {checkTargetOptions} from './validators/options.js'
@@ -63,7 +69,11 @@ export async function prepareGate(gateRef: string, load: LoadOptions, config: Co
 
 /** Runs a gate end to end and returns the results object, secrets redacted; never throws for what a target does. */
 export async function runCheck(options: CheckOptions): Promise<RunResults> {
-  const {gate, unavailable, validators, warnings} = await prepareGate(options.gate, {args: options.args, cwd: options.cwd, env: options.env}, options.config)
+  const {gate, unavailable, validators, warnings} = await prepareGate(
+    options.gate,
+    {args: options.args, cwd: options.cwd, env: options.env},
+    options.config,
+  )
   try {
     return await measureGate(gate, {unavailable, validators}, warnings, options)
   } catch (error) {
@@ -77,14 +87,22 @@ interface Installed {
   validators: Map<string, RegisteredValidator>
 }
 
-async function measureGate(gate: GateConfig, installed: Installed, warnings: string[], options: CheckOptions): Promise<RunResults> {
+async function measureGate(
+  gate: GateConfig,
+  installed: Installed,
+  warnings: string[],
+  options: CheckOptions,
+): Promise<RunResults> {
   const {cwd, env, signal} = options
   const {redactor} = gate
   const events = terminalEvents(options.events, redactor)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   // Only targets with a relative expectation read the history: the others never pay for it.
   const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
-  const baselines = relative.length > 0 ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline) : new Map<string, NonNullable<TargetInput['baseline']>>()
+  const baselines =
+    relative.length > 0
+      ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline)
+      : new Map<string, NonNullable<TargetInput['baseline']>>()
   const startedAt = new Date()
   // A forced exit (a second Ctrl-C) cannot wait for this function to return: it takes what is collected so far.
   options.onForcedExit?.(() => resultsOf(collected))
@@ -97,7 +115,8 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
   try {
     try {
       // A death mid-run is a warning of the run, naming the target it cut into.
-      const onLost = (description: string) => warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
+      const onLost = (description: string) =>
+        warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
       services = await startServices(gate.services, {log: events.log, onLost, redact: redactor.text, signal})
     } catch (error) {
       serviceFailure = (error as Error).message
@@ -111,14 +130,27 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       const began = performance.now()
       const kept: Kept = {histograms: {}}
       const run = {env, events, signal}
-      const outcome = await collectTarget(gate, target, installed, services, serviceFailure, settings, baselines.get(target.id), run, options.shard, kept)
+      const outcome = await collectTarget(
+        gate,
+        target,
+        installed,
+        services,
+        serviceFailure,
+        settings,
+        baselines.get(target.id),
+        run,
+        options.shard,
+        kept,
+      )
       events.targetFinished(target, outcome, performance.now() - began)
       running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
       collected.push(input)
       if (kept.noise) noise.set(target.id, kept.noise)
       const {histograms, ...rest} = kept
-      options.onCollected?.(redactor.deep({...input, ...(Object.keys(histograms).length > 0 ? {histograms} : {}), ...rest}))
+      options.onCollected?.(
+        redactor.deep({...input, ...(Object.keys(histograms).length > 0 ? {histograms} : {}), ...rest}),
+      )
     }
   } finally {
     await services?.stop()
@@ -129,7 +161,15 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
   /** The results object over what has been collected; a target not reached yet is NO_DATA (only a forced exit sees any). */
   function resultsOf(done: readonly TargetInput[]): RunResults {
     const reached = new Set(done.map((target) => target.id))
-    const unreached = gate.targets.filter((target) => !reached.has(target.id)).map((target) => toTargetInput(target, {noData: 'interrupted: the run was forced to stop before this target finished'}, baselines.get(target.id)))
+    const unreached = gate.targets
+      .filter((target) => !reached.has(target.id))
+      .map((target) =>
+        toTargetInput(
+          target,
+          {noData: 'interrupted: the run was forced to stop before this target finished'},
+          baselines.get(target.id),
+        ),
+      )
     const evaluation = evaluateGate(settings, [...done, ...unreached])
     const finishedAt = new Date()
     return redactor.deep<RunResults>({
@@ -137,7 +177,13 @@ async function measureGate(gate: GateConfig, installed: Installed, warnings: str
       version: RESULTS_VERSION,
       id: runId(gate.name, startedAt),
       tool: {name: 'phasegate', version: options.toolVersion},
-      gate: {name: gate.name, title: gate.title, file: gate.locate([]).file, sha256: gate.sha256, ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {})},
+      gate: {
+        name: gate.name,
+        title: gate.title,
+        file: gate.locate([]).file,
+        sha256: gate.sha256,
+        ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {}),
+      },
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
@@ -205,7 +251,8 @@ async function collectTarget(
     target: {id: target.id, title: target.title},
     log: (message) => events.log(`[${target.id}] ${message}`),
     progress: (update) => events.targetProgress?.(target, update, performance.now() - began),
-    decided: (evidence) => ['FAIL', 'PASS'].includes(evaluateTarget(settings, toTargetInput(target, {evidence}, baseline)).status),
+    decided: (evidence) =>
+      ['FAIL', 'PASS'].includes(evaluateTarget(settings, toTargetInput(target, {evidence}, baseline)).status),
     // Only a shard's evidence is saved for a merge, so only a shard encodes its histograms.
     ...(shard ? {keepHistogram: (metric: string, encoded: string) => (kept.histograms[metric] = encoded), shard} : {}),
   })
@@ -213,7 +260,11 @@ async function collectTarget(
   return outcome
 }
 
-function toTargetInput(target: TargetConfig, collected: TargetInput['collected'], baseline?: TargetInput['baseline']): TargetInput {
+function toTargetInput(
+  target: TargetConfig,
+  collected: TargetInput['collected'],
+  baseline?: TargetInput['baseline'],
+): TargetInput {
   return {
     ...(baseline ? {baseline} : {}),
     id: target.id,
@@ -234,8 +285,13 @@ function terminalEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
   return {
     log: (message) => events.log(shown(message)),
     targetStarted: (target, index, total) => events.targetStarted(target, index, total),
-    targetFinished: (target, outcome, elapsedMs) => events.targetFinished(target, 'noData' in outcome ? {noData: shown(outcome.noData)} : outcome, elapsedMs),
+    targetFinished: (target, outcome, elapsedMs) =>
+      events.targetFinished(target, 'noData' in outcome ? {noData: shown(outcome.noData)} : outcome, elapsedMs),
     targetProgress: (target, update, elapsedMs) =>
-      events.targetProgress?.(target, update.message === undefined ? update : {...update, message: shown(update.message)}, elapsedMs),
+      events.targetProgress?.(
+        target,
+        update.message === undefined ? update : {...update, message: shown(update.message)},
+        elapsedMs,
+      ),
   }
 }

@@ -39,7 +39,10 @@ export class UserError extends Error {
 /** The gate file is wrong: nothing was measured. */
 export class GateConfigError extends UserError {
   constructor(file: string, issues: ConfigIssue[]) {
-    super(`${file}: ${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the gate file; nothing was measured.`, issues)
+    super(
+      `${file}: ${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the gate file; nothing was measured.`,
+      issues,
+    )
     this.name = 'GateConfigError'
   }
 }

@@ -1,13 +1,16 @@
 // What validator plugin authors import from 'phasegate'.
-export type {
-  Dimension,
-  Evidence,
-  EvidenceKind,
-  MetricEvidence,
-} from './engine/types.js'
+export type {Dimension, Evidence, EvidenceKind, MetricEvidence} from './engine/types.js'
 export {DEFAULT_QUALITY} from './engine/types.js'
 export {formatValue, parseDuration, parseQuantity} from './engine/units.js'
-export type {CollectContext, MetricSpec, ProgressUpdate, ServiceInfo, Shard, Validator, ValidatorHookResult} from './validators/types.js'
+export type {
+  CollectContext,
+  MetricSpec,
+  ProgressUpdate,
+  ServiceInfo,
+  Shard,
+  Validator,
+  ValidatorHookResult,
+} from './validators/types.js'
 export {defineValidator, shareOf} from './validators/types.js'
 export {durationOption, readDuration} from './validators/schema.js'
 // Statistics plugins summarise with, so notes agree with the engine's type-7 quantiles.
@@ -22,4 +25,10 @@ export type {PhasegateApi, ValidatorsHook, ValidatorsHookOptions} from './valida
 export * from './load/index.js'
 // Prometheus's HTTP query API, for validators that read live telemetry.
 export {describeSeries, PrometheusError, queryPrometheus, queryPrometheusRange} from './telemetry/prometheus.js'
-export type {PromInstantOptions, PromQueryOptions, PromRangeOptions, PromSample, PromSeries} from './telemetry/prometheus.js'
+export type {
+  PromInstantOptions,
+  PromQueryOptions,
+  PromRangeOptions,
+  PromSample,
+  PromSeries,
+} from './telemetry/prometheus.js'

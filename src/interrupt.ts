@@ -8,7 +8,10 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'
  * stop and services are torn down; a second one kills every service group at once, runs `onForcedExit`
  * (synchronous: it saves what was measured) and exits 130.
  */
-export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>, onForcedExit?: () => void): Promise<T> {
+export async function withInterrupts<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  onForcedExit?: () => void,
+): Promise<T> {
   const controller = new AbortController()
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
@@ -21,7 +24,9 @@ export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T
       }
       process.exit(130) // eslint-disable-line n/no-process-exit -- second Ctrl-C means "now"
     }
-    process.stderr.write(`\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).\n`)
+    process.stderr.write(
+      `\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).\n`,
+    )
     controller.abort(new Error(`interrupted by ${name}`))
   }
   for (const name of STOP_SIGNALS) process.on(name, onSignal)

@@ -24,7 +24,8 @@ export function parsePath(path: string): PathStep[] {
   while (STEP.lastIndex < path.length) {
     const at = STEP.lastIndex
     const match = STEP.exec(path)
-    if (!match || (at === 0 && path.startsWith('.'))) throw new Error(`cannot read path "${path}" at character ${at + 1}: write it like a.b[0].c or a["key.with.dots"]`)
+    if (!match || (at === 0 && path.startsWith('.')))
+      throw new Error(`cannot read path "${path}" at character ${at + 1}: write it like a.b[0].c or a["key.with.dots"]`)
     steps.push(match[1] ?? (match[2] === undefined ? match[4]! : Number(match[2])))
   }
 
@@ -50,7 +51,8 @@ export function valueAt(document: unknown, steps: readonly PathStep[]): unknown 
     const where = index === 0 ? 'the top level' : formatPath(steps.slice(0, index))
     if (Array.isArray(current)) {
       const position = typeof step === 'number' ? step : /^\d+$/.test(step) ? Number(step) : Number.NaN
-      if (!(position >= 0 && position < current.length)) throw new Error(`${where} is an array of ${current.length} items; there is no item ${JSON.stringify(step)}`)
+      if (!(position >= 0 && position < current.length))
+        throw new Error(`${where} is an array of ${current.length} items; there is no item ${JSON.stringify(step)}`)
       current = current[position]
     } else if (current !== null && typeof current === 'object' && Object.hasOwn(current, String(step))) {
       current = (current as Record<string, unknown>)[String(step)]

@@ -4,7 +4,14 @@ import {UserError} from './errors.js'
 import {describeEnvironment} from './results/environment.js'
 import {noisiest, withNoise} from './results/noise.js'
 import {loadEvidence, runId} from './results/store.js'
-import {RESULTS_SCHEMA_ID, RESULTS_VERSION, SCORING_VERSION, type RunEvidence, type RunResults, shardLabel} from './results/types.js'
+import {
+  RESULTS_SCHEMA_ID,
+  RESULTS_VERSION,
+  SCORING_VERSION,
+  type RunEvidence,
+  type RunResults,
+  shardLabel,
+} from './results/types.js'
 
 type MergeTarget = typeof import('./results/merge.js').mergeTarget
 
@@ -29,7 +36,12 @@ export async function mergeRuns(options: MergeOptions): Promise<MergedRun> {
   const runs = options.runs.map((ref) => ({ref, ...loadEvidence(ref, options.cwd)}))
   // Missing shards are warnings of the merged run: every report shows them.
   const warnings = checkShards(runs.map(({evidence, ref}) => ({evidence, ref})))
-  return decideMerged(runs.map(({evidence}) => evidence), warnings, options, mergeTarget)
+  return decideMerged(
+    runs.map(({evidence}) => evidence),
+    warnings,
+    options,
+    mergeTarget,
+  )
 }
 
 /**
@@ -38,7 +50,10 @@ export async function mergeRuns(options: MergeOptions): Promise<MergedRun> {
  */
 export function checkShards(runs: ReadonlyArray<{ref: string; evidence: RunEvidence}>): string[] {
   const [first] = runs
-  if (!first) throw new UserError('Nothing to merge: name the shard runs, e.g. `gate merge phase-2-20261123T174132Z phase-2-20261123T174135Z`.')
+  if (!first)
+    throw new UserError(
+      'Nothing to merge: name the shard runs, e.g. `gate merge phase-2-20261123T174132Z phase-2-20261123T174135Z`.',
+    )
   for (const {evidence, ref} of runs) {
     if (evidence.gate.sha256 !== first.evidence.gate.sha256) {
       throw new UserError(
@@ -46,7 +61,9 @@ export function checkShards(runs: ReadonlyArray<{ref: string; evidence: RunEvide
       )
     }
     if (evidence.shard.count !== first.evidence.shard.count) {
-      throw new UserError(`Cannot merge ${first.ref} (${shardLabel(first.evidence.shard)}) with ${ref} (${shardLabel(evidence.shard)}): every shard must split the load the same number of ways.`)
+      throw new UserError(
+        `Cannot merge ${first.ref} (${shardLabel(first.evidence.shard)}) with ${ref} (${shardLabel(evidence.shard)}): every shard must split the load the same number of ways.`,
+      )
     }
   }
 
@@ -54,30 +71,47 @@ export function checkShards(runs: ReadonlyArray<{ref: string; evidence: RunEvide
   const byIndex = new Map<number, string>()
   for (const {evidence, ref} of runs) {
     const twice = byIndex.get(evidence.shard.index)
-    if (twice !== undefined) throw new UserError(`${shardLabel(evidence.shard)} is given twice (${twice} and ${ref}): merge each shard exactly once.`)
+    if (twice !== undefined)
+      throw new UserError(
+        `${shardLabel(evidence.shard)} is given twice (${twice} and ${ref}): merge each shard exactly once.`,
+      )
     byIndex.set(evidence.shard.index, ref)
   }
 
   const missing = Array.from({length: count}, (_, i) => i + 1).filter((index) => !byIndex.has(index))
   if (missing.length === 0) return []
   const labels = missing.map((index) => shardLabel({count, index})).join(', ')
-  return [`${labels} ${missing.length === 1 ? 'is' : 'are'} missing: the merge covers ${count - missing.length} of ${count} shares of the load, so its counts and rates cover only those shares`]
+  return [
+    `${labels} ${missing.length === 1 ? 'is' : 'are'} missing: the merge covers ${count - missing.length} of ${count} shares of the load, so its counts and rates cover only those shares`,
+  ]
 }
 
-function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[], options: MergeOptions, mergeTarget: MergeTarget): MergedRun {
+function decideMerged(
+  runs: readonly RunEvidence[],
+  warnings: readonly string[],
+  options: MergeOptions,
+  mergeTarget: MergeTarget,
+): MergedRun {
   const ordered = [...runs].sort((a, b) => a.shard.index - b.shard.index)
   const first = ordered[0]!
   const {settings} = first
   const targets: TargetInput[] = first.targets.map(({histograms, noise, skippedOnShard, ...target}) => ({
     ...target,
     collected: mergeTarget(
-      ordered.flatMap((run) => run.targets.filter(({id}) => id === target.id).map((found) => ({shard: run.shard, target: found}))),
+      ordered.flatMap((run) =>
+        run.targets.filter(({id}) => id === target.id).map((found) => ({shard: run.shard, target: found})),
+      ),
       settings.seed,
     ),
   }))
   const evaluation = evaluateGate(settings, targets)
   // A merged target is only as quiet as its noisiest runner.
-  const noiseOf = (id: string) => noisiest(ordered.flatMap((run) => run.targets.flatMap((target) => (target.id === id && target.noise ? [target.noise] : []))))
+  const noiseOf = (id: string) =>
+    noisiest(
+      ordered.flatMap((run) =>
+        run.targets.flatMap((target) => (target.id === id && target.noise ? [target.noise] : [])),
+      ),
+    )
   const startedAt = new Date(Math.min(...ordered.map((run) => Date.parse(run.startedAt))))
   const finishedAt = new Date(Math.max(...ordered.map((run) => Date.parse(run.finishedAt))))
   const results: RunResults = {
@@ -96,9 +130,11 @@ function decideMerged(runs: readonly RunEvidence[], warnings: readonly string[],
     consensus: evaluation.consensus,
     decision: evaluation.decision,
     interrupted: ordered.some((run) => run.interrupted),
-    warnings: [...warnings, ...ordered.flatMap((run) => run.warnings.map((warning) => `${shardLabel(run.shard)}: ${warning}`))],
+    warnings: [
+      ...warnings,
+      ...ordered.flatMap((run) => run.warnings.map((warning) => `${shardLabel(run.shard)}: ${warning}`)),
+    ],
     merged: {runs: ordered.map((run) => ({id: run.run, shard: run.shard}))},
   }
   return {collected: targets, results}
 }
-

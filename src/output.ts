@@ -35,7 +35,8 @@ export function emitResults(results: RunResults, options: OutputOptions, cwd: st
     }
   }
   if (!options.json) {
-    const shown: ReportFormat = options.out || options.formats.length === 0 ? 'terminal' : (options.formats[0] as ReportFormat)
+    const shown: ReportFormat =
+      options.out || options.formats.length === 0 ? 'terminal' : (options.formats[0] as ReportFormat)
     const text = renderReport(results, shown, {color: options.color})
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
     for (const file of written) process.stderr.write(`wrote ${path.relative(cwd, file) || file}\n`)
@@ -77,17 +78,30 @@ export interface RecordedRun {
  * What `check` and `merge` do with a decided run: save it (with its evidence for a merge, when asked), record it in the history
  * (with the samples of `collected`, when the caller has it), print or write its reports, say where the results went or why they could not go.
  */
-export function recordRun(results: RunResults, output: OutputOptions, cwd: string, collected?: readonly CollectedTarget[], keepEvidence = false): RecordedRun {
+export function recordRun(
+  results: RunResults,
+  output: OutputOptions,
+  cwd: string,
+  collected?: readonly CollectedTarget[],
+  keepEvidence = false,
+): RecordedRun {
   let saved: string | undefined
   let unsaved: string | undefined
   try {
     saved = saveResults(results, cwd)
     if (keepEvidence) saveEvidence(results, collected ?? [], saved)
   } catch (error) {
-    unsaved = notWritten('the results', path.join(cwd, STATE_DIR, 'runs', `${results.id}.json`), error, cwd, 'or run from a writable --cwd')
+    unsaved = notWritten(
+      'the results',
+      path.join(cwd, STATE_DIR, 'runs', `${results.id}.json`),
+      error,
+      cwd,
+      'or run from a writable --cwd',
+    )
   }
   // Recorded under its results file's name, so `gate report ID` and `gate baseline save --from ID` agree.
-  if (saved) recordHistory(results, collected, cwd, path.basename(saved, '.json'), (line) => process.stderr.write(`${line}\n`))
+  if (saved)
+    recordHistory(results, collected, cwd, path.basename(saved, '.json'), (line) => process.stderr.write(`${line}\n`))
   const reportsUnsaved = emitResults(results, output, cwd)
   if (unsaved) process.stderr.write(`${unsaved}\n`)
   else if (!output.json) process.stderr.write(`results: ${path.relative(cwd, saved!)}\n`)

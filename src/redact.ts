@@ -29,12 +29,15 @@ export interface Redactor {
 /** A redactor for these secret values (besides URL passwords); values under MIN_SECRET_LENGTH are left alone. */
 export function createRedactor(values: readonly string[], warnings: readonly string[] = []): Redactor {
   // A multi-line value (a PEM key) is also redacted line by line: output is often quoted a line at a time.
-  const secrets = [...new Set(values.flatMap((value) => [value, ...value.split(/\r?\n/)]))].filter((value) => value.length >= MIN_SECRET_LENGTH)
+  const secrets = [...new Set(values.flatMap((value) => [value, ...value.split(/\r?\n/)]))].filter(
+    (value) => value.length >= MIN_SECRET_LENGTH,
+  )
   const text = (input: string): string => maskUrlPasswords(maskSecrets(input, secrets))
   const deep = <T>(value: T): T => {
     if (typeof value === 'string') return text(value) as T
     if (Array.isArray(value)) return value.map((item) => deep(item)) as T
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [text(key), deep(item)])) as T
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [text(key), deep(item)])) as T
     return value
   }
 
@@ -51,10 +54,17 @@ export function createRedactor(values: readonly string[], warnings: readonly str
 
 /** The redactor of a gate's `secrets:` (environment variable names) in `env`; an unset or empty one has nothing to redact. */
 export function redactorFor(names: readonly string[], env: NodeJS.ProcessEnv): Redactor {
-  const set = names.map((name) => [name, Object.hasOwn(env, name) ? env[name] ?? '' : ''] as const).filter(([, value]) => value !== '')
+  const set = names
+    .map((name) => [name, Object.hasOwn(env, name) ? (env[name] ?? '') : ''] as const)
+    .filter(([, value]) => value !== '')
   const short = set.filter(([, value]) => value.length < MIN_SECRET_LENGTH).map(([name]) => name)
-  const warnings = short.map((name) => `secret ${name} is shorter than ${MIN_SECRET_LENGTH} characters, so it is not redacted from the output`)
-  return createRedactor(set.map(([, value]) => value), warnings)
+  const warnings = short.map(
+    (name) => `secret ${name} is shorter than ${MIN_SECRET_LENGTH} characters, so it is not redacted from the output`,
+  )
+  return createRedactor(
+    set.map(([, value]) => value),
+    warnings,
+  )
 }
 
 /**
@@ -100,7 +110,8 @@ function passwordEnd(text: string, urlAt: number, start: number): number | undef
 function maskSecrets(text: string, secrets: readonly string[]): string {
   const covered: Array<[number, number]> = []
   for (const secret of secrets) {
-    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) covered.push([at, at + secret.length])
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1))
+      covered.push([at, at + secret.length])
   }
 
   if (covered.length === 0) return text

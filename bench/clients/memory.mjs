@@ -6,5 +6,11 @@ const [url, connections, durationMs, requests] = process.argv.slice(2)
 const mib = () => process.memoryUsage().rss / 1024 ** 2
 const start = mib()
 const samples = []
-await runLoad({connections: Number(connections), durationMs: Number(durationMs), onProgress: () => samples.push(mib()), url, ...(Number(requests) > 0 ? {requests: Number(requests)} : {})})
+await runLoad({
+  connections: Number(connections),
+  durationMs: Number(durationMs),
+  onProgress: () => samples.push(mib()),
+  url,
+  ...(Number(requests) > 0 ? {requests: Number(requests)} : {}),
+})
 console.log(JSON.stringify({samples, start}))

@@ -41,7 +41,13 @@ const TILE_WIDTH = 0.1
  */
 export function tiles(count, seed) {
   const random = mulberry32(seed)
-  return Array.from({length: count}, () => [-2 + random() * 2.5, -1.2 + random() * 2.3, TILE_WIDTH / TILE_SIZE, TILE_SIZE, MAX_ITERATIONS])
+  return Array.from({length: count}, () => [
+    -2 + random() * 2.5,
+    -1.2 + random() * 2.3,
+    TILE_WIDTH / TILE_SIZE,
+    TILE_SIZE,
+    MAX_ITERATIONS,
+  ])
 }
 
 /** A small seeded PRNG (mulberry32): uniform in [0, 1). */

@@ -14,7 +14,11 @@ let options
 try {
   options = parseArgs({
     allowPositionals: true,
-    options: {concurrency: {default: '10', type: 'string'}, sessions: {default: '100', type: 'string'}, users: {default: '10', type: 'string'}},
+    options: {
+      concurrency: {default: '10', type: 'string'},
+      sessions: {default: '100', type: 'string'},
+      users: {default: '10', type: 'string'},
+    },
   })
 } catch (error) {
   fail(`${error.message}\n${USAGE}`)
@@ -29,17 +33,19 @@ if (!base || !URL.canParse(base)) fail(`a demo URL is required, e.g. http://127.
 
 const failures = []
 let next = 1
-await Promise.all(Array.from({length: Math.min(concurrency, sessions)}, async () => {
-  while (next <= sessions) {
-    const n = next++
-    try {
-      await session(n)
-      console.log(`session ${n} done`)
-    } catch (error) {
-      failures.push(`session ${n}: ${error.message}`)
+await Promise.all(
+  Array.from({length: Math.min(concurrency, sessions)}, async () => {
+    while (next <= sessions) {
+      const n = next++
+      try {
+        await session(n)
+        console.log(`session ${n} done`)
+      } catch (error) {
+        failures.push(`session ${n}: ${error.message}`)
+      }
     }
-  }
-}))
+  }),
+)
 
 if (failures.length > 0) {
   console.error(`${failures.length} of ${sessions} sessions failed; first: ${failures.slice(0, 3).join('; ')}`)
@@ -65,13 +71,15 @@ async function call(method, path, body, expected) {
     method,
   })
   const text = await response.text()
-  if (response.status !== expected) throw new Error(`${method} ${path} answered ${response.status} ${text.slice(0, 200)}`)
+  if (response.status !== expected)
+    throw new Error(`${method} ${path} answered ${response.status} ${text.slice(0, 200)}`)
   return text ? JSON.parse(text) : undefined
 }
 
 function whole(name, text) {
   const value = Number(text)
-  if (!Number.isInteger(value) || value < 1) fail(`--${name} must be a whole number of at least 1, got "${text}"\n${USAGE}`)
+  if (!Number.isInteger(value) || value < 1)
+    fail(`--${name} must be a whole number of at least 1, got "${text}"\n${USAGE}`)
   return value
 }
 

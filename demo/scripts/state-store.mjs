@@ -18,12 +18,23 @@ const store = /^postgres(ql)?:\/\//.test(target) ? await postgresStore(target) :
 try {
   for (const statement of SCHEMA) await store.run(statement, [])
   const run = `${process.pid}-${Date.now().toString(36)}`
-  for (let i = 0; i < SESSIONS; i++) await store.run('INSERT INTO sessions (id, owner, state) VALUES ($1, $2, $3)', [`${run}-${i}`, `owner-${i % 5}`, 'active'])
-  for (let i = 0; i < KEYS; i++) await store.run('INSERT INTO kv_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [`${run}-${i}`, 'x'.repeat(64)])
+  for (let i = 0; i < SESSIONS; i++)
+    await store.run('INSERT INTO sessions (id, owner, state) VALUES ($1, $2, $3)', [
+      `${run}-${i}`,
+      `owner-${i % 5}`,
+      'active',
+    ])
+  for (let i = 0; i < KEYS; i++)
+    await store.run(
+      'INSERT INTO kv_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [`${run}-${i}`, 'x'.repeat(64)],
+    )
   let found = 0
-  for (let i = 0; i < KEYS; i++) found += (await store.all('SELECT value FROM kv_state WHERE key = $1', [`${run}-${i}`])).length
+  for (let i = 0; i < KEYS; i++)
+    found += (await store.all('SELECT value FROM kv_state WHERE key = $1', [`${run}-${i}`])).length
   const listed = (await store.all('SELECT id FROM sessions WHERE id LIKE $1', [`${run}-%`])).length
-  if (found !== KEYS || listed !== SESSIONS) throw new Error(`read back ${found}/${KEYS} keys and ${listed}/${SESSIONS} sessions`)
+  if (found !== KEYS || listed !== SESSIONS)
+    throw new Error(`read back ${found}/${KEYS} keys and ${listed}/${SESSIONS} sessions`)
   // Clean up what this run wrote, so a persistent database does not grow run after run.
   await store.run('DELETE FROM kv_state WHERE key LIKE $1', [`${run}-%`])
   await store.run('DELETE FROM sessions WHERE id LIKE $1', [`${run}-%`])

@@ -28,31 +28,58 @@ export function createApp(config: DemoConfig, log: (line: string) => void): App 
   const fleet = new Fleet(config.poolSize, config.seed)
   const cache = new ItemCache(config.cacheSize)
   const swarms = new Swarms({failoverDelayMs: config.failoverDelayMs, log})
-  const dashboard = new Dashboard(() => ({cache: cache.stats(), fleet: fleet.summary(), swarms: swarms.summary()}), config)
+  const dashboard = new Dashboard(
+    () => ({cache: cache.stats(), fleet: fleet.summary(), swarms: swarms.summary()}),
+    config,
+  )
   const allocationSeconds = new Histogram([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
   const metrics = new MetricsRegistry()
     .counter('demo_fleet_allocations_total', 'Agents allocated.', () => fleet.allocationsTotal)
     .counter('demo_fleet_releases_total', 'Allocations released.', () => fleet.releasesTotal)
-    .counter('demo_fleet_exhausted_total', 'Allocation requests refused: no matching agent was free.', () => fleet.exhaustedTotal)
+    .counter(
+      'demo_fleet_exhausted_total',
+      'Allocation requests refused: no matching agent was free.',
+      () => fleet.exhaustedTotal,
+    )
     .gauge('demo_fleet_allocated', 'Agents allocated now.', () => fleet.summary().allocated)
     .gauge('demo_fleet_pool_size', 'Agents in the pool.', () => fleet.summary().poolSize)
-    .histogram('demo_fleet_allocation_duration_seconds', 'Time to answer POST /fleet/allocations, added latency included.', allocationSeconds)
+    .histogram(
+      'demo_fleet_allocation_duration_seconds',
+      'Time to answer POST /fleet/allocations, added latency included.',
+      allocationSeconds,
+    )
     .gauge('demo_dashboard_subscribers', 'WebSocket dashboard subscribers.', () => dashboard.subscribers)
     .counter('demo_dashboard_updates_total', 'Updates pushed to subscribers.', () => dashboard.updatesSent)
-    .counter('demo_dashboard_dropped_updates_total', 'Updates skipped for subscribers too slow to take them.', () => dashboard.updatesDropped)
+    .counter(
+      'demo_dashboard_dropped_updates_total',
+      'Updates skipped for subscribers too slow to take them.',
+      () => dashboard.updatesDropped,
+    )
     .gauge('demo_swarms', 'Swarms that exist.', () => swarms.summary().total)
     .gauge('demo_swarms_healthy', 'Swarms with a ready leader answering heartbeats.', () => swarms.summary().healthy)
     .counter('demo_swarm_failovers_total', 'Ready leaders lost and replaced.', () => swarms.totals.failovers)
-    .histogram('demo_swarm_failover_duration_seconds', 'From losing a ready leader to its successor being ready.', swarms.totals.failoverSeconds)
-    .counter('demo_swarm_tasks_accepted_total', 'Tasks accepted into a swarm journal.', () => swarms.totals.tasksAccepted)
+    .histogram(
+      'demo_swarm_failover_duration_seconds',
+      'From losing a ready leader to its successor being ready.',
+      swarms.totals.failoverSeconds,
+    )
+    .counter(
+      'demo_swarm_tasks_accepted_total',
+      'Tasks accepted into a swarm journal.',
+      () => swarms.totals.tasksAccepted,
+    )
     .counter('demo_swarm_tasks_completed_total', 'Tasks acknowledged by a leader.', () => swarms.totals.tasksCompleted)
     .counter('demo_cache_hits_total', 'Cache lookups answered from the LRU.', () => cache.hits)
     .counter('demo_cache_misses_total', 'Cache lookups that went to the store.', () => cache.misses)
     .counter('demo_cache_evictions_total', 'Entries evicted from the LRU.', () => cache.stats().evictions)
     .gauge('demo_cache_entries', 'Entries in the LRU.', () => cache.stats().entries)
     .gauge('demo_cache_capacity', 'Entries the LRU holds at most.', () => cache.stats().capacity)
-    .gauge('process_resident_memory_bytes', 'Resident memory of the server process (swarm leaders not included).', () => process.memoryUsage.rss())
-    .gauge('process_start_time_seconds', 'Start time of the server process since the epoch.', () => Math.round(Date.now() / 1000 - process.uptime()))
+    .gauge('process_resident_memory_bytes', 'Resident memory of the server process (swarm leaders not included).', () =>
+      process.memoryUsage.rss(),
+    )
+    .gauge('process_start_time_seconds', 'Start time of the server process since the epoch.', () =>
+      Math.round(Date.now() / 1000 - process.uptime()),
+    )
 
   const swarmOf = (id: string | undefined): Swarm => {
     const swarm = swarms.get(id ?? '')
@@ -74,11 +101,18 @@ export function createApp(config: DemoConfig, log: (line: string) => void): App 
         }
 
         const allocation = fleet.allocate(capability)
-        return allocation ? json(201, allocation) : json(503, {error: 'pool exhausted', ...(capability && {capability})})
+        return allocation
+          ? json(201, allocation)
+          : json(503, {error: 'pool exhausted', ...(capability && {capability})})
       },
       {degraded: true, duration: allocationSeconds},
     )
-    .on('DELETE', '/fleet/allocations/:id', ({id}) => (fleet.release(id!) ? json(204) : json(404, {error: `no allocation ${id}`})), {degraded: true})
+    .on(
+      'DELETE',
+      '/fleet/allocations/:id',
+      ({id}) => (fleet.release(id!) ? json(204) : json(404, {error: `no allocation ${id}`})),
+      {degraded: true},
+    )
     .on('GET', '/dashboard/snapshot', () => json(200, dashboard.snapshot()), {degraded: true})
     .on('GET', '/swarms', () => json(200, {swarms: swarms.list().map((swarm) => swarm.view())}))
     .on('POST', '/swarms', async (_, request) => {
@@ -88,19 +122,24 @@ export function createApp(config: DemoConfig, log: (line: string) => void): App 
       return json(201, {id, leader})
     })
     .on('GET', '/swarms/:id', ({id}) => json(200, swarmOf(id).view()))
-    .on('DELETE', '/swarms/:id', async ({id}) => ((await swarms.remove(id!)) ? json(204) : json(404, {error: `no swarm ${id}`})))
+    .on('DELETE', '/swarms/:id', async ({id}) =>
+      (await swarms.remove(id!)) ? json(204) : json(404, {error: `no swarm ${id}`}),
+    )
     .on('GET', '/swarms/:id/tasks', ({id}) => json(200, swarmOf(id).taskIds()))
     .on('POST', '/swarms/:id/tasks', async ({id}, request) => {
       const swarm = swarmOf(id)
       const taskId = optionalString(await readJson(request), 'taskId')
       if (taskId === undefined) throw new HttpError(400, '"taskId" is required')
       const outcome = swarm.submit(taskId)
-      return outcome === 'journal full' ? json(507, {error: 'task journal full'}) : json(202, {duplicate: outcome === 'duplicate', taskId})
+      return outcome === 'journal full'
+        ? json(507, {error: 'task journal full'})
+        : json(202, {duplicate: outcome === 'duplicate', taskId})
     })
     .on('POST', '/swarms/:id/faults', async ({id}, request) => {
       const swarm = swarmOf(id)
       const kind = optionalString(await readJson(request), 'kind')
-      if (!(FAULTS as readonly unknown[]).includes(kind)) throw new HttpError(400, `"kind" must be one of ${FAULTS.join(', ')}`, {kinds: FAULTS})
+      if (!(FAULTS as readonly unknown[]).includes(kind))
+        throw new HttpError(400, `"kind" must be one of ${FAULTS.join(', ')}`, {kinds: FAULTS})
       const leader = await swarm.inject(kind as Fault)
       if (!leader) return json(409, {error: 'no ready leader: a failover is under way'})
       return json(202, {kind, [kind === 'kill-leader' ? 'killedPid' : 'hungPid']: leader.pid, term: leader.term})
@@ -125,7 +164,8 @@ export function createApp(config: DemoConfig, log: (line: string) => void): App 
     try {
       const match = router.match(request.method ?? 'GET', path)
       if (!match) reply = json(404, {error: `no route ${path}`})
-      else if ('allowed' in match) reply = json(405, {error: `${request.method} not allowed on ${path}`}, {allow: match.allowed.join(', ')})
+      else if ('allowed' in match)
+        reply = json(405, {error: `${request.method} not allowed on ${path}`}, {allow: match.allowed.join(', ')})
       else {
         options = match.options
         reply = await match.handler(match.params, request)

@@ -32,12 +32,47 @@ interface NumericSetting {
 
 const NUMERIC_SETTINGS: NumericSetting[] = [
   {defaultValue: 0, flag: 'port', help: 'port to listen on; 0 picks a free one', key: 'port', max: 65_535, min: 0},
-  {defaultValue: 0, flag: 'added-latency', help: 'ms added to every fleet/dashboard response', key: 'addedLatencyMs', max: 60_000, min: 0},
+  {
+    defaultValue: 0,
+    flag: 'added-latency',
+    help: 'ms added to every fleet/dashboard response',
+    key: 'addedLatencyMs',
+    max: 60_000,
+    min: 0,
+  },
   {defaultValue: 1500, flag: 'pool-size', help: 'agents in the fleet pool', key: 'poolSize', max: 1_000_000, min: 1},
-  {defaultValue: 0, flag: 'failover-delay', help: 'extra ms before a swarm elects a new leader', key: 'failoverDelayMs', max: 600_000, min: 0},
-  {defaultValue: 250, flag: 'update-interval', help: 'ms between dashboard WebSocket pushes', key: 'updateIntervalMs', max: 3_600_000, min: 10},
-  {defaultValue: 1000, flag: 'cache-size', help: 'entries the LRU cache holds', key: 'cacheSize', max: 10_000_000, min: 1},
-  {defaultValue: 1, flag: 'seed', help: 'seed for the fleet’s agent capabilities', key: 'seed', max: 2 ** 32 - 1, min: 0},
+  {
+    defaultValue: 0,
+    flag: 'failover-delay',
+    help: 'extra ms before a swarm elects a new leader',
+    key: 'failoverDelayMs',
+    max: 600_000,
+    min: 0,
+  },
+  {
+    defaultValue: 250,
+    flag: 'update-interval',
+    help: 'ms between dashboard WebSocket pushes',
+    key: 'updateIntervalMs',
+    max: 3_600_000,
+    min: 10,
+  },
+  {
+    defaultValue: 1000,
+    flag: 'cache-size',
+    help: 'entries the LRU cache holds',
+    key: 'cacheSize',
+    max: 10_000_000,
+    min: 1,
+  },
+  {
+    defaultValue: 1,
+    flag: 'seed',
+    help: 'seed for the fleet’s agent capabilities',
+    key: 'seed',
+    max: 2 ** 32 - 1,
+    min: 0,
+  },
 ]
 
 const DEFAULT_HOST = '127.0.0.1'
@@ -50,8 +85,13 @@ export function envName(flag: string): string {
 export const USAGE = [
   'usage: node demo/dist/server.js [--host ADDR] [--port N] [flags]',
   '',
-  usageLine('host ADDR', `address to listen on (default ${DEFAULT_HOST}); ${envName('host')} may only name a loopback address`),
-  ...NUMERIC_SETTINGS.map(({defaultValue, flag, help}) => usageLine(`${flag} N`, `${help} (default ${defaultValue}; env ${envName(flag)})`)),
+  usageLine(
+    'host ADDR',
+    `address to listen on (default ${DEFAULT_HOST}); ${envName('host')} may only name a loopback address`,
+  ),
+  ...NUMERIC_SETTINGS.map(({defaultValue, flag, help}) =>
+    usageLine(`${flag} N`, `${help} (default ${defaultValue}; env ${envName(flag)})`),
+  ),
   '',
   'Prints "listening on http://HOST:PORT" when ready; SIGTERM or SIGINT stops it cleanly.',
 ].join('\n')
@@ -104,7 +144,9 @@ function parseHost(flagValue: string | undefined, envValue: string | undefined):
 
   const host = envValue || DEFAULT_HOST
   if (!isLoopback(host)) {
-    throw new UsageError(`${envName('host')}=${host} is not a loopback address; pass --host ${host} explicitly to listen there`)
+    throw new UsageError(
+      `${envName('host')}=${host} is not a loopback address; pass --host ${host} explicitly to listen there`,
+    )
   }
 
   return host

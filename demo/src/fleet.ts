@@ -50,7 +50,8 @@ export class Fleet {
 
   constructor(poolSize: number, seed: number) {
     const random = mulberry32(seed)
-    const lessLoaded = (a: Agent, b: Agent) => a.assignments < b.assignments || (a.assignments === b.assignments && a.index < b.index)
+    const lessLoaded = (a: Agent, b: Agent) =>
+      a.assignments < b.assignments || (a.assignments === b.assignments && a.index < b.index)
     for (const key of ['any', ...CAPABILITIES] as const) this.free.set(key, new IndexedMinHeap(lessLoaded))
     this.agents = Array.from({length: poolSize}, (_, index) => ({
       assignments: 0,
@@ -59,7 +60,10 @@ export class Fleet {
       index,
     }))
     for (const agent of this.agents) this.markFree(agent)
-    this.agentsWith = Object.fromEntries(CAPABILITIES.map((c) => [c, this.free.get(c)!.size])) as Record<Capability, number>
+    this.agentsWith = Object.fromEntries(CAPABILITIES.map((c) => [c, this.free.get(c)!.size])) as Record<
+      Capability,
+      number
+    >
   }
 
   /** Undefined when no free agent has the capability. */
@@ -94,7 +98,12 @@ export class Fleet {
     const capabilities = Object.fromEntries(
       CAPABILITIES.map((c) => [c, {agents: this.agentsWith[c], available: this.free.get(c)!.size}]),
     ) as FleetSummary['capabilities']
-    return {allocated: this.allocations.size, available: this.free.get('any')!.size, capabilities, poolSize: this.agents.length}
+    return {
+      allocated: this.allocations.size,
+      available: this.free.get('any')!.size,
+      capabilities,
+      poolSize: this.agents.length,
+    }
   }
 
   private markFree(agent: Agent): void {

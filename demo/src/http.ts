@@ -66,7 +66,11 @@ export class Router<O extends object> {
         continue
       }
 
-      return {handler: route.handler, options: route.options, params: Object.fromEntries(route.names.map((name, i) => [name, decode(found[i + 1]!)]))}
+      return {
+        handler: route.handler,
+        options: route.options,
+        params: Object.fromEntries(route.names.map((name, i) => [name, decode(found[i + 1]!)])),
+      }
     }
 
     return allowed.length > 0 ? {allowed} : undefined
@@ -103,7 +107,8 @@ export async function readJson(request: IncomingMessage): Promise<unknown> {
 /** A field of an optional JSON object body: undefined when absent, a 400 when it is not a string of sensible length. */
 export function optionalString(body: unknown, field: string, maxLength = 200): string | undefined {
   if (body === undefined) return undefined
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object')
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'body must be a JSON object')
   const value = (body as Record<string, unknown>)[field]
   if (value === undefined) return undefined
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {

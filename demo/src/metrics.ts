@@ -29,7 +29,10 @@ export class Histogram {
 
   /** [upper bound, cumulative count] pairs, ending with +Inf. */
   buckets(): Array<[number, number]> {
-    return [...this.bounds.map((bound, i): [number, number] => [bound, this.counts[i]!]), [Number.POSITIVE_INFINITY, this.observations]]
+    return [
+      ...this.bounds.map((bound, i): [number, number] => [bound, this.counts[i]!]),
+      [Number.POSITIVE_INFINITY, this.observations],
+    ]
   }
 }
 
@@ -63,7 +66,8 @@ export class MetricsRegistry {
       }
 
       const {histogram, name} = family
-      for (const [bound, count] of histogram.buckets()) lines.push(`${name}_bucket{le="${formatNumber(bound)}"} ${count}`)
+      for (const [bound, count] of histogram.buckets())
+        lines.push(`${name}_bucket{le="${formatNumber(bound)}"} ${count}`)
       lines.push(`${name}_sum ${formatNumber(histogram.sum)}`, `${name}_count ${histogram.count}`)
     }
 

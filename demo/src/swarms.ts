@@ -170,7 +170,8 @@ export class Swarm {
     const {leader} = this
     if (!leader) return
     if (!leader.ready) {
-      if (Date.now() - leader.startedAt > LEADER_BOOT_TIMEOUT_MS) this.depose(leader, `was not ready within ${LEADER_BOOT_TIMEOUT_MS} ms`)
+      if (Date.now() - leader.startedAt > LEADER_BOOT_TIMEOUT_MS)
+        this.depose(leader, `was not ready within ${LEADER_BOOT_TIMEOUT_MS} ms`)
       return
     }
 
@@ -218,8 +219,20 @@ export class Swarm {
     const booted = await this.context.bootSlots.acquire()
     if (this.stopped) return booted()
     const term = ++this.term
-    const child = fork(LEADER_SCRIPT, [String(term)], {execArgv: LEADER_EXEC_ARGV, serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc']})
-    const leader: Leader = {booted, child, missedHeartbeats: 0, pid: child.pid ?? -1, ready: false, startedAt: Date.now(), term}
+    const child = fork(LEADER_SCRIPT, [String(term)], {
+      execArgv: LEADER_EXEC_ARGV,
+      serialization: 'json',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    })
+    const leader: Leader = {
+      booted,
+      child,
+      missedHeartbeats: 0,
+      pid: child.pid ?? -1,
+      ready: false,
+      startedAt: Date.now(),
+      term,
+    }
     const exited = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
         this.children.delete(child)
@@ -294,7 +307,9 @@ export class Swarm {
     // A leader that keeps dying before it is ready is restarted with backoff, not in a tight loop.
     const backoff = this.failedStarts === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, 100 * 2 ** (this.failedStarts - 1))
     const delay = this.context.failoverDelayMs + backoff
-    this.context.log(`swarm ${this.id}: leader ${leader.pid} (term ${leader.term}) ${reason}; electing term ${this.term + 1} in ${delay} ms`)
+    this.context.log(
+      `swarm ${this.id}: leader ${leader.pid} (term ${leader.term}) ${reason}; electing term ${this.term + 1} in ${delay} ms`,
+    )
     this.electionTimer = setTimeout(() => void this.elect(), delay)
   }
 

@@ -13,29 +13,57 @@ import type {Shard} from '../validators/types.js'
 
 /** `--shard i/n`: this runner does share i of n of the load. */
 const shardFlag = Flags.custom<Shard>({
-  description: 'Do share I of N of the load (I/N, e.g. 1/2): http divides its connections, rate and requests; targets that cannot split run whole on shard 1 only. Combine the shards with `gate merge`.',
+  description:
+    'Do share I of N of the load (I/N, e.g. 1/2): http divides its connections, rate and requests; targets that cannot split run whole on shard 1 only. Combine the shards with `gate merge`.',
   async parse(input) {
     const match = /^(\d+)\/(\d+)$/.exec(input.trim())
     const [index, count] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
-    if (index < 1 || index > count) throw new UserError(`--shard ${input}: expected I/N with 1 ≤ I ≤ N`, [{message: 'I is this runner\'s shard, N the number of runners', hint: 'e.g. --shard 1/2 on one machine and --shard 2/2 on the other'}])
+    if (index < 1 || index > count)
+      throw new UserError(`--shard ${input}: expected I/N with 1 ≤ I ≤ N`, [
+        {
+          message: "I is this runner's shard, N the number of runners",
+          hint: 'e.g. --shard 1/2 on one machine and --shard 2/2 on the other',
+        },
+      ])
     return {count, index}
   },
 })()
 
 export default class Check extends GateCommand {
-  static override summary = 'Measure a gate\'s targets and decide PROCEED, BLOCK or INCONCLUSIVE.'
+  static override summary = "Measure a gate's targets and decide PROCEED, BLOCK or INCONCLUSIVE."
   static override description = `Reads gates/GATE.yaml (or a path), starts the services it names, runs each target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and .gate/latest.json; a --shard run also saves its evidence as collected beside it (.gate/runs/<id>.evidence.json) for \`gate merge\`.
 
 Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure more), 4 decided but not saved (the report is printed; the results file or a report could not be written), 130 interrupted (partial results saved and marked).`
   static override examples = [
     {description: 'Check the shipped smoke gate on this machine', command: '<%= config.bin %> <%= command.id %> smoke'},
-    {description: 'Write Markdown and JUnit reports for CI', command: '<%= config.bin %> <%= command.id %> phase-2 --out report --format md,junit'},
-    {description: 'Print the Markdown report instead of the table', command: '<%= config.bin %> <%= command.id %> smoke --format md > report.md'},
-    {description: 'Measure the storage gate on PostgreSQL instead of its default SQLite', command: '<%= config.bin %> <%= command.id %> storage --arg db=postgres://127.0.0.1:5432/state'},
-    {description: 'In GitHub Actions: step summary, annotations and a check run', command: '<%= config.bin %> <%= command.id %> phase-2 --check-run'},
-    {description: 'A release checklist; the exit code decides the job', command: '<%= config.bin %> <%= command.id %> release --format checklist'},
-    {description: 'The results object as JSON, for scripts', command: '<%= config.bin %> <%= command.id %> gates/release.yaml --json'},
-    {description: 'Machine 1 of 2 in a CI matrix: half the load; combine the shards with `gate merge`', command: '<%= config.bin %> <%= command.id %> phase-2 --shard 1/2'},
+    {
+      description: 'Write Markdown and JUnit reports for CI',
+      command: '<%= config.bin %> <%= command.id %> phase-2 --out report --format md,junit',
+    },
+    {
+      description: 'Print the Markdown report instead of the table',
+      command: '<%= config.bin %> <%= command.id %> smoke --format md > report.md',
+    },
+    {
+      description: 'Measure the storage gate on PostgreSQL instead of its default SQLite',
+      command: '<%= config.bin %> <%= command.id %> storage --arg db=postgres://127.0.0.1:5432/state',
+    },
+    {
+      description: 'In GitHub Actions: step summary, annotations and a check run',
+      command: '<%= config.bin %> <%= command.id %> phase-2 --check-run',
+    },
+    {
+      description: 'A release checklist; the exit code decides the job',
+      command: '<%= config.bin %> <%= command.id %> release --format checklist',
+    },
+    {
+      description: 'The results object as JSON, for scripts',
+      command: '<%= config.bin %> <%= command.id %> gates/release.yaml --json',
+    },
+    {
+      description: 'Machine 1 of 2 in a CI matrix: half the load; combine the shards with `gate merge`',
+      command: '<%= config.bin %> <%= command.id %> phase-2 --shard 1/2',
+    },
   ]
   static override enableJsonFlag = true
   static override args = {
@@ -43,12 +71,34 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
   }
   static override flags = {
     arg: gateArgFlag,
-    baseline: Flags.string({description: 'Saved baseline that relative expectations (`<= baseline * 1.10`) compare with (see `gate baseline save`).', default: 'main'}),
-    'check-run': Flags.boolean({description: 'Also create a GitHub Check Run for the commit (needs GITHUB_TOKEN with checks: write).'}),
-    github: Flags.boolean({description: 'GitHub Actions: append the Markdown report to $GITHUB_STEP_SUMMARY and annotate the gate file for targets that did not pass.', env: 'GITHUB_ACTIONS', allowNo: true}),
-    format: Flags.string({char: 'f', description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.', multiple: true, delimiter: ',', options: FORMAT_NAMES}),
+    baseline: Flags.string({
+      description:
+        'Saved baseline that relative expectations (`<= baseline * 1.10`) compare with (see `gate baseline save`).',
+      default: 'main',
+    }),
+    'check-run': Flags.boolean({
+      description: 'Also create a GitHub Check Run for the commit (needs GITHUB_TOKEN with checks: write).',
+    }),
+    github: Flags.boolean({
+      description:
+        'GitHub Actions: append the Markdown report to $GITHUB_STEP_SUMMARY and annotate the gate file for targets that did not pass.',
+      env: 'GITHUB_ACTIONS',
+      allowNo: true,
+    }),
+    format: Flags.string({
+      char: 'f',
+      description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.',
+      multiple: true,
+      delimiter: ',',
+      options: FORMAT_NAMES,
+    }),
     out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
-    progress: Flags.option({description: 'Progress on stderr: auto draws a live display at a terminal and one plain line per target start and end elsewhere (CI=true, pipes, TERM=dumb, --json); plain always writes the lines; none only what validators log.', default: 'auto', options: PROGRESS_CHOICES})(),
+    progress: Flags.option({
+      description:
+        'Progress on stderr: auto draws a live display at a terminal and one plain line per target start and end elsewhere (CI=true, pipes, TERM=dumb, --json); plain always writes the lines; none only what validators log.',
+      default: 'auto',
+      options: PROGRESS_CHOICES,
+    })(),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
     shard: shardFlag,
   }
@@ -65,7 +115,21 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
       withInterrupts(
         (signal) =>
           withProgress(progress, (events) =>
-            runCheck({args: gateArgs(flags.arg), baseline: flags.baseline, config: this.config, cwd, env: process.env, events, gate: args.gate, onCollected: (target) => collected.push(target), onForcedExit: (soFar) => (resultsSoFar = soFar), seed: flags.seed, shard: flags.shard, signal, toolVersion: this.config.version}),
+            runCheck({
+              args: gateArgs(flags.arg),
+              baseline: flags.baseline,
+              config: this.config,
+              cwd,
+              env: process.env,
+              events,
+              gate: args.gate,
+              onCollected: (target) => collected.push(target),
+              onForcedExit: (soFar) => (resultsSoFar = soFar),
+              seed: flags.seed,
+              shard: flags.shard,
+              signal,
+              toolVersion: this.config.version,
+            }),
           ),
         // A second Ctrl-C still saves and reports what was measured, marked interrupted.
         () => resultsSoFar && recordRun(resultsSoFar(), output, cwd, collected),
@@ -76,7 +140,14 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     // The GitHub modules load only for a run that publishes there (~10 ms of every other run's start-up).
     if (flags.github || flags['check-run']) {
       const {publishRun} = await import('../github/index.js')
-      await publishRun(results, {checkRun: flags['check-run'], cwd, env: process.env, github: flags.github, userAgent: `phasegate/${this.config.version}`, write: (line) => process.stderr.write(`${line}\n`)})
+      await publishRun(results, {
+        checkRun: flags['check-run'],
+        cwd,
+        env: process.env,
+        github: flags.github,
+        userAgent: `phasegate/${this.config.version}`,
+        write: (line) => process.stderr.write(`${line}\n`),
+      })
     }
     process.exitCode = exitCodeForRun(results, recorded.complete)
     return results

@@ -12,8 +12,14 @@ export default class Comment extends GateCommand {
 Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSITORY (or --repo), and the pull request from GITHUB_EVENT_PATH (or --pr). GITHUB_API_URL points at GitHub Enterprise Server. Exit 0 when the comment is posted, 2 when GitHub refuses (the message says which permission or setting to fix).`
   static override examples = [
     {description: 'In a pull-request workflow, after `gate check`', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Comment a given run on pull request 42', command: '<%= config.bin %> <%= command.id %> phase-2-20261123T174132Z --pr 42 --repo octo-org/octo-repo'},
-    {description: 'Print the comment body instead of posting it', command: '<%= config.bin %> <%= command.id %> --dry-run'},
+    {
+      description: 'Comment a given run on pull request 42',
+      command: '<%= config.bin %> <%= command.id %> phase-2-20261123T174132Z --pr 42 --repo octo-org/octo-repo',
+    },
+    {
+      description: 'Print the comment body instead of posting it',
+      command: '<%= config.bin %> <%= command.id %> --dry-run',
+    },
   ]
   static override enableJsonFlag = true
   static override args = {
@@ -23,7 +29,9 @@ Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSIT
     'dry-run': Flags.boolean({description: 'Print the comment body to stdout; talk to nobody.'}),
     pr: Flags.integer({description: 'Pull request number (default: the one in $GITHUB_EVENT_PATH).', min: 1}),
     repo: Flags.string({description: 'Repository as owner/name.', env: 'GITHUB_REPOSITORY'}),
-    'skip-without-pr': Flags.boolean({description: 'When the event names no pull request (push, schedule), post nothing and exit 0.'}),
+    'skip-without-pr': Flags.boolean({
+      description: 'When the event names no pull request (push, schedule), post nothing and exit 0.',
+    }),
   }
 
   async run(): Promise<PostedComment | {body: string} | {skipped: string}> {
@@ -35,8 +43,20 @@ Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSIT
       return {body}
     }
     const warn = (message: string) => process.stderr.write(`warning: ${message}\n`)
-    const posted = await postComment(results, {env: process.env, pr: flags.pr, repo: flags.repo, skipWithoutPr: flags['skip-without-pr'], userAgent: `phasegate/${this.config.version}`, warn})
-    if (!this.jsonEnabled()) process.stderr.write('skipped' in posted ? `${posted.skipped}; nothing posted\n` : `${posted.action} comment ${posted.id} on ${posted.repository}#${posted.pr}: ${posted.url}\n`)
+    const posted = await postComment(results, {
+      env: process.env,
+      pr: flags.pr,
+      repo: flags.repo,
+      skipWithoutPr: flags['skip-without-pr'],
+      userAgent: `phasegate/${this.config.version}`,
+      warn,
+    })
+    if (!this.jsonEnabled())
+      process.stderr.write(
+        'skipped' in posted
+          ? `${posted.skipped}; nothing posted\n`
+          : `${posted.action} comment ${posted.id} on ${posted.repository}#${posted.pr}: ${posted.url}\n`,
+      )
     return posted
   }
 }

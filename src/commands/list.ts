@@ -11,10 +11,13 @@ export default class List extends GateCommand {
   async run(): Promise<ReturnType<typeof listGates>> {
     const {flags} = await this.parse(List)
     const gates = listGates(path.resolve(flags.cwd))
-    if (gates.length === 0) this.log('No gates in gates/. Write gates/NAME.yaml (see `gate schema`) and run `gate check NAME`.')
+    if (gates.length === 0)
+      this.log('No gates in gates/. Write gates/NAME.yaml (see `gate schema`) and run `gate check NAME`.')
     const width = Math.max(4, ...gates.map((g) => g.name.length))
     for (const gate of gates) {
-      const detail = gate.error ? `✗ ${gate.error}` : `${gate.title} (${gate.targets} target${gate.targets === 1 ? '' : 's'})`
+      const detail = gate.error
+        ? `✗ ${gate.error}`
+        : `${gate.title} (${gate.targets} target${gate.targets === 1 ? '' : 's'})`
       this.log(`${gate.name.padEnd(width)}  ${detail}`)
     }
     return gates

@@ -13,8 +13,15 @@ export default class Merge extends GateCommand {
 
 Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a shard twice), 3 INCONCLUSIVE, 4 decided but not saved (the merged results or a report could not be written), 130 a shard was interrupted.`
   static override examples = [
-    {description: 'Merge the two shards of a CI matrix', command: '<%= config.bin %> <%= command.id %> phase-2-20261123T174132Z phase-2-20261123T174135Z'},
-    {description: 'Merge evidence files downloaded from the matrix jobs and write reports', command: '<%= config.bin %> <%= command.id %> shard-1/*.evidence.json shard-2/*.evidence.json --out report --format md,junit'},
+    {
+      description: 'Merge the two shards of a CI matrix',
+      command: '<%= config.bin %> <%= command.id %> phase-2-20261123T174132Z phase-2-20261123T174135Z',
+    },
+    {
+      description: 'Merge evidence files downloaded from the matrix jobs and write reports',
+      command:
+        '<%= config.bin %> <%= command.id %> shard-1/*.evidence.json shard-2/*.evidence.json --out report --format md,junit',
+    },
   ]
   static override enableJsonFlag = true
   static override strict = false
@@ -22,7 +29,13 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a
     runs: Args.string({description: 'Shard runs: run ids, results or evidence files, or "latest".', required: true}),
   }
   static override flags = {
-    format: Flags.string({char: 'f', description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.', multiple: true, delimiter: ',', options: FORMAT_NAMES}),
+    format: Flags.string({
+      char: 'f',
+      description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.',
+      multiple: true,
+      delimiter: ',',
+      options: FORMAT_NAMES,
+    }),
     out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
   }
 
@@ -30,8 +43,18 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a
     const {argv, flags} = await this.parse(Merge)
     const cwd = path.resolve(flags.cwd)
     const json = this.jsonEnabled()
-    const {collected, results} = await mergeRuns({cwd, env: process.env, runs: argv as string[], toolVersion: this.config.version})
-    const recorded = recordRun(results, {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out}, cwd, collected)
+    const {collected, results} = await mergeRuns({
+      cwd,
+      env: process.env,
+      runs: argv as string[],
+      toolVersion: this.config.version,
+    })
+    const recorded = recordRun(
+      results,
+      {color: wantsColor(process.env), formats: (flags.format ?? []) as never, json, out: flags.out},
+      cwd,
+      collected,
+    )
     process.exitCode = exitCodeForRun(results, recorded.complete)
     return results
   }

@@ -31,7 +31,9 @@ export default class Validators extends GateCommand {
     }))
     for (const row of rows) {
       this.log(`${row.name}  (${row.plugin}, evidence: ${row.kind})\n  ${row.description}`)
-      this.log(`  metrics: ${typeof row.metrics === 'string' ? row.metrics : row.metrics.map((m) => `${m.name} (${m.dimension}, ${m.type})`).join(', ')}`)
+      this.log(
+        `  metrics: ${typeof row.metrics === 'string' ? row.metrics : row.metrics.map((m) => `${m.name} (${m.dimension}, ${m.type})`).join(', ')}`,
+      )
       this.log(`  options: ${row.options.join(', ') || '—'}\n`)
     }
     return rows
@@ -43,7 +45,12 @@ function listedMetrics(validator: Validator): ValidatorRow['metrics'] {
   try {
     // Required options stay missing; a validator whose metrics need them (artifact, claim) throws.
     const {options} = resolveOptions(validator, {})
-    return metricSpecs(validator, options).map(({description, dimension, name, type}) => ({description, dimension, name, type}))
+    return metricSpecs(validator, options).map(({description, dimension, name, type}) => ({
+      description,
+      dimension,
+      name,
+      type,
+    }))
   } catch {
     return 'depends on options'
   }

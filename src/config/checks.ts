@@ -13,7 +13,9 @@ export function semanticProblems(data: Record<string, unknown>): Problem[] {
     ...duplicateIds(targets),
     ...targets.flatMap((target, index) => (isRecord(target) ? targetProblems(target, index) : [])),
     ...noPositiveWeight(targets),
-    ...services.flatMap(([name, service]) => (isRecord(service) && isRecord(service.ready) ? readyProblems(service.ready, ['services', name, 'ready']) : [])),
+    ...services.flatMap(([name, service]) =>
+      isRecord(service) && isRecord(service.ready) ? readyProblems(service.ready, ['services', name, 'ready']) : [],
+    ),
   ]
 }
 
@@ -28,21 +30,36 @@ function duplicateIds(targets: readonly unknown[]): Problem[] {
       return []
     }
 
-    return [{path: ['targets', index, 'id'], message: `duplicate target id "${id}"`, hint: `targets[${first}] already uses it; ids must be unique`}]
+    return [
+      {
+        path: ['targets', index, 'id'],
+        message: `duplicate target id "${id}"`,
+        hint: `targets[${first}] already uses it; ids must be unique`,
+      },
+    ]
   })
 }
 
 function targetProblems(target: Record<string, unknown>, index: number): Problem[] {
   const path = ['targets', index]
-  const contradiction: Problem[] = target.required === true && target.level === 'warn'
-    ? [{path: [...path, 'level'], message: 'a required target cannot have level: warn', hint: 'required targets must PASS while warn targets never block: drop "required: true" or "level: warn"'}]
-    : []
+  const contradiction: Problem[] =
+    target.required === true && target.level === 'warn'
+      ? [
+          {
+            path: [...path, 'level'],
+            message: 'a required target cannot have level: warn',
+            hint: 'required targets must PASS while warn targets never block: drop "required: true" or "level: warn"',
+          },
+        ]
+      : []
   return [...contradiction, ...expectationProblems(target.expect, [...path, 'expect'])]
 }
 
 /** Every expectation must parse; a problem points at the bad token inside the string. */
 function expectationProblems(expect: unknown, path: DocPath): Problem[] {
-  const entries: Array<[DocPath, unknown]> = Array.isArray(expect) ? expect.map((text, index) => [[...path, index], text]) : [[path, expect]]
+  const entries: Array<[DocPath, unknown]> = Array.isArray(expect)
+    ? expect.map((text, index) => [[...path, index], text])
+    : [[path, expect]]
   // Empty strings and other types are the schema's to report.
   return entries.flatMap(([at, text]) => (typeof text === 'string' && text !== '' ? expectationProblem(text, at) : []))
 }
@@ -61,7 +78,13 @@ function expectationProblem(text: string, path: DocPath): Problem[] {
 function noPositiveWeight(targets: readonly unknown[]): Problem[] {
   const weights = targets.map((target) => (isRecord(target) ? target.weight : undefined))
   if (weights.length === 0 || !weights.every((weight) => weight === 0)) return []
-  return [{path: ['targets'], message: 'every target has weight 0, so there is no consensus to compute', hint: 'give at least one target a positive weight'}]
+  return [
+    {
+      path: ['targets'],
+      message: 'every target has weight 0, so there is no consensus to compute',
+      hint: 'give at least one target a positive weight',
+    },
+  ]
 }
 
 function readyProblems(ready: Record<string, unknown>, path: DocPath): Problem[] {
@@ -71,17 +94,27 @@ function readyProblems(ready: Record<string, unknown>, path: DocPath): Problem[]
       new RegExp(ready.log)
     } catch (error) {
       const reason = (error as Error).message.split(': ').at(-1)
-      problems.push({path: [...path, 'log'], message: `"log" is not a valid regular expression (${reason})`, hint: 'it is a JavaScript regular expression: escape ( ) [ ] { } . * + ? with \\ to match them literally'})
+      problems.push({
+        path: [...path, 'log'],
+        message: `"log" is not a valid regular expression (${reason})`,
+        hint: 'it is a JavaScript regular expression: escape ( ) [ ] { } . * + ? with \\ to match them literally',
+      })
     }
   }
 
   // A value that still holds a ${...} has a problem of its own already.
   if (typeof ready.http === 'string' && !ready.http.includes('${') && !isHttpUrl(ready.http)) {
-    problems.push({path: [...path, 'http'], message: mustBe([...path, 'http'], 'an http:// or https:// URL', ready.http)})
+    problems.push({
+      path: [...path, 'http'],
+      message: mustBe([...path, 'http'], 'an http:// or https:// URL', ready.http),
+    })
   } else if (typeof ready.http === 'string' && !ready.http.includes('${') && remoteHosts(ready.http).length > 0) {
     // A service runs here: a readiness check elsewhere would poll another machine for as long as the ready timeout.
     const named = remoteHosts(ready.http).join(', ')
-    problems.push({path: [...path, 'http'], message: `"http" must be on this machine (127.0.0.0/8, ::1, localhost): it names ${named}`})
+    problems.push({
+      path: [...path, 'http'],
+      message: `"http" must be on this machine (127.0.0.0/8, ::1, localhost): it names ${named}`,
+    })
   }
 
   return problems

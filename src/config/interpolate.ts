@@ -25,7 +25,8 @@ const INTERPOLATED: ReadonlyArray<readonly string[]> = [
   ['services', '*', 'ready', 'http'],
 ]
 
-export type Reference = {kind: 'env'; name: string} | {kind: 'arg'; name: string} | {kind: 'gate.dir'} | {kind: 'service'; name: string}
+export type Reference =
+  {kind: 'env'; name: string} | {kind: 'arg'; name: string} | {kind: 'gate.dir'} | {kind: 'service'; name: string}
 
 /** What a `${...}` refers to, or undefined when it is none of the four forms. */
 export function referenceOf(expression: string): Reference | undefined {
@@ -52,7 +53,10 @@ export interface InterpolationContext {
 export type StringProblem = Omit<Problem, 'path'> & {offset: number}
 
 /** Expands ${env.*}, ${args.*} and ${gate.dir} in `text` and checks ${services.*.url}; anything else is a problem. */
-export function interpolateString(text: string, context: InterpolationContext): {text: string; problems: StringProblem[]} {
+export function interpolateString(
+  text: string,
+  context: InterpolationContext,
+): {text: string; problems: StringProblem[]} {
   const problems: StringProblem[] = []
   let lastEnd = 0
   const expanded = text.replaceAll(PLACEHOLDER, (whole: string, expression: string, offset: number) => {
@@ -62,11 +66,16 @@ export function interpolateString(text: string, context: InterpolationContext): 
     return value
   })
   const unclosed = text.indexOf('${', lastEnd)
-  if (unclosed !== -1) problems.push({offset: unclosed, message: '"${" is not closed', hint: `end it with "}": ${ALLOWED_FORMS}`})
+  if (unclosed !== -1)
+    problems.push({offset: unclosed, message: '"${" is not closed', hint: `end it with "}": ${ALLOWED_FORMS}`})
   return {problems, text: expanded}
 }
 
-function resolve(whole: string, expression: string, context: InterpolationContext): {problem?: Omit<Problem, 'path'>; value: string} {
+function resolve(
+  whole: string,
+  expression: string,
+  context: InterpolationContext,
+): {problem?: Omit<Problem, 'path'>; value: string} {
   const reference = referenceOf(expression)
   switch (reference?.kind) {
     case 'gate.dir':
@@ -74,7 +83,13 @@ function resolve(whole: string, expression: string, context: InterpolationContex
     case 'env': {
       const value = Object.hasOwn(context.env, reference.name) ? context.env[reference.name] : undefined
       if (typeof value === 'string') return {value}
-      return {value: whole, problem: {message: `environment variable ${reference.name} is not set`, hint: `set ${reference.name} before running the gate, e.g. ${reference.name}=... gate check`}}
+      return {
+        value: whole,
+        problem: {
+          message: `environment variable ${reference.name} is not set`,
+          hint: `set ${reference.name} before running the gate, e.g. ${reference.name}=... gate check`,
+        },
+      }
     }
 
     case 'arg':
@@ -86,21 +101,46 @@ function resolve(whole: string, expression: string, context: InterpolationContex
   }
 }
 
-function argValue(name: string, whole: string, args: InterpolationContext['args']): {problem?: Omit<Problem, 'path'>; value: string} {
+function argValue(
+  name: string,
+  whole: string,
+  args: InterpolationContext['args'],
+): {problem?: Omit<Problem, 'path'>; value: string} {
   const value = args.get(name)
   if (value !== undefined) return {value}
-  if (args.has(name)) return {value: whole, problem: {message: `argument ${name} has no value`, hint: `pass --arg ${name}=VALUE, or give it a default under args.${name}`}}
+  if (args.has(name))
+    return {
+      value: whole,
+      problem: {
+        message: `argument ${name} has no value`,
+        hint: `pass --arg ${name}=VALUE, or give it a default under args.${name}`,
+      },
+    }
   const guess = nearest(name, [...args.keys()])
-  return {value: whole, problem: {message: `unknown argument "${name}" in ${whole}`, hint: guess ? `did you mean \${args.${guess}}?` : `declare it under args: (args: {${name}: {default: ...}})`}}
+  return {
+    value: whole,
+    problem: {
+      message: `unknown argument "${name}" in ${whole}`,
+      hint: guess ? `did you mean \${args.${guess}}?` : `declare it under args: (args: {${name}: {default: ...}})`,
+    },
+  }
 }
 
-function serviceProblem(name: string, whole: string, services: InterpolationContext['services']): {problem?: Omit<Problem, 'path'>} {
+function serviceProblem(
+  name: string,
+  whole: string,
+  services: InterpolationContext['services'],
+): {problem?: Omit<Problem, 'path'>} {
   const service = services.get(name)
   if (service?.hasUrl) return {}
   if (service) return {problem: {message: `service "${name}" has no URL for ${whole}`, hint: URL_HINT}}
   const names = [...services.keys()]
   const guess = nearest(name, names)
-  const hint = guess ? `did you mean "${guess}"?` : names.length > 0 ? `services defined: ${names.join(', ')}` : 'define it under services:'
+  const hint = guess
+    ? `did you mean "${guess}"?`
+    : names.length > 0
+      ? `services defined: ${names.join(', ')}`
+      : 'define it under services:'
   return {problem: {message: `unknown service "${name}" in ${whole}`, hint}}
 }
 
@@ -112,7 +152,12 @@ function guessForm(expression: string): string {
 }
 
 /** Interpolates every string inside `value` (object keys stay as written); problems are added to `problems`. */
-export function interpolateValue(value: unknown, path: DocPath, context: InterpolationContext, problems: Problem[]): unknown {
+export function interpolateValue(
+  value: unknown,
+  path: DocPath,
+  context: InterpolationContext,
+  problems: Problem[],
+): unknown {
   if (typeof value === 'string') {
     const result = interpolateString(value, context)
     problems.push(...result.problems.map((problem) => ({...problem, path})))
@@ -132,24 +177,49 @@ export function interpolateGate(
 ): {data: Record<string, unknown>; problems: Problem[]; args: Record<string, string>} {
   const problems: Problem[] = []
   const args = argsOf(data.args, options.args ?? {}, problems)
-  const context: InterpolationContext = {args, env: options.env, gateDir: options.gateDir, services: servicesOf(data.services)}
-  const expanded = INTERPOLATED.reduce<unknown>((document, place) => mapAt(document, place, [], (value, path) => interpolateValue(value, path, context, problems)), data)
+  const context: InterpolationContext = {
+    args,
+    env: options.env,
+    gateDir: options.gateDir,
+    services: servicesOf(data.services),
+  }
+  const expanded = INTERPOLATED.reduce<unknown>(
+    (document, place) => mapAt(document, place, [], (value, path) => interpolateValue(value, path, context, problems)),
+    data,
+  )
   const values = Object.fromEntries([...args].filter((entry): entry is [string, string] => entry[1] !== undefined))
   return {args: values, data: expanded as Record<string, unknown>, problems}
 }
 
 /** Each declared argument's value: given on the command line, else its default; a given one the gate does not declare is a problem. */
-function argsOf(declared: unknown, given: Readonly<Record<string, string>>, problems: Problem[]): Map<string, string | undefined> {
+function argsOf(
+  declared: unknown,
+  given: Readonly<Record<string, string>>,
+  problems: Problem[],
+): Map<string, string | undefined> {
   const entries = isRecord(declared) ? Object.entries(declared) : []
-  const args = new Map(entries.map(([name, spec]) => {
-    const fallback = isRecord(spec) && ['string', 'number', 'boolean'].includes(typeof spec.default) ? String(spec.default) : undefined
-    return [name, Object.hasOwn(given, name) ? given[name] : fallback]
-  }))
+  const args = new Map(
+    entries.map(([name, spec]) => {
+      const fallback =
+        isRecord(spec) && ['string', 'number', 'boolean'].includes(typeof spec.default)
+          ? String(spec.default)
+          : undefined
+      return [name, Object.hasOwn(given, name) ? given[name] : fallback]
+    }),
+  )
   for (const name of Object.keys(given)) {
     if (args.has(name)) continue
     const guess = nearest(name, [...args.keys()])
-    const hint = guess ? `did you mean --arg ${guess}=...?` : args.size > 0 ? `this gate takes: ${[...args.keys()].join(', ')}` : 'this gate declares no args:'
-    problems.push({path: isRecord(declared) ? ['args'] : [], message: `--arg ${name} is not an argument of this gate`, hint})
+    const hint = guess
+      ? `did you mean --arg ${guess}=...?`
+      : args.size > 0
+        ? `this gate takes: ${[...args.keys()].join(', ')}`
+        : 'this gate declares no args:'
+    problems.push({
+      path: isRecord(declared) ? ['args'] : [],
+      message: `--arg ${name} is not an argument of this gate`,
+      hint,
+    })
   }
 
   return args
@@ -158,18 +228,24 @@ function argsOf(declared: unknown, given: Readonly<Record<string, string>>, prob
 /** A service has a URL when its log pattern captures one or it is polled over HTTP. */
 function servicesOf(services: unknown): Map<string, {hasUrl: boolean}> {
   const entries = isRecord(services) ? Object.entries(services) : []
-  return new Map(entries.map(([name, service]) => {
-    const ready = isRecord(service) && isRecord(service.ready) ? service.ready : {}
-    const hasUrl = typeof ready.http === 'string' || (typeof ready.log === 'string' && ready.log.includes('(?<url>'))
-    return [name, {hasUrl}]
-  }))
+  return new Map(
+    entries.map(([name, service]) => {
+      const ready = isRecord(service) && isRecord(service.ready) ? service.ready : {}
+      const hasUrl = typeof ready.http === 'string' || (typeof ready.log === 'string' && ready.log.includes('(?<url>'))
+      return [name, {hasUrl}]
+    }),
+  )
 }
 
 /**
  * Replaces every `${services.NAME.url}` inside `value` (strings, arrays and objects, deeply) with
  * the service's URL, once services run. Throws UserError for a service that is not running or has no URL.
  */
-export function expandServiceRefs<T>(value: T, services: Readonly<Record<string, {url?: string}>>, lost: ReadonlyMap<string, string> = new Map()): T {
+export function expandServiceRefs<T>(
+  value: T,
+  services: Readonly<Record<string, {url?: string}>>,
+  lost: ReadonlyMap<string, string> = new Map(),
+): T {
   if (typeof value === 'string') {
     return value.replaceAll(PLACEHOLDER, (whole: string, expression: string) => {
       const reference = referenceOf(expression)
@@ -179,7 +255,9 @@ export function expandServiceRefs<T>(value: T, services: Readonly<Record<string,
       // Why it is gone (it died mid-run, with its last log lines) says more than "not running".
       const death = lost.get(reference.name)
       if (death !== undefined) throw new UserError(death)
-      const problem = Object.hasOwn(services, reference.name) ? {message: `service "${reference.name}" has no URL for ${whole}`, hint: URL_HINT} : {message: `service "${reference.name}" is not running, so ${whole} has no value`}
+      const problem = Object.hasOwn(services, reference.name)
+        ? {message: `service "${reference.name}" has no URL for ${whole}`, hint: URL_HINT}
+        : {message: `service "${reference.name}" is not running, so ${whole} has no value`}
       throw new UserError(`cannot expand ${whole}`, [problem])
     }) as T
   }
@@ -195,7 +273,12 @@ function mapChildren(value: unknown, fn: (child: unknown, step: string | number)
 }
 
 /** Applies `fn` to every node matching `pattern` ("*" matches any key or index), copying the containers on the way. */
-function mapAt(value: unknown, pattern: readonly string[], path: DocPath, fn: (value: unknown, path: DocPath) => unknown): unknown {
+function mapAt(
+  value: unknown,
+  pattern: readonly string[],
+  path: DocPath,
+  fn: (value: unknown, path: DocPath) => unknown,
+): unknown {
   const [step, ...rest] = pattern
   if (step === undefined) return fn(value, path)
   if (step === '*') return mapChildren(value, (child, key) => mapAt(child, rest, [...path, key], fn))

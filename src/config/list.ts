@@ -27,7 +27,13 @@ function listing(file: string, cwd: string, env: NodeJS.ProcessEnv): GateListing
   } catch (error) {
     const name = gateName(file)
     // Even a bug while loading one gate must not hide the others.
-    return {name, title: name, file: relative, targets: 0, error: error instanceof UserError ? firstProblem(error) : String(error)}
+    return {
+      name,
+      title: name,
+      file: relative,
+      targets: 0,
+      error: error instanceof UserError ? firstProblem(error) : String(error),
+    }
   }
 }
 

@@ -31,19 +31,36 @@ export interface LoadOptions {
  */
 export function resolveGateFile(nameOrPath: string, cwd: string): string {
   const isPath = /[/\\]/.test(nameOrPath) || GATE_EXTENSIONS.includes(path.extname(nameOrPath).toLowerCase())
-  const candidates = isPath ? [path.resolve(cwd, nameOrPath)] : GATE_EXTENSIONS.map((extension) => path.join(cwd, 'gates', `${nameOrPath}${extension}`))
+  const candidates = isPath
+    ? [path.resolve(cwd, nameOrPath)]
+    : GATE_EXTENSIONS.map((extension) => path.join(cwd, 'gates', `${nameOrPath}${extension}`))
   const found = candidates.find((file) => isFile(file))
   if (found) return found
   const directory = isPath ? path.dirname(candidates[0]!) : path.join(cwd, 'gates')
   const wanted = isPath ? path.basename(nameOrPath) : nameOrPath
-  throw notFound(isPath ? `gate file ${nameOrPath} not found` : `no gate named "${nameOrPath}" in ${path.relative(cwd, directory) || '.'}/`, wanted, directory, isPath)
+  throw notFound(
+    isPath
+      ? `gate file ${nameOrPath} not found`
+      : `no gate named "${nameOrPath}" in ${path.relative(cwd, directory) || '.'}/`,
+    wanted,
+    directory,
+    isPath,
+  )
 }
 
 function notFound(message: string, wanted: string, directory: string, isPath: boolean): UserError {
   const gates = gateFilesIn(directory).map((file) => (isPath ? path.basename(file) : gateName(file)))
-  if (gates.length === 0) return new UserError(message, [{message: `${directory} holds no .yaml gate files`, hint: 'write gates/NAME.yaml (see `gate schema`), or pass the path of a gate file'}])
+  if (gates.length === 0)
+    return new UserError(message, [
+      {
+        message: `${directory} holds no .yaml gate files`,
+        hint: 'write gates/NAME.yaml (see `gate schema`), or pass the path of a gate file',
+      },
+    ])
   const guess = nearest(wanted, gates) ?? nearest(stripExtension(wanted), gates.map(stripExtension))
-  return new UserError(message, [{message: `available: ${gates.join(', ')}`, ...(guess ? {hint: `did you mean "${guess}"?`} : {})}])
+  return new UserError(message, [
+    {message: `available: ${gates.join(', ')}`, ...(guess ? {hint: `did you mean "${guess}"?`} : {})},
+  ])
 }
 
 /** The gate files in `directory`, sorted; none when it does not exist. */
@@ -85,12 +102,18 @@ function configFrom(source: GateSource, options: LoadOptions): GateConfig {
   // Built before the schema check so that even a message about a broken file shows no secret.
   const redactor = redactorFor(secretNames(source.data.secrets), options.env)
   const fail = (problems: readonly Problem[], issues: readonly ConfigIssue[] = []) => {
-    const error = redactor.error(new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))])))
+    const error = redactor.error(
+      new GateConfigError(source.display, reportable([...issues, ...problems.map((problem) => source.issue(problem))])),
+    )
     for (const issue of error.issues) issue.message = shortenQuotes(issue.message)
     return error
   }
   const {document, problems: schemaProblems} = checkSchema(source.data)
-  const {args, data, problems: interpolationProblems} = interpolateGate(source.data, {args: options.args, env: options.env, gateDir: dir})
+  const {
+    args,
+    data,
+    problems: interpolationProblems,
+  } = interpolateGate(source.data, {args: options.args, env: options.env, gateDir: dir})
   const problems = [...schemaProblems, ...interpolationProblems, ...semanticProblems(data)]
   if (!document || problems.length > 0 || source.issues.length > 0) throw fail(problems, source.issues)
   // The schema passed, so the interpolated copy has the document's shape.
@@ -100,13 +123,22 @@ function configFrom(source: GateSource, options: LoadOptions): GateConfig {
 }
 
 /** Turns a checked, interpolated document into the GateConfig the rest of the tool uses. */
-function build(document: GateDocument, source: GateSource, dir: string, args: Record<string, string>, redactor: Redactor): {config: GateConfig; problems: Problem[]} {
+function build(
+  document: GateDocument,
+  source: GateSource,
+  dir: string,
+  args: Record<string, string>,
+  redactor: Redactor,
+): {config: GateConfig; problems: Problem[]} {
   const problems: Problem[] = []
   // A limit of 0 would cut every target or readiness wait at once: only stop_timeout (kill at once) may be 0.
   const duration = (value: DurationText, at: DocPath, {positive = true} = {}): number => {
     const ms = parseDuration(value)
     if (ms !== null && Number.isFinite(ms) && (ms > 0 || !positive)) return ms
-    problems.push({path: at, message: mustBe(at, positive ? `${DURATION_EXPECTED}, above 0` : DURATION_EXPECTED, value)})
+    problems.push({
+      path: at,
+      message: mustBe(at, positive ? `${DURATION_EXPECTED}, above 0` : DURATION_EXPECTED, value),
+    })
     return 0
   }
 
@@ -131,7 +163,9 @@ function build(document: GateDocument, source: GateSource, dir: string, args: Re
       resamples: document.decision.resamples,
     },
     defaults: {timeoutMs: defaultTimeoutMs},
-    services: Object.entries(document.services).map(([serviceName, service]) => serviceConfig(serviceName, service, root, duration)),
+    services: Object.entries(document.services).map(([serviceName, service]) =>
+      serviceConfig(serviceName, service, root, duration),
+    ),
     targets: document.targets.map((target, index) => targetConfig(target, index, defaultTimeoutMs, duration)),
     locate: (docPath) => source.locate(docPath),
   }
@@ -161,7 +195,12 @@ function serviceConfig(name: string, service: ServiceDocument, root: string, dur
   }
 }
 
-function targetConfig(target: TargetDocument, index: number, defaultTimeoutMs: number, duration: DurationReader): TargetConfig {
+function targetConfig(
+  target: TargetDocument,
+  index: number,
+  defaultTimeoutMs: number,
+  duration: DurationReader,
+): TargetConfig {
   return {
     id: target.id,
     title: target.title ?? target.id,
@@ -171,7 +210,8 @@ function targetConfig(target: TargetDocument, index: number, defaultTimeoutMs: n
     weight: target.weight,
     required: target.required,
     level: target.level,
-    timeoutMs: target.timeout === undefined ? defaultTimeoutMs : duration(target.timeout, ['targets', index, 'timeout']),
+    timeoutMs:
+      target.timeout === undefined ? defaultTimeoutMs : duration(target.timeout, ['targets', index, 'timeout']),
     ...(target.quality === undefined ? {} : {quality: target.quality}),
     allowRemote: target.allow_remote,
     index,

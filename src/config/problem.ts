@@ -71,9 +71,17 @@ const MAX_ISSUES = 50
 
 /** Issues as a GateConfigError lists them: by line, then column (those without a place first), each once, at most MAX_ISSUES. */
 export function reportable(issues: readonly ConfigIssue[]): ConfigIssue[] {
-  const unique = new Map(issues.map((issue) => [JSON.stringify([issue.position?.line, issue.position?.column, issue.message]), issue]))
+  const unique = new Map(
+    issues.map((issue) => [JSON.stringify([issue.position?.line, issue.position?.column, issue.message]), issue]),
+  )
   const place = (issue: ConfigIssue) => [issue.position?.line ?? 0, issue.position?.column ?? 0] as const
   const sorted = [...unique.values()].sort((a, b) => place(a)[0] - place(b)[0] || place(a)[1] - place(b)[1])
   if (sorted.length <= MAX_ISSUES) return sorted
-  return [...sorted.slice(0, MAX_ISSUES), {message: `… and ${sorted.length - MAX_ISSUES} more problems`, hint: 'is this file a gate? fix the first ones and check again'}]
+  return [
+    ...sorted.slice(0, MAX_ISSUES),
+    {
+      message: `… and ${sorted.length - MAX_ISSUES} more problems`,
+      hint: 'is this file a gate? fix the first ones and check again',
+    },
+  ]
 }

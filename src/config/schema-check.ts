@@ -12,8 +12,21 @@ type SchemaNode = Record<string, unknown>
 
 // Keywords that constrain one value: every failure of them at one place becomes a single "must be ..." message.
 const VALUE_KEYWORDS = new Set([
-  'const', 'enum', 'exclusiveMaximum', 'exclusiveMinimum', 'format', 'maxItems', 'maxLength', 'maximum',
-  'minItems', 'minLength', 'minimum', 'multipleOf', 'pattern', 'type', 'uniqueItems',
+  'const',
+  'enum',
+  'exclusiveMaximum',
+  'exclusiveMinimum',
+  'format',
+  'maxItems',
+  'maxLength',
+  'maximum',
+  'minItems',
+  'minLength',
+  'minimum',
+  'multipleOf',
+  'pattern',
+  'type',
+  'uniqueItems',
 ])
 // Keywords whose own error explains the errors of their subschemas.
 const EXPLAINING_KEYWORDS = new Set(['anyOf', 'oneOf', 'propertyNames'])
@@ -47,12 +60,19 @@ export function checkSchema(data: unknown): {document?: GateDocument; problems: 
  * message for an anyOf/oneOf instead of one per branch.
  */
 export function schemaProblems(errors: readonly ErrorObject[]): Problem[] {
-  const explaining = groupBy(errors.filter((error) => EXPLAINING_KEYWORDS.has(error.keyword)), (error) => error.instancePath)
+  const explaining = groupBy(
+    errors.filter((error) => EXPLAINING_KEYWORDS.has(error.keyword)),
+    (error) => error.instancePath,
+  )
   const kept = errors.filter((error) => !explainedByAnother(error, explaining))
-  const required = groupBy(kept.filter((error) => error.keyword === 'required'), (error) => error.instancePath)
+  const required = groupBy(
+    kept.filter((error) => error.keyword === 'required'),
+    (error) => error.instancePath,
+  )
   const problems = new Map<string, Problem>()
   for (const error of kept) {
-    const problem = error.keyword === 'required' ? missingKeys(required.get(error.instancePath) ?? [error]) : describeError(error)
+    const problem =
+      error.keyword === 'required' ? missingKeys(required.get(error.instancePath) ?? [error]) : describeError(error)
     problems.set(JSON.stringify([problem.path, problem.key, problem.message]), problem)
   }
 
@@ -100,7 +120,12 @@ function unknownKey(path: DocPath, key: string, parent: SchemaNode): Problem {
   const known = Object.keys((parent.properties ?? {}) as SchemaNode)
   const guess = nearest(key, known)
   const hint = guess ? `did you mean "${guess}"?` : known.length > 0 ? `valid keys: ${known.join(', ')}` : undefined
-  return {path: [...path, key], key: true, message: `unknown key "${key}" in ${formatPath(path)}`, ...(hint ? {hint} : {})}
+  return {
+    path: [...path, key],
+    key: true,
+    message: `unknown key "${key}" in ${formatPath(path)}`,
+    ...(hint ? {hint} : {}),
+  }
 }
 
 /** All keys missing from one mapping, in one message at the mapping. */
@@ -108,16 +133,29 @@ function missingKeys(errors: readonly ErrorObject[]): Problem {
   const path = parsePointer(errors[0]?.instancePath ?? '')
   const parent = (errors[0]?.parentSchema ?? {}) as SchemaNode
   const keys = errors.map((error) => String(error.params.missingProperty))
-  const quoted = listWords(keys.map((key) => `"${key}"`), 'and')
+  const quoted = listWords(
+    keys.map((key) => `"${key}"`),
+    'and',
+  )
   const hint = keys.length === 1 ? descriptionOf(((parent.properties ?? {}) as SchemaNode)[keys[0]!]) : undefined
   // A named mapping (services.api) is best shown at its name; a list item or the file at its start.
   const atName = typeof path.at(-1) === 'string'
-  return {path, ...(atName ? {key: true} : {}), message: `missing required key${keys.length === 1 ? '' : 's'} ${quoted} in ${formatPath(path)}`, ...(hint ? {hint} : {})}
+  return {
+    path,
+    ...(atName ? {key: true} : {}),
+    message: `missing required key${keys.length === 1 ? '' : 's'} ${quoted} in ${formatPath(path)}`,
+    ...(hint ? {hint} : {}),
+  }
 }
 
 function badName(path: DocPath, name: string, namesSchema: SchemaNode): Problem {
   const hint = descriptionOf(namesSchema)
-  return {path: [...path, name], key: true, message: `"${name}" is not a valid name in ${formatPath(path)}`, ...(hint ? {hint} : {})}
+  return {
+    path: [...path, name],
+    key: true,
+    message: `"${name}" is not a valid name in ${formatPath(path)}`,
+    ...(hint ? {hint} : {}),
+  }
 }
 
 function alternatives(path: DocPath, error: ErrorObject, parent: SchemaNode): Problem {
@@ -127,7 +165,11 @@ function alternatives(path: DocPath, error: ErrorObject, parent: SchemaNode): Pr
     const quoted = listWords(keys.map((key) => `"${key}"`))
     const tooMany = error.keyword === 'oneOf' && Array.isArray(error.params.passingSchemas)
     const hint = descriptionOf(parent)
-    return {path, message: `${labelOf(path)} ${tooMany ? 'takes only one of' : 'needs one of'} ${quoted}`, ...(hint ? {hint} : {})}
+    return {
+      path,
+      message: `${labelOf(path)} ${tooMany ? 'takes only one of' : 'needs one of'} ${quoted}`,
+      ...(hint ? {hint} : {}),
+    }
   }
 
   const expected = listWords(branches.map((branch) => expectedOf(branch)))
@@ -137,7 +179,9 @@ function alternatives(path: DocPath, error: ErrorObject, parent: SchemaNode): Pr
 /** The key a branch like `{required: ['log']}` asks for. */
 function requiredOnly(branch: SchemaNode): string | undefined {
   const required = branch.required
-  return Object.keys(branch).length === 1 && Array.isArray(required) && required.length === 1 ? String(required[0]) : undefined
+  return Object.keys(branch).length === 1 && Array.isArray(required) && required.length === 1
+    ? String(required[0])
+    : undefined
 }
 
 /** "a number ≥ 0", "one of "error" or "warn"", "a duration like 30s, 2m or 500ms". */
@@ -146,7 +190,11 @@ function expectedOf(schema: SchemaNode): string {
   if (phrase) return phrase
   if ('const' in schema) return JSON.stringify(schema.const)
   if (Array.isArray(schema.enum)) return `one of ${listWords(schema.enum.map((value) => JSON.stringify(value)))}`
-  const types = Array.isArray(schema.type) ? (schema.type as string[]) : typeof schema.type === 'string' ? [schema.type] : []
+  const types = Array.isArray(schema.type)
+    ? (schema.type as string[])
+    : typeof schema.type === 'string'
+      ? [schema.type]
+      : []
   return types.length > 0 ? listWords(types.map((type) => typePhrase(type, schema))) : 'valid'
 }
 
@@ -169,8 +217,15 @@ function typePhrase(type: string, schema: SchemaNode): string {
 }
 
 function bounds(schema: SchemaNode): string[] {
-  const limits: Array<[string, string]> = [['minimum', '≥'], ['exclusiveMinimum', '>'], ['maximum', '≤'], ['exclusiveMaximum', '<']]
-  const parts = limits.filter(([keyword]) => typeof schema[keyword] === 'number').map(([keyword, sign]) => `${sign} ${String(schema[keyword])}`)
+  const limits: Array<[string, string]> = [
+    ['minimum', '≥'],
+    ['exclusiveMinimum', '>'],
+    ['maximum', '≤'],
+    ['exclusiveMaximum', '<'],
+  ]
+  const parts = limits
+    .filter(([keyword]) => typeof schema[keyword] === 'number')
+    .map(([keyword, sign]) => `${sign} ${String(schema[keyword])}`)
   return parts.length > 0 ? [parts.join(' and ')] : []
 }
 

@@ -44,22 +44,43 @@ const service = {
   required: ['command', 'ready'],
   description: 'A system under test: the command that starts it and how to tell that it is ready.',
   properties: {
-    command: {type: 'string', minLength: 1, description: 'Shell command line that starts the service, run from the project root in its own process group. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.'},
-    cwd: {type: 'string', minLength: 1, description: 'Working directory of the command, relative to the project root (the directory that holds gates/).'},
+    command: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Shell command line that starts the service, run from the project root in its own process group. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.',
+    },
+    cwd: {
+      type: 'string',
+      minLength: 1,
+      description: 'Working directory of the command, relative to the project root (the directory that holds gates/).',
+    },
     env: {
       type: 'object',
-      description: 'Extra environment variables for the command. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded in values.',
+      description:
+        'Extra environment variables for the command. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded in values.',
       propertyNames: {pattern: `^${ENV_NAME}$`, description: 'Letters, digits and "_", not starting with a digit.'},
       additionalProperties: {type: ['string', 'number', 'boolean'], description: 'Value of the variable.'},
     },
     ready: {
       type: 'object',
       additionalProperties: false,
-      description: 'How to tell that the service is up: a line in its output (log), an HTTP URL that answers (http), or both in that order.',
+      description:
+        'How to tell that the service is up: a line in its output (log), an HTTP URL that answers (http), or both in that order.',
       anyOf: [{required: ['log']}, {required: ['http']}],
       properties: {
-        log: {type: 'string', minLength: 1, description: 'Regular expression matched against each output line; its named group "url", e.g. (?<url>http://\\S+), gives ${services.NAME.url}.'},
-        http: {type: 'string', minLength: 1, description: 'URL polled until it answers with a 2xx status; its origin becomes ${services.NAME.url} unless the log gave one. ${env.NAME} and ${args.NAME} are expanded.'},
+        log: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'Regular expression matched against each output line; its named group "url", e.g. (?<url>http://\\S+), gives ${services.NAME.url}.',
+        },
+        http: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'URL polled until it answers with a 2xx status; its origin becomes ${services.NAME.url} unless the log gave one. ${env.NAME} and ${args.NAME} are expanded.',
+        },
         timeout: duration('Time the service has to become ready.', '30s'),
       },
     },
@@ -74,27 +95,59 @@ const target = {
   description: 'One claim to check: a validator collects evidence and the expectations judge it.',
   properties: {
     id: slug('Unique id of the target within the gate, used in results and reports.'),
-    title: {type: 'string', minLength: 1, description: 'One line that says what the target claims. Defaults to the id.'},
-    validator: {type: 'string', minLength: 1, description: 'The validator plugin that collects the evidence, e.g. http, command, claim, artifact.'},
+    title: {
+      type: 'string',
+      minLength: 1,
+      description: 'One line that says what the target claims. Defaults to the id.',
+    },
+    validator: {
+      type: 'string',
+      minLength: 1,
+      description: 'The validator plugin that collects the evidence, e.g. http, command, claim, artifact.',
+    },
     with: {
       type: 'object',
       default: {},
-      description: "The validator's own options, checked against the validator's schema. ${env.NAME}, ${args.NAME}, ${gate.dir} and ${services.NAME.url} are expanded.",
+      description:
+        "The validator's own options, checked against the validator's schema. ${env.NAME}, ${args.NAME}, ${gate.dir} and ${services.NAME.url} are expanded.",
     },
     expect: {
       title: 'expectations',
       type: ['string', 'array'],
       minLength: 1,
       minItems: 1,
-      items: {type: 'string', minLength: 1, description: 'One expectation: [statistic(]metric[)] operator value[unit].'},
+      items: {
+        type: 'string',
+        minLength: 1,
+        description: 'One expectation: [statistic(]metric[)] operator value[unit].',
+      },
       description: 'Expectation(s) that must all hold, e.g. "p95(latency) < 100ms" or "error_rate < 1%".',
     },
-    weight: {type: 'number', minimum: 0, default: 1, description: 'Importance of the target in the consensus (not its confidence).'},
+    weight: {
+      type: 'number',
+      minimum: 0,
+      default: 1,
+      description: 'Importance of the target in the consensus (not its confidence).',
+    },
     required: {type: 'boolean', default: false, description: 'When true the target must PASS for the gate to PROCEED.'},
-    level: {enum: ['error', 'warn'], default: 'error', description: 'warn: the target counts in the consensus but never blocks by itself.'},
+    level: {
+      enum: ['error', 'warn'],
+      default: 'error',
+      description: 'warn: the target counts in the consensus but never blocks by itself.',
+    },
     timeout: duration('Time this target may take; defaults to defaults.timeout.'),
-    quality: {type: 'number', exclusiveMinimum: 0, maximum: 1, description: "Lowers the evidence quality below its kind's default (0 < quality <= 1); it is never raised."},
-    allow_remote: {type: 'boolean', default: false, description: 'Let this target send traffic to addresses outside the loopback range (127.0.0.0/8, ::1, localhost). Off by default: a gate loads only this machine unless it says otherwise.'},
+    quality: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: "Lowers the evidence quality below its kind's default (0 < quality <= 1); it is never raised.",
+    },
+    allow_remote: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Let this target send traffic to addresses outside the loopback range (127.0.0.0/8, ::1, localhost). Off by default: a gate loads only this machine unless it says otherwise.',
+    },
   },
 }
 
@@ -108,30 +161,63 @@ export const gateSchema = {
   properties: {
     version: {const: 1, description: 'Format version of this file. Always 1.'},
     gate: slug('Name of the gate in results and reports. Defaults to the file name without .yaml.'),
-    title: {type: 'string', minLength: 1, description: 'One line that says what passing this gate means. Defaults to the gate name.'},
+    title: {
+      type: 'string',
+      minLength: 1,
+      description: 'One line that says what passing this gate means. Defaults to the gate name.',
+    },
     decision: {
       type: 'object',
       additionalProperties: false,
       default: {},
       description: 'How target confidences turn into PROCEED or BLOCK.',
       properties: {
-        min_consensus: {type: 'number', minimum: 0, maximum: 1, default: 0.85, description: 'Weighted mean of target confidences needed to PROCEED (0..1).'},
-        confidence: {type: 'number', exclusiveMinimum: 0.5, exclusiveMaximum: 1, default: 0.95, description: 'A target PASSes only when its confidence reaches this (between 0.5 and 1).'},
-        seed: {type: 'integer', default: 1, description: 'Seed of the bootstrap resampling, so runs over the same evidence agree.'},
-        resamples: {type: 'integer', minimum: 100, maximum: 1_000_000, default: 2000, description: 'Bootstrap resamples per expectation (at least 100).'},
+        min_consensus: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          default: 0.85,
+          description: 'Weighted mean of target confidences needed to PROCEED (0..1).',
+        },
+        confidence: {
+          type: 'number',
+          exclusiveMinimum: 0.5,
+          exclusiveMaximum: 1,
+          default: 0.95,
+          description: 'A target PASSes only when its confidence reaches this (between 0.5 and 1).',
+        },
+        seed: {
+          type: 'integer',
+          default: 1,
+          description: 'Seed of the bootstrap resampling, so runs over the same evidence agree.',
+        },
+        resamples: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 1_000_000,
+          default: 2000,
+          description: 'Bootstrap resamples per expectation (at least 100).',
+        },
       },
     },
     args: {
       type: 'object',
       default: {},
-      description: 'Parameters of the gate, given with `gate check GATE --arg NAME=VALUE` and used as ${args.NAME} wherever ${env.NAME} may appear: e.g. which database a storage gate measures.',
-      propertyNames: {pattern: `^${ARG_NAME}$`, description: 'Letters, digits, "_" and "-", starting with a letter or "_".'},
+      description:
+        'Parameters of the gate, given with `gate check GATE --arg NAME=VALUE` and used as ${args.NAME} wherever ${env.NAME} may appear: e.g. which database a storage gate measures.',
+      propertyNames: {
+        pattern: `^${ARG_NAME}$`,
+        description: 'Letters, digits, "_" and "-", starting with a letter or "_".',
+      },
       additionalProperties: {
         type: 'object',
         additionalProperties: false,
         description: 'One argument: its default and what it selects.',
         properties: {
-          default: {type: ['string', 'number', 'boolean'], description: 'Value when --arg does not give one; without a default the argument must be given.'},
+          default: {
+            type: ['string', 'number', 'boolean'],
+            description: 'Value when --arg does not give one; without a default the argument must be given.',
+          },
           description: {type: 'string', description: 'What the argument selects, shown by `gate validate`.'},
         },
       },
@@ -140,7 +226,12 @@ export const gateSchema = {
       type: 'array',
       default: [],
       description: `Environment variables whose values are secret: wherever a run prints or saves anything (results, history, reports, progress, errors), their values are replaced by ***, whether they came in through \${env.NAME} or a service or command printed them. A value shorter than ${MIN_SECRET_LENGTH} characters is not redacted (with a warning); an unset one has nothing to redact.`,
-      items: {title: 'env-name', type: 'string', pattern: `^${ENV_NAME}$`, description: 'Name of an environment variable: letters, digits and "_", not starting with a digit.'},
+      items: {
+        title: 'env-name',
+        type: 'string',
+        pattern: `^${ENV_NAME}$`,
+        description: 'Name of an environment variable: letters, digits and "_", not starting with a digit.',
+      },
     },
     defaults: {
       type: 'object',
@@ -155,7 +246,11 @@ export const gateSchema = {
       type: 'object',
       default: {},
       description: 'Systems under test that the gate starts before the targets and always stops afterwards, by name.',
-      propertyNames: {pattern: `^${SERVICE_NAME}$`, description: 'Letters, digits, "_" and "-", starting with a letter or "_", so ${services.NAME.url} can name it.'},
+      propertyNames: {
+        pattern: `^${SERVICE_NAME}$`,
+        description:
+          'Letters, digits, "_" and "-", starting with a letter or "_", so ${services.NAME.url} can name it.',
+      },
       additionalProperties: service,
     },
     targets: {

@@ -2,7 +2,21 @@
 // that could exhaust time or memory before any check runs on it.
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node, type Pair, type Scalar, type YAMLError, type YAMLMap} from 'yaml'
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Alias,
+  type Document,
+  type Node,
+  type Pair,
+  type Scalar,
+  type YAMLError,
+  type YAMLMap,
+} from 'yaml'
 
 import {GateConfigError, UserError, type ConfigIssue} from '../errors.js'
 import {reportable, type Problem} from './problem.js'
@@ -63,18 +77,40 @@ export class GateSource {
     if (bytes.length > MAX_GATE_BYTES) throw tooBig(display, bytes.length)
     const text = bytes.toString('utf8')
     const deep = tooDeepAt(text)
-    if (deep !== null) throw fail([{position: positionByScan(display, text, deep), message: `the file nests more than ${MAX_DEPTH} levels deep`, hint: 'a gate needs only a few levels; check the brackets and indentation'}])
+    if (deep !== null)
+      throw fail([
+        {
+          position: positionByScan(display, text, deep),
+          message: `the file nests more than ${MAX_DEPTH} levels deep`,
+          hint: 'a gate needs only a few levels; check the brackets and indentation',
+        },
+      ])
 
     const lines = new LineCounter()
     const at = (offset: number): SourcePosition => toPosition(display, lines, offset)
-    const doc = parseDocument(text, {lineCounter: lines, logLevel: 'error', merge: false, prettyErrors: false, resolveKnownTags: false, stringKeys: true, uniqueKeys: false})
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      logLevel: 'error',
+      merge: false,
+      prettyErrors: false,
+      resolveKnownTags: false,
+      stringKeys: true,
+      uniqueKeys: false,
+    })
     const syntax = [...doc.errors, ...doc.warnings].map((error) => syntaxIssue(error, text, at))
     if (syntax.length > 0) throw fail(reportable(syntax))
     if (!isMap(doc.contents)) throw fail([notAMapping(doc.contents, at)])
 
     const aliases = allAliases(doc.contents)
     const excess = aliases[MAX_ALIASES]
-    if (excess) throw fail([{position: at(excess.range?.[0] ?? 0), message: `the file uses more than ${MAX_ALIASES} aliases`, hint: 'a gate needs only a few aliases (*name)'}])
+    if (excess)
+      throw fail([
+        {
+          position: at(excess.range?.[0] ?? 0),
+          message: `the file uses more than ${MAX_ALIASES} aliases`,
+          hint: 'a gate needs only a few aliases (*name)',
+        },
+      ])
     let data: unknown
     try {
       data = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
@@ -86,7 +122,11 @@ export class GateSource {
     const shape = shapeProblem(data)
     if (shape) throw fail([source.issue(shape)])
     source.issues.push(
-      ...repeatedKeys(doc.contents).map(({key, offset}) => ({position: at(offset), message: `duplicate key "${key}"`, hint: 'a key may appear once in a mapping'})),
+      ...repeatedKeys(doc.contents).map(({key, offset}) => ({
+        position: at(offset),
+        message: `duplicate key "${key}"`,
+        hint: 'a key may appear once in a mapping',
+      })),
     )
     return source
   }
@@ -103,7 +143,10 @@ export class GateSource {
 
   /** Turns a problem into an issue with file:line:column. */
   issue(problem: Problem): ConfigIssue {
-    const position = problem.offset === undefined ? this.locate(problem.path, problem.key ? 'key' : 'value') : this.position(this.offsetInScalar(problem.path, problem.offset))
+    const position =
+      problem.offset === undefined
+        ? this.locate(problem.path, problem.key ? 'key' : 'value')
+        : this.position(this.offsetInScalar(problem.path, problem.offset))
     return {position, message: problem.message, ...(problem.hint ? {hint: problem.hint} : {})}
   }
 
@@ -117,7 +160,8 @@ export class GateSource {
   private offsetInScalar(docPath: DocPath, offset: number): number {
     const found = this.find(docPath)
     const node = found.node
-    if (!found.exact || !isScalar(node) || typeof node.value !== 'string' || !node.range) return this.offsetOf(docPath, 'value')
+    if (!found.exact || !isScalar(node) || typeof node.value !== 'string' || !node.range)
+      return this.offsetOf(docPath, 'value')
     return sourceOffset(this.text, node as Scalar.Parsed, offset)
   }
 
@@ -136,7 +180,7 @@ export class GateSource {
   }
 
   private childOf(parent: Node | null, step: string | number): {key: Node | null; value: Node | null} | undefined {
-    const node = isAlias(parent) ? parent.resolve(this.doc) ?? null : parent
+    const node = isAlias(parent) ? (parent.resolve(this.doc) ?? null) : parent
     if (isMap(node)) {
       const entry = this.entriesOf(node).get(String(step))
       return entry && {key: entry.key as Node, value: realNode(entry.value)}
@@ -179,7 +223,12 @@ function displayName(file: string, cwd: string): string {
 
 function tooBig(display: string, size: number): GateConfigError {
   const hint = 'keep data in files that validators read (artifact) and list only targets here'
-  return new GateConfigError(display, [{message: `the file is ${Math.ceil(size / 1024)} KiB; a gate file may be at most ${MAX_GATE_BYTES / 1024} KiB`, hint}])
+  return new GateConfigError(display, [
+    {
+      message: `the file is ${Math.ceil(size / 1024)} KiB; a gate file may be at most ${MAX_GATE_BYTES / 1024} KiB`,
+      hint,
+    },
+  ])
 }
 
 function toPosition(file: string, lines: LineCounter, offset: number): SourcePosition {
@@ -203,7 +252,7 @@ function positionByScan(file: string, text: string, offset: number): SourcePosit
 export function tooDeepAt(text: string): number | null {
   const indents: number[] = []
   let flow = 0
-  for (let start = 0; start <= text.length; ) {
+  for (let start = 0; start <= text.length;) {
     const newline = text.indexOf('\n', start)
     const end = newline === -1 ? text.length : newline
     const line = text.slice(start, end)
@@ -249,10 +298,19 @@ function closingQuote(line: string, from: number): number {
 
 // yaml's messages are good for indentation and brackets; these say the rest in the gate file's terms.
 const SYNTAX_MESSAGES: Partial<Record<string, {hint: string; message?: (source: string) => string}>> = {
-  MULTIPLE_DOCS: {message: () => 'more than one YAML document', hint: 'a gate file holds one document: remove the second "---"'},
-  NON_STRING_KEY: {message: () => 'a key must be a plain name, not a list or a mapping', hint: 'quote it if it is meant as text'},
+  MULTIPLE_DOCS: {
+    message: () => 'more than one YAML document',
+    hint: 'a gate file holds one document: remove the second "---"',
+  },
+  NON_STRING_KEY: {
+    message: () => 'a key must be a plain name, not a list or a mapping',
+    hint: 'quote it if it is meant as text',
+  },
   TAB_AS_INDENT: {hint: 'indent with spaces, not tabs'},
-  TAG_RESOLVE_FAILED: {message: (source) => `unsupported tag ${source.trim()}`, hint: 'gate files hold plain values: remove the tag'},
+  TAG_RESOLVE_FAILED: {
+    message: (source) => `unsupported tag ${source.trim()}`,
+    hint: 'gate files hold plain values: remove the tag',
+  },
 }
 
 function syntaxIssue(error: YAMLError, text: string, at: (offset: number) => SourcePosition): ConfigIssue {
@@ -264,7 +322,8 @@ function syntaxIssue(error: YAMLError, text: string, at: (offset: number) => Sou
 
 function notAMapping(contents: Node | null, at: (offset: number) => SourcePosition): ConfigIssue {
   const hint = 'a gate file is a mapping: version: 1, then targets: and the other keys (see `gate schema`)'
-  if (contents === null || (isScalar(contents) && contents.value === null)) return {message: 'the gate file is empty', hint}
+  if (contents === null || (isScalar(contents) && contents.value === null))
+    return {message: 'the gate file is empty', hint}
   const what = isSeq(contents) ? 'a list' : isAlias(contents) ? 'an alias' : 'a single value'
   return {position: at(contents.range?.[0] ?? 0), message: `the gate file holds ${what}, not a mapping of keys`, hint}
 }
@@ -276,8 +335,13 @@ function aliasIssue(aliases: readonly Alias[], error: unknown, at: (offset: numb
   const unresolved = /^Unresolved alias.*: (\S+)$/.exec(message)?.[1]
   const culprit = aliases.find((alias) => alias.source === unresolved) ?? aliases[0]
   const position = at(culprit?.range?.[0] ?? 0)
-  if (unresolved !== undefined) return {position, message: `alias *${unresolved} names no anchor`, hint: `define &${unresolved} before using it`}
-  return {position, message: /alias count/i.test(message) ? 'aliases expand into too much data' : `cannot read the aliases: ${message}`, hint: 'use fewer nested aliases (*name)'}
+  if (unresolved !== undefined)
+    return {position, message: `alias *${unresolved} names no anchor`, hint: `define &${unresolved} before using it`}
+  return {
+    position,
+    message: /alias count/i.test(message) ? 'aliases expand into too much data' : `cannot read the aliases: ${message}`,
+    hint: 'use fewer nested aliases (*name)',
+  }
 }
 
 function allAliases(node: unknown): Alias[] {
@@ -311,9 +375,19 @@ function shapeProblem(data: unknown): Problem | undefined {
   let budget = MAX_VALUES
   const ancestors = new Set<object>()
   const walk = (value: unknown, docPath: DocPath): Problem | undefined => {
-    if (--budget < 0) return {path: docPath, message: `the data holds more than ${MAX_VALUES} values once aliases are expanded`, hint: 'use fewer aliases (*name) of large nodes'}
+    if (--budget < 0)
+      return {
+        path: docPath,
+        message: `the data holds more than ${MAX_VALUES} values once aliases are expanded`,
+        hint: 'use fewer aliases (*name) of large nodes',
+      }
     if (value === null || typeof value !== 'object') return undefined
-    if (ancestors.has(value)) return {path: docPath, message: 'an alias refers to a node that contains it', hint: 'aliases may only repeat a finished node'}
+    if (ancestors.has(value))
+      return {
+        path: docPath,
+        message: 'an alias refers to a node that contains it',
+        hint: 'aliases may only repeat a finished node',
+      }
     if (docPath.length > MAX_DEPTH) return {path: docPath, message: `the data nests more than ${MAX_DEPTH} levels deep`}
     ancestors.add(value)
     const entries = Array.isArray(value) ? value.map((item, index) => [index, item] as const) : Object.entries(value)

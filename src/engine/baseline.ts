@@ -9,7 +9,17 @@ import {quantileSorted} from 'simple-statistics'
 
 import type {Expectation, RelativeThreshold} from './expectation.js'
 import type {MeasureSettings, Measurement} from './measure.js'
-import type {BaselineComparison, BaselineInput, BaselineMetric, BaselineModel, Evidence, MetricEvidence, MetricSummary, MoreSamples, Operator} from './types.js'
+import type {
+  BaselineComparison,
+  BaselineInput,
+  BaselineMetric,
+  BaselineModel,
+  Evidence,
+  MetricEvidence,
+  MetricSummary,
+  MoreSamples,
+  Operator,
+} from './types.js'
 
 import {boundSide, holds, relativeThreshold, statisticDimension} from './expectation.js'
 import {measure} from './measure.js'
@@ -20,7 +30,10 @@ import {type Draw, drawOf, quantileLevel, sampleStatistic} from './statistics.js
 import {hodgesLehmann, mannWhitney, normalCdf} from './shift.js'
 
 // The P of a comparison rests on both runs: "more samples here" would narrow only one side of it.
-const COMPARED_MORE = (): MoreSamples => ({samples: null, why: 'P compares this run with the baseline run: see the change and its interval'})
+const COMPARED_MORE = (): MoreSamples => ({
+  samples: null,
+  why: 'P compares this run with the baseline run: see the change and its interval',
+})
 
 /** Earlier runs needed before their spread is trusted as the noise of a summary value. */
 export const MIN_RUNS_FOR_SPREAD = 3
@@ -33,23 +46,44 @@ export type RelativeMeasurement =
   | (Extract<Measurement, {noData: string}> & {comparison?: BaselineComparison; threshold?: number})
 
 /** Judges a relative expectation: the baseline's statistic sets the threshold, the model the P. */
-export function measureRelative(expr: Expectation & {relative: RelativeThreshold}, metric: MetricEvidence, evidence: Evidence, baseline: BaselineInput | {missing: string} | undefined, settings: MeasureSettings): RelativeMeasurement {
+export function measureRelative(
+  expr: Expectation & {relative: RelativeThreshold},
+  metric: MetricEvidence,
+  evidence: Evidence,
+  baseline: BaselineInput | {missing: string} | undefined,
+  settings: MeasureSettings,
+): RelativeMeasurement {
   const dimension = metric.type === 'proportion' ? 'proportion' : statisticDimension(expr.statistic, metric.dimension)
-  if (baseline === undefined) return {dimension, n: 0, noData: 'no baseline to compare with: save one with `gate baseline save GATE`'}
+  if (baseline === undefined)
+    return {dimension, n: 0, noData: 'no baseline to compare with: save one with `gate baseline save GATE`'}
   if ('missing' in baseline) return {dimension, n: 0, noData: baseline.missing}
   const base = baseline.metrics[expr.metric]
-  if (base === undefined) return {dimension, n: 0, noData: `the baseline run ${baseline.run} has no metric "${expr.metric}"`}
-  if (base.summary.type !== metric.type) return {dimension, n: 0, noData: `"${expr.metric}" is ${metric.type} here but ${base.summary.type} in the baseline run ${baseline.run}`}
+  if (base === undefined)
+    return {dimension, n: 0, noData: `the baseline run ${baseline.run} has no metric "${expr.metric}"`}
+  if (base.summary.type !== metric.type)
+    return {
+      dimension,
+      n: 0,
+      noData: `"${expr.metric}" is ${metric.type} here but ${base.summary.type} in the baseline run ${baseline.run}`,
+    }
   const baseValue = baselineStatistic(base, expr.statistic)
   if (baseValue === null) {
-    return {dimension, n: 0, noData: `the baseline run ${baseline.run} kept only summary statistics of "${expr.metric}" (${SUMMARY_FIELDS.join(' ')}); ${expr.statistic} is not among them`}
+    return {
+      dimension,
+      n: 0,
+      noData: `the baseline run ${baseline.run} kept only summary statistics of "${expr.metric}" (${SUMMARY_FIELDS.join(' ')}); ${expr.statistic} is not among them`,
+    }
   }
 
   const threshold = relativeThreshold(expr.relative, baseValue)
   const absolute = {...expr, threshold}
   const current = measure(absolute, metric, evidence, settings)
   if ('noData' in current) return {...current, threshold}
-  const comparison = (model: BaselineModel, change: [number, number] | null, mannWhitneyP: number | null = null): BaselineComparison => ({
+  const comparison = (
+    model: BaselineModel,
+    change: [number, number] | null,
+    mannWhitneyP: number | null = null,
+  ): BaselineComparison => ({
     change: baseValue === 0 ? null : current.value / baseValue - 1,
     changeInterval95: change,
     mannWhitneyP,
@@ -61,11 +95,23 @@ export function measureRelative(expr: Expectation & {relative: RelativeThreshold
   const random = new Random(hashSeed(...settings.seed, 'baseline'))
 
   const baseEvidence = base.evidence
-  if (metric.type === 'samples' && baseEvidence?.type === 'samples' && metric.samples.length >= 2 && baseEvidence.samples.length >= 2 && !['count', 'rate'].includes(expr.statistic)) {
+  if (
+    metric.type === 'samples' &&
+    baseEvidence?.type === 'samples' &&
+    metric.samples.length >= 2 &&
+    baseEvidence.samples.length >= 2 &&
+    !['count', 'rate'].includes(expr.statistic)
+  ) {
     const {p: mannWhitneyP} = mannWhitney(baseEvidence.samples, metric.samples)
     if (expr.statistic === 'median' || expr.statistic === 'p50') {
       const shift = locationShift(baseEvidence.samples, metric.samples, expr, baseValue)
-      return {...current, more: COMPARED_MORE, comparison: comparison('hodges-lehmann', shift.change, mannWhitneyP), p: shift.p, threshold}
+      return {
+        ...current,
+        more: COMPARED_MORE,
+        comparison: comparison('hodges-lehmann', shift.change, mannWhitneyP),
+        p: shift.p,
+        threshold,
+      }
     }
 
     const now = drawOf(metric.samples, expr.statistic, metric.seen ?? metric.samples.length)
@@ -74,30 +120,78 @@ export function measureRelative(expr: Expectation & {relative: RelativeThreshold
     if (now && then) {
       const result = compareDraws(now, then, expr.relative, expr.operator, random, settings.resamples)
       // min and max are what each run observed: the comparison is exact, as the absolute one is.
-      if (level === 0 || level === 1) return {...current, more: COMPARED_MORE, comparison: comparison('exact', result.change, mannWhitneyP), threshold}
+      if (level === 0 || level === 1)
+        return {
+          ...current,
+          more: COMPARED_MORE,
+          comparison: comparison('exact', result.change, mannWhitneyP),
+          threshold,
+        }
       if (level !== null && boundSide(expr.operator) !== null) {
         const p = quantileAgainstBaseline(metric, level, then, expr, random, settings.resamples)
-        return {...current, more: COMPARED_MORE, comparison: comparison('order-statistic', result.change, mannWhitneyP), p, threshold}
+        return {
+          ...current,
+          more: COMPARED_MORE,
+          comparison: comparison('order-statistic', result.change, mannWhitneyP),
+          p,
+          threshold,
+        }
       }
 
-      return {...current, more: COMPARED_MORE, comparison: comparison('bootstrap', result.change, mannWhitneyP), p: result.p, threshold}
+      return {
+        ...current,
+        more: COMPARED_MORE,
+        comparison: comparison('bootstrap', result.change, mannWhitneyP),
+        p: result.p,
+        threshold,
+      }
     }
   }
 
-  if (metric.type === 'proportion' && baseEvidence?.type === 'proportion' && metric.trials > 0 && baseEvidence.trials > 0) {
-    const posterior = (events: number, trials: number): Draw => (r) => r.beta(events + 1, trials - events + 1)
-    const result = compareDraws(posterior(metric.events, metric.trials), posterior(baseEvidence.events, baseEvidence.trials), expr.relative, expr.operator, random, settings.resamples)
+  if (
+    metric.type === 'proportion' &&
+    baseEvidence?.type === 'proportion' &&
+    metric.trials > 0 &&
+    baseEvidence.trials > 0
+  ) {
+    const posterior =
+      (events: number, trials: number): Draw =>
+      (r) =>
+        r.beta(events + 1, trials - events + 1)
+    const result = compareDraws(
+      posterior(metric.events, metric.trials),
+      posterior(baseEvidence.events, baseEvidence.trials),
+      expr.relative,
+      expr.operator,
+      random,
+      settings.resamples,
+    )
     return {...current, more: COMPARED_MORE, comparison: comparison('beta', result.change), p: result.p, threshold}
   }
 
-  const earlier = (baseline.recent?.[expr.metric] ?? []).map((summary) => summaryStatistic(summary, expr.statistic)).filter((x): x is number => x !== null)
+  const earlier = (baseline.recent?.[expr.metric] ?? [])
+    .map((summary) => summaryStatistic(summary, expr.statistic))
+    .filter((x): x is number => x !== null)
   if (earlier.length >= MIN_RUNS_FOR_SPREAD) {
     const spread = runToRun(current.value, baseValue, threshold, earlier, expr)
-    if (spread) return {...current, more: COMPARED_MORE, comparison: comparison('run-to-run', spread.change), p: spread.p, reason: spread.reason, threshold}
+    if (spread)
+      return {
+        ...current,
+        more: COMPARED_MORE,
+        comparison: comparison('run-to-run', spread.change),
+        p: spread.p,
+        reason: spread.reason,
+        threshold,
+      }
   }
 
   if (metric.type === 'samples') {
-    return {...current, comparison: comparison('bootstrap', null), reason: `the baseline kept summary values only, so its ${expr.statistic} is taken as exact`, threshold}
+    return {
+      ...current,
+      comparison: comparison('bootstrap', null),
+      reason: `the baseline kept summary values only, so its ${expr.statistic} is taken as exact`,
+      threshold,
+    }
   }
 
   const reason = `no run-to-run spread yet (${earlier.length} earlier run${earlier.length === 1 ? '' : 's'} recorded, ${MIN_RUNS_FOR_SPREAD} needed): P is 0 or 1`
@@ -121,7 +215,8 @@ function baselineStatistic(base: BaselineMetric, statistic: string): number | nu
 /** A statistic as a run's summary kept it, or null when the summary does not have it. */
 export function summaryStatistic(summary: MetricSummary, statistic: string): number | null {
   const field = statistic === 'median' ? 'p50' : statistic === 'count' ? 'seen' : statistic
-  if (statistic === 'value' || summary.type === 'proportion') return statistic === 'value' ? summary.value ?? null : null
+  if (statistic === 'value' || summary.type === 'proportion')
+    return statistic === 'value' ? (summary.value ?? null) : null
   if (!(SUMMARY_FIELDS as readonly string[]).includes(field) && field !== 'seen') return null
   const value = summary[field as (typeof SUMMARY_FIELDS)[number] | 'seen']
   return typeof value === 'number' && Number.isFinite(value) ? value : null
@@ -132,19 +227,34 @@ export function summaryStatistic(summary: MetricSummary, statistic: string): num
  * positive (a slowdown scales latencies), otherwise in the metric's own units. P is the normal
  * approximation of the shift estimate, its spread read off the 95% interval.
  */
-function locationShift(before: readonly number[], after: readonly number[], expr: Expectation & {relative: RelativeThreshold}, baseValue: number): {change: [number, number] | null; p: number} {
+function locationShift(
+  before: readonly number[],
+  after: readonly number[],
+  expr: Expectation & {relative: RelativeThreshold},
+  baseValue: number,
+): {change: [number, number] | null; p: number} {
   const relative = expr.relative
-  const logScale = relative.kind === 'scale' && relative.factor > 0 && before.every((x) => x > 0) && after.every((x) => x > 0)
-  const {interval95, shift} = logScale ? hodgesLehmann(before.map(Math.log), after.map(Math.log)) : hodgesLehmann(before, after)
-  const allowed = logScale ? Math.log((relative as {factor: number}).factor) : relativeThreshold(relative, baseValue) - baseValue
-  const change: [number, number] | null = logScale ? [Math.expm1(interval95[0]), Math.expm1(interval95[1])] : baseValue === 0 ? null : [interval95[0] / baseValue, interval95[1] / baseValue]
+  const logScale =
+    relative.kind === 'scale' && relative.factor > 0 && before.every((x) => x > 0) && after.every((x) => x > 0)
+  const {interval95, shift} = logScale
+    ? hodgesLehmann(before.map(Math.log), after.map(Math.log))
+    : hodgesLehmann(before, after)
+  const allowed = logScale
+    ? Math.log((relative as {factor: number}).factor)
+    : relativeThreshold(relative, baseValue) - baseValue
+  const change: [number, number] | null = logScale
+    ? [Math.expm1(interval95[0]), Math.expm1(interval95[1])]
+    : baseValue === 0
+      ? null
+      : [interval95[0] / baseValue, interval95[1] / baseValue]
   return {change, p: normalP(shift, allowed, (interval95[1] - interval95[0]) / (2 * Z95), expr.operator)}
 }
 
 /** P that a normally distributed estimate (mean `estimate`, spread `sd`) stands in relation `operator` to `limit`. */
 function normalP(estimate: number, limit: number, sd: number, operator: Operator): number {
   const side = boundSide(operator)
-  if (side === null || !(sd > 0)) return holds(estimate, operator, limit) ? 1 : estimate === limit && side !== null ? 0.5 : 0
+  if (side === null || !(sd > 0))
+    return holds(estimate, operator, limit) ? 1 : estimate === limit && side !== null ? 0.5 : 0
   const z = (limit - estimate) / sd
   return side === 'upper' ? normalCdf(z) : normalCdf(-z)
 }
@@ -154,11 +264,22 @@ function normalP(estimate: number, limit: number, sd: number, operator: Operator
  * thresholds the baseline's quantile could be (its order-statistic draws), and P is their mean — the baseline's
  * uncertainty mixed in, this run's never resampled.
  */
-function quantileAgainstBaseline(metric: Extract<MetricEvidence, {type: 'samples'}>, level: number, then: Draw, expr: Expectation & {relative: RelativeThreshold}, random: Random, resamples: number): number {
+function quantileAgainstBaseline(
+  metric: Extract<MetricEvidence, {type: 'samples'}>,
+  level: number,
+  then: Draw,
+  expr: Expectation & {relative: RelativeThreshold},
+  random: Random,
+  resamples: number,
+): number {
   const observations = observationsOf(metric)
   let total = 0
   for (let b = 0; b < resamples; b++) {
-    const question = quantileQuestion(level, expr.operator, relativeThreshold(expr.relative, then(random))) as QuantileQuestion
+    const question = quantileQuestion(
+      level,
+      expr.operator,
+      relativeThreshold(expr.relative, then(random)),
+    ) as QuantileQuestion
     const counted = countHolding(observations, question)
     total += shareProbability(counted.sure, counted.possible, counted.n, question.level).p
   }
@@ -170,7 +291,14 @@ function quantileAgainstBaseline(metric: Extract<MetricEvidence, {type: 'samples
  * Draws this run's statistic and the baseline's independently, B times, and asks of each pair
  * whether the expectation holds with that baseline; the change is their ratio − 1.
  */
-function compareDraws(now: Draw, then: Draw, relative: RelativeThreshold, operator: Operator, random: Random, resamples: number): {change: [number, number] | null; p: number} {
+function compareDraws(
+  now: Draw,
+  then: Draw,
+  relative: RelativeThreshold,
+  operator: Operator,
+  random: Random,
+  resamples: number,
+): {change: [number, number] | null; p: number} {
   const changes = new Float64Array(resamples)
   let holding = 0
   for (let b = 0; b < resamples; b++) {
@@ -183,7 +311,9 @@ function compareDraws(now: Draw, then: Draw, relative: RelativeThreshold, operat
   // NaN sorts last: a baseline draw of 0 leaves the change without an interval.
   changes.sort()
   const sorted = changes as unknown as number[]
-  const change: [number, number] | null = Number.isNaN(changes[resamples - 1]) ? null : [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)]
+  const change: [number, number] | null = Number.isNaN(changes[resamples - 1])
+    ? null
+    : [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)]
   return {change, p: holding / resamples}
 }
 
@@ -191,13 +321,24 @@ function compareDraws(now: Draw, then: Draw, relative: RelativeThreshold, operat
  * Summary values only: the statistic's standard deviation over earlier runs is the noise of one run,
  * so (this run − baseline) has twice its variance (scaled for a factor); P is the normal tail.
  */
-function runToRun(value: number, baseValue: number, threshold: number, earlier: number[], expr: Expectation & {relative: RelativeThreshold}): {change: [number, number] | null; p: number; reason: string} | null {
+function runToRun(
+  value: number,
+  baseValue: number,
+  threshold: number,
+  earlier: number[],
+  expr: Expectation & {relative: RelativeThreshold},
+): {change: [number, number] | null; p: number; reason: string} | null {
   const mean = earlier.reduce((a, b) => a + b, 0) / earlier.length
   const sd = Math.sqrt(earlier.reduce((a, x) => a + (x - mean) ** 2, 0) / (earlier.length - 1))
   if (!(sd > 0)) return null
   const factor = expr.relative.kind === 'scale' ? expr.relative.factor : 1
   const spread = sd * Math.sqrt(1 + factor * factor)
   const difference = value - baseValue
-  const change: [number, number] | null = baseValue === 0 ? null : [(difference - Z95 * spread) / baseValue, (difference + Z95 * spread) / baseValue]
-  return {change, p: normalP(value - threshold, 0, spread, expr.operator), reason: `run-to-run spread of ${earlier.length} earlier runs decided (sd ${sd.toPrecision(3)} in canonical units)`}
+  const change: [number, number] | null =
+    baseValue === 0 ? null : [(difference - Z95 * spread) / baseValue, (difference + Z95 * spread) / baseValue]
+  return {
+    change,
+    p: normalP(value - threshold, 0, spread, expr.operator),
+    reason: `run-to-run spread of ${earlier.length} earlier runs decided (sd ${sd.toPrecision(3)} in canonical units)`,
+  }
 }

@@ -32,16 +32,47 @@ export function ruleChecks(targets: readonly Judged[], consensus: number, minCon
   const [shown, minimum] = formatPair(consensus, minConsensus)
   const improvements = targets.filter((t) => !t.required && t.status !== 'PASS').length
   const checks: RuleCheck[] = [
-    {condition: 'No required target is FAIL or NO_DATA (else BLOCK)', detail: `${plural(required.length, 'required target')}; FAIL: ${list(failed)}; NO_DATA: ${list(noData)}`, holds: failed.length + noData.length === 0, rule: 1, targets: withStatus('FAIL', 'NO_DATA')},
-    {condition: 'No required target is INCONCLUSIVE (else INCONCLUSIVE)', detail: `INCONCLUSIVE: ${list(undecided)}`, holds: undecided.length === 0, rule: 2, targets: undecided},
-    {condition: 'Consensus reaches min_consensus (else BLOCK)', detail: `consensus ${shown} ${reached ? '≥' : '<'} ${minimum}`, holds: reached, rule: 3, targets: []},
+    {
+      condition: 'No required target is FAIL or NO_DATA (else BLOCK)',
+      detail: `${plural(required.length, 'required target')}; FAIL: ${list(failed)}; NO_DATA: ${list(noData)}`,
+      holds: failed.length + noData.length === 0,
+      rule: 1,
+      targets: withStatus('FAIL', 'NO_DATA'),
+    },
+    {
+      condition: 'No required target is INCONCLUSIVE (else INCONCLUSIVE)',
+      detail: `INCONCLUSIVE: ${list(undecided)}`,
+      holds: undecided.length === 0,
+      rule: 2,
+      targets: undecided,
+    },
+    {
+      condition: 'Consensus reaches min_consensus (else BLOCK)',
+      detail: `consensus ${shown} ${reached ? '≥' : '<'} ${minimum}`,
+      holds: reached,
+      rule: 3,
+      targets: [],
+    },
   ]
   const earlier = checks.every((check) => check.holds)
-  return [...checks, {condition: 'Otherwise PROCEED', detail: `${plural(improvements, 'improvement')} listed for the next gate`, holds: earlier, rule: 4, targets: []}]
+  return [
+    ...checks,
+    {
+      condition: 'Otherwise PROCEED',
+      detail: `${plural(improvements, 'improvement')} listed for the next gate`,
+      holds: earlier,
+      rule: 4,
+      targets: [],
+    },
+  ]
 }
 
 /** Applies the rule in order and names the step that decided. */
-export function decide(targets: readonly Judged[], consensus: number, settings: Pick<DecisionSettings, 'minConsensus'>): Decision {
+export function decide(
+  targets: readonly Judged[],
+  consensus: number,
+  settings: Pick<DecisionSettings, 'minConsensus'>,
+): Decision {
   const {minConsensus} = settings
   const rules = ruleChecks(targets, consensus, minConsensus)
   const improvements = targets.filter((t) => !t.required && t.status !== 'PASS').map((t) => t.id)
@@ -49,20 +80,44 @@ export function decide(targets: readonly Judged[], consensus: number, settings: 
   const byId = new Map(targets.map((t) => [t.id, t]))
   const [blocking, undecided, reaching] = rules
   if (!blocking!.holds) {
-    return {...base, deciding: blocking!.targets, outcome: 'BLOCK', reason: `decided by rule 1: ${describe(blocking!.targets.map((id) => byId.get(id)!))}`, rule: 1}
+    return {
+      ...base,
+      deciding: blocking!.targets,
+      outcome: 'BLOCK',
+      reason: `decided by rule 1: ${describe(blocking!.targets.map((id) => byId.get(id)!))}`,
+      rule: 1,
+    }
   }
 
   if (!undecided!.holds) {
-    return {...base, deciding: undecided!.targets, outcome: 'INCONCLUSIVE', reason: `decided by rule 2: ${describe(undecided!.targets.map((id) => byId.get(id)!))}; measure more`, rule: 2}
+    return {
+      ...base,
+      deciding: undecided!.targets,
+      outcome: 'INCONCLUSIVE',
+      reason: `decided by rule 2: ${describe(undecided!.targets.map((id) => byId.get(id)!))}; measure more`,
+      rule: 2,
+    }
   }
 
   const [shown, minimum] = formatPair(consensus, minConsensus)
   if (!reaching!.holds) {
-    return {...base, deciding: [], outcome: 'BLOCK', reason: `decided by rule 3: consensus ${shown} is below the minimum ${minimum}`, rule: 3}
+    return {
+      ...base,
+      deciding: [],
+      outcome: 'BLOCK',
+      reason: `decided by rule 3: consensus ${shown} is below the minimum ${minimum}`,
+      rule: 3,
+    }
   }
 
   const passed = targets.some((t) => t.required) ? 'every required target passed' : 'no target is required'
-  return {...base, deciding: [], outcome: 'PROCEED', reason: `decided by rule 4: ${passed} and consensus ${shown} ≥ ${minimum}`, rule: 4}
+  return {
+    ...base,
+    deciding: [],
+    outcome: 'PROCEED',
+    reason: `decided by rule 4: ${passed} and consensus ${shown} ≥ ${minimum}`,
+    rule: 4,
+  }
 }
 
 function plural(n: number, noun: string): string {

@@ -71,14 +71,40 @@ const UNIT = /[a-zA-Zµ%/]+/y
 const SPACE = /\s*/y
 
 const STATISTIC_ALIASES: Readonly<Record<string, string>> = {
-  average: 'mean', avg: 'mean', maximum: 'max', minimum: 'min', p999: 'p99.9', sd: 'stddev', std: 'stddev', total: 'sum',
+  average: 'mean',
+  avg: 'mean',
+  maximum: 'max',
+  minimum: 'min',
+  p999: 'p99.9',
+  sd: 'stddev',
+  std: 'stddev',
+  total: 'sum',
 }
 
 // Words people write for units, mapped to the unit the grammar knows.
 const UNIT_ALIASES: Readonly<Record<string, string>> = {
-  bytes: 'B', hour: 'h', hours: 'h', hr: 'h', hrs: 'h', micros: 'us', millis: 'ms', min: 'm', mins: 'm', minute: 'm',
-  minutes: 'm', msec: 'ms', msecs: 'ms', nanos: 'ns', nsec: 'ns', percent: '%', rps: '/s', sec: 's', second: 's',
-  seconds: 's', secs: 's', usec: 'us',
+  bytes: 'B',
+  hour: 'h',
+  hours: 'h',
+  hr: 'h',
+  hrs: 'h',
+  micros: 'us',
+  millis: 'ms',
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  msec: 'ms',
+  msecs: 'ms',
+  nanos: 'ns',
+  nsec: 'ns',
+  percent: '%',
+  rps: '/s',
+  sec: 's',
+  second: 's',
+  seconds: 's',
+  secs: 's',
+  usec: 'us',
 }
 
 /** Quantile in (0, 1) for a percentile statistic ("p99.9" → 0.999); null for any other statistic. */
@@ -101,7 +127,9 @@ export function parseExpectation(text: string): Expectation {
   if (first === null) {
     throw new ExpectationSyntaxError(
       text.trim() === '' ? 'empty expectation' : `expected a metric name or statistic(metric), found "${scan.token()}"`,
-      scan.pos, Math.max(1, scan.token().length), 'write it as p95(latency) <= 200ms or error_rate < 1%',
+      scan.pos,
+      Math.max(1, scan.token().length),
+      'write it as p95(latency) <= 200ms or error_rate < 1%',
     )
   }
 
@@ -118,14 +146,23 @@ export function parseExpectation(text: string): Expectation {
     scan.space()
     const inner = scan.identifier()
     if (inner === null) {
-      throw new ExpectationSyntaxError(`expected a metric name inside "${first.word}("`, scan.pos, Math.max(1, scan.token().length), `e.g. ${first.word}(latency)`)
+      throw new ExpectationSyntaxError(
+        `expected a metric name inside "${first.word}("`,
+        scan.pos,
+        Math.max(1, scan.token().length),
+        `e.g. ${first.word}(latency)`,
+      )
     }
 
     metric = inner.word
     metricAt = inner.at
     scan.space()
     if (scan.peek() !== ')') {
-      throw new ExpectationSyntaxError(`expected ")" after "${text.slice(first.at, scan.pos).trimEnd()}"`, scan.pos, Math.max(1, scan.token().length))
+      throw new ExpectationSyntaxError(
+        `expected ")" after "${text.slice(first.at, scan.pos).trimEnd()}"`,
+        scan.pos,
+        Math.max(1, scan.token().length),
+      )
     }
 
     scan.pos++
@@ -141,13 +178,23 @@ export function parseExpectation(text: string): Expectation {
   const threshold = baseline === null ? scan.quantity(operator) : baseline
   scan.space()
   if (!scan.done()) {
-    throw new ExpectationSyntaxError(`unexpected "${text.slice(scan.pos).trim()}" after the threshold`, scan.pos, text.length - scan.pos, 'an expectation ends with its threshold, e.g. p95(latency) <= 200ms')
+    throw new ExpectationSyntaxError(
+      `unexpected "${text.slice(scan.pos).trim()}" after the threshold`,
+      scan.pos,
+      text.length - scan.pos,
+      'an expectation ends with its threshold, e.g. p95(latency) <= 200ms',
+    )
   }
 
   return {
     at: {metric: metricAt, operator: operatorAt, statistic: statisticAt, threshold: thresholdAt},
-    metric, operator, statistic, text,
-    threshold: threshold.value, thresholdDimension: threshold.dimension, unit: threshold.unit,
+    metric,
+    operator,
+    statistic,
+    text,
+    threshold: threshold.value,
+    thresholdDimension: threshold.dimension,
+    unit: threshold.unit,
     ...(baseline?.relative ? {relative: baseline.relative} : {}),
   }
 }
@@ -156,16 +203,28 @@ function checkStatistic(word: string, at: number): void {
   if (isStatistic(word)) return
   const percentile = PERCENTILE.exec(word)
   if (percentile) {
-    const extreme = Number(percentile[1]) <= 0 ? 'use min for the smallest sample' : 'use max for the largest, or write p99.9 with its dot'
-    throw new ExpectationSyntaxError(`percentile "${word}" is out of range`, at, word.length, `N in pN lies strictly between 0 and 100; ${extreme}`)
+    const extreme =
+      Number(percentile[1]) <= 0
+        ? 'use min for the smallest sample'
+        : 'use max for the largest, or write p99.9 with its dot'
+    throw new ExpectationSyntaxError(
+      `percentile "${word}" is out of range`,
+      at,
+      word.length,
+      `N in pN lies strictly between 0 and 100; ${extreme}`,
+    )
   }
 
   // Only named statistics get a guess: "p9x" could be p90, p95 or p99, and a wrong guess misleads.
   const guess = STATISTIC_ALIASES[word.toLowerCase()] ?? nearest(word, NAMED_STATISTICS)
   const list = `use ${STATISTIC_LIST}`
-  throw new ExpectationSyntaxError(`unknown statistic "${word}"`, at, word.length, guess ? `did you mean "${guess}"? ${list}` : list)
+  throw new ExpectationSyntaxError(
+    `unknown statistic "${word}"`,
+    at,
+    word.length,
+    guess ? `did you mean "${guess}"? ${list}` : list,
+  )
 }
-
 
 function suggestUnit(unit: string): string | undefined {
   const alias = UNIT_ALIASES[unit.toLowerCase()]
@@ -223,16 +282,29 @@ class Scanner {
     const problem = `expected an operator (${OPERATOR_LIST}) after "${left}"`
     if (this.done()) throw new ExpectationSyntaxError(problem, at, 1, `e.g. ${left} <= 200ms`)
     const written = /^[=<>!≤≥]+/.exec(this.text.slice(at))?.[0]
-    const instead: Record<string, string> = {'!': '!=', '<>': '!=', '=': '==', '=<': '<=', '=>': '>=', '≤': '<=', '≥': '>='}
+    const instead: Record<string, string> = {
+      '!': '!=',
+      '<>': '!=',
+      '=': '==',
+      '=<': '<=',
+      '=>': '>=',
+      '≤': '<=',
+      '≥': '>=',
+    }
     const fix = written === undefined ? undefined : instead[written]
-    throw new ExpectationSyntaxError(`${problem}, found "${written ?? this.token()}"`, at, (written ?? this.token()).length, fix ? `write ${fix}` : undefined)
+    throw new ExpectationSyntaxError(
+      `${problem}, found "${written ?? this.token()}"`,
+      at,
+      (written ?? this.token()).length,
+      fix ? `write ${fix}` : undefined,
+    )
   }
 
   /**
    * `baseline`, `baseline * F`, `baseline + N%`, `baseline - N%` (scale) or `baseline ± amount[unit]`
    * (offset) at the cursor; null when the threshold does not start with the word baseline.
    */
-  baseline(): Quantity & {relative: RelativeThreshold} | null {
+  baseline(): (Quantity & {relative: RelativeThreshold}) | null {
     const word = this.sticky(/baseline\b/iy)
     if (!word) return null
     this.pos = word.end
@@ -240,20 +312,39 @@ class Scanner {
     const sign = this.peek()
     if (this.done()) return {dimension: null, relative: {factor: 1, kind: 'scale'}, unit: null, value: Number.NaN}
     if (!['*', '+', '-'].includes(sign)) {
-      throw new ExpectationSyntaxError(`expected "*", "+" or "-" after "baseline", found "${this.token()}"`, this.pos, Math.max(1, this.token().length), RELATIVE_FORMS)
+      throw new ExpectationSyntaxError(
+        `expected "*", "+" or "-" after "baseline", found "${this.token()}"`,
+        this.pos,
+        Math.max(1, this.token().length),
+        RELATIVE_FORMS,
+      )
     }
 
     this.pos++
     this.space()
     const at = this.pos
     const amount = this.quantity(sign === '*' ? '*' : sign)
-    if (!(amount.value >= 0)) throw new ExpectationSyntaxError(`"${this.text.slice(at, this.pos)}" must not be negative`, at, this.pos - at, RELATIVE_FORMS)
-    const relative: RelativeThreshold = sign === '*'
-      ? {factor: amount.value, kind: 'scale'}
-      // `± N%` is relative to the baseline, as in Keptn's `<=+10%`, also for proportions (write ± 0.05 for points).
-      : amount.unit === '%' ? {factor: 1 + (sign === '+' ? amount.value : -amount.value), kind: 'scale'} : {amount: sign === '+' ? amount.value : -amount.value, kind: 'offset'}
+    if (!(amount.value >= 0))
+      throw new ExpectationSyntaxError(
+        `"${this.text.slice(at, this.pos)}" must not be negative`,
+        at,
+        this.pos - at,
+        RELATIVE_FORMS,
+      )
+    const relative: RelativeThreshold =
+      sign === '*'
+        ? {factor: amount.value, kind: 'scale'}
+        : // `± N%` is relative to the baseline, as in Keptn's `<=+10%`, also for proportions (write ± 0.05 for points).
+          amount.unit === '%'
+          ? {factor: 1 + (sign === '+' ? amount.value : -amount.value), kind: 'scale'}
+          : {amount: sign === '+' ? amount.value : -amount.value, kind: 'offset'}
     if (sign === '*' && amount.dimension !== null && amount.unit !== 'x') {
-      throw new ExpectationSyntaxError(`"baseline * ${this.text.slice(at, this.pos)}" scales by a plain factor`, at, this.pos - at, 'write baseline * 1.10, or baseline + 10%')
+      throw new ExpectationSyntaxError(
+        `"baseline * ${this.text.slice(at, this.pos)}" scales by a plain factor`,
+        at,
+        this.pos - at,
+        'write baseline * 1.10, or baseline + 10%',
+      )
     }
     // A scale has no unit of its own; an offset keeps its unit so it is checked against the metric.
     return relative.kind === 'scale'
@@ -265,12 +356,20 @@ class Scanner {
     const at = this.pos
     const number = this.sticky(NUMBER)
     if (!number) {
-      const problem = this.done() ? `expected a threshold after "${operator}"` : `expected a number with an optional unit after "${operator}", found "${this.token()}"`
-      throw new ExpectationSyntaxError(problem, at, Math.max(1, this.token().length), 'e.g. 200ms, 1%, 2.5x, 512MiB, 100/s or a plain number')
+      const problem = this.done()
+        ? `expected a threshold after "${operator}"`
+        : `expected a number with an optional unit after "${operator}", found "${this.token()}"`
+      throw new ExpectationSyntaxError(
+        problem,
+        at,
+        Math.max(1, this.token().length),
+        'e.g. 200ms, 1%, 2.5x, 512MiB, 100/s or a plain number',
+      )
     }
 
     const value = Number(number.word)
-    if (!Number.isFinite(value)) throw new ExpectationSyntaxError(`threshold "${number.word}" is too large`, at, number.word.length)
+    if (!Number.isFinite(value))
+      throw new ExpectationSyntaxError(`threshold "${number.word}" is too large`, at, number.word.length)
     this.pos = number.end
     this.space()
     const unit = this.sticky(UNIT)
@@ -278,7 +377,12 @@ class Scanner {
     const def = UNITS[unit.word]
     if (!def) {
       const guess = suggestUnit(unit.word)
-      throw new ExpectationSyntaxError(`unknown unit "${unit.word}"`, unit.at, unit.word.length, guess ? `did you mean "${guess}"?` : `use ${Object.keys(UNITS).join(' ')} or no unit`)
+      throw new ExpectationSyntaxError(
+        `unknown unit "${unit.word}"`,
+        unit.at,
+        unit.word.length,
+        guess ? `did you mean "${guess}"?` : `use ${Object.keys(UNITS).join(' ')} or no unit`,
+      )
     }
 
     this.pos = unit.end
@@ -288,7 +392,7 @@ class Scanner {
   private sticky(pattern: RegExp): {at: number; end: number; word: string} | null {
     pattern.lastIndex = this.pos
     const match = pattern.exec(this.text)
-    if (!match || match[0] === '' && pattern !== SPACE) return null
+    if (!match || (match[0] === '' && pattern !== SPACE)) return null
     return {at: this.pos, end: this.pos + match[0].length, word: match[0]}
   }
 }
@@ -323,7 +427,11 @@ export function statisticMismatch(expr: Expectation, type: MetricEvidence['type'
  * Static check used by `gate validate` before running: unknown metric, a statistic that does not
  * fit the metric, or a threshold whose unit cannot be compared. Returns the message, or null.
  */
-export function checkExpectation(expr: Expectation, metric: MetricShape | undefined, knownMetrics: string[]): string | null {
+export function checkExpectation(
+  expr: Expectation,
+  metric: MetricShape | undefined,
+  knownMetrics: string[],
+): string | null {
   if (metric === undefined) return unknownMetric(expr, knownMetrics)
   const mismatch = statisticMismatch(expr, metric.type)
   if (mismatch) return mismatch
@@ -345,7 +453,12 @@ export function thresholdMismatch(expr: Expectation, dimension: Dimension): stri
   }
 
   // A bare 90 against a proportion means 9000%: almost always a forgotten %.
-  if (dimension === 'proportion' && expr.thresholdDimension === null && !expr.relative && (expr.threshold > 1 || expr.threshold < 0)) {
+  if (
+    dimension === 'proportion' &&
+    expr.thresholdDimension === null &&
+    !expr.relative &&
+    (expr.threshold > 1 || expr.threshold < 0)
+  ) {
     return `"${left}" is a proportion between 0 and 1: write ${written}% (or ${expr.threshold / 100}), not ${written}`
   }
 
@@ -356,10 +469,14 @@ function unknownMetric(expr: Expectation, knownMetrics: string[]): string {
   if (knownMetrics.length === 0) return `unknown metric "${expr.metric}": this validator reports no metrics`
   const known = `it reports ${knownMetrics.join(', ')}`
   // "latency.p95" or a bare "p95" are statistics written in the wrong place.
-  const base = knownMetrics.find((name) => expr.metric.startsWith(`${name}.`) && isStatistic(expr.metric.slice(name.length + 1)))
-  if (base) return `unknown metric "${expr.metric}" — did you mean ${expr.metric.slice(base.length + 1)}(${base})? (${known})`
+  const base = knownMetrics.find(
+    (name) => expr.metric.startsWith(`${name}.`) && isStatistic(expr.metric.slice(name.length + 1)),
+  )
+  if (base)
+    return `unknown metric "${expr.metric}" — did you mean ${expr.metric.slice(base.length + 1)}(${base})? (${known})`
 
-  if (isStatistic(expr.metric)) return `"${expr.metric}" is a statistic, not a metric — write ${expr.metric}(${knownMetrics[0]}) (${known})`
+  if (isStatistic(expr.metric))
+    return `"${expr.metric}" is a statistic, not a metric — write ${expr.metric}(${knownMetrics[0]}) (${known})`
   const guess = nearest(expr.metric, knownMetrics)
   return `unknown metric "${expr.metric}"${guess ? ` — did you mean "${guess}"?` : ''} (${known})`
 }
@@ -367,12 +484,18 @@ function unknownMetric(expr: Expectation, knownMetrics: string[]): string {
 /** Whether `value operator threshold` is true. */
 export function holds(value: number, operator: Operator, threshold: number): boolean {
   switch (operator) {
-    case '<': return value < threshold
-    case '<=': return value <= threshold
-    case '>': return value > threshold
-    case '>=': return value >= threshold
-    case '==': return value === threshold
-    case '!=': return value !== threshold
+    case '<':
+      return value < threshold
+    case '<=':
+      return value <= threshold
+    case '>':
+      return value > threshold
+    case '>=':
+      return value >= threshold
+    case '==':
+      return value === threshold
+    case '!=':
+      return value !== threshold
   }
 }
 

@@ -6,7 +6,17 @@ import {evaluateTarget} from './verdict.js'
 
 export * from './types.js'
 export * from './units.js'
-export {ExpectationSyntaxError, checkExpectation, isStatistic, parseExpectation, percentileOf, pointAt, statisticDimension, statisticMismatch, thresholdMismatch} from './expectation.js'
+export {
+  ExpectationSyntaxError,
+  checkExpectation,
+  isStatistic,
+  parseExpectation,
+  percentileOf,
+  pointAt,
+  statisticDimension,
+  statisticMismatch,
+  thresholdMismatch,
+} from './expectation.js'
 export type {Expectation, MetricShape} from './expectation.js'
 export {consensusOf, consensusReaches, decide, ruleChecks} from './decision.js'
 export {betaCdf, probit, wilson} from './probability.js'

@@ -49,11 +49,16 @@ export interface QuantileQuestion {
 /** pN < T ⟺ more than N% lies below T; pN > T ⟺ more than (100 − N)% lies above it. Null for == and !=. */
 export function quantileQuestion(quantile: number, operator: Operator, threshold: number): QuantileQuestion | null {
   switch (operator) {
-    case '<': return {holding: (x) => x < threshold, level: quantile}
-    case '<=': return {holding: (x) => x <= threshold, level: quantile}
-    case '>': return {holding: (x) => x > threshold, level: 1 - quantile}
-    case '>=': return {holding: (x) => x >= threshold, level: 1 - quantile}
-    default: return null
+    case '<':
+      return {holding: (x) => x < threshold, level: quantile}
+    case '<=':
+      return {holding: (x) => x <= threshold, level: quantile}
+    case '>':
+      return {holding: (x) => x > threshold, level: 1 - quantile}
+    case '>=':
+      return {holding: (x) => x >= threshold, level: 1 - quantile}
+    default:
+      return null
   }
 }
 
@@ -68,11 +73,15 @@ export interface HoldingCount {
 export type Observations = {buckets: SampleBuckets} | {sorted: Float64Array}
 
 export function observationsOf(metric: {buckets?: SampleBuckets; samples: readonly number[]}): Observations {
-  return metric.buckets && bucketTotal(metric.buckets) > 0 ? {buckets: metric.buckets} : {sorted: sortedSamples(metric.samples)}
+  return metric.buckets && bucketTotal(metric.buckets) > 0
+    ? {buckets: metric.buckets}
+    : {sorted: sortedSamples(metric.samples)}
 }
 
 export function countHolding(observations: Observations, question: QuantileQuestion): HoldingCount {
-  return 'buckets' in observations ? countBuckets(observations.buckets, question) : countSorted(observations.sorted, question)
+  return 'buckets' in observations
+    ? countBuckets(observations.buckets, question)
+    : countSorted(observations.sorted, question)
 }
 
 /** Samples on the holding side, by binary search over the sorted samples: O(log n), for counting against many thresholds. */
@@ -112,7 +121,11 @@ export function countBuckets(buckets: SampleBuckets, question: QuantileQuestion)
  * The 1-based ranks [l, u] of the order statistics that bound the `quantile` with coverage ≥ 1 − 2·tail
  * (each side ≤ tail), or null on a side n observations cannot bound.
  */
-export function orderStatisticRanks(n: number, quantile: number, tail: number): {lower: number | null; upper: number | null} {
+export function orderStatisticRanks(
+  n: number,
+  quantile: number,
+  tail: number,
+): {lower: number | null; upper: number | null} {
   // x_(u) ≥ Q when at most u − 1 observations fall below Q: P(Bin(n, q) ≤ u − 1) ≥ 1 − tail; the smallest such u.
   const upper = smallestRank(n, (u) => binomialCdf(u - 1, n, quantile) >= 1 - tail - TOLERANCE)
   // x_(l) ≤ Q when at least l observations fall at or below Q: P(Bin(n, q) ≥ l) ≥ 1 − tail; the largest such l.

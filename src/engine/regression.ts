@@ -54,7 +54,8 @@ export function fitLine(points: readonly Point[], options: FitOptions = {}): Lin
   const data = [...points].sort((a, b) => a[0] - b[0]).map(([x, y]) => [x, y])
   const meanX = mean(data.map(([x]) => x!))
   const sxx = data.reduce((sum, [x]) => sum + (x! - meanX) ** 2, 0)
-  if (!(sxx > 0)) throw new RangeError(`a line needs at least 2 different x values, got ${n} points all at x = ${data[0]![0]}`)
+  if (!(sxx > 0))
+    throw new RangeError(`a line needs at least 2 different x values, got ${n} points all at x = ${data[0]![0]}`)
 
   const {b: intercept, m: slope} = linearRegression(data)
   const line = linearRegressionLine({b: intercept, m: slope})
@@ -129,10 +130,14 @@ export function studentTQuantile(p: number, df: number): number {
  * there are fewer points than blocks.
  */
 export function blockMedians(points: readonly Point[], blocks: number): Point[] {
-  if (!(blocks >= 1 && points.length >= blocks)) throw new RangeError(`${blocks} blocks need at least ${blocks} points, got ${points.length}`)
+  if (!(blocks >= 1 && points.length >= blocks))
+    throw new RangeError(`${blocks} blocks need at least ${blocks} points, got ${points.length}`)
   const sorted = [...points].sort((a, b) => a[0] - b[0])
   return Array.from({length: blocks}, (_, block) => {
-    const slice = sorted.slice(Math.floor((block * sorted.length) / blocks), Math.floor(((block + 1) * sorted.length) / blocks))
+    const slice = sorted.slice(
+      Math.floor((block * sorted.length) / blocks),
+      Math.floor(((block + 1) * sorted.length) / blocks),
+    )
     return [median(slice.map(([x]) => x)), median(slice.map(([, y]) => y))] as const
   })
 }

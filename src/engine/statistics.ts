@@ -72,12 +72,18 @@ export function sampleStatistic(statistic: string, seen: number): SampleStatisti
   const p = statistic === 'median' ? 0.5 : percentileOf(statistic)
   if (p !== null) return (x) => quantileInPlace(x, p)
   switch (statistic) {
-    case 'min': return (x) => min(asArray(x))
-    case 'max': return (x) => max(asArray(x))
-    case 'mean': return (x) => meanSimple(asArray(x))
-    case 'stddev': return sampleStddev
-    case 'sum': return (x) => (sumSimple(asArray(x)) * seen) / x.length
-    default: return null
+    case 'min':
+      return (x) => min(asArray(x))
+    case 'max':
+      return (x) => max(asArray(x))
+    case 'mean':
+      return (x) => meanSimple(asArray(x))
+    case 'stddev':
+      return sampleStddev
+    case 'sum':
+      return (x) => (sumSimple(asArray(x)) * seen) / x.length
+    default:
+      return null
   }
 }
 
@@ -143,7 +149,9 @@ export function quantileDraw(samples: readonly number[], level: number): Draw {
     const u = random.beta(j, n - j + 1)
     const below = at(u)
     // fraction > 0 implies j < n, so the next order statistic exists.
-    return fraction === 0 ? below : below + fraction * (at(u + (1 - u) * (1 - random.uniform() ** (1 / (n - j)))) - below)
+    return fraction === 0
+      ? below
+      : below + fraction * (at(u + (1 - u) * (1 - random.uniform() ** (1 / (n - j)))) - below)
   }
 }
 
@@ -174,7 +182,11 @@ export function drawOf(samples: readonly number[], statistic: string, seen: numb
 }
 
 /** B draws: how often the drawn value satisfies `holds`, its 95% interval and one-sided bound. */
-export function bootstrapDraws(draw: Draw, holds: (value: number) => boolean, options: BootstrapOptions): BootstrapResult {
+export function bootstrapDraws(
+  draw: Draw,
+  holds: (value: number) => boolean,
+  options: BootstrapOptions,
+): BootstrapResult {
   const distribution = new Float64Array(options.resamples)
   let holding = 0
   for (let b = 0; b < options.resamples; b++) {
@@ -221,7 +233,9 @@ export function binSamples(samples: Float64Array, bins = HISTOGRAM_BINS): {edges
   const logarithmic = low > 0 && high / low > 20
   const [from, to] = logarithmic ? [Math.log(low), Math.log(high)] : [low, high]
   const width = (to - from) / bins
-  const edges = Array.from({length: bins + 1}, (_, i) => (i === bins ? high : logarithmic ? Math.exp(from + i * width) : from + i * width))
+  const edges = Array.from({length: bins + 1}, (_, i) =>
+    i === bins ? high : logarithmic ? Math.exp(from + i * width) : from + i * width,
+  )
   edges[0] = low
   const counts = Array.from({length: bins}, () => 0)
   for (const x of samples) {

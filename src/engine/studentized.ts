@@ -130,12 +130,22 @@ export interface StudentizedResult {
  * Bootstrap-t of a mean or a variance against `threshold`: t* = (θ* − θ)/se* over resamples, and
  * P(θ < T) = share of t* above (θ − T)/se, the confidence distribution that its intervals invert.
  */
-export function studentized(statistic: StudentizedStatistic, samples: ArrayLike<number>, threshold: number, options: {confidence: number; random: Random; resamples: number}): StudentizedResult {
+export function studentized(
+  statistic: StudentizedStatistic,
+  samples: ArrayLike<number>,
+  threshold: number,
+  options: {confidence: number; random: Random; resamples: number},
+): StudentizedResult {
   const n = samples.length
   const all = moments(samples)
   const {se, theta} = estimate(statistic, all)
   const needed = Math.max(samplesNeeded(skewnessFor(statistic, samples, all)), 3)
-  const z = se > 0 ? (theta - threshold) / se : theta === threshold ? 0 : Math.sign(theta - threshold) * Number.POSITIVE_INFINITY
+  const z =
+    se > 0
+      ? (theta - threshold) / se
+      : theta === threshold
+        ? 0
+        : Math.sign(theta - threshold) * Number.POSITIVE_INFINITY
   const tooFew = {below: null, interval95: null, lower: null, needed, theta, upper: null, z}
   if (n < needed) return tooFew
   if (!(se > 0)) {
@@ -147,7 +157,15 @@ export function studentized(statistic: StudentizedStatistic, samples: ArrayLike<
   // θ = θ̂ − t·se, so θ < T ⟺ t > z.
   const below = 1 - t.cdf(z)
   const at = (level: number): number => theta - t.quantile(level) * se
-  return {below, interval95: [at(0.975), at(0.025)], lower: at(options.confidence), needed, theta, upper: at(1 - options.confidence), z}
+  return {
+    below,
+    interval95: [at(0.975), at(0.025)],
+    lower: at(options.confidence),
+    needed,
+    theta,
+    upper: at(1 - options.confidence),
+    z,
+  }
 }
 
 /** The distribution of the studentized statistic t. */
@@ -159,7 +177,12 @@ interface TDistribution {
 const STANDARD_NORMAL: TDistribution = {cdf: normalCdf, quantile: probit}
 
 /** t* of B studentized resamples (±∞ for resamples with no spread), as an empirical distribution. */
-function bootstrapT(statistic: StudentizedStatistic, samples: ArrayLike<number>, theta: number, options: {random: Random; resamples: number}): TDistribution {
+function bootstrapT(
+  statistic: StudentizedStatistic,
+  samples: ArrayLike<number>,
+  theta: number,
+  options: {random: Random; resamples: number},
+): TDistribution {
   const source = Float64Array.from(samples)
   const scratch = new Float64Array(source.length)
   const t = new Float64Array(options.resamples)

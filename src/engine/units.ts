@@ -10,7 +10,7 @@ interface UnitDef {
 export const UNITS: Readonly<Record<string, UnitDef>> = {
   ns: {dimension: 'duration', factor: 1e-6},
   us: {dimension: 'duration', factor: 1e-3},
-  'µs': {dimension: 'duration', factor: 1e-3},
+  µs: {dimension: 'duration', factor: 1e-3},
   ms: {dimension: 'duration', factor: 1},
   s: {dimension: 'duration', factor: 1000},
   m: {dimension: 'duration', factor: 60_000},

@@ -1,6 +1,19 @@
 // Verdicts for expectations and targets (scoring.md §3, §5).
 import type {Expectation} from './expectation.js'
-import type {BaselineComparison, DecisionSettings, Dimension, Evidence, EvidenceKind, ExpectationVerdict, MoreSamples, MetricEvidence, MetricSummary, Operator, TargetInput, TargetVerdict} from './types.js'
+import type {
+  BaselineComparison,
+  DecisionSettings,
+  Dimension,
+  Evidence,
+  EvidenceKind,
+  ExpectationVerdict,
+  MoreSamples,
+  MetricEvidence,
+  MetricSummary,
+  Operator,
+  TargetInput,
+  TargetVerdict,
+} from './types.js'
 
 import {measureRelative} from './baseline.js'
 import {parseExpectation} from './expectation.js'
@@ -14,23 +27,53 @@ export function marginPct(value: number, operator: Operator, threshold: number):
   const scale = 100 / Math.abs(threshold)
   switch (operator) {
     case '<':
-    case '<=': return (threshold - value) * scale
+    case '<=':
+      return (threshold - value) * scale
     case '>':
-    case '>=': return (value - threshold) * scale
-    case '==': return -Math.abs(value - threshold) * scale
-    case '!=': return Math.abs(value - threshold) * scale
+    case '>=':
+      return (value - threshold) * scale
+    case '==':
+      return -Math.abs(value - threshold) * scale
+    case '!=':
+      return Math.abs(value - threshold) * scale
   }
 }
 
 /** The verdict fields that come from the expectation alone. */
-function described(expr: Expectation, dimension: Dimension): Pick<ExpectationVerdict, 'dimension' | 'expression' | 'metric' | 'operator' | 'statistic' | 'threshold'> {
+function described(
+  expr: Expectation,
+  dimension: Dimension,
+): Pick<ExpectationVerdict, 'dimension' | 'expression' | 'metric' | 'operator' | 'statistic' | 'threshold'> {
   // A relative threshold is NaN until the baseline is known: without one there is none.
-  return {dimension, expression: expr.text, metric: expr.metric, operator: expr.operator, statistic: expr.statistic, threshold: Number.isNaN(expr.threshold) ? null : expr.threshold}
+  return {
+    dimension,
+    expression: expr.text,
+    metric: expr.metric,
+    operator: expr.operator,
+    statistic: expr.statistic,
+    threshold: Number.isNaN(expr.threshold) ? null : expr.threshold,
+  }
 }
 
 /** An expectation nothing could be said about; without a metric its dimension is the threshold's (plain numbers count). */
-export function noDataVerdict(expr: Expectation, reason: string, dimension: Dimension = expr.thresholdDimension ?? 'count', n = 0): ExpectationVerdict {
-  return {...described(expr, dimension), bound: null, interval95: null, marginPct: null, method: null, n, p: null, reason, status: 'NO_DATA', value: null}
+export function noDataVerdict(
+  expr: Expectation,
+  reason: string,
+  dimension: Dimension = expr.thresholdDimension ?? 'count',
+  n = 0,
+): ExpectationVerdict {
+  return {
+    ...described(expr, dimension),
+    bound: null,
+    interval95: null,
+    marginPct: null,
+    method: null,
+    n,
+    p: null,
+    reason,
+    status: 'NO_DATA',
+    value: null,
+  }
 }
 
 function missingMetric(expr: Expectation, evidence: Evidence): string {
@@ -42,10 +85,21 @@ const CLAIM_MORE: MoreSamples = {samples: null, why: 'a claim is never PASS or F
 const NO_MORE: MoreSamples = {samples: null, why: 'more samples of the same kind would not change this value'}
 
 /** Judges one expectation against a target's evidence of `kind`; `baseline` serves relative expectations. */
-export function evaluateExpectation(expr: Expectation, evidence: Evidence, kind: EvidenceKind, settings: DecisionSettings, targetId: string, baseline?: TargetInput['baseline']): ExpectationVerdict {
+export function evaluateExpectation(
+  expr: Expectation,
+  evidence: Evidence,
+  kind: EvidenceKind,
+  settings: DecisionSettings,
+  targetId: string,
+  baseline?: TargetInput['baseline'],
+): ExpectationVerdict {
   const metric = evidence.metrics[expr.metric]
   if (metric === undefined) return noDataVerdict(expr, missingMetric(expr, evidence))
-  const measureSettings = {confidence: settings.confidence, resamples: resamplesOf(settings.resamples), seed: [settings.seed, targetId, expr.text] as const}
+  const measureSettings = {
+    confidence: settings.confidence,
+    resamples: resamplesOf(settings.resamples),
+    seed: [settings.seed, targetId, expr.text] as const,
+  }
   let m: Measurement
   let known = expr
   let compared: {baseline?: BaselineComparison} = {}
@@ -81,17 +135,32 @@ const SUMMARY_STATISTICS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95',
 export function summarizeMetric(name: string, metric: MetricEvidence): MetricSummary {
   switch (metric.type) {
     case 'proportion':
-      return {dimension: 'proportion', events: metric.events, n: metric.trials, name, trials: metric.trials, type: 'proportion', ...(metric.trials > 0 ? {value: metric.events / metric.trials} : {})}
+      return {
+        dimension: 'proportion',
+        events: metric.events,
+        n: metric.trials,
+        name,
+        trials: metric.trials,
+        type: 'proportion',
+        ...(metric.trials > 0 ? {value: metric.events / metric.trials} : {}),
+      }
     case 'value':
       return {dimension: metric.dimension, n: 1, name, type: 'value', value: metric.value}
     case 'samples': {
       const seen = metric.seen ?? metric.samples.length
-      const summary: MetricSummary = {dimension: metric.dimension, n: metric.samples.length, name, seen, type: 'samples'}
+      const summary: MetricSummary = {
+        dimension: metric.dimension,
+        n: metric.samples.length,
+        name,
+        seen,
+        type: 'samples',
+      }
       // Non-finite samples make the expectations NO_DATA; the summary shows counts only rather than NaN.
       if (metric.samples.length === 0 || !metric.samples.every(Number.isFinite)) return summary
       // The same functions as the expectations use, so p95 in the summary equals p95(metric) in a verdict.
       const sorted = sortedSamples(metric.samples)
-      for (const statistic of SUMMARY_STATISTICS) summary[statistic] = sortedStatistic(statistic, sorted, seen) ?? undefined
+      for (const statistic of SUMMARY_STATISTICS)
+        summary[statistic] = sortedStatistic(statistic, sorted, seen) ?? undefined
       if (metric.samples.length >= 2) summary.histogram = binSamples(sorted)
       return summary
     }
@@ -101,15 +170,32 @@ export function summarizeMetric(name: string, metric: MetricEvidence): MetricSum
 /** All of a target's expectations judged, its P, confidence and status (scoring.md §3). */
 export function evaluateTarget(settings: DecisionSettings, target: TargetInput): TargetVerdict {
   const expressions = target.expectations.map((text) => parseExpectation(text))
-  const head = {id: target.id, level: target.level, required: target.required, title: target.title, validator: target.validator, weight: target.weight}
+  const head = {
+    id: target.id,
+    level: target.level,
+    required: target.required,
+    title: target.title,
+    validator: target.validator,
+    weight: target.weight,
+  }
   if ('noData' in target.collected) {
     const reason = target.collected.noData
-    return {...head, confidence: 0, evidence: null, expectations: expressions.map((expr) => noDataVerdict(expr, `no evidence: ${reason}`)), p: null, reason, status: 'NO_DATA'}
+    return {
+      ...head,
+      confidence: 0,
+      evidence: null,
+      expectations: expressions.map((expr) => noDataVerdict(expr, `no evidence: ${reason}`)),
+      p: null,
+      reason,
+      status: 'NO_DATA',
+    }
   }
 
   const {evidence} = target.collected
   const quality = qualityOf(evidence.kind, target.quality)
-  const expectations = expressions.map((expr) => evaluateExpectation(expr, evidence, evidence.kind, settings, target.id, target.baseline))
+  const expectations = expressions.map((expr) =>
+    evaluateExpectation(expr, evidence, evidence.kind, settings, target.id, target.baseline),
+  )
   const summary = {
     ...(evidence.durationMs === undefined ? {} : {durationMs: evidence.durationMs}),
     kind: evidence.kind,
@@ -120,11 +206,21 @@ export function evaluateTarget(settings: DecisionSettings, target: TargetInput):
   }
   const missing = expectations.filter((verdict) => verdict.status === 'NO_DATA')
   if (expectations.length === 0 || missing.length > 0) {
-    const reason = missing.length > 0 ? missing.map((verdict) => `${verdict.expression}: ${verdict.reason ?? 'no data'}`).join('; ') : 'the target has no expectations'
+    const reason =
+      missing.length > 0
+        ? missing.map((verdict) => `${verdict.expression}: ${verdict.reason ?? 'no data'}`).join('; ')
+        : 'the target has no expectations'
     return {...head, confidence: 0, evidence: summary, expectations, p: null, reason, status: 'NO_DATA'}
   }
 
   // All expectations must hold, so the weakest one speaks for the target.
   const p = Math.min(...expectations.map((verdict) => verdict.p ?? 0))
-  return {...head, confidence: confidenceOf(p, quality), evidence: summary, expectations, p, status: statusOf(p, evidence.kind, settings.confidence)}
+  return {
+    ...head,
+    confidence: confidenceOf(p, quality),
+    evidence: summary,
+    expectations,
+    p,
+    status: statusOf(p, evidence.kind, settings.confidence),
+  }
 }

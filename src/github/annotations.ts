@@ -28,12 +28,21 @@ export function targetAnnotations(results: RunResults, options: AnnotationOption
     const level: AnnotationLevel = target.status === 'INCONCLUSIVE' || target.level === 'warn' ? 'warning' : 'error'
     const t = view.targets[index]!
     const message = `${t.title}: ${target.status}, ${t.headline} (confidence ${t.confidence}${target.required ? ', required' : ''})`
-    return [annotation(level, plainLine(message), {file: where?.file, line: where?.lines.get(target.id), title: plainLine(`phasegate ${view.gate.name}: ${t.id} ${target.status}`)})]
+    return [
+      annotation(level, plainLine(message), {
+        file: where?.file,
+        line: where?.lines.get(target.id),
+        title: plainLine(`phasegate ${view.gate.name}: ${t.id} ${target.status}`),
+      }),
+    ]
   })
 }
 
 /** The gate file as the workspace names it and the first line of each target; lines only when the file is the one that ran. */
-function targetLocations(results: RunResults, options: AnnotationOptions): {file: string; lines: Map<string, number>} | undefined {
+function targetLocations(
+  results: RunResults,
+  options: AnnotationOptions,
+): {file: string; lines: Map<string, number>} | undefined {
   const absolute = path.resolve(options.cwd, results.gate.file)
   const relative = path.relative(options.workspace || options.cwd, absolute)
   const file = (relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative).split(path.sep).join('/')

@@ -47,7 +47,10 @@ export function retryAfterSeconds(value: string | number | undefined, now = Date
 // retried by throttling alone (429 is in doNotRetry), a 5xx by retry alone.
 async function loadGitHubOctokit() {
   const [{Octokit}, {paginateRest}, {retry}, {throttling}] = await Promise.all([
-    import('@octokit/core'), import('@octokit/plugin-paginate-rest'), import('@octokit/plugin-retry'), import('@octokit/plugin-throttling'),
+    import('@octokit/core'),
+    import('@octokit/plugin-paginate-rest'),
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling'),
   ])
   return Octokit.plugin(paginateRest, retry, honourRetryAfter, throttling)
 }
@@ -67,15 +70,24 @@ export async function createGitHubClient(options: ClientOptions): Promise<GitHub
   // A server or library that echoes the token cannot leak it into a log.
   const redactor = createRedactor([options.token])
   const warn = (message: string) => options.warn(redactor.text(message))
-  const onLimit = (kind: string) => (retryAfter: number, request: {method: string; url: string}, _octokit: unknown, retryCount: number) => {
-    const retrying = retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS
-    warn(`GitHub ${kind} on ${request.method} ${request.url}: ${retrying ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RATE_LIMIT_RETRIES})` : 'not retrying'}`)
-    return retrying
-  }
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: {method: string; url: string}, _octokit: unknown, retryCount: number) => {
+      const retrying = retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS
+      warn(
+        `GitHub ${kind} on ${request.method} ${request.url}: ${retrying ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RATE_LIMIT_RETRIES})` : 'not retrying'}`,
+      )
+      return retrying
+    }
   return new GitHubOctokit({
     auth: options.token,
     baseUrl: options.apiUrl,
-    log: {debug: () => {}, error: (message: string) => warn(String(message)), info: () => {}, warn: (message: string) => warn(String(message))},
+    log: {
+      debug: () => {},
+      error: (message: string) => warn(String(message)),
+      info: () => {},
+      warn: (message: string) => warn(String(message)),
+    },
     request: {fetch: fetchWithTimeout},
     retry: {doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retries: SERVER_ERROR_RETRIES},
     throttle: {onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit')},

@@ -45,10 +45,20 @@ export function renderComment(results: RunResults, limit = COMMENT_LIMIT): strin
     marker: commentMarker(results.gate.name),
   }
   const render = (rows: TargetView[], notes: CommentView['notes'], fullReport: string | null) =>
-    template('comment.md.hbs')({...base, fullReport, notes, omittedRows: view.targets.length - rows.length, rows} satisfies CommentView)
+    template('comment.md.hbs')({
+      ...base,
+      fullReport,
+      notes,
+      omittedRows: view.targets.length - rows.length,
+      rows,
+    } satisfies CommentView)
 
   const notes = targetNotes(view.targets)
-  const attempts = [() => render(view.targets, notes, renderReport(results, 'md')), () => render(view.targets, notes, null), () => render(view.targets, [], null)]
+  const attempts = [
+    () => render(view.targets, notes, renderReport(results, 'md')),
+    () => render(view.targets, notes, null),
+    () => render(view.targets, [], null),
+  ]
   for (const attempt of attempts) {
     const body = attempt()
     if (body.length <= limit) return body
@@ -56,7 +66,12 @@ export function renderComment(results: RunResults, limit = COMMENT_LIMIT): strin
 
   // Keep as many rows as fit, failing ones first, shown in the gate's order: found by bisection over the count.
   const byConcern = [...view.targets].sort((a, b) => Number(a.passed) - Number(b.passed) || a.number - b.number)
-  const withRows = (count: number) => render(byConcern.slice(0, count).sort((a, b) => a.number - b.number), [], null)
+  const withRows = (count: number) =>
+    render(
+      byConcern.slice(0, count).sort((a, b) => a.number - b.number),
+      [],
+      null,
+    )
   let [fits, tooMany] = [0, byConcern.length]
   while (tooMany - fits > 1) {
     const middle = Math.floor((fits + tooMany) / 2)
@@ -70,9 +85,11 @@ export function renderComment(results: RunResults, limit = COMMENT_LIMIT): strin
 
 /** What a reader needs beyond the table row (which already says why there is no data): what the validator noted, why an expectation is not plain. */
 function targetNotes(targets: readonly TargetView[]): Array<{label: string; text: string}> {
-  return targets.flatMap((target) => [
-    ...(target.evidence?.notes ?? []),
-    ...target.expectations.flatMap((e) => (e.reason && !target.noData ? [`${e.expression}: ${e.reason}`] : [])),
-    ...target.expectations.flatMap((e) => (e.more ? [`to decide ${e.expression}: ${e.more}`] : [])),
-  ].map((text) => ({label: target.label, text})))
+  return targets.flatMap((target) =>
+    [
+      ...(target.evidence?.notes ?? []),
+      ...target.expectations.flatMap((e) => (e.reason && !target.noData ? [`${e.expression}: ${e.reason}`] : [])),
+      ...target.expectations.flatMap((e) => (e.more ? [`to decide ${e.expression}: ${e.more}`] : [])),
+    ].map((text) => ({label: target.label, text})),
+  )
 }

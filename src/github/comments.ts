@@ -15,17 +15,35 @@ export const ACTIONS_BOT = 'github-actions[bot]'
  * the token's own identity wrote is edited in place, found by reading the comments page by page (oldest first)
  * until it appears; without one, a new comment is created. Anyone can write the marker: only our own is edited.
  */
-export async function upsertComment(client: GitHubClient, where: Repository & {issue: number}, marker: string, body: string): Promise<CommentOutcome> {
+export async function upsertComment(
+  client: GitHubClient,
+  where: Repository & {issue: number},
+  marker: string,
+  body: string,
+): Promise<CommentOutcome> {
   const author = await authenticatedLogin(client)
   const params = {issue_number: where.issue, owner: where.owner, per_page: 100, repo: where.repo}
-  for await (const page of client.paginate.iterator('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', params)) {
+  for await (const page of client.paginate.iterator(
+    'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+    params,
+  )) {
     const found = page.data.find((comment) => comment.body?.startsWith(marker) && comment.user?.login === author)
     if (!found) continue
     if (found.body === body) return {action: 'unchanged', id: Number(found.id), url: found.html_url}
-    const {data} = await client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {body, comment_id: Number(found.id), owner: where.owner, repo: where.repo})
+    const {data} = await client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+      body,
+      comment_id: Number(found.id),
+      owner: where.owner,
+      repo: where.repo,
+    })
     return {action: 'updated', id: Number(data.id), url: data.html_url}
   }
-  const {data} = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {body, issue_number: where.issue, owner: where.owner, repo: where.repo})
+  const {data} = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    body,
+    issue_number: where.issue,
+    owner: where.owner,
+    repo: where.repo,
+  })
   return {action: 'created', id: Number(data.id), url: data.html_url}
 }
 

@@ -18,7 +18,11 @@ export interface GitHubTarget extends Repository {
 
 /** Token, repository (--repo, else GITHUB_REPOSITORY) and API root: everything a call to GitHub needs. */
 export function targetFrom(env: NodeJS.ProcessEnv, repo?: string): GitHubTarget {
-  return {...repositoryFrom(repo ?? env.GITHUB_REPOSITORY), apiUrl: apiUrlFrom(env.GITHUB_API_URL), token: tokenFrom(env)}
+  return {
+    ...repositoryFrom(repo ?? env.GITHUB_REPOSITORY),
+    apiUrl: apiUrlFrom(env.GITHUB_API_URL),
+    token: tokenFrom(env),
+  }
 }
 
 /** The parts of an event payload ($GITHUB_EVENT_PATH) that name a pull request and its head commit. */
@@ -29,7 +33,8 @@ interface EventPayload {
   workflow_run?: {head_sha?: unknown; pull_requests?: Array<{number?: unknown}>}
 }
 
-const TOKEN_HELP = 'in a workflow step set `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`; locally export a token that can write to the repository'
+const TOKEN_HELP =
+  'in a workflow step set `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`; locally export a token that can write to the repository'
 
 /** GITHUB_TOKEN: required for anything that talks to GitHub; it is only ever sent in the Authorization header. */
 export function tokenFrom(env: NodeJS.ProcessEnv): string {
@@ -40,7 +45,8 @@ export function tokenFrom(env: NodeJS.ProcessEnv): string {
 
 /** "owner/name" from --repo or GITHUB_REPOSITORY. */
 export function repositoryFrom(value: string | undefined): Repository {
-  if (!value) throw new UserError('No repository: set GITHUB_REPOSITORY=owner/name (Actions sets it) or pass --repo owner/name.')
+  if (!value)
+    throw new UserError('No repository: set GITHUB_REPOSITORY=owner/name (Actions sets it) or pass --repo owner/name.')
   const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value.trim())
   if (!match) throw new UserError(`--repo / GITHUB_REPOSITORY "${value}" is not owner/name, e.g. octo-org/octo-repo.`)
   return {owner: match[1]!, repo: match[2]!}
@@ -53,9 +59,12 @@ export function apiUrlFrom(value: string | undefined): string {
   try {
     url = new URL(text)
   } catch {
-    throw new UserError(`GITHUB_API_URL "${text}" is not a URL; leave it unset for github.com, or use e.g. https://github.example.com/api/v3.`)
+    throw new UserError(
+      `GITHUB_API_URL "${text}" is not a URL; leave it unset for github.com, or use e.g. https://github.example.com/api/v3.`,
+    )
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError(`GITHUB_API_URL must be an http(s) URL, got ${url.protocol}`)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UserError(`GITHUB_API_URL must be an http(s) URL, got ${url.protocol}`)
   return text.replace(/\/+$/, '')
 }
 
@@ -63,7 +72,11 @@ export function apiUrlFrom(value: string | undefined): string {
 export function findPullRequest(flag: number | undefined, env: NodeJS.ProcessEnv): number | undefined {
   if (flag !== undefined) return flag
   const event = readEvent(env)
-  const candidates = [event?.pull_request?.number, event?.issue?.pull_request ? event.issue.number : undefined, event?.workflow_run?.pull_requests?.[0]?.number]
+  const candidates = [
+    event?.pull_request?.number,
+    event?.issue?.pull_request ? event.issue.number : undefined,
+    event?.workflow_run?.pull_requests?.[0]?.number,
+  ]
   return candidates.find((n): n is number => Number.isInteger(n) && (n as number) > 0)
 }
 
@@ -71,19 +84,28 @@ export function findPullRequest(flag: number | undefined, env: NodeJS.ProcessEnv
 export function pullRequestFrom(flag: number | undefined, env: NodeJS.ProcessEnv): number {
   const number = findPullRequest(flag, env)
   if (number !== undefined) return number
-  throw new UserError(`No pull request to comment on: ${noPullRequest(env)}. Pass --pr N, or run on pull_request events.`)
+  throw new UserError(
+    `No pull request to comment on: ${noPullRequest(env)}. Pass --pr N, or run on pull_request events.`,
+  )
 }
 
 /** "the push event names none", for messages. */
 export function noPullRequest(env: NodeJS.ProcessEnv): string {
-  return env.GITHUB_EVENT_NAME ? `the ${env.GITHUB_EVENT_NAME} event names none` : env.GITHUB_EVENT_PATH ? 'the event in GITHUB_EVENT_PATH names none' : 'GITHUB_EVENT_PATH is not set'
+  return env.GITHUB_EVENT_NAME
+    ? `the ${env.GITHUB_EVENT_NAME} event names none`
+    : env.GITHUB_EVENT_PATH
+      ? 'the event in GITHUB_EVENT_PATH names none'
+      : 'GITHUB_EVENT_PATH is not set'
 }
 
 /** The commit a check run belongs to: the pull request's head (GITHUB_SHA is the merge commit there), else GITHUB_SHA. */
 export function headShaFrom(env: NodeJS.ProcessEnv): string {
   const event = readEvent(env)
-  const sha = [event?.pull_request?.head?.sha, event?.workflow_run?.head_sha, env.GITHUB_SHA].find((s): s is string => typeof s === 'string' && /^[0-9a-f]{40}$/i.test(s))
-  if (!sha) throw new UserError('No commit for the check run: GITHUB_SHA is not set and the event names no head commit.')
+  const sha = [event?.pull_request?.head?.sha, event?.workflow_run?.head_sha, env.GITHUB_SHA].find(
+    (s): s is string => typeof s === 'string' && /^[0-9a-f]{40}$/i.test(s),
+  )
+  if (!sha)
+    throw new UserError('No commit for the check run: GITHUB_SHA is not set and the event names no head commit.')
   return sha
 }
 

@@ -37,7 +37,8 @@ export function gitHubFailure(error: unknown, operation: Operation, token: strin
       case 429:
         return `GitHub's rate limit stopped ${operation.doing} (429: ${said}) after the retries; run again later.`
       default:
-        if (status >= 500 || status === 0) return `GitHub at ${operation.apiUrl} failed while ${operation.doing}, also on every retry (${status || 'no response'}: ${said}).`
+        if (status >= 500 || status === 0)
+          return `GitHub at ${operation.apiUrl} failed while ${operation.doing}, also on every retry (${status || 'no response'}: ${said}).`
         return `GitHub refused ${operation.doing} (${status}: ${said}).`
     }
   })()
@@ -53,6 +54,7 @@ function describe(error: unknown): {status: number; detail: string} {
   const status = typeof e?.status === 'number' ? e.status : 0
   const message = typeof e?.message === 'string' && e.message ? e.message : String(error)
   // fetch failures keep the reason (ECONNREFUSED, timeout) in `cause`.
-  const cause = typeof e?.cause?.message === 'string' && !message.includes(e.cause.message) ? ` (${e.cause.message})` : ''
+  const cause =
+    typeof e?.cause?.message === 'string' && !message.includes(e.cause.message) ? ` (${e.cause.message})` : ''
   return {detail: `${message}${cause}`.replace(/\s+/g, ' ').slice(0, 500), status}
 }

@@ -33,18 +33,35 @@ export interface PostedComment extends CommentOutcome {
 }
 
 /** Posts or updates this gate's one comment on the pull request; throws GitHubError (exit 2) with what to fix. */
-export async function postComment(results: RunResults, options: CommentOptions): Promise<PostedComment | {skipped: string}> {
-  if (options.skipWithoutPr && findPullRequest(options.pr, options.env) === undefined) return {skipped: `no pull request to comment on: ${noPullRequest(options.env)}`}
+export async function postComment(
+  results: RunResults,
+  options: CommentOptions,
+): Promise<PostedComment | {skipped: string}> {
+  if (options.skipWithoutPr && findPullRequest(options.pr, options.env) === undefined)
+    return {skipped: `no pull request to comment on: ${noPullRequest(options.env)}`}
   const pr = pullRequestFrom(options.pr, options.env)
   const target = targetFrom(options.env, options.repo)
   const {owner, repo} = target
   const client = await createGitHubClient({...target, userAgent: options.userAgent, warn: options.warn})
   try {
-    const outcome = await upsertComment(client, {issue: pr, owner, repo}, commentMarker(results.gate.name), renderComment(results))
+    const outcome = await upsertComment(
+      client,
+      {issue: pr, owner, repo},
+      commentMarker(results.gate.name),
+      renderComment(results),
+    )
     // What the API answers is printed: an html_url that echoes the token must not show it.
     return createRedactor([target.token]).deep({...outcome, pr, repository: `${owner}/${repo}`})
   } catch (error) {
-    throw gitHubFailure(error, {apiUrl: target.apiUrl, doing: `posting the comment on ${owner}/${repo}#${pr}`, permission: 'pull-requests: write (and issues: write)'}, target.token)
+    throw gitHubFailure(
+      error,
+      {
+        apiUrl: target.apiUrl,
+        doing: `posting the comment on ${owner}/${repo}#${pr}`,
+        permission: 'pull-requests: write (and issues: write)',
+      },
+      target.token,
+    )
   }
 }
 
@@ -66,7 +83,8 @@ export interface PublishOptions {
  */
 export async function publishRun(results: RunResults, options: PublishOptions): Promise<void> {
   const {env, write} = options
-  const problem = (message: string) => write(options.github ? annotation('warning', message, {title: 'phasegate'}) : `warning: ${message}`)
+  const problem = (message: string) =>
+    write(options.github ? annotation('warning', message, {title: 'phasegate'}) : `warning: ${message}`)
   if (options.github) {
     for (const line of targetAnnotations(results, {cwd: options.cwd, workspace: env.GITHUB_WORKSPACE})) write(line)
     if (env.GITHUB_STEP_SUMMARY) {
@@ -90,10 +108,24 @@ async function publishCheckRun(results: RunResults, options: PublishOptions): Pr
   const target = targetFrom(options.env)
   const {owner, repo} = target
   const headSha = headShaFrom(options.env)
-  const client = await createGitHubClient({...target, userAgent: options.userAgent, warn: (m) => options.write(`warning: ${m}`)})
+  const client = await createGitHubClient({
+    ...target,
+    userAgent: options.userAgent,
+    warn: (m) => options.write(`warning: ${m}`),
+  })
   try {
-    return createRedactor([target.token]).deep(await createCheckRun(client, {headSha, owner, repo}, results, renderComment(results, CHECK_RUN_SUMMARY_LIMIT)))
+    return createRedactor([target.token]).deep(
+      await createCheckRun(client, {headSha, owner, repo}, results, renderComment(results, CHECK_RUN_SUMMARY_LIMIT)),
+    )
   } catch (error) {
-    throw gitHubFailure(error, {apiUrl: target.apiUrl, doing: `creating the check run on ${owner}/${repo}@${headSha.slice(0, 12)}`, permission: 'checks: write'}, target.token)
+    throw gitHubFailure(
+      error,
+      {
+        apiUrl: target.apiUrl,
+        doing: `creating the check run on ${owner}/${repo}@${headSha.slice(0, 12)}`,
+        permission: 'checks: write',
+      },
+      target.token,
+    )
   }
 }

@@ -30,7 +30,12 @@ export interface SavedBaseline {
  * Pins `from` ("latest", a recorded run id, or a results file / saved run that the history lacks,
  * imported with its summaries only) as the gate's baseline `name`.
  */
-export function saveBaseline(history: History, cwd: string, gate: string, options: {from?: string; name?: string}): SavedBaseline {
+export function saveBaseline(
+  history: History,
+  cwd: string,
+  gate: string,
+  options: {from?: string; name?: string},
+): SavedBaseline {
   const name = options.name ?? DEFAULT_BASELINE
   const from = options.from ?? 'latest'
   const before = history.baseline(gate, name)
@@ -43,7 +48,10 @@ export function saveBaseline(history: History, cwd: string, gate: string, option
     runId = from
   } else {
     const {file, results} = loadResults(from, cwd)
-    if (results.gate.name !== gate) throw new UserError(`${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline must be a run of the gate it is compared with.`)
+    if (results.gate.name !== gate)
+      throw new UserError(
+        `${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+      )
     runId = history.importResults(results, file)
   }
 
@@ -53,7 +61,8 @@ export function saveBaseline(history: History, cwd: string, gate: string, option
   const run = history.run(runId)!
   return {
     baseline: record,
-    importedFrom: run.source === 'file' && run.sourceFile !== null ? path.relative(cwd, run.sourceFile) || run.sourceFile : null,
+    importedFrom:
+      run.source === 'file' && run.sourceFile !== null ? path.relative(cwd, run.sourceFile) || run.sourceFile : null,
     metrics: metrics.length,
     replaced: before && before.run !== runId ? before.run : null,
     targets: Object.keys(pinned.targets).length,
@@ -79,7 +88,9 @@ function gateChanged(cwd: string, gate: string, run: string, sha256: string): st
 
   const now = createHash('sha256').update(readFileSync(file)).digest('hex')
   if (now === sha256) return []
-  return [`${path.relative(cwd, file) || file} changed since run ${run} measured it (sha256 ${sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now): targets or expectations added since have nothing to compare with.`]
+  return [
+    `${path.relative(cwd, file) || file} changed since run ${run} measured it (sha256 ${sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now): targets or expectations added since have nothing to compare with.`,
+  ]
 }
 
 export function formatSaved(saved: SavedBaseline): string {
@@ -88,19 +99,38 @@ export function formatSaved(saved: SavedBaseline): string {
     `pinned baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)})`,
     `  ${saved.targets} target${saved.targets === 1 ? '' : 's'}, ${saved.metrics} metric${saved.metrics === 1 ? '' : 's'}, ${saved.withSamples} with kept samples${saved.replaced ? `; replaces run ${saved.replaced}` : ''}`,
   ]
-  if (saved.importedFrom) lines.push(`  imported from ${saved.importedFrom}: summaries only — relative checks on sample metrics will use summary values only`)
+  if (saved.importedFrom)
+    lines.push(
+      `  imported from ${saved.importedFrom}: summaries only — relative checks on sample metrics will use summary values only`,
+    )
   return lines.join('\n')
 }
 
 /** "started 2026-11-23 17:41:32 UTC, commit abc1234 on main, PROCEED" */
 function describeRun(record: BaselineRecord): string {
-  const where = record.commit === null ? 'not in git' : `commit ${shortCommit(record.commit)}${record.branch ? ` on ${record.branch}` : ''}`
+  const where =
+    record.commit === null
+      ? 'not in git'
+      : `commit ${shortCommit(record.commit)}${record.branch ? ` on ${record.branch}` : ''}`
   return `started ${utcTime(record.startedAt)} UTC, ${where}, ${record.outcome}`
 }
 
 export function formatBaselineList(records: readonly BaselineRecord[]): string {
-  const rows = records.map((r) => [r.gate, r.name, r.run, utcTime(r.startedAt), shortCommit(r.commit), r.branch ?? '—', r.outcome, r.source === 'file' ? 'results file' : 'run', utcTime(r.savedAt)])
-  return formatTable(['gate', 'name', 'run', 'started (UTC)', 'commit', 'branch', 'outcome', 'from', 'saved (UTC)'], rows).join('\n')
+  const rows = records.map((r) => [
+    r.gate,
+    r.name,
+    r.run,
+    utcTime(r.startedAt),
+    shortCommit(r.commit),
+    r.branch ?? '—',
+    r.outcome,
+    r.source === 'file' ? 'results file' : 'run',
+    utcTime(r.savedAt),
+  ])
+  return formatTable(
+    ['gate', 'name', 'run', 'started (UTC)', 'commit', 'branch', 'outcome', 'from', 'saved (UTC)'],
+    rows,
+  ).join('\n')
 }
 
 /** One baseline: per target and metric what relative expectations compare with, and whether samples were kept. */
@@ -111,7 +141,12 @@ export function formatBaseline(baseline: Baseline): string {
     return entries.map(({evidence, summary}) => {
       const unit = summary.type === 'proportion' ? 'proportion' : summary.dimension
       const show = (x: number | undefined): string => (x === undefined ? '—' : formatValue(x, unit))
-      const kept = summary.type === 'samples' ? (evidence?.type === 'samples' ? `${evidence.samples.length} samples kept` : 'summary only') : ''
+      const kept =
+        summary.type === 'samples'
+          ? evidence?.type === 'samples'
+            ? `${evidence.samples.length} samples kept`
+            : 'summary only'
+          : ''
       const value =
         summary.type === 'samples'
           ? `p50 ${show(summary.p50)} · p95 ${show(summary.p95)} · p99 ${show(summary.p99)}`
@@ -135,7 +170,15 @@ export function baselineJson(baseline: Baseline): unknown {
     targets: Object.fromEntries(
       Object.entries(baseline.targets).map(([target, {metrics, status}]) => [
         target,
-        {metrics: Object.fromEntries(Object.entries(metrics).map(([name, {evidence, summary}]) => [name, {samplesKept: evidence?.type === 'samples' ? evidence.samples.length : 0, summary}])), status},
+        {
+          metrics: Object.fromEntries(
+            Object.entries(metrics).map(([name, {evidence, summary}]) => [
+              name,
+              {samplesKept: evidence?.type === 'samples' ? evidence.samples.length : 0, summary},
+            ]),
+          ),
+          status,
+        },
       ]),
     ),
   }

@@ -56,13 +56,17 @@ export function openDatabase(file: string, shown: string, create: boolean): Bett
 function checkIdentity(db: BetterSqlite3.Database, shown: string): void {
   const version = schemaVersion(db)
   if (version > SCHEMA_VERSION) {
-    throw new UserError(`${shown} was written by a newer phasegate (history schema v${version}; this one reads up to v${SCHEMA_VERSION}): upgrade phasegate to read it. The file was not changed.`)
+    throw new UserError(
+      `${shown} was written by a newer phasegate (history schema v${version}; this one reads up to v${SCHEMA_VERSION}): upgrade phasegate to read it. The file was not changed.`,
+    )
   }
 
   const applicationId = db.pragma('application_id', {simple: true}) as number
   const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as {n: number}).n
   if (applicationId !== APPLICATION_ID && (applicationId !== 0 || version !== 0 || tables > 0)) {
-    throw new UserError(`${shown} is an SQLite database but not a phasegate history: move it aside (e.g. mv ${shown} ${shown}.other); the next run starts a new history. The file was not changed.`)
+    throw new UserError(
+      `${shown} is an SQLite database but not a phasegate history: move it aside (e.g. mv ${shown} ${shown}.other); the next run starts a new history. The file was not changed.`,
+    )
   }
 }
 
@@ -70,10 +74,19 @@ function checkIdentity(db: BetterSqlite3.Database, shown: string): void {
 export function historyError(error: unknown, shown: string): unknown {
   if (error instanceof UserError) return error
   const code = (error as {code?: unknown}).code
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'))) {
-    return new UserError(`${shown} is damaged or not a database (${(error as Error).message}): move it aside (e.g. mv ${shown} ${shown}.broken) and the next run starts a new history; the results files in ${STATE_DIR}/runs/ are not affected.`)
+  if (
+    code === 'SQLITE_NOTADB' ||
+    code === 'SQLITE_CORRUPT' ||
+    (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'))
+  ) {
+    return new UserError(
+      `${shown} is damaged or not a database (${(error as Error).message}): move it aside (e.g. mv ${shown} ${shown}.broken) and the next run starts a new history; the results files in ${STATE_DIR}/runs/ are not affected.`,
+    )
   }
 
-  if (code === 'SQLITE_BUSY') return new UserError(`${shown} stayed locked by another process for over ${BUSY_TIMEOUT_MS / 1000} s: try again when it is done.`)
+  if (code === 'SQLITE_BUSY')
+    return new UserError(
+      `${shown} stayed locked by another process for over ${BUSY_TIMEOUT_MS / 1000} s: try again when it is done.`,
+    )
   return error
 }

@@ -22,11 +22,17 @@ export function sparkline(values: ReadonlyArray<number | null>): string {
 export type Align = 'left' | 'right'
 
 /** Columns padded to their widest cell (header included), two spaces apart, no trailing blanks. */
-export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, align: readonly Align[] = []): string[] {
+export function formatTable(
+  header: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  align: readonly Align[] = [],
+): string[] {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
   const line = (cells: readonly string[]): string =>
     cells
-      .map((cell, column) => (align[column] === 'right' ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .map((cell, column) =>
+        align[column] === 'right' ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+      )
       .join('  ')
       .trimEnd()
   return [line(header), ...rows.map((row) => line(row))]

@@ -7,9 +7,24 @@ import {historyFile, openDatabase, shownPath} from './database.js'
 import {History} from './store.js'
 import {type Trend, trendOf, type TrendOptions} from './trend.js'
 
-export {baselineJson, DEFAULT_BASELINE, formatBaseline, formatBaselineList, formatSaved, saveBaseline, type SavedBaseline} from './baseline.js'
+export {
+  baselineJson,
+  DEFAULT_BASELINE,
+  formatBaseline,
+  formatBaselineList,
+  formatSaved,
+  saveBaseline,
+  type SavedBaseline,
+} from './baseline.js'
 export {historyFile} from './database.js'
-export {type Baseline, type BaselineRecord, History, type HistoryRun, type HistoryTarget, type SeriesPoint} from './store.js'
+export {
+  type Baseline,
+  type BaselineRecord,
+  History,
+  type HistoryRun,
+  type HistoryTarget,
+  type SeriesPoint,
+} from './store.js'
 export {formatTrend, type Trend} from './trend.js'
 
 /** Earlier runs whose spread is the noise of a summary-only metric (`run-to-run` model). */
@@ -39,29 +54,49 @@ export function withHistory<T>(cwd: string, options: {create?: boolean}, use: (h
  * Records a decided run under `id` (its results file's name). The results file is already saved, so a
  * history that cannot take the run (damaged, locked past the timeout, disk full) costs one warning, never the run.
  */
-export function recordHistory(results: RunResults, collected: readonly CollectedTarget[] | undefined, cwd: string, id: string, warn: (line: string) => void): string | null {
+export function recordHistory(
+  results: RunResults,
+  collected: readonly CollectedTarget[] | undefined,
+  cwd: string,
+  id: string,
+  warn: (line: string) => void,
+): string | null {
   try {
     return withHistory(cwd, {}, (history) => history.record(results, collected, {id}))
   } catch (error) {
-    const reason = error instanceof UserError ? error.message : `${shownPath(historyFile(cwd), cwd)}: ${(error as Error).message}`
+    const reason =
+      error instanceof UserError ? error.message : `${shownPath(historyFile(cwd), cwd)}: ${(error as Error).message}`
     warn(`warning: run ${id} was not recorded in the history (its results file is saved): ${reason}`)
     return null
   }
 }
 
 /** `gate history`: the gate's last runs as a trend; `empty` says why there is nothing to show. */
-export function readTrend(cwd: string, gate: string, options: TrendOptions & {branch?: string; limit?: number}): {trend: Trend; empty?: string} {
+export function readTrend(
+  cwd: string,
+  gate: string,
+  options: TrendOptions & {branch?: string; limit?: number},
+): {trend: Trend; empty?: string} {
   return withHistory(cwd, {create: false}, (history) => {
     const runs = history.runs(gate, {branch: options.branch, limit: options.limit, target: options.target})
     const trend = trendOf(gate, runs, options)
     if (runs.length === 0) {
-      const filters = [options.branch === undefined ? '' : ` --branch ${options.branch}`, options.target === undefined ? '' : ` --target ${options.target}`].join('')
+      const filters = [
+        options.branch === undefined ? '' : ` --branch ${options.branch}`,
+        options.target === undefined ? '' : ` --target ${options.target}`,
+      ].join('')
       const any = filters !== '' && history.runs(gate, {limit: 1}).length > 0
-      return {empty: any ? `no run of ${gate} in ${history.file} matches${filters}.` : `${noRunsMessage(history, gate)}.`, trend}
+      return {
+        empty: any ? `no run of ${gate} in ${history.file} matches${filters}.` : `${noRunsMessage(history, gate)}.`,
+        trend,
+      }
     }
 
     if (trend.columns.length === 0 && (options.target !== undefined || options.metric !== undefined)) {
-      const what = options.metric === undefined ? `target ${options.target}` : `metric ${options.metric}${options.target === undefined ? '' : ` of target ${options.target}`}`
+      const what =
+        options.metric === undefined
+          ? `target ${options.target}`
+          : `metric ${options.metric}${options.target === undefined ? '' : ` of target ${options.target}`}`
       return {empty: `no ${what} in the last ${runs.length} run${runs.length === 1 ? '' : 's'} of ${gate}.`, trend}
     }
 
@@ -73,21 +108,38 @@ export function readTrend(cwd: string, gate: string, options: TrendOptions & {br
  * What each target's relative expectations compare with: the gate's baseline `name` with the metric
  * summaries of its last runs (for the run-to-run spread), or why there is nothing to compare with.
  */
-export function baselinesFor(gate: {name: string; targets: ReadonlyArray<{id: string}>}, cwd: string, name = DEFAULT_BASELINE): Map<string, NonNullable<TargetInput['baseline']>> {
+export function baselinesFor(
+  gate: {name: string; targets: ReadonlyArray<{id: string}>},
+  cwd: string,
+  name = DEFAULT_BASELINE,
+): Map<string, NonNullable<TargetInput['baseline']>> {
   const everyTarget = (missing: string) => new Map(gate.targets.map((target) => [target.id, {missing}]))
   try {
     return withHistory(cwd, {create: false}, (history) => {
       const baseline = history.baseline(gate.name, name)
       if (!baseline) {
         const saved = history.baselines(gate.name).map((record) => record.name)
-        return everyTarget(`no baseline "${name}" saved for gate ${gate.name}${saved.length > 0 ? ` (saved: ${saved.join(', ')}; pick one with --baseline)` : ''}: pin a run with \`gate baseline save ${gate.name}${name === DEFAULT_BASELINE ? '' : ` --name ${name}`}\``)
+        return everyTarget(
+          `no baseline "${name}" saved for gate ${gate.name}${saved.length > 0 ? ` (saved: ${saved.join(', ')}; pick one with --baseline)` : ''}: pin a run with \`gate baseline save ${gate.name}${name === DEFAULT_BASELINE ? '' : ` --name ${name}`}\``,
+        )
       }
 
       return new Map(
         gate.targets.map(({id}): [string, NonNullable<TargetInput['baseline']>] => {
           const target = baseline.targets[id]
-          if (!target) return [id, {missing: `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; pin a newer run with \`gate baseline save ${gate.name}\``}]
-          const recent = Object.fromEntries(Object.keys(target.metrics).map((metric) => [metric, history.series(gate.name, id, metric, {limit: RECENT_RUNS}).map((point) => point.summary)]))
+          if (!target)
+            return [
+              id,
+              {
+                missing: `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; pin a newer run with \`gate baseline save ${gate.name}\``,
+              },
+            ]
+          const recent = Object.fromEntries(
+            Object.keys(target.metrics).map((metric) => [
+              metric,
+              history.series(gate.name, id, metric, {limit: RECENT_RUNS}).map((point) => point.summary),
+            ]),
+          )
           return [id, {metrics: target.metrics, name, recent, run: baseline.run}]
         }),
       )

@@ -27,7 +27,10 @@ export function decodeSamples(bytes: Uint8Array): number[] {
 }
 
 /** The HDR histogram (compressed base64, microseconds) of a duration metric: the shard's own when it kept one, else built from the samples. */
-export function durationHistogram(metric: Extract<MetricEvidence, {type: 'samples'}>, kept: string | undefined): string | null {
+export function durationHistogram(
+  metric: Extract<MetricEvidence, {type: 'samples'}>,
+  kept: string | undefined,
+): string | null {
   if (metric.dimension !== 'duration') return null
   if (kept !== undefined) return kept
   if (metric.samples.length === 0) return null

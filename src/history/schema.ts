@@ -13,7 +13,8 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   {
-    description: 'runs, their targets and metric summaries (with a bounded sample subset and an HDR histogram), and pinned baselines',
+    description:
+      'runs, their targets and metric summaries (with a bounded sample subset and an HDR histogram), and pinned baselines',
     sql: `
       PRAGMA application_id = ${APPLICATION_ID};
       CREATE TABLE runs (
@@ -88,7 +89,8 @@ export const MIGRATIONS: readonly Migration[] = [
       );`,
   },
   {
-    description: "each target's expectations with their verdicts, and which baseline run a relative one was judged against",
+    description:
+      "each target's expectations with their verdicts, and which baseline run a relative one was judged against",
     sql: `
       CREATE TABLE expectations (
         run_id       TEXT NOT NULL,

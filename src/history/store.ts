@@ -89,7 +89,19 @@ const BASELINE_NAME = /^[\w.][\w./-]{0,99}$/
 
 type Row = Record<string, unknown>
 
-const SUMMARY_COLUMNS = ['value', 'min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95', 'p99', 'events', 'trials'] as const
+const SUMMARY_COLUMNS = [
+  'value',
+  'min',
+  'max',
+  'mean',
+  'stddev',
+  'p50',
+  'p90',
+  'p95',
+  'p99',
+  'events',
+  'trials',
+] as const
 
 export class History {
   /** `db` is null when the history does not exist yet and was opened for reading: every query is empty. */
@@ -111,14 +123,20 @@ export class History {
   /** Records a results file's run (summaries only, source 'file') unless the history has it already; returns its id either way. */
   importResults(results: RunResults, file: string): string {
     return this.write((db) => {
-      const known = db.prepare('SELECT id FROM runs WHERE gate = ? AND started_at = ? AND finished_at = ? AND gate_sha256 = ?').get(results.gate.name, results.startedAt, results.finishedAt, results.gate.sha256) as Row | undefined
+      const known = db
+        .prepare('SELECT id FROM runs WHERE gate = ? AND started_at = ? AND finished_at = ? AND gate_sha256 = ?')
+        .get(results.gate.name, results.startedAt, results.finishedAt, results.gate.sha256) as Row | undefined
       return known ? String(known.id) : insertRun(db, results, {file, id: results.id, source: 'file'})
     })
   }
 
   /** The gates with recorded runs, by name. */
   gates(): string[] {
-    return this.read((db) => (db.prepare('SELECT DISTINCT gate FROM runs ORDER BY gate').all() as Row[]).map((row) => String(row.gate)), [])
+    return this.read(
+      (db) =>
+        (db.prepare('SELECT DISTINCT gate FROM runs ORDER BY gate').all() as Row[]).map((row) => String(row.gate)),
+      [],
+    )
   }
 
   /** A recorded run by id, with its targets and metric summaries. */
@@ -134,8 +152,11 @@ export class History {
     return this.read((db) => {
       const where = ['gate = @gate']
       if (filter.branch !== undefined) where.push('branch = @branch')
-      if (filter.target !== undefined) where.push('EXISTS (SELECT 1 FROM targets t WHERE t.run_id = runs.id AND t.target = @target)')
-      const rows = db.prepare(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT @limit`).all({...filter, gate, limit: filter.limit ?? -1}) as Row[]
+      if (filter.target !== undefined)
+        where.push('EXISTS (SELECT 1 FROM targets t WHERE t.run_id = runs.id AND t.target = @target)')
+      const rows = db
+        .prepare(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT @limit`)
+        .all({...filter, gate, limit: filter.limit ?? -1}) as Row[]
       return withTargets(db, rows)
     }, [])
   }
@@ -150,8 +171,21 @@ export class History {
              AND r.id IS NOT @exclude ${options.branch === undefined ? '' : 'AND r.branch = @branch'}
            ORDER BY r.started_at DESC, r.id DESC LIMIT @limit`,
         )
-        .all({branch: options.branch, exclude: options.excludeRun ?? null, gate, limit: options.limit ?? -1, metric, target}) as Row[]
-      return rows.map((row) => ({branch: nullableText(row.branch), commit: nullableText(row.git_commit), run: String(row.run), startedAt: String(row.started_at), summary: summaryOf(row)}))
+        .all({
+          branch: options.branch,
+          exclude: options.excludeRun ?? null,
+          gate,
+          limit: options.limit ?? -1,
+          metric,
+          target,
+        }) as Row[]
+      return rows.map((row) => ({
+        branch: nullableText(row.branch),
+        commit: nullableText(row.git_commit),
+        run: String(row.run),
+        startedAt: String(row.started_at),
+        summary: summaryOf(row),
+      }))
     }, [])
   }
 
@@ -160,14 +194,28 @@ export class History {
    * another gate, an interrupted run (it measured only part of the gate) and a shard (a share of the load).
    */
   saveBaseline(gate: string, name: string, runId: string): BaselineRecord {
-    if (!BASELINE_NAME.test(name)) throw new UserError(`--name ${JSON.stringify(name)}: a baseline name is letters, digits, ".", "_", "-" and "/" (up to 100), e.g. main or release/1.2`)
+    if (!BASELINE_NAME.test(name))
+      throw new UserError(
+        `--name ${JSON.stringify(name)}: a baseline name is letters, digits, ".", "_", "-" and "/" (up to 100), e.g. main or release/1.2`,
+      )
     return this.write((db) => {
       const run = db.prepare('SELECT gate, interrupted, shard FROM runs WHERE id = ?').get(runId) as Row | undefined
       if (!run) throw new UserError(`No run ${runId} in ${this.file}.`)
-      if (run.gate !== gate) throw new UserError(`Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the gate it is compared with.`)
-      if (run.interrupted) throw new UserError(`Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate check ${gate}\`, then \`gate baseline save ${gate}\`).`)
-      if (run.shard !== null) throw new UserError(`Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run (\`gate merge …\`) instead.`)
-      db.prepare('INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at').run(gate, name, runId, new Date().toISOString())
+      if (run.gate !== gate)
+        throw new UserError(
+          `Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+        )
+      if (run.interrupted)
+        throw new UserError(
+          `Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate check ${gate}\`, then \`gate baseline save ${gate}\`).`,
+        )
+      if (run.shard !== null)
+        throw new UserError(
+          `Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run (\`gate merge …\`) instead.`,
+        )
+      db.prepare(
+        'INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at',
+      ).run(gate, name, runId, new Date().toISOString())
       return baselineRecords(db, 'b.gate = ? AND b.name = ?', [gate, name])[0]!
     })
   }
@@ -178,7 +226,10 @@ export class History {
       const record = baselineRecords(db, 'b.gate = ? AND b.name = ?', [gate, name])[0]
       if (!record) return null
       const targets: Baseline['targets'] = {}
-      for (const row of db.prepare('SELECT target, status FROM targets WHERE run_id = ? ORDER BY rowid').all(record.run) as Row[]) targets[String(row.target)] = {metrics: {}, status: row.status as Status}
+      for (const row of db
+        .prepare('SELECT target, status FROM targets WHERE run_id = ? ORDER BY rowid')
+        .all(record.run) as Row[])
+        targets[String(row.target)] = {metrics: {}, status: row.status as Status}
       for (const row of db.prepare('SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid').all(record.run) as Row[]) {
         const summary = summaryOf(row)
         targets[String(row.target)]!.metrics[summary.name] = {evidence: evidenceOf(row, summary), summary}
@@ -190,7 +241,10 @@ export class History {
 
   /** The saved baselines (of one gate, or all), by gate and name. */
   baselines(gate?: string): BaselineRecord[] {
-    return this.read((db) => (gate === undefined ? baselineRecords(db, '1', []) : baselineRecords(db, 'b.gate = ?', [gate])), [])
+    return this.read(
+      (db) => (gate === undefined ? baselineRecords(db, '1', []) : baselineRecords(db, 'b.gate = ?', [gate])),
+      [],
+    )
   }
 
   private read<T>(query: (db: BetterSqlite3.Database) => T, empty: T): T {
@@ -268,7 +322,19 @@ function insertRun(db: BetterSqlite3.Database, results: RunResults, options: Ins
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   for (const target of results.targets) {
-    insertTarget.run(id, target.id, target.title, target.validator, target.status, target.confidence, target.p, target.weight, Number(target.required), target.level, target.reason ?? null)
+    insertTarget.run(
+      id,
+      target.id,
+      target.title,
+      target.validator,
+      target.status,
+      target.confidence,
+      target.p,
+      target.weight,
+      Number(target.required),
+      target.level,
+      target.reason ?? null,
+    )
     const collected = options.collected?.find((entry) => entry.id === target.id)
     const evidence = collected && 'evidence' in collected.collected ? collected.collected.evidence : undefined
     for (const summary of target.evidence?.metrics ?? []) {
@@ -289,7 +355,22 @@ function insertRun(db: BetterSqlite3.Database, results: RunResults, options: Ins
     }
 
     for (const [position, expectation] of target.expectations.entries()) {
-      insertExpectation.run(id, target.id, position, expectation.expression, expectation.metric, expectation.statistic, expectation.operator, expectation.dimension, expectation.value, expectation.threshold, expectation.p, expectation.status, expectation.baseline?.run ?? null, expectation.baseline?.change ?? null)
+      insertExpectation.run(
+        id,
+        target.id,
+        position,
+        expectation.expression,
+        expectation.metric,
+        expectation.statistic,
+        expectation.operator,
+        expectation.dimension,
+        expectation.value,
+        expectation.threshold,
+        expectation.p,
+        expectation.status,
+        expectation.baseline?.run ?? null,
+        expectation.baseline?.change ?? null,
+      )
     }
   }
 
@@ -300,7 +381,9 @@ function withTargets(db: BetterSqlite3.Database, rows: Row[]): HistoryRun[] {
   const runs = rows.map(runOf)
   const byId = new Map(runs.map((run) => [run.id, run]))
   const ids = JSON.stringify(runs.map((run) => run.id))
-  for (const row of db.prepare('SELECT * FROM targets WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY rowid').all(ids) as Row[]) {
+  for (const row of db
+    .prepare('SELECT * FROM targets WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY rowid')
+    .all(ids) as Row[]) {
     byId.get(String(row.run_id))!.targets[String(row.target)] = {
       confidence: Number(row.confidence),
       level: row.level as 'error' | 'warn',
@@ -313,7 +396,9 @@ function withTargets(db: BetterSqlite3.Database, rows: Row[]): HistoryRun[] {
     }
   }
 
-  for (const row of db.prepare('SELECT * FROM metrics WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY rowid').all(ids) as Row[]) {
+  for (const row of db
+    .prepare('SELECT * FROM metrics WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY rowid')
+    .all(ids) as Row[]) {
     const summary = summaryOf(row)
     byId.get(String(row.run_id))!.targets[String(row.target)]!.metrics[summary.name] = summary
   }
@@ -347,9 +432,15 @@ function runOf(row: Row): HistoryRun {
 }
 
 function summaryOf(row: Row): MetricSummary {
-  const summary: MetricSummary = {dimension: row.dimension as MetricSummary['dimension'], n: Number(row.n), name: String(row.metric), type: row.type as MetricSummary['type']}
+  const summary: MetricSummary = {
+    dimension: row.dimension as MetricSummary['dimension'],
+    n: Number(row.n),
+    name: String(row.metric),
+    type: row.type as MetricSummary['type'],
+  }
   if (row.seen !== null && row.type === 'samples') summary.seen = Number(row.seen)
-  for (const column of SUMMARY_COLUMNS) if (row[column] !== null && row[column] !== undefined) summary[column] = Number(row[column])
+  for (const column of SUMMARY_COLUMNS)
+    if (row[column] !== null && row[column] !== undefined) summary[column] = Number(row[column])
   return summary
 }
 
@@ -362,13 +453,18 @@ function evidenceOf(row: Row, summary: MetricSummary): MetricEvidence | null {
     return {dimension: summary.dimension, samples, type: 'samples', ...(seen === samples.length ? {} : {seen})}
   }
 
-  if (summary.type === 'proportion') return summary.events === undefined || summary.trials === undefined ? null : {events: summary.events, trials: summary.trials, type: 'proportion'}
+  if (summary.type === 'proportion')
+    return summary.events === undefined || summary.trials === undefined
+      ? null
+      : {events: summary.events, trials: summary.trials, type: 'proportion'}
   return summary.value === undefined ? null : {dimension: summary.dimension, type: 'value', value: summary.value}
 }
 
 function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: unknown[]): BaselineRecord[] {
   const rows = db
-    .prepare(`SELECT b.gate, b.name, b.run_id, b.saved_at, r.started_at, r.git_commit, r.branch, r.outcome, r.source FROM baselines b JOIN runs r ON r.id = b.run_id WHERE ${where} ORDER BY b.gate, b.name`)
+    .prepare(
+      `SELECT b.gate, b.name, b.run_id, b.saved_at, r.started_at, r.git_commit, r.branch, r.outcome, r.source FROM baselines b JOIN runs r ON r.id = b.run_id WHERE ${where} ORDER BY b.gate, b.name`,
+    )
     .all(...parameters) as Row[]
   return rows.map((row) => ({
     branch: nullableText(row.branch),

@@ -55,12 +55,14 @@ export function trendOf(gate: string, newestFirst: readonly HistoryRun[], option
       if (options.target !== undefined && target !== options.target) continue
       if (mode === 'targets') columns.set(target, {target})
       for (const metric of mode === 'metrics' ? Object.keys(verdict.metrics) : []) {
-        if (options.metric === undefined || metric === options.metric) columns.set(`${target}/${metric}`, {metric, target})
+        if (options.metric === undefined || metric === options.metric)
+          columns.set(`${target}/${metric}`, {metric, target})
       }
     }
   }
 
-  const latest = (target: string, metric: string): MetricSummary | undefined => newestFirst.map((run) => run.targets[target]?.metrics[metric]).find((summary) => summary !== undefined)
+  const latest = (target: string, metric: string): MetricSummary | undefined =>
+    newestFirst.map((run) => run.targets[target]?.metrics[metric]).find((summary) => summary !== undefined)
   return {
     columns: [...columns].map(([key, {metric, target}]) => {
       if (metric === undefined) return {key, label: target}
@@ -74,10 +76,29 @@ export function trendOf(gate: string, newestFirst: readonly HistoryRun[], option
       cells: Object.fromEntries(
         [...columns].map(([key, {metric, target}]) => {
           const verdict = run.targets[target]
-          if (metric === undefined) return [key, verdict ? {status: verdict.status, text: `${verdict.status} ${threeDecimals(verdict.confidence)}`, value: verdict.confidence} : {text: '—', value: null}]
+          if (metric === undefined)
+            return [
+              key,
+              verdict
+                ? {
+                    status: verdict.status,
+                    text: `${verdict.status} ${threeDecimals(verdict.confidence)}`,
+                    value: verdict.confidence,
+                  }
+                : {text: '—', value: null},
+            ]
           const summary = verdict?.metrics[metric]
           const value = summary ? trendValue(summary) : null
-          return [key, {text: value === null ? '—' : formatValue(value, summary!.type === 'proportion' ? 'proportion' : summary!.dimension), value}]
+          return [
+            key,
+            {
+              text:
+                value === null
+                  ? '—'
+                  : formatValue(value, summary!.type === 'proportion' ? 'proportion' : summary!.dimension),
+              value,
+            },
+          ]
         }),
       ),
       commit: run.commit,
@@ -95,7 +116,10 @@ export function trendOf(gate: string, newestFirst: readonly HistoryRun[], option
 /** What a trend follows of a metric: the p95 of samples (the tail users feel), a value as it is, a proportion's rate. */
 export function trendValue(summary: MetricSummary): number | null {
   if (summary.type === 'samples') return summary.p95 ?? null
-  if (summary.type === 'proportion') return summary.trials !== undefined && summary.trials > 0 && summary.events !== undefined ? summary.events / summary.trials : null
+  if (summary.type === 'proportion')
+    return summary.trials !== undefined && summary.trials > 0 && summary.events !== undefined
+      ? summary.events / summary.trials
+      : null
   return summary.value ?? null
 }
 
@@ -105,8 +129,24 @@ function statisticLabel(summary: MetricSummary): string {
 
 /** The table: one row per run, oldest first, then a `trend` row with each numeric column's sparkline. */
 export function formatTrend(trend: Trend): string {
-  const header = ['started (UTC)', 'commit', 'branch', 'outcome', 'consensus', ...trend.columns.map((column) => column.label), 'run']
-  const align: Align[] = ['left', 'left', 'left', 'left', 'right', ...trend.columns.map((): Align => (trend.mode === 'metrics' ? 'right' : 'left')), 'left']
+  const header = [
+    'started (UTC)',
+    'commit',
+    'branch',
+    'outcome',
+    'consensus',
+    ...trend.columns.map((column) => column.label),
+    'run',
+  ]
+  const align: Align[] = [
+    'left',
+    'left',
+    'left',
+    'left',
+    'right',
+    ...trend.columns.map((): Align => (trend.mode === 'metrics' ? 'right' : 'left')),
+    'left',
+  ]
   const rows = trend.rows.map((row) => [
     utcTime(row.startedAt),
     shortCommit(row.commit, row.dirty),
@@ -116,7 +156,22 @@ export function formatTrend(trend: Trend): string {
     ...trend.columns.map((column) => row.cells[column.key]?.text ?? '—'),
     row.source === 'file' ? `${row.run} (from file)` : row.run,
   ])
-  const footer = ['trend', '', '', '', sparkline(trend.rows.map((row) => row.consensus)), ...trend.columns.map((column) => sparkline(trend.rows.map((row) => row.cells[column.key]?.value ?? null))), '']
-  const what = trend.mode === 'targets' ? 'per target: status and confidence' : 'per metric: p95 of samples, the value, or the rate of a proportion'
-  return [...formatTable(header, [...rows, footer], align), '', `${trend.rows.length} run${trend.rows.length === 1 ? '' : 's'} of ${trend.gate}, oldest first; ${what}.`].join('\n')
+  const footer = [
+    'trend',
+    '',
+    '',
+    '',
+    sparkline(trend.rows.map((row) => row.consensus)),
+    ...trend.columns.map((column) => sparkline(trend.rows.map((row) => row.cells[column.key]?.value ?? null))),
+    '',
+  ]
+  const what =
+    trend.mode === 'targets'
+      ? 'per target: status and confidence'
+      : 'per metric: p95 of samples, the value, or the rate of a proportion'
+  return [
+    ...formatTable(header, [...rows, footer], align),
+    '',
+    `${trend.rows.length} run${trend.rows.length === 1 ? '' : 's'} of ${trend.gate}, oldest first; ${what}.`,
+  ].join('\n')
 }

@@ -12,7 +12,13 @@ const US_PER_MS = 1000
 
 /** An empty latency histogram that grows to whatever it records. */
 export function createHistogram(): Histogram {
-  return hdrHistogram().build({autoResize: true, bitBucketSize: 32, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, useWebAssembly: false})
+  return hdrHistogram().build({
+    autoResize: true,
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  })
 }
 
 /** Records a latency given in milliseconds. */
@@ -41,7 +47,11 @@ export function decodeHistogram(encoded: string): Histogram {
 
 /** What a pure-JS HdrHistogram offers beyond the shared interface; the load engine builds only those. */
 interface BucketWalk {
-  recordedValuesIterator?: {reset(): void; hasNext(): boolean; next(): {countAtValueIteratedTo: number; valueIteratedTo: number}}
+  recordedValuesIterator?: {
+    reset(): void
+    hasNext(): boolean
+    next(): {countAtValueIteratedTo: number; valueIteratedTo: number}
+  }
   lowestEquivalentValue?(value: number): number
   highestEquivalentValue?(value: number): number
 }
@@ -81,7 +91,8 @@ export function histogramSamples(histogram: Histogram, max: number): number[] {
   const rankOf = (i: number): number => (take === total ? i : Math.floor(((i + 0.5) * total) / take))
   const samples: number[] = []
   if (!iterator) {
-    for (let i = 0; i < take; i++) samples.push(histogram.getValueAtPercentile((100 * (rankOf(i) + 1)) / total) / US_PER_MS)
+    for (let i = 0; i < take; i++)
+      samples.push(histogram.getValueAtPercentile((100 * (rankOf(i) + 1)) / total) / US_PER_MS)
     return samples
   }
 

@@ -58,29 +58,44 @@ export interface ResolvedPlan {
 /** Checks a plan against the caps and fills in defaults; throws LoadPlanError naming the first problem. */
 export function resolvePlan(plan: LoadPlan): ResolvedPlan {
   const url = parseUrl(plan.url)
-  const model: LoadModel = plan.rate !== undefined || plan.stages?.some((stage) => stage.rate !== undefined) ? 'open' : 'closed'
+  const model: LoadModel =
+    plan.rate !== undefined || plan.stages?.some((stage) => stage.rate !== undefined) ? 'open' : 'closed'
   const stages = resolveStages(plan, model)
   const plannedMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0)
   if (plannedMs > LOAD_LIMITS.durationMs) {
-    throw new LoadPlanError(`the run would last ${formatValue(plannedMs, 'duration')}, over the cap of ${formatValue(LOAD_LIMITS.durationMs, 'duration')}`)
+    throw new LoadPlanError(
+      `the run would last ${formatValue(plannedMs, 'duration')}, over the cap of ${formatValue(LOAD_LIMITS.durationMs, 'duration')}`,
+    )
   }
 
   if (plan.requests !== undefined) checkCount('requests', plan.requests, 1, LOAD_LIMITS.requests)
   const intended = model === 'open' ? stages.reduce((sum, stage) => sum + arrivalsBy(stage, stage.durationMs), 0) : 0
   if (plan.requests === undefined && intended > LOAD_LIMITS.requests) {
-    throw new LoadPlanError(`the rates and durations intend ${Math.round(intended).toLocaleString('en-US')} requests, over the cap of ${LOAD_LIMITS.requests.toLocaleString('en-US')}; set requests or lower the rate`)
+    throw new LoadPlanError(
+      `the rates and durations intend ${Math.round(intended).toLocaleString('en-US')} requests, over the cap of ${LOAD_LIMITS.requests.toLocaleString('en-US')}; set requests or lower the rate`,
+    )
   }
 
   return {
     body: typeof plan.body === 'string' ? Buffer.from(plan.body) : plan.body,
     headers: {...plan.headers},
     isOk: statusCheck(plan.okStatus),
-    maxBodyBytes: checkCount('maxBodyBytes', plan.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes, 0, LOAD_LIMITS.maxBodyBytes),
+    maxBodyBytes: checkCount(
+      'maxBodyBytes',
+      plan.maxBodyBytes ?? LOAD_DEFAULTS.maxBodyBytes,
+      0,
+      LOAD_LIMITS.maxBodyBytes,
+    ),
     method: (plan.method ?? 'GET').toUpperCase(),
     model,
     plannedMs,
     requestBudget: plan.requests ?? LOAD_LIMITS.requests,
-    reservoirSize: checkCount('reservoirSize', plan.reservoirSize ?? LOAD_DEFAULTS.reservoirSize, 1, LOAD_LIMITS.reservoirSize),
+    reservoirSize: checkCount(
+      'reservoirSize',
+      plan.reservoirSize ?? LOAD_DEFAULTS.reservoirSize,
+      1,
+      LOAD_LIMITS.reservoirSize,
+    ),
     seed: plan.seed ?? LOAD_DEFAULTS.seed,
     stages,
     timeoutMs: checkNumber('timeoutMs', plan.timeoutMs ?? LOAD_DEFAULTS.timeoutMs, 1, LOAD_LIMITS.timeoutMs),
@@ -91,7 +106,8 @@ export function resolvePlan(plan: LoadPlan): ResolvedPlan {
 function parseUrl(text: string): URL {
   if (!URL.canParse(text)) throw new LoadPlanError(`url ${JSON.stringify(text)} is not a URL`)
   const url = new URL(text)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LoadPlanError(`url ${JSON.stringify(text)} is not http or https`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new LoadPlanError(`url ${JSON.stringify(text)} is not http or https`)
   return url
 }
 
@@ -103,11 +119,17 @@ function resolveStages(plan: LoadPlan, model: LoadModel): PlannedStage[] {
 
 function resolveStage(stage: Stage, index: number, plan: LoadPlan, model: LoadModel): PlannedStage {
   const label = plan.stages ? `stage ${index + 1}: ` : ''
-  const connections = checkCount(`${label}connections`, stage.connections ?? plan.connections ?? LOAD_DEFAULTS.connections, 1, LOAD_LIMITS.connections)
+  const connections = checkCount(
+    `${label}connections`,
+    stage.connections ?? plan.connections ?? LOAD_DEFAULTS.connections,
+    1,
+    LOAD_LIMITS.connections,
+  )
   // The cap applies to the whole run, checked once the stages are summed.
   const durationMs = checkNumber(`${label}durationMs`, stage.durationMs, 1, Number.POSITIVE_INFINITY)
-  const rate = model === 'open' ? stage.rate ?? plan.rate : 0
-  if (rate === undefined) throw new LoadPlanError(`${label}has no rate, but other stages do: give every stage a rate, or the plan one`)
+  const rate = model === 'open' ? (stage.rate ?? plan.rate) : 0
+  if (rate === undefined)
+    throw new LoadPlanError(`${label}has no rate, but other stages do: give every stage a rate, or the plan one`)
   checkNumber(`${label}rate`, rate, 0, LOAD_LIMITS.rate)
   const rampFrom = stage.rampFrom ?? null
   if (rampFrom !== null) {
@@ -115,8 +137,17 @@ function resolveStage(stage: Stage, index: number, plan: LoadPlan, model: LoadMo
     else checkNumber(`${label}rampFrom`, rampFrom, 0, LOAD_LIMITS.rate)
   }
 
-  if (model === 'open' && rate === 0 && (rampFrom ?? 0) === 0) throw new LoadPlanError(`${label}rate is 0: the stage would send nothing`)
-  return {connections, durationMs, index, model, rampFrom, rate, ...(stage.name === undefined ? {} : {name: stage.name})}
+  if (model === 'open' && rate === 0 && (rampFrom ?? 0) === 0)
+    throw new LoadPlanError(`${label}rate is 0: the stage would send nothing`)
+  return {
+    connections,
+    durationMs,
+    index,
+    model,
+    rampFrom,
+    rate,
+    ...(stage.name === undefined ? {} : {name: stage.name}),
+  }
 }
 
 /** A status check: the caller's list, or 2xx and 3xx. */
@@ -128,8 +159,12 @@ function statusCheck(okStatus: readonly number[] | undefined): (status: number) 
 }
 
 function checkNumber(name: string, value: number, min: number, max: number): number {
-  if (!Number.isFinite(value) || value < min) throw new LoadPlanError(`${name} is ${value}; it must be a number of at least ${min}`)
-  if (value > max) throw new LoadPlanError(`${name} is ${value.toLocaleString('en-US')}, over the cap of ${max.toLocaleString('en-US')}`)
+  if (!Number.isFinite(value) || value < min)
+    throw new LoadPlanError(`${name} is ${value}; it must be a number of at least ${min}`)
+  if (value > max)
+    throw new LoadPlanError(
+      `${name} is ${value.toLocaleString('en-US')}, over the cap of ${max.toLocaleString('en-US')}`,
+    )
   return value
 }
 

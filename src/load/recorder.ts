@@ -54,7 +54,8 @@ export class RunRecorder {
     this.errors++
     tally.errors[outcome.error]++
     this.errorsPerSecond[second] = (this.errorsPerSecond[second] ?? 0) + 1
-    this.errorExamples[outcome.error] ??= outcome.error === 'status' ? `status ${outcome.status}` : describeError(outcome.cause)
+    this.errorExamples[outcome.error] ??=
+      outcome.error === 'status' ? `status ${outcome.status}` : describeError(outcome.cause)
   }
 
   samples(): LatencySamples {

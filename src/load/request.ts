@@ -70,7 +70,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const invalid = REFUSED_REQUEST_CODES.has((error as {code?: unknown}).code)
-    this.settle({bytes: this.bytes, cause: error, error: classifyError(error, this.status !== 0), invalid, status: this.status})
+    this.settle({
+      bytes: this.bytes,
+      cause: error,
+      error: classifyError(error, this.status !== 0),
+      invalid,
+      status: this.status,
+    })
   }
 
   private settle(outcome: RequestOutcome): void {
@@ -96,7 +102,12 @@ export class Connection {
       maxResponseSize: plan.maxBodyBytes,
       pipelining: 1,
     })
-    this.options = {body: plan.body, headers: plan.headers, method: plan.method as Dispatcher.HttpMethod, path: `${plan.url.pathname}${plan.url.search}`}
+    this.options = {
+      body: plan.body,
+      headers: plan.headers,
+      method: plan.method as Dispatcher.HttpMethod,
+      path: `${plan.url.pathname}${plan.url.search}`,
+    }
   }
 
   /** The request in flight, if any: one at a time per connection. */

@@ -14,12 +14,16 @@ export interface RunOutline {
 }
 
 /** What the run measured so far, per stage and merged; with stages still running it is a snapshot, marked partial. */
-export function loadResult({client, plan, recorder, runs, stopReason}: RunOutline, now = performance.now()): LoadResult {
+export function loadResult(
+  {client, plan, recorder, runs, stopReason}: RunOutline,
+  now = performance.now(),
+): LoadResult {
   const stages = runs.map((run) => stageResult(run, recorder.startMs, now))
   const last = runs.at(-1)
   const durationMs = (last?.finishedMs ?? now) - recorder.startMs
   const requests = stages.reduce((sum, stage) => addCounts(sum, stage.requests), emptyCounts())
-  const intended = plan.model === 'open' ? stages.reduce((sum, stage) => sum + stage.unsent + stage.requests.sent, 0) : null
+  const intended =
+    plan.model === 'open' ? stages.reduce((sum, stage) => sum + stage.unsent + stage.requests.sent, 0) : null
   const sendingMs = runs.reduce((sum, run) => sum + sendingWindow(run, now), 0)
   const finished = last?.finishedMs !== undefined && (stopReason !== null || runs.length === plan.stages.length)
   return {

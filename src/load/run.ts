@@ -28,13 +28,17 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const connections = Array.from({length: connectionsNeeded(resolved)}, () => new Connection(resolved))
   const cpu = cpuMeter()
   const runs: StageRun[] = []
-  const snapshot = (): LoadResult => loadResult({client: cpu.read(), plan: resolved, recorder, runs, stopReason: control.stopReason})
+  const snapshot = (): LoadResult =>
+    loadResult({client: cpu.read(), plan: resolved, recorder, runs, stopReason: control.stopReason})
   const watcher = watch(plan, resolved, control, connections, snapshot)
   // One sweep for every connection instead of a timer per request: a request is cut at most a quarter of its timeout (and 1 s) past it.
-  const sweep = setInterval(() => {
-    const now = performance.now()
-    for (const connection of connections) connection.expireOverdue(now)
-  }, Math.min(1000, Math.max(10, resolved.timeoutMs / 4)))
+  const sweep = setInterval(
+    () => {
+      const now = performance.now()
+      for (const connection of connections) connection.expireOverdue(now)
+    },
+    Math.min(1000, Math.max(10, resolved.timeoutMs / 4)),
+  )
   try {
     for (const stage of resolved.stages) {
       if (control.stopReason !== null) break
@@ -56,7 +60,11 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
 
 /** Enough connections for the busiest stage, ramps included. */
 function connectionsNeeded(plan: ResolvedPlan): number {
-  return Math.max(...plan.stages.map((stage) => (stage.model === 'closed' ? Math.max(stage.connections, stage.rampFrom ?? 0) : stage.connections)))
+  return Math.max(
+    ...plan.stages.map((stage) =>
+      stage.model === 'closed' ? Math.max(stage.connections, stage.rampFrom ?? 0) : stage.connections,
+    ),
+  )
 }
 
 /** CPU time this process used since the meter was created, against wall time; plugins that generate load use it too. */
@@ -77,7 +85,13 @@ interface Watcher {
 }
 
 /** The run's outside world: the abort signal, progress reports and the `until` predicate. */
-function watch(plan: LoadPlan, resolved: ResolvedPlan, control: RunControl, connections: readonly Connection[], snapshot: () => LoadResult): Watcher {
+function watch(
+  plan: LoadPlan,
+  resolved: ResolvedPlan,
+  control: RunControl,
+  connections: readonly Connection[],
+  snapshot: () => LoadResult,
+): Watcher {
   const timers: NodeJS.Timeout[] = []
   const watcher: Watcher = {
     stop() {

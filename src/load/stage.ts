@@ -83,7 +83,8 @@ export class StageRun {
     const sentMs = performance.now()
     connection.send(sentMs, (outcome) => {
       this.inFlight--
-      if (outcome.invalid) this.control.fail(new LoadPlanError(`undici refuses the request: ${describeError(outcome.cause)}`))
+      if (outcome.invalid)
+        this.control.fail(new LoadPlanError(`undici refuses the request: ${describeError(outcome.cause)}`))
       this.control.recorder.record(this.tally, outcome, intendedMs ?? sentMs, sentMs, performance.now())
       then()
       this.finishIfIdle()

@@ -141,7 +141,10 @@ export interface LatencySamples {
   seen: number
 }
 
-export interface LoadResult extends Omit<StageResult, 'connections' | 'index' | 'name' | 'rampFrom' | 'rate' | 'startMs'> {
+export interface LoadResult extends Omit<
+  StageResult,
+  'connections' | 'index' | 'name' | 'rampFrom' | 'rate' | 'startMs'
+> {
   url: string
   method: string
   partial: boolean

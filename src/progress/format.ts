@@ -41,9 +41,14 @@ export interface RunningState {
 
 /** "running 4.1 s of 10.0 s · 1,234 req/s · 0 errors"; counts replace the free-text message when the validator sends them. */
 export function runningText(state: RunningState): string {
-  const parts = [state.plannedMs === undefined ? `running ${clock(state.elapsedMs)}, timeout ${formatValue(state.timeoutMs, 'duration')}` : `running ${clock(state.elapsedMs)} of ${clock(state.plannedMs)}`]
+  const parts = [
+    state.plannedMs === undefined
+      ? `running ${clock(state.elapsedMs)}, timeout ${formatValue(state.timeoutMs, 'duration')}`
+      : `running ${clock(state.elapsedMs)} of ${clock(state.plannedMs)}`,
+  ]
   if (state.rate !== undefined) parts.push(`${formatRate(state.rate)} req/s`)
-  if (state.errors !== undefined) parts.push(`${state.errors.toLocaleString('en-US')} ${state.errors === 1 ? 'error' : 'errors'}`)
+  if (state.errors !== undefined)
+    parts.push(`${state.errors.toLocaleString('en-US')} ${state.errors === 1 ? 'error' : 'errors'}`)
   if (state.rate === undefined && state.errors === undefined && state.message) parts.push(state.message)
   return parts.join(' · ')
 }
@@ -51,7 +56,9 @@ export function runningText(state: RunningState): string {
 /** "collected in 10 s (measured)" or "no data after 2.1 s: <reason>". */
 export function finishedText(outcome: CollectOutcome, elapsedMs: number): string {
   const took = formatValue(elapsedMs, 'duration')
-  return 'evidence' in outcome ? `collected in ${took} (${outcome.evidence.kind})` : `no data after ${took}: ${outcome.noData}`
+  return 'evidence' in outcome
+    ? `collected in ${took} (${outcome.evidence.kind})`
+    : `no data after ${took}: ${outcome.noData}`
 }
 
 /**
@@ -72,7 +79,8 @@ export class RunningTarget {
   observe(update: ProgressUpdate, elapsedMs: number): void {
     this.update = update
     // Estimated once per update, so the planned time does not creep up between updates.
-    if (update.fraction !== undefined && update.fraction >= MIN_FRACTION) this.plannedMs = elapsedMs / Math.min(1, update.fraction)
+    if (update.fraction !== undefined && update.fraction >= MIN_FRACTION)
+      this.plannedMs = elapsedMs / Math.min(1, update.fraction)
     if (update.rate !== undefined) this.rate = update.rate
     else if (update.completed !== undefined && elapsedMs > this.last.elapsedMs) {
       this.rate = Math.max(0, update.completed - this.last.completed) / ((elapsedMs - this.last.elapsedMs) / 1000)

@@ -15,10 +15,14 @@ export function isCI(env: NodeJS.ProcessEnv): boolean {
  * Animated only for a person at a terminal: never in CI, on a dumb terminal, with --json, when stderr
  * is not a TTY, or on a terminal that reports no width (a bare pty), where redrawn lines cannot be fitted.
  */
-export function progressMode(choice: ProgressChoice, context: {env: NodeJS.ProcessEnv; json: boolean; stderr: {isTTY?: boolean; columns?: number}}): ProgressMode {
+export function progressMode(
+  choice: ProgressChoice,
+  context: {env: NodeJS.ProcessEnv; json: boolean; stderr: {isTTY?: boolean; columns?: number}},
+): ProgressMode {
   if (choice === 'none') return 'none'
   const {env, json, stderr} = context
-  const animated = choice === 'auto' && stderr.isTTY === true && Boolean(stderr.columns) && !json && !isCI(env) && env.TERM !== 'dumb'
+  const animated =
+    choice === 'auto' && stderr.isTTY === true && Boolean(stderr.columns) && !json && !isCI(env) && env.TERM !== 'dumb'
   return animated ? 'terminal' : 'plain'
 }
 

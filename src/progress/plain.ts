@@ -19,6 +19,7 @@ export function plainProgress(write: (line: string) => void): CheckEvents {
       labels.set(target.id, label)
       write(`${MARK.started} ${label}`)
     },
-    targetFinished: (target, outcome, elapsedMs) => write(endLine(labels.get(target.id) ?? target.id, outcome, elapsedMs)),
+    targetFinished: (target, outcome, elapsedMs) =>
+      write(endLine(labels.get(target.id) ?? target.id, outcome, elapsedMs)),
   }
 }

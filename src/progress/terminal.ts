@@ -104,7 +104,8 @@ export class TerminalProgress implements CheckEvents {
 
   /** Ends the display whatever happened to the run; resolves once stderr and the cursor are back. */
   async close(): Promise<void> {
-    if (this.live) this.end({failed: true, text: `${this.live.running.label} · stopped: the run ended before this target did`})
+    if (this.live)
+      this.end({failed: true, text: `${this.live.running.label} · stopped: the run ended before this target did`})
     await this.drawn
   }
 

@@ -23,7 +23,11 @@ export const FORMATTERS = {
   json: {extension: '.json', render: (results: RunResults) => `${JSON.stringify(results, null, 2)}\n`},
   junit: templated('junit.xml.hbs', escapeXml, '.junit.xml'),
   md: templated('report.md.hbs', escapeMarkdown, '.md'),
-  terminal: {extension: '.txt', render: (results: RunResults, options: RenderOptions) => renderTerminal(escapeView(buildReportView(results), plainLine), options)},
+  terminal: {
+    extension: '.txt',
+    render: (results: RunResults, options: RenderOptions) =>
+      renderTerminal(escapeView(buildReportView(results), plainLine), options),
+  },
   checklist: templated('checklist.md.hbs', escapeMarkdown, '.checklist.md'),
   // The report view escaped for HTML plus charts built from the results (src/report/html/view.ts).
   html: {extension: '.html', render: renderHtml},

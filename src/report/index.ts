@@ -13,12 +13,18 @@ export function renderReport(results: RunResults, format: ReportFormat, options:
 
 /** "<run id><extension>", reduced to characters that are safe in a file name on every OS. */
 export function reportFileName(results: RunResults, format: ReportFormat): string {
-  const stem = results.id.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/\.{2,}/g, '.').replace(/^[.-]+/, '').slice(0, 120) || 'report'
+  const stem =
+    results.id
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^[.-]+/, '')
+      .slice(0, 120) || 'report'
   return `${stem}${formatterFor(format).extension}`
 }
 
 function formatterFor(format: string) {
   // Formats arrive from flags and saved settings at run time, so the type alone is not enough.
-  if (!Object.hasOwn(FORMATTERS, format)) throw new UserError(`unknown report format "${format}"; use one of ${REPORT_FORMATS.join(', ')}`)
+  if (!Object.hasOwn(FORMATTERS, format))
+    throw new UserError(`unknown report format "${format}"; use one of ${REPORT_FORMATS.join(', ')}`)
   return FORMATTERS[format as ReportFormat]
 }

@@ -9,8 +9,11 @@ export function quantity(value: number | null | undefined, dimension: Dimension)
 }
 
 /** "< 100 ms": the threshold as the gate file means it; a relative one without a baseline as written ("<= baseline * 1.10"). */
-export function thresholdText(expectation: Pick<ExpectationVerdict, 'dimension' | 'expression' | 'operator' | 'threshold'>): string {
-  if (expectation.threshold === null) return expectation.expression.slice(expectation.expression.lastIndexOf(expectation.operator)).trim()
+export function thresholdText(
+  expectation: Pick<ExpectationVerdict, 'dimension' | 'expression' | 'operator' | 'threshold'>,
+): string {
+  if (expectation.threshold === null)
+    return expectation.expression.slice(expectation.expression.lastIndexOf(expectation.operator)).trim()
   return `${expectation.operator} ${formatValue(expectation.threshold, expectation.dimension)}`
 }
 
@@ -35,7 +38,8 @@ export function threeDecimals(x: number | null): string {
  */
 export function score(value: number, comparedWith?: number): string {
   for (let digits = 2; digits < 6; digits++) {
-    if (comparedWith === undefined || value === comparedWith || value.toFixed(digits) !== comparedWith.toFixed(digits)) return value.toFixed(digits)
+    if (comparedWith === undefined || value === comparedWith || value.toFixed(digits) !== comparedWith.toFixed(digits))
+      return value.toFixed(digits)
   }
   return String(value)
 }

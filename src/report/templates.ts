@@ -21,7 +21,10 @@ function handlebars(): typeof Handlebars {
   const hbs = loadHandlebars().create()
   const partials = new URL('partials/', TEMPLATE_DIR)
   for (const file of readdirSync(partials).filter((name) => name.endsWith('.hbs'))) {
-    hbs.registerPartial(file.slice(0, -'.hbs'.length), hbs.compile(readFileSync(new URL(file, partials), 'utf8'), COMPILE_OPTIONS))
+    hbs.registerPartial(
+      file.slice(0, -'.hbs'.length),
+      hbs.compile(readFileSync(new URL(file, partials), 'utf8'), COMPILE_OPTIONS),
+    )
   }
   environment = hbs
   return hbs

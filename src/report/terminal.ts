@@ -10,7 +10,14 @@ export interface TerminalOptions {
 const TARGET_WIDTH = 40
 const EXPECTATION_WIDTH = 64
 const LINE_WIDTH = 160
-const STATUS_COLOR: Readonly<Record<Outcome | Status, number>> = {BLOCK: 31, FAIL: 31, INCONCLUSIVE: 33, NO_DATA: 35, PASS: 32, PROCEED: 32}
+const STATUS_COLOR: Readonly<Record<Outcome | Status, number>> = {
+  BLOCK: 31,
+  FAIL: 31,
+  INCONCLUSIVE: 33,
+  NO_DATA: 35,
+  PASS: 32,
+  PROCEED: 32,
+}
 
 /**
  * A compact table and the decision line, from a view already reduced to plain lines. Every line starts with
@@ -25,7 +32,12 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     target: clip(t.label, TARGET_WIDTH),
     tone: STATUS_COLOR[t.status],
   }))
-  const header = {confidence: 'CONF', expectation: 'WORST EXPECTATION: VALUE VS THRESHOLD', status: 'STATUS', target: 'TARGET'}
+  const header = {
+    confidence: 'CONF',
+    expectation: 'WORST EXPECTATION: VALUE VS THRESHOLD',
+    status: 'STATUS',
+    target: 'TARGET',
+  }
   const width = (key: keyof typeof header) => Math.max(length(header[key]), ...rows.map((r) => length(r[key])))
   const [targetW, statusW, expectationW] = [width('target'), width('status'), width('expectation')]
   // Pad before painting: escape codes have no width but count as characters.
@@ -35,7 +47,9 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
   const decision = view.decision
   const lines = [
     clip(`Gate ${view.gate.title} (${view.gate.name}), run ${view.runId}`, LINE_WIDTH),
-    ...(view.interrupted ? [paint(33, 'INTERRUPTED: the run was cut short; the decision covers only what was measured.')] : []),
+    ...(view.interrupted
+      ? [paint(33, 'INTERRUPTED: the run was cut short; the decision covers only what was measured.')]
+      : []),
     '',
     paint(1, line(header)),
     ...rows.map((row) => line(row, row.tone)),
@@ -58,7 +72,11 @@ function changes(view: ReportView): string[] {
 
 /** "to decide:" lines under the table, one per INCONCLUSIVE expectation: how many more samples would likely decide it. */
 function toDecide(view: ReportView): string[] {
-  const lines = view.targets.flatMap((t) => t.expectations.filter((e) => e.more !== null).map((e) => clip(`  ${t.mark} ${t.label}: ${e.expression}: ${e.more}`, LINE_WIDTH)))
+  const lines = view.targets.flatMap((t) =>
+    t.expectations
+      .filter((e) => e.more !== null)
+      .map((e) => clip(`  ${t.mark} ${t.label}: ${e.expression}: ${e.more}`, LINE_WIDTH)),
+  )
   return lines.length === 0 ? [] : ['', '  TO DECIDE', ...lines]
 }
 
@@ -66,7 +84,11 @@ function toDecide(view: ReportView): string[] {
 function busy(view: ReportView): string[] {
   const flagged = view.targets.filter((t) => t.busyNote !== null)
   if (flagged.length === 0) return []
-  return ['', '  MEASURED ON A BUSY MACHINE', ...flagged.map((t) => clip(`  ${t.mark} ${t.label}: ${t.busyNote}`, LINE_WIDTH))]
+  return [
+    '',
+    '  MEASURED ON A BUSY MACHINE',
+    ...flagged.map((t) => clip(`  ${t.mark} ${t.label}: ${t.busyNote}`, LINE_WIDTH)),
+  ]
 }
 
 function length(text: string): number {

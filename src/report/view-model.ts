@@ -1,6 +1,16 @@
 // The one place where a report's content is decided: a pure function from RunResults to plain text and
 // numbers already formatted. Formats only escape this view and lay it out, so they cannot disagree.
-import type {BaselineComparison, Dimension, EvidenceKind, ExpectationVerdict, MetricSummary, Outcome, PMethod, Status, TargetVerdict} from '../engine/types.js'
+import type {
+  BaselineComparison,
+  Dimension,
+  EvidenceKind,
+  ExpectationVerdict,
+  MetricSummary,
+  Outcome,
+  PMethod,
+  Status,
+  TargetVerdict,
+} from '../engine/types.js'
 import {consensusReaches, ruleChecks} from '../engine/decision.js'
 import {formatValue} from '../engine/units.js'
 import {noisePhrases} from '../results/noise.js'
@@ -169,12 +179,28 @@ export interface ReportView {
   summary: string
   targets: TargetView[]
   /** Expectation rows carry their target's icon, never their own: a passing expectation of a failing target must not show a tick on that target's row. */
-  bottlenecks: Array<{label: string; targetIcon: string; expression: string; subject: string; versus: string; margin: string; p: string; status: Status}>
+  bottlenecks: Array<{
+    label: string
+    targetIcon: string
+    expression: string
+    subject: string
+    versus: string
+    margin: string
+    p: string
+    status: Status
+  }>
   conditions: ConditionView[]
   risks: RiskView[]
   improvements: Array<{label: string; icon: string; status: string; headline: string; measure: string}>
   breakdown: {rows: BreakdownRow[]; totalWeight: string; sum: string; consensus: string}
-  methodology: {methods: Array<{name: PMethod; uses: string; text: string}>; boundRule: string; confidenceRule: string; statusRule: string; consensusRule: string; settings: string}
+  methodology: {
+    methods: Array<{name: PMethod; uses: string; text: string}>
+    boundRule: string
+    confidenceRule: string
+    statusRule: string
+    consensusRule: string
+    settings: string
+  }
   environment: {node: string; os: string; cpu: string; memory: string; git: string; ci: string}
   warnings: string[]
   /** JUnit totals: one testcase per target plus one for the decision. */
@@ -195,7 +221,12 @@ export function buildReportView(results: RunResults): ReportView {
   return {
     runId: clip(results.id, TEXT_MAX),
     tool: `${results.tool.name} ${results.tool.version}`,
-    gate: {name: clip(results.gate.name, TEXT_MAX), title: clip(results.gate.title || results.gate.name, TEXT_MAX), file: clip(results.gate.file, TEXT_MAX), sha256: results.gate.sha256},
+    gate: {
+      name: clip(results.gate.name, TEXT_MAX),
+      title: clip(results.gate.title || results.gate.name, TEXT_MAX),
+      file: clip(results.gate.file, TEXT_MAX),
+      sha256: results.gate.sha256,
+    },
     decision: {
       outcome: decision.outcome,
       icon: OUTCOME_ICON[decision.outcome],
@@ -222,8 +253,21 @@ export function buildReportView(results: RunResults): ReportView {
     risks: targets.flatMap((view, index) => riskOf(results.targets[index]!, view, settings.confidence) ?? []),
     improvements: decision.improvements.map((id) => {
       const view = byId.get(id)
-      if (!view) return {headline: 'not among the targets of this run', icon: '', label: clip(id, LABEL_MAX), measure: NONE, status: 'unknown'}
-      return {headline: view.headline, icon: view.icon, label: view.label, measure: nextStep(results.targets[view.number - 1]!, view), status: view.status}
+      if (!view)
+        return {
+          headline: 'not among the targets of this run',
+          icon: '',
+          label: clip(id, LABEL_MAX),
+          measure: NONE,
+          status: 'unknown',
+        }
+      return {
+        headline: view.headline,
+        icon: view.icon,
+        label: view.label,
+        measure: nextStep(results.targets[view.number - 1]!, view),
+        status: view.status,
+      }
     }),
     breakdown: breakdown(results.targets, targets, results.consensus),
     methodology: methodology(results),
@@ -261,13 +305,15 @@ export function worstExpectation(expectations: readonly ExpectationVerdict[]): E
 function targetView(target: RecordedTarget, index: number, results: RunResults): TargetView {
   const expectations = target.expectations.map((e) => expectationView(e, results))
   const worstVerdict = worstExpectation(target.expectations)
-  const worst = worstVerdict ? expectations[target.expectations.indexOf(worstVerdict)] ?? null : null
+  const worst = worstVerdict ? (expectations[target.expectations.indexOf(worstVerdict)] ?? null) : null
   const evidence = target.evidence
   const reason = target.reason ? clip(target.reason, TEXT_MAX) : null
   const compared = expectations.filter((e) => e.baseline !== null)
   const shown = worst?.baseline ? worst : compared[0]
   return {
-    busyNote: target.noise?.busy ? clip(['busy machine', target.noise.reasons.join('; ')].filter(Boolean).join(': '), TEXT_MAX) : null,
+    busyNote: target.noise?.busy
+      ? clip(['busy machine', target.noise.reasons.join('; ')].filter(Boolean).join(': '), TEXT_MAX)
+      : null,
     change: shown?.baseline ? `${shown.subject} ${shown.baseline.text}` : null,
     compared,
     confidence: threeDecimals(target.confidence),
@@ -281,7 +327,12 @@ function targetView(target: RecordedTarget, index: number, results: RunResults):
     evidenceKind: evidence?.kind ?? 'none',
     expectations,
     failed: target.status === 'FAIL',
-    headline: target.status === 'NO_DATA' ? `no data: ${reason ?? 'no reason recorded'}` : worst ? `${worst.subject} ${worst.versus}` : 'no expectations',
+    headline:
+      target.status === 'NO_DATA'
+        ? `no data: ${reason ?? 'no reason recorded'}`
+        : worst
+          ? `${worst.subject} ${worst.versus}`
+          : 'no expectations',
     icon: STATUS_ICON[target.status],
     id: clip(target.id, TEXT_MAX),
     inconclusive: target.status === 'INCONCLUSIVE',
@@ -322,7 +373,10 @@ function expectationView(e: ExpectationVerdict, results: RunResults): Expectatio
     icon: STATUS_ICON[e.status],
     interval: intervalText(e.interval95, e.dimension),
     margin: marginText(e.marginPct),
-    method: e.method === 'bootstrap' ? `bootstrap, B = ${formatValue(results.settings.resamples, 'count')}` : e.method ?? NONE,
+    method:
+      e.method === 'bootstrap'
+        ? `bootstrap, B = ${formatValue(results.settings.resamples, 'count')}`
+        : (e.method ?? NONE),
     metric: clip(e.metric, TEXT_MAX),
     n: formatValue(e.n, 'count'),
     p: threeDecimals(e.p),
@@ -341,7 +395,10 @@ export function moreText(e: Pick<ExpectationVerdict, 'metric' | 'more'>): string
   if (!e.more) return null
   if (e.more.samples === null) return clip(e.more.why, TEXT_MAX)
   const samples = e.more.samples
-  return clip(`about ${formatValue(samples, 'count')} more sample${samples === 1 ? '' : 's'} of ${e.metric} would likely decide it, toward ${e.more.toward}, if the data go on as they are`, TEXT_MAX)
+  return clip(
+    `about ${formatValue(samples, 'count')} more sample${samples === 1 ? '' : 's'} of ${e.metric} would likely decide it, toward ${e.more.toward}, if the data go on as they are`,
+    TEXT_MAX,
+  )
 }
 
 function baselineView(b: BaselineComparison, dimension: Dimension): BaselineView {
@@ -391,17 +448,43 @@ function bottlenecks(verdicts: readonly TargetVerdict[], views: readonly TargetV
   const rows = verdicts.flatMap((target, t) =>
     target.expectations.flatMap((e, i) => {
       const view = views[t]!.expectations[i]!
-      return e.marginPct === null ? [] : [{margin: e.marginPct, row: {expression: view.expression, label: views[t]!.label, targetIcon: views[t]!.icon, margin: view.margin, p: view.p, status: e.status, subject: view.subject, versus: view.versus}}]
+      return e.marginPct === null
+        ? []
+        : [
+            {
+              margin: e.marginPct,
+              row: {
+                expression: view.expression,
+                label: views[t]!.label,
+                targetIcon: views[t]!.icon,
+                margin: view.margin,
+                p: view.p,
+                status: e.status,
+                subject: view.subject,
+                versus: view.versus,
+              },
+            },
+          ]
     }),
   )
-  return rows.sort((a, b) => a.margin - b.margin).slice(0, 10).map((r) => r.row)
+  return rows
+    .sort((a, b) => a.margin - b.margin)
+    .slice(0, 10)
+    .map((r) => r.row)
 }
 
 function conditions(results: RunResults): ConditionView[] {
   // The engine's own checks; a file written before they were saved gets them from the same engine function.
   const {decision} = results
   const rules = decision.rules ?? ruleChecks(results.targets, results.consensus, decision.minConsensus)
-  return rules.map((check) => ({decided: check.rule === decision.rule, detail: clip(check.detail, TEXT_MAX), holds: check.holds, mark: check.holds ? '✓' : '✗', rule: check.rule, text: check.condition}))
+  return rules.map((check) => ({
+    decided: check.rule === decision.rule,
+    detail: clip(check.detail, TEXT_MAX),
+    holds: check.holds,
+    mark: check.holds ? '✓' : '✗',
+    rule: check.rule,
+    text: check.condition,
+  }))
 }
 
 /** One risk per target at most: the evidence kind explains a claim's or artifact's status better than the status does. */
@@ -409,19 +492,33 @@ function riskOf(target: TargetVerdict, view: TargetView, confidence: number): Ri
   const base = {icon: view.icon, label: view.label, measure: nextStep(target, view), status: target.status}
   const cap = (q: number) => (0.5 + q / 2).toFixed(3)
   if (target.status === 'NO_DATA') {
-    const effect = target.required ? 'a required target without data blocks the gate (rule 1)' : 'it counts as confidence 0 in the consensus'
+    const effect = target.required
+      ? 'a required target without data blocks the gate (rule 1)'
+      : 'it counts as confidence 0 in the consensus'
     return {...base, risk: 'no data', why: `nothing was measured (${view.reason ?? 'no reason recorded'}); ${effect}`}
   }
   const evidence = target.evidence
   if (evidence?.kind === 'claim') {
-    return {...base, risk: 'claim only', why: `backed only by a stated number from ${view.evidence?.source}: a claim is never PASS or FAIL, and its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`}
+    return {
+      ...base,
+      risk: 'claim only',
+      why: `backed only by a stated number from ${view.evidence?.source}: a claim is never PASS or FAIL, and its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`,
+    }
   }
   if (evidence?.kind === 'artifact') {
-    return {...base, risk: 'artifact only', why: `read from ${view.evidence?.source}, not measured in this run; its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`}
+    return {
+      ...base,
+      risk: 'artifact only',
+      why: `read from ${view.evidence?.source}, not measured in this run; its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`,
+    }
   }
   if (target.status === 'INCONCLUSIVE') {
     const worst = view.worst
-    return {...base, risk: 'inconclusive', why: `P ${view.p} is between ${(1 - confidence).toFixed(2)} and ${confidence}: ${worst ? `${worst.expression} has P = ${worst.p}, 95% interval ${worst.interval} vs ${worst.threshold}` : 'no expectation decided it'}`}
+    return {
+      ...base,
+      risk: 'inconclusive',
+      why: `P ${view.p} is between ${(1 - confidence).toFixed(2)} and ${confidence}: ${worst ? `${worst.expression} has P = ${worst.p}, 95% interval ${worst.interval} vs ${worst.threshold}` : 'no expectation decided it'}`,
+    }
   }
   return undefined
 }
@@ -431,14 +528,22 @@ function nextStep(target: TargetVerdict, view: TargetView): string {
   const metrics = [...new Set(target.expectations.map((e) => clip(e.metric, LABEL_MAX)))].join(', ')
   if (target.status === 'NO_DATA') return `fix the cause and re-run the ${view.validator} validator for ${metrics}`
   if (target.evidence?.kind === 'claim') return `measure ${metrics} live with a validator instead of the claim`
-  if (target.evidence?.kind === 'artifact') return `measure ${metrics} live in the gate, or check that the artifact comes from this commit`
+  if (target.evidence?.kind === 'artifact')
+    return `measure ${metrics} live in the gate, or check that the artifact comes from this commit`
   const worst = view.worst
-  if (target.status === 'FAIL') return worst ? `bring ${worst.expression} back to ${worst.threshold} (now ${worst.value})` : `fix ${metrics}`
+  if (target.status === 'FAIL')
+    return worst ? `bring ${worst.expression} back to ${worst.threshold} (now ${worst.value})` : `fix ${metrics}`
   if (worst?.more) return worst.more
-  return worst ? `collect more than n = ${worst.n} samples of ${worst.metric} or reduce its variance` : `measure ${metrics}`
+  return worst
+    ? `collect more than n = ${worst.n} samples of ${worst.metric} or reduce its variance`
+    : `measure ${metrics}`
 }
 
-function breakdown(verdicts: readonly TargetVerdict[], views: readonly TargetView[], consensus: number): ReportView['breakdown'] {
+function breakdown(
+  verdicts: readonly TargetVerdict[],
+  views: readonly TargetView[],
+  consensus: number,
+): ReportView['breakdown'] {
   const totalWeight = verdicts.reduce((sum, t) => sum + t.weight, 0)
   const contributions = verdicts.map((t) => (totalWeight > 0 ? (t.weight * t.confidence) / totalWeight : 0))
   return {
@@ -457,10 +562,14 @@ function breakdown(verdicts: readonly TargetVerdict[], views: readonly TargetVie
 }
 
 const METHOD_TEXT: Readonly<Record<PMethod, (r: RunResults) => string>> = {
-  'order-statistic': (r) => `quantiles (pN, median): k of n observations lie on the holding side; P is the exact binomial probability that more than the quantile's share of the population lies there (every observation of an HDR histogram when one was kept), so at most ${shareText(1 - r.settings.confidence)} of runs PASS or FAIL a quantile that sits on its threshold, at any n; the 95% interval is the order-statistic interval`,
-  'bootstrap-t': (r) => `mean, sum and stddev: bootstrap-t, B = ${formatValue(r.settings.resamples, 'count')} studentized resamples with seed ${r.settings.seed} (taken as normal from 5,000 samples); below n = 28 + 25·g² (g the upper 95% bound of the skewness, of the squared deviations for stddev) no method bounds it, P stays 0.5 and the report says how many are needed`,
-  beta: () => 'counts of a proportion: P is the exact binomial probability that the rate is on the holding side of the threshold; the 95% interval is the Wilson score interval',
-  bootstrap: (r) => `== and != on samples: resampled with replacement B = ${formatValue(r.settings.resamples, 'count')} times with seed ${r.settings.seed}; P = share of resamples in which the expectation holds`,
+  'order-statistic': (r) =>
+    `quantiles (pN, median): k of n observations lie on the holding side; P is the exact binomial probability that more than the quantile's share of the population lies there (every observation of an HDR histogram when one was kept), so at most ${shareText(1 - r.settings.confidence)} of runs PASS or FAIL a quantile that sits on its threshold, at any n; the 95% interval is the order-statistic interval`,
+  'bootstrap-t': (r) =>
+    `mean, sum and stddev: bootstrap-t, B = ${formatValue(r.settings.resamples, 'count')} studentized resamples with seed ${r.settings.seed} (taken as normal from 5,000 samples); below n = 28 + 25·g² (g the upper 95% bound of the skewness, of the squared deviations for stddev) no method bounds it, P stays 0.5 and the report says how many are needed`,
+  beta: () =>
+    'counts of a proportion: P is the exact binomial probability that the rate is on the holding side of the threshold; the 95% interval is the Wilson score interval',
+  bootstrap: (r) =>
+    `== and != on samples: resampled with replacement B = ${formatValue(r.settings.resamples, 'count')} times with seed ${r.settings.seed}; P = share of resamples in which the expectation holds`,
   observed: () => 'min and max: what this run observed, P = 1 if it holds, else 0; not a claim about other runs',
   exact: () => 'one value with no spread (a claim, a scalar artifact, a count): P = 1 if it holds, else 0',
 }
@@ -474,7 +583,8 @@ function methodology(results: RunResults): ReportView['methodology'] {
   const confidence = results.settings.confidence
   return {
     boundRule: `the one-sided bound is the statistic's bound at the gate's confidence level (${confidence}) on the threshold's side`,
-    confidenceRule: 'c = 0.5 + q · (P_target − 0.5), where P_target is the smallest P of the target\'s expectations and q the evidence quality (measured 1.0, artifact 0.9, claim 0.3); c weighs the consensus only, never the status',
+    confidenceRule:
+      "c = 0.5 + q · (P_target − 0.5), where P_target is the smallest P of the target's expectations and q the evidence quality (measured 1.0, artifact 0.9, claim 0.3); c weighs the consensus only, never the status",
     consensusRule: 'consensus = Σ weight · c / Σ weight over all targets, warn-level ones included',
     methods: (Object.keys(METHOD_TEXT) as PMethod[])
       .map((name) => ({count: all.filter((e) => e.method === name).length, name}))

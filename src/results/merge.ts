@@ -4,7 +4,13 @@
 import {hashSeed, Random} from '../engine/random.js'
 import type {Dimension, Evidence, EvidenceKind, MetricEvidence, SampleBuckets, TargetInput} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
-import {decodeHistogram, histogramBuckets, histogramSamples, mergeHistograms, summarizeLatency} from '../load/histogram.js'
+import {
+  decodeHistogram,
+  histogramBuckets,
+  histogramSamples,
+  mergeHistograms,
+  summarizeLatency,
+} from '../load/histogram.js'
 import {MAX_SAMPLES, reservoir} from '../validators/evidence.js'
 import type {Shard} from '../validators/types.js'
 import {type CollectedTarget, shardLabel} from './types.js'
@@ -27,14 +33,22 @@ export interface ShardEvidence {
  * One target across shards: the shards that ran it are merged; a target whose validator cannot split
  * its work ran on shard 1 only and is taken from there; shards without data are named in the notes.
  */
-export function mergeTarget(parts: ReadonlyArray<{shard: Shard; target: CollectedTarget}>, seed: number): TargetInput['collected'] {
+export function mergeTarget(
+  parts: ReadonlyArray<{shard: Shard; target: CollectedTarget}>,
+  seed: number,
+): TargetInput['collected'] {
   const ran = [...parts].filter(({target}) => !target.skippedOnShard).sort((a, b) => a.shard.index - b.shard.index)
-  const failed = ran.flatMap(({shard, target}) => ('noData' in target.collected ? [`${shardLabel(shard)}: ${target.collected.noData}`] : []))
-  const collected = ran.flatMap(({shard, target}) => ('evidence' in target.collected ? [{evidence: target.collected.evidence, histograms: target.histograms, shard}] : []))
+  const failed = ran.flatMap(({shard, target}) =>
+    'noData' in target.collected ? [`${shardLabel(shard)}: ${target.collected.noData}`] : [],
+  )
+  const collected = ran.flatMap(({shard, target}) =>
+    'evidence' in target.collected ? [{evidence: target.collected.evidence, histograms: target.histograms, shard}] : [],
+  )
   if (collected.length === 0) {
     if (failed.length > 0) return {noData: failed.join('; ')}
     const skipped = parts.find(({target}) => target.skippedOnShard)
-    const why = skipped && 'noData' in skipped.target.collected ? skipped.target.collected.noData : 'it runs on shard 1 only'
+    const why =
+      skipped && 'noData' in skipped.target.collected ? skipped.target.collected.noData : 'it runs on shard 1 only'
     return {noData: `${why}, and shard 1/${skipped?.shard.count ?? 1} is not among the merged runs`}
   }
 
@@ -57,7 +71,8 @@ export function mergeEvidence(shards: readonly ShardEvidence[], seed: number, ta
   const notes: string[] = []
   for (const name of names) {
     const having = ordered.filter(({evidence}) => evidence.metrics[name] !== undefined)
-    if (having.length < ordered.length) notes.push(`${name}: only ${having.map(({shard}) => shardLabel(shard)).join(', ')} reported it`)
+    if (having.length < ordered.length)
+      notes.push(`${name}: only ${having.map(({shard}) => shardLabel(shard)).join(', ')} reported it`)
     const merged = mergeMetric(name, having, new Random(hashSeed(seed, 'merge', target, name)))
     if ('dropped' in merged) notes.push(`metric ${name} was dropped: ${merged.dropped}`)
     else metrics[name] = merged.metric
@@ -65,9 +80,13 @@ export function mergeEvidence(shards: readonly ShardEvidence[], seed: number, ta
   }
 
   const durations = ordered.flatMap(({evidence}) => (evidence.durationMs === undefined ? [] : [evidence.durationMs]))
-  const kind = ordered.map(({evidence}) => evidence.kind).reduce((weakest, next) => (KIND_RANK[next] < KIND_RANK[weakest] ? next : weakest))
+  const kind = ordered
+    .map(({evidence}) => evidence.kind)
+    .reduce((weakest, next) => (KIND_RANK[next] < KIND_RANK[weakest] ? next : weakest))
   const sources = [...new Set(ordered.map(({evidence}) => evidence.source))]
-  const shardNotes = ordered.flatMap(({evidence, shard}) => (evidence.notes ?? []).map((note) => `${shardLabel(shard)}: ${note}`))
+  const shardNotes = ordered.flatMap(({evidence, shard}) =>
+    (evidence.notes ?? []).map((note) => `${shardLabel(shard)}: ${note}`),
+  )
   return {
     kind,
     metrics,
@@ -82,19 +101,24 @@ type MergedMetric = {dropped: string} | {metric: MetricEvidence; note?: string}
 function mergeMetric(name: string, shards: readonly ShardEvidence[], random: Random): MergedMetric {
   const metrics = shards.map(({evidence}) => evidence.metrics[name]!)
   const first = metrics[0]!
-  if (metrics.some((metric) => metric.type !== first.type)) return {dropped: `its type differs between shards (${metrics.map((m) => m.type).join(', ')})`}
+  if (metrics.some((metric) => metric.type !== first.type))
+    return {dropped: `its type differs between shards (${metrics.map((m) => m.type).join(', ')})`}
   if (first.type === 'proportion') {
-    const sum = (pick: (m: Extract<MetricEvidence, {type: 'proportion'}>) => number): number => metrics.reduce((total, m) => total + pick(m as typeof first), 0)
+    const sum = (pick: (m: Extract<MetricEvidence, {type: 'proportion'}>) => number): number =>
+      metrics.reduce((total, m) => total + pick(m as typeof first), 0)
     return {metric: {events: sum((m) => m.events), trials: sum((m) => m.trials), type: 'proportion'}}
   }
 
   const dimension = first.dimension
-  if (metrics.some((metric) => metric.type !== 'proportion' && metric.dimension !== dimension)) return {dropped: 'its dimension differs between shards'}
+  if (metrics.some((metric) => metric.type !== 'proportion' && metric.dimension !== dimension))
+    return {dropped: 'its dimension differs between shards'}
   if (first.type === 'value') {
     const values = metrics.map((metric) => (metric as typeof first).value)
     if (ADDITIVE.has(dimension)) return {metric: {dimension, type: 'value', value: values.reduce((a, b) => a + b, 0)}}
     if (values.every((value) => value === values[0])) return {metric: first}
-    return {dropped: `the shards disagree (${values.map((value) => formatValue(value, dimension)).join(', ')}) and a ${dimension} does not add up across shards`}
+    return {
+      dropped: `the shards disagree (${values.map((value) => formatValue(value, dimension)).join(', ')}) and a ${dimension} does not add up across shards`,
+    }
   }
 
   const parts = metrics.map((metric) => metric as Extract<MetricEvidence, {type: 'samples'}>)
@@ -131,10 +155,16 @@ export interface MergedSamples {
  * percentiles at the histogram's precision); otherwise each shard's reservoir contributes in
  * proportion to its `seen`, as many as the smallest reservoir allows, drawn with `random`.
  */
-export function mergeSamples(parts: ReadonlyArray<{samples: readonly number[]; seen: number}>, random: Random, histograms?: readonly string[], capacity = MAX_SAMPLES): MergedSamples {
+export function mergeSamples(
+  parts: ReadonlyArray<{samples: readonly number[]; seen: number}>,
+  random: Random,
+  histograms?: readonly string[],
+  capacity = MAX_SAMPLES,
+): MergedSamples {
   const seen = parts.reduce((sum, part) => sum + part.seen, 0)
   const kept = parts.reduce((sum, part) => sum + part.samples.length, 0)
-  if (kept === seen && seen <= capacity) return {method: 'union', samples: parts.flatMap((part) => [...part.samples]), seen}
+  if (kept === seen && seen <= capacity)
+    return {method: 'union', samples: parts.flatMap((part) => [...part.samples]), seen}
 
   if (histograms && histograms.length === parts.length) {
     const histogram = mergeHistograms(histograms.map((encoded) => decodeHistogram(encoded)))
@@ -142,14 +172,34 @@ export function mergeSamples(parts: ReadonlyArray<{samples: readonly number[]; s
     const at = (ms: number): string => formatValue(ms, 'duration')
     const note = `drawn from the ${parts.length} shards' merged HDR histograms of ${summary.count.toLocaleString('en-US')}: p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}`
     const buckets = histogramBuckets(histogram)
-    return {method: 'histogram', note, samples: histogramSamples(histogram, Math.min(capacity, kept)), seen, ...(buckets ? {buckets} : {})}
+    return {
+      method: 'histogram',
+      note,
+      samples: histogramSamples(histogram, Math.min(capacity, kept)),
+      seen,
+      ...(buckets ? {buckets} : {}),
+    }
   }
 
   // The largest m with every shard's share m·seen_k/seen within what it kept.
-  const size = Math.min(capacity, kept, ...parts.filter((part) => part.seen > 0).map((part) => Math.floor((part.samples.length * seen) / part.seen)))
-  const shares = apportion(size, parts.map((part) => part.seen))
-  const samples = parts.flatMap((part, index) => reservoir(part.samples, Math.min(shares[index]!, part.samples.length), random))
-  return {method: 'reservoir', note: `a uniform sample of ${samples.length.toLocaleString('en-US')} drawn from the shards' reservoirs by their share of ${seen.toLocaleString('en-US')} seen`, samples, seen}
+  const size = Math.min(
+    capacity,
+    kept,
+    ...parts.filter((part) => part.seen > 0).map((part) => Math.floor((part.samples.length * seen) / part.seen)),
+  )
+  const shares = apportion(
+    size,
+    parts.map((part) => part.seen),
+  )
+  const samples = parts.flatMap((part, index) =>
+    reservoir(part.samples, Math.min(shares[index]!, part.samples.length), random),
+  )
+  return {
+    method: 'reservoir',
+    note: `a uniform sample of ${samples.length.toLocaleString('en-US')} drawn from the shards' reservoirs by their share of ${seen.toLocaleString('en-US')} seen`,
+    samples,
+    seen,
+  }
 }
 
 /** `total` split in proportion to `weights` in whole numbers (largest remainder, ties to the first). */
@@ -159,7 +209,9 @@ export function apportion(total: number, weights: readonly number[]): number[] {
   const exact = weights.map((weight) => (total * weight) / sum)
   const shares = exact.map(Math.floor)
   let left = total - shares.reduce((a, b) => a + b, 0)
-  const byRemainder = exact.map((value, index) => ({index, remainder: value - Math.floor(value)})).sort((a, b) => b.remainder - a.remainder || a.index - b.index)
+  const byRemainder = exact
+    .map((value, index) => ({index, remainder: value - Math.floor(value)}))
+    .sort((a, b) => b.remainder - a.remainder || a.index - b.index)
   for (const {index} of byRemainder) {
     if (left-- <= 0) break
     shares[index]!++

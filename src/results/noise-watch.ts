@@ -29,9 +29,10 @@ export function watchNoise(): {stop(): NoiseFigures} {
       const total = startJiffies && endJiffies ? endJiffies.total - startJiffies.total : 0
       const cores = os.availableParallelism()
       // Busy CPU of the whole machine less this run's own (the gate, its services and commands), in cores.
-      const others = startJiffies && endJiffies && startOwn !== null && endOwn !== null && total > 0
-        ? Math.max(0, ((endJiffies.busy - startJiffies.busy - (endOwn - startOwn)) / total) * cores)
-        : null
+      const others =
+        startJiffies && endJiffies && startOwn !== null && endOwn !== null && total > 0
+          ? Math.max(0, ((endJiffies.busy - startJiffies.busy - (endOwn - startOwn)) / total) * cores)
+          : null
       return {
         cores,
         othersCpu: others,
@@ -48,7 +49,11 @@ export function watchNoise(): {stop(): NoiseFigures} {
 /** Busy, steal and all CPU time since boot from /proc/stat's first line; null where it cannot be read (not Linux). */
 export function cpuJiffies(text = readProcStat()): null | {busy: number; steal: number; total: number} {
   // cpu user nice system idle iowait irq softirq steal guest guest_nice; guest time is already inside user and nice.
-  const fields = text?.match(/^cpu\s+([\d ]+)/m)?.[1]?.trim().split(/\s+/).map(Number)
+  const fields = text
+    ?.match(/^cpu\s+([\d ]+)/m)?.[1]
+    ?.trim()
+    .split(/\s+/)
+    .map(Number)
   if (!fields || fields.length < 8) return null
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0)
   // Steal is time the VM wanted and did not get: not busy here, but counted apart.

@@ -46,7 +46,10 @@ export interface MachineNoise extends NoiseFigures {
 export function judgeNoise(figures: NoiseFigures, kind: EvidenceKind): MachineNoise {
   const {cores, generatorCpu, loadAverage, othersCpu, stealShare, windowMs} = figures
   const said = noisePhrases(figures)
-  const crowded = othersCpu === null || othersCpu === undefined ? loadAverage > cores * BUSY_LOAD_PER_CORE : othersCpu >= BUSY_OTHERS_CORES
+  const crowded =
+    othersCpu === null || othersCpu === undefined
+      ? loadAverage > cores * BUSY_LOAD_PER_CORE
+      : othersCpu >= BUSY_OTHERS_CORES
   const reasons =
     kind === 'measured'
       ? [
@@ -62,7 +65,8 @@ export function judgeNoise(figures: NoiseFigures, kind: EvidenceKind): MachineNo
 export function noisePhrases(figures: NoiseFigures): {load: string; steal: string; generator: string} {
   const {cores, eventLoopDelayP99Ms, generatorCpu, loadAverage, othersCpu, stealShare} = figures
   const delay = eventLoopDelayP99Ms === null ? '' : `, event-loop delay p99 ${eventLoopDelayP99Ms.toFixed(0)} ms`
-  const others = othersCpu === null || othersCpu === undefined ? '' : `, ${othersCpu.toFixed(1)} of them other processes'`
+  const others =
+    othersCpu === null || othersCpu === undefined ? '' : `, ${othersCpu.toFixed(1)} of them other processes'`
   return {
     generator: `gate CPU ${generatorCpu.toFixed(2)}${delay}`,
     load: `load ${loadAverage.toFixed(1)} on ${cores} ${cores === 1 ? 'core' : 'cores'}${others}`,
@@ -77,7 +81,8 @@ export function withNoise<T extends object>(verdict: T, noise: MachineNoise | un
 
 /** Of one target's records on several runners (a merge), the one that says most against its timings: busy first, then the highest load per core. */
 export function noisiest(records: readonly MachineNoise[]): MachineNoise | undefined {
-  const rank = (noise: MachineNoise) => [Number(noise.busy), (noise.othersCpu ?? noise.loadAverage) / Math.max(1, noise.cores)] as const
+  const rank = (noise: MachineNoise) =>
+    [Number(noise.busy), (noise.othersCpu ?? noise.loadAverage) / Math.max(1, noise.cores)] as const
   return records.reduce<MachineNoise | undefined>((worst, next) => {
     if (!worst) return next
     const [busy, load] = rank(next)

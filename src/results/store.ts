@@ -1,5 +1,15 @@
 import {randomBytes} from 'node:crypto'
-import {existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
@@ -10,7 +20,10 @@ export const STATE_DIR = '.gate'
 
 /** "phase-2-20261123T174132Z": sortable, filesystem-safe, unique per second (a suffix breaks ties). */
 export function runId(gate: string, startedAt: Date): string {
-  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   return `${gate}-${stamp}`
 }
 
@@ -115,16 +128,25 @@ export function saveEvidence(results: RunResults, targets: readonly CollectedTar
 /** Finds a run's evidence by run id, results or evidence file, or "latest"; a missing, foreign or newer file is a clear user error. */
 export function loadEvidence(ref: string, cwd: string): {file: string; evidence: RunEvidence} {
   const found = resolveRun(ref, cwd)
-  const file = found.endsWith(EVIDENCE_SUFFIX) ? found : evidenceFileFor(found === path.join(cwd, STATE_DIR, 'latest.json') ? latestRunFile(found, cwd) : found)
+  const file = found.endsWith(EVIDENCE_SUFFIX)
+    ? found
+    : evidenceFileFor(found === path.join(cwd, STATE_DIR, 'latest.json') ? latestRunFile(found, cwd) : found)
   const shown = path.relative(cwd, file) || file
-  if (!existsSync(file)) throw new UserError(`${shown} does not exist: run "${ref}" kept no evidence to merge; only \`gate check GATE --shard i/n\` saves it.`)
+  if (!existsSync(file))
+    throw new UserError(
+      `${shown} does not exist: run "${ref}" kept no evidence to merge; only \`gate check GATE --shard i/n\` saves it.`,
+    )
   let evidence: RunEvidence
   try {
     evidence = JSON.parse(readFileSync(file, 'utf8')) as RunEvidence
   } catch (error) {
     throw new UserError(`${shown} cannot be read as JSON: ${(error as Error).message}`)
   }
-  if (evidence?.version !== EVIDENCE_VERSION || !Array.isArray(evidence.targets) || typeof evidence.gate?.sha256 !== 'string') {
+  if (
+    evidence?.version !== EVIDENCE_VERSION ||
+    !Array.isArray(evidence.targets) ||
+    typeof evidence.gate?.sha256 !== 'string'
+  ) {
     throw new UserError(`${shown} is not a phasegate evidence file of version ${EVIDENCE_VERSION}.`)
   }
   return {evidence, file}
@@ -137,11 +159,15 @@ function latestRunFile(latest: string, cwd: string): string {
   try {
     id = (JSON.parse(readFileSync(latest, 'utf8')) as {id?: unknown} | null)?.id
   } catch (error) {
-    throw new UserError(`${shown} cannot be read as JSON (${(error as Error).message}): name the run by its id or file instead of "latest".`)
+    throw new UserError(
+      `${shown} cannot be read as JSON (${(error as Error).message}): name the run by its id or file instead of "latest".`,
+    )
   }
   if (typeof id !== 'string' || id === '' || id.startsWith('.') || path.basename(id) !== id || id.includes('\\')) {
     const named = JSON.stringify(id) ?? 'missing'
-    throw new UserError(`${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${named}): name the run by its id or file instead of "latest".`)
+    throw new UserError(
+      `${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${named}): name the run by its id or file instead of "latest".`,
+    )
   }
   return path.join(cwd, STATE_DIR, 'runs', `${id}.json`)
 }
@@ -150,12 +176,20 @@ function resolveRun(ref: string | undefined, cwd: string): string {
   const runsDir = path.join(cwd, STATE_DIR, 'runs')
   if (ref === undefined || ref === 'latest') {
     const latest = path.join(cwd, STATE_DIR, 'latest.json')
-    if (!existsSync(latest)) throw new UserError(`No saved run in ${path.join(STATE_DIR, 'latest.json')}: run \`gate check GATE\` first.`)
+    if (!existsSync(latest))
+      throw new UserError(`No saved run in ${path.join(STATE_DIR, 'latest.json')}: run \`gate check GATE\` first.`)
     return latest
   }
   const candidates = [path.resolve(cwd, ref), path.join(runsDir, ref), path.join(runsDir, `${ref}.json`)]
   const found = candidates.find((candidate) => existsSync(candidate) && !candidate.endsWith(path.sep))
   if (found) return found
-  const known = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => f.endsWith('.json') && !f.endsWith(EVIDENCE_SUFFIX)).sort().slice(-5) : []
-  throw new UserError(`No saved run "${ref}".${known.length > 0 ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.` : ' Run `gate check GATE` first.'}`)
+  const known = existsSync(runsDir)
+    ? readdirSync(runsDir)
+        .filter((f) => f.endsWith('.json') && !f.endsWith(EVIDENCE_SUFFIX))
+        .sort()
+        .slice(-5)
+    : []
+  throw new UserError(
+    `No saved run "${ref}".${known.length > 0 ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.` : ' Run `gate check GATE` first.'}`,
+  )
 }

@@ -25,7 +25,8 @@ let compiled: ValidateFunction | undefined
 function schemaValidator(): ValidateFunction {
   if (compiled) return compiled
   const schema = JSON.parse(readFileSync(RESULTS_SCHEMA_FILE, 'utf8')) as {$id?: string}
-  if (schema.$id !== RESULTS_SCHEMA_ID) throw new Error(`${RESULTS_SCHEMA_FILE.pathname}: $id is ${schema.$id}, expected ${RESULTS_SCHEMA_ID}`)
+  if (schema.$id !== RESULTS_SCHEMA_ID)
+    throw new Error(`${RESULTS_SCHEMA_FILE.pathname}: $id is ${schema.$id}, expected ${RESULTS_SCHEMA_ID}`)
   compiled = new (ajv2020().Ajv2020)({allErrors: false, strict: true}).compile(schema)
   return compiled
 }
@@ -59,24 +60,38 @@ export function parseResults(text: string, source?: string): RunResults {
 function firstInconsistency(results: RunResults): undefined | {path: string; problem: string} {
   const ids = new Set<string>()
   for (const [index, target] of results.targets.entries()) {
-    if (ids.has(target.id)) return {path: `targets[${index}].id`, problem: `duplicate target id ${JSON.stringify(target.id)}`}
+    if (ids.has(target.id))
+      return {path: `targets[${index}].id`, problem: `duplicate target id ${JSON.stringify(target.id)}`}
     ids.add(target.id)
   }
   if (results.decision.consensus !== results.consensus) {
-    return {path: 'decision.consensus', problem: `is ${results.decision.consensus} but consensus is ${results.consensus}`}
+    return {
+      path: 'decision.consensus',
+      problem: `is ${results.decision.consensus} but consensus is ${results.consensus}`,
+    }
   }
   if (results.decision.minConsensus !== results.settings.minConsensus) {
-    return {path: 'decision.minConsensus', problem: `is ${results.decision.minConsensus} but settings.minConsensus is ${results.settings.minConsensus}`}
+    return {
+      path: 'decision.minConsensus',
+      problem: `is ${results.decision.minConsensus} but settings.minConsensus is ${results.settings.minConsensus}`,
+    }
   }
   for (const list of ['deciding', 'improvements'] as const) {
     const index = results.decision[list].findIndex((id) => !ids.has(id))
-    if (index >= 0) return {path: `decision.${list}[${index}]`, problem: `${JSON.stringify(results.decision[list][index])} is not a target id`}
+    if (index >= 0)
+      return {
+        path: `decision.${list}[${index}]`,
+        problem: `${JSON.stringify(results.decision[list][index])} is not a target id`,
+      }
   }
   return undefined
 }
 
 function describeSchemaError(error: ErrorObject, data: unknown): {path: string; problem: string} {
-  const segments = error.instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
   const params = error.params as Record<string, unknown>
   switch (error.keyword) {
     case 'required':
@@ -84,13 +99,25 @@ function describeSchemaError(error: ErrorObject, data: unknown): {path: string; 
     case 'additionalProperties':
       return {path: pathText([...segments, String(params.additionalProperty)]), problem: 'is not a known property'}
     case 'enum':
-      return {path: pathText(segments), problem: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${shown(valueAt(data, segments))}`}
+      return {
+        path: pathText(segments),
+        problem: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${shown(valueAt(data, segments))}`,
+      }
     case 'type':
-      return {path: pathText(segments), problem: `must be ${[params.type].flat().join(' or ')}, got ${shown(valueAt(data, segments))}`}
+      return {
+        path: pathText(segments),
+        problem: `must be ${[params.type].flat().join(' or ')}, got ${shown(valueAt(data, segments))}`,
+      }
     case 'const':
-      return {path: pathText(segments), problem: `must be ${JSON.stringify(params.allowedValue)}, got ${shown(valueAt(data, segments))}`}
+      return {
+        path: pathText(segments),
+        problem: `must be ${JSON.stringify(params.allowedValue)}, got ${shown(valueAt(data, segments))}`,
+      }
     default:
-      return {path: pathText(segments), problem: `${error.message ?? 'does not match the schema'}, got ${shown(valueAt(data, segments))}`}
+      return {
+        path: pathText(segments),
+        problem: `${error.message ?? 'does not match the schema'}, got ${shown(valueAt(data, segments))}`,
+      }
   }
 }
 
@@ -102,11 +129,19 @@ function pathText(segments: string[]): string {
 
 function valueAt(data: unknown, segments: string[]): unknown {
   let node = data
-  for (const segment of segments) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined
+  for (const segment of segments)
+    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined
   return node
 }
 
 function shown(value: unknown): string {
-  const text = value === undefined ? 'nothing' : Array.isArray(value) ? `an array of ${value.length}` : value !== null && typeof value === 'object' ? 'an object' : JSON.stringify(value)
+  const text =
+    value === undefined
+      ? 'nothing'
+      : Array.isArray(value)
+        ? `an array of ${value.length}`
+        : value !== null && typeof value === 'object'
+          ? 'an object'
+          : JSON.stringify(value)
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }

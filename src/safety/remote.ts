@@ -60,7 +60,8 @@ function hostsInUrls(text: string, env: NodeJS.ProcessEnv): string[] {
     }
     const params = HOST_PARAMS.flatMap((name) => url.searchParams.getAll(name))
     hosts.push(...hostList(url.hostname), ...params.flatMap(hostList))
-    if (POSTGRES.has(url.protocol) && url.hostname === '' && params.length === 0) hosts.push(...hostList(env.PGHOST ?? ''))
+    if (POSTGRES.has(url.protocol) && url.hostname === '' && params.length === 0)
+      hosts.push(...hostList(env.PGHOST ?? ''))
   }
   return hosts
 }
@@ -71,7 +72,13 @@ function hostList(value: string): string[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '' && !entry.startsWith('/') && !entry.startsWith('@'))
-    .map((entry) => (entry.startsWith('[') ? entry.slice(0, entry.indexOf(']') + 1) : isIP(entry) === 6 ? entry : entry.replace(/:\d*$/, '')))
+    .map((entry) =>
+      entry.startsWith('[')
+        ? entry.slice(0, entry.indexOf(']') + 1)
+        : isIP(entry) === 6
+          ? entry
+          : entry.replace(/:\d*$/, ''),
+    )
 }
 
 function decoded(value: string): string {

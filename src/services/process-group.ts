@@ -3,7 +3,15 @@ import {randomUUID} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {environValue, environValueSync, parseStat, type ProcessEntry, readProcessTable, readProcessTableSync, startOf} from './process-table.js'
+import {
+  environValue,
+  environValueSync,
+  parseStat,
+  type ProcessEntry,
+  readProcessTable,
+  readProcessTableSync,
+  startOf,
+} from './process-table.js'
 
 export interface ExitStatus {
   code: number | null

@@ -16,14 +16,18 @@ export interface ProcessEntry {
 /** Every process now (Linux); one that ends while we look is left out. */
 export async function readProcessTable(): Promise<ProcessEntry[]> {
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name))
-  const entries = await Promise.all(pids.map(async (pid) => readFile(`/proc/${pid}/stat`, 'utf8').then(parseStat, () => undefined)))
+  const entries = await Promise.all(
+    pids.map(async (pid) => readFile(`/proc/${pid}/stat`, 'utf8').then(parseStat, () => undefined)),
+  )
   return entries.filter((entry) => entry !== undefined)
 }
 
 /** The same, synchronously: for a process 'exit' handler. */
 export function readProcessTableSync(): ProcessEntry[] {
   const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
-  return pids.map((pid) => readSync(`/proc/${pid}/stat`)).flatMap((text) => (text === undefined ? [] : (parseStat(text) ?? [])))
+  return pids
+    .map((pid) => readSync(`/proc/${pid}/stat`))
+    .flatMap((text) => (text === undefined ? [] : (parseStat(text) ?? [])))
 }
 
 /** CPU ticks of a process and every descendant it has now (Linux); what finished and was reaped inside is counted by its reaper. */

@@ -19,7 +19,11 @@ parentPort.on('message', (line) => {
  * Resolves when the service is ready: its log matched `ready.log` (then, if set, `ready.http`
  * answered 2xx). Resolves with the URL the service announced, if any. Stops when `signal` aborts.
  */
-export async function waitUntilReady(ready: ServiceConfig['ready'], tail: LogTail, signal: AbortSignal): Promise<string | undefined> {
+export async function waitUntilReady(
+  ready: ServiceConfig['ready'],
+  tail: LogTail,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const announced = ready.log === undefined ? undefined : await waitForLogLine(ready.log, tail, signal)
   if (ready.http !== undefined) await waitForHttp(ready.http, signal)
   return announced?.url ?? originOf(ready.http)

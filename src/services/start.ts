@@ -44,7 +44,10 @@ export class ServiceError extends Error {
 
 function quote(lines: string[]): string {
   if (lines.length === 0) return '; it printed nothing'
-  return `; its last log lines:\n${lines.slice(-QUOTED_LINES).map((line) => `  | ${line}`).join('\n')}`
+  return `; its last log lines:\n${lines
+    .slice(-QUOTED_LINES)
+    .map((line) => `  | ${line}`)
+    .join('\n')}`
 }
 
 interface StartedService {
@@ -58,7 +61,10 @@ interface StartedService {
  * Starts the services one after another (a later one may need an earlier one), each in its own
  * process group, and waits until each is ready. On any failure everything started is stopped first.
  */
-export async function startServices(services: ServiceConfig[], options: StartServicesOptions = {}): Promise<RunningServices> {
+export async function startServices(
+  services: ServiceConfig[],
+  options: StartServicesOptions = {},
+): Promise<RunningServices> {
   const started: StartedService[] = []
   const info: Record<string, ServiceInfo> = {}
   const lost = new Map<string, string>()
@@ -118,7 +124,12 @@ async function startService(config: ServiceConfig, options: StartServicesOptions
 class Failure extends Error {}
 
 /** Waits for readiness, bounded by ready.timeoutMs, the service exiting, and the caller's signal. */
-async function readyOrFailed(config: ServiceConfig, group: ProcessGroup, tail: LogTail, parent: AbortSignal | undefined): Promise<string | undefined> {
+async function readyOrFailed(
+  config: ServiceConfig,
+  group: ProcessGroup,
+  tail: LogTail,
+  parent: AbortSignal | undefined,
+): Promise<string | undefined> {
   const controller = new AbortController()
   const onParentAbort = (): void => controller.abort(parent?.reason)
   parent?.addEventListener('abort', onParentAbort, {once: true})

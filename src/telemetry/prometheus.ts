@@ -52,7 +52,9 @@ export async function queryPrometheus(options: PromInstantOptions): Promise<Prom
   }
 
   if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
-    throw new PrometheusError(`query ${quote(options.query)} returned a ${String(data.resultType)}, expected an instant vector or a scalar`)
+    throw new PrometheusError(
+      `query ${quote(options.query)} returned a ${String(data.resultType)}, expected an instant vector or a scalar`,
+    )
   }
 
   return data.result.map((series) => {
@@ -63,16 +65,27 @@ export async function queryPrometheus(options: PromInstantOptions): Promise<Prom
 
 /** Runs a range query over [start, end] at the given step. */
 export async function queryPrometheusRange(options: PromRangeOptions): Promise<PromSeries[]> {
-  if (!(options.stepSeconds > 0)) throw new PrometheusError(`range query step must be positive, got ${options.stepSeconds}s`)
-  const data = await call(options, 'query_range', {end: String(options.end), start: String(options.start), step: String(options.stepSeconds)})
+  if (!(options.stepSeconds > 0))
+    throw new PrometheusError(`range query step must be positive, got ${options.stepSeconds}s`)
+  const data = await call(options, 'query_range', {
+    end: String(options.end),
+    start: String(options.start),
+    step: String(options.stepSeconds),
+  })
   if (data.resultType !== 'matrix' || !Array.isArray(data.result)) {
-    throw new PrometheusError(`range query ${quote(options.query)} returned a ${String(data.resultType)}, expected a range vector (matrix)`)
+    throw new PrometheusError(
+      `range query ${quote(options.query)} returned a ${String(data.resultType)}, expected a range vector (matrix)`,
+    )
   }
 
   return data.result.map((series) => {
     const values = (series as {values?: unknown}).values
-    if (!Array.isArray(values)) throw new PrometheusError(`range query ${quote(options.query)}: a series has no values array`)
-    return {labels: labelsOf(series), points: values.map((entry) => point(entry, options.query)).map(([time, value]) => ({time, value}))}
+    if (!Array.isArray(values))
+      throw new PrometheusError(`range query ${quote(options.query)}: a series has no values array`)
+    return {
+      labels: labelsOf(series),
+      points: values.map((entry) => point(entry, options.query)).map(([time, value]) => ({time, value})),
+    }
   })
 }
 
@@ -88,23 +101,40 @@ interface QueryData {
   result?: unknown
 }
 
-async function call(options: PromQueryOptions, endpoint: 'query' | 'query_range', extra: Record<string, string>): Promise<QueryData> {
+async function call(
+  options: PromQueryOptions,
+  endpoint: 'query' | 'query_range',
+  extra: Record<string, string>,
+): Promise<QueryData> {
   const base = new URL(options.url)
   const target = new URL(`${base.pathname.replace(/\/+$/, '')}/api/v1/${endpoint}`, base.origin)
   // Prometheus's own evaluation timeout, so a heavy query stops on the server too.
-  const form = new URLSearchParams({query: options.query, timeout: `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`, ...extra})
-  const headers: Record<string, string> = {accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded'}
+  const form = new URLSearchParams({
+    query: options.query,
+    timeout: `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`,
+    ...extra,
+  })
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/x-www-form-urlencoded',
+  }
   if (options.token) headers.authorization = `Bearer ${options.token}`
   const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]
   let status: number
   let text: string
   try {
-    const response = await undici().request(target, {body: form.toString(), headers, method: 'POST', signal: AbortSignal.any(signals)})
+    const response = await undici().request(target, {
+      body: form.toString(),
+      headers,
+      method: 'POST',
+      signal: AbortSignal.any(signals),
+    })
     status = response.statusCode
     text = await response.body.text()
   } catch (error) {
     if (options.signal?.aborted) throw error
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message
+    const reason =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message
     throw new PrometheusError(`cannot query Prometheus at ${target.origin}: ${reason}`)
   }
 
@@ -112,11 +142,14 @@ async function call(options: PromQueryOptions, endpoint: 'query' | 'query_range'
   try {
     body = JSON.parse(text) as typeof body
   } catch {
-    throw new PrometheusError(`Prometheus at ${target.origin} answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`)
+    throw new PrometheusError(
+      `Prometheus at ${target.origin} answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`,
+    )
   }
 
   if (body.status !== 'success' || body.data === undefined) {
-    const detail = typeof body.error === 'string' ? `${String(body.errorType ?? 'error')}: ${body.error}` : `HTTP ${status}`
+    const detail =
+      typeof body.error === 'string' ? `${String(body.errorType ?? 'error')}: ${body.error}` : `HTTP ${status}`
     throw new PrometheusError(`Prometheus rejected ${quote(options.query)}: ${detail}`)
   }
 
@@ -126,7 +159,9 @@ async function call(options: PromQueryOptions, endpoint: 'query' | 'query_range'
 function point(entry: unknown, query: string): [number, number] {
   // Values arrive as [unix seconds, "string"]; "NaN", "+Inf" and "-Inf" are valid Prometheus values.
   if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'number' || typeof entry[1] !== 'string') {
-    throw new PrometheusError(`query ${quote(query)}: a sample is not [time, "value"]: ${JSON.stringify(entry)?.slice(0, 100)}`)
+    throw new PrometheusError(
+      `query ${quote(query)}: a sample is not [time, "value"]: ${JSON.stringify(entry)?.slice(0, 100)}`,
+    )
   }
 
   const value = entry[1] === '+Inf' ? Infinity : entry[1] === '-Inf' ? -Infinity : Number(entry[1])

@@ -30,37 +30,51 @@ export interface ArtifactOptions {
   metrics?: string[] | Record<string, ArtifactMetricOptions | string>
 }
 
-
 const READING_PROPERTIES = {
   type: {
-    description: 'json and ndjson: what the file holds there: value (a number), samples (an array of numbers, or one number per NDJSON line) or proportion ({events, trials}, or per NDJSON line true/false or a number, non-zero counting as an event).',
+    description:
+      'json and ndjson: what the file holds there: value (a number), samples (an array of numbers, or one number per NDJSON line) or proportion ({events, trials}, or per NDJSON line true/false or a number, non-zero counting as an event).',
     enum: [...METRIC_TYPES],
     type: 'string',
   },
   unit: {
-    description: 'Unit of the numbers in the file, converted like a gate file\'s units (s → ms, % → 0..1). Without one a number is a plain count. Tools with their own units (autocannon, hyperfine, JUnit, k6\'s built-in metrics) need none.',
+    description:
+      "Unit of the numbers in the file, converted like a gate file's units (s → ms, % → 0..1). Without one a number is a plain count. Tools with their own units (autocannon, hyperfine, JUnit, k6's built-in metrics) need none.",
     enum: UNIT_NAMES,
     type: 'string',
   },
   where: {
     additionalProperties: {type: ['string', 'number', 'boolean', 'null']},
-    description: 'ndjson: read only lines whose fields have these values, e.g. {type: Point, metric: http_req_duration} for k6 --out json.',
+    description:
+      'ndjson: read only lines whose fields have these values, e.g. {type: Point, metric: http_req_duration} for k6 --out json.',
     minProperties: 1,
     type: 'object',
   },
 }
 
-const PATH = {description: 'Where the number is; its form depends on `format`, e.g. metrics.p95 (json), http_req_duration.p95 (k6), latency.p99 (autocannon).', minLength: 1, type: 'string'}
+const PATH = {
+  description:
+    'Where the number is; its form depends on `format`, e.g. metrics.p95 (json), http_req_duration.p95 (k6), latency.p99 (autocannon).',
+  minLength: 1,
+  type: 'string',
+}
 
 export const artifact = defineValidator<ArtifactOptions>({
   name: 'artifact',
-  description: 'Reads numbers another tool measured from its output file (k6, autocannon, hyperfine, JUnit, JSON, NDJSON): values, samples or proportions.',
+  description:
+    'Reads numbers another tool measured from its output file (k6, autocannon, hyperfine, JUnit, JSON, NDJSON): values, samples or proportions.',
   kind: 'artifact',
   options: {
     additionalProperties: false,
     properties: {
-      file: {description: 'The file to read, relative to the gate file\'s directory.', minLength: 1, type: 'string'},
-      format: {default: 'json', description: 'The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).', enum: Object.keys(IMPORTERS), type: 'string'},
+      file: {description: "The file to read, relative to the gate file's directory.", minLength: 1, type: 'string'},
+      format: {
+        default: 'json',
+        description:
+          'The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).',
+        enum: Object.keys(IMPORTERS),
+        type: 'string',
+      },
       metric: {description: 'Name of the metric read from `path`.', pattern: METRIC_NAME_PATTERN, type: 'string'},
       metrics: {
         additionalProperties: {
@@ -71,7 +85,8 @@ export const artifact = defineValidator<ArtifactOptions>({
           required: ['path'],
           type: ['string', 'object'],
         },
-        description: 'Several metrics: name → path or {path, unit?, type?, where?}; or a list of paths, each named after itself (http_req_duration.p95). Instead of `path` and `metric`.',
+        description:
+          'Several metrics: name → path or {path, unit?, type?, where?}; or a list of paths, each named after itself (http_req_duration.p95). Instead of `path` and `metric`.',
         items: {minLength: 1, type: 'string'},
         minItems: 1,
         minProperties: 1,
@@ -102,20 +117,34 @@ export const artifact = defineValidator<ArtifactOptions>({
 /** The metrics to read; throws when the options do not say which (checked before anything runs). */
 function readingsOf(options: ArtifactOptions): ReadingRequest[] {
   const single = options.path !== undefined || options.metric !== undefined
-  if (options.metrics && single) throw new Error('give either `path` and `metric` (one metric) or `metrics` (several), not both')
+  if (options.metrics && single)
+    throw new Error('give either `path` and `metric` (one metric) or `metrics` (several), not both')
   // Top-level unit, type and where apply to every metric that does not give its own.
   const defaults = {type: options.type, unit: options.unit, where: options.where}
-  if (Array.isArray(options.metrics)) return unique(options.metrics.map((entry) => toReading(nameFor(entry, options), {...defaults, path: entry})))
+  if (Array.isArray(options.metrics))
+    return unique(options.metrics.map((entry) => toReading(nameFor(entry, options), {...defaults, path: entry})))
   if (options.metrics) {
-    return Object.entries(options.metrics).map(([metric, entry]) => toReading(metric, typeof entry === 'string' ? {...defaults, path: entry} : {...defaults, ...entry}))
+    return Object.entries(options.metrics).map(([metric, entry]) =>
+      toReading(metric, typeof entry === 'string' ? {...defaults, path: entry} : {...defaults, ...entry}),
+    )
   }
 
-  if (options.path === undefined || options.metric === undefined) throw new Error('needs `path` and `metric` (one metric) or `metrics` (several)')
+  if (options.path === undefined || options.metric === undefined)
+    throw new Error('needs `path` and `metric` (one metric) or `metrics` (several)')
   return [toReading(options.metric, {...defaults, path: options.path})]
 }
 
-function toReading(metric: string, {path, type, unit, where}: Partial<ArtifactMetricOptions> & {path: string}): ReadingRequest {
-  return {metric, path, ...(type === undefined ? {} : {type}), ...(unit === undefined ? {} : {unit}), ...(where === undefined ? {} : {where})}
+function toReading(
+  metric: string,
+  {path, type, unit, where}: Partial<ArtifactMetricOptions> & {path: string},
+): ReadingRequest {
+  return {
+    metric,
+    path,
+    ...(type === undefined ? {} : {type}),
+    ...(unit === undefined ? {} : {unit}),
+    ...(where === undefined ? {} : {where}),
+  }
 }
 
 /** A listed path names its own metric; one that cannot be a name (quotes, braces) needs `metrics: {name: path}`. */
@@ -128,7 +157,8 @@ function nameFor(entry: string, options: ArtifactOptions): string {
 function unique(readings: ReadingRequest[]): ReadingRequest[] {
   const seen = new Set<string>()
   for (const {metric} of readings) {
-    if (seen.has(metric)) throw new Error(`metrics: two paths give the metric name ${metric}; name them: metrics: {a: path, b: path}`)
+    if (seen.has(metric))
+      throw new Error(`metrics: two paths give the metric name ${metric}; name them: metrics: {a: path, b: path}`)
     seen.add(metric)
   }
 
@@ -153,7 +183,11 @@ const MAX_TEXT_BYTES = 256 * 1024 * 1024
 async function openArtifact(absolute: string, name: string, seed: number, signal: AbortSignal): Promise<ArtifactFile> {
   const failure = (error: unknown): Error => {
     const code = (error as NodeJS.ErrnoException).code
-    return new Error(code === 'ENOENT' ? `artifact ${name} not found (looked for ${absolute})` : `cannot read artifact ${name}: ${(error as Error).message}`)
+    return new Error(
+      code === 'ENOENT'
+        ? `artifact ${name} not found (looked for ${absolute})`
+        : `cannot read artifact ${name}: ${(error as Error).message}`,
+    )
   }
 
   const info = await stat(absolute).catch((error: unknown) => {
@@ -161,7 +195,8 @@ async function openArtifact(absolute: string, name: string, seed: number, signal
   })
   if (info.isDirectory()) throw new Error(`artifact ${name} is a directory (${absolute}); name the file in it`)
   // A FIFO, socket or device may never end, and a read blocked on one keeps the process alive past any timeout.
-  if (!info.isFile()) throw new Error(`artifact ${name} is not a regular file (${absolute}); write the tool's output to a file first`)
+  if (!info.isFile())
+    throw new Error(`artifact ${name} is not a regular file (${absolute}); write the tool's output to a file first`)
   return {
     async *lines() {
       try {
@@ -174,7 +209,9 @@ async function openArtifact(absolute: string, name: string, seed: number, signal
     seed,
     text: () => {
       if (info.size > MAX_TEXT_BYTES) {
-        throw new Error(`artifact ${name} is ${info.size} bytes, over the ${MAX_TEXT_BYTES / 1024 / 1024} MiB read whole; only ndjson is read line by line`)
+        throw new Error(
+          `artifact ${name} is ${info.size} bytes, over the ${MAX_TEXT_BYTES / 1024 / 1024} MiB read whole; only ndjson is read line by line`,
+        )
       }
       return readFile(absolute, {encoding: 'utf8', signal}).catch((error: unknown) => {
         throw signal.aborted ? error : failure(error)
@@ -202,7 +239,9 @@ async function* linesOf(stream: AsyncIterable<string> & {destroy(): void}, name:
       }
       partial += chunk.slice(from)
       if (partial.length > MAX_LINE_CHARS) {
-        throw new ArtifactLineError(`artifact ${name}: line ${number} is over ${MAX_LINE_CHARS / 1024 / 1024} Mi characters; ndjson holds one value per line`)
+        throw new ArtifactLineError(
+          `artifact ${name}: line ${number} is over ${MAX_LINE_CHARS / 1024 / 1024} Mi characters; ndjson holds one value per line`,
+        )
       }
     }
     if (partial !== '') yield partial.endsWith('\r') ? partial.slice(0, -1) : partial

@@ -4,7 +4,18 @@ import type {MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
 import {LogTail} from '../services/log-tail.js'
 import {describeExit, type ExitStatus, ProcessGroup} from '../services/process-group.js'
-import {growthOf, MEMORY_METRICS, memoryEvidence, type MemoryOptions, memorySchema, MemorySeries, type RunGrowth, type Sampling, samplingOf, servicePid} from './memory.js'
+import {
+  growthOf,
+  MEMORY_METRICS,
+  memoryEvidence,
+  type MemoryOptions,
+  memorySchema,
+  MemorySeries,
+  type RunGrowth,
+  type Sampling,
+  samplingOf,
+  servicePid,
+} from './memory.js'
 import {PeakRssSampler, ProcessTree, RSS_SUPPORTED} from './peak-rss.js'
 import {MAX_TIMER_MS} from './runner.js'
 import {durationOption, readDuration} from './schema.js'
@@ -40,36 +51,58 @@ interface MemoryPlan {
 }
 
 const METRICS: MetricSpec[] = [
-  {description: 'Wall time of each successful run, from spawn to exit.', dimension: 'duration', name: 'duration', type: 'samples'},
+  {
+    description: 'Wall time of each successful run, from spawn to exit.',
+    dimension: 'duration',
+    name: 'duration',
+    type: 'samples',
+  },
   {
     description:
-      'Peak resident memory of each successful run\'s whole process tree, polled from /proc every 10 ms: a lower bound, since very short-lived children may be missed. Linux only.',
+      "Peak resident memory of each successful run's whole process tree, polled from /proc every 10 ms: a lower bound, since very short-lived children may be missed. Linux only.",
     dimension: 'size',
     name: 'rss',
     type: 'samples',
   },
-  {description: 'Measured runs that exited non-zero, were killed or timed out.', dimension: 'count', name: 'failures', type: 'value'},
+  {
+    description: 'Measured runs that exited non-zero, were killed or timed out.',
+    dimension: 'count',
+    name: 'failures',
+    type: 'value',
+  },
 ]
 
 export const command = defineValidator<CommandOptions>({
   name: 'command',
   description:
-    'Runs a shell command several times and measures its wall time, peak memory and failures; with memory, how its memory (or a service\'s) grows per instance it creates or per second, and whether that is a leak.',
+    "Runs a shell command several times and measures its wall time, peak memory and failures; with memory, how its memory (or a service's) grows per instance it creates or per second, and whether that is a leak.",
   kind: 'measured',
   options: {
     additionalProperties: false,
     properties: {
-      cwd: {description: 'Working directory, relative to the gate file\'s directory (default: that directory).', type: 'string'},
+      cwd: {
+        description: "Working directory, relative to the gate file's directory (default: that directory).",
+        type: 'string',
+      },
       env: {
         additionalProperties: {description: 'Quote numbers and booleans: "1", "true".', type: 'string'},
         description: 'Environment variables added to the inherited ones.',
         type: 'object',
       },
       memory: memorySchema,
-      run: {description: 'The shell command line to measure, e.g. "node dist/cli.js --help".', minLength: 1, type: 'string'},
+      run: {
+        description: 'The shell command line to measure, e.g. "node dist/cli.js --help".',
+        minLength: 1,
+        type: 'string',
+      },
       runs: {default: 10, description: 'Measured runs.', maximum: 100_000, minimum: 1, type: 'integer'},
       timeout: durationOption('Limit for each run; a run over it is killed and counts as a failure.', '60s'),
-      warmup: {default: 1, description: 'Runs before the measured ones, not counted (caches, JIT).', minimum: 0, type: 'integer'},
+      warmup: {
+        default: 1,
+        description: 'Runs before the measured ones, not counted (caches, JIT).',
+        minimum: 0,
+        type: 'integer',
+      },
     },
     required: ['run'],
     type: 'object',
@@ -88,7 +121,10 @@ export const command = defineValidator<CommandOptions>({
     const total = options.warmup + options.runs
     for (let index = 0; index < total; index++) {
       const measured = index - options.warmup
-      ctx.progress({fraction: index / total, message: measured < 0 ? `warm-up ${index + 1}/${options.warmup}` : `run ${measured + 1}/${options.runs}`})
+      ctx.progress({
+        fraction: index / total,
+        message: measured < 0 ? `warm-up ${index + 1}/${options.warmup}` : `run ${measured + 1}/${options.runs}`,
+      })
       const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory, ctx.redact)
       ctx.signal.throwIfAborted()
       if (measured < 0) continue
@@ -105,7 +141,10 @@ export const command = defineValidator<CommandOptions>({
         const growth = growthOf(measured + 1, result.memory.points, memory.sampling)
         if (typeof growth === 'string') unfitted.push(growth)
         else growths.push(growth)
-        if (result.memory.unread > 0) unfitted.push(`run ${measured + 1}: ${result.memory.unread} marks came after the process had exited; keep it alive until its last mark is read`)
+        if (result.memory.unread > 0)
+          unfitted.push(
+            `run ${measured + 1}: ${result.memory.unread} marks came after the process had exited; keep it alive until its last mark is read`,
+          )
       }
     }
 
@@ -126,12 +165,17 @@ export const command = defineValidator<CommandOptions>({
 })
 
 /** Resolves the memory options against the running services; throws with the option named when they cannot be met. */
-function memoryPlan(options: MemoryOptions | undefined, services: Readonly<Record<string, ServiceInfo>>): MemoryPlan | undefined {
+function memoryPlan(
+  options: MemoryOptions | undefined,
+  services: Readonly<Record<string, ServiceInfo>>,
+): MemoryPlan | undefined {
   if (options === undefined) return undefined
   const sampling = samplingOf(options)
   const selfReported = 'mark' in sampling && /\(\?<rss>/.test(sampling.mark.source)
   if (!RSS_SUPPORTED && !selfReported) {
-    throw new Error(`memory is read from /proc, which ${process.platform} does not have: print it from the process and capture it with a group (?<rss>...) in memory.mark`)
+    throw new Error(
+      `memory is read from /proc, which ${process.platform} does not have: print it from the process and capture it with a group (?<rss>...) in memory.mark`,
+    )
   }
 
   const service = options.service === undefined ? undefined : new ProcessTree(servicePid(options.service, services))
@@ -142,7 +186,10 @@ function notesFor(failures: string[], succeeded: number, withRss: number): strin
   const notes = failures.slice(0, DESCRIBED_FAILURES)
   if (failures.length > DESCRIBED_FAILURES) notes.push(`…and ${failures.length - DESCRIBED_FAILURES} more failed runs`)
   if (!RSS_SUPPORTED) notes.push(`rss is not measured on ${process.platform}: it is read from /proc (Linux only)`)
-  else if (withRss < succeeded) notes.push(`rss was not observed in ${succeeded - withRss} of ${succeeded} runs: they ended before the first memory poll`)
+  else if (withRss < succeeded)
+    notes.push(
+      `rss was not observed in ${succeeded - withRss} of ${succeeded} runs: they ended before the first memory poll`,
+    )
   return notes
 }
 
@@ -180,10 +227,13 @@ async function runOnce(
   }
 
   let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    group.signal('SIGKILL')
-  }, Math.min(timeoutMs, MAX_TIMER_MS))
+  const timer = setTimeout(
+    () => {
+      timedOut = true
+      group.signal('SIGKILL')
+    },
+    Math.min(timeoutMs, MAX_TIMER_MS),
+  )
   const onAbort = (): boolean => group.signal('SIGKILL')
   signal.addEventListener('abort', onAbort, {once: true})
   try {

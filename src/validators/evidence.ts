@@ -26,10 +26,12 @@ type MetricCheck = {dropped: string} | {invalid: string} | {metric: MetricEviden
 export function checkEvidence(raw: unknown, validator: {kind?: EvidenceKind; name: string}, seed: number): Collected {
   const refuse = (why: string): Collected => ({noData: `validator ${validator.name} returned ${why}`})
   if (!isRecord(raw)) return refuse(`${describe(raw)} instead of evidence`)
-  if (!EVIDENCE_KINDS.includes(raw.kind as EvidenceKind)) return refuse(`evidence of kind ${describe(raw.kind)}; expected measured, artifact or claim`)
+  if (!EVIDENCE_KINDS.includes(raw.kind as EvidenceKind))
+    return refuse(`evidence of kind ${describe(raw.kind)}; expected measured, artifact or claim`)
   if (typeof raw.source !== 'string' || raw.source.trim() === '') return refuse('evidence without a source')
   if (!isRecord(raw.metrics)) return refuse('evidence without a metrics object')
-  if (raw.durationMs !== undefined && !isNonNegative(raw.durationMs)) return refuse(`durationMs ${describe(raw.durationMs)}; expected a non-negative number`)
+  if (raw.durationMs !== undefined && !isNonNegative(raw.durationMs))
+    return refuse(`durationMs ${describe(raw.durationMs)}; expected a non-negative number`)
 
   const notes = Array.isArray(raw.notes) ? raw.notes.filter((note): note is string => typeof note === 'string') : []
   const declared = validator.kind ?? 'measured'
@@ -81,21 +83,38 @@ function checkSamples(raw: Record<string, unknown>, random: () => Random): Metri
   }
 
   const seen = raw.seen ?? samples.length
-  if (!Number.isInteger(seen) || (seen as number) < samples.length) return {invalid: `seen is ${describe(raw.seen)}; expected an integer of at least the ${samples.length} samples`}
-  const kept = samples.length > MAX_SAMPLES ? reservoir(samples as number[], MAX_SAMPLES, random()) : [...(samples as number[])]
+  if (!Number.isInteger(seen) || (seen as number) < samples.length)
+    return {invalid: `seen is ${describe(raw.seen)}; expected an integer of at least the ${samples.length} samples`}
+  const kept =
+    samples.length > MAX_SAMPLES ? reservoir(samples as number[], MAX_SAMPLES, random()) : [...(samples as number[])]
   const buckets = raw.buckets === undefined ? undefined : checkBuckets(raw.buckets)
   if (typeof buckets === 'string') return {invalid: buckets}
-  return {metric: {dimension, samples: kept, type: 'samples', ...(seen === kept.length ? {} : {seen: seen as number}), ...(buckets ? {buckets} : {})}}
+  return {
+    metric: {
+      dimension,
+      samples: kept,
+      type: 'samples',
+      ...(seen === kept.length ? {} : {seen: seen as number}),
+      ...(buckets ? {buckets} : {}),
+    },
+  }
 }
 
 /** A histogram of every observation (SampleBuckets), or what is wrong with it. */
 function checkBuckets(raw: unknown): SampleBuckets | string {
   const lists = isRecord(raw) ? [raw.lower, raw.upper, raw.counts] : []
   const [lower, upper, counts] = lists as number[][]
-  if (!lower || !upper || !counts || !lists.every(Array.isArray)) return `buckets is ${describe(raw)}; expected {lower, upper, counts} arrays`
-  if (lower.length !== counts.length || upper.length !== counts.length) return 'buckets: lower, upper and counts must have one entry per bucket'
+  if (!lower || !upper || !counts || !lists.every(Array.isArray))
+    return `buckets is ${describe(raw)}; expected {lower, upper, counts} arrays`
+  if (lower.length !== counts.length || upper.length !== counts.length)
+    return 'buckets: lower, upper and counts must have one entry per bucket'
   for (let i = 0; i < counts.length; i++) {
-    if (!isCount(counts[i]) || !Number.isFinite(lower[i]) || !Number.isFinite(upper[i]) || (lower[i] as number) > (upper[i] as number)) {
+    if (
+      !isCount(counts[i]) ||
+      !Number.isFinite(lower[i]) ||
+      !Number.isFinite(upper[i]) ||
+      (lower[i] as number) > (upper[i] as number)
+    ) {
       return `bucket #${i + 1}: expected lower ≤ upper, both finite, and a whole count ≥ 0`
     }
   }
@@ -113,7 +132,8 @@ function checkValue(raw: Record<string, unknown>): MetricCheck {
 
 function checkProportion(raw: Record<string, unknown>): MetricCheck {
   const {events, trials} = raw
-  if (!isCount(events) || !isCount(trials)) return {invalid: `events ${describe(events)} and trials ${describe(trials)} must be whole numbers ≥ 0`}
+  if (!isCount(events) || !isCount(trials))
+    return {invalid: `events ${describe(events)} and trials ${describe(trials)} must be whole numbers ≥ 0`}
   if (events > trials) return {invalid: `${events} events out of ${trials} trials; events cannot exceed trials`}
   if (trials === 0) return {dropped: 'it has no trials'}
   return {metric: {events, trials, type: 'proportion'}}
@@ -156,7 +176,8 @@ function isNonNegative(value: unknown): boolean {
 
 /** A value as it appears in messages: 3, NaN, "x", null, an array, an object. */
 function describe(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value)
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
   return Array.isArray(value) ? 'an array' : typeof value
 }

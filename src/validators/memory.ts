@@ -55,7 +55,12 @@ export const memorySchema = {
       minLength: 1,
       type: 'string',
     },
-    service: {description: 'Name of a gate service whose process tree to read instead of the command\'s: memory of a server while the command drives it.', minLength: 1, type: 'string'},
+    service: {
+      description:
+        "Name of a gate service whose process tree to read instead of the command's: memory of a server while the command drives it.",
+      minLength: 1,
+      type: 'string',
+    },
     tolerance: {
       default: DEFAULT_TOLERANCE,
       description: `Growth per instance (or per second) that is not a leak (default ${DEFAULT_TOLERANCE}, one memory page). RSS cannot tell a leak from garbage not yet collected, so a server that is not made to collect may need more, e.g. 64KB.`,
@@ -63,7 +68,8 @@ export const memorySchema = {
     },
     warmup: {
       default: DEFAULT_WARMUP,
-      description: 'Share of each run\'s points, from the start, left out of the fit while heaps and caches settle (0 to 0.9).',
+      description:
+        "Share of each run's points, from the start, left out of the fit while heaps and caches settle (0 to 0.9).",
       maximum: 0.9,
       minimum: 0,
       type: 'number',
@@ -77,17 +83,19 @@ export const memorySchema = {
  * leak. Listed whatever the options, so `gate validators` shows them; a target that asks for one its
  * options do not produce gets NO_DATA naming the metrics it has.
  */
-export const MEMORY_METRICS: MetricSpec[] = (['instance', 'second'] as const).map((per): MetricSpec => ({
-  description: `With memory${per === 'instance' ? '.mark' : ' and no mark'}: memory kept per ${per} (bytes), the least-squares slope of the process tree's RSS against ${per === 'instance' ? 'the instance number' : 'time in seconds'}, one sample per successful run, fitted after the warm-up share of its readings. Each run's 95% interval (Student t, widened for serially correlated readings), r² and RSS by quarter are in the notes; a slope below zero counts as 0.`,
-  dimension: 'size',
-  name: `memory_per_${per}`,
-  type: 'samples',
-})).concat({
-  description: `With memory: runs that leaked. After the warm-up, a run leaks when its slope's 95% interval lies wholly above memory.tolerance (default ${DEFAULT_TOLERANCE}; when the readings allow an interval) and its median RSS rose by more than the tolerance from each quarter of its readings to the next — so one jump is not a leak. 0 = no leak detected; left out when no run had enough readings to tell.`,
-  dimension: 'count',
-  name: 'leak',
-  type: 'value',
-})
+export const MEMORY_METRICS: MetricSpec[] = (['instance', 'second'] as const)
+  .map((per): MetricSpec => ({
+    description: `With memory${per === 'instance' ? '.mark' : ' and no mark'}: memory kept per ${per} (bytes), the least-squares slope of the process tree's RSS against ${per === 'instance' ? 'the instance number' : 'time in seconds'}, one sample per successful run, fitted after the warm-up share of its readings. Each run's 95% interval (Student t, widened for serially correlated readings), r² and RSS by quarter are in the notes; a slope below zero counts as 0.`,
+    dimension: 'size',
+    name: `memory_per_${per}`,
+    type: 'samples',
+  }))
+  .concat({
+    description: `With memory: runs that leaked. After the warm-up, a run leaks when its slope's 95% interval lies wholly above memory.tolerance (default ${DEFAULT_TOLERANCE}; when the readings allow an interval) and its median RSS rose by more than the tolerance from each quarter of its readings to the next — so one jump is not a leak. 0 = no leak detected; left out when no run had enough readings to tell.`,
+    dimension: 'count',
+    name: 'leak',
+    type: 'value',
+  })
 
 /** The sampling the options ask for; throws with the option named when they do not fit together. */
 export function samplingOf(options: MemoryOptions): Sampling {
@@ -96,7 +104,8 @@ export function samplingOf(options: MemoryOptions): Sampling {
   }
 
   const tolerance = bytesOf(String(options.tolerance ?? DEFAULT_TOLERANCE))
-  if (tolerance === undefined) throw new Error(`memory.tolerance is "${options.tolerance}"; write a size such as 4KiB, 64KB or 1MB`)
+  if (tolerance === undefined)
+    throw new Error(`memory.tolerance is "${options.tolerance}"; write a size such as 4KiB, 64KB or 1MB`)
   const fit = {tolerance, warmup: options.warmup ?? DEFAULT_WARMUP}
   if (options.mark !== undefined) {
     try {
@@ -107,7 +116,8 @@ export function samplingOf(options: MemoryOptions): Sampling {
   }
 
   const everyMs = readDuration(options.every ?? DEFAULT_EVERY, 'memory.every')
-  if (everyMs < MIN_EVERY_MS) throw new Error(`memory.every is ${formatValue(everyMs, 'duration')}; read at most every ${MIN_EVERY_MS} ms`)
+  if (everyMs < MIN_EVERY_MS)
+    throw new Error(`memory.every is ${formatValue(everyMs, 'duration')}; read at most every ${MIN_EVERY_MS} ms`)
   return {...fit, everyMs}
 }
 
@@ -115,8 +125,12 @@ export function samplingOf(options: MemoryOptions): Sampling {
 export function servicePid(name: string, services: Readonly<Record<string, ServiceInfo>>): number {
   const service = services[name]
   const known = Object.keys(services)
-  if (!service) throw new Error(`memory.service: no service "${name}" in this gate (${known.length > 0 ? `it has ${known.join(', ')}` : 'it starts none'})`)
-  if (service.pid === undefined) throw new Error(`memory.service: service "${name}" has no process id to read memory from`)
+  if (!service)
+    throw new Error(
+      `memory.service: no service "${name}" in this gate (${known.length > 0 ? `it has ${known.join(', ')}` : 'it starts none'})`,
+    )
+  if (service.pid === undefined)
+    throw new Error(`memory.service: service "${name}" has no process id to read memory from`)
   return service.pid
 }
 
@@ -169,7 +183,8 @@ export class MemorySeries {
 /** "123456", "59.8MB", "12 MiB" as bytes; undefined for anything else. */
 function bytesOf(text: string): number | undefined {
   const quantity = parseQuantity(text)
-  if (!quantity || !(quantity.dimension === null || quantity.dimension === 'size') || !(quantity.value >= 0)) return undefined
+  if (!quantity || !(quantity.dimension === null || quantity.dimension === 'size') || !(quantity.value >= 0))
+    return undefined
   return quantity.value
 }
 
@@ -184,7 +199,11 @@ export interface RunGrowth {
 }
 
 /** Fits the run's points after the warm-up share; a string says why it cannot. */
-export function growthOf(run: number, points: readonly Point[], {tolerance, warmup}: Pick<Sampling, 'tolerance' | 'warmup'>): RunGrowth | string {
+export function growthOf(
+  run: number,
+  points: readonly Point[],
+  {tolerance, warmup}: Pick<Sampling, 'tolerance' | 'warmup'>,
+): RunGrowth | string {
   const skipped = Math.ceil(points.length * warmup)
   const kept = points.slice(skipped)
   if (kept.length < MIN_POINTS) {
@@ -194,25 +213,38 @@ export function growthOf(run: number, points: readonly Point[], {tolerance, warm
   const fit = fitLine(kept, {serial: true})
   const quarters = blockMedians(kept, BLOCKS)
   // A leak keeps growing: one jump (a heap resized, a free returned late) raises one quarter, not each.
-  const growing = quarters.every(([x, y], i) => i === 0 || y - quarters[i - 1]![1] > tolerance * (x - quarters[i - 1]![0]))
+  const growing = quarters.every(
+    ([x, y], i) => i === 0 || y - quarters[i - 1]![1] > tolerance * (x - quarters[i - 1]![0]),
+  )
   // Readings too few or too correlated for an interval leave the decision to the quarters.
   const sure = fit.slopeInterval === null || fit.slopeInterval[0] > tolerance
   return {fit, leak: growing && sure, quarters, run, skipped}
 }
 
 /** memory_per_instance (or _second) samples, the leak count and a note per run. */
-export function memoryEvidence(growths: readonly RunGrowth[], problems: readonly string[], sampling: Sampling): {metrics: Record<string, MetricEvidence>; notes: string[]} {
+export function memoryEvidence(
+  growths: readonly RunGrowth[],
+  problems: readonly string[],
+  sampling: Sampling,
+): {metrics: Record<string, MetricEvidence>; notes: string[]} {
   const per = 'mark' in sampling ? 'instance' : 'second'
   const metrics: Record<string, MetricEvidence> = {}
   // No fitted run means no evidence about leaks at all: leak is left out, never reported as 0.
   if (growths.length > 0) {
     // A size cannot be negative: memory that shrank kept nothing per instance (the note gives the real slope).
-    metrics[`memory_per_${per}`] = {dimension: 'size', samples: growths.map(({fit}) => Math.max(0, fit.slope)), type: 'samples'}
+    metrics[`memory_per_${per}`] = {
+      dimension: 'size',
+      samples: growths.map(({fit}) => Math.max(0, fit.slope)),
+      type: 'samples',
+    }
     metrics.leak = {dimension: 'count', type: 'value', value: growths.filter(({leak}) => leak).length}
   }
 
   const notes = growths.slice(0, DESCRIBED_RUNS).map((growth) => describeGrowth(growth, per))
-  if (growths.length > DESCRIBED_RUNS) notes.push(`…and ${growths.length - DESCRIBED_RUNS} more runs, ${growths.slice(DESCRIBED_RUNS).filter(({leak}) => leak).length} of them leaking`)
+  if (growths.length > DESCRIBED_RUNS)
+    notes.push(
+      `…and ${growths.length - DESCRIBED_RUNS} more runs, ${growths.slice(DESCRIBED_RUNS).filter(({leak}) => leak).length} of them leaking`,
+    )
   notes.push(...problems)
   return {metrics, notes}
 }
@@ -221,7 +253,9 @@ export function memoryEvidence(growths: readonly RunGrowth[], problems: readonly
 function describeGrowth({fit, leak, quarters, run}: RunGrowth, per: 'instance' | 'second'): string {
   const size = (bytes: number): string => formatValue(bytes, 'size')
   const signed = (bytes: number): string => `${bytes >= 0 ? '+' : '−'}${size(Math.abs(bytes))}`
-  const interval = fit.slopeInterval ? `95% interval ${size(fit.slopeInterval[0])} to ${size(fit.slopeInterval[1])}` : 'too few independent readings for an interval'
+  const interval = fit.slopeInterval
+    ? `95% interval ${size(fit.slopeInterval[0])} to ${size(fit.slopeInterval[1])}`
+    : 'too few independent readings for an interval'
   const r2 = Number.isNaN(fit.rSquared) ? 'flat' : `r² ${fit.rSquared.toFixed(2)}`
   const [from, to] = fit.xRange
   const span = per === 'instance' ? `instances ${from}–${to}` : `${from.toFixed(1)}–${to.toFixed(1)} s`

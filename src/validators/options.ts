@@ -13,7 +13,13 @@ import type {MetricSpec, Validator} from './types.js'
 export const SERVICE_URL_PLACEHOLDER = 'http://127.0.0.1:1'
 
 /** How options schemas are checked; schemas/draft-07.validate.cjs is generated with the same. useDefaults: the same compiled schema both checks `with:` and fills in what the user left out. */
-export const OPTIONS_AJV: Options = {allErrors: true, allowUnionTypes: true, strict: true, useDefaults: true, verbose: true}
+export const OPTIONS_AJV: Options = {
+  allErrors: true,
+  allowUnionTypes: true,
+  strict: true,
+  useDefaults: true,
+  verbose: true,
+}
 // validateSchema off: optionsChecker runs checkOptionsSchema first, so ajv need not compile the meta-schema.
 const ajv = new Ajv({...OPTIONS_AJV, validateSchema: false})
 // ajv-formats is not a dependency; "uri" is the one format validator schemas need, and strict mode rejects unknown formats.
@@ -40,7 +46,10 @@ export function checkOptionsSchema(validator: Validator): void {
   if ((schema as {$schema?: unknown}).$schema !== undefined) return void ajv.validateSchema(schema, true)
   const metaSchema = metaSchemaValidator()
   // The message ajv's compile gave for the same schema.
-  if (!metaSchema(schema)) throw new Error(`schema is invalid: ${(metaSchema.errors ?? []).map((error) => `data${error.instancePath} ${error.message}`).join(', ')}`)
+  if (!metaSchema(schema))
+    throw new Error(
+      `schema is invalid: ${(metaSchema.errors ?? []).map((error) => `data${error.instancePath} ${error.message}`).join(', ')}`,
+    )
 }
 
 /** The validator's options schema, compiled on first use and once; throws when the schema itself is broken (a plugin bug). */
@@ -63,7 +72,10 @@ export interface OptionProblem {
 }
 
 /** Checks `options` against the validator's schema and returns a copy with the schema's defaults filled in. */
-export function resolveOptions(validator: Validator, options: unknown): {options: Record<string, unknown>; problems: OptionProblem[]} {
+export function resolveOptions(
+  validator: Validator,
+  options: unknown,
+): {options: Record<string, unknown>; problems: OptionProblem[]} {
   const copy = structuredClone(options ?? {}) as Record<string, unknown>
   const check = optionsChecker(validator)
   if (check(copy)) return {options: copy, problems: []}
@@ -81,20 +93,37 @@ export function metricSpecs(validator: Validator, options: Record<string, unknow
  * that fit what the validator reports. Each issue points at the exact node in the gate file.
  */
 /** `unavailable`: plugins that failed to load; while there are any, an unknown validator may be theirs, so its target is left to be NO_DATA at run time instead. */
-export function checkTargetOptions(gate: GateConfig, validators: ReadonlyMap<string, RegisteredValidator>, unavailable: readonly string[] = []): ConfigIssue[] {
-  return gate.targets.flatMap((target) => checkTarget(target, validators, unavailable, (path) => locateNearest(gate, ['targets', target.index, ...path])))
+export function checkTargetOptions(
+  gate: GateConfig,
+  validators: ReadonlyMap<string, RegisteredValidator>,
+  unavailable: readonly string[] = [],
+): ConfigIssue[] {
+  return gate.targets.flatMap((target) =>
+    checkTarget(target, validators, unavailable, (path) => locateNearest(gate, ['targets', target.index, ...path])),
+  )
 }
 
-function checkTarget(target: TargetConfig, validators: ReadonlyMap<string, RegisteredValidator>, unavailable: readonly string[], at: (path: DocPath) => SourcePosition | undefined): ConfigIssue[] {
+function checkTarget(
+  target: TargetConfig,
+  validators: ReadonlyMap<string, RegisteredValidator>,
+  unavailable: readonly string[],
+  at: (path: DocPath) => SourcePosition | undefined,
+): ConfigIssue[] {
   const registered = validators.get(target.validator)
-  if (!registered) return unavailable.length > 0 ? [] : [unknownValidator(target.validator, [...validators.keys()], at(['validator']))]
+  if (!registered)
+    return unavailable.length > 0 ? [] : [unknownValidator(target.validator, [...validators.keys()], at(['validator']))]
   const {plugin, validator} = registered
   let resolved: ReturnType<typeof resolveOptions>
   try {
     resolved = resolveOptions(validator, withPlaceholders(target.with))
   } catch (error) {
     // The schema is compiled only now, for the validators a gate uses; a plugin bug, but it stops this gate.
-    return [issue(at(['validator']), `validator "${validator.name}" of plugin ${plugin} cannot check its options: its options schema is not valid: ${(error as Error).message}`)]
+    return [
+      issue(
+        at(['validator']),
+        `validator "${validator.name}" of plugin ${plugin} cannot check its options: its options schema is not valid: ${(error as Error).message}`,
+      ),
+    ]
   }
 
   const {options, problems} = resolved
@@ -116,7 +145,11 @@ function checkTarget(target: TargetConfig, validators: ReadonlyMap<string, Regis
 function checkAgainstMetrics(text: string, specs: MetricSpec[]): {hint?: string; message: string} | undefined {
   try {
     const expression = parseExpectation(text)
-    const message = checkExpectation(expression, specs.find((spec) => spec.name === expression.metric), specs.map((spec) => spec.name))
+    const message = checkExpectation(
+      expression,
+      specs.find((spec) => spec.name === expression.metric),
+      specs.map((spec) => spec.name),
+    )
     return message === null ? undefined : {message}
   } catch (error) {
     if (error instanceof ExpectationSyntaxError) return {hint: error.hint, message: `"${text}": ${error.problem}`}
@@ -162,13 +195,15 @@ export function withPlaceholders(value: unknown): unknown {
 function describeOptionError(error: ErrorObject, validator: string): OptionProblem {
   const path = parsePointer(error.instancePath)
   const name = (parts: DocPath): string => parts.join('.')
-  const description = (schema: unknown): string | undefined => (schema as {description?: string} | undefined)?.description
+  const description = (schema: unknown): string | undefined =>
+    (schema as {description?: string} | undefined)?.description
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = (error.params as {additionalProperty: string}).additionalProperty
       const known = Object.keys((error.parentSchema?.properties ?? {}) as Record<string, unknown>)
       const guess = nearest(key, known)
-      const list = known.length > 0 ? `${path.length === 0 ? `"${validator}" takes` : 'allowed'}: ${known.join(', ')}` : undefined
+      const list =
+        known.length > 0 ? `${path.length === 0 ? `"${validator}" takes` : 'allowed'}: ${known.join(', ')}` : undefined
       return {
         hint: [guess ? `did you mean "${guess}"?` : undefined, list].filter(Boolean).join(' ') || undefined,
         message: `unknown option "${name([...path, key])}" for validator "${validator}"`,
@@ -179,7 +214,11 @@ function describeOptionError(error: ErrorObject, validator: string): OptionProbl
     case 'required': {
       const key = (error.params as {missingProperty: string}).missingProperty
       const properties = (error.parentSchema?.properties ?? {}) as Record<string, unknown>
-      return {hint: description(properties[key]), message: `validator "${validator}" needs option "${name([...path, key])}"`, path}
+      return {
+        hint: description(properties[key]),
+        message: `validator "${validator}" needs option "${name([...path, key])}"`,
+        path,
+      }
     }
 
     case 'enum':
@@ -191,7 +230,11 @@ function describeOptionError(error: ErrorObject, validator: string): OptionProbl
 
     case 'pattern':
     case 'format':
-      return {hint: description(error.parentSchema), message: `option "${name(path)}" is not valid: ${JSON.stringify(error.data)}`, path}
+      return {
+        hint: description(error.parentSchema),
+        message: `option "${name(path)}" is not valid: ${JSON.stringify(error.data)}`,
+        path,
+      }
 
     default: {
       const subject = path.length === 0 ? `options of validator "${validator}"` : `option "${name(path)}"`

@@ -38,7 +38,9 @@ export async function loadValidators(config: Config): Promise<LoadedValidators> 
   const api: PhasegateApi = await import('../index.js')
   const {failures, successes} = await config.runHook('gate:validators', {api}, HOOK_TIMEOUT_MS, true)
   const loaded = registerValidators(successes.map(({plugin, result}) => ({plugin: plugin.name, result})))
-  const failed = failures.map(({error, plugin}) => `plugin ${plugin.name} could not provide validators: ${error.message}`)
+  const failed = failures.map(
+    ({error, plugin}) => `plugin ${plugin.name} could not provide validators: ${error.message}`,
+  )
   return {unavailable: failed, validators: loaded.validators, warnings: [...failed, ...loaded.warnings]}
 }
 
@@ -48,7 +50,9 @@ export function registerValidators(contributions: HookContribution[]): Omit<Load
   const warnings: string[] = []
   for (const {plugin, result} of contributions) {
     if (!Array.isArray(result)) {
-      warnings.push(`plugin ${plugin}: the gate:validators hook must return an array of validators, got ${typeName(result)}`)
+      warnings.push(
+        `plugin ${plugin}: the gate:validators hook must return an array of validators, got ${typeName(result)}`,
+      )
       continue
     }
 
@@ -78,14 +82,18 @@ export function registerValidators(contributions: HookContribution[]): Omit<Load
 function shapeProblem(candidate: unknown): string | undefined {
   if (candidate === null || typeof candidate !== 'object') return `expected an object, got ${typeName(candidate)}`
   const v = candidate as Record<string, unknown>
-  if (typeof v.name !== 'string' || !/^[a-z][\w-]*$/i.test(v.name)) return '`name` must be a word such as "http" or "fleet"'
+  if (typeof v.name !== 'string' || !/^[a-z][\w-]*$/i.test(v.name))
+    return '`name` must be a word such as "http" or "fleet"'
   if (typeof v.description !== 'string') return '`description` must be a string'
-  if (v.options === null || typeof v.options !== 'object' || Array.isArray(v.options)) return '`options` must be a JSON Schema object'
-  if (!Array.isArray(v.metrics) && typeof v.metrics !== 'function') return '`metrics` must be an array of metric specs or a function of the options'
+  if (v.options === null || typeof v.options !== 'object' || Array.isArray(v.options))
+    return '`options` must be a JSON Schema object'
+  if (!Array.isArray(v.metrics) && typeof v.metrics !== 'function')
+    return '`metrics` must be an array of metric specs or a function of the options'
   const badSpec = Array.isArray(v.metrics) ? v.metrics.map((spec) => metricSpecProblem(spec)).find(Boolean) : undefined
   if (badSpec) return badSpec
   if (typeof v.collect !== 'function') return '`collect` must be a function'
-  if (v.kind !== undefined && !EVIDENCE_KINDS.includes(v.kind as EvidenceKind)) return '`kind` must be measured, artifact or claim'
+  if (v.kind !== undefined && !EVIDENCE_KINDS.includes(v.kind as EvidenceKind))
+    return '`kind` must be measured, artifact or claim'
   try {
     checkOptionsSchema(candidate as Validator)
   } catch (error) {
@@ -100,8 +108,10 @@ export function metricSpecProblem(spec: unknown): string | undefined {
   const s = (spec ?? {}) as Record<string, unknown>
   const label = typeof s.name === 'string' ? `metric "${s.name}"` : 'a metric'
   if (typeof s.name !== 'string' || s.name === '') return 'a metric spec has no `name`'
-  if (!DIMENSIONS.includes(s.dimension as Dimension)) return `${label} has dimension ${JSON.stringify(s.dimension)}; use one of ${DIMENSIONS.join(', ')}`
-  if (!METRIC_TYPES.includes(s.type as MetricEvidence['type'])) return `${label} has type ${JSON.stringify(s.type)}; use one of ${METRIC_TYPES.join(', ')}`
+  if (!DIMENSIONS.includes(s.dimension as Dimension))
+    return `${label} has dimension ${JSON.stringify(s.dimension)}; use one of ${DIMENSIONS.join(', ')}`
+  if (!METRIC_TYPES.includes(s.type as MetricEvidence['type']))
+    return `${label} has type ${JSON.stringify(s.type)}; use one of ${METRIC_TYPES.join(', ')}`
   return undefined
 }
 

@@ -28,17 +28,26 @@ export async function collectEvidence(validator: Validator, options: unknown, ct
   }
 
   if (resolved.problems.length > 0) {
-    return {noData: `validator ${validator.name} rejected its options: ${resolved.problems.map(({message}) => message).join('; ')}`}
+    return {
+      noData: `validator ${validator.name} rejected its options: ${resolved.problems.map(({message}) => message).join('; ')}`,
+    }
   }
 
   const outcome = await collectBounded(validator, resolved.options, ctx)
   return 'raw' in outcome ? checkEvidence(outcome.raw, validator, ctx.seed) : outcome
 }
 
-async function collectBounded(validator: Validator, options: Record<string, unknown>, ctx: RunContext): Promise<{noData: string} | {raw: unknown}> {
+async function collectBounded(
+  validator: Validator,
+  options: Record<string, unknown>,
+  ctx: RunContext,
+): Promise<{noData: string} | {raw: unknown}> {
   const controller = new AbortController()
   const timedOut = `timed out after ${formatValue(ctx.timeoutMs, 'duration')}`
-  const timer = setTimeout(() => controller.abort(new DOMException(timedOut, 'TimeoutError')), Math.min(ctx.timeoutMs, MAX_TIMER_MS))
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(timedOut, 'TimeoutError')),
+    Math.min(ctx.timeoutMs, MAX_TIMER_MS),
+  )
   const onInterrupt = (): void => controller.abort(ctx.signal?.reason)
   ctx.signal?.addEventListener('abort', onInterrupt, {once: true})
   const reason = (): string => (ctx.signal?.aborted ? 'interrupted' : timedOut)
@@ -54,7 +63,9 @@ async function collectBounded(validator: Validator, options: Record<string, unkn
     .then(() => validator.collect({...shared, ...share, signal: controller.signal}, options))
     .then(
       (raw): {raw: unknown} => ({raw}),
-      (error: unknown) => ({noData: controller.signal.aborted ? reason() : `validator ${validator.name} failed: ${messageOf(error)}`}),
+      (error: unknown) => ({
+        noData: controller.signal.aborted ? reason() : `validator ${validator.name} failed: ${messageOf(error)}`,
+      }),
     )
   try {
     return await Promise.race([collecting, cutOff])

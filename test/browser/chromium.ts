@@ -19,7 +19,11 @@ export function findChromium(): string | undefined {
 
 export async function launch(executablePath: string): Promise<Browser> {
   mkdirSync(ARTIFACT_DIR, {recursive: true})
-  return chromium.launch({args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], executablePath, headless: true})
+  return chromium.launch({
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    executablePath,
+    headless: true,
+  })
 }
 
 export interface PageEvents {
@@ -38,9 +42,17 @@ export interface OpenOptions {
 }
 
 /** Opens `file` in a fresh context and records everything the page tries to do; close the page's context when done. */
-export async function openReport(browser: Browser, file: string, options: OpenOptions = {}): Promise<{page: Page; events: PageEvents}> {
+export async function openReport(
+  browser: Browser,
+  file: string,
+  options: OpenOptions = {},
+): Promise<{page: Page; events: PageEvents}> {
   const url = pathToFileURL(file).href
-  const context = await browser.newContext({colorScheme: options.colorScheme ?? 'light', javaScriptEnabled: true, viewport: {height: 900, width: options.width ?? 1280}})
+  const context = await browser.newContext({
+    colorScheme: options.colorScheme ?? 'light',
+    javaScriptEnabled: true,
+    viewport: {height: 900, width: options.width ?? 1280},
+  })
   const events: PageEvents = {console: [], dialogs: [], pageErrors: [], requests: []}
   await context.route('**/*', async (route) => {
     if (route.request().url() === url) return route.continue()
@@ -52,7 +64,8 @@ export async function openReport(browser: Browser, file: string, options: OpenOp
     if (request.url() !== url) events.requests.push(request.url())
   })
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') events.console.push(`${message.type()}: ${message.text()}`)
+    if (message.type() === 'error' || message.type() === 'warning')
+      events.console.push(`${message.type()}: ${message.text()}`)
   })
   page.on('pageerror', (error) => events.pageErrors.push(error.message))
   page.on('dialog', async (dialog) => {

@@ -45,7 +45,10 @@ describe.skipIf(!CHROMIUM)('gate writes an HTML report that opens in Chromium', 
     expect(r.stderr).not.toMatch(/\n\s+at /)
     expect(r.code).toBe(1)
     expect(readdirSync(path.join(dir, 'out'))).toEqual(['phase-2-2025-10-10T14-05-12Z.html'])
-    const {events, outcome, report} = await open(path.join(dir, 'out', 'phase-2-2025-10-10T14-05-12Z.html'), 'cli-report')
+    const {events, outcome, report} = await open(
+      path.join(dir, 'out', 'phase-2-2025-10-10T14-05-12Z.html'),
+      'cli-report',
+    )
     expect(events).toEqual({console: [], dialogs: [], pageErrors: [], requests: []})
     expect(outcome).toBe('BLOCK')
     expect(report.overflow).toEqual([])
@@ -75,6 +78,11 @@ targets:
     expect(report.text).toContain('Gate report: Release <b>1.0</b>')
     expect(report.overflow).toEqual([])
     // Four timed runs: their percentiles and their histogram, and the failure count as a single value.
-    expect(report.charts.filter((c) => c.target === 'target-1').map((c) => c.chart).sort()).toEqual(['histogram', 'percentiles', 'value'])
+    expect(
+      report.charts
+        .filter((c) => c.target === 'target-1')
+        .map((c) => c.chart)
+        .sort(),
+    ).toEqual(['histogram', 'percentiles', 'value'])
   })
 })

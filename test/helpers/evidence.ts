@@ -4,11 +4,24 @@ import {collectEvidence, type RunContext} from '../../src/validators/runner.js'
 
 /** A runner context for one test target; override what the test is about. */
 export function runContext(overrides: Partial<RunContext> = {}): RunContext {
-  return {gateDir: '.', log() {}, progress() {}, seed: 1, services: {}, target: {id: 't', title: 'T'}, timeoutMs: 60_000, ...overrides}
+  return {
+    gateDir: '.',
+    log() {},
+    progress() {},
+    seed: 1,
+    services: {},
+    target: {id: 't', title: 'T'},
+    timeoutMs: 60_000,
+    ...overrides,
+  }
 }
 
 /** Runs a validator through the real runner and returns its evidence; NO_DATA fails the test with its reason. */
-export async function measure(validator: Validator, options: Record<string, unknown>, overrides: Partial<RunContext> = {}): Promise<Evidence> {
+export async function measure(
+  validator: Validator,
+  options: Record<string, unknown>,
+  overrides: Partial<RunContext> = {},
+): Promise<Evidence> {
   const outcome = await collectEvidence(validator, options, runContext(overrides))
   if ('noData' in outcome) throw new Error(`NO_DATA: ${outcome.noData}`)
   return outcome.evidence

@@ -83,7 +83,7 @@ targets:
     expect(results.targets[0].status).not.toBe('PASS')
   })
 
-  it('takes --arg values for the gate\'s args, records them with URL passwords masked, and rejects unknown ones (exit 2)', async () => {
+  it("takes --arg values for the gate's args, records them with URL passwords masked, and rejects unknown ones (exit 2)", async () => {
     const dir = project({
       argued: `version: 1
 decision: { min_consensus: 0.5 }
@@ -97,7 +97,18 @@ targets:
     expect: [ "refresh_latency < 1s" ]
 `,
     })
-    const r = await runGate(['check', 'argued', '--json', '--arg', 'latency=850ms', '--arg', 'db=postgres://gate:s3cret@127.0.0.1:5432/state'], {cwd: dir})
+    const r = await runGate(
+      [
+        'check',
+        'argued',
+        '--json',
+        '--arg',
+        'latency=850ms',
+        '--arg',
+        'db=postgres://gate:s3cret@127.0.0.1:5432/state',
+      ],
+      {cwd: dir},
+    )
     expect(r.code).toBe(0)
     const results = JSON.parse(r.stdout)
     expect(results.targets[0].expectations[0].value).toBe(850)
@@ -145,10 +156,24 @@ targets:
     expect(r.code).toBe(0)
     const files = readdirSync(path.join(dir, 'report')).sort()
     expect(files).toHaveLength(3)
-    const md = readFileSync(path.join(dir, 'report', files.find((f) => f.endsWith('.md'))!), 'utf8')
+    const md = readFileSync(
+      path.join(
+        dir,
+        'report',
+        files.find((f) => f.endsWith('.md'))!,
+      ),
+      'utf8',
+    )
     expect(md).toMatch(/PROCEED/)
     expect(md).not.toContain('<b>1.0</b>')
-    const junit = readFileSync(path.join(dir, 'report', files.find((f) => f.endsWith('.xml'))!), 'utf8')
+    const junit = readFileSync(
+      path.join(
+        dir,
+        'report',
+        files.find((f) => f.endsWith('.xml'))!,
+      ),
+      'utf8',
+    )
     expect(junit).toMatch(/<testcase [^>]*name="[^"]*node -e 0 runs cleanly/)
     expect(junit).not.toMatch(/<failure/)
 
@@ -277,17 +302,22 @@ targets:
   })
 })
 
-describe('the machine\'s noise on record', () => {
+describe("the machine's noise on record", () => {
   // Two CPU hogs beside the run, each ending by itself within a minute, killed when the file is done.
   const hogs: ChildProcess[] = []
   beforeAll(() => {
-    for (let i = 0; i < 2; i++) hogs.push(spawn(process.execPath, ['-e', 'const end = Date.now() + 60_000; while (Date.now() < end) {}'], {stdio: 'ignore'}))
+    for (let i = 0; i < 2; i++)
+      hogs.push(
+        spawn(process.execPath, ['-e', 'const end = Date.now() + 60_000; while (Date.now() < end) {}'], {
+          stdio: 'ignore',
+        }),
+      )
   })
   afterAll(() => {
     for (const hog of hogs) hog.kill('SIGKILL')
   })
 
-  it('records load, cores, steal, the gate\'s CPU and event-loop delay for each target that ran, and flags only measured ones', async () => {
+  it("records load, cores, steal, the gate's CPU and event-loop delay for each target that ran, and flags only measured ones", async () => {
     const dir = project({
       noisy: `version: 1
 decision: { min_consensus: 0.5 }
@@ -312,8 +342,10 @@ targets:
     for (const target of results.targets) {
       const {noise} = target
       expect(noise, target.id).toBeDefined()
-      for (const figure of ['windowMs', 'loadAverage', 'cores', 'generatorCpu']) expect(typeof noise[figure], `${target.id} ${figure}`).toBe('number')
-      for (const figure of ['stealShare', 'eventLoopDelayP99Ms']) expect(noise[figure] === null || typeof noise[figure] === 'number').toBe(true)
+      for (const figure of ['windowMs', 'loadAverage', 'cores', 'generatorCpu'])
+        expect(typeof noise[figure], `${target.id} ${figure}`).toBe('number')
+      for (const figure of ['stealShare', 'eventLoopDelayP99Ms'])
+        expect(noise[figure] === null || typeof noise[figure] === 'number').toBe(true)
       expect(typeof noise.busy).toBe('boolean')
       expect(noise.reasons).toBeInstanceOf(Array)
       expect(noise.reasons.length > 0).toBe(noise.busy)

@@ -54,7 +54,9 @@ describe('the command surface', () => {
     const r = await runGate(['schema'], {cwd: ROOT})
     expect(r.code).toBe(0)
     const schema = JSON.parse(r.stdout)
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['version', 'decision', 'services', 'targets']))
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['version', 'decision', 'services', 'targets']),
+    )
     const results = JSON.parse((await runGate(['schema', '--results'], {cwd: ROOT})).stdout)
     expect(results.properties.decision).toBeDefined()
   })

@@ -56,10 +56,16 @@ targets:
       copyFileSync(path.join(ARTIFACTS, 'junit-vitest.xml'), path.join(project.dir, 'gates/results/junit.xml'))
       const json = await runGate(['check', 'sources', '--json'], {cwd: project.dir})
       const run = JSON.parse(json.stdout)
-      const status = Object.fromEntries(run.targets.map((target: {id: string; status: string}) => [target.id, target.status]))
+      const status = Object.fromEntries(
+        run.targets.map((target: {id: string; status: string}) => [target.id, target.status]),
+      )
       // The fixture's k6 run met both thresholds; its JUnit report has 2 failed tests of 5 that ran.
       expect(status).toEqual({'cache-misses': 'PASS', 'load-test': 'PASS', 'unit-tests': 'FAIL'})
-      expect(run.targets.map((target: {evidence: {kind: string}}) => target.evidence.kind)).toEqual(['artifact', 'artifact', 'artifact'])
+      expect(run.targets.map((target: {evidence: {kind: string}}) => target.evidence.kind)).toEqual([
+        'artifact',
+        'artifact',
+        'artifact',
+      ])
       expect(json.code).toBe(0)
 
       const report = await runGate(['report', '--format', 'md'], {cwd: project.dir})

@@ -23,7 +23,10 @@ export function makeProject(gates: Record<string, string>): {dir: string; cleanu
 }
 
 /** Starts the built CLI; the caller may signal the child before awaiting `done`. */
-export function startGate(args: string[], opts: {cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number}): {child: ChildProcess; done: Promise<CliResult>} {
+export function startGate(
+  args: string[],
+  opts: {cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number},
+): {child: ChildProcess; done: Promise<CliResult>} {
   const child = spawn(process.execPath, [GATE_BIN, ...args], {
     cwd: opts.cwd,
     // GitHub Actions' variables are cleared: a CI runner on Actions must not get annotations or step summaries from tests.
@@ -45,7 +48,10 @@ export function startGate(args: string[], opts: {cwd: string; env?: NodeJS.Proce
   return {child, done}
 }
 
-export function runGate(args: string[], opts: {cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number}): Promise<CliResult> {
+export function runGate(
+  args: string[],
+  opts: {cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number},
+): Promise<CliResult> {
   return startGate(args, opts).done
 }
 

@@ -7,7 +7,7 @@ import {ROOT, startGate} from './helpers.js'
 import {survivors, watchDescendants} from './plugins/helpers.js'
 
 describe('gate check memory-growth', () => {
-  it('runs 10 concurrent sessions and reads the demo\'s memory over 100 sessions, without a failed session', async () => {
+  it("runs 10 concurrent sessions and reads the demo's memory over 100 sessions, without a failed session", async () => {
     await ensureDemoBuilt()
     const {child, done} = startGate(['check', 'memory-growth', '--json'], {cwd: ROOT, timeoutMs: 110_000})
     const watch = watchDescendants(child.pid!)
@@ -20,7 +20,9 @@ describe('gate check memory-growth', () => {
     for (const target of targets) {
       expect(target.status, target.reason).not.toBe('NO_DATA')
       // Every session of every run answered as the demo's API says: a failure here is a broken script or demo.
-      expect(target.expectations.find(({expression}: {expression: string}) => expression === 'failures == 0')?.value).toBe(0)
+      expect(
+        target.expectations.find(({expression}: {expression: string}) => expression === 'failures == 0')?.value,
+      ).toBe(0)
     }
 
     const memory = targets[1]

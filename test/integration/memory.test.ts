@@ -18,36 +18,62 @@ const MiB = 1024 * 1024
 const MARK = '^instance (?<n>\\d+)'
 const LINUX = process.platform === 'linux'
 
-const instances = (mode: 'flat' | 'leak', count: number, flags = ''): string => `${NODE} ${flags} instances.mjs ${mode} ${count}`
+const instances = (mode: 'flat' | 'leak', count: number, flags = ''): string =>
+  `${NODE} ${flags} instances.mjs ${mode} ${count}`
 
 /** What the engine decides for these expectations over this evidence. */
 function judge(evidence: Evidence, expectations: string[]) {
   const {targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 400, seed: 1}, [
-    {collected: {evidence}, expectations, id: 'memory', level: 'error', required: true, title: 'memory', validator: 'command', weight: 1},
+    {
+      collected: {evidence},
+      expectations,
+      id: 'memory',
+      level: 'error',
+      required: true,
+      title: 'memory',
+      validator: 'command',
+      weight: 1,
+    },
   ])
   return targets[0]!
 }
 
 describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
   it('flags a process that keeps every instance: about 1 MiB per instance, every run a leak', async () => {
-    const evidence = await measure(command, {memory: {mark: MARK}, run: instances('leak', 40), runs: 2, warmup: 0}, {gateDir: FIXTURES})
+    const evidence = await measure(
+      command,
+      {memory: {mark: MARK}, run: instances('leak', 40), runs: 2, warmup: 0},
+      {gateDir: FIXTURES},
+    )
     const perInstance = samplesOf(evidence.metrics.memory_per_instance)
     expect(perInstance).toHaveLength(2)
     for (const bytes of perInstance) expect(bytes).toBeGreaterThan(0.9 * MiB)
     for (const bytes of perInstance) expect(bytes).toBeLessThan(1.5 * MiB)
     expect(valueOf(evidence.metrics.leak)).toBe(2)
-    expect(evidence.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^memory run 1: \+1\.\d+ MiB per instance \((95% interval .* to .*|too few independent readings for an interval), r² [01]\.\d\d\) over instances 9–40 \(32 readings\), RSS by quarter [\d.]+ → [\d.]+ → [\d.]+ → [\d.]+ MiB: leak$/)]))
+    expect(evidence.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^memory run 1: \+1\.\d+ MiB per instance \((95% interval .* to .*|too few independent readings for an interval), r² [01]\.\d\d\) over instances 9–40 \(32 readings\), RSS by quarter [\d.]+ → [\d.]+ → [\d.]+ → [\d.]+ MiB: leak$/,
+        ),
+      ]),
+    )
     const verdict = judge(evidence, ['max(memory_per_instance) < 512KiB', 'leak == 0'])
     expect(verdict.status).toBe('FAIL')
     expect(verdict.expectations.map(({status}) => status)).toEqual(['FAIL', 'FAIL'])
   })
 
   it('does not flag a process that releases each instance and collects it', async () => {
-    const evidence = await measure(command, {memory: {mark: MARK}, run: instances('flat', 100, '--expose-gc'), runs: 3, warmup: 0}, {gateDir: FIXTURES})
+    const evidence = await measure(
+      command,
+      {memory: {mark: MARK}, run: instances('flat', 100, '--expose-gc'), runs: 3, warmup: 0},
+      {gateDir: FIXTURES},
+    )
     expect(samplesOf(evidence.metrics.memory_per_instance)).toHaveLength(3)
     expect(valueOf(evidence.metrics.leak)).toBe(0)
     expect(evidence.notes?.filter((note) => note.startsWith('memory run'))).toEqual([
-      expect.stringMatching(/: no leak detected/), expect.stringMatching(/: no leak detected/), expect.stringMatching(/: no leak detected/),
+      expect.stringMatching(/: no leak detected/),
+      expect.stringMatching(/: no leak detected/),
+      expect.stringMatching(/: no leak detected/),
     ])
     const verdict = judge(evidence, ['max(memory_per_instance) < 512KiB', 'leak == 0'])
     expect(verdict.status).toBe('PASS')
@@ -55,7 +81,11 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
 
   it('reads memory over time with every, as memory_per_second', async () => {
     // 1 MiB every 30 ms for 1.2 s: some 60 readings of steady growth, even when Node starts slowly.
-    const evidence = await measure(command, {memory: {every: '20ms'}, run: `${instances('leak', 40)} 1048576 30`, runs: 1, warmup: 0}, {gateDir: FIXTURES})
+    const evidence = await measure(
+      command,
+      {memory: {every: '20ms'}, run: `${instances('leak', 40)} 1048576 30`, runs: 1, warmup: 0},
+      {gateDir: FIXTURES},
+    )
     // 1 MiB every ~30 ms is far above any tolerance per second.
     expect(samplesOf(evidence.metrics.memory_per_second)[0]).toBeGreaterThan(10 * MiB)
     expect(valueOf(evidence.metrics.leak)).toBe(1)
@@ -63,14 +93,22 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
   })
 
   it('takes the memory a process reports itself from a group named rss', async () => {
-    const evidence = await measure(command, {memory: {mark: `${MARK} rss=(?<rss>\\d+)`}, run: instances('leak', 30, '--expose-gc'), runs: 1, warmup: 0}, {gateDir: FIXTURES})
+    const evidence = await measure(
+      command,
+      {memory: {mark: `${MARK} rss=(?<rss>\\d+)`}, run: instances('leak', 30, '--expose-gc'), runs: 1, warmup: 0},
+      {gateDir: FIXTURES},
+    )
     const [bytes] = samplesOf(evidence.metrics.memory_per_instance)
     expect(bytes).toBeGreaterThan(0.9 * MiB)
     expect(bytes).toBeLessThan(1.5 * MiB)
   })
 
   it('leaves leak out, with the reason, when a run prints too few marks to fit', async () => {
-    const evidence = await measure(command, {memory: {mark: MARK}, run: instances('leak', 4), runs: 1, warmup: 0}, {gateDir: FIXTURES})
+    const evidence = await measure(
+      command,
+      {memory: {mark: MARK}, run: instances('leak', 4), runs: 1, warmup: 0},
+      {gateDir: FIXTURES},
+    )
     expect(evidence.metrics.leak).toBeUndefined()
     expect(evidence.metrics.memory_per_instance).toBeUndefined()
     expect(evidence.notes).toContain('run 1: 4 memory readings, 3 after the warm-up; a slope needs at least 8')
@@ -83,7 +121,9 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
       for (const mode of ['leak', 'flat'] as const) {
         const group = ProcessGroup.spawn(`${NODE} --expose-gc server.mjs ${mode}`, {cwd: FIXTURES, stdout: 'pipe'})
         const lines = new LogTail(5)
-        const url = new Promise<string>((resolve) => lines.onLine((line) => /listening on (\S+)/.exec(line)?.slice(1).forEach(resolve)))
+        const url = new Promise<string>((resolve) =>
+          lines.onLine((line) => /listening on (\S+)/.exec(line)?.slice(1).forEach(resolve)),
+        )
         lines.attach(group.child.stdout)
         servers[mode] = {group, url: await url}
       }
@@ -94,10 +134,14 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
     })
 
     const drive = (mode: 'flat' | 'leak') =>
-      measure(command, {memory: {mark: MARK, service: 'svc'}, run: `${NODE} drive.mjs ${servers[mode].url} 40`, runs: 2, warmup: 1}, {
-        gateDir: FIXTURES,
-        services: {svc: {name: 'svc', pid: servers[mode].group.pid, url: servers[mode].url}},
-      })
+      measure(
+        command,
+        {memory: {mark: MARK, service: 'svc'}, run: `${NODE} drive.mjs ${servers[mode].url} 40`, runs: 2, warmup: 1},
+        {
+          gateDir: FIXTURES,
+          services: {svc: {name: 'svc', pid: servers[mode].group.pid, url: servers[mode].url}},
+        },
+      )
 
     it('flags the server that keeps what each request creates, not the flat driver', async () => {
       const evidence = await drive('leak')
@@ -111,8 +155,14 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
     })
 
     it('gives NO_DATA naming the services when the one asked for does not exist', async () => {
-      const outcome = await collectEvidence(command, {memory: {mark: MARK, service: 'db'}, run: 'true', runs: 1}, runContext({gateDir: FIXTURES, services: {svc: {name: 'svc', pid: 1}}}))
-      expect(outcome).toEqual({noData: 'validator command failed: memory.service: no service "db" in this gate (it has svc)'})
+      const outcome = await collectEvidence(
+        command,
+        {memory: {mark: MARK, service: 'db'}, run: 'true', runs: 1},
+        runContext({gateDir: FIXTURES, services: {svc: {name: 'svc', pid: 1}}}),
+      )
+      expect(outcome).toEqual({
+        noData: 'validator command failed: memory.service: no service "db" in this gate (it has svc)',
+      })
     })
   })
 })

@@ -60,35 +60,60 @@ describe('gate check --shard and gate merge', () => {
   it('divides the http load between the shards and runs the target that cannot split on shard 1 only', () => {
     const [first, second] = shards.map(evidenceOf)
     const api = (run: RunEvidence) => run.targets.find(({id}) => id === 'api')!
-    const requests = (run: RunEvidence) => ('evidence' in api(run).collected ? (api(run).collected as {evidence: {metrics: Record<string, MetricEvidence>}}).evidence.metrics.requests : undefined)
-    expect([requests(first!), requests(second!)]).toEqual([{dimension: 'count', type: 'value', value: 201}, {dimension: 'count', type: 'value', value: 200}])
-    expect(JSON.stringify(api(first!).collected)).toMatch(/share 1\/2 of the load: 2 of 3 connections, 201 of 401 requests/)
+    const requests = (run: RunEvidence) =>
+      'evidence' in api(run).collected
+        ? (api(run).collected as {evidence: {metrics: Record<string, MetricEvidence>}}).evidence.metrics.requests
+        : undefined
+    expect([requests(first!), requests(second!)]).toEqual([
+      {dimension: 'count', type: 'value', value: 201},
+      {dimension: 'count', type: 'value', value: 200},
+    ])
+    expect(JSON.stringify(api(first!).collected)).toMatch(
+      /share 1\/2 of the load: 2 of 3 connections, 201 of 401 requests/,
+    )
     expect(api(first!).histograms?.latency).toEqual(expect.any(String))
     const once = second!.targets.find(({id}) => id === 'once')!
-    expect(once).toMatchObject({collected: {noData: 'runs whole on shard 1/2: validator command cannot split its work'}, skippedOnShard: true})
+    expect(once).toMatchObject({
+      collected: {noData: 'runs whole on shard 1/2: validator command cannot split its work'},
+      skippedOnShard: true,
+    })
     expect(first!.gate.sha256).toMatch(/^[0-9a-f]{64}$/)
   })
 
   it('decides on the union: counts and proportions sum exactly, percentiles are those of all samples together', () => {
     expect(merged.code).toBe(0)
     expect(mergedResults.decision.outcome).toBe('PROCEED')
-    expect(mergedResults.merged?.runs.map(({shard}) => shard)).toEqual([{count: 2, index: 1}, {count: 2, index: 2}])
+    expect(mergedResults.merged?.runs.map(({shard}) => shard)).toEqual([
+      {count: 2, index: 1},
+      {count: 2, index: 2},
+    ])
     const api = mergedResults.targets.find(({id}) => id === 'api')!
     const metric = (name: string) => api.evidence!.metrics.find((m) => m.name === name)!
     expect(metric('requests').value).toBe(401)
     expect(metric('error_rate')).toMatchObject({events: 0, trials: 401})
 
     const shardEvidence = shards.map((file) => evidenceOf(file).targets.find(({id}) => id === 'api')!)
-    const union = shardEvidence.flatMap((target) => ((target.collected as {evidence: {metrics: Record<string, {samples: number[]}>}}).evidence.metrics.latency!.samples))
+    const union = shardEvidence.flatMap(
+      (target) =>
+        (target.collected as {evidence: {metrics: Record<string, {samples: number[]}>}}).evidence.metrics.latency!
+          .samples,
+    )
     expect(union).toHaveLength(401)
     const direct = summarizeMetric('latency', {dimension: 'duration', samples: union, type: 'samples'})
-    for (const key of ['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const) expect(metric('latency')[key]).toBeCloseTo(direct[key]!, 9)
+    for (const key of ['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const)
+      expect(metric('latency')[key]).toBeCloseTo(direct[key]!, 9)
 
     // The shards' HDR histograms added up give the same percentiles within the histogram's precision (3 digits, whole µs).
-    const histogram = summarizeLatency(mergeHistograms(shardEvidence.map((target) => decodeHistogram(target.histograms!.latency!))))
+    const histogram = summarizeLatency(
+      mergeHistograms(shardEvidence.map((target) => decodeHistogram(target.histograms!.latency!))),
+    )
     expect(histogram.count).toBe(401)
     const sorted = [...union].sort((a, b) => a - b)
-    for (const [q, key] of [[0.5, 'p50'], [0.9, 'p90'], [0.99, 'p99']] as const) {
+    for (const [q, key] of [
+      [0.5, 'p50'],
+      [0.9, 'p90'],
+      [0.99, 'p99'],
+    ] as const) {
       const exact = sorted[Math.ceil(q * sorted.length) - 1]!
       expect(Math.abs(histogram[key] - exact)).toBeLessThanOrEqual(exact * 2e-3 + 0.002)
     }
@@ -122,8 +147,13 @@ describe('gate check --shard and gate merge', () => {
   it('warns when a shard is missing and decides on what it has', async () => {
     const r = await gateCli(['merge', shards[1]!, '--json'])
     const results = JSON.parse(r.stdout) as RunResults
-    expect(results.warnings).toContain('shard 1/2 is missing: the merge covers 1 of 2 shares of the load, so its counts and rates cover only those shares')
-    expect(results.targets.find(({id}) => id === 'once')).toMatchObject({reason: expect.stringMatching(/shard 1\/2 is not among the merged runs/), status: 'NO_DATA'})
+    expect(results.warnings).toContain(
+      'shard 1/2 is missing: the merge covers 1 of 2 shares of the load, so its counts and rates cover only those shares',
+    )
+    expect(results.targets.find(({id}) => id === 'once')).toMatchObject({
+      reason: expect.stringMatching(/shard 1\/2 is not among the merged runs/),
+      status: 'NO_DATA',
+    })
     expect(r.code).toBe(1)
   })
 
@@ -132,7 +162,9 @@ describe('gate check --shard and gate merge', () => {
     const other = await gateCli(['check', 'other', '--shard', '2/2'])
     const refused = await gateCli(['merge', shards[0]!, savedBy(other)])
     expect(refused.code).toBe(2)
-    expect(refused.stderr).toMatch(/Cannot merge runs of different gate files: .* ran gates\/g\.yaml .* ran gates\/other\.yaml/)
+    expect(refused.stderr).toMatch(
+      /Cannot merge runs of different gate files: .* ran gates\/g\.yaml .* ran gates\/other\.yaml/,
+    )
   }, 90_000)
 
   it('refuses a run that kept no evidence with exit 2: only shards save it', async () => {

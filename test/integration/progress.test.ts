@@ -11,12 +11,17 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {GATE_BIN, makeProject, ROOT, runGate, waitFor} from './helpers.js'
 import {requireProgram} from './servers/required.js'
 
-const SCRIPT = requireProgram('script (util-linux, runs a command in a pseudo-terminal)', 'apt-get install util-linux', 'script')
+const SCRIPT = requireProgram(
+  'script (util-linux, runs a command in a pseudo-terminal)',
+  'apt-get install util-linux',
+  'script',
+)
 
 const ESC = '\u001B'
 const CURSOR_HIDE = `${ESC}[?25l`
 const CURSOR_SHOW = `${ESC}[?25h`
-const SIGINT_LINE = 'SIGINT: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).'
+const SIGINT_LINE =
+  'SIGINT: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).'
 
 interface PtyRun {
   child: ChildProcess
@@ -111,8 +116,11 @@ targets:
     project?.cleanup()
   })
 
-  it('draws listr2\'s display at a terminal: live rate, ✔ and ✖ marks left on screen, then the report, cursor restored', async () => {
-    const {code, output} = await inPty([GATE_BIN, 'check', 'live'], {cwd: project.dir, env: {CI: '', TERM: 'xterm-256color'}}).done
+  it("draws listr2's display at a terminal: live rate, ✔ and ✖ marks left on screen, then the report, cursor restored", async () => {
+    const {code, output} = await inPty([GATE_BIN, 'check', 'live'], {
+      cwd: project.dir,
+      env: {CI: '', TERM: 'xterm-256color'},
+    }).done
     expect(code, output).toBe(0)
     expect(output).toContain(`${ESC}[1A`) // listr2 (log-update) redraws by moving the cursor up
     expect(output).toMatch(/\[1\/2\] hello \(http\) · running \d+\.\d s of 2\.0 s · [\d,.]+ req\/s · 0 errors/)
@@ -140,7 +148,10 @@ targets:
   })
 
   it('stays plain with CI=true even in a terminal: no escape codes at all', async () => {
-    const {code, output} = await inPty([GATE_BIN, 'check', 'live'], {cwd: project.dir, env: {CI: 'true', TERM: 'xterm-256color'}}).done
+    const {code, output} = await inPty([GATE_BIN, 'check', 'live'], {
+      cwd: project.dir,
+      env: {CI: 'true', TERM: 'xterm-256color'},
+    }).done
     expect(code, output).toBe(0)
     expect(output).not.toContain(ESC)
     expect(count(output, '▶ [1/2] hello (http)\n')).toBe(1)
@@ -150,9 +161,14 @@ targets:
   })
 
   it('does what --progress asks: plain lines even at a terminal, none at all with none', async () => {
-    const plain = await inPty([GATE_BIN, 'check', 'claimed', '--progress', 'plain'], {cwd: project.dir, env: {CI: '', TERM: 'xterm-256color'}}).done
+    const plain = await inPty([GATE_BIN, 'check', 'claimed', '--progress', 'plain'], {
+      cwd: project.dir,
+      env: {CI: '', TERM: 'xterm-256color'},
+    }).done
     expect(plain.output).not.toContain(ESC)
-    expect(plain.output).toMatch(/^▶ \[1\/1\] vendor-figure \(claim\)\n✔ \[1\/1\] vendor-figure \(claim\): collected in [\d.]+ m?s \(claim\)$/m)
+    expect(plain.output).toMatch(
+      /^▶ \[1\/1\] vendor-figure \(claim\)\n✔ \[1\/1\] vendor-figure \(claim\): collected in [\d.]+ m?s \(claim\)$/m,
+    )
     const none = await runGate(['check', 'claimed', '--progress', 'none'], {cwd: project.dir})
     expect(none.stdout).toMatch(/vendor-figure|dashboard refreshes/)
     expect(none.stderr).not.toMatch(/[▶✔✖] \[/)
@@ -182,7 +198,7 @@ targets:
     expect(cursorRestored(output)).toBe(true)
   })
 
-  it('shows a target\'s log lines under it, and gives stderr and the cursor back when the process exits mid-target', async () => {
+  it("shows a target's log lines under it, and gives stderr and the cursor back when the process exits mid-target", async () => {
     const file = path.join(project.dir, 'exit-mid-target.mjs')
     writeFileSync(
       file,

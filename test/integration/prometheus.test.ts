@@ -48,15 +48,28 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
     await stopAllDemos()
   })
 
-  it('reads the demo\'s counters with instant queries, as artifact evidence naming the server and the queries', async () => {
-    const evidence = await measure(prometheus, {queries: {hits: 'demo_cache_hits_total', misses: 'demo_cache_misses_total'}, url: server.url})
-    expect(evidence.metrics).toEqual({hits: {dimension: 'count', type: 'value', value: hits}, misses: {dimension: 'count', type: 'value', value: misses}})
+  it("reads the demo's counters with instant queries, as artifact evidence naming the server and the queries", async () => {
+    const evidence = await measure(prometheus, {
+      queries: {hits: 'demo_cache_hits_total', misses: 'demo_cache_misses_total'},
+      url: server.url,
+    })
+    expect(evidence.metrics).toEqual({
+      hits: {dimension: 'count', type: 'value', value: hits},
+      misses: {dimension: 'count', type: 'value', value: misses},
+    })
     expect(evidence.kind).toBe('artifact')
-    expect(evidence.source).toBe(`Prometheus ${server.url}: hits = demo_cache_hits_total; misses = demo_cache_misses_total`)
+    expect(evidence.source).toBe(
+      `Prometheus ${server.url}: hits = demo_cache_hits_total; misses = demo_cache_misses_total`,
+    )
   })
 
   it('reads a ratio as a proportion that expectations compare with %', async () => {
-    const options = {dimension: 'proportion', metric: 'hit_ratio', query: 'demo_cache_hits_total / (demo_cache_hits_total + demo_cache_misses_total)', url: server.url}
+    const options = {
+      dimension: 'proportion',
+      metric: 'hit_ratio',
+      query: 'demo_cache_hits_total / (demo_cache_hits_total + demo_cache_misses_total)',
+      url: server.url,
+    }
     const evidence = await measure(prometheus, options)
     expect(evidence.metrics.hit_ratio).toEqual({dimension: 'proportion', type: 'value', value: hits / (hits + misses)})
     const [spec] = metricSpecs(prometheus, resolveOptions(prometheus, options).options)
@@ -64,7 +77,12 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
   })
 
   it('turns a range query into samples, one per step', async () => {
-    const evidence = await measure(prometheus, {metric: 'hits', query: 'demo_cache_hits_total', range: {duration: '5s', step: '1s'}, url: server.url})
+    const evidence = await measure(prometheus, {
+      metric: 'hits',
+      query: 'demo_cache_hits_total',
+      range: {duration: '5s', step: '1s'},
+      url: server.url,
+    })
     const samples = samplesOf(evidence.metrics.hits)
     // The counter only grew to `hits` during the setup, so every step holds at most that, and the last one exactly that.
     expect(samples.length).toBeGreaterThanOrEqual(2)
@@ -80,9 +98,11 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
     )
   })
 
-  it('gives NO_DATA with Prometheus\'s own message for a query it rejects', async () => {
+  it("gives NO_DATA with Prometheus's own message for a query it rejects", async () => {
     const reason = await noData({metric: 'x', query: 'sum(rate(demo_cache_hits_total[1m])', url: server.url})
-    expect(reason).toMatch(/^validator prometheus failed: Prometheus rejected "sum\(rate\(demo_cache_hits_total\[1m\]\)": bad_data: .*unclosed left parenthesis/)
+    expect(reason).toMatch(
+      /^validator prometheus failed: Prometheus rejected "sum\(rate\(demo_cache_hits_total\[1m\]\)": bad_data: .*unclosed left parenthesis/,
+    )
   })
 
   it('names the series when a query returns several, and combines them only when `aggregate` says how', async () => {
@@ -91,7 +111,9 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
     expect(reason).toContain(`query ${JSON.stringify(query)} returned 2 series (`)
     expect(reason).toContain('demo_cache_hits_total{instance=')
     expect(reason).toContain('demo_cache_misses_total{instance=')
-    expect(reason).toContain('combine them in PromQL (sum(...), max by (...)(...)) or set aggregate: sum, avg, min or max')
+    expect(reason).toContain(
+      'combine them in PromQL (sum(...), max by (...)(...)) or set aggregate: sum, avg, min or max',
+    )
     const evidence = await measure(prometheus, {aggregate: 'sum', metric: 'lookups', query, url: server.url})
     expect(valueOf(evidence.metrics.lookups)).toBe(hits + misses)
     expect(evidence.notes?.[0]).toMatch(/^lookups: the sum of 2 series \(demo_cache_/)
@@ -112,8 +134,14 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
         const chunks: Buffer[] = []
         request.on('data', (chunk: Buffer) => chunks.push(chunk))
         request.on('end', async () => {
-          const upstream = await fetch(server.url + request.url!, {body: Buffer.concat(chunks), headers: {'content-type': request.headers['content-type'] ?? ''}, method: request.method})
-          response.writeHead(upstream.status, {'content-type': upstream.headers.get('content-type') ?? 'application/json'}).end(await upstream.text())
+          const upstream = await fetch(server.url + request.url!, {
+            body: Buffer.concat(chunks),
+            headers: {'content-type': request.headers['content-type'] ?? ''},
+            method: request.method,
+          })
+          response
+            .writeHead(upstream.status, {'content-type': upstream.headers.get('content-type') ?? 'application/json'})
+            .end(await upstream.text())
         })
       })
       await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
@@ -125,7 +153,12 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
     })
 
     it('sends the token, and never shows it', async () => {
-      const evidence = await measure(prometheus, {metric: 'hits', query: 'demo_cache_hits_total', token: TOKEN, url: proxyUrl})
+      const evidence = await measure(prometheus, {
+        metric: 'hits',
+        query: 'demo_cache_hits_total',
+        token: TOKEN,
+        url: proxyUrl,
+      })
       expect(valueOf(evidence.metrics.hits)).toBe(hits)
       expect(JSON.stringify(evidence)).not.toContain(TOKEN)
       const refused = await noData({metric: 'hits', query: 'demo_cache_hits_total', token: 'wrong', url: proxyUrl})
@@ -136,6 +169,8 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
 
   it('gives NO_DATA saying the server cannot be reached', async () => {
     const url = await closedPortUrl()
-    expect(await noData({metric: 'x', query: 'up', timeout: '2s', url})).toMatch(/^validator prometheus failed: cannot query Prometheus at http:\/\/127\.0\.0\.1:\d+: /)
+    expect(await noData({metric: 'x', query: 'up', timeout: '2s', url})).toMatch(
+      /^validator prometheus failed: cannot query Prometheus at http:\/\/127\.0\.0\.1:\d+: /,
+    )
   })
 })

@@ -27,7 +27,9 @@ describe('load safety', () => {
     const run = JSON.parse(result.stdout)
     const [refused, allowed] = run.targets
     expect(refused.status).toBe('NO_DATA')
-    expect(refused.reason).toBe('refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless the target says allow_remote: true')
+    expect(refused.reason).toBe(
+      'refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless the target says allow_remote: true',
+    )
     expect(allowed.status).toBe('PASS')
     expect(result.code).toBe(1)
   })
@@ -64,7 +66,10 @@ describe('the loopback guard reads hosts as the clients do', () => {
     const result = await runGate(['check', 'tricks', '--json'], {cwd: attacks.dir, env: {PGHOST: '192.0.2.5'}})
     const targets = JSON.parse(result.stdout).targets as Array<{id: string; reason?: string; status: string}>
     const reasons = Object.fromEntries(targets.map((t) => [t.id, t.reason ?? t.status]))
-    const refused = (host: string) => expect.stringMatching(new RegExp(`^refused to send traffic to ${host.replaceAll('.', '\\.')}: .*allow_remote: true$`))
+    const refused = (host: string) =>
+      expect.stringMatching(
+        new RegExp(`^refused to send traffic to ${host.replaceAll('.', '\\.')}: .*allow_remote: true$`),
+      )
     expect(reasons).toEqual({
       backslash: refused('192.0.2.1'),
       'no-slashes': refused('192.0.2.2'),
@@ -85,6 +90,8 @@ describe('the loopback guard reads hosts as the clients do', () => {
   it('a service whose ready.http is on another machine is a configuration error (exit 2), and nothing starts', async () => {
     const result = await runGate(['check', 'ready'], {cwd: attacks.dir})
     expect(result.code, result.stderr).toBe(2)
-    expect(result.stderr).toMatch(/gates\/ready\.yaml:\d+:\d+: "http" must be on this machine \(127\.0\.0\.0\/8, ::1, localhost\): it names 192\.0\.2\.8/)
+    expect(result.stderr).toMatch(
+      /gates\/ready\.yaml:\d+:\d+: "http" must be on this machine \(127\.0\.0\.0\/8, ::1, localhost\): it names 192\.0\.2\.8/,
+    )
   })
 })

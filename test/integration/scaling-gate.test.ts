@@ -18,10 +18,16 @@ describe('gate check load-batches', () => {
     const [target] = JSON.parse(result.stdout).targets
     expect(target.status, target.reason).not.toBe('NO_DATA')
     const metrics = target.evidence.metrics.map(({name}: {name: string}) => name)
-    for (const level of [5, 10, 25, 50]) expect(metrics).toEqual(expect.arrayContaining([`latency_at_${level}`, `throughput_at_${level}`, `error_rate_at_${level}`]))
+    for (const level of [5, 10, 25, 50])
+      expect(metrics).toEqual(
+        expect.arrayContaining([`latency_at_${level}`, `throughput_at_${level}`, `error_rate_at_${level}`]),
+      )
     expect(metrics).toEqual(expect.arrayContaining(['scaling_efficiency', 'scaling_slope', 'scaling_r2']))
-    for (const expectation of target.expectations) expect(expectation.value, expectation.expression).toEqual(expect.any(Number))
-    expect(target.evidence.notes).toContainEqual(expect.stringMatching(/^scaling: .* at 50 connections is [\d.]+x of linear from .* at 5 connections$/))
+    for (const expectation of target.expectations)
+      expect(expectation.value, expectation.expression).toEqual(expect.any(Number))
+    expect(target.evidence.notes).toContainEqual(
+      expect.stringMatching(/^scaling: .* at 50 connections is [\d.]+x of linear from .* at 5 connections$/),
+    )
 
     expect(started.some(({cmdline}) => cmdline.includes('demo/dist/server.js'))).toBe(true)
     expect(survivors(started)).toEqual([])

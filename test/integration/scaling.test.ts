@@ -9,7 +9,13 @@ import type {Evidence} from '../../src/engine/types.js'
 import {http} from '../../src/validators/http.js'
 import {metricSpecs, resolveOptions} from '../../src/validators/options.js'
 import {collectEvidence} from '../../src/validators/runner.js'
-import {serverPool, startDelayServer, startServer, startStatusServer, type TestServer} from '../fixtures/load-servers/servers.js'
+import {
+  serverPool,
+  startDelayServer,
+  startServer,
+  startStatusServer,
+  type TestServer,
+} from '../fixtures/load-servers/servers.js'
 import {measure as measureWith, runContext, samplesOf, valueOf} from '../helpers/evidence.js'
 
 const measure = (options: Record<string, unknown>) => measureWith(http, options)
@@ -32,7 +38,16 @@ function startSerialServer(): Promise<TestServer> {
 
 function judge(evidence: Evidence, expectations: string[]) {
   const {targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 400, seed: 1}, [
-    {collected: {evidence}, expectations, id: 'scaling', level: 'error', required: true, title: 'scaling', validator: 'http', weight: 1},
+    {
+      collected: {evidence},
+      expectations,
+      id: 'scaling',
+      level: 'error',
+      required: true,
+      title: 'scaling',
+      validator: 'http',
+      weight: 1,
+    },
   ])
   return targets[0]!
 }
@@ -53,7 +68,11 @@ describe('http stages as scaling evidence', () => {
     expect(valueOf(evidence.metrics.scaling_efficiency)).toBeGreaterThan(0.8)
     expect(valueOf(evidence.metrics.scaling_slope)).toBeGreaterThan(0)
     expect(valueOf(evidence.metrics.scaling_r2)).toBeGreaterThan(0.9)
-    expect(evidence.notes).toContainEqual(expect.stringMatching(/^scaling: \+[\d.,]+\/s per connection \(95% interval .*, r² [01]\.\d{3}\); [\d.,]+\/s at 4 connections is [\d.]+x of linear from [\d.,]+\/s at 1 connections$/))
+    expect(evidence.notes).toContainEqual(
+      expect.stringMatching(
+        /^scaling: \+[\d.,]+\/s per connection \(95% interval .*, r² [01]\.\d{3}\); [\d.,]+\/s at 4 connections is [\d.]+x of linear from [\d.,]+\/s at 1 connections$/,
+      ),
+    )
     expect(judge(evidence, ['scaling_efficiency >= 0.8']).status).toBe('PASS')
   })
 
@@ -67,11 +86,24 @@ describe('http stages as scaling evidence', () => {
 
   it('names stages after their name, or their rate in the open model', async () => {
     const server = await serve(startDelayServer(2))
-    const named = await measure({duration: '300ms', stages: [{connections: 1, name: 'light'}, {connections: 3, name: 'heavy'}], url: server.url})
-    expect(Object.keys(named.metrics)).toEqual(expect.arrayContaining(['latency_light', 'throughput_heavy', 'error_rate_heavy', 'scaling_efficiency']))
+    const named = await measure({
+      duration: '300ms',
+      stages: [
+        {connections: 1, name: 'light'},
+        {connections: 3, name: 'heavy'},
+      ],
+      url: server.url,
+    })
+    expect(Object.keys(named.metrics)).toEqual(
+      expect.arrayContaining(['latency_light', 'throughput_heavy', 'error_rate_heavy', 'scaling_efficiency']),
+    )
     const open = await measure({connections: 4, duration: '300ms', stages: [{rate: 20}, {rate: 40}], url: server.url})
-    expect(Object.keys(open.metrics)).toEqual(expect.arrayContaining(['latency_at_20rps', 'throughput_at_40rps', 'scaling_efficiency']))
-    expect(open.notes).toContainEqual(expect.stringMatching(/per 1\/s offered .* at 40\/s offered is [\d.]+x of linear from .* at 20\/s offered$/))
+    expect(Object.keys(open.metrics)).toEqual(
+      expect.arrayContaining(['latency_at_20rps', 'throughput_at_40rps', 'scaling_efficiency']),
+    )
+    expect(open.notes).toContainEqual(
+      expect.stringMatching(/per 1\/s offered .* at 40\/s offered is [\d.]+x of linear from .* at 20\/s offered$/),
+    )
   })
 
   it('counts a failing stage in its own error rate, and leaves scaling_efficiency out when the lowest stage achieved nothing', async () => {
@@ -81,18 +113,39 @@ describe('http stages as scaling evidence', () => {
     expect(errors.events).toBe(errors.trials)
     expect(evidence.metrics.latency_at_2).toBeUndefined() // no successful request: dropped with a note
     expect(evidence.metrics.scaling_efficiency).toBeUndefined()
-    expect(evidence.notes).toContain('scaling_efficiency is not reported: the lowest stage achieved no successful request')
-    expect(evidence.notes).toContain('scaling_r2 is not reported: throughput was the same at every stage, there is no variance to explain')
+    expect(evidence.notes).toContain(
+      'scaling_efficiency is not reported: the lowest stage achieved no successful request',
+    )
+    expect(evidence.notes).toContain(
+      'scaling_r2 is not reported: throughput was the same at every stage, there is no variance to explain',
+    )
   })
 
   it('has no scaling metrics with one stage, and refuses two stages that would share names', async () => {
-    const names = (options: Record<string, unknown>) => metricSpecs(http, resolveOptions(http, {url: 'http://127.0.0.1:1/', ...options}).options).map(({name}) => name)
+    const names = (options: Record<string, unknown>) =>
+      metricSpecs(http, resolveOptions(http, {url: 'http://127.0.0.1:1/', ...options}).options).map(({name}) => name)
     expect(names({})).toEqual(['latency', 'latency_uncorrected', 'error_rate', 'throughput', 'requests'])
-    expect(names({stages: [{connections: 5}]})).toEqual([...names({}), 'latency_at_5', 'throughput_at_5', 'error_rate_at_5'])
-    expect(names({connections: 7, stages: [{}, {connections: 9}]})).toEqual(expect.arrayContaining(['latency_at_7', 'latency_at_9', 'scaling_efficiency', 'scaling_slope', 'scaling_r2']))
-    expect(() => names({stages: [{connections: 5}, {connections: 5}]})).toThrow('stages 1 and 2 would both report latency_at_5: give one of them a name (stages[1].name)')
+    expect(names({stages: [{connections: 5}]})).toEqual([
+      ...names({}),
+      'latency_at_5',
+      'throughput_at_5',
+      'error_rate_at_5',
+    ])
+    expect(names({connections: 7, stages: [{}, {connections: 9}]})).toEqual(
+      expect.arrayContaining(['latency_at_7', 'latency_at_9', 'scaling_efficiency', 'scaling_slope', 'scaling_r2']),
+    )
+    expect(() => names({stages: [{connections: 5}, {connections: 5}]})).toThrow(
+      'stages 1 and 2 would both report latency_at_5: give one of them a name (stages[1].name)',
+    )
     expect(resolveOptions(http, {stages: [{name: 'bad name'}], url: 'http://127.0.0.1:1/'}).problems).not.toEqual([])
-    const outcome = await collectEvidence(http, {stages: [{connections: 5}, {connections: 5}], url: 'http://127.0.0.1:1/'}, runContext())
-    expect(outcome).toEqual({noData: 'validator http failed: stages 1 and 2 would both report latency_at_5: give one of them a name (stages[1].name)'})
+    const outcome = await collectEvidence(
+      http,
+      {stages: [{connections: 5}, {connections: 5}], url: 'http://127.0.0.1:1/'},
+      runContext(),
+    )
+    expect(outcome).toEqual({
+      noData:
+        'validator http failed: stages 1 and 2 would both report latency_at_5: give one of them a name (stages[1].name)',
+    })
   })
 })

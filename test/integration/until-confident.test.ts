@@ -40,7 +40,9 @@ targets:
       const run = JSON.parse(result.stdout)
       const [clear, undecided] = run.targets
       expect(clear.status).toBe('PASS')
-      expect(clear.evidence.notes.join('\n')).toMatch(/stopped early after .+: the evidence already decided the target \(until: confident\)/)
+      expect(clear.evidence.notes.join('\n')).toMatch(
+        /stopped early after .+: the evidence already decided the target \(until: confident\)/,
+      )
       // It did not run its 60 s: the evidence window is what the engine measured.
       expect(clear.evidence.durationMs).toBeLessThan(60_000)
       expect(undecided.evidence.notes.join('\n')).not.toContain('stopped early')

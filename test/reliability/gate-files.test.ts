@@ -37,7 +37,10 @@ afterAll(() => {
 
 describe('gate files that cost memory or time', () => {
   it('an alias bomb (a billion laughs) is refused, not expanded', () => {
-    const levels = Array.from({length: 12}, (_, i) => `l${i + 1}: &l${i + 1} [${Array.from({length: 10}, () => `*l${i}`).join(', ')}]`)
+    const levels = Array.from(
+      {length: 12},
+      (_, i) => `l${i + 1}: &l${i + 1} [${Array.from({length: 10}, () => `*l${i}`).join(', ')}]`,
+    )
     const text = `version: 1\nl0: &l0 "lol"\n${levels.join('\n')}\n${HEAD.slice('version: 1\n'.length)}`
     expect(refused(text).describe()).toMatch(/alias|excessive|anchor|unknown key/i)
   })
@@ -55,21 +58,36 @@ describe('gate files that cost memory or time', () => {
 
 describe('bad expressions and units, generated', () => {
   const word = fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/)
-  const junk = fc.oneof(fc.constantFrom('<<', '=>', '≤', '===', '%%', 'ms ms', '1e999', '-', '()', 'p101(x)', 'baseline /', 'NaN', '∞'), fc.string({maxLength: 12}))
-  const expression = fc.tuple(fc.oneof(word, fc.constant('p95(latency)')), junk, fc.oneof(fc.constantFrom('10furlongs', '5 parsecs', '1e999ms', '', '10 ms/s', '200ms extra'), fc.string({maxLength: 8}))).map(([a, b, c]) => `${a} ${b} ${c}`)
+  const junk = fc.oneof(
+    fc.constantFrom('<<', '=>', '≤', '===', '%%', 'ms ms', '1e999', '-', '()', 'p101(x)', 'baseline /', 'NaN', '∞'),
+    fc.string({maxLength: 12}),
+  )
+  const expression = fc
+    .tuple(
+      fc.oneof(word, fc.constant('p95(latency)')),
+      junk,
+      fc.oneof(
+        fc.constantFrom('10furlongs', '5 parsecs', '1e999ms', '', '10 ms/s', '200ms extra'),
+        fc.string({maxLength: 8}),
+      ),
+    )
+    .map(([a, b, c]) => `${a} ${b} ${c}`)
 
   it('every malformed expectation is a UserError pointing at the target', () => {
-    fc.assert(fc.property(expression, (text) => {
-      const gate = `${HEAD}    expect: [${JSON.stringify(text)}]\n`
-      cases++
-      try {
-        parseGate(Buffer.from(gate), FILE, OPTIONS)
-      } catch (error) {
-        if (!(error instanceof UserError)) throw error
-        expect(error.issues.length).toBeGreaterThan(0)
-        for (const issue of error.issues) if (issue.position) expect(issue.position.line).toBeGreaterThanOrEqual(6)
-      }
-    }), {numRuns: 400, seed: 10})
+    fc.assert(
+      fc.property(expression, (text) => {
+        const gate = `${HEAD}    expect: [${JSON.stringify(text)}]\n`
+        cases++
+        try {
+          parseGate(Buffer.from(gate), FILE, OPTIONS)
+        } catch (error) {
+          if (!(error instanceof UserError)) throw error
+          expect(error.issues.length).toBeGreaterThan(0)
+          for (const issue of error.issues) if (issue.position) expect(issue.position.line).toBeGreaterThanOrEqual(6)
+        }
+      }),
+      {numRuns: 400, seed: 10},
+    )
   })
 })
 
@@ -79,7 +97,10 @@ describe('through the CLI: exit 2, the file named, no stack trace', () => {
   afterAll(() => rmSync(dir, {force: true, recursive: true}))
 
   it.each([
-    ['alias-bomb', `version: 1\na: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`],
+    [
+      'alias-bomb',
+      `version: 1\na: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`,
+    ],
     ['binary', '\u0000\u0001\u00ff\ufffe'],
     ['wrong-types', 'version: "one"\ntargets: {id: 3}\n'],
     ['bad-unit', `${HEAD}    expect: [p95(duration) < 10 parsecs]\n`],

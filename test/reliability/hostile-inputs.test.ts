@@ -60,7 +60,9 @@ targets:
     expect(r.stderr).not.toMatch(/RangeError|\n\s+at /)
     const [fifo, huge] = JSON.parse(r.stdout).targets
     expect(fifo.reason).toMatch(/artifact pipe\.ndjson is not a regular file .*write the tool's output to a file first/)
-    expect(huge.reason).toMatch(/artifact huge\.ndjson: line 1 is over 16 Mi characters; ndjson holds one value per line/)
+    expect(huge.reason).toMatch(
+      /artifact huge\.ndjson: line 1 is over 16 Mi characters; ndjson holds one value per line/,
+    )
   })
 })
 
@@ -78,7 +80,11 @@ targets:
   const webPid = (dir: string): number => Number(readFileSync(path.join(dir, 'web.pid'), 'utf8'))
   // A failed assertion must not leave the service behind.
   afterAll(() => {
-    for (const pid of dirs.filter((dir) => existsSync(path.join(dir, 'web.pid'))).map(webPid).filter(alive)) process.kill(pid, 'SIGKILL')
+    for (const pid of dirs
+      .filter((dir) => existsSync(path.join(dir, 'web.pid')))
+      .map(webPid)
+      .filter(alive))
+      process.kill(pid, 'SIGKILL')
   })
 
   it('the ready timeout still fires: the service is stopped, the run saved with the reason, the CLI exits', async () => {
@@ -98,7 +104,11 @@ targets:
     dirs.push(dir)
     writeFileSync(path.join(dir, 'gates', 'redos.yaml'), gate(dir, '60s'))
     const {child, done} = startGate(['check', 'redos'], {cwd: dir, timeoutMs: 60_000})
-    expect(await waitFor(() => existsSync(path.join(dir, 'web.pid')) && readFileSync(path.join(dir, 'web.pid'), 'utf8') !== '')).toBe(true)
+    expect(
+      await waitFor(
+        () => existsSync(path.join(dir, 'web.pid')) && readFileSync(path.join(dir, 'web.pid'), 'utf8') !== '',
+      ),
+    ).toBe(true)
     child.kill('SIGINT')
     const r = await done
     expect(r.signal, 'SIGINT was ignored').toBeNull()

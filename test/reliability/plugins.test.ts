@@ -11,12 +11,21 @@ import {alive, makeProject, readJson, ROOT, runGate, waitFor} from '../integrati
 const PLUGIN = path.join(ROOT, 'test/fixtures/plugins/hostile')
 const HELLO = path.join(ROOT, 'test/fixtures/servers/hello.mjs')
 
-type Target = {id: string; status: string; reason?: string; evidence: {metrics: Array<{name: string; n?: number; seen?: number}>} | null}
+type Target = {
+  id: string
+  status: string
+  reason?: string
+  evidence: {metrics: Array<{name: string; n?: number; seen?: number}>} | null
+}
 
 describe('a hostile validator plugin, through the CLI', () => {
   // oclif keeps linked plugins under XDG_DATA_HOME: a directory of this test's own, never the developer's.
   const home = mkdtempSync(path.join(os.tmpdir(), 'phasegate-plugin-home-'))
-  const env = {XDG_CACHE_HOME: path.join(home, 'cache'), XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data')}
+  const env = {
+    XDG_CACHE_HOME: path.join(home, 'cache'),
+    XDG_CONFIG_HOME: path.join(home, 'config'),
+    XDG_DATA_HOME: path.join(home, 'data'),
+  }
   const project = makeProject({})
   const pidFile = path.join(project.dir, 'service.pid')
 
@@ -31,7 +40,8 @@ describe('a hostile validator plugin, through the CLI', () => {
   })
 
   it('isolates each fault to its own target and loses nothing', async () => {
-    const target = (id: string, validator = id, extra = '') => `  - { id: ${id}, validator: ${validator}, expect: [ "max(latency) < 1s" ]${extra} }\n`
+    const target = (id: string, validator = id, extra = '') =>
+      `  - { id: ${id}, validator: ${validator}, expect: [ "max(latency) < 1s" ]${extra} }\n`
     writeFileSync(
       path.join(project.dir, 'gates', 'hostile.yaml'),
       `version: 1
@@ -54,7 +64,16 @@ ${target('noisy')}${target('throws')}${target('hangs', 'hangs', ', timeout: 2s')
     expect(r.stderr).toContain('hostile plugin: process.stdout.write during collect')
 
     const byId = new Map(results.targets.map((t) => [t.id, t]))
-    expect([...byId.keys()]).toEqual(['noisy', 'throws', 'hangs', 'nan', 'negative', 'flood', 'never-loaded', 'healthy'])
+    expect([...byId.keys()]).toEqual([
+      'noisy',
+      'throws',
+      'hangs',
+      'nan',
+      'negative',
+      'flood',
+      'never-loaded',
+      'healthy',
+    ])
     const noData = (id: string, reason: RegExp) => {
       expect(byId.get(id)?.status, id).toBe('NO_DATA')
       expect(byId.get(id)?.reason, id).toMatch(reason)

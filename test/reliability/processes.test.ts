@@ -34,7 +34,8 @@ describe.runIf(process.platform === 'linux')('escaped children', () => {
     const dir = project()
     const escape = (name: string) => `sh -c 'echo $$ > ${path.join(dir, name)}; exec sleep 300'`
     // The command returns only once its escapees have written their pids (at most 5 s): on a busy machine it could end first.
-    const waitForFiles = (...names: string[]) => `for i in $(seq 100); do ${names.map((name) => `[ -s ${path.join(dir, name)} ] &&`).join(' ')} break; sleep 0.05; done`
+    const waitForFiles = (...names: string[]) =>
+      `for i in $(seq 100); do ${names.map((name) => `[ -s ${path.join(dir, name)} ] &&`).join(' ')} break; sleep 0.05; done`
     writeFileSync(
       path.join(dir, 'gates', 'escape.yaml'),
       `version: 1

@@ -22,14 +22,22 @@ function project(): string {
 /** A project whose gates/quick.yaml decides at once: one claim, nothing started. */
 function quickProject(): string {
   const dir = project()
-  writeFileSync(path.join(dir, 'gates', 'quick.yaml'), 'version: 1\ntargets:\n  - { id: claimed, validator: claim, with: { metric: x, value: 1, source: a vendor report }, expect: [ "x < 2" ] }\n')
+  writeFileSync(
+    path.join(dir, 'gates', 'quick.yaml'),
+    'version: 1\ntargets:\n  - { id: claimed, validator: claim, with: { metric: x, value: 1, source: a vendor report }, expect: [ "x < 2" ] }\n',
+  )
   return dir
 }
 
 const pidOf = (file: string): number => Number(readFileSync(file, 'utf8'))
 const hasPid = (file: string) => () => existsSync(file) && readFileSync(file, 'utf8').length > 0
 
-type Results = {interrupted: boolean; warnings: string[]; decision: {outcome: string}; targets: Array<{id: string; status: string; reason?: string; evidence: unknown}>}
+type Results = {
+  interrupted: boolean
+  warnings: string[]
+  decision: {outcome: string}
+  targets: Array<{id: string; status: string; reason?: string; evidence: unknown}>
+}
 
 describe('a service that dies mid-run', () => {
   it('its load target counts the errors, later targets that need it are NO_DATA with its last log lines, the run says which target it cut into', async () => {
@@ -65,12 +73,15 @@ targets:
     // The load that was running when it died measured the refusals: a FAIL, with the errors by kind.
     expect(load?.status).toBe('FAIL')
     expect(JSON.stringify(load?.evidence)).toMatch(/refused|reset|socket/i)
-    const death = /service web exited with code 3 while the gate was running; its last log lines:\n(.|\n)*out of memory \(simulated\): giving up/
+    const death =
+      /service web exited with code 3 while the gate was running; its last log lines:\n(.|\n)*out of memory \(simulated\): giving up/
     expect(after?.status).toBe('NO_DATA')
     expect(after?.reason).toMatch(death)
     // A target that does not need the service is measured as usual.
     expect(unrelated?.status).not.toBe('NO_DATA')
-    expect(results.warnings.some((warning) => death.test(warning) && warning.endsWith('(during target load)'))).toBe(true)
+    expect(results.warnings.some((warning) => death.test(warning) && warning.endsWith('(during target load)'))).toBe(
+      true,
+    )
     expect(alive(pidOf(pidFile))).toBe(false)
   }, 90_000)
 })
@@ -94,9 +105,24 @@ targets:
 
   // Where the signal lands: while a service is still starting, in the first target, in the second.
   const stages = [
-    {name: 'while the service is starting', readyLog: 'never printed', waitFor: 'web.pid', statuses: ['NO_DATA', 'NO_DATA']},
-    {name: 'during the first target', readyLog: 'listening on (?<url>http://\\S+)', waitFor: 'first.pid', statuses: ['NO_DATA', 'NO_DATA']},
-    {name: 'during the second target', readyLog: 'listening on (?<url>http://\\S+)', waitFor: 'second.pid', statuses: ['PASS', 'NO_DATA']},
+    {
+      name: 'while the service is starting',
+      readyLog: 'never printed',
+      waitFor: 'web.pid',
+      statuses: ['NO_DATA', 'NO_DATA'],
+    },
+    {
+      name: 'during the first target',
+      readyLog: 'listening on (?<url>http://\\S+)',
+      waitFor: 'first.pid',
+      statuses: ['NO_DATA', 'NO_DATA'],
+    },
+    {
+      name: 'during the second target',
+      readyLog: 'listening on (?<url>http://\\S+)',
+      waitFor: 'second.pid',
+      statuses: ['PASS', 'NO_DATA'],
+    },
   ]
   // A closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) end a run like Ctrl-C: checked once the service runs and a target measures.
   const signalled = [
@@ -169,7 +195,11 @@ targets:
     expect(latest.targets.map((t) => [t.id, t.status])).toEqual([['slow', 'NO_DATA']])
     expect(latest.targets[0]?.reason).toMatch(/^interrupted/)
     expect(readdirSync(path.join(dir, '.gate/runs')).filter((f) => f.endsWith('.json'))).toHaveLength(1)
-    const leftovers = existsSync(path.join(dir, '.gate')) ? readdirSync(path.join(dir, '.gate'), {recursive: true}).map(String).filter((f) => f.endsWith('.tmp')) : []
+    const leftovers = existsSync(path.join(dir, '.gate'))
+      ? readdirSync(path.join(dir, '.gate'), {recursive: true})
+          .map(String)
+          .filter((f) => f.endsWith('.tmp'))
+      : []
     expect(leftovers).toEqual([])
   }, 60_000)
 })
@@ -177,7 +207,9 @@ targets:
 describe('several runs of one project at once', () => {
   it('four `gate check` runs started together each keep their own results file and history row', async () => {
     const dir = quickProject()
-    const runs = await Promise.all(Array.from({length: 4}, () => runGate(['check', 'quick', '--json'], {cwd: dir, timeoutMs: 60_000})))
+    const runs = await Promise.all(
+      Array.from({length: 4}, () => runGate(['check', 'quick', '--json'], {cwd: dir, timeoutMs: 60_000})),
+    )
     for (const r of runs) expect(r.code, r.stderr).not.toBe(2)
     const printed = runs.map((r) => JSON.parse(r.stdout) as Results & {startedAt: string})
 
@@ -188,7 +220,9 @@ describe('several runs of one project at once', () => {
     const saved = files.map((f) => readJson(path.join(dir, '.gate/runs', f)))
     expect(saved.map((s) => JSON.stringify(s)).sort()).toEqual(printed.map((p) => JSON.stringify(p)).sort())
     // latest.json is whole: one of the four, not a mix.
-    expect(printed.map((p) => JSON.stringify(p))).toContain(JSON.stringify(readJson(path.join(dir, '.gate/latest.json'))))
+    expect(printed.map((p) => JSON.stringify(p))).toContain(
+      JSON.stringify(readJson(path.join(dir, '.gate/latest.json'))),
+    )
 
     const history = await runGate(['history', 'quick', '--json'], {cwd: dir})
     expect(history.code, history.stderr).toBe(0)
@@ -203,9 +237,14 @@ describe('damaged results files', () => {
     expect((await runGate(['check', 'quick', '--json'], {cwd: dir})).code).not.toBe(2)
     const [file] = readdirSync(path.join(dir, '.gate/runs'))
     const damaged = `${readFileSync(path.join(dir, '.gate/runs', file!), 'utf8').slice(0, 300)}` // cut off mid-write by something else
-    for (const target of [path.join(dir, '.gate/runs', file!), path.join(dir, '.gate/latest.json')]) writeFileSync(target, damaged)
+    for (const target of [path.join(dir, '.gate/runs', file!), path.join(dir, '.gate/latest.json')])
+      writeFileSync(target, damaged)
 
-    for (const args of [['report'], ['report', file!.replace(/\.json$/, '')], ['baseline', 'save', 'quick', '--from', `.gate/runs/${file}`]]) {
+    for (const args of [
+      ['report'],
+      ['report', file!.replace(/\.json$/, '')],
+      ['baseline', 'save', 'quick', '--from', `.gate/runs/${file}`],
+    ]) {
       const r = await runGate(args, {cwd: dir})
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2)
       expect(r.stderr).toMatch(/\.gate\/(runs\/quick-\d{8}T\d{6}Z\.json|latest\.json)/)
@@ -243,15 +282,20 @@ describe('damaged state under .gate', () => {
   it('a target, default or readiness timeout of 0 is a configuration error (exit 2), not a run of NO_DATA', async () => {
     const dir = quickProject()
     const gates = {
-      target: 'targets:\n  - { id: t, validator: command, timeout: 0, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
-      defaults: 'defaults: { timeout: 0s }\ntargets:\n  - { id: t, validator: command, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
-      ready: 'services:\n  web: { command: "sleep 5", ready: { log: "x", timeout: 0ms } }\ntargets:\n  - { id: t, validator: command, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
+      target:
+        'targets:\n  - { id: t, validator: command, timeout: 0, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
+      defaults:
+        'defaults: { timeout: 0s }\ntargets:\n  - { id: t, validator: command, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
+      ready:
+        'services:\n  web: { command: "sleep 5", ready: { log: "x", timeout: 0ms } }\ntargets:\n  - { id: t, validator: command, with: { run: "true", runs: 1 }, expect: [ "failures == 0" ] }',
     }
     for (const [name, body] of Object.entries(gates)) {
       writeFileSync(path.join(dir, 'gates', `${name}.yaml`), `version: 1\n${body}\n`)
       const r = await runGate(['check', name], {cwd: dir})
       expect(r.code, `${name}: ${r.stderr}`).toBe(2)
-      expect(r.stderr).toMatch(new RegExp(`gates/${name}\\.yaml:\\d+:\\d+: "timeout" must be a duration like 30s, 2m or 500ms, above 0`))
+      expect(r.stderr).toMatch(
+        new RegExp(`gates/${name}\\.yaml:\\d+:\\d+: "timeout" must be a duration like 30s, 2m or 500ms, above 0`),
+      )
       expect(r.stdout).toBe('')
     }
   })

@@ -11,7 +11,10 @@ afterAll(() => projects.forEach((project) => project.cleanup()))
 
 /** A project whose gates/quick.yaml decides PROCEED at once: one run of `true`. */
 function quickProject(): string {
-  const made = makeProject({quick: 'version: 1\ntargets:\n  - { id: runs, validator: command, with: { run: "true", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }\n'})
+  const made = makeProject({
+    quick:
+      'version: 1\ntargets:\n  - { id: runs, validator: command, with: { run: "true", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }\n',
+  })
   projects.push(made)
   return made.dir
 }
@@ -46,11 +49,17 @@ describe('a decided run that cannot be saved', () => {
     expect(existsSync(path.join(dir, '.gate/latest.json'))).toBe(true)
   })
 
-  it.runIf(process.platform === 'linux')('--out /proc/nope ends (no endless mkdir) with exit 4 and the path named', async () => {
-    const dir = quickProject()
-    const r = await runGate(['check', 'quick', '--out', '/proc/nope', '--format', 'md'], {cwd: dir, timeoutMs: 30_000})
-    expect(r.signal, 'the CLI spun until it was killed').toBeNull()
-    expect(r.code, r.stderr).toBe(4)
-    expect(r.stderr).toContain('could not write the md report to /proc/nope/')
-  })
+  it.runIf(process.platform === 'linux')(
+    '--out /proc/nope ends (no endless mkdir) with exit 4 and the path named',
+    async () => {
+      const dir = quickProject()
+      const r = await runGate(['check', 'quick', '--out', '/proc/nope', '--format', 'md'], {
+        cwd: dir,
+        timeoutMs: 30_000,
+      })
+      expect(r.signal, 'the CLI spun until it was killed').toBeNull()
+      expect(r.code, r.stderr).toBe(4)
+      expect(r.stderr).toContain('could not write the md report to /proc/nope/')
+    },
+  )
 })

@@ -38,7 +38,10 @@ console.error('cannot authenticate with ' + process.env.API_TOKEN)
 process.exit(4)
 `
 
-const project = makeProject({leaky: GATE, broken: GATE.replace("log: 'listening on (?<url>http://\\S+)'", 'http: "${env.API_TOKEN}"')})
+const project = makeProject({
+  leaky: GATE,
+  broken: GATE.replace("log: 'listening on (?<url>http://\\S+)'", 'http: "${env.API_TOKEN}"'),
+})
 afterAll(() => project.cleanup())
 const dir = project.dir
 writeFileSync(path.join(dir, 'leaky-service.mjs'), SERVICE)
@@ -58,7 +61,10 @@ function leaks(files: Array<[string, Buffer]>): string[] {
 
 describe('secrets: redacted from everything a run prints or saves', () => {
   it('gate check with every report format, progress lines, GitHub output and history shows *** and never the value', async () => {
-    const r = await runGate(['check', 'leaky', '--format', 'md,junit,html,checklist', '--out', 'reports', '--progress', 'plain', '--github'], {cwd: dir, env})
+    const r = await runGate(
+      ['check', 'leaky', '--format', 'md,junit,html,checklist', '--out', 'reports', '--progress', 'plain', '--github'],
+      {cwd: dir, env},
+    )
     expect(r.code).toBe(1)
     expect(r.stdout).not.toContain(SECRET)
     expect(r.stderr).not.toContain(SECRET)
@@ -71,13 +77,18 @@ describe('secrets: redacted from everything a run prints or saves', () => {
     const reports = files.filter(([file]) => file.startsWith('reports/')).map(([file]) => file)
     expect(reports.map((file) => path.extname(file)).sort()).toEqual(['.html', '.md', '.md', '.xml'])
     // The checklist shows statuses, not reasons: it has nothing to redact, but it is among the files checked above.
-    for (const report of reports.filter((file) => !file.endsWith('.checklist.md'))) expect(shown(report), report).toMatch(MASKED)
+    for (const report of reports.filter((file) => !file.endsWith('.checklist.md')))
+      expect(shown(report), report).toMatch(MASKED)
     expect(shown('step-summary.md')).toContain('inherited \\*\\*\\*, given \\*\\*\\*')
     expect(shown('.gate/latest.json')).toContain('starting with API_TOKEN=***')
     expect(shown('.gate/history.db')).toContain('cannot authenticate with ***')
 
     const results = readJson(path.join(dir, '.gate/latest.json'))
-    expect(results.targets.map((target: {status: string}) => target.status)).toEqual(['NO_DATA', 'FAIL', 'INCONCLUSIVE'])
+    expect(results.targets.map((target: {status: string}) => target.status)).toEqual([
+      'NO_DATA',
+      'FAIL',
+      'INCONCLUSIVE',
+    ])
     const comment = renderComment(results)
     expect(comment).not.toContain(SECRET)
     expect(comment).toMatch(MASKED)
@@ -111,7 +122,8 @@ describe('secrets: redacted before any cut', () => {
   const LONG = `tok-${'9f3Kq2'.repeat(10)}`
   const prefix = LONG.slice(0, 12)
   const cut = makeProject({
-    quoted: 'version: 1\nsecrets: [LONG_TOKEN]\nservices:\n  web: { command: "true", ready: { http: "${env.LONG_TOKEN}" } }\ntargets:\n  - { id: t, validator: command, with: { run: "true" }, expect: [ "failures == 0" ] }\n',
+    quoted:
+      'version: 1\nsecrets: [LONG_TOKEN]\nservices:\n  web: { command: "true", ready: { http: "${env.LONG_TOKEN}" } }\ntargets:\n  - { id: t, validator: command, with: { run: "true" }, expect: [ "failures == 0" ] }\n',
     lines: `version: 1
 secrets: [LONG_TOKEN]
 services:
@@ -125,7 +137,10 @@ targets:
   })
   afterAll(() => cut.cleanup())
   // A line whose 8,192nd character falls inside the token, then the exit that quotes it.
-  writeFileSync(path.join(cut.dir, 'long-line.mjs'), "console.error('x'.repeat(8180) + process.env.LONG_TOKEN + ' end'); process.exit(5)\n")
+  writeFileSync(
+    path.join(cut.dir, 'long-line.mjs'),
+    "console.error('x'.repeat(8180) + process.env.LONG_TOKEN + ' end'); process.exit(5)\n",
+  )
 
   it('a configuration error quoting a value cut to 40 characters shows *** and no part of the token', async () => {
     const r = await runGate(['check', 'quoted'], {cwd: cut.dir, env: {LONG_TOKEN: LONG}})
@@ -151,10 +166,14 @@ describe('URL passwords with "@", a space, a quote or a slash', () => {
     'redis://:Zx9"Qw7@127.0.0.1:6379/0',
     'postgres://app:Zx9/Qw7@127.0.0.1/db',
   ]
-  const target = '{ id: script, validator: command, with: { run: "sh urls.sh", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }'
+  const target =
+    '{ id: script, validator: command, with: { run: "sh urls.sh", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }'
   const urls = makeProject({urls: `version: 1\ntargets:\n  - ${target}\n`})
   afterAll(() => urls.cleanup())
-  writeFileSync(path.join(urls.dir, 'gates', 'urls.sh'), `${URLS.map((url) => `echo 'connecting to ${url} failed' >&2`).join('\n')}\nexit 3\n`)
+  writeFileSync(
+    path.join(urls.dir, 'gates', 'urls.sh'),
+    `${URLS.map((url) => `echo 'connecting to ${url} failed' >&2`).join('\n')}\nexit 3\n`,
+  )
 
   it('are masked up to the "@" before the host, in what the run prints and saves', async () => {
     const r = await runGate(['check', 'urls', '--progress', 'plain', '--json'], {cwd: urls.dir})
@@ -162,7 +181,11 @@ describe('URL passwords with "@", a space, a quote or a slash', () => {
     const saved = filesUnder(path.join(urls.dir, '.gate')).map(([, bytes]) => bytes.toString('latin1'))
     for (const text of [r.stdout, r.stderr, ...saved]) expect(text).not.toMatch(/Zx9|Qw7/)
     const reason = JSON.stringify(JSON.parse(r.stdout).targets[0])
-    for (const shown of ['postgres://app:***@127.0.0.1:5432/db', 'redis://:***@127.0.0.1:6379/0', 'postgres://app:***@127.0.0.1/db']) {
+    for (const shown of [
+      'postgres://app:***@127.0.0.1:5432/db',
+      'redis://:***@127.0.0.1:6379/0',
+      'postgres://app:***@127.0.0.1/db',
+    ]) {
       expect(reason).toContain(shown)
     }
   })

@@ -20,7 +20,15 @@ function residentBytes(pid: number): number | undefined {
   }
 }
 
-type Target = {id: string; status: string; reason?: string; evidence: {metrics: Array<{name: string; value?: number; successes?: number; trials?: number}>; notes: string[]} | null}
+type Target = {
+  id: string
+  status: string
+  reason?: string
+  evidence: {
+    metrics: Array<{name: string; value?: number; successes?: number; trials?: number}>
+    notes: string[]
+  } | null
+}
 
 describe.runIf(process.platform === 'linux')('a failing system under test, through the CLI', () => {
   const project = makeProject({})
@@ -52,7 +60,8 @@ ${['drip', 'endless', 'storm', 'reset', 'silent', 'ok'].map((id) => target(id)).
     const text = (id: string) => JSON.stringify(byId.get(id)?.evidence)
 
     // Each fault is a FAIL measured from the errors it caused, with its kind named in the evidence.
-    for (const id of ['drip', 'endless', 'storm', 'reset', 'silent']) expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.reason ?? text(id)}`).toBe('FAIL')
+    for (const id of ['drip', 'endless', 'storm', 'reset', 'silent'])
+      expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.reason ?? text(id)}`).toBe('FAIL')
     expect(text('drip')).toMatch(/timeout|body/)
     expect(text('endless')).toMatch(/body/)
     expect(text('storm')).toMatch(/status/)

@@ -13,7 +13,8 @@ import {shareOf} from '../../src/validators/types.js'
 const sorted = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b)
 
 /** The value at quantile q of sorted values, nearest rank: what an HDR histogram reports. */
-const nearestRank = (values: readonly number[], q: number): number => sorted(values)[Math.max(0, Math.ceil(q * values.length) - 1)]!
+const nearestRank = (values: readonly number[], q: number): number =>
+  sorted(values)[Math.max(0, Math.ceil(q * values.length) - 1)]!
 
 function shardOf(index: number, count: number, evidence: Partial<Evidence>): ShardEvidence {
   return {evidence: {kind: 'measured', metrics: {}, source: 'test', ...evidence}, shard: {count, index}}
@@ -50,13 +51,23 @@ describe('merging shard evidence', () => {
         const parts = shards.map((shard, i) => shardOf(i + 1, shards.length, toEvidence(shard)))
         const merged = mergeEvidence(parts, seed)
         expect(mergeEvidence([...parts].reverse(), seed)).toEqual(merged)
-        const sum = (pick: (s: (typeof shards)[number]) => number): number => shards.reduce((total, s) => total + pick(s), 0)
-        expect(merged.metrics.error_rate).toEqual({events: sum((s) => s.errors), trials: sum((s) => s.errors + s.extra), type: 'proportion'})
+        const sum = (pick: (s: (typeof shards)[number]) => number): number =>
+          shards.reduce((total, s) => total + pick(s), 0)
+        expect(merged.metrics.error_rate).toEqual({
+          events: sum((s) => s.errors),
+          trials: sum((s) => s.errors + s.extra),
+          type: 'proportion',
+        })
         expect(merged.metrics.requests).toEqual({dimension: 'count', type: 'value', value: sum((s) => s.requests)})
-        expect((merged.metrics.throughput as {value: number}).value).toBeCloseTo(sum((s) => s.rate), 6)
+        expect((merged.metrics.throughput as {value: number}).value).toBeCloseTo(
+          sum((s) => s.rate),
+          6,
+        )
         expect(merged.durationMs).toBe(Math.max(...shards.map((s) => s.requests)))
         // Every shard kept all it saw and the union fits: the merged samples are exactly the union.
-        expect(sorted((merged.metrics.latency as {samples: number[]}).samples)).toEqual(sorted(shards.flatMap((s) => s.latency)))
+        expect(sorted((merged.metrics.latency as {samples: number[]}).samples)).toEqual(
+          sorted(shards.flatMap((s) => s.latency)),
+        )
       }),
     )
   })
@@ -66,7 +77,12 @@ describe('merging shard evidence', () => {
       kind: 'measured',
       metrics: {
         error_rate: {events: 1, trials: 10, type: 'proportion'},
-        latency: {dimension: 'duration', samples: Array.from({length: 50}, (_, i) => offset + i), seen: 500, type: 'samples'},
+        latency: {
+          dimension: 'duration',
+          samples: Array.from({length: 50}, (_, i) => offset + i),
+          seen: 500,
+          type: 'samples',
+        },
       },
       source: 'x',
     })
@@ -75,15 +91,30 @@ describe('merging shard evidence', () => {
     expect(a.metrics.error_rate).toEqual(b.metrics.error_rate)
     expect(a.notes).toEqual(b.notes)
     expect((a.metrics.latency as {seen: number}).seen).toBe(1000)
-    expect((a.metrics.latency as {samples: number[]}).samples).not.toEqual((b.metrics.latency as {samples: number[]}).samples)
+    expect((a.metrics.latency as {samples: number[]}).samples).not.toEqual(
+      (b.metrics.latency as {samples: number[]}).samples,
+    )
   })
 
   it('keeps a duration that every shard agrees on and drops one they disagree on, saying why', () => {
-    const value = (ms: number): Partial<Evidence> => ({metrics: {cold_start: {dimension: 'duration', type: 'value', value: ms}}, notes: [`took ${ms}`]})
-    expect(mergeEvidence([shardOf(1, 2, value(5)), shardOf(2, 2, value(5))], 1).metrics.cold_start).toEqual({dimension: 'duration', type: 'value', value: 5})
+    const value = (ms: number): Partial<Evidence> => ({
+      metrics: {cold_start: {dimension: 'duration', type: 'value', value: ms}},
+      notes: [`took ${ms}`],
+    })
+    expect(mergeEvidence([shardOf(1, 2, value(5)), shardOf(2, 2, value(5))], 1).metrics.cold_start).toEqual({
+      dimension: 'duration',
+      type: 'value',
+      value: 5,
+    })
     const disagree = mergeEvidence([shardOf(1, 2, value(5)), shardOf(2, 2, value(6))], 1)
     expect(disagree.metrics.cold_start).toBeUndefined()
-    expect(disagree.notes).toEqual(expect.arrayContaining([expect.stringMatching(/cold_start was dropped: the shards disagree .* a duration does not add up/), 'shard 1/2: took 5', 'shard 2/2: took 6']))
+    expect(disagree.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/cold_start was dropped: the shards disagree .* a duration does not add up/),
+        'shard 1/2: took 5',
+        'shard 2/2: took 6',
+      ]),
+    )
   })
 })
 
@@ -101,13 +132,21 @@ describe('merging samples', () => {
 
   it('with HDR histograms, gives the percentiles of the union at the histogram precision', () => {
     const random = new Random(hashSeed(7))
-    const streams = [Array.from({length: 3000}, () => 1 + random.uniform() * 9), Array.from({length: 5000}, () => 20 + random.uniform() * 200)]
+    const streams = [
+      Array.from({length: 3000}, () => 1 + random.uniform() * 9),
+      Array.from({length: 5000}, () => 20 + random.uniform() * 200),
+    ]
     const parts = streams.map((stream) => {
       const histogram = createHistogram()
       for (const ms of stream) recordLatency(histogram, ms)
       return {encoded: encodeHistogram(histogram), samples: stream.slice(0, 100), seen: stream.length}
     })
-    const merged = mergeSamples(parts, new Random(hashSeed(1)), parts.map((part) => part.encoded), 1000)
+    const merged = mergeSamples(
+      parts,
+      new Random(hashSeed(1)),
+      parts.map((part) => part.encoded),
+      1000,
+    )
     expect(merged.method).toBe('histogram')
     expect(merged.seen).toBe(8000)
     expect(merged.samples).toHaveLength(200)
@@ -116,7 +155,9 @@ describe('merging samples', () => {
       const exact = nearestRank(union, q)
       // Evenly drawn samples land within one draw's share of the rank; the histogram within 0.1% (3 digits) plus 1 µs.
       const drawn = nearestRank(merged.samples, q)
-      expect(Math.abs(drawn - exact)).toBeLessThanOrEqual(Math.max(exact * 2e-3, nearestRank(union, q + 1 / 200) - nearestRank(union, q - 1 / 200)) + 1e-3)
+      expect(Math.abs(drawn - exact)).toBeLessThanOrEqual(
+        Math.max(exact * 2e-3, nearestRank(union, q + 1 / 200) - nearestRank(union, q - 1 / 200)) + 1e-3,
+      )
     }
     expect(merged.note).toMatch(/merged HDR histograms of 8,000: p50 .* p95 .* p99/)
   })
@@ -150,16 +191,30 @@ describe('merging a target', () => {
     weight: 1,
     ...(skipped ? {skippedOnShard: true as const} : {}),
   })
-  const evidence: Evidence = {kind: 'measured', metrics: {duration: {dimension: 'duration', samples: [1, 2, 3], type: 'samples'}}, source: 'command: true'}
+  const evidence: Evidence = {
+    kind: 'measured',
+    metrics: {duration: {dimension: 'duration', samples: [1, 2, 3], type: 'samples'}},
+    source: 'command: true',
+  }
 
   it('takes a target that cannot split from shard 1, the one shard that ran it', () => {
     const skipped = target({noData: 'runs whole on shard 1/2: validator command cannot split its work'}, true)
-    expect(mergeTarget([{shard: {count: 2, index: 2}, target: skipped}, {shard: {count: 2, index: 1}, target: target({evidence})}], 1)).toEqual({evidence})
+    expect(
+      mergeTarget(
+        [
+          {shard: {count: 2, index: 2}, target: skipped},
+          {shard: {count: 2, index: 1}, target: target({evidence})},
+        ],
+        1,
+      ),
+    ).toEqual({evidence})
   })
 
   it('is NO_DATA, with the reason, when shard 1 is not among the runs', () => {
     const skipped = target({noData: 'runs whole on shard 1/2: validator command cannot split its work'}, true)
-    expect(mergeTarget([{shard: {count: 2, index: 2}, target: skipped}], 1)).toEqual({noData: expect.stringMatching(/cannot split its work, and shard 1\/2 is not among the merged runs/)})
+    expect(mergeTarget([{shard: {count: 2, index: 2}, target: skipped}], 1)).toEqual({
+      noData: expect.stringMatching(/cannot split its work, and shard 1\/2 is not among the merged runs/),
+    })
   })
 
   it('merges the shards that collected and names the one that did not', () => {
@@ -171,8 +226,14 @@ describe('merging a target', () => {
       ],
       1,
     )
-    expect('evidence' in merged && merged.evidence.metrics.duration).toEqual({dimension: 'duration', samples: [1, 2, 3, 1, 2, 3], type: 'samples'})
-    expect('evidence' in merged && merged.evidence.notes).toContain('not merged, no data from shard 2/3: timed out after 2 min')
+    expect('evidence' in merged && merged.evidence.metrics.duration).toEqual({
+      dimension: 'duration',
+      samples: [1, 2, 3, 1, 2, 3],
+      type: 'samples',
+    })
+    expect('evidence' in merged && merged.evidence.notes).toContain(
+      'not merged, no data from shard 2/3: timed out after 2 min',
+    )
   })
 })
 
@@ -192,18 +253,22 @@ describe('which runs merge', () => {
   const refs = (...runs: RunEvidence[]) => runs.map((evidence) => ({evidence, ref: evidence.run}))
 
   it('refuses runs of different gate files, different shard counts, and a shard given twice', () => {
-    expect(() => checkShards(refs(run(1, 2), run(2, 2, 'b'.repeat(64))))).toThrow(/Cannot merge runs of different gate files: g-1 .* but g-2 ran/)
+    expect(() => checkShards(refs(run(1, 2), run(2, 2, 'b'.repeat(64))))).toThrow(
+      /Cannot merge runs of different gate files: g-1 .* but g-2 ran/,
+    )
     expect(() => checkShards(refs(run(1, 2), run(2, 3)))).toThrow(/same number of ways/)
     expect(() => checkShards(refs(run(1, 2), run(1, 2)))).toThrow(/shard 1\/2 is given twice/)
   })
 
   it('warns about each missing shard and accepts a complete set', () => {
-    expect(checkShards(refs(run(2, 3)))).toEqual([expect.stringMatching(/^shard 1\/3, shard 3\/3 are missing: the merge covers 1 of 3 shares/)])
+    expect(checkShards(refs(run(2, 3)))).toEqual([
+      expect.stringMatching(/^shard 1\/3, shard 3\/3 are missing: the merge covers 1 of 3 shares/),
+    ])
     expect(checkShards(refs(run(2, 2), run(1, 2)))).toEqual([])
   })
 })
 
-describe('a shard\'s share of the load', () => {
+describe("a shard's share of the load", () => {
   it('adds up to the whole, the remainder on the lowest shards, never zero', () => {
     fc.assert(
       fc.property(fc.integer({max: 10_000, min: 1}), fc.integer({max: 64, min: 1}), (total, count) => {
@@ -216,9 +281,32 @@ describe('a shard\'s share of the load', () => {
   })
 
   it('divides connections, requests and rates of the plan and of each stage', () => {
-    const plan = {connections: 5, durationMs: 1000, rate: 100, requests: 401, stages: [{connections: 3, durationMs: 1000, rampFrom: 10, rate: 50}], timeoutMs: 1000, url: 'http://127.0.0.1:1/'}
-    expect(planShare(plan, {count: 2, index: 1})).toMatchObject({connections: 3, rate: 50, requests: 201, stages: [{connections: 2, rampFrom: 5, rate: 25}]})
-    expect(planShare(plan, {count: 2, index: 2})).toMatchObject({connections: 2, rate: 50, requests: 200, stages: [{connections: 1, rampFrom: 5, rate: 25}]})
-    expect(planShare({...plan, rate: undefined, stages: [{connections: 4, durationMs: 1000, rampFrom: 3}]}, {count: 2, index: 2}).stages).toEqual([{connections: 2, durationMs: 1000, rampFrom: 1, rate: undefined}])
+    const plan = {
+      connections: 5,
+      durationMs: 1000,
+      rate: 100,
+      requests: 401,
+      stages: [{connections: 3, durationMs: 1000, rampFrom: 10, rate: 50}],
+      timeoutMs: 1000,
+      url: 'http://127.0.0.1:1/',
+    }
+    expect(planShare(plan, {count: 2, index: 1})).toMatchObject({
+      connections: 3,
+      rate: 50,
+      requests: 201,
+      stages: [{connections: 2, rampFrom: 5, rate: 25}],
+    })
+    expect(planShare(plan, {count: 2, index: 2})).toMatchObject({
+      connections: 2,
+      rate: 50,
+      requests: 200,
+      stages: [{connections: 1, rampFrom: 5, rate: 25}],
+    })
+    expect(
+      planShare(
+        {...plan, rate: undefined, stages: [{connections: 4, durationMs: 1000, rampFrom: 3}]},
+        {count: 2, index: 2},
+      ).stages,
+    ).toEqual([{connections: 2, durationMs: 1000, rampFrom: 1, rate: undefined}])
   })
 })

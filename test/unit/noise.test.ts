@@ -1,13 +1,27 @@
 import {describe, expect, it} from 'vitest'
 
 import {
-  BUSY_GENERATOR_CPU, BUSY_STEAL_SHARE, judgeNoise, type MachineNoise, MIN_GENERATOR_WINDOW_MS, noisiest, type NoiseFigures,
+  BUSY_GENERATOR_CPU,
+  BUSY_STEAL_SHARE,
+  judgeNoise,
+  type MachineNoise,
+  MIN_GENERATOR_WINDOW_MS,
+  noisiest,
+  type NoiseFigures,
 } from '../../src/results/noise.js'
 import {cpuJiffies} from '../../src/results/noise-watch.js'
 
 /** A quiet 2-core machine over a 3 s window; each test changes what it is about. */
-const quiet: NoiseFigures = {cores: 2, eventLoopDelayP99Ms: 12.4, generatorCpu: 0.35, loadAverage: 0.8, stealShare: 0.01, windowMs: 3000}
-const judge = (changes: Partial<NoiseFigures>, kind: 'artifact' | 'claim' | 'measured' = 'measured') => judgeNoise({...quiet, ...changes}, kind)
+const quiet: NoiseFigures = {
+  cores: 2,
+  eventLoopDelayP99Ms: 12.4,
+  generatorCpu: 0.35,
+  loadAverage: 0.8,
+  stealShare: 0.01,
+  windowMs: 3000,
+}
+const judge = (changes: Partial<NoiseFigures>, kind: 'artifact' | 'claim' | 'measured' = 'measured') =>
+  judgeNoise({...quiet, ...changes}, kind)
 
 describe('the busy rule', () => {
   it('a quiet machine is not busy and keeps every figure', () => {
@@ -26,7 +40,10 @@ describe('the busy rule', () => {
   it('judges the CPU of processes outside the run where it is known, not the load average its own load raises', () => {
     // A load test on its own 2-core machine: load 3.5, but only 0.1 core went to anyone else.
     expect(judge({loadAverage: 3.5, othersCpu: 0.1}).busy).toBe(false)
-    expect(judge({loadAverage: 1.2, othersCpu: 1.2})).toMatchObject({busy: true, reasons: ["load 1.2 on 2 cores, 1.2 of them other processes'"]})
+    expect(judge({loadAverage: 1.2, othersCpu: 1.2})).toMatchObject({
+      busy: true,
+      reasons: ["load 1.2 on 2 cores, 1.2 of them other processes'"],
+    })
   })
 
   it(`steal over ${BUSY_STEAL_SHARE * 100}% is busy; unknown steal (no /proc/stat) is not`, () => {
@@ -36,7 +53,10 @@ describe('the busy rule', () => {
   })
 
   it(`the gate at ${BUSY_GENERATOR_CPU} of a core or more is busy, with its event-loop delay when there is one`, () => {
-    expect(judge({generatorCpu: 0.97})).toMatchObject({busy: true, reasons: ['gate CPU 0.97, event-loop delay p99 12 ms']})
+    expect(judge({generatorCpu: 0.97})).toMatchObject({
+      busy: true,
+      reasons: ['gate CPU 0.97, event-loop delay p99 12 ms'],
+    })
     expect(judge({eventLoopDelayP99Ms: null, generatorCpu: BUSY_GENERATOR_CPU}).reasons).toEqual(['gate CPU 0.90'])
     expect(judge({generatorCpu: 0.89}).busy).toBe(false)
   })
@@ -52,7 +72,11 @@ describe('the busy rule', () => {
 
   it('records the figures of claims and artifacts but never flags them busy: nothing was timed here', () => {
     for (const kind of ['artifact', 'claim'] as const) {
-      expect(judge({generatorCpu: 1, loadAverage: 9, stealShare: 0.5}, kind)).toMatchObject({busy: false, loadAverage: 9, reasons: []})
+      expect(judge({generatorCpu: 1, loadAverage: 9, stealShare: 0.5}, kind)).toMatchObject({
+        busy: false,
+        loadAverage: 9,
+        reasons: [],
+      })
     }
   })
 })

@@ -38,19 +38,49 @@ const PROGRESS_EVERY_MS = 1000
 const REDIS_URL = {format: 'uri', pattern: '^rediss?://', type: 'string'}
 
 const METRICS: MetricSpec[] = [
-  {description: 'Lookups answered from the cache out of all lookups in the window (Δhits / (Δhits + Δmisses)), from the cache’s own counters.', dimension: 'proportion', name: 'hit_rate', type: 'proportion'},
-  {description: 'Lookups answered from the cache during the window (the hits counter’s increase).', dimension: 'count', name: 'hits', type: 'value'},
-  {description: 'Lookups the cache could not answer during the window (the misses counter’s increase).', dimension: 'count', name: 'misses', type: 'value'},
+  {
+    description:
+      'Lookups answered from the cache out of all lookups in the window (Δhits / (Δhits + Δmisses)), from the cache’s own counters.',
+    dimension: 'proportion',
+    name: 'hit_rate',
+    type: 'proportion',
+  },
+  {
+    description: 'Lookups answered from the cache during the window (the hits counter’s increase).',
+    dimension: 'count',
+    name: 'hits',
+    type: 'value',
+  },
+  {
+    description: 'Lookups the cache could not answer during the window (the misses counter’s increase).',
+    dimension: 'count',
+    name: 'misses',
+    type: 'value',
+  },
 ]
 
 const WORKLOAD_METRICS: MetricSpec[] = [
-  {description: 'Time of each of the workload’s reads (GET), hits and misses alike, in ms; a uniform sample of up to 10,000.', dimension: 'duration', name: 'get_latency', type: 'samples'},
-  {description: 'The workload’s failed operations (unreachable, timed out, error replies) out of all it sent.', dimension: 'proportion', name: 'error_rate', type: 'proportion'},
+  {
+    description:
+      'Time of each of the workload’s reads (GET), hits and misses alike, in ms; a uniform sample of up to 10,000.',
+    dimension: 'duration',
+    name: 'get_latency',
+    type: 'samples',
+  },
+  {
+    description: 'The workload’s failed operations (unreachable, timed out, error replies) out of all it sent.',
+    dimension: 'proportion',
+    name: 'error_rate',
+    type: 'proportion',
+  },
 ]
 
 /** The options made concrete: durations in ms, exactly one counter source, the workload's target resolved. */
 export interface CachePlan {
-  source: {redis: string} | {url: string; hits: string; misses: string} | {prometheus: {url: string; hits: string; misses: string; token?: string}}
+  source:
+    | {redis: string}
+    | {url: string; hits: string; misses: string}
+    | {prometheus: {url: string; hits: string; misses: string; token?: string}}
   windowMs: number
   timeoutMs: number
   /** Prometheus lags its targets by a scrape: with a workload, wait this long before each reading. */
@@ -68,42 +98,145 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
     options: {
       additionalProperties: false,
       properties: {
-        headers: {additionalProperties: {type: 'string'}, description: 'Headers for the stats URL and the workload’s item requests, e.g. {authorization: "Bearer ${env.TOKEN}"}.', type: 'object'},
-        hits_path: {description: 'With `url`: where the hits counter is in the JSON, a dotted path such as stats.hits (default: hits).', minLength: 1, type: 'string'},
-        misses_path: {description: 'With `url`: where the misses counter is in the JSON (default: misses).', minLength: 1, type: 'string'},
+        headers: {
+          additionalProperties: {type: 'string'},
+          description:
+            'Headers for the stats URL and the workload’s item requests, e.g. {authorization: "Bearer ${env.TOKEN}"}.',
+          type: 'object',
+        },
+        hits_path: {
+          description:
+            'With `url`: where the hits counter is in the JSON, a dotted path such as stats.hits (default: hits).',
+          minLength: 1,
+          type: 'string',
+        },
+        misses_path: {
+          description: 'With `url`: where the misses counter is in the JSON (default: misses).',
+          minLength: 1,
+          type: 'string',
+        },
         prometheus: {
           additionalProperties: false,
           description: 'Counters from Prometheus: two instant queries, at the start and the end of the window.',
           properties: {
-            hits: {description: 'PromQL giving the cumulative hits as one series, e.g. sum(demo_cache_hits_total).', minLength: 1, type: 'string'},
-            misses: {description: 'PromQL giving the cumulative misses as one series, e.g. sum(demo_cache_misses_total).', minLength: 1, type: 'string'},
-            settle: api.durationOption('With a workload: how long Prometheus needs to have scraped what came before (its scrape interval, plus a rule’s interval for a recorded series); waited before the first reading and after the window.', '15s'),
-            token: {description: 'Bearer token for Prometheus, e.g. ${env.PROM_TOKEN}; never shown in messages.', type: 'string'},
+            hits: {
+              description: 'PromQL giving the cumulative hits as one series, e.g. sum(demo_cache_hits_total).',
+              minLength: 1,
+              type: 'string',
+            },
+            misses: {
+              description: 'PromQL giving the cumulative misses as one series, e.g. sum(demo_cache_misses_total).',
+              minLength: 1,
+              type: 'string',
+            },
+            settle: api.durationOption(
+              'With a workload: how long Prometheus needs to have scraped what came before (its scrape interval, plus a rule’s interval for a recorded series); waited before the first reading and after the window.',
+              '15s',
+            ),
+            token: {
+              description: 'Bearer token for Prometheus, e.g. ${env.PROM_TOKEN}; never shown in messages.',
+              type: 'string',
+            },
             url: {description: 'Base URL of Prometheus, e.g. http://127.0.0.1:9090.', format: 'uri', type: 'string'},
           },
           required: ['url', 'hits', 'misses'],
           type: 'object',
         },
-        redis: {...REDIS_URL, description: 'Counters from Redis: redis://[user:password@]127.0.0.1:6379[/db]; INFO stats keyspace_hits and keyspace_misses count the whole server.'},
-        timeout: api.durationOption('For each counter reading and each workload operation; over it, a reading is an error and an operation fails with kind timeout.', '5s'),
-        url: {description: 'Counters from a JSON stats URL (GET), e.g. ${services.demo.url}/cache → {hits, misses, …}.', format: 'uri', type: 'string'},
-        window: api.durationOption('How long to observe the counters when there is no workload, and how long the workload runs when it gives neither duration nor operations.', '10s'),
+        redis: {
+          ...REDIS_URL,
+          description:
+            'Counters from Redis: redis://[user:password@]127.0.0.1:6379[/db]; INFO stats keyspace_hits and keyspace_misses count the whole server.',
+        },
+        timeout: api.durationOption(
+          'For each counter reading and each workload operation; over it, a reading is an error and an operation fails with kind timeout.',
+          '5s',
+        ),
+        url: {
+          description: 'Counters from a JSON stats URL (GET), e.g. ${services.demo.url}/cache → {hits, misses, …}.',
+          format: 'uri',
+          type: 'string',
+        },
+        window: api.durationOption(
+          'How long to observe the counters when there is no workload, and how long the workload runs when it gives neither duration nor operations.',
+          '10s',
+        ),
         workload: {
           additionalProperties: false,
-          description: 'Traffic the validator drives itself during the window, so the rate is measured under a known load.',
+          description:
+            'Traffic the validator drives itself during the window, so the rate is measured under a known load.',
           properties: {
-            concurrency: {default: 8, description: 'Operations in flight at once, each lane on its own connection.', maximum: MAX_CONCURRENCY, minimum: 1, type: 'integer'},
+            concurrency: {
+              default: 8,
+              description: 'Operations in flight at once, each lane on its own connection.',
+              maximum: MAX_CONCURRENCY,
+              minimum: 1,
+              type: 'integer',
+            },
             duration: api.durationOption('Run for this long (default: window).'),
-            items: {description: 'HTTP cache: the item URL with {key}, e.g. ${services.demo.url}/cache/items/{key} (default with `url`: {url}/items/{key}).', format: 'uri', pattern: '\\{key\\}', type: 'string'},
-            key_prefix: {default: 'phasegate-cache-', description: 'Keys are this prefix and a rank: phasegate-cache-0 is the most popular.', pattern: '^[A-Za-z0-9:_.-]*$', type: 'string'},
-            keys: {default: 1000, description: 'Distinct keys the workload touches.', maximum: MAX_KEYS, minimum: 1, type: 'integer'},
-            on_miss: {default: 'fill', description: 'fill: cache-aside, a read that finds nothing writes the item (Redis SET; HTTP PUT when the server answers 404); none: leave it missing.', enum: ['fill', 'none']},
-            operations: {description: 'Stop after this many operations instead of after a duration.', maximum: 100_000_000, minimum: 1, type: 'integer'},
-            preload: {default: 0, description: 'The this-many most popular keys are written before the window opens (over HTTP also read once, so a read-through cache holds them).', maximum: MAX_KEYS, minimum: 0, type: 'integer'},
-            reads: {default: 1, description: 'Share of operations that read (0..1); the rest write: Redis DEL (cache-aside invalidation), HTTP PUT.', maximum: 1, minimum: 0, type: 'number'},
+            items: {
+              description:
+                'HTTP cache: the item URL with {key}, e.g. ${services.demo.url}/cache/items/{key} (default with `url`: {url}/items/{key}).',
+              format: 'uri',
+              pattern: '\\{key\\}',
+              type: 'string',
+            },
+            key_prefix: {
+              default: 'phasegate-cache-',
+              description: 'Keys are this prefix and a rank: phasegate-cache-0 is the most popular.',
+              pattern: '^[A-Za-z0-9:_.-]*$',
+              type: 'string',
+            },
+            keys: {
+              default: 1000,
+              description: 'Distinct keys the workload touches.',
+              maximum: MAX_KEYS,
+              minimum: 1,
+              type: 'integer',
+            },
+            on_miss: {
+              default: 'fill',
+              description:
+                'fill: cache-aside, a read that finds nothing writes the item (Redis SET; HTTP PUT when the server answers 404); none: leave it missing.',
+              enum: ['fill', 'none'],
+            },
+            operations: {
+              description: 'Stop after this many operations instead of after a duration.',
+              maximum: 100_000_000,
+              minimum: 1,
+              type: 'integer',
+            },
+            preload: {
+              default: 0,
+              description:
+                'The this-many most popular keys are written before the window opens (over HTTP also read once, so a read-through cache holds them).',
+              maximum: MAX_KEYS,
+              minimum: 0,
+              type: 'integer',
+            },
+            reads: {
+              default: 1,
+              description:
+                'Share of operations that read (0..1); the rest write: Redis DEL (cache-aside invalidation), HTTP PUT.',
+              maximum: 1,
+              minimum: 0,
+              type: 'number',
+            },
             redis: {...REDIS_URL, description: 'Drive this Redis (default with `redis`: the same server).'},
-            skew: {default: 0.99, description: 'Zipf exponent s of key popularity: P(rank k) ∝ 1/(k+1)^s; 0 is uniform, larger puts more traffic on fewer keys.', maximum: 10, minimum: 0, type: 'number'},
-            value_size: {default: 100, description: 'Bytes of each value written.', maximum: 1024 ** 2, minimum: 0, type: 'integer'},
+            skew: {
+              default: 0.99,
+              description:
+                'Zipf exponent s of key popularity: P(rank k) ∝ 1/(k+1)^s; 0 is uniform, larger puts more traffic on fewer keys.',
+              maximum: 10,
+              minimum: 0,
+              type: 'number',
+            },
+            value_size: {
+              default: 100,
+              description: 'Bytes of each value written.',
+              maximum: 1024 ** 2,
+              minimum: 0,
+              type: 'integer',
+            },
           },
           type: 'object',
         },
@@ -122,17 +255,29 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
 export function planOf(api: PhasegateApi, options: CacheOptions): CachePlan {
   const given = (['redis', 'url', 'prometheus'] as const).filter((name) => options[name] !== undefined)
   if (given.length !== 1) {
-    throw new Error(given.length === 0 ? 'give the counters’ source: one of `redis`, `url` or `prometheus`' : `give one source of counters, not ${given.map((name) => `\`${name}\``).join(' and ')}`)
+    throw new Error(
+      given.length === 0
+        ? 'give the counters’ source: one of `redis`, `url` or `prometheus`'
+        : `give one source of counters, not ${given.map((name) => `\`${name}\``).join(' and ')}`,
+    )
   }
 
-  if (!options.url && (options.hits_path || options.misses_path)) throw new Error('`hits_path` and `misses_path` read the JSON of `url`; with another source leave them out')
+  if (!options.url && (options.hits_path || options.misses_path))
+    throw new Error('`hits_path` and `misses_path` read the JSON of `url`; with another source leave them out')
   const timeoutMs = api.readDuration(options.timeout, 'timeout')
   const windowMs = api.readDuration(options.window, 'window')
   const source: CachePlan['source'] = options.redis
     ? {redis: options.redis}
     : options.url
       ? {hits: options.hits_path ?? 'hits', misses: options.misses_path ?? 'misses', url: options.url}
-      : {prometheus: {hits: options.prometheus!.hits, misses: options.prometheus!.misses, url: options.prometheus!.url, ...(options.prometheus!.token ? {token: options.prometheus!.token} : {})}}
+      : {
+          prometheus: {
+            hits: options.prometheus!.hits,
+            misses: options.prometheus!.misses,
+            url: options.prometheus!.url,
+            ...(options.prometheus!.token ? {token: options.prometheus!.token} : {}),
+          },
+        }
   const plan: CachePlan = {
     headers: options.headers ?? {},
     settleMs: options.prometheus ? api.readDuration(options.prometheus.settle, 'prometheus.settle') : 0,
@@ -140,16 +285,20 @@ export function planOf(api: PhasegateApi, options: CacheOptions): CachePlan {
     timeoutMs,
     windowMs,
   }
-  if (windowMs <= 0 && !options.workload?.operations) throw new Error('`window` must be longer than 0s: nothing can be counted in no time')
+  if (windowMs <= 0 && !options.workload?.operations)
+    throw new Error('`window` must be longer than 0s: nothing can be counted in no time')
   if (options.workload) plan.workload = workloadPlan(api, options, plan)
   return plan
 }
 
 function workloadPlan(api: PhasegateApi, options: CacheOptions, plan: CachePlan): WorkloadPlan {
   const workload = options.workload!
-  if (workload.operations !== undefined && workload.duration !== undefined) throw new Error('give `workload.operations` or `workload.duration`, not both')
-  if (workload.redis && workload.items) throw new Error('the workload drives one cache: give `workload.redis` or `workload.items`, not both')
-  if (workload.preload > workload.keys) throw new Error(`workload.preload (${workload.preload}) cannot exceed workload.keys (${workload.keys})`)
+  if (workload.operations !== undefined && workload.duration !== undefined)
+    throw new Error('give `workload.operations` or `workload.duration`, not both')
+  if (workload.redis && workload.items)
+    throw new Error('the workload drives one cache: give `workload.redis` or `workload.items`, not both')
+  if (workload.preload > workload.keys)
+    throw new Error(`workload.preload (${workload.preload}) cannot exceed workload.keys (${workload.keys})`)
   const target = workload.redis
     ? {redis: workload.redis}
     : workload.items
@@ -159,10 +308,14 @@ function workloadPlan(api: PhasegateApi, options: CacheOptions, plan: CachePlan)
         : options.url
           ? {items: `${options.url.replace(/\/+$/, '')}/items/{key}`}
           : undefined
-  if (!target) throw new Error('with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item URL with {key})')
+  if (!target)
+    throw new Error(
+      'with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item URL with {key})',
+    )
   return {
     concurrency: workload.concurrency,
-    durationMs: workload.duration === undefined ? plan.windowMs : api.readDuration(workload.duration, 'workload.duration'),
+    durationMs:
+      workload.duration === undefined ? plan.windowMs : api.readDuration(workload.duration, 'workload.duration'),
     fill: workload.on_miss === 'fill',
     headers: plan.headers,
     keyPrefix: workload.key_prefix,
@@ -218,7 +371,9 @@ async function measureCache(api: PhasegateApi, ctx: CollectContext, plan: CacheP
         hits: {dimension: 'count', type: 'value', value: hits},
         misses: {dimension: 'count', type: 'value', value: misses},
       },
-      notes: [`${hits} hits and ${misses} misses in ${api.formatValue(windowMs, 'duration')} (counters from hits ${before.hits}, misses ${before.misses} to hits ${after.hits}, misses ${after.misses})`],
+      notes: [
+        `${hits} hits and ${misses} misses in ${api.formatValue(windowMs, 'duration')} (counters from hits ${before.hits}, misses ${before.misses} to hits ${after.hits}, misses ${after.misses})`,
+      ],
       source,
     }
     if (run) addWorkload(api, evidence, run, hits, misses, plan.workload!)
@@ -235,7 +390,10 @@ async function observe(api: PhasegateApi, windowMs: number, ctx: CollectContext)
   const startMs = performance.now()
   const tell = (): void => {
     const elapsed = performance.now() - startMs
-    ctx.progress({fraction: Math.min(1, elapsed / windowMs), message: `observing the counters: ${api.formatValue(elapsed, 'duration')} of ${api.formatValue(windowMs, 'duration')}`})
+    ctx.progress({
+      fraction: Math.min(1, elapsed / windowMs),
+      message: `observing the counters: ${api.formatValue(elapsed, 'duration')} of ${api.formatValue(windowMs, 'duration')}`,
+    })
   }
 
   tell()
@@ -255,26 +413,48 @@ async function settle(api: PhasegateApi, plan: CachePlan, ctx: CollectContext): 
   await sleep(plan.settleMs, undefined, {signal: ctx.signal})
 }
 
-function addWorkload(api: PhasegateApi, evidence: Evidence, run: WorkloadResult, hits: number, misses: number, plan: WorkloadPlan): void {
+function addWorkload(
+  api: PhasegateApi,
+  evidence: Evidence,
+  run: WorkloadResult,
+  hits: number,
+  misses: number,
+  plan: WorkloadPlan,
+): void {
   const notes = evidence.notes!
   if (run.reads > 0) {
-    evidence.metrics.get_latency = {dimension: 'duration', samples: run.latency.samples(), seen: run.latency.seen, type: 'samples'}
+    evidence.metrics.get_latency = {
+      dimension: 'duration',
+      samples: run.latency.samples(),
+      seen: run.latency.seen,
+      type: 'samples',
+    }
     const latency = api.summarizeLatency(run.histogram)
-    notes.push(`get latency over all ${run.reads} reads: p50 ${api.formatValue(latency.p50, 'duration')}, p95 ${api.formatValue(latency.p95, 'duration')}, p99 ${api.formatValue(latency.p99, 'duration')}, max ${api.formatValue(latency.max, 'duration')}`)
+    notes.push(
+      `get latency over all ${run.reads} reads: p50 ${api.formatValue(latency.p50, 'duration')}, p95 ${api.formatValue(latency.p95, 'duration')}, p99 ${api.formatValue(latency.p99, 'duration')}, max ${api.formatValue(latency.max, 'duration')}`,
+    )
   }
 
   if (run.operations > 0) evidence.metrics.error_rate = {events: run.failed, trials: run.operations, type: 'proportion'}
   const marked = run.unmarked > 0 ? `, ${run.unmarked} unmarked (no x-cache header)` : ''
-  notes.push(`the workload sent ${run.operations} operations: ${run.reads} reads (${run.ownHits} hits, ${run.ownMisses} misses by the cache’s own mark${marked}), ${run.writes} writes, ${run.fills} fills after a miss, ${run.failed} failed`)
+  notes.push(
+    `the workload sent ${run.operations} operations: ${run.reads} reads (${run.ownHits} hits, ${run.ownMisses} misses by the cache’s own mark${marked}), ${run.writes} writes, ${run.fills} fills after a miss, ${run.failed} failed`,
+  )
   const seen = run.ownHits + run.ownMisses
   if (run.unmarked === 0 && (seen !== hits + misses || run.ownHits !== hits)) {
-    notes.push(`the counters moved by ${hits} hits and ${misses} misses, the workload saw ${run.ownHits} and ${run.ownMisses}: other clients used the cache during the window, or the counters count more than these reads`)
+    notes.push(
+      `the counters moved by ${hits} hits and ${misses} misses, the workload saw ${run.ownHits} and ${run.ownMisses}: other clients used the cache during the window, or the counters count more than these reads`,
+    )
   }
 
   if (plan.preload > 0) {
-    notes.push(`the ${plan.preload} preloaded keys draw ${api.formatValue(run.preloadedShare, 'proportion')} of the reads: the hit rate by construction when nothing is filled, written or evicted`)
+    notes.push(
+      `the ${plan.preload} preloaded keys draw ${api.formatValue(run.preloadedShare, 'proportion')} of the reads: the hit rate by construction when nothing is filled, written or evicted`,
+    )
   }
 
-  const errors = api.ERROR_KINDS.filter((kind) => run.errors[kind] > 0).map((kind) => `${run.errors[kind]} ${kind} (${run.examples[kind] ?? 'no detail'})`)
+  const errors = api.ERROR_KINDS.filter((kind) => run.errors[kind] > 0).map(
+    (kind) => `${run.errors[kind]} ${kind} (${run.examples[kind] ?? 'no detail'})`,
+  )
   if (errors.length > 0) notes.push(`failed operations: ${errors.join(', ')}`)
 }

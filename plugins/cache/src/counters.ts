@@ -20,13 +20,21 @@ export interface CounterSource {
 /** Lookups counted between two readings; throws when the counters cannot be compared (reset, restart, not whole numbers). */
 export function countersDelta(before: Counters, after: Counters, source: string): {hits: number; misses: number} {
   if (before.epoch !== undefined && after.epoch !== undefined && before.epoch !== after.epoch) {
-    throw new Error(`${source} restarted during the window (its run id changed from ${before.epoch} to ${after.epoch}), so its counters started over; measure again`)
+    throw new Error(
+      `${source} restarted during the window (its run id changed from ${before.epoch} to ${after.epoch}), so its counters started over; measure again`,
+    )
   }
 
   const moved = (name: 'hits' | 'misses'): number => {
     const delta = after[name] - before[name]
-    if (delta < 0) throw new Error(`${source}: the ${name} counter went down from ${before[name]} to ${after[name]} during the window; the counters were reset (a restart or a stats reset), so measure again`)
-    if (!Number.isInteger(delta)) throw new Error(`${source}: the ${name} counter moved by ${delta}, not a whole number of lookups; point it at a counter of lookups`)
+    if (delta < 0)
+      throw new Error(
+        `${source}: the ${name} counter went down from ${before[name]} to ${after[name]} during the window; the counters were reset (a restart or a stats reset), so measure again`,
+      )
+    if (!Number.isInteger(delta))
+      throw new Error(
+        `${source}: the ${name} counter moved by ${delta}, not a whole number of lookups; point it at a counter of lookups`,
+      )
     return delta
   }
 
@@ -76,7 +84,10 @@ export async function closeRedis(client: Redis): Promise<void> {
     return
   }
 
-  const quit = client.quit().then(() => true, () => false)
+  const quit = client.quit().then(
+    () => true,
+    () => false,
+  )
   const timer = new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false).unref())
   if (!(await Promise.race([quit, timer]))) client.disconnect()
 }
@@ -89,12 +100,15 @@ export async function redisCounters(url: string, timeoutMs: number, signal: Abor
     close: () => closeRedis(client),
     name,
     async read() {
-      const info = parseInfo(await client.info().catch((error: unknown) => {
-        throw new Error(`cannot read ${name}: ${(error as Error).message}`)
-      }))
+      const info = parseInfo(
+        await client.info().catch((error: unknown) => {
+          throw new Error(`cannot read ${name}: ${(error as Error).message}`)
+        }),
+      )
       const number = (field: string): number => {
         const value = Number(info.get(field))
-        if (!info.has(field) || !Number.isFinite(value)) throw new Error(`${name}: INFO has no number in ${field}; is this a Redis server?`)
+        if (!info.has(field) || !Number.isFinite(value))
+          throw new Error(`${name}: INFO has no number in ${field}; is this a Redis server?`)
         return value
       }
 
@@ -115,7 +129,13 @@ export function parseInfo(text: string): Map<string, string> {
 }
 
 /** A JSON stats endpoint such as the demo's GET /cache → {hits, misses, …}; the fields are dotted paths. */
-export function urlCounters(api: PhasegateApi, url: string, paths: {hits: string; misses: string}, headers: Record<string, string>, timeoutMs: number): CounterSource {
+export function urlCounters(
+  api: PhasegateApi,
+  url: string,
+  paths: {hits: string; misses: string},
+  headers: Record<string, string>,
+  timeoutMs: number,
+): CounterSource {
   const name = `JSON stats at ${url}`
   return {
     async close() {},
@@ -125,16 +145,21 @@ export function urlCounters(api: PhasegateApi, url: string, paths: {hits: string
       let status: number
       let text: string
       try {
-        const response = await request(url, {headers: {accept: 'application/json', ...headers}, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])})
+        const response = await request(url, {
+          headers: {accept: 'application/json', ...headers},
+          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+        })
         status = response.statusCode
         text = await response.body.text()
       } catch (error) {
         signal.throwIfAborted()
-        const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : api.describeError(error)
+        const reason =
+          (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : api.describeError(error)
         throw new Error(`cannot read the cache stats at ${url}: ${reason}`)
       }
 
-      if (status < 200 || status > 299) throw new Error(`GET ${url} answered ${status}: ${preview(text)}; expected 200 with the cache's counters`)
+      if (status < 200 || status > 299)
+        throw new Error(`GET ${url} answered ${status}: ${preview(text)}; expected 200 with the cache's counters`)
       let body: unknown
       try {
         body = JSON.parse(text)
@@ -151,7 +176,9 @@ export function urlCounters(api: PhasegateApi, url: string, paths: {hits: string
         }
 
         if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-          throw new Error(`GET ${url}: ${option} "${path}" is ${preview(JSON.stringify(value) ?? 'missing')}, not a counter; the body is ${preview(text)}`)
+          throw new Error(
+            `GET ${url}: ${option} "${path}" is ${preview(JSON.stringify(value) ?? 'missing')}, not a counter; the body is ${preview(text)}`,
+          )
         }
 
         return value
@@ -163,15 +190,30 @@ export function urlCounters(api: PhasegateApi, url: string, paths: {hits: string
 }
 
 /** Two instant queries, each answering one series: the cumulative hits and misses (e.g. demo_cache_hits_total). */
-export function prometheusCounters(api: PhasegateApi, options: {url: string; hits: string; misses: string; token?: string}, timeoutMs: number): CounterSource {
+export function prometheusCounters(
+  api: PhasegateApi,
+  options: {url: string; hits: string; misses: string; token?: string},
+  timeoutMs: number,
+): CounterSource {
   const name = `Prometheus at ${options.url}`
   const query = async (which: 'hits' | 'misses', signal: AbortSignal): Promise<number> => {
     const promql = options[which]
-    const samples = await api.queryPrometheus({query: promql, signal, timeoutMs, url: options.url, ...(options.token ? {token: options.token} : {})})
-    if (samples.length === 0) throw new Error(`${name}: prometheus.${which} "${promql}" returned no series; check the metric name and that Prometheus scrapes the cache`)
+    const samples = await api.queryPrometheus({
+      query: promql,
+      signal,
+      timeoutMs,
+      url: options.url,
+      ...(options.token ? {token: options.token} : {}),
+    })
+    if (samples.length === 0)
+      throw new Error(
+        `${name}: prometheus.${which} "${promql}" returned no series; check the metric name and that Prometheus scrapes the cache`,
+      )
     if (samples.length > 1) {
       const series = samples.slice(0, 3).map((sample) => api.describeSeries(sample.labels))
-      throw new Error(`${name}: prometheus.${which} "${promql}" returned ${samples.length} series (${series.join(', ')}${samples.length > 3 ? ', …' : ''}); wrap it in sum(...) to count every one`)
+      throw new Error(
+        `${name}: prometheus.${which} "${promql}" returned ${samples.length} series (${series.join(', ')}${samples.length > 3 ? ', …' : ''}); wrap it in sum(...) to count every one`,
+      )
     }
 
     const {value} = samples[0]!

@@ -104,13 +104,19 @@ export class Workload {
 
   /** Connects every lane before anything is timed. */
   static async open(api: PhasegateApi, plan: WorkloadPlan, ctx: CollectContext): Promise<Workload> {
-    const cache = 'redis' in plan.target ? await redisItems(plan, plan.target.redis, ctx.signal) : await httpItems(api, plan, plan.target.items)
+    const cache =
+      'redis' in plan.target
+        ? await redisItems(plan, plan.target.redis, ctx.signal)
+        : await httpItems(api, plan, plan.target.items)
     return new Workload(api, plan, cache, `${ctx.seed}:${ctx.target.id}:workload`)
   }
 
   get name(): string {
     const {plan} = this
-    const amount = plan.operations === undefined ? `for ${this.api.formatValue(plan.durationMs, 'duration')}` : `${plan.operations} operations`
+    const amount =
+      plan.operations === undefined
+        ? `for ${this.api.formatValue(plan.durationMs, 'duration')}`
+        : `${plan.operations} operations`
     const mix = plan.reads === 1 ? 'reads only' : `${this.api.formatValue(plan.reads, 'proportion')} reads`
     return `workload of ${amount} over ${plan.keys} keys (Zipf skew ${plan.skew}, ${mix}, ${plan.fill ? 'fill on miss' : 'no fill'}, ${plan.concurrency} concurrent) against ${this.cache.name}`
   }
@@ -166,7 +172,9 @@ export class Workload {
     result.elapsedMs = performance.now() - startMs
     ctx.signal.throwIfAborted()
     if (result.failed === result.operations && result.errors.connect === result.operations && result.operations > 0) {
-      throw new Error(`the workload could not reach ${this.cache.name} in ${result.operations} operations (${result.examples.connect ?? 'connection refused'})`)
+      throw new Error(
+        `the workload could not reach ${this.cache.name} in ${result.operations} operations (${result.examples.connect ?? 'connection refused'})`,
+      )
     }
 
     return result
@@ -205,7 +213,8 @@ export class Workload {
         await this.cache.put(lane, key)
       }
     } catch (error) {
-      const failure = error instanceof OperationError ? error : new OperationError('other', this.api.describeError(error))
+      const failure =
+        error instanceof OperationError ? error : new OperationError('other', this.api.describeError(error))
       result.failed++
       result.errors[failure.kind]++
       result.examples[failure.kind] ??= failure.message
@@ -214,8 +223,14 @@ export class Workload {
 
   private progress(result: WorkloadResult, startMs: number): {fraction: number; message: string} {
     const {plan} = this
-    const fraction = plan.operations === undefined ? (performance.now() - startMs) / plan.durationMs : result.operations / plan.operations
-    return {fraction: Math.min(1, fraction), message: `${result.reads} reads (${result.ownHits} hits), ${result.writes} writes, ${result.failed} failed`}
+    const fraction =
+      plan.operations === undefined
+        ? (performance.now() - startMs) / plan.durationMs
+        : result.operations / plan.operations
+    return {
+      fraction: Math.min(1, fraction),
+      message: `${result.reads} reads (${result.ownHits} hits), ${result.writes} writes, ${result.failed} failed`,
+    }
   }
 }
 
@@ -234,13 +249,15 @@ async function redisItems(plan: WorkloadPlan, url: string, signal: AbortSignal):
   }
 
   const value = 'x'.repeat(plan.valueSize)
-  const on = <T>(lane: number, command: (client: Redis) => Promise<T>): Promise<T> => command(lanes[lane]!).catch((error: unknown) => {
-    throw redisFailure(error)
-  })
+  const on = <T>(lane: number, command: (client: Redis) => Promise<T>): Promise<T> =>
+    command(lanes[lane]!).catch((error: unknown) => {
+      throw redisFailure(error)
+    })
   return {
     async cleanup(keys) {
       if (lanes[0]?.status !== 'ready') return
-      for (let start = 0; start < keys.length; start += PRELOAD_BATCH) await lanes[0].unlink(...keys.slice(start, start + PRELOAD_BATCH)).catch(() => {})
+      for (let start = 0; start < keys.length; start += PRELOAD_BATCH)
+        await lanes[0].unlink(...keys.slice(start, start + PRELOAD_BATCH)).catch(() => {})
     },
     close,
     async get(lane, key) {
@@ -284,19 +301,31 @@ function redisFailure(error: unknown): OperationError {
 async function httpItems(api: PhasegateApi, plan: WorkloadPlan, items: string): Promise<ItemCache> {
   const {Pool} = await import('undici')
   const origin = new URL(items.replace('{key}', 'k')).origin
-  const pool = new Pool(origin, {bodyTimeout: plan.timeoutMs, connections: plan.concurrency, connectTimeout: plan.timeoutMs, headersTimeout: plan.timeoutMs})
+  const pool = new Pool(origin, {
+    bodyTimeout: plan.timeoutMs,
+    connections: plan.concurrency,
+    connectTimeout: plan.timeoutMs,
+    headersTimeout: plan.timeoutMs,
+  })
   const pathOf = (key: string): string => {
     const url = new URL(items.replace('{key}', encodeURIComponent(key)))
     return `${url.pathname}${url.search}`
   }
 
   const body = JSON.stringify('x'.repeat(Math.max(0, plan.valueSize - 2)))
-  const send = async (method: 'GET' | 'PUT', key: string): Promise<{status: number; text: string; marked: string | undefined}> => {
+  const send = async (
+    method: 'GET' | 'PUT',
+    key: string,
+  ): Promise<{status: number; text: string; marked: string | undefined}> => {
     let response: Awaited<ReturnType<Pool['request']>>
     try {
       response = await pool.request({
         ...(method === 'PUT' ? {body} : {}),
-        headers: {accept: 'application/json', ...(method === 'PUT' ? {'content-type': 'application/json'} : {}), ...plan.headers},
+        headers: {
+          accept: 'application/json',
+          ...(method === 'PUT' ? {'content-type': 'application/json'} : {}),
+          ...plan.headers,
+        },
         method,
         path: pathOf(key),
       })
@@ -315,12 +344,14 @@ async function httpItems(api: PhasegateApi, plan: WorkloadPlan, items: string): 
 
   const put = async (key: string): Promise<void> => {
     const reply = await send('PUT', key)
-    if (reply.status < 200 || reply.status > 299) throw new OperationError('status', `PUT ${pathOf(key)} answered ${reply.status} ${preview(reply.text)}`)
+    if (reply.status < 200 || reply.status > 299)
+      throw new OperationError('status', `PUT ${pathOf(key)} answered ${reply.status} ${preview(reply.text)}`)
   }
 
   const get = async (key: string): Promise<Lookup> => {
     const reply = await send('GET', key)
-    if (reply.status !== 200 && reply.status !== 404) throw new OperationError('status', `GET ${pathOf(key)} answered ${reply.status} ${preview(reply.text)}`)
+    if (reply.status !== 200 && reply.status !== 404)
+      throw new OperationError('status', `GET ${pathOf(key)} answered ${reply.status} ${preview(reply.text)}`)
     const hit = reply.marked === 'HIT' ? true : reply.marked === 'MISS' || reply.status === 404 ? false : undefined
     return {found: reply.status === 200, hit}
   }

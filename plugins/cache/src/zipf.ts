@@ -15,7 +15,8 @@ export class ZipfSampler {
     readonly skew: number,
     private readonly uniform: () => number,
   ) {
-    if (!Number.isInteger(keys) || keys < 1 || keys > MAX_KEYS) throw new RangeError(`keys must be a whole number from 1 to ${MAX_KEYS}, got ${keys}`)
+    if (!Number.isInteger(keys) || keys < 1 || keys > MAX_KEYS)
+      throw new RangeError(`keys must be a whole number from 1 to ${MAX_KEYS}, got ${keys}`)
     if (!(skew >= 0) || !Number.isFinite(skew)) throw new RangeError(`skew must be a finite number ≥ 0, got ${skew}`)
     this.cdf = new Float64Array(keys)
     let total = 0

@@ -1,7 +1,16 @@
 import {setMaxListeners} from 'node:events'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {ClientLoad, CollectContext, ErrorKind, Evidence, Histogram, PhasegateApi, SampleReservoir, Validator} from 'phasegate'
+import type {
+  ClientLoad,
+  CollectContext,
+  ErrorKind,
+  Evidence,
+  Histogram,
+  PhasegateApi,
+  SampleReservoir,
+  Validator,
+} from 'phasegate'
 import type {Pool} from 'undici'
 import type WebSocket from 'ws'
 
@@ -30,11 +39,28 @@ export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOp
     options: {
       additionalProperties: false,
       properties: {
-        clients: {default: 100, description: 'Concurrent dashboard clients, each on its own connection.', maximum: MAX_CLIENTS, minimum: 1, type: 'integer'},
+        clients: {
+          default: 100,
+          description: 'Concurrent dashboard clients, each on its own connection.',
+          maximum: MAX_CLIENTS,
+          minimum: 1,
+          type: 'integer',
+        },
         duration: api.durationOption('How long the clients watch the dashboard.', '10s'),
-        interval: api.durationOption('The refresh a client expects: http, how often it polls (a slow answer delays the next poll, as in a browser); websocket, each interval without an update is a failed refresh.', '1s'),
-        mode: {default: 'http', description: 'http: poll the snapshot; websocket: subscribe to pushed updates.', enum: ['http', 'websocket'], type: 'string'},
-        timeout: api.durationOption('Per poll, and for a WebSocket to open; over it is an error of kind timeout.', '10s'),
+        interval: api.durationOption(
+          'The refresh a client expects: http, how often it polls (a slow answer delays the next poll, as in a browser); websocket, each interval without an update is a failed refresh.',
+          '1s',
+        ),
+        mode: {
+          default: 'http',
+          description: 'http: poll the snapshot; websocket: subscribe to pushed updates.',
+          enum: ['http', 'websocket'],
+          type: 'string',
+        },
+        timeout: api.durationOption(
+          'Per poll, and for a WebSocket to open; over it is an error of kind timeout.',
+          '10s',
+        ),
         url: {description: 'Base URL of the system, e.g. ${services.demo.url}.', format: 'uri', type: 'string'},
       },
       required: ['url'],
@@ -42,14 +68,21 @@ export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOp
     },
     metrics: [
       {
-        description: 'http: time to answer each poll; websocket: from each update’s serverTime to its arrival at the client (same-machine clock). In ms; a uniform sample of up to 10,000.',
+        description:
+          'http: time to answer each poll; websocket: from each update’s serverTime to its arrival at the client (same-machine clock). In ms; a uniform sample of up to 10,000.',
         dimension: 'duration',
         name: 'refresh_latency',
         type: 'samples',
       },
-      {description: 'Time between consecutive updates a client received (http: successful polls), per client, in ms.', dimension: 'duration', name: 'update_interval', type: 'samples'},
       {
-        description: 'Failed refreshes: http, polls that failed out of all polls; websocket, each client’s intervals in which no good update arrived (it could not connect, was dropped, or nothing came) out of all.',
+        description: 'Time between consecutive updates a client received (http: successful polls), per client, in ms.',
+        dimension: 'duration',
+        name: 'update_interval',
+        type: 'samples',
+      },
+      {
+        description:
+          'Failed refreshes: http, polls that failed out of all polls; websocket, each client’s intervals in which no good update arrived (it could not connect, was dropped, or nothing came) out of all.',
         dimension: 'proportion',
         name: 'error_rate',
         type: 'proportion',
@@ -70,7 +103,10 @@ class Observations {
   readonly gaps: SampleReservoir
   readonly notes: string[] = []
 
-  constructor(private readonly api: PhasegateApi, seed: string) {
+  constructor(
+    private readonly api: PhasegateApi,
+    seed: string,
+  ) {
     this.errors = Object.fromEntries(api.ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>
     this.refresh = new api.SampleReservoir(api.LOAD_DEFAULTS.reservoirSize, `${seed}:refresh`)
     this.gaps = new api.SampleReservoir(api.LOAD_DEFAULTS.reservoirSize, `${seed}:gaps`)
@@ -114,7 +150,16 @@ async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: D
   // Every client's request in flight listens to the run's signal.
   const signal = AbortSignal.any([ctx.signal])
   setMaxListeners(options.clients * 2 + 10, signal)
-  const watch: Watch = {api, base, ctx, options, seen, signal, stop: stopper.signal, timeoutMs: api.readDuration(options.timeout, 'timeout')}
+  const watch: Watch = {
+    api,
+    base,
+    ctx,
+    options,
+    seen,
+    signal,
+    stop: stopper.signal,
+    timeoutMs: api.readDuration(options.timeout, 'timeout'),
+  }
   const cpu = api.cpuMeter()
   const started = performance.now()
   try {
@@ -132,7 +177,13 @@ async function poll({api, base, options, seen, signal, stop, timeoutMs}: Watch):
   const intervalMs = api.readDuration(options.interval, 'interval')
   const path = `${prefixOf(base)}${SNAPSHOT_PATH}`
   const {Pool} = await import('undici')
-  const pool = new Pool(base.origin, {bodyTimeout: timeoutMs, connections: options.clients, connectTimeout: timeoutMs, headersTimeout: timeoutMs, keepAliveTimeout: 30_000})
+  const pool = new Pool(base.origin, {
+    bodyTimeout: timeoutMs,
+    connections: options.clients,
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    keepAliveTimeout: 30_000,
+  })
   // A dashboard that cannot be reached at all is NO_DATA at once, not after the whole duration.
   const probe = await getSnapshot(api, pool, path, signal)
   if (probe?.kind === 'connect') {
@@ -175,7 +226,12 @@ async function poll({api, base, options, seen, signal, stop, timeoutMs}: Watch):
 }
 
 /** GET the snapshot; undefined when it is a 200 JSON object with a numeric generatedAt, else what went wrong. */
-async function getSnapshot(api: PhasegateApi, pool: Pool, path: string, signal: AbortSignal): Promise<{kind: ErrorKind; detail: string} | undefined> {
+async function getSnapshot(
+  api: PhasegateApi,
+  pool: Pool,
+  path: string,
+  signal: AbortSignal,
+): Promise<{kind: ErrorKind; detail: string} | undefined> {
   let response: Awaited<ReturnType<Pool['request']>>
   try {
     response = await pool.request({headers: {accept: 'application/json'}, method: 'GET', path, signal})
@@ -191,7 +247,8 @@ async function getSnapshot(api: PhasegateApi, pool: Pool, path: string, signal: 
   }
 
   if (response.statusCode !== 200) return {detail: `${response.statusCode} ${preview(body)}`, kind: 'status'}
-  if (typeof (body as {generatedAt?: unknown} | null)?.generatedAt !== 'number') return {detail: `snapshot without a numeric generatedAt: ${preview(body)}`, kind: 'body'}
+  if (typeof (body as {generatedAt?: unknown} | null)?.generatedAt !== 'number')
+    return {detail: `snapshot without a numeric generatedAt: ${preview(body)}`, kind: 'body'}
   return undefined
 }
 
@@ -263,7 +320,10 @@ async function subscribe({api, base, ctx, options, seen, stop, timeoutMs}: Watch
       })
       ws.on('close', (code) => {
         if (stop.aborted) return
-        problem(opened ? 'reset' : 'connect', opened ? `closed by the server (code ${code}) before the end` : `could not open (code ${code})`)
+        problem(
+          opened ? 'reset' : 'connect',
+          opened ? `closed by the server (code ${code}) before the end` : `could not open (code ${code})`,
+        )
         finish()
       })
       if (stop.aborted) finish()
@@ -280,12 +340,21 @@ async function subscribe({api, base, ctx, options, seen, stop, timeoutMs}: Watch
     throw new Error(`${url.href}: no subscription opened (${Object.values(seen.examples)[0] ?? 'connection failed'})`)
   }
 
-  if (windows === 0) seen.notes.push(`duration ${options.duration} is shorter than interval ${options.interval}: no whole interval to count refreshes in, so no error_rate`)
-  else seen.notes.push(`error_rate counts each client's ${windows} intervals of ${api.formatValue(intervalMs, 'duration')}; one without a good update is a failed refresh`)
-  seen.notes.push(`refresh_latency is the client's arrival time minus the update's serverTime, both on this machine's clock (${updates} updates)`)
+  if (windows === 0)
+    seen.notes.push(
+      `duration ${options.duration} is shorter than interval ${options.interval}: no whole interval to count refreshes in, so no error_rate`,
+    )
+  else
+    seen.notes.push(
+      `error_rate counts each client's ${windows} intervals of ${api.formatValue(intervalMs, 'duration')}; one without a good update is a failed refresh`,
+    )
+  seen.notes.push(
+    `refresh_latency is the client's arrival time minus the update's serverTime, both on this machine's clock (${updates} updates)`,
+  )
   if (unopened > 0) seen.notes.push(`${unopened} of ${options.clients} subscriptions never opened`)
   if (unstamped > 0) seen.notes.push(`${unstamped} updates had no serverTime; they count in update_interval only`)
-  if (early > 0) seen.notes.push(`${early} updates arrived before their serverTime by the clock's granularity; counted as 0 ms`)
+  if (early > 0)
+    seen.notes.push(`${early} updates arrived before their serverTime by the clock's granularity; counted as 0 ms`)
   ctx.log(`${options.clients} subscribers received ${updates} updates`)
   return `dashboard: ${options.clients} WebSocket subscribers to ${url.href}`
 }
@@ -293,7 +362,9 @@ async function subscribe({api, base, ctx, options, seen, stop, timeoutMs}: Watch
 function parseUpdate(data: WebSocket.RawData): {serverTime?: unknown} | undefined {
   try {
     const parsed: unknown = JSON.parse(String(data))
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as {serverTime?: unknown}) : undefined
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as {serverTime?: unknown})
+      : undefined
   } catch {
     return undefined
   }
@@ -312,22 +383,38 @@ async function closeAll(sockets: Set<WebSocket>): Promise<void> {
   for (const ws of open) ws.terminate()
 }
 
-function evidenceOf(api: PhasegateApi, seen: Observations, run: {client: ClientLoad; elapsedMs: number; source: string}): Evidence {
+function evidenceOf(
+  api: PhasegateApi,
+  seen: Observations,
+  run: {client: ClientLoad; elapsedMs: number; source: string},
+): Evidence {
   const notes = [...seen.notes]
-  const errors = api.ERROR_KINDS.filter((kind) => seen.errors[kind] > 0).map((kind) => `${seen.errors[kind]} ${kind} (${seen.examples[kind] ?? 'no detail'})`)
+  const errors = api.ERROR_KINDS.filter((kind) => seen.errors[kind] > 0).map(
+    (kind) => `${seen.errors[kind]} ${kind} (${seen.examples[kind] ?? 'no detail'})`,
+  )
   if (errors.length > 0) notes.push(`errors: ${errors.join(', ')}`)
   if (seen.refresh.seen > 0) {
     const summary = api.summarizeLatency(seen.refreshHistogram)
-    notes.push(`refresh latency over all ${seen.refresh.seen} refreshes: p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`)
+    notes.push(
+      `refresh latency over all ${seen.refresh.seen} refreshes: p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`,
+    )
   }
 
-  if (run.client.saturated) notes.push(`the clients used ${api.formatValue(run.client.cpu, 'proportion')} of a CPU core: they may have limited the results, not the dashboard`)
+  if (run.client.saturated)
+    notes.push(
+      `the clients used ${api.formatValue(run.client.cpu, 'proportion')} of a CPU core: they may have limited the results, not the dashboard`,
+    )
   return {
     durationMs: run.elapsedMs,
     kind: 'measured',
     metrics: {
       error_rate: {events: seen.failures, trials: seen.attempts, type: 'proportion'},
-      refresh_latency: {dimension: 'duration', samples: seen.refresh.samples(), seen: seen.refresh.seen, type: 'samples'},
+      refresh_latency: {
+        dimension: 'duration',
+        samples: seen.refresh.samples(),
+        seen: seen.refresh.seen,
+        type: 'samples',
+      },
       update_interval: {dimension: 'duration', samples: seen.gaps.samples(), seen: seen.gaps.seen, type: 'samples'},
     },
     notes,
@@ -340,9 +427,7 @@ function prefixOf(base: URL): string {
   return base.pathname.replace(/\/+$/, '')
 }
 
-
 function preview(body: unknown): string {
   const text = JSON.stringify(body) ?? String(body)
   return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }
-

@@ -32,10 +32,16 @@ export const PARAM_SCHEMA = {
     {description: 'A constant bound as is.', type: ['string', 'number', 'boolean', 'null']},
     {
       additionalProperties: false,
-      description: '{gen: iteration} the operation number in its session (from 0, warm-up included); {gen: session} the session number (from 0); {gen: run} an id unique to this run; {gen: uuid} a new random UUID each time; {gen: random_int, min, max} a seeded integer in [min, max]; {gen: random_string, length} seeded letters and digits.',
+      description:
+        '{gen: iteration} the operation number in its session (from 0, warm-up included); {gen: session} the session number (from 0); {gen: run} an id unique to this run; {gen: uuid} a new random UUID each time; {gen: random_int, min, max} a seeded integer in [min, max]; {gen: random_string, length} seeded letters and digits.',
       properties: {
         gen: {enum: [...GENERATORS], type: 'string'},
-        length: {description: 'random_string: number of characters.', maximum: MAX_STRING_LENGTH, minimum: 0, type: 'integer'},
+        length: {
+          description: 'random_string: number of characters.',
+          maximum: MAX_STRING_LENGTH,
+          minimum: 0,
+          type: 'integer',
+        },
         max: {description: 'random_int: largest value (inclusive).', type: 'integer'},
         min: {description: 'random_int: smallest value (inclusive).', type: 'integer'},
       },
@@ -53,8 +59,13 @@ export function compileParams(specs: readonly ParamSpec[], subject: string): Par
 
 function compileOne(spec: ParamSpec, where: string): (place: OperationPlace, source: ParamSource) => Value {
   if (spec === null || typeof spec !== 'object') return () => spec
-  const extra = (['min', 'max', 'length'] as const).filter((key) => spec[key] !== undefined && !allowed(spec.gen).includes(key))
-  if (extra.length > 0) throw new Error(`${where}: {gen: ${spec.gen}} takes no ${extra.join(' or ')}${allowed(spec.gen).length > 0 ? `; it takes ${allowed(spec.gen).join(' and ')}` : ''}`)
+  const extra = (['min', 'max', 'length'] as const).filter(
+    (key) => spec[key] !== undefined && !allowed(spec.gen).includes(key),
+  )
+  if (extra.length > 0)
+    throw new Error(
+      `${where}: {gen: ${spec.gen}} takes no ${extra.join(' or ')}${allowed(spec.gen).length > 0 ? `; it takes ${allowed(spec.gen).join(' and ')}` : ''}`,
+    )
   switch (spec.gen) {
     case 'iteration':
       return (place) => place.iteration
@@ -66,14 +77,16 @@ function compileOne(spec: ParamSpec, where: string): (place: OperationPlace, sou
       return () => randomUUID()
     case 'random_int': {
       const {max, min} = spec
-      if (min === undefined || max === undefined) throw new Error(`${where}: {gen: random_int} needs min and max, e.g. {gen: random_int, min: 1, max: 1000}`)
+      if (min === undefined || max === undefined)
+        throw new Error(`${where}: {gen: random_int} needs min and max, e.g. {gen: random_int, min: 1, max: 1000}`)
       if (min > max) throw new Error(`${where}: random_int min ${min} is above max ${max}`)
       return (_place, source) => source.random.int(min, max)
     }
 
     case 'random_string': {
       const {length} = spec
-      if (length === undefined) throw new Error(`${where}: {gen: random_string} needs length, e.g. {gen: random_string, length: 32}`)
+      if (length === undefined)
+        throw new Error(`${where}: {gen: random_string} needs length, e.g. {gen: random_string, length: 32}`)
       return (_place, source) => source.random.string(length)
     }
   }

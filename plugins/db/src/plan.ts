@@ -59,7 +59,8 @@ export interface ScenarioPlan {
   check: CheckPlan | undefined
 }
 
-export type DbTarget = {driver: 'postgres'; url: string; redactedUrl: string} | {driver: 'sqlite'; file: string | undefined}
+export type DbTarget =
+  {driver: 'postgres'; url: string; redactedUrl: string} | {driver: 'sqlite'; file: string | undefined}
 
 export const LIMITS = {batch: 100_000, concurrency: 1000, iterations: 1_000_000, sqliteSessions: 128, warmup: 100_000}
 export const DEFAULT_ITERATIONS = 100
@@ -75,18 +76,31 @@ export function resolveTarget(options: Pick<DbOptions, 'driver' | 'url'>, gateDi
   const inferred: Driver = url !== undefined && POSTGRES_URL.test(url) ? 'postgres' : 'sqlite'
   const driver = options.driver ?? inferred
   if (driver === 'postgres') {
-    if (url === undefined) throw new Error('driver postgres needs url: a connection URL such as postgres://user:password@127.0.0.1:5432/dbname')
-    if (inferred !== 'postgres') throw new Error(`driver is postgres but url "${url}" is not a postgres:// or postgresql:// URL`)
-    if (!URL.canParse(url)) throw new Error(`url "${redactUrl(url)}" is not a valid URL; write postgres://user:password@host:port/dbname`)
+    if (url === undefined)
+      throw new Error(
+        'driver postgres needs url: a connection URL such as postgres://user:password@127.0.0.1:5432/dbname',
+      )
+    if (inferred !== 'postgres')
+      throw new Error(`driver is postgres but url "${url}" is not a postgres:// or postgresql:// URL`)
+    if (!URL.canParse(url))
+      throw new Error(`url "${redactUrl(url)}" is not a valid URL; write postgres://user:password@host:port/dbname`)
     return {driver, redactedUrl: redactUrl(url), url}
   }
 
-  if (inferred === 'postgres') throw new Error(`driver is sqlite but url is a PostgreSQL URL (${redactUrl(url!)}); leave driver out to use PostgreSQL, or give a SQLite file path`)
+  if (inferred === 'postgres')
+    throw new Error(
+      `driver is sqlite but url is a PostgreSQL URL (${redactUrl(url!)}); leave driver out to use PostgreSQL, or give a SQLite file path`,
+    )
   if (url === undefined) return {driver, file: undefined}
   const file = url.replace(/^sqlite:(\/\/)?/i, '')
-  if (OTHER_URL.test(file)) throw new Error(`url "${redactUrl(file)}" is neither a PostgreSQL URL (postgres://…) nor a SQLite file path; the db validator speaks sqlite and postgres`)
+  if (OTHER_URL.test(file))
+    throw new Error(
+      `url "${redactUrl(file)}" is neither a PostgreSQL URL (postgres://…) nor a SQLite file path; the db validator speaks sqlite and postgres`,
+    )
   if (file === '' || file === ':memory:' || file.startsWith('file::memory:')) {
-    throw new Error(`url "${url}": each session has its own connection and an in-memory SQLite database is private to one; leave url out (or empty) for a temporary file`)
+    throw new Error(
+      `url "${url}": each session has its own connection and an in-memory SQLite database is private to one; leave url out (or empty) for a temporary file`,
+    )
   }
 
   return {driver, file: path.resolve(gateDir, file)}
@@ -109,9 +123,14 @@ export function planScenarios(options: Pick<DbOptions, 'scenarios'>, driver?: Dr
 function planScenario(name: string, scenario: ScenarioOptions, driver: Driver | undefined): ScenarioPlan {
   const subject = `scenario ${name}`
   if (name === 'connect') throw new Error(`${subject}: the name is taken by connect_latency; call it something else`)
-  if (!new RegExp(SCENARIO_NAME_PATTERN).test(name)) throw new Error(`${subject}: a scenario name must be letters, digits and _ (it names metrics such as ${name}_latency)`)
+  if (!new RegExp(SCENARIO_NAME_PATTERN).test(name))
+    throw new Error(
+      `${subject}: a scenario name must be letters, digits and _ (it names metrics such as ${name}_latency)`,
+    )
   if ((scenario.statement === undefined) === (scenario.statements === undefined)) {
-    throw new Error(`${subject}: give either statement (one SQL statement) or statements (a list run in order as one operation), not ${scenario.statement === undefined ? 'neither' : 'both'}`)
+    throw new Error(
+      `${subject}: give either statement (one SQL statement) or statements (a list run in order as one operation), not ${scenario.statement === undefined ? 'neither' : 'both'}`,
+    )
   }
 
   const statements = (scenario.statements ?? [scenario.statement!]).map((text) => parseStatement(text))
@@ -120,7 +139,9 @@ function planScenario(name: string, scenario: ScenarioOptions, driver: Driver | 
   if (problem) throw new Error(problem)
   const concurrency = scenario.concurrency ?? 1
   if (driver === 'sqlite' && concurrency > LIMITS.sqliteSessions) {
-    throw new Error(`${subject}: concurrency ${concurrency} is above ${LIMITS.sqliteSessions}, the most SQLite sessions this validator runs (each is a thread of its own)`)
+    throw new Error(
+      `${subject}: concurrency ${concurrency} is above ${LIMITS.sqliteSessions}, the most SQLite sessions this validator runs (each is a thread of its own)`,
+    )
   }
 
   return {
@@ -149,19 +170,55 @@ export function metricSpecsOf(options: Pick<DbOptions, 'scenarios'>): MetricSpec
   const perScenario = planScenarios(options).flatMap((scenario): MetricSpec[] => {
     const unit = scenario.batch === undefined ? 'operation' : `operation (each of the ${scenario.batch} in a batch)`
     return [
-      {description: `Scenario ${scenario.name}: time of each successful ${unit}, in ms (a uniform sample of up to 10,000).`, dimension: 'duration', name: `${scenario.name}_latency`, type: 'samples'},
+      {
+        description: `Scenario ${scenario.name}: time of each successful ${unit}, in ms (a uniform sample of up to 10,000).`,
+        dimension: 'duration',
+        name: `${scenario.name}_latency`,
+        type: 'samples',
+      },
       ...(scenario.batch === undefined
         ? []
-        : [{description: `Scenario ${scenario.name}: time of each whole batch of ${scenario.batch} operations${scenario.transaction ? ', BEGIN to COMMIT' : ''}, in ms; only batches where every operation succeeded.`, dimension: 'duration', name: `${scenario.name}_duration`, type: 'samples'} satisfies MetricSpec]),
+        : [
+            {
+              description: `Scenario ${scenario.name}: time of each whole batch of ${scenario.batch} operations${scenario.transaction ? ', BEGIN to COMMIT' : ''}, in ms; only batches where every operation succeeded.`,
+              dimension: 'duration',
+              name: `${scenario.name}_duration`,
+              type: 'samples',
+            } satisfies MetricSpec,
+          ]),
       ...(scenario.concurrency > 1
-        ? [{description: `Scenario ${scenario.name}: of the ${scenario.concurrency} concurrent sessions, those that connected and ran every operation without an error.`, dimension: 'count', name: `${scenario.name}_sessions`, type: 'value'} satisfies MetricSpec]
+        ? [
+            {
+              description: `Scenario ${scenario.name}: of the ${scenario.concurrency} concurrent sessions, those that connected and ran every operation without an error.`,
+              dimension: 'count',
+              name: `${scenario.name}_sessions`,
+              type: 'value',
+            } satisfies MetricSpec,
+          ]
         : []),
     ]
   })
   return [
     ...perScenario,
-    {description: 'Time to open a connection and run its per-connection set-up (on_connect), in ms: the store\'s start-up time. One sample per connection.', dimension: 'duration', name: 'connect_latency', type: 'samples'},
-    {description: 'Driver errors over the whole run: failed operations, connections that could not open, failed checks and teardown.', dimension: 'count', name: 'errors', type: 'value'},
-    {description: 'Scenario checks whose result differed from `equals` (or that could not run).', dimension: 'count', name: 'consistency_violations', type: 'value'},
+    {
+      description:
+        "Time to open a connection and run its per-connection set-up (on_connect), in ms: the store's start-up time. One sample per connection.",
+      dimension: 'duration',
+      name: 'connect_latency',
+      type: 'samples',
+    },
+    {
+      description:
+        'Driver errors over the whole run: failed operations, connections that could not open, failed checks and teardown.',
+      dimension: 'count',
+      name: 'errors',
+      type: 'value',
+    },
+    {
+      description: 'Scenario checks whose result differed from `equals` (or that could not run).',
+      dimension: 'count',
+      name: 'consistency_violations',
+      type: 'value',
+    },
   ]
 }

@@ -2,7 +2,15 @@
 // server backend) per session. Each session's statements are named prepared statements, as an application's would be.
 import type pg from 'pg'
 
-import {describeDriverError, FAILURES_KEPT, type OpFailure, type Session, type Store, type Unit, type UnitResult} from './driver.js'
+import {
+  describeDriverError,
+  FAILURES_KEPT,
+  type OpFailure,
+  type Session,
+  type Store,
+  type Unit,
+  type UnitResult,
+} from './driver.js'
 import type {Value} from './params.js'
 import type {DriverStatement} from './sql.js'
 
@@ -33,7 +41,11 @@ export async function openPostgres(settings: PostgresSettings): Promise<Store> {
 
 /** A connected client with its per-connection set-up done; the time both took. */
 async function connect(driver: PgModule, settings: PostgresSettings): Promise<{client: pg.Client; ms: number}> {
-  const client = new driver.Client({application_name: 'phasegate', connectionString: settings.url, connectionTimeoutMillis: settings.connectTimeoutMs})
+  const client = new driver.Client({
+    application_name: 'phasegate',
+    connectionString: settings.url,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+  })
   // A backend that dies while the client is idle emits 'error'; unheard, it would crash the CLI. The next query reports it.
   client.on('error', () => {})
   const started = performance.now()
@@ -68,7 +80,11 @@ class PostgresStore implements Store {
   }
 
   async firstValue(statement: DriverStatement, values: Value[]): Promise<{row: false} | {row: true; value: unknown}> {
-    const result = await this.control.query({rowMode: 'array', text: statement.sql, values: statement.params.map((param) => values[param] ?? null)})
+    const result = await this.control.query({
+      rowMode: 'array',
+      text: statement.sql,
+      values: statement.params.map((param) => values[param] ?? null),
+    })
     if (result.fields.length === 0) throw new Error('a check must be a query that returns rows (SELECT …)')
     const row = result.rows[0] as unknown[] | undefined
     return row === undefined ? {row: false} : {row: true, value: row[0]}
@@ -82,7 +98,9 @@ class PostgresStore implements Store {
     }
 
     // Names unique per scenario: a new scenario's statements never reuse an old prepared plan.
-    const session = new PostgresSession(client, ms, statements, `phasegate_${++this.statementSet}`, () => this.sessions.delete(session))
+    const session = new PostgresSession(client, ms, statements, `phasegate_${++this.statementSet}`, () =>
+      this.sessions.delete(session),
+    )
     this.sessions.add(session)
     return session
   }
@@ -91,7 +109,8 @@ class PostgresStore implements Store {
     this.closed = true
     // A closed socket does not stop a statement the server is running (pg_sleep, a lock wait): cancel them first.
     const pids = [...this.sessions].map((session) => session.pid).filter((pid) => pid > 0)
-    if (pids.length > 0) await this.control.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]).catch(() => {})
+    if (pids.length > 0)
+      await this.control.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]).catch(() => {})
     await Promise.all([...this.sessions].map((session) => session.close()))
   }
 
@@ -119,7 +138,8 @@ class PostgresSession implements Session {
     const result: UnitResult = {durationMs: 0, failed: 0, failures: [], opMs: []}
     const fail = (failure: Omit<OpFailure, 'message'>, error: unknown): void => {
       result.failed++
-      if (result.failures.length < FAILURES_KEPT) result.failures.push({...failure, message: describeDriverError(error)})
+      if (result.failures.length < FAILURES_KEPT)
+        result.failures.push({...failure, message: describeDriverError(error)})
     }
 
     const started = performance.now()
@@ -168,10 +188,18 @@ class PostgresSession implements Session {
   }
 
   /** Runs one operation's statements in order; stops at the first error and returns its index. */
-  private async operation(values: Value[], fail: (statement: number, error: unknown) => void): Promise<number | undefined> {
+  private async operation(
+    values: Value[],
+    fail: (statement: number, error: unknown) => void,
+  ): Promise<number | undefined> {
     for (const [index, statement] of this.statements.entries()) {
       try {
-        await this.client.query({name: `${this.prefix}_${index}`, rowMode: 'array', text: statement.sql, values: statement.params.map((param) => values[param] ?? null)})
+        await this.client.query({
+          name: `${this.prefix}_${index}`,
+          rowMode: 'array',
+          text: statement.sql,
+          values: statement.params.map((param) => values[param] ?? null),
+        })
       } catch (error) {
         fail(index, error)
         return index

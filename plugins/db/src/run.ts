@@ -37,10 +37,19 @@ export async function measureDb(api: PhasegateApi, ctx: CollectContext, options:
 async function openStore(api: PhasegateApi, target: DbTarget, options: DbOptions): Promise<Store> {
   const onConnect = listOf(options.on_connect)
   if (target.driver === 'postgres') {
-    return openPostgres({connectTimeoutMs: api.readDuration(options.connect_timeout, 'connect_timeout'), onConnect, redactedUrl: target.redactedUrl, url: target.url})
+    return openPostgres({
+      connectTimeoutMs: api.readDuration(options.connect_timeout, 'connect_timeout'),
+      onConnect,
+      redactedUrl: target.redactedUrl,
+      url: target.url,
+    })
   }
 
-  return openSqlite({busyTimeoutMs: api.readDuration(options.busy_timeout, 'busy_timeout'), file: target.file, onConnect})
+  return openSqlite({
+    busyTimeoutMs: api.readDuration(options.busy_timeout, 'busy_timeout'),
+    file: target.file,
+    onConnect,
+  })
 }
 
 function listOf(sql: string | string[] | undefined): string[] {
@@ -150,7 +159,13 @@ class DbRun {
   evidence(): Evidence {
     const {connect, errors, violations} = this
     const quotedAll = errors <= this.quoted.length
-    const errorNotes = errors === 0 ? [] : [`${errors} driver error${errors === 1 ? '' : 's'}${quotedAll ? '' : `; the first ${this.quoted.length}`}:`, ...this.quoted]
+    const errorNotes =
+      errors === 0
+        ? []
+        : [
+            `${errors} driver error${errors === 1 ? '' : 's'}${quotedAll ? '' : `; the first ${this.quoted.length}`}:`,
+            ...this.quoted,
+          ]
     return {
       durationMs: performance.now() - this.startedAt,
       kind: 'measured',
@@ -179,7 +194,13 @@ class DbRun {
   private async scenario(plan: ScenarioPlan): Promise<void> {
     const statements = plan.statements.map((statement) => forDriver(statement, this.target.driver))
     const seed = `${this.ctx.seed}:${this.ctx.target.id}:${plan.name}`
-    const tally: Tally = {completed: 0, duration: plan.batch === undefined ? undefined : new Timings(this.api, `${seed}:batch`), inFlight: 0, latency: new Timings(this.api, seed), peak: 0}
+    const tally: Tally = {
+      completed: 0,
+      duration: plan.batch === undefined ? undefined : new Timings(this.api, `${seed}:batch`),
+      inFlight: 0,
+      latency: new Timings(this.api, seed),
+      peak: 0,
+    }
     await this.store.reserve?.(plan.concurrency)
     // Connected one after another, so each connect_latency sample is one connection's start-up, not a crowd's;
     // then every session starts at once.
@@ -202,7 +223,9 @@ class DbRun {
 
   /** One session's warm-up and timed units, one after another; a session whose connection breaks stops there. */
   private async runSession(plan: ScenarioPlan, session: Session, index: number, tally: Tally): Promise<void> {
-    const random = new SeededRandom(new this.api.Random(this.api.hashSeed(this.ctx.seed, this.ctx.target.id, plan.name, index)))
+    const random = new SeededRandom(
+      new this.api.Random(this.api.hashSeed(this.ctx.seed, this.ctx.target.id, plan.name, index)),
+    )
     const size = plan.batch ?? 1
     let iteration = 0
     let clean = true
@@ -210,13 +233,15 @@ class DbRun {
       if (this.ctx.signal.aborted) return
       const first = iteration
       const ops: Value[][] = []
-      for (let op = 0; op < size; op++) ops.push(plan.params({iteration: iteration++, session: index}, {random, runId: this.runId}))
+      for (let op = 0; op < size; op++)
+        ops.push(plan.params({iteration: iteration++, session: index}, {random, runId: this.runId}))
       tally.peak = Math.max(tally.peak, ++tally.inFlight)
       let result: UnitResult
       try {
         result = await session.run({ops, transaction: plan.transaction})
       } catch (error) {
-        if (!this.ctx.signal.aborted) this.error(`scenario ${plan.name}: ${describeDriverError(error)} (${place(plan, index, first)})`)
+        if (!this.ctx.signal.aborted)
+          this.error(`scenario ${plan.name}: ${describeDriverError(error)} (${place(plan, index, first)})`)
         return
       } finally {
         tally.inFlight--
@@ -240,20 +265,26 @@ class DbRun {
     if (clean) tally.completed++
   }
 
-  private async open(plan: ScenarioPlan, index: number, statements: ReturnType<typeof forDriver>[]): Promise<Session | undefined> {
+  private async open(
+    plan: ScenarioPlan,
+    index: number,
+    statements: ReturnType<typeof forDriver>[],
+  ): Promise<Session | undefined> {
     if (this.ctx.signal.aborted) return undefined
     try {
       const session = await this.store.openSession(statements)
       this.connect.add(session.connectMs)
       return session
     } catch (error) {
-      if (!this.ctx.signal.aborted) this.error(`scenario ${plan.name}: session ${index} could not connect: ${describeDriverError(error)}`)
+      if (!this.ctx.signal.aborted)
+        this.error(`scenario ${plan.name}: session ${index} could not connect: ${describeDriverError(error)}`)
       return undefined
     }
   }
 
   private record(plan: ScenarioPlan, session: number, first: number, result: UnitResult): void {
-    for (const failure of result.failures) this.error(`scenario ${plan.name}: ${failure.message} (${place(plan, session, first, failure)})`)
+    for (const failure of result.failures)
+      this.error(`scenario ${plan.name}: ${failure.message} (${place(plan, session, first, failure)})`)
     // Beyond the few quoted per unit, the rest are counted.
     this.errors += result.failed - result.failures.length
   }
@@ -264,9 +295,13 @@ class DbRun {
     const on = plan.concurrency === 1 ? 'on 1 connection' : `on ${plan.concurrency} concurrent sessions`
     if (latency.count > 0) {
       this.metrics[`${name}_latency`] = latency.metric()
-      this.scenarioNotes.push(`scenario ${name}: ${latency.count} of ${planned} operations succeeded ${on}: ${latency.describe()}`)
+      this.scenarioNotes.push(
+        `scenario ${name}: ${latency.count} of ${planned} operations succeeded ${on}: ${latency.describe()}`,
+      )
     } else {
-      this.scenarioNotes.push(`scenario ${name}: none of ${planned} operations succeeded ${on}, so ${name}_latency has no samples`)
+      this.scenarioNotes.push(
+        `scenario ${name}: none of ${planned} operations succeeded ${on}, so ${name}_latency has no samples`,
+      )
     }
 
     if (duration) {
@@ -274,9 +309,13 @@ class DbRun {
       const what = `batches of ${plan.batch} operations${plan.transaction ? ' (one transaction each)' : ''}`
       if (duration.count > 0) {
         this.metrics[`${name}_duration`] = duration.metric()
-        this.scenarioNotes.push(`scenario ${name}: ${duration.count} of ${batches} ${what} succeeded whole: ${duration.describe()}`)
+        this.scenarioNotes.push(
+          `scenario ${name}: ${duration.count} of ${batches} ${what} succeeded whole: ${duration.describe()}`,
+        )
       } else {
-        this.scenarioNotes.push(`scenario ${name}: none of ${batches} ${what} succeeded whole, so ${name}_duration has no samples`)
+        this.scenarioNotes.push(
+          `scenario ${name}: none of ${batches} ${what} succeeded whole, so ${name}_duration has no samples`,
+        )
       }
     }
 
@@ -290,7 +329,15 @@ class DbRun {
 
   private async check(plan: ScenarioPlan): Promise<void> {
     const check = plan.check!
-    const values = check.params({iteration: 0, session: 0}, {random: new SeededRandom(new this.api.Random(this.api.hashSeed(this.ctx.seed, this.ctx.target.id, plan.name, 'check'))), runId: this.runId})
+    const values = check.params(
+      {iteration: 0, session: 0},
+      {
+        random: new SeededRandom(
+          new this.api.Random(this.api.hashSeed(this.ctx.seed, this.ctx.target.id, plan.name, 'check')),
+        ),
+        runId: this.runId,
+      },
+    )
     const query = oneLine(check.query)
     let got: Awaited<ReturnType<Store['firstValue']>>
     try {
@@ -304,7 +351,8 @@ class DbRun {
 
     const expected = `expected ${show(check.equals)}`
     if (!got.row) this.violation(`scenario ${plan.name}: consistency violation: ${query} returned no row, ${expected}`)
-    else if (!sameValue(check.equals, got.value)) this.violation(`scenario ${plan.name}: consistency violation: ${query} returned ${show(got.value)}, ${expected}`)
+    else if (!sameValue(check.equals, got.value))
+      this.violation(`scenario ${plan.name}: consistency violation: ${query} returned ${show(got.value)}, ${expected}`)
     else this.scenarioNotes.push(`scenario ${plan.name}: check ${query} returned ${show(got.value)}, as expected`)
   }
 
@@ -318,14 +366,20 @@ class DbRun {
     const now = performance.now()
     if (now - this.lastProgress < PROGRESS_EVERY_MS) return
     this.lastProgress = now
-    this.ctx.progress({fraction: this.doneUnits / this.totalUnits, message: `scenario ${scenario}: ${this.doneUnits} of ${this.totalUnits} ${this.plans.some((plan) => plan.batch) ? 'units' : 'operations'}, ${this.errors} errors`})
+    this.ctx.progress({
+      fraction: this.doneUnits / this.totalUnits,
+      message: `scenario ${scenario}: ${this.doneUnits} of ${this.totalUnits} ${this.plans.some((plan) => plan.batch) ? 'units' : 'operations'}, ${this.errors} errors`,
+    })
   }
 }
 
 /** Where a failure happened, in the numbers {gen: session} and {gen: iteration} give. */
 function place(plan: ScenarioPlan, session: number, first: number, failure?: OpFailure): string {
-  const statement = failure === undefined ? undefined : failure.statement === -1 ? 'BEGIN/COMMIT' : `statement ${failure.statement + 1}`
-  return [statement, plan.concurrency > 1 ? `session ${session}` : undefined, `iteration ${first + (failure?.op ?? 0)}`].filter(Boolean).join(', ')
+  const statement =
+    failure === undefined ? undefined : failure.statement === -1 ? 'BEGIN/COMMIT' : `statement ${failure.statement + 1}`
+  return [statement, plan.concurrency > 1 ? `session ${session}` : undefined, `iteration ${first + (failure?.op ?? 0)}`]
+    .filter(Boolean)
+    .join(', ')
 }
 
 /** The driver's value compared with the one stated: numbers by value (PostgreSQL sends bigint and numeric as text), booleans by truth (SQLite has 0 and 1). */
@@ -333,7 +387,11 @@ export function sameValue(expected: Value, actual: unknown): boolean {
   if (expected === null) return actual === null || actual === undefined
   if (actual === null || actual === undefined) return false
   if (typeof expected === 'number') return Number(actual) === expected
-  if (typeof expected === 'boolean') return ['1', 'true', 't'].includes(String(actual).toLowerCase()) === expected && ['0', '1', 'true', 'false', 't', 'f'].includes(String(actual).toLowerCase())
+  if (typeof expected === 'boolean')
+    return (
+      ['1', 'true', 't'].includes(String(actual).toLowerCase()) === expected &&
+      ['0', '1', 'true', 'false', 't', 'f'].includes(String(actual).toLowerCase())
+    )
   return String(actual) === expected
 }
 

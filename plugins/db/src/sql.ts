@@ -96,7 +96,9 @@ export function forDriver(statement: ParsedStatement, driver: Driver): DriverSta
 }
 
 function join(statement: ParsedStatement, placeholder: (ref: number) => string): string {
-  return statement.parts.map((part, index) => (index < statement.refs.length ? part + placeholder(statement.refs[index]!) : part)).join('')
+  return statement.parts
+    .map((part, index) => (index < statement.refs.length ? part + placeholder(statement.refs[index]!) : part))
+    .join('')
 }
 
 /**
@@ -104,7 +106,8 @@ function join(statement: ParsedStatement, placeholder: (ref: number) => string):
  * value from $1 to $count is used and no placeholder points past them.
  */
 export function placeholderProblem(statements: ParsedStatement[], count: number, subject: string): string | undefined {
-  const given = count === 0 ? 'no params' : `${count} params value${count === 1 ? '' : 's'} ($1${count > 1 ? `..$${count}` : ''})`
+  const given =
+    count === 0 ? 'no params' : `${count} params value${count === 1 ? '' : 's'} ($1${count > 1 ? `..$${count}` : ''})`
   for (const [index, statement] of statements.entries()) {
     const beyond = statement.refs.find((ref) => ref < 1 || ref > count)
     if (beyond !== undefined) {

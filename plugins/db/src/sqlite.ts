@@ -14,10 +14,22 @@ import type {DriverStatement} from './sql.js'
 /** What the main thread asks a session's worker. */
 export type WorkerRequest =
   | {kind: 'close'}
-  | {kind: 'open'; busyTimeoutMs: number; failuresKept: number; file: string; onConnect: string[]; statements: DriverStatement[]}
+  | {
+      kind: 'open'
+      busyTimeoutMs: number
+      failuresKept: number
+      file: string
+      onConnect: string[]
+      statements: DriverStatement[]
+    }
   | {kind: 'run'; unit: Unit}
 
-export type WorkerReply = {kind: 'ready'} | {kind: 'closed'} | {kind: 'error'; message: string} | {kind: 'opened'; ms: number} | {kind: 'result'; result: UnitResult}
+export type WorkerReply =
+  | {kind: 'ready'}
+  | {kind: 'closed'}
+  | {kind: 'error'; message: string}
+  | {kind: 'opened'; ms: number}
+  | {kind: 'result'; result: UnitResult}
 
 export interface SqliteSettings {
   /** Absolute path of the database file; undefined: a temporary file, removed at close. */
@@ -87,7 +99,14 @@ class SqliteStore implements Store {
   async openSession(statements: DriverStatement[]): Promise<Session> {
     if (this.closed) throw new Error('the store is closed')
     const thread = this.idle.pop() ?? this.spawn()
-    const reply = await thread.call({busyTimeoutMs: this.settings.busyTimeoutMs, failuresKept: FAILURES_KEPT, file: this.file, kind: 'open', onConnect: this.settings.onConnect, statements})
+    const reply = await thread.call({
+      busyTimeoutMs: this.settings.busyTimeoutMs,
+      failuresKept: FAILURES_KEPT,
+      file: this.file,
+      kind: 'open',
+      onConnect: this.settings.onConnect,
+      statements,
+    })
     if (reply.kind !== 'opened') {
       this.release(thread)
       throw new Error(reply.kind === 'error' ? reply.message : `unexpected reply ${reply.kind}`)
@@ -164,7 +183,9 @@ class SessionThread {
     this.worker = new Worker(WORKER_URL)
     let started!: () => void
     this.ready = new Promise((resolve) => (started = resolve))
-    this.worker.on('message', (reply: WorkerReply) => (reply.kind === 'ready' ? started() : this.settle((pending) => pending.resolve(reply))))
+    this.worker.on('message', (reply: WorkerReply) =>
+      reply.kind === 'ready' ? started() : this.settle((pending) => pending.resolve(reply)),
+    )
     this.worker.on('error', (error) => this.fail(new Error(`the session's worker thread failed: ${error.message}`)))
     this.worker.on('exit', (code) => {
       this.fail(new Error(`the session's worker thread ended (exit code ${code})`))
@@ -174,7 +195,7 @@ class SessionThread {
 
   async call(request: WorkerRequest): Promise<WorkerReply> {
     await this.ready
-    if (this.broken) throw new Error('the session\'s worker thread has ended')
+    if (this.broken) throw new Error("the session's worker thread has ended")
     if (this.pending) throw new Error('a session runs one request at a time')
     return new Promise((resolve, reject) => {
       this.pending = {reject, resolve}

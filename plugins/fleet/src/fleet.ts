@@ -1,7 +1,16 @@
 import {setMaxListeners} from 'node:events'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {ClientLoad, CollectContext, ErrorKind, Evidence, Histogram, PhasegateApi, SampleReservoir, Validator} from 'phasegate'
+import type {
+  ClientLoad,
+  CollectContext,
+  ErrorKind,
+  Evidence,
+  Histogram,
+  PhasegateApi,
+  SampleReservoir,
+  Validator,
+} from 'phasegate'
 import type {Pool} from 'undici'
 
 export interface FleetOptions {
@@ -27,21 +36,59 @@ export function makeFleetValidator(api: PhasegateApi): Validator<FleetOptions> {
     options: {
       additionalProperties: false,
       properties: {
-        agents: {default: 1000, description: 'Concurrent agents, each on its own connection and holding at most one allocation.', maximum: MAX_AGENTS, minimum: 1, type: 'integer'},
+        agents: {
+          default: 1000,
+          description: 'Concurrent agents, each on its own connection and holding at most one allocation.',
+          maximum: MAX_AGENTS,
+          minimum: 1,
+          type: 'integer',
+        },
         duration: api.durationOption('How long the agents allocate and release.', '10s'),
-        hold: api.durationOption('How long an agent holds an allocation before releasing it, and waits after a refused one before asking again; on average: each wait is drawn between half and one and a half times it.', '1s'),
-        ramp: api.durationOption('The agents’ first allocations are spread evenly over it (at most a quarter of the duration), so they arrive at about the rate the hold sets; 0s sends them all at once, a burst of `agents` concurrent requests.', '1s'),
+        hold: api.durationOption(
+          'How long an agent holds an allocation before releasing it, and waits after a refused one before asking again; on average: each wait is drawn between half and one and a half times it.',
+          '1s',
+        ),
+        ramp: api.durationOption(
+          'The agents’ first allocations are spread evenly over it (at most a quarter of the duration), so they arrive at about the rate the hold sets; 0s sends them all at once, a burst of `agents` concurrent requests.',
+          '1s',
+        ),
         timeout: api.durationOption('Per request; a request over it is an error of kind timeout.', '10s'),
-        url: {description: 'Base URL of the system, e.g. ${services.demo.url}; the allocator is at {url}/fleet.', format: 'uri', type: 'string'},
+        url: {
+          description: 'Base URL of the system, e.g. ${services.demo.url}; the allocator is at {url}/fleet.',
+          format: 'uri',
+          type: 'string',
+        },
       },
       required: ['url'],
       type: 'object',
     },
     metrics: [
-      {description: 'Time to answer each successful allocation (POST /fleet/allocations), in ms; a uniform sample of up to 10,000.', dimension: 'duration', name: 'allocation_latency', type: 'samples'},
-      {description: 'Most distinct agents this run held at once, checked against the allocator’s own count at the peak.', dimension: 'count', name: 'allocated_agents', type: 'value'},
-      {description: 'Failed allocations (refused, timed out, unreachable, malformed) out of all attempts.', dimension: 'proportion', name: 'error_rate', type: 'proportion'},
-      {description: 'Successful allocations per second over the run.', dimension: 'rate', name: 'throughput', type: 'value'},
+      {
+        description:
+          'Time to answer each successful allocation (POST /fleet/allocations), in ms; a uniform sample of up to 10,000.',
+        dimension: 'duration',
+        name: 'allocation_latency',
+        type: 'samples',
+      },
+      {
+        description:
+          'Most distinct agents this run held at once, checked against the allocator’s own count at the peak.',
+        dimension: 'count',
+        name: 'allocated_agents',
+        type: 'value',
+      },
+      {
+        description: 'Failed allocations (refused, timed out, unreachable, malformed) out of all attempts.',
+        dimension: 'proportion',
+        name: 'error_rate',
+        type: 'proportion',
+      },
+      {
+        description: 'Successful allocations per second over the run.',
+        dimension: 'rate',
+        name: 'throughput',
+        type: 'value',
+      },
     ],
     collect: (ctx, options) => measureFleet(api, ctx, options),
   })
@@ -70,11 +117,21 @@ async function measureFleet(api: PhasegateApi, ctx: CollectContext, options: Fle
   const prefix = base.pathname.replace(/\/+$/, '')
   const {Pool} = await import('undici')
   // One connection per agent, as each agent would have its own.
-  const pool = new Pool(base.origin, {bodyTimeout: timeoutMs, connections: options.agents + 1, connectTimeout: timeoutMs, headersTimeout: timeoutMs, keepAliveTimeout: 30_000})
+  const pool = new Pool(base.origin, {
+    bodyTimeout: timeoutMs,
+    connections: options.agents + 1,
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    keepAliveTimeout: 30_000,
+  })
   const run = new FleetRun(api, pool, prefix, options.agents, holdMs, rampMs, ctx)
   try {
     const before = await run.state()
-    return await run.measure(before, durationMs, `fleet: ${options.agents} agents against ${base.origin}${prefix}/fleet/allocations`)
+    return await run.measure(
+      before,
+      durationMs,
+      `fleet: ${options.agents} agents against ${base.origin}${prefix}/fleet/allocations`,
+    )
   } finally {
     // Even on abort or timeout: the allocator must end the run holding nothing of ours.
     await run.releaseAll()
@@ -129,10 +186,16 @@ class FleetRun {
     if ('error' in reply) throw new Error(`cannot read the fleet at ${this.prefix || ''}/fleet: ${reply.detail}`)
     const body = reply.body as Partial<FleetState> | undefined
     if (reply.status !== 200 || typeof body?.allocated !== 'number' || typeof body.poolSize !== 'number') {
-      throw new Error(`GET ${this.prefix}/fleet answered ${reply.status} ${preview(reply.body)}; expected 200 {poolSize, allocated, available}`)
+      throw new Error(
+        `GET ${this.prefix}/fleet answered ${reply.status} ${preview(reply.body)}; expected 200 {poolSize, allocated, available}`,
+      )
     }
 
-    return {allocated: body.allocated, available: body.available ?? body.poolSize - body.allocated, poolSize: body.poolSize}
+    return {
+      allocated: body.allocated,
+      available: body.available ?? body.poolSize - body.allocated,
+      poolSize: body.poolSize,
+    }
   }
 
   async measure(before: FleetState, durationMs: number, source: string): Promise<Evidence> {
@@ -141,7 +204,11 @@ class FleetRun {
     this.ctx.signal.addEventListener('abort', onAbort, {once: true})
     if (this.ctx.signal.aborted) this.stop()
     // Connect every agent first, untimed: agents are long-lived and connected, so a connection storm is not allocation latency.
-    await Promise.all(Array.from({length: this.agents}, () => call(this.api, this.pool, 'GET', `${this.prefix}/fleet`, this.stopper.signal)))
+    await Promise.all(
+      Array.from({length: this.agents}, () =>
+        call(this.api, this.pool, 'GET', `${this.prefix}/fleet`, this.stopper.signal),
+      ),
+    )
     const startMs = performance.now()
     const fillDeadline = startMs + durationMs / 2
     let arrived = 0
@@ -149,7 +216,11 @@ class FleetRun {
     const barrier = new Promise<void>((resolve) => (openBarrier = resolve))
     // Checked while every agent still holds its first allocation, before anyone releases.
     const peakCheck = barrier.then(() => this.checkPeak(before))
-    const timers = [setTimeout(openBarrier, durationMs / 2), setTimeout(() => this.stop(), durationMs), setInterval(() => this.report(startMs, durationMs), PROGRESS_EVERY_MS)]
+    const timers = [
+      setTimeout(openBarrier, durationMs / 2),
+      setTimeout(() => this.stop(), durationMs),
+      setInterval(() => this.report(startMs, durationMs), PROGRESS_EVERY_MS),
+    ]
     this.stopper.signal.addEventListener('abort', () => openBarrier(), {once: true})
     if (this.over) openBarrier()
     let everyoneHeldAfterMs: number | undefined
@@ -193,7 +264,8 @@ class FleetRun {
     this.stop()
     const ids = [...this.outstanding.keys()]
     const worker = async (): Promise<void> => {
-      for (let id = ids.pop(); id !== undefined; id = ids.pop()) await this.release({agentId: this.outstanding.get(id) ?? '', allocationId: id})
+      for (let id = ids.pop(); id !== undefined; id = ids.pop())
+        await this.release({agentId: this.outstanding.get(id) ?? '', allocationId: id})
     }
 
     await Promise.all(Array.from({length: Math.min(RELEASE_CONCURRENCY, ids.length)}, worker))
@@ -255,7 +327,12 @@ class FleetRun {
     const holders = this.holding.get(agentId) ?? 0
     if (holders <= 1) this.holding.delete(agentId)
     else this.holding.set(agentId, holders - 1)
-    const reply = await call(this.api, this.pool, 'DELETE', `${this.prefix}/fleet/allocations/${encodeURIComponent(allocationId)}`)
+    const reply = await call(
+      this.api,
+      this.pool,
+      'DELETE',
+      `${this.prefix}/fleet/allocations/${encodeURIComponent(allocationId)}`,
+    )
     // 404: the allocator no longer knows it, so nothing is left to release.
     if (!('error' in reply) && (reply.status === 204 || reply.status === 200 || reply.status === 404)) {
       this.outstanding.delete(allocationId)
@@ -280,7 +357,10 @@ class FleetRun {
 
   private report(startMs: number, durationMs: number): void {
     const fraction = Math.min(1, (performance.now() - startMs) / durationMs)
-    this.ctx.progress({fraction, message: `${this.holding.size} held, ${this.attempts - this.failures} allocations, ${this.failures} failed`})
+    this.ctx.progress({
+      fraction,
+      message: `${this.holding.size} held, ${this.attempts - this.failures} allocations, ${this.failures} failed`,
+    })
   }
 
   private evidence(run: {
@@ -295,15 +375,21 @@ class FleetRun {
     const {before, client, elapsedMs, everyoneHeldAfterMs, peak} = run
     const ok = this.attempts - this.failures
     if (ok === 0 && this.errors.connect === this.attempts) {
-      throw new Error(`${run.source}: could not connect in ${this.attempts} attempts (${this.examples.connect ?? 'connection failed'})`)
+      throw new Error(
+        `${run.source}: could not connect in ${this.attempts} attempts (${this.examples.connect ?? 'connection failed'})`,
+      )
     }
 
     const notes: string[] = []
     let allocatedAgents = this.peak
     if (everyoneHeldAfterMs === undefined) {
-      notes.push(`only ${peak.held} of ${this.agents} agents held an allocation at once by half-time (the pool has ${before.poolSize} agents, ${before.allocated} allocated before the run)`)
+      notes.push(
+        `only ${peak.held} of ${this.agents} agents held an allocation at once by half-time (the pool has ${before.poolSize} agents, ${before.allocated} allocated before the run)`,
+      )
     } else {
-      notes.push(`all ${this.agents} agents held an allocation at once ${api.formatValue(everyoneHeldAfterMs, 'duration')} after the start`)
+      notes.push(
+        `all ${this.agents} agents held an allocation at once ${api.formatValue(everyoneHeldAfterMs, 'duration')} after the start`,
+      )
     }
 
     if (peak.counted === undefined) {
@@ -311,28 +397,51 @@ class FleetRun {
     } else if (peak.counted < peak.held) {
       // Our count cannot be trusted past what the allocator itself reports.
       allocatedAgents = Math.max(0, this.peak - (peak.held - peak.counted))
-      notes.push(`at the peak this run held ${peak.held} agents but the allocator counted only ${peak.counted} more allocations than before the run; allocated_agents is lowered by the difference`)
+      notes.push(
+        `at the peak this run held ${peak.held} agents but the allocator counted only ${peak.counted} more allocations than before the run; allocated_agents is lowered by the difference`,
+      )
     } else {
-      notes.push(`at the peak the allocator counted ${peak.counted} allocations more than before the run, for the ${peak.held} this run held`)
+      notes.push(
+        `at the peak the allocator counted ${peak.counted} allocations more than before the run, for the ${peak.held} this run held`,
+      )
     }
 
-    if (this.duplicates > 0) notes.push(`the allocator handed out an agent this run already held ${this.duplicates} times; allocated_agents counts distinct agents`)
-    const errors = api.ERROR_KINDS.filter((kind) => this.errors[kind] > 0).map((kind) => `${this.errors[kind]} ${kind} (${this.examples[kind] ?? 'no detail'})`)
+    if (this.duplicates > 0)
+      notes.push(
+        `the allocator handed out an agent this run already held ${this.duplicates} times; allocated_agents counts distinct agents`,
+      )
+    const errors = api.ERROR_KINDS.filter((kind) => this.errors[kind] > 0).map(
+      (kind) => `${this.errors[kind]} ${kind} (${this.examples[kind] ?? 'no detail'})`,
+    )
     if (errors.length > 0) notes.push(`failed allocations: ${errors.join(', ')}`)
-    if (this.unreleasable > 0) notes.push(`${this.unreleasable} allocations came back without an id and could not be released`)
-    if (this.releaseFailures > 0) notes.push(`${this.releaseFailures} releases failed (first: ${this.releaseExample}); they were retried at the end`)
+    if (this.unreleasable > 0)
+      notes.push(`${this.unreleasable} allocations came back without an id and could not be released`)
+    if (this.releaseFailures > 0)
+      notes.push(
+        `${this.releaseFailures} releases failed (first: ${this.releaseExample}); they were retried at the end`,
+      )
     if (ok > 0) {
       const summary = api.summarizeLatency(this.histogram)
-      notes.push(`allocation latency over all ${ok} allocations: p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, p99 ${api.formatValue(summary.p99, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`)
+      notes.push(
+        `allocation latency over all ${ok} allocations: p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, p99 ${api.formatValue(summary.p99, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`,
+      )
     }
 
-    if (client.saturated) notes.push(`the load generator used ${api.formatValue(client.cpu, 'proportion')} of a CPU core: it may have limited the results, not the allocator`)
+    if (client.saturated)
+      notes.push(
+        `the load generator used ${api.formatValue(client.cpu, 'proportion')} of a CPU core: it may have limited the results, not the allocator`,
+      )
     return {
       durationMs: elapsedMs,
       kind: 'measured',
       metrics: {
         allocated_agents: {dimension: 'count', type: 'value', value: allocatedAgents},
-        allocation_latency: {dimension: 'duration', samples: this.latency.samples(), seen: this.latency.seen, type: 'samples'},
+        allocation_latency: {
+          dimension: 'duration',
+          samples: this.latency.samples(),
+          seen: this.latency.seen,
+          type: 'samples',
+        },
         error_rate: {events: this.failures, trials: this.attempts, type: 'proportion'},
         throughput: {dimension: 'rate', type: 'value', value: ok / (elapsedMs / 1000)},
       },
@@ -343,7 +452,13 @@ class FleetRun {
 }
 
 /** One JSON request; never throws: a failure comes back as an error kind with its detail. */
-async function call(api: PhasegateApi, pool: Pool, method: 'DELETE' | 'GET' | 'POST', path: string, signal?: AbortSignal): Promise<Reply> {
+async function call(
+  api: PhasegateApi,
+  pool: Pool,
+  method: 'DELETE' | 'GET' | 'POST',
+  path: string,
+  signal?: AbortSignal,
+): Promise<Reply> {
   let response: Awaited<ReturnType<Pool['request']>>
   try {
     response = await pool.request({headers: {accept: 'application/json'}, method, path, signal})
@@ -364,9 +479,7 @@ function jittered(ms: number): number {
   return ms * (0.5 + Math.random())
 }
 
-
 function preview(body: unknown): string {
   const text = body === undefined ? '(no body)' : JSON.stringify(body)
   return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }
-

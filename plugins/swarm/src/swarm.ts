@@ -31,10 +31,19 @@ const READY_POLL_MS = 250
 export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
   const fault = {
     additionalProperties: false,
-    description: 'One fault: {kind: kill-leader} (an HTTP fault of that kind) or {command: "…"} (run instead; gets SWARM_ID, SWARM_URL, LEADER_PID and LEADER_TERM in its environment).',
+    description:
+      'One fault: {kind: kill-leader} (an HTTP fault of that kind) or {command: "…"} (run instead; gets SWARM_ID, SWARM_URL, LEADER_PID and LEADER_TERM in its environment).',
     properties: {
-      command: {description: 'Shell command that injects the fault, run in the gate file’s folder.', minLength: 1, type: 'string'},
-      kind: {description: 'Fault kind sent as {kind} to POST {url}/swarms/:id/faults.', pattern: '^[a-z][a-z0-9-]*$', type: 'string'},
+      command: {
+        description: 'Shell command that injects the fault, run in the gate file’s folder.',
+        minLength: 1,
+        type: 'string',
+      },
+      kind: {
+        description: 'Fault kind sent as {kind} to POST {url}/swarms/:id/faults.',
+        pattern: '^[a-z][a-z0-9-]*$',
+        type: 'string',
+      },
     },
     maxProperties: 1,
     minProperties: 1,
@@ -48,8 +57,18 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
     options: {
       additionalProperties: false,
       properties: {
-        command: {description: `Shell command run for each counted fault instead of the HTTP ${DEFAULT_FAULT} call, e.g. "kill -9 $LEADER_PID" (env: SWARM_ID, SWARM_URL, LEADER_PID, LEADER_TERM).`, minLength: 1, type: 'string'},
-        concurrency: {default: 10, description: 'Swarms created (and deleted) at a time.', maximum: 100, minimum: 1, type: 'integer'},
+        command: {
+          description: `Shell command run for each counted fault instead of the HTTP ${DEFAULT_FAULT} call, e.g. "kill -9 $LEADER_PID" (env: SWARM_ID, SWARM_URL, LEADER_PID, LEADER_TERM).`,
+          minLength: 1,
+          type: 'string',
+        },
+        concurrency: {
+          default: 10,
+          description: 'Swarms created (and deleted) at a time.',
+          maximum: 100,
+          minimum: 1,
+          type: 'integer',
+        },
         faults: {
           anyOf: [
             {maximum: MAX_FAULTS, minimum: 0, type: 'integer'},
@@ -58,21 +77,68 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
           default: 3,
           description: `How many ${DEFAULT_FAULT} faults to inject, one after another on different swarms; or the list of faults.`,
         },
-        ready_timeout: api.durationOption('Creating the swarms and waiting until all are healthy must end within it.', '60s'),
-        recovery_timeout: api.durationOption('A faulted swarm not healthy again with a new leader within it counts as a failed recovery.', '30s'),
-        swarms: {default: 100, description: 'Swarms to create and keep running at once.', maximum: MAX_SWARMS, minimum: 1, type: 'integer'},
-        tasks: {default: 5, description: 'Tasks submitted to each swarm before the faults; each must survive them.', maximum: 1000, minimum: 0, type: 'integer'},
-        timeout: api.durationOption('Per request (creating a swarm waits for its first leader); over it is an error.', '20s'),
-        url: {description: 'Base URL of the system, e.g. ${services.demo.url}; swarms are at {url}/swarms.', format: 'uri', type: 'string'},
+        ready_timeout: api.durationOption(
+          'Creating the swarms and waiting until all are healthy must end within it.',
+          '60s',
+        ),
+        recovery_timeout: api.durationOption(
+          'A faulted swarm not healthy again with a new leader within it counts as a failed recovery.',
+          '30s',
+        ),
+        swarms: {
+          default: 100,
+          description: 'Swarms to create and keep running at once.',
+          maximum: MAX_SWARMS,
+          minimum: 1,
+          type: 'integer',
+        },
+        tasks: {
+          default: 5,
+          description: 'Tasks submitted to each swarm before the faults; each must survive them.',
+          maximum: 1000,
+          minimum: 0,
+          type: 'integer',
+        },
+        timeout: api.durationOption(
+          'Per request (creating a swarm waits for its first leader); over it is an error.',
+          '20s',
+        ),
+        url: {
+          description: 'Base URL of the system, e.g. ${services.demo.url}; swarms are at {url}/swarms.',
+          format: 'uri',
+          type: 'string',
+        },
       },
       required: ['url'],
       type: 'object',
     },
     metrics: [
-      {description: 'From each fault until the swarm is healthy again with a higher leader term, in ms; one sample per recovered fault.', dimension: 'duration', name: 'failover_time', type: 'samples'},
-      {description: 'Swarms of this run healthy at the end, after the faults.', dimension: 'count', name: 'swarms_healthy', type: 'value'},
-      {description: 'Tasks accepted before the faults and missing from their swarm’s journal after.', dimension: 'count', name: 'lost_tasks', type: 'value'},
-      {description: 'Faults after which the swarm was not healthy with a new leader within recovery_timeout (they give no failover_time sample).', dimension: 'count', name: 'failed_recoveries', type: 'value'},
+      {
+        description:
+          'From each fault until the swarm is healthy again with a higher leader term, in ms; one sample per recovered fault.',
+        dimension: 'duration',
+        name: 'failover_time',
+        type: 'samples',
+      },
+      {
+        description: 'Swarms of this run healthy at the end, after the faults.',
+        dimension: 'count',
+        name: 'swarms_healthy',
+        type: 'value',
+      },
+      {
+        description: 'Tasks accepted before the faults and missing from their swarm’s journal after.',
+        dimension: 'count',
+        name: 'lost_tasks',
+        type: 'value',
+      },
+      {
+        description:
+          'Faults after which the swarm was not healthy with a new leader within recovery_timeout (they give no failover_time sample).',
+        dimension: 'count',
+        name: 'failed_recoveries',
+        type: 'value',
+      },
     ],
     collect: (ctx, options) => runSwarms(api, ctx, options),
   })
@@ -93,7 +159,12 @@ async function runSwarms(api: PhasegateApi, ctx: CollectContext, options: SwarmO
   const timeoutMs = api.readDuration(options.timeout, 'timeout')
   const base = new URL(options.url)
   const {Pool} = await import('undici')
-  const pool = new Pool(base.origin, {bodyTimeout: timeoutMs, connections: options.concurrency + 2, connectTimeout: timeoutMs, headersTimeout: timeoutMs})
+  const pool = new Pool(base.origin, {
+    bodyTimeout: timeoutMs,
+    connections: options.concurrency + 2,
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+  })
   const run = new SwarmRun(api, ctx, options, pool, base)
   try {
     return await run.measure()
@@ -130,9 +201,11 @@ class SwarmRun {
     await this.reachable()
     const readyBy = performance.now() + api.readDuration(options.ready_timeout, 'ready_timeout')
     await this.create(readyBy)
-    if (this.created.length === 0) throw new Error(`${this.source()}: no swarm could be created (${this.notes.join('; ')})`)
+    if (this.created.length === 0)
+      throw new Error(`${this.source()}: no swarm could be created (${this.notes.join('; ')})`)
     const healthy = await this.waitUntilHealthy(readyBy)
-    if (healthy.size < options.swarms) this.notes.push(`${healthy.size} of ${options.swarms} swarms were healthy before the faults`)
+    if (healthy.size < options.swarms)
+      this.notes.push(`${healthy.size} of ${options.swarms} swarms were healthy before the faults`)
     const accepted = await this.submitTasks()
     const failovers: number[] = []
     let failedRecoveries = 0
@@ -148,7 +221,10 @@ class SwarmRun {
       }
 
       const outcome = await this.failover(id, injection)
-      this.ctx.progress({fraction: (index + 1) / injections.length, message: `fault ${index + 1} of ${injections.length}`})
+      this.ctx.progress({
+        fraction: (index + 1) / injections.length,
+        message: `fault ${index + 1} of ${injections.length}`,
+      })
       if (outcome === 'not injected') continue
       if (outcome === 'not recovered') failedRecoveries++
       else failovers.push(outcome)
@@ -165,7 +241,10 @@ class SwarmRun {
         lost_tasks: {dimension: 'count', type: 'value', value: lost},
         swarms_healthy: {dimension: 'count', type: 'value', value: healthyAtEnd},
       },
-      notes: [`${count(this.created.length, 'swarm')} created, ${count(injections.length, 'fault')} (${describeInjections(injections)}), ${count(failovers.length, 'recovery', 'recoveries')} timed`, ...this.notes],
+      notes: [
+        `${count(this.created.length, 'swarm')} created, ${count(injections.length, 'fault')} (${describeInjections(injections)}), ${count(failovers.length, 'recovery', 'recoveries')} timed`,
+        ...this.notes,
+      ],
       source: this.source(),
     }
   }
@@ -194,7 +273,8 @@ class SwarmRun {
   private async reachable(): Promise<void> {
     const reply = await this.call('GET', '/swarms', this.signal)
     if ('error' in reply) throw new Error(`cannot reach ${this.base.origin}${this.prefix}/swarms: ${reply.error}`)
-    if (reply.status !== 200) throw new Error(`GET ${this.prefix}/swarms answered ${reply.status} ${preview(reply.body)}`)
+    if (reply.status !== 200)
+      throw new Error(`GET ${this.prefix}/swarms answered ${reply.status} ${preview(reply.body)}`)
   }
 
   /** POST /swarms `swarms` times, `concurrency` at a time; a request in flight is never cut, so every swarm made is known and deleted. */
@@ -221,7 +301,9 @@ class SwarmRun {
     await Promise.all(Array.from({length: this.options.concurrency}, worker))
     if (refused > 0) this.notes.push(`${refused} swarms could not be created (first: ${example})`)
     if (this.created.length + refused < this.options.swarms && !this.signal.aborted) {
-      this.notes.push(`only ${this.created.length + refused} of ${this.options.swarms} swarm creations were tried within ready_timeout ${this.options.ready_timeout}`)
+      this.notes.push(
+        `only ${this.created.length + refused} of ${this.options.swarms} swarm creations were tried within ready_timeout ${this.options.ready_timeout}`,
+      )
     }
   }
 
@@ -265,7 +347,8 @@ class SwarmRun {
   /** The faults to inject, in order. */
   private injections(): Injection[] {
     const {command, faults} = this.options
-    if (typeof faults !== 'number') return faults.map((spec) => ('command' in spec ? {command: spec.command} : {kind: spec.kind}))
+    if (typeof faults !== 'number')
+      return faults.map((spec) => ('command' in spec ? {command: spec.command} : {kind: spec.kind}))
     return Array.from({length: faults}, () => (command === undefined ? {kind: DEFAULT_FAULT} : {command}))
   }
 
@@ -279,7 +362,10 @@ class SwarmRun {
     }
 
     const startedAt = performance.now()
-    const problem = injection.command === undefined ? await this.injectHttp(id, injection.kind) : await this.runCommand(id, before, injection.command)
+    const problem =
+      injection.command === undefined
+        ? await this.injectHttp(id, injection.kind)
+        : await this.runCommand(id, before, injection.command)
     if (problem) {
       this.notes.push(`fault on ${id} was not injected: ${problem}`)
       return 'not injected'
@@ -290,20 +376,26 @@ class SwarmRun {
       const now = await this.view(id)
       if (now?.healthy && now.leader && now.leader.term > before.leader.term) {
         const ms = performance.now() - startedAt
-        this.notes.push(`${id}: leader ${before.leader.pid} (term ${before.leader.term}) replaced by ${now.leader.pid} (term ${now.leader.term}), healthy ${api.formatValue(ms, 'duration')} after the fault`)
+        this.notes.push(
+          `${id}: leader ${before.leader.pid} (term ${before.leader.term}) replaced by ${now.leader.pid} (term ${now.leader.term}), healthy ${api.formatValue(ms, 'duration')} after the fault`,
+        )
         return ms
       }
       await sleep(RECOVERY_POLL_MS, undefined, {signal: this.signal})
     }
 
-    this.notes.push(`${id} was not healthy with a new leader ${api.formatValue(performance.now() - startedAt, 'duration')} after its fault (recovery_timeout ${this.options.recovery_timeout}): a failed recovery, with no failover_time sample`)
+    this.notes.push(
+      `${id} was not healthy with a new leader ${api.formatValue(performance.now() - startedAt, 'duration')} after its fault (recovery_timeout ${this.options.recovery_timeout}): a failed recovery, with no failover_time sample`,
+    )
     return 'not recovered'
   }
 
   private async injectHttp(id: string, kind: string): Promise<string | undefined> {
     const reply = await this.call('POST', `/swarms/${encodeURIComponent(id)}/faults`, this.signal, {kind})
     if ('error' in reply) return reply.error
-    return reply.status === 202 || reply.status === 200 ? undefined : `POST /faults {kind: ${kind}} answered ${reply.status} ${preview(reply.body)}`
+    return reply.status === 202 || reply.status === 200
+      ? undefined
+      : `POST /faults {kind: ${kind}} answered ${reply.status} ${preview(reply.body)}`
   }
 
   /** Runs the fault command in the gate's folder with the swarm's details in its environment; bounded by the request timeout. */
@@ -318,12 +410,23 @@ class SwarmRun {
     }
     return new Promise((resolve) => {
       let stderr = ''
-      const child = spawn(command, {cwd: this.ctx.gateDir, env, killSignal: 'SIGKILL', shell: true, signal: this.signal, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs})
+      const child = spawn(command, {
+        cwd: this.ctx.gateDir,
+        env,
+        killSignal: 'SIGKILL',
+        shell: true,
+        signal: this.signal,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: timeoutMs,
+      })
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-500)))
       child.once('error', (error) => resolve(`command "${command}" could not run: ${error.message}`))
       child.once('close', (code, signal) => {
         if (code === 0) resolve(undefined)
-        else resolve(`command "${command}" ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`)
+        else
+          resolve(
+            `command "${command}" ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
+          )
       })
     })
   }
@@ -346,17 +449,20 @@ class SwarmRun {
 
       const kept = new Set(journal.accepted)
       lost += taskIds.filter((taskId) => !kept.has(taskId)).length
-      if (Array.isArray(journal.pending)) pending += taskIds.filter((taskId) => (journal.pending as unknown[]).includes(taskId)).length
+      if (Array.isArray(journal.pending))
+        pending += taskIds.filter((taskId) => (journal.pending as unknown[]).includes(taskId)).length
     }
 
-    if (unknown.length > 0) this.notes.push(`the task journals of ${unknown.length} swarms could not be read; their tasks count as lost`)
+    if (unknown.length > 0)
+      this.notes.push(`the task journals of ${unknown.length} swarms could not be read; their tasks count as lost`)
     if (pending > 0) this.notes.push(`${pending} tasks are kept but still pending (not yet acknowledged by a leader)`)
     return lost
   }
 
   private async views(): Promise<SwarmView[]> {
     const reply = await this.call('GET', '/swarms', this.signal)
-    if ('error' in reply || reply.status !== 200) throw new Error(`GET ${this.prefix}/swarms failed: ${'error' in reply ? reply.error : reply.status}`)
+    if ('error' in reply || reply.status !== 200)
+      throw new Error(`GET ${this.prefix}/swarms failed: ${'error' in reply ? reply.error : reply.status}`)
     const ours = new Set(this.created)
     const swarms = (reply.body as {swarms?: unknown} | undefined)?.swarms
     return Array.isArray(swarms) ? swarms.filter((view): view is SwarmView => isView(view) && ours.has(view.id)) : []
@@ -368,11 +474,19 @@ class SwarmRun {
   }
 
   /** One JSON request under the base URL's path; never throws except on abort: a failure comes back as its description. */
-  private async call(method: 'DELETE' | 'GET' | 'POST', path: string, signal?: AbortSignal, body?: unknown): Promise<Reply> {
+  private async call(
+    method: 'DELETE' | 'GET' | 'POST',
+    path: string,
+    signal?: AbortSignal,
+    body?: unknown,
+  ): Promise<Reply> {
     try {
       const response = await this.pool.request({
         body: body === undefined ? undefined : JSON.stringify(body),
-        headers: body === undefined ? {accept: 'application/json'} : {accept: 'application/json', 'content-type': 'application/json'},
+        headers:
+          body === undefined
+            ? {accept: 'application/json'}
+            : {accept: 'application/json', 'content-type': 'application/json'},
         method,
         path: `${this.prefix}${path}`,
         signal,
@@ -406,9 +520,7 @@ function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
 }
 
-
 function preview(body: unknown): string {
   const text = body === undefined ? '(no body)' : JSON.stringify(body)
   return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }
-

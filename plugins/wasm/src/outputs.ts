@@ -74,4 +74,3 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`
   return preview(String(error))
 }
-

@@ -56,7 +56,9 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
   try {
     bytes = await readFile(file)
   } catch (error) {
-    throw new Error(`module: cannot read ${file} (${reasonOf(error)}); build it first, or fix the path (relative to the gate's directory ${host.gateDir})`)
+    throw new Error(
+      `module: cannot read ${file} (${reasonOf(error)}); build it first, or fix the path (relative to the gate's directory ${host.gateDir})`,
+    )
   }
 
   let compiled: WasmModule
@@ -67,16 +69,23 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
   }
 
   const declared = WebAssembly.Module.imports(compiled)
-  const missing = declared.filter(({kind, module, name}) => kind !== 'function' || !PROVIDED_IMPORTS.includes(`${module}.${name}`))
+  const missing = declared.filter(
+    ({kind, module, name}) => kind !== 'function' || !PROVIDED_IMPORTS.includes(`${module}.${name}`),
+  )
   if (missing.length > 0) {
     const list = missing.map(({kind, module, name}) => `${module}.${name} (${kind})`).join(', ')
-    throw new Error(`module: ${file} imports ${list}, which the wasm validator does not provide; it provides the functions ${PROVIDED_IMPORTS.join(', ')}`)
+    throw new Error(
+      `module: ${file} imports ${list}, which the wasm validator does not provide; it provides the functions ${PROVIDED_IMPORTS.join(', ')}`,
+    )
   }
 
   let memory: WasmMemory | undefined
   let instance: WasmInstance
   try {
-    instance = await WebAssembly.instantiate(compiled, hostImports(host, () => memory))
+    instance = await WebAssembly.instantiate(
+      compiled,
+      hostImports(host, () => memory),
+    )
   } catch (error) {
     throw new Error(`module: ${file} failed to instantiate: ${describeError(error)}`)
   }
@@ -85,8 +94,12 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
   if (exported.memory instanceof WebAssembly.Memory) memory = exported.memory
   const operation = exported[options.export]
   if (typeof operation !== 'function') {
-    const functions = WebAssembly.Module.exports(compiled).filter(({kind}) => kind === 'function').map(({name}) => name)
-    throw new Error(`export: ${file} has no exported function "${options.export}"; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`)
+    const functions = WebAssembly.Module.exports(compiled)
+      .filter(({kind}) => kind === 'function')
+      .map(({name}) => name)
+    throw new Error(
+      `export: ${file} has no exported function "${options.export}"; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`,
+    )
   }
 
   return {imports: declared.map(({module, name}) => `${module}.${name}`), operation: operation as Operation}
@@ -103,7 +116,9 @@ function hostImports(host: Host, memory: () => WasmMemory | undefined): WasmImpo
       // A fixed seed: the module's Math.random gives the same numbers run after run.
       seed: (): number => host.seed,
       trace(message: number, count: number, ...values: number[]): void {
-        host.log(`wasm trace: ${readString(memory(), message) ?? ''} ${values.slice(0, Math.max(0, count)).join(', ')}`.trim())
+        host.log(
+          `wasm trace: ${readString(memory(), message) ?? ''} ${values.slice(0, Math.max(0, count)).join(', ')}`.trim(),
+        )
       },
     },
   }
@@ -127,7 +142,9 @@ async function loadJsModule(option: string, gateDir: string): Promise<Record<str
   try {
     await stat(file)
   } catch (error) {
-    throw new Error(`js: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's directory ${gateDir})`)
+    throw new Error(
+      `js: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's directory ${gateDir})`,
+    )
   }
 
   try {
@@ -143,24 +160,35 @@ function twinOf(twin: Record<string, unknown>, options: SubjectOptions): Operati
   if (typeof named === 'function') return named as Operation
   if (typeof twin.default === 'function') return twin.default as Operation
   const functions = Object.keys(twin).filter((key) => typeof twin[key] === 'function')
-  throw new Error(`js: ${options.js} exports no function "${options.export}" and no default function; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`)
+  throw new Error(
+    `js: ${options.js} exports no function "${options.export}" and no default function; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`,
+  )
 }
 
-async function loadInputs(option: InputsOption, twin: Record<string, unknown>, jsOption: string, host: Host): Promise<{inputs: unknown[][]; label: string}> {
+async function loadInputs(
+  option: InputsOption,
+  twin: Record<string, unknown>,
+  jsOption: string,
+  host: Host,
+): Promise<{inputs: unknown[][]; label: string}> {
   if ('file' in option) {
     const file = path.resolve(host.gateDir, option.file)
     let text: string
     try {
       text = await readFile(file, 'utf8')
     } catch (error) {
-      throw new Error(`inputs.file: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's directory ${host.gateDir})`)
+      throw new Error(
+        `inputs.file: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's directory ${host.gateDir})`,
+      )
     }
 
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
     } catch (error) {
-      throw new Error(`inputs.file: ${file} is not JSON (${(error as Error).message}); it must hold an array of argument lists such as [[1, 2], [3, 4]]`)
+      throw new Error(
+        `inputs.file: ${file} is not JSON (${(error as Error).message}); it must hold an array of argument lists such as [[1, 2], [3, 4]]`,
+      )
     }
 
     const inputs = argumentLists(parsed, `inputs.file: ${file}`)
@@ -191,11 +219,14 @@ function argumentLists(value: unknown, where: string): unknown[][] {
   if (value.length === 0) throw new Error(`${where} gave no inputs; expected ${expected}`)
   if (value.length > MAX_INPUTS) throw new Error(`${where} gave ${value.length} inputs; at most ${MAX_INPUTS}`)
   const bad = value.findIndex((entry) => !Array.isArray(entry))
-  if (bad >= 0) throw new Error(`${where}: input #${bad + 1} is ${describeValue(value[bad])}, not an argument list; expected ${expected}`)
+  if (bad >= 0)
+    throw new Error(
+      `${where}: input #${bad + 1} is ${describeValue(value[bad])}, not an argument list; expected ${expected}`,
+    )
   return value as unknown[][]
 }
 
 function reasonOf(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code
-  return code === 'ENOENT' ? 'no such file' : code ?? describeError(error)
+  return code === 'ENOENT' ? 'no such file' : (code ?? describeError(error))
 }

@@ -54,9 +54,16 @@ export interface TimingHooks {
 /** The last output of a timed call: kept where the JIT cannot prove it unused, so no call is optimised away. */
 export let lastOutput: unknown
 
-export async function timeSides(wasm: Side, js: Side, inputs: unknown[][], plan: TimingPlan, hooks: TimingHooks): Promise<Timing> {
+export async function timeSides(
+  wasm: Side,
+  js: Side,
+  inputs: unknown[][],
+  plan: TimingPlan,
+  hooks: TimingHooks,
+): Promise<Timing> {
   const warmupMs = await warmUp([wasm, js], inputs, plan, hooks)
-  for (const side of [wasm, js]) side.group = Math.max(1, Math.min(plan.batch, Math.ceil(MIN_TIMED_MS / hooks.median(side.warmOpMs))))
+  for (const side of [wasm, js])
+    side.group = Math.max(1, Math.min(plan.batch, Math.ceil(MIN_TIMED_MS / hooks.median(side.warmOpMs))))
   const speedups: number[] = []
   const started = performance.now()
   let stoppedEarly = false
@@ -123,7 +130,9 @@ function runBatch(side: Side, inputs: unknown[][], start: number, count: number,
     try {
       lastOutput = operation(...args)
     } catch (error) {
-      throw new Error(`${side.name} threw while being timed on input #${index + 1} ${describeValue(args)}: ${describeError(error)} (it did not when its outputs were checked)`)
+      throw new Error(
+        `${side.name} threw while being timed on input #${index + 1} ${describeValue(args)}: ${describeError(error)} (it did not when its outputs were checked)`,
+      )
     }
 
     if (++index === inputs.length) index = 0

@@ -10,7 +10,10 @@ export default class BaselineSave extends GateCommand {
   static override examples = [
     '<%= config.bin %> <%= command.id %> phase-2',
     '<%= config.bin %> <%= command.id %> phase-2 --from phase-2-20261123T174132Z --name release-1.4',
-    {description: 'Pin the main branch\'s run, downloaded from CI', command: '<%= config.bin %> <%= command.id %> phase-2 --from artifacts/phase-2.json'},
+    {
+      description: "Pin the main branch's run, downloaded from CI",
+      command: '<%= config.bin %> <%= command.id %> phase-2 --from artifacts/phase-2.json',
+    },
   ]
   static override enableJsonFlag = true
   static override args = {
@@ -18,14 +21,19 @@ export default class BaselineSave extends GateCommand {
   }
   static override flags = {
     from: Flags.string({description: 'Run to pin: "latest", a recorded run id, or a results file.', default: 'latest'}),
-    name: Flags.string({description: 'Baseline name (`gate check --baseline NAME` compares with it).', default: DEFAULT_BASELINE}),
+    name: Flags.string({
+      description: 'Baseline name (`gate check --baseline NAME` compares with it).',
+      default: DEFAULT_BASELINE,
+    }),
   }
 
   async run(): Promise<SavedBaseline> {
     const {args, flags} = await this.parse(BaselineSave)
     const cwd = path.resolve(flags.cwd)
     // Only an import may start a history; pinning "latest" or a run id reads one that exists.
-    const saved = withHistory(cwd, {create: flags.from !== 'latest'}, (history) => saveBaseline(history, cwd, args.gate, flags))
+    const saved = withHistory(cwd, {create: flags.from !== 'latest'}, (history) =>
+      saveBaseline(history, cwd, args.gate, flags),
+    )
     if (!this.jsonEnabled()) this.log(formatSaved(saved))
     for (const warning of saved.warnings) process.stderr.write(`warning: ${warning}\n`)
     return saved

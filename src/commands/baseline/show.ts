@@ -7,14 +7,19 @@ import {baselineJson, DEFAULT_BASELINE, formatBaseline, formatBaselineList, with
 
 export default class BaselineShow extends GateCommand {
   static override summary = 'List the saved baselines, or show what one pinned.'
-  static override description = 'Without GATE: every saved baseline. With GATE: the baseline --name (main by default), per target and metric the values relative expectations compare with, and whether its samples were kept.'
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> phase-2', '<%= config.bin %> <%= command.id %> phase-2 --name release-1.4 --json']
+  static override description =
+    'Without GATE: every saved baseline. With GATE: the baseline --name (main by default), per target and metric the values relative expectations compare with, and whether its samples were kept.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> phase-2',
+    '<%= config.bin %> <%= command.id %> phase-2 --name release-1.4 --json',
+  ]
   static override enableJsonFlag = true
   static override args = {
     gate: Args.string({description: 'Gate name; without it, every saved baseline is listed.'}),
   }
   static override flags = {
-    name: Flags.string({description: 'Which of the gate\'s baselines to show.', default: DEFAULT_BASELINE}),
+    name: Flags.string({description: "Which of the gate's baselines to show.", default: DEFAULT_BASELINE}),
   }
 
   async run(): Promise<unknown> {
@@ -23,7 +28,8 @@ export default class BaselineShow extends GateCommand {
     return withHistory(path.resolve(flags.cwd), {create: false}, (history) => {
       if (args.gate === undefined) {
         const records = history.baselines()
-        if (records.length === 0) process.stderr.write(`no baselines saved in ${history.file}: pin a run with \`gate baseline save GATE\`.\n`)
+        if (records.length === 0)
+          process.stderr.write(`no baselines saved in ${history.file}: pin a run with \`gate baseline save GATE\`.\n`)
         else if (!json) this.log(formatBaselineList(records))
         return records
       }
@@ -31,7 +37,9 @@ export default class BaselineShow extends GateCommand {
       const baseline = history.baseline(args.gate, flags.name)
       if (!baseline) {
         const saved = history.baselines(args.gate).map((record) => record.name)
-        throw new UserError(`no baseline "${flags.name}" saved for gate ${args.gate} in ${history.file}${saved.length > 0 ? ` (saved: ${saved.join(', ')})` : ''}: pin a run with \`gate baseline save ${args.gate}\`.`)
+        throw new UserError(
+          `no baseline "${flags.name}" saved for gate ${args.gate} in ${history.file}${saved.length > 0 ? ` (saved: ${saved.join(', ')})` : ''}: pin a run with \`gate baseline save ${args.gate}\`.`,
+        )
       }
 
       if (!json) this.log(formatBaseline(baseline))

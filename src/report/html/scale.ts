@@ -11,7 +11,8 @@ export function linearScale(domain: readonly [number, number], range: readonly [
   const [d0, d1] = domain
   const [r0, r1] = range
   const span = d1 - d0 || 1
-  const scale = (x: number) => r0 + ((Math.min(Math.max(x, Math.min(d0, d1)), Math.max(d0, d1)) - d0) / span) * (r1 - r0)
+  const scale = (x: number) =>
+    r0 + ((Math.min(Math.max(x, Math.min(d0, d1)), Math.max(d0, d1)) - d0) / span) * (r1 - r0)
   return Object.assign(scale, {domain, range})
 }
 
@@ -27,7 +28,10 @@ function niceStep(span: number, count: number): number {
  * The smallest range of whole ticks that holds every value, from zero when `fromZero` (bars and latencies start at 0),
  * with its ticks. A single value or none gets a range around it so that nothing divides by zero.
  */
-export function niceDomain(values: readonly number[], options: {fromZero?: boolean; count?: number} = {}): {domain: [number, number]; ticks: number[]} {
+export function niceDomain(
+  values: readonly number[],
+  options: {fromZero?: boolean; count?: number} = {},
+): {domain: [number, number]; ticks: number[]} {
   const finite = values.filter(Number.isFinite)
   let low = Math.min(...finite, ...(options.fromZero ? [0] : []))
   let high = Math.max(...finite, ...(options.fromZero ? [0] : []))
@@ -40,6 +44,7 @@ export function niceDomain(values: readonly number[], options: {fromZero?: boole
   const end = Math.ceil(high / step) * step
   const ticks: number[] = []
   // Bounded: at most count + 2 steps between start and end.
-  for (let i = 0; start + i * step <= end + step * 1e-9 && i < 50; i++) ticks.push(Number((start + i * step).toPrecision(12)))
+  for (let i = 0; start + i * step <= end + step * 1e-9 && i < 50; i++)
+    ticks.push(Number((start + i * step).toPrecision(12)))
   return {domain: [start, end], ticks}
 }

@@ -17,7 +17,15 @@ const PLOT_HEIGHT = 200
 const STRIP_HEIGHT = 76
 const MARGIN = {bottom: 26, left: 62, right: 14, top: 16} as const
 
-function frame(options: {chart: string; label: string; height: number; metric?: string; points?: number; bars?: number; body: Markup | Markup[]}): Markup {
+function frame(options: {
+  chart: string
+  label: string
+  height: number
+  metric?: string
+  points?: number
+  bars?: number
+  body: Markup | Markup[]
+}): Markup {
   const counts = [
     options.metric === undefined ? '' : html` data-metric="${options.metric}"`,
     options.points === undefined ? '' : html` data-points="${options.points}"`,
@@ -28,7 +36,10 @@ function frame(options: {chart: string; label: string; height: number; metric?: 
 
 /** Horizontal grid lines with their values on the left. */
 function yAxis(y: Scale, ticks: readonly number[], format: (x: number) => string): Markup[] {
-  return ticks.map((tick) => html`<g class="tick"><line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(tick)}" y2="${y(tick)}"/><text x="${MARGIN.left - 6}" y="${y(tick) + 4}" text-anchor="end">${format(tick)}</text></g>`)
+  return ticks.map(
+    (tick) =>
+      html`<g class="tick"><line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(tick)}" y2="${y(tick)}"/><text x="${MARGIN.left - 6}" y="${y(tick) + 4}" text-anchor="end">${format(tick)}</text></g>`,
+  )
 }
 
 /** Ticks along the bottom of a horizontal strip; the outer ones are anchored inwards so they stay inside. */
@@ -50,27 +61,32 @@ function labelWidth(text: string): number {
  */
 function horizontalThresholds(marks: ReadonlyArray<{y: number; label: string}>): Markup[] {
   const placed: Array<{x0: number; x1: number; y: number}> = []
-  return [...marks].sort((a, b) => a.y - b.y).map(({label, y}) => {
-    const labelY = y - 5 < MARGIN.top + 8 ? y + 13 : y - 5
-    let x = MARGIN.left + 4
-    // Bounded: each step moves past one placed label.
-    for (const other of placed) if (Math.abs(other.y - labelY) < 16 && x < other.x1 && x + labelWidth(label) > other.x0) x = other.x1 + 8
-    placed.push({x0: x, x1: x + labelWidth(label), y: labelY})
-    return html`<g class="threshold" data-threshold="${label}"><line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}"/><text x="${x}" y="${labelY}">${label}</text></g>`
-  })
+  return [...marks]
+    .sort((a, b) => a.y - b.y)
+    .map(({label, y}) => {
+      const labelY = y - 5 < MARGIN.top + 8 ? y + 13 : y - 5
+      let x = MARGIN.left + 4
+      // Bounded: each step moves past one placed label.
+      for (const other of placed)
+        if (Math.abs(other.y - labelY) < 16 && x < other.x1 && x + labelWidth(label) > other.x0) x = other.x1 + 8
+      placed.push({x0: x, x1: x + labelWidth(label), y: labelY})
+      return html`<g class="threshold" data-threshold="${label}"><line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}"/><text x="${x}" y="${labelY}">${label}</text></g>`
+    })
 }
 
 /** Vertical threshold lines, labelled on the side with more room, in the first row at the top where the label fits. */
 function verticalThresholds(marks: ReadonlyArray<{x: number; label: string}>, top: number, bottom: number): Markup[] {
   const rows: Array<Array<[number, number]>> = []
-  return [...marks].sort((a, b) => a.x - b.x).map(({label, x}) => {
-    const left = x > (MARGIN.left + WIDTH - MARGIN.right) / 2
-    const span: [number, number] = left ? [x - 4 - labelWidth(label), x - 4] : [x + 4, x + 4 + labelWidth(label)]
-    let row = rows.findIndex((taken) => taken.every(([a, b]) => span[1] < a || span[0] > b))
-    if (row < 0) row = rows.push([]) - 1
-    rows[row]!.push(span)
-    return html`<g class="threshold" data-threshold="${label}"><line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}"/><text x="${left ? x - 4 : x + 4}" y="${top + 9 + 12 * row}" text-anchor="${left ? 'end' : 'start'}">${label}</text></g>`
-  })
+  return [...marks]
+    .sort((a, b) => a.x - b.x)
+    .map(({label, x}) => {
+      const left = x > (MARGIN.left + WIDTH - MARGIN.right) / 2
+      const span: [number, number] = left ? [x - 4 - labelWidth(label), x - 4] : [x + 4, x + 4 + labelWidth(label)]
+      let row = rows.findIndex((taken) => taken.every(([a, b]) => span[1] < a || span[0] > b))
+      if (row < 0) row = rows.push([]) - 1
+      rows[row]!.push(span)
+      return html`<g class="threshold" data-threshold="${label}"><line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}"/><text x="${left ? x - 4 : x + 4}" y="${top + 9 + 12 * row}" text-anchor="${left ? 'end' : 'start'}">${label}</text></g>`
+    })
 }
 
 export interface PercentilePoint {
@@ -84,23 +100,36 @@ export interface PercentilePoint {
 }
 
 /** A latency (or size) distribution read from its tail: p50 → max left to right, with the thresholds as lines. */
-export function percentileChart(input: {label: string; metric: string; dimension: Dimension; points: readonly PercentilePoint[]; thresholds: readonly ThresholdMark[]}): Markup {
+export function percentileChart(input: {
+  label: string
+  metric: string
+  dimension: Dimension
+  points: readonly PercentilePoint[]
+  thresholds: readonly ThresholdMark[]
+}): Markup {
   const points = [...input.points].sort((a, b) => a.level - b.level)
   const format = (v: number) => formatValue(v, input.dimension)
-  const {domain, ticks} = niceDomain([...points.flatMap((p) => [p.value, ...(p.interval ?? [])]), ...input.thresholds.map((t) => t.value)], {fromZero: true})
+  const {domain, ticks} = niceDomain(
+    [...points.flatMap((p) => [p.value, ...(p.interval ?? [])]), ...input.thresholds.map((t) => t.value)],
+    {fromZero: true},
+  )
   const bottom = PLOT_HEIGHT - MARGIN.bottom
   const y = linearScale(domain, [bottom, MARGIN.top])
   // Equal spacing: the tail levels (0.5, 0.9, 0.95, 0.99, 1) would crowd together on a linear axis.
   const step = (WIDTH - MARGIN.left - MARGIN.right) / Math.max(1, points.length)
   const x = (i: number) => MARGIN.left + step * (i + 0.5)
-  const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${Math.round(x(i) * 100) / 100} ${Math.round(y(p.value) * 100) / 100}`).join(' ')
+  const path = points
+    .map((p, i) => `${i === 0 ? 'M' : 'L'}${Math.round(x(i) * 100) / 100} ${Math.round(y(p.value) * 100) / 100}`)
+    .join(' ')
   return frame({
     body: [
       ...yAxis(y, ticks, format),
       ...horizontalThresholds(input.thresholds.map((t) => ({label: t.label, y: y(t.value)}))),
       html`<path class="curve" d="${path}"/>`,
       ...points.map((p, i) => {
-        const interval = p.interval ? html`<g class="interval" data-interval="${p.name}"><line x1="${x(i)}" x2="${x(i)}" y1="${y(p.interval[0])}" y2="${y(p.interval[1])}"/><line x1="${x(i) - 5}" x2="${x(i) + 5}" y1="${y(p.interval[0])}" y2="${y(p.interval[0])}"/><line x1="${x(i) - 5}" x2="${x(i) + 5}" y1="${y(p.interval[1])}" y2="${y(p.interval[1])}"/></g>` : ''
+        const interval = p.interval
+          ? html`<g class="interval" data-interval="${p.name}"><line x1="${x(i)}" x2="${x(i)}" y1="${y(p.interval[0])}" y2="${y(p.interval[1])}"/><line x1="${x(i) - 5}" x2="${x(i) + 5}" y1="${y(p.interval[0])}" y2="${y(p.interval[0])}"/><line x1="${x(i) - 5}" x2="${x(i) + 5}" y1="${y(p.interval[1])}" y2="${y(p.interval[1])}"/></g>`
+          : ''
         return html`${interval}<circle class="point" data-point="${p.name}" cx="${x(i)}" cy="${y(p.value)}" r="4"><title>${p.name}: ${format(p.value)}</title></circle><text class="category" x="${x(i)}" y="${bottom + 16}" text-anchor="middle">${p.name}</text>`
       }),
       html`<line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}"/>`,
@@ -120,13 +149,21 @@ export function binPosition(edges: readonly number[], value: number): number {
   if (value >= edges[last]!) return last
   const i = Math.max(0, edges.findIndex((edge) => edge > value) - 1)
   const [from, to] = [edges[i]!, edges[i + 1]!]
-  const logarithmic = edges[0]! > 0 && last >= 2 && Math.abs((edges[2]! - edges[1]!) - (edges[1]! - edges[0]!)) > 1e-9 * Math.abs(edges[1]!)
+  const logarithmic =
+    edges[0]! > 0 && last >= 2 && Math.abs(edges[2]! - edges[1]! - (edges[1]! - edges[0]!)) > 1e-9 * Math.abs(edges[1]!)
   const fraction = logarithmic ? Math.log(value / from) / Math.log(to / from) : (value - from) / (to - from)
   return i + fraction
 }
 
 /** How the samples spread: one bar per bin of MetricSummary.histogram (equal widths, as binned), thresholds as lines. */
-export function histogramChart(input: {label: string; metric: string; dimension: Dimension; edges: readonly number[]; counts: readonly number[]; thresholds: readonly ThresholdMark[]}): Markup {
+export function histogramChart(input: {
+  label: string
+  metric: string
+  dimension: Dimension
+  edges: readonly number[]
+  counts: readonly number[]
+  thresholds: readonly ThresholdMark[]
+}): Markup {
   const {counts, edges} = input
   const format = (v: number) => formatValue(v, input.dimension)
   const {domain, ticks} = niceDomain(counts, {count: 3, fromZero: true})
@@ -139,10 +176,23 @@ export function histogramChart(input: {label: string; metric: string; dimension:
     bars: counts.length,
     body: [
       ...yAxis(y, ticks, (v) => formatValue(v, 'count')),
-      ...counts.map((count, i) => html`<rect class="bar" data-bar="${i}" x="${x(i) + 0.5}" y="${y(count)}" width="${Math.max(0.5, binWidth - 1)}" height="${bottom - y(count)}"><title>${format(edges[i]!)} to ${format(edges[i + 1]!)}: ${formatValue(count, 'count')}</title></rect>`),
-      ...edgeLabels.map((i, k) => html`<text class="category" x="${x(i)}" y="${bottom + 16}" text-anchor="${k === 0 ? 'start' : i === counts.length ? 'end' : 'middle'}">${format(edges[i]!)}</text>`),
+      ...counts.map(
+        (count, i) =>
+          html`<rect class="bar" data-bar="${i}" x="${x(i) + 0.5}" y="${y(count)}" width="${Math.max(0.5, binWidth - 1)}" height="${bottom - y(count)}"><title>${format(edges[i]!)} to ${format(edges[i + 1]!)}: ${formatValue(count, 'count')}</title></rect>`,
+      ),
+      ...edgeLabels.map(
+        (i, k) =>
+          html`<text class="category" x="${x(i)}" y="${bottom + 16}" text-anchor="${k === 0 ? 'start' : i === counts.length ? 'end' : 'middle'}">${format(edges[i]!)}</text>`,
+      ),
       // A threshold outside the binned range sits at the edge, with an arrow that says it lies beyond.
-      ...verticalThresholds(input.thresholds.map((t) => ({label: t.value > edges.at(-1)! ? `${t.label} →` : t.value < edges[0]! ? `← ${t.label}` : t.label, x: x(binPosition(edges, t.value))})), MARGIN.top, bottom),
+      ...verticalThresholds(
+        input.thresholds.map((t) => ({
+          label: t.value > edges.at(-1)! ? `${t.label} →` : t.value < edges[0]! ? `← ${t.label}` : t.label,
+          x: x(binPosition(edges, t.value)),
+        })),
+        MARGIN.top,
+        bottom,
+      ),
       html`<line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}"/>`,
     ],
     chart: 'histogram',
@@ -153,10 +203,26 @@ export function histogramChart(input: {label: string; metric: string; dimension:
 }
 
 /** A horizontal strip for one number: its axis, optional threshold, and what `marks` draws on it. */
-function strip(input: {chart: string; label: string; domain?: [number, number]; values: number[]; format: (x: number) => string; threshold: ThresholdMark | null; fromZero: boolean; marks: (x: Scale, middle: number) => Markup[]; points?: number; bars?: number}): Markup {
-  const nice = niceDomain([...input.values, ...(input.threshold ? [input.threshold.value] : [])], {count: 4, fromZero: input.fromZero})
+function strip(input: {
+  chart: string
+  label: string
+  domain?: [number, number]
+  values: number[]
+  format: (x: number) => string
+  threshold: ThresholdMark | null
+  fromZero: boolean
+  marks: (x: Scale, middle: number) => Markup[]
+  points?: number
+  bars?: number
+}): Markup {
+  const nice = niceDomain([...input.values, ...(input.threshold ? [input.threshold.value] : [])], {
+    count: 4,
+    fromZero: input.fromZero,
+  })
   const domain = input.domain ?? nice.domain
-  const ticks = input.domain ? niceDomain(input.domain, {count: 4}).ticks.filter((t) => t >= domain[0] && t <= domain[1]) : nice.ticks
+  const ticks = input.domain
+    ? niceDomain(input.domain, {count: 4}).ticks.filter((t) => t >= domain[0] && t <= domain[1])
+    : nice.ticks
   const baseline = STRIP_HEIGHT - MARGIN.bottom
   const x = linearScale(domain, [MARGIN.left, WIDTH - MARGIN.right])
   const middle = (MARGIN.top + 10 + baseline) / 2
@@ -164,7 +230,11 @@ function strip(input: {chart: string; label: string; domain?: [number, number]; 
     bars: input.bars,
     body: [
       ...xAxis(x, ticks, input.format, baseline),
-      ...verticalThresholds(input.threshold ? [{label: input.threshold.label, x: x(input.threshold.value)}] : [], MARGIN.top - 10, baseline),
+      ...verticalThresholds(
+        input.threshold ? [{label: input.threshold.label, x: x(input.threshold.value)}] : [],
+        MARGIN.top - 10,
+        baseline,
+      ),
       ...input.marks(x, middle),
     ],
     chart: input.chart,
@@ -174,15 +244,30 @@ function strip(input: {chart: string; label: string; domain?: [number, number]; 
   })
 }
 
-function intervalMarks(x: Scale, middle: number, value: number, interval: readonly [number, number] | null, title: string): Markup[] {
+function intervalMarks(
+  x: Scale,
+  middle: number,
+  value: number,
+  interval: readonly [number, number] | null,
+  title: string,
+): Markup[] {
   const bar = interval
     ? html`<g class="interval" data-interval="95%"><line x1="${x(interval[0])}" x2="${x(interval[1])}" y1="${middle}" y2="${middle}"/><line x1="${x(interval[0])}" x2="${x(interval[0])}" y1="${middle - 6}" y2="${middle + 6}"/><line x1="${x(interval[1])}" x2="${x(interval[1])}" y1="${middle - 6}" y2="${middle + 6}"/></g>`
     : ''
-  return [html`${bar}<circle class="point" data-point="value" cx="${x(value)}" cy="${middle}" r="5"><title>${title}</title></circle>`]
+  return [
+    html`${bar}<circle class="point" data-point="value" cx="${x(value)}" cy="${middle}" r="5"><title>${title}</title></circle>`,
+  ]
 }
 
 /** A value with its 95% interval against the threshold: hit rates on a 0–100% axis, speed-ups and means on their own. */
-export function intervalChart(input: {label: string; dimension: Dimension; value: number; interval: [number, number] | null; threshold: ThresholdMark | null; domain?: [number, number]}): Markup {
+export function intervalChart(input: {
+  label: string
+  dimension: Dimension
+  value: number
+  interval: [number, number] | null
+  threshold: ThresholdMark | null
+  domain?: [number, number]
+}): Markup {
   const format = (v: number) => formatValue(v, input.dimension)
   return strip({
     chart: 'interval',
@@ -190,7 +275,14 @@ export function intervalChart(input: {label: string; dimension: Dimension; value
     format,
     fromZero: input.dimension !== 'proportion' && input.value >= 0,
     label: input.label,
-    marks: (x, middle) => intervalMarks(x, middle, input.value, input.interval, `${format(input.value)}${input.interval ? ` [${format(input.interval[0])}, ${format(input.interval[1])}]` : ''}`),
+    marks: (x, middle) =>
+      intervalMarks(
+        x,
+        middle,
+        input.value,
+        input.interval,
+        `${format(input.value)}${input.interval ? ` [${format(input.interval[0])}, ${format(input.interval[1])}]` : ''}`,
+      ),
     points: 1,
     threshold: input.threshold,
     values: [input.value, ...(input.interval ?? [])],
@@ -198,7 +290,12 @@ export function intervalChart(input: {label: string; dimension: Dimension; value
 }
 
 /** A single value (a count, a throughput, a claim) as a bar from zero, against its threshold. */
-export function valueChart(input: {label: string; dimension: Dimension; value: number; threshold: ThresholdMark | null}): Markup {
+export function valueChart(input: {
+  label: string
+  dimension: Dimension
+  value: number
+  threshold: ThresholdMark | null
+}): Markup {
   const format = (v: number) => formatValue(v, input.dimension)
   return strip({
     bars: 1,
@@ -209,7 +306,9 @@ export function valueChart(input: {label: string; dimension: Dimension; value: n
     marks: (x, middle) => {
       const [from, to] = [Math.min(x(0), x(input.value)), Math.max(x(0), x(input.value))]
       // A zero-width bar still shows where the value is.
-      return [html`<rect class="bar" data-bar="0" x="${from}" y="${middle - 8}" width="${Math.max(2, to - from)}" height="16"><title>${format(input.value)}</title></rect>`]
+      return [
+        html`<rect class="bar" data-bar="0" x="${from}" y="${middle - 8}" width="${Math.max(2, to - from)}" height="16"><title>${format(input.value)}</title></rect>`,
+      ]
     },
     threshold: input.threshold,
     values: [input.value],
@@ -217,14 +316,22 @@ export function valueChart(input: {label: string; dimension: Dimension; value: n
 }
 
 /** The change vs the baseline run in %: zero is the baseline, the point and interval are now, the line is the allowed change. */
-export function changeChart(input: {label: string; change: number; interval: [number, number] | null; allowed: ThresholdMark | null}): Markup {
+export function changeChart(input: {
+  label: string
+  change: number
+  interval: [number, number] | null
+  allowed: ThresholdMark | null
+}): Markup {
   const percent = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${formatValue(Math.abs(v), 'proportion')}`
   return strip({
     chart: 'change',
     format: percent,
     fromZero: true,
     label: input.label,
-    marks: (x, middle) => [html`<line class="zero" x1="${x(0)}" x2="${x(0)}" y1="${middle - 12}" y2="${middle + 12}"/>`, ...intervalMarks(x, middle, input.change, input.interval, `${percent(input.change)}`)],
+    marks: (x, middle) => [
+      html`<line class="zero" x1="${x(0)}" x2="${x(0)}" y1="${middle - 12}" y2="${middle + 12}"/>`,
+      ...intervalMarks(x, middle, input.change, input.interval, `${percent(input.change)}`),
+    ],
     points: 1,
     threshold: input.allowed,
     values: [input.change, ...(input.interval ?? [])],
@@ -254,14 +361,18 @@ export function confidenceChart(rows: readonly ConfidenceRow[], pass: number): M
   return html`<div class="confidence-chart" data-chart="confidence" data-bars="${rows.length}">
 ${scale}
 ${rows.map((r, i) => {
-    const label = `${r.label}: ${r.text}, ${r.status} (PASS at P ${passText} or more, FAIL at ${failText} or less)`
-    return html`<div class="confidence-row s-${r.status}"><a class="confidence-label" href="#${r.anchor}">${r.label}</a><svg class="bar-track" height="18" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="3" width="100%" height="12"/><rect class="bar" data-bar="${i}" x="0" y="3" width="${percent(r.p)}" height="12"/>${lines}</svg><span class="confidence-value"><span class="pill s-${r.status}">${r.status}</span> ${r.text}</span></div>
+  const label = `${r.label}: ${r.text}, ${r.status} (PASS at P ${passText} or more, FAIL at ${failText} or less)`
+  return html`<div class="confidence-row s-${r.status}"><a class="confidence-label" href="#${r.anchor}">${r.label}</a><svg class="bar-track" height="18" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="3" width="100%" height="12"/><rect class="bar" data-bar="${i}" x="0" y="3" width="${percent(r.p)}" height="12"/>${lines}</svg><span class="confidence-value"><span class="pill s-${r.status}">${r.status}</span> ${r.text}</span></div>
 `
-  })}</div>`
+})}</div>`
 }
 
 /** Consensus on a 0–1 bar with the minimum it must reach marked. */
-export function consensusChart(consensus: number, minimum: number, texts: {consensus: string; met: boolean; minimum: string}): Markup {
+export function consensusChart(
+  consensus: number,
+  minimum: number,
+  texts: {consensus: string; met: boolean; minimum: string},
+): Markup {
   // Whether it is reached is the engine's word (rule 3), never compared again here.
   const label = `Consensus ${texts.consensus}, minimum ${texts.minimum}: ${texts.met ? 'reached' : 'not reached'}`
   const anchor = minimum > 0.5 ? 'end' : 'start'

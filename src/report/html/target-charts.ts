@@ -8,7 +8,15 @@ import {clip} from '../escape.js'
 import {NONE} from '../numbers.js'
 import type {ExpectationView, TargetView} from '../view-model.js'
 import type {Markup} from './markup.js'
-import {changeChart, histogramChart, intervalChart, type PercentilePoint, percentileChart, type ThresholdMark, valueChart} from './svg.js'
+import {
+  changeChart,
+  histogramChart,
+  intervalChart,
+  type PercentilePoint,
+  percentileChart,
+  type ThresholdMark,
+  valueChart,
+} from './svg.js'
 
 export type ChartKind = 'percentiles' | 'histogram' | 'interval' | 'value' | 'change'
 
@@ -31,7 +39,13 @@ function tailLevel(statistic: string): number | null {
   return percentileOf(statistic)
 }
 
-const SUMMARY_POINTS = [['p50', 0.5], ['p90', 0.9], ['p95', 0.95], ['p99', 0.99], ['max', 1]] as const
+const SUMMARY_POINTS = [
+  ['p50', 0.5],
+  ['p90', 0.9],
+  ['p95', 0.95],
+  ['p99', 0.99],
+  ['max', 1],
+] as const
 
 /** Metrics shown as a distribution: sampled durations and sizes, where the tail is what a threshold judges. */
 function isDistribution(metric: MetricSummary | undefined): metric is MetricSummary {
@@ -44,7 +58,10 @@ export function targetCharts(target: TargetVerdict, view: TargetView): ChartSpec
   const metrics = new Map(target.evidence.metrics.map((m) => [m.name, m]))
   const judged = target.expectations.map((e, i) => ({e, view: view.expectations[i]!}))
   // An expectation sits on its metric's distribution when it judges a point of that distribution in the metric's unit.
-  const onDistribution = ({e}: {e: ExpectationVerdict}) => isDistribution(metrics.get(e.metric)) && e.dimension === metrics.get(e.metric)!.dimension && tailLevel(e.statistic) !== null
+  const onDistribution = ({e}: {e: ExpectationVerdict}) =>
+    isDistribution(metrics.get(e.metric)) &&
+    e.dimension === metrics.get(e.metric)!.dimension &&
+    tailLevel(e.statistic) !== null
   const charts: ChartSpec[] = []
   for (const metric of target.evidence.metrics.filter(isDistribution)) {
     const on = judged.filter((j) => j.e.metric === metric.name && onDistribution(j))
@@ -52,11 +69,17 @@ export function targetCharts(target: TargetVerdict, view: TargetView): ChartSpec
     // Samples that could not be summarised (non-finite) have no percentiles to draw.
     const curve = percentiles(metric, on)
     if (curve) charts.push(curve)
-    if (metric.histogram && metric.histogram.counts.length > 0 && metric.histogram.edges.length === metric.histogram.counts.length + 1) charts.push(histogram(metric, metric.histogram, on))
+    if (
+      metric.histogram &&
+      metric.histogram.counts.length > 0 &&
+      metric.histogram.edges.length === metric.histogram.counts.length + 1
+    )
+      charts.push(histogram(metric, metric.histogram, on))
   }
   for (const j of judged) {
     if (j.e.value === null) continue
-    if (!onDistribution(j)) charts.push(j.e.interval95 || j.e.dimension === 'proportion' ? interval(j.e, j.view) : single(j.e, j.view))
+    if (!onDistribution(j))
+      charts.push(j.e.interval95 || j.e.dimension === 'proportion' ? interval(j.e, j.view) : single(j.e, j.view))
     if (j.e.baseline && j.e.baseline.change !== null) charts.push(change(j.e, j.view))
   }
   return charts
@@ -75,7 +98,9 @@ function statusText(view: ExpectationView): string {
 function percentiles(metric: MetricSummary, on: Judged[]): ChartSpec | null {
   const name = clip(metric.name, NAME_MAX)
   const format = (v: number) => formatValue(v, metric.dimension)
-  const points: PercentilePoint[] = SUMMARY_POINTS.flatMap(([stat, level]) => (metric[stat] === undefined ? [] : [{level, name: stat, value: metric[stat]}]))
+  const points: PercentilePoint[] = SUMMARY_POINTS.flatMap(([stat, level]) =>
+    metric[stat] === undefined ? [] : [{level, name: stat, value: metric[stat]}],
+  )
   for (const {e} of on) {
     const level = tailLevel(e.statistic)!
     const at = points.find((p) => p.level === level)
@@ -96,7 +121,12 @@ function percentiles(metric: MetricSummary, on: Judged[]): ChartSpec | null {
       head: ['Statistic', 'Value', '95% interval', 'Judged against'],
       rows: points.map((p) => {
         const judged = judgedAt(p.level)
-        return [p.name, format(p.value), judged[0]?.view.interval ?? NONE, judged.length ? judged.map(({view}) => `${view.threshold} (${statusText(view)})`).join('; ') : NONE]
+        return [
+          p.name,
+          format(p.value),
+          judged[0]?.view.interval ?? NONE,
+          judged.length ? judged.map(({view}) => `${view.threshold} (${statusText(view)})`).join('; ') : NONE,
+        ]
       }),
     },
     title: `${name}: percentiles`,
@@ -112,8 +142,22 @@ function histogram(metric: MetricSummary, bins: {edges: number[]; counts: number
   return {
     caption: `${formatValue(total, 'count')} samples in ${bins.counts.length} bins from ${range}.${thresholds.length ? ` Lines: ${thresholds.map((t) => t.label).join(', ')}.` : ''}`,
     kind: 'histogram',
-    svg: histogramChart({counts: bins.counts, dimension: metric.dimension, edges: bins.edges, metric: metric.name, label: `${name} histogram: ${formatValue(total, 'count')} samples in ${bins.counts.length} bins from ${range}`, thresholds}),
-    table: {head: ['From', 'To', 'Samples'], rows: bins.counts.map((count, i) => [format(bins.edges[i]!), format(bins.edges[i + 1]!), formatValue(count, 'count')])},
+    svg: histogramChart({
+      counts: bins.counts,
+      dimension: metric.dimension,
+      edges: bins.edges,
+      metric: metric.name,
+      label: `${name} histogram: ${formatValue(total, 'count')} samples in ${bins.counts.length} bins from ${range}`,
+      thresholds,
+    }),
+    table: {
+      head: ['From', 'To', 'Samples'],
+      rows: bins.counts.map((count, i) => [
+        format(bins.edges[i]!),
+        format(bins.edges[i + 1]!),
+        formatValue(count, 'count'),
+      ]),
+    },
     title: `${name}: distribution`,
   }
 }
@@ -124,8 +168,18 @@ function interval(e: ExpectationVerdict, view: ExpectationView): ChartSpec {
   return {
     caption: `${view.value}, 95% interval ${view.interval}, vs ${view.threshold}; n = ${view.n}.`,
     kind: 'interval',
-    svg: intervalChart({dimension: e.dimension, domain: e.dimension === 'proportion' ? [0, 1] : undefined, interval: e.interval95, label, threshold, value: e.value!}),
-    table: {head: ['Value', '95% interval', 'Threshold', 'Status'], rows: [[view.value, view.interval, view.threshold, statusText(view)]]},
+    svg: intervalChart({
+      dimension: e.dimension,
+      domain: e.dimension === 'proportion' ? [0, 1] : undefined,
+      interval: e.interval95,
+      label,
+      threshold,
+      value: e.value!,
+    }),
+    table: {
+      head: ['Value', '95% interval', 'Threshold', 'Status'],
+      rows: [[view.value, view.interval, view.threshold, statusText(view)]],
+    },
     title: `${view.expression}: value and 95% interval`,
   }
 }
@@ -135,7 +189,12 @@ function single(e: ExpectationVerdict, view: ExpectationView): ChartSpec {
   return {
     caption: `${view.value} vs ${view.threshold}: one value, no spread.`,
     kind: 'value',
-    svg: valueChart({dimension: e.dimension, label: `${view.subject} ${view.value} vs ${view.threshold}: ${statusText(view)}`, threshold, value: e.value!}),
+    svg: valueChart({
+      dimension: e.dimension,
+      label: `${view.subject} ${view.value} vs ${view.threshold}: ${statusText(view)}`,
+      threshold,
+      value: e.value!,
+    }),
     table: {head: ['Value', 'Threshold', 'Status'], rows: [[view.value, view.threshold, statusText(view)]]},
     title: view.expression,
   }
@@ -146,14 +205,31 @@ function change(e: ExpectationVerdict, view: ExpectationView): ChartSpec {
   const b = view.baseline!
   // The threshold as a change from the baseline: "<= baseline * 1.10" allows +10%.
   const allowed = e.threshold !== null && baseline.value ? e.threshold / baseline.value - 1 : null
-  const allowedText = allowed === null ? null : `limit ${allowed < 0 ? '−' : '+'}${formatValue(Math.abs(allowed), 'proportion')}`
+  const allowedText =
+    allowed === null ? null : `limit ${allowed < 0 ? '−' : '+'}${formatValue(Math.abs(allowed), 'proportion')}`
   return {
     caption: `Baseline ${b.name} (run ${b.run}) ${b.value}, now ${view.value}: ${b.change}${b.interval === NONE ? '' : ` ${b.interval}`}${allowedText ? `, ${allowedText}` : ''}.`,
     kind: 'change',
-    svg: changeChart({allowed: allowed === null ? null : {label: allowedText!, value: allowed}, change: baseline.change!, interval: baseline.changeInterval95, label: `${view.subject} vs baseline ${b.name}: ${b.text}; ${statusText(view)}`}),
+    svg: changeChart({
+      allowed: allowed === null ? null : {label: allowedText!, value: allowed},
+      change: baseline.change!,
+      interval: baseline.changeInterval95,
+      label: `${view.subject} vs baseline ${b.name}: ${b.text}; ${statusText(view)}`,
+    }),
     table: {
       head: ['Baseline', 'Baseline value', 'Now', 'Change', '95% interval', 'Mann-Whitney p', 'Model', 'Status'],
-      rows: [[`${b.name} (run ${b.run})`, b.value, view.value, b.change, b.interval, b.mannWhitneyP, b.model, statusText(view)]],
+      rows: [
+        [
+          `${b.name} (run ${b.run})`,
+          b.value,
+          view.value,
+          b.change,
+          b.interval,
+          b.mannWhitneyP,
+          b.model,
+          statusText(view),
+        ],
+      ],
     },
     title: `${view.expression}: change vs baseline ${b.name}`,
   }

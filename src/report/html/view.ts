@@ -37,17 +37,30 @@ export function buildHtmlView(results: RunResults): HtmlReportView {
   const view = escapeView(plain, escapeHtml)
   const anchor = (target: TargetView) => `target-${target.number}`
   // Status comes from P (scoring v2), so the bars against the PASS and FAIL lines are P; c is in the breakdown.
-  const rows = results.targets.map((t, i) => ({anchor: anchor(plain.targets[i]!), label: plain.targets[i]!.label, p: t.p ?? 0, status: t.status, text: `P ${plain.targets[i]!.p}`}))
+  const rows = results.targets.map((t, i) => ({
+    anchor: anchor(plain.targets[i]!),
+    label: plain.targets[i]!.label,
+    p: t.p ?? 0,
+    status: t.status,
+    text: `P ${plain.targets[i]!.p}`,
+  }))
   return {
     ...view,
     overview: {
       confidence: confidenceChart(rows, results.settings.confidence).toString(),
-      consensus: consensusChart(results.consensus, results.decision.minConsensus, {consensus: plain.decision.consensus, met: plain.decision.consensusMet, minimum: plain.decision.minConsensus}).toString(),
+      consensus: consensusChart(results.consensus, results.decision.minConsensus, {
+        consensus: plain.decision.consensus,
+        met: plain.decision.consensusMet,
+        minimum: plain.decision.minConsensus,
+      }).toString(),
     },
     targets: view.targets.map((target, i) => ({
       ...target,
       anchor: anchor(target),
-      charts: targetCharts(results.targets[i]!, plain.targets[i]!).map(({svg, table, ...text}) => ({...escapeView({...text, table: tableView(table)}, escapeHtml), svg: svg.toString()})),
+      charts: targetCharts(results.targets[i]!, plain.targets[i]!).map(({svg, table, ...text}) => ({
+        ...escapeView({...text, table: tableView(table)}, escapeHtml),
+        svg: svg.toString(),
+      })),
     })),
   }
 }
@@ -55,7 +68,10 @@ export function buildHtmlView(results: RunResults): HtmlReportView {
 /** A table of one row reads better turned on its side (a row per column), and fits the chart's width. */
 function tableView(table: ChartSpec['table']): HtmlChartView['table'] {
   const [only] = table.rows
-  const {head, rows} = table.rows.length === 1 && only ? {head: ['Quantity', 'Value'], rows: table.head.map((name, c) => [name, only[c] ?? ''])} : table
+  const {head, rows} =
+    table.rows.length === 1 && only
+      ? {head: ['Quantity', 'Value'], rows: table.head.map((name, c) => [name, only[c] ?? ''])}
+      : table
   return {head, rows: rows.map((row) => row.map((text, c) => ({label: head[c] ?? '', text})))}
 }
 

@@ -1,7 +1,19 @@
 // autocannon's result (`autocannon --json`): latency percentiles in ms, requests and bytes per
 // second, and counts of responses by status and of requests that got none. Statistics only, no samples.
 import type {Dimension, MetricEvidence} from '../../engine/types.js'
-import {countAt, type Imported, type Importer, isRecord, malformed, numberAt, parseJson, percentileIn, proportion, recordAt, refuseReadingOptions} from './fields.js'
+import {
+  countAt,
+  type Imported,
+  type Importer,
+  isRecord,
+  malformed,
+  numberAt,
+  parseJson,
+  percentileIn,
+  proportion,
+  recordAt,
+  refuseReadingOptions,
+} from './fields.js'
 
 /** Top-level counts autocannon writes. */
 const COUNTS = ['errors', 'timeouts', 'mismatches', 'non2xx', 'resets', '1xx', '2xx', '3xx', '4xx', '5xx'] as const
@@ -28,8 +40,19 @@ function select(path: string): Selection {
   const [group, ...rest] = path.split('.')
   const stat = rest.join('.')
   if (group === 'error_rate' && stat === '') return {dimension: 'proportion', field: 'error_rate', read: errorRate}
-  if (group === 'duration' && stat === '') return {dimension: 'duration', field: 'duration', read: (result, file) => value('duration', numberAt(result.duration, file, 'duration', 'the run\'s length in seconds') * 1000)}
-  if ((COUNTS as readonly string[]).includes(group!) && stat === '') return {dimension: 'count', field: group!, read: (result, file) => value('count', countAt(result[group!], file, group!))}
+  if (group === 'duration' && stat === '')
+    return {
+      dimension: 'duration',
+      field: 'duration',
+      read: (result, file) =>
+        value('duration', numberAt(result.duration, file, 'duration', "the run's length in seconds") * 1000),
+    }
+  if ((COUNTS as readonly string[]).includes(group!) && stat === '')
+    return {
+      dimension: 'count',
+      field: group!,
+      read: (result, file) => value('count', countAt(result[group!], file, group!)),
+    }
   if (group === 'statusCodeStats' && /^\d{3}$/.test(stat)) {
     const field = `statusCodeStats["${stat}"].count`
     // A status code that never came back is absent: zero responses had it.
@@ -38,15 +61,40 @@ function select(path: string): Selection {
 
   const spec = GROUPS[group!]
   if (spec) {
-    if (stat === 'total' && spec.total) return {dimension: spec.total, field: path, read: (result, file) => value(spec.total!, numberAt(groupOf(result, group!, file).total, file, path))}
-    if (stat === 'sent' && group === 'requests') return {dimension: 'count', field: path, read: (result, file) => value('count', countAt(groupOf(result, group, file).sent, file, path))}
-    if (stat === 'totalCount' && group === 'latency') return {dimension: 'count', field: path, read: (result, file) => value('count', countAt(groupOf(result, group, file).totalCount, file, path))}
+    if (stat === 'total' && spec.total)
+      return {
+        dimension: spec.total,
+        field: path,
+        read: (result, file) => value(spec.total!, numberAt(groupOf(result, group!, file).total, file, path)),
+      }
+    if (stat === 'sent' && group === 'requests')
+      return {
+        dimension: 'count',
+        field: path,
+        read: (result, file) => value('count', countAt(groupOf(result, group, file).sent, file, path)),
+      }
+    if (stat === 'totalCount' && group === 'latency')
+      return {
+        dimension: 'count',
+        field: path,
+        read: (result, file) => value('count', countAt(groupOf(result, group, file).totalCount, file, path)),
+      }
     const key = statKey(stat)
-    if (key) return {dimension: spec.per, field: `${group}.${key}`, read: (result, file) => value(spec.per, perSecond(result, group!, key, file))}
-    if (percentileIn(stat) !== null) throw new Error(`"${path}": autocannon reports the percentiles ${PERCENTILES.map((p) => `p${p}`).join(' ')}; p${percentileIn(stat)} is not one of them`)
+    if (key)
+      return {
+        dimension: spec.per,
+        field: `${group}.${key}`,
+        read: (result, file) => value(spec.per, perSecond(result, group!, key, file)),
+      }
+    if (percentileIn(stat) !== null)
+      throw new Error(
+        `"${path}": autocannon reports the percentiles ${PERCENTILES.map((p) => `p${p}`).join(' ')}; p${percentileIn(stat)} is not one of them`,
+      )
   }
 
-  throw new Error(`"${path}" is nothing autocannon reports: read latency.p99, latency.mean, requests.mean, requests.total, throughput.mean, non2xx, errors, timeouts, duration, statusCodeStats.503 or error_rate`)
+  throw new Error(
+    `"${path}" is nothing autocannon reports: read latency.p99, latency.mean, requests.mean, requests.total, throughput.mean, non2xx, errors, timeouts, duration, statusCodeStats.503 or error_rate`,
+  )
 }
 
 /** average mean stddev min max, or a percentile as autocannon spells it (p97_5). */
@@ -69,7 +117,8 @@ function groupOf(result: Record<string, unknown>, group: string, file: string): 
 function perSecond(result: Record<string, unknown>, group: string, key: string, file: string): number {
   const number = numberAt(groupOf(result, group, file)[key], file, `${group}.${key}`)
   if (group === 'latency') return number
-  const interval = result.sampleInt === undefined ? 1000 : numberAt(result.sampleInt, file, 'sampleInt', 'the sample interval in ms')
+  const interval =
+    result.sampleInt === undefined ? 1000 : numberAt(result.sampleInt, file, 'sampleInt', 'the sample interval in ms')
   return number * (1000 / interval)
 }
 
@@ -94,18 +143,34 @@ export const autocannonImporter: Importer = {
     refuseReadingOptions(request, 'autocannon')
 
     const selection = select(request.path)
-    return {description: `autocannon ${selection.field} in ${file}`, dimension: selection.dimension, type: selection.dimension === 'proportion' ? 'proportion' : 'value'}
+    return {
+      description: `autocannon ${selection.field} in ${file}`,
+      dimension: selection.dimension,
+      type: selection.dimension === 'proportion' ? 'proportion' : 'value',
+    }
   },
   async read(artifact, requests) {
     const file = artifact.name
     const result = parseJson(await artifact.text(), file)
     if (!isRecord(result) || !isRecord(result.latency) || !isRecord(result.requests)) {
-      malformed(file, isRecord(result) ? (isRecord(result.latency) ? 'requests' : 'latency') : 'the top level', 'an autocannon result (autocannon --json)', isRecord(result) ? (isRecord(result.latency) ? result.requests : result.latency) : result)
+      malformed(
+        file,
+        isRecord(result) ? (isRecord(result.latency) ? 'requests' : 'latency') : 'the top level',
+        'an autocannon result (autocannon --json)',
+        isRecord(result) ? (isRecord(result.latency) ? result.requests : result.latency) : result,
+      )
     }
 
     const metrics: Record<string, MetricEvidence> = {}
     for (const request of requests) metrics[request.metric] = select(request.path).read(result, file)
-    const imported: Imported = {metrics, notes: notesOf(result, requests.map((request) => select(request.path).field)), source: sourceOf(result, file)}
+    const imported: Imported = {
+      metrics,
+      notes: notesOf(
+        result,
+        requests.map((request) => select(request.path).field),
+      ),
+      source: sourceOf(result, file),
+    }
     if (typeof result.duration === 'number' && result.duration > 0) imported.durationMs = result.duration * 1000
     return imported
   },
@@ -122,17 +187,31 @@ function sourceOf(result: Record<string, unknown>, file: string): string {
 
 function notesOf(result: Record<string, unknown>, fields: string[]): string[] {
   const notes: string[] = []
-  if (fields.some((field) => field.startsWith('latency.') || field.startsWith('requests.') || field.startsWith('throughput.'))) {
-    notes.push('autocannon reports statistics of its histograms, not samples: each expectation on them holds or fails outright')
+  if (
+    fields.some(
+      (field) => field.startsWith('latency.') || field.startsWith('requests.') || field.startsWith('throughput.'),
+    )
+  ) {
+    notes.push(
+      'autocannon reports statistics of its histograms, not samples: each expectation on them holds or fails outright',
+    )
   }
 
   const latency = result.latency as Record<string, unknown>
   const requests = result.requests as Record<string, unknown>
-  if (typeof latency.totalCount === 'number' && typeof requests.total === 'number' && latency.totalCount < requests.total) {
-    notes.push(`latency covers ${latency.totalCount} of ${requests.total} responses: autocannon ran with --excludeErrorStats, so non-2xx responses are left out`)
+  if (
+    typeof latency.totalCount === 'number' &&
+    typeof requests.total === 'number' &&
+    latency.totalCount < requests.total
+  ) {
+    notes.push(
+      `latency covers ${latency.totalCount} of ${requests.total} responses: autocannon ran with --excludeErrorStats, so non-2xx responses are left out`,
+    )
   }
 
-  const failed = COUNTS.filter((key) => key !== '2xx' && key !== 'non2xx' && typeof result[key] === 'number' && (result[key] as number) > 0)
+  const failed = COUNTS.filter(
+    (key) => key !== '2xx' && key !== 'non2xx' && typeof result[key] === 'number' && (result[key] as number) > 0,
+  )
   if (failed.length > 0) notes.push(`autocannon counted ${failed.map((key) => `${result[key]} ${key}`).join(', ')}`)
   return notes
 }

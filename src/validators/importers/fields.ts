@@ -62,7 +62,8 @@ export interface ArtifactFile {
 
 /** For formats that read NDJSON lines only. */
 export function refuseWhere(request: ReadingRequest): void {
-  if (request.where !== undefined) throw new Error(`metric ${request.metric}: \`where\` picks lines of an NDJSON file; use it with format: ndjson`)
+  if (request.where !== undefined)
+    throw new Error(`metric ${request.metric}: \`where\` picks lines of an NDJSON file; use it with format: ndjson`)
 }
 
 /** For tools whose numbers have fixed units and shapes: a gate gives only the path. */
@@ -91,7 +92,8 @@ export function describeFound(value: unknown): string {
   if (value === undefined) return 'nothing'
   if (value === null) return 'null'
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : `the number ${value}`
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`
   if (typeof value === 'boolean') return String(value)
   if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length} items`
   const keys = Object.keys(value as object)

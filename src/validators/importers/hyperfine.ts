@@ -1,11 +1,25 @@
 // hyperfine's `--export-json`: per benchmarked command, the wall time of every run (seconds) and
 // their statistics. `times` are real samples, so expectations on them get a bootstrap P.
 import type {Dimension, MetricEvidence} from '../../engine/types.js'
-import {type Importer, isRecord, malformed, type MetricType, numberAt, parseJson, proportion, refuseReadingOptions, splitLast} from './fields.js'
+import {
+  type Importer,
+  isRecord,
+  malformed,
+  type MetricType,
+  numberAt,
+  parseJson,
+  proportion,
+  refuseReadingOptions,
+  splitLast,
+} from './fields.js'
 
 /** What a gate can read for one command, and what it gives. */
 const FIELDS: Readonly<Record<string, {dimension: Dimension; type: MetricType; what: string}>> = {
-  failures: {dimension: 'proportion', type: 'proportion', what: 'runs that exited non-zero (hyperfine -i), out of all runs'},
+  failures: {
+    dimension: 'proportion',
+    type: 'proportion',
+    what: 'runs that exited non-zero (hyperfine -i), out of all runs',
+  },
   max: {dimension: 'duration', type: 'value', what: 'slowest run'},
   mean: {dimension: 'duration', type: 'value', what: 'mean wall time'},
   median: {dimension: 'duration', type: 'value', what: 'median wall time'},
@@ -25,9 +39,13 @@ interface Selector {
 
 function parseSelector(path: string): Selector {
   const bracketed = /^\[\s*(?:(\d+)|(["'])(.*)\2)\s*\]\.([a-z_]+)$/.exec(path)
-  const [command, field] = bracketed ? [bracketed[1] === undefined ? bracketed[3]! : Number(bracketed[1]), bracketed[4]!] : splitLast(path)
+  const [command, field] = bracketed
+    ? [bracketed[1] === undefined ? bracketed[3]! : Number(bracketed[1]), bracketed[4]!]
+    : splitLast(path)
   if (!FIELDS[field]) {
-    throw new Error(`"${path}": hyperfine has no "${field}" for a command; read ${Object.keys(FIELDS).join(', ')}, after the command's name when the file holds several (node-startup.times, [1].mean)`)
+    throw new Error(
+      `"${path}": hyperfine has no "${field}" for a command; read ${Object.keys(FIELDS).join(', ')}, after the command's name when the file holds several (node-startup.times, [1].mean)`,
+    )
   }
 
   return command === undefined ? {field} : {command, field}
@@ -40,13 +58,18 @@ export const hyperfineImporter: Importer = {
 
     const {command, field} = parseSelector(request.path)
     const {dimension, type, what} = FIELDS[field]!
-    return {description: `hyperfine ${what}${command === undefined ? '' : ` of ${JSON.stringify(command)}`} in ${file}`, dimension, type}
+    return {
+      description: `hyperfine ${what}${command === undefined ? '' : ` of ${JSON.stringify(command)}`} in ${file}`,
+      dimension,
+      type,
+    }
   },
   async read(artifact, requests) {
     const file = artifact.name
     const document = parseJson(await artifact.text(), file)
     const results = isRecord(document) ? document.results : document
-    if (!Array.isArray(results) || results.length === 0) malformed(file, 'results', 'the array of benchmarked commands hyperfine --export-json writes', results)
+    if (!Array.isArray(results) || results.length === 0)
+      malformed(file, 'results', 'the array of benchmarked commands hyperfine --export-json writes', results)
     const metrics: Record<string, MetricEvidence> = {}
     const used = new Set<number>()
     for (const request of requests) {
@@ -58,23 +81,32 @@ export const hyperfineImporter: Importer = {
 
     const indexes = [...used].sort((a, b) => a - b)
     const notes = indexes.flatMap((index) => failureNote(recordOf(results, index, file), file, `results[${index}]`))
-    return {metrics, notes, source: `hyperfine ${file} (${indexes.map((index) => recordOf(results, index, file).command).join(', ')})`}
+    return {
+      metrics,
+      notes,
+      source: `hyperfine ${file} (${indexes.map((index) => recordOf(results, index, file).command).join(', ')})`,
+    }
   },
 }
 
 function recordOf(results: unknown[], index: number, file: string): Record<string, unknown> {
   const result = results[index]
-  if (!isRecord(result) || typeof result.command !== 'string') malformed(file, `results[${index}]`, 'a benchmarked command {command, times, mean, …}', result)
+  if (!isRecord(result) || typeof result.command !== 'string')
+    malformed(file, `results[${index}]`, 'a benchmarked command {command, times, mean, …}', result)
   return result
 }
 
 /** The position of the command a path names; with none named, the file must hold exactly one. */
 function commandIndex(results: unknown[], command: number | string | undefined, file: string): number {
-  const names = results.map((result, index) => (isRecord(result) && typeof result.command === 'string' ? result.command : `#${index}`))
+  const names = results.map((result, index) =>
+    isRecord(result) && typeof result.command === 'string' ? result.command : `#${index}`,
+  )
   const list = names.map((name) => JSON.stringify(name)).join(', ')
   if (command === undefined) {
     if (results.length === 1) return 0
-    throw new Error(`${file} holds ${results.length} commands (${list}): name one in the path, e.g. ${names[0]}.times or [0].times`)
+    throw new Error(
+      `${file} holds ${results.length} commands (${list}): name one in the path, e.g. ${names[0]}.times or [0].times`,
+    )
   }
 
   if (typeof command === 'number') {
@@ -89,15 +121,21 @@ function commandIndex(results: unknown[], command: number | string | undefined, 
 
 function readField(result: Record<string, unknown>, field: string, file: string, where: string): MetricEvidence {
   const times = result.times
-  if (!Array.isArray(times) || times.length === 0) malformed(file, `${where}.times`, 'the wall time of each run in seconds', times)
+  if (!Array.isArray(times) || times.length === 0)
+    malformed(file, `${where}.times`, 'the wall time of each run in seconds', times)
   if (field === 'times') {
-    return {dimension: 'duration', samples: times.map((time, index) => seconds(time, file, `${where}.times[${index}]`)), type: 'samples'}
+    return {
+      dimension: 'duration',
+      samples: times.map((time, index) => seconds(time, file, `${where}.times[${index}]`)),
+      type: 'samples',
+    }
   }
 
   if (field === 'runs') return {dimension: 'count', type: 'value', value: times.length}
   if (field === 'failures') {
     const codes = result.exit_codes
-    if (!Array.isArray(codes)) malformed(file, `${where}.exit_codes`, 'the exit code of each run (hyperfine ≥ 1.13)', codes)
+    if (!Array.isArray(codes))
+      malformed(file, `${where}.exit_codes`, 'the exit code of each run (hyperfine ≥ 1.13)', codes)
     // A run killed by a signal has no exit code (null): it failed too.
     return proportion(codes.filter((code) => code !== 0).length, codes.length, file, `${where}.exit_codes`)
   }
@@ -116,5 +154,7 @@ function failureNote(result: Record<string, unknown>, file: string, where: strin
   const codes = Array.isArray(result.exit_codes) ? result.exit_codes : []
   const failed = codes.filter((code) => code !== 0).length
   if (failed === 0) return []
-  return [`${String(result.command)}: ${failed} of ${codes.length} runs exited non-zero (${file} ${where}.exit_codes); their times are among the samples`]
+  return [
+    `${String(result.command)}: ${failed} of ${codes.length} runs exited non-zero (${file} ${where}.exit_codes); their times are among the samples`,
+  ]
 }

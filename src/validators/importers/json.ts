@@ -4,7 +4,18 @@ import type {MetricEvidence} from '../../engine/types.js'
 import {SampleReservoir} from '../../load/reservoir.js'
 import {formatPath, parsePath, type PathStep, valueAt} from '../../json-path.js'
 import {MAX_SAMPLES} from '../evidence.js'
-import {describeFound, type Importer, malformed, type MetricType, parseJson, type ReadingRequest, type ReadingSpec, refuseWhere, type Scalar, unitOf} from './fields.js'
+import {
+  describeFound,
+  type Importer,
+  malformed,
+  type MetricType,
+  parseJson,
+  type ReadingRequest,
+  type ReadingSpec,
+  refuseWhere,
+  type Scalar,
+  unitOf,
+} from './fields.js'
 
 export const jsonImporter: Importer = {
   tool: 'JSON',
@@ -23,7 +34,11 @@ export const jsonImporter: Importer = {
       }
     }
 
-    return {metrics, notes: [], source: `artifact: ${artifact.name}#${requests.map((request) => request.path).join(', ')}`}
+    return {
+      metrics,
+      notes: [],
+      source: `artifact: ${artifact.name}#${requests.map((request) => request.path).join(', ')}`,
+    }
   },
 }
 
@@ -31,7 +46,10 @@ export const ndjsonImporter: Importer = {
   tool: 'NDJSON',
   spec(request, file) {
     const type = request.type ?? 'samples'
-    if (type === 'value') throw new Error(`metric ${request.metric}: each line of an NDJSON file gives one value, so the file gives samples (numbers) or a proportion (true/false or 0/1 per line), not type: value`)
+    if (type === 'value')
+      throw new Error(
+        `metric ${request.metric}: each line of an NDJSON file gives one value, so the file gives samples (numbers) or a proportion (true/false or 0/1 per line), not type: value`,
+      )
     return specOf(request, type, file)
   },
   async read(artifact, requests) {
@@ -58,10 +76,15 @@ export const ndjsonImporter: Importer = {
 }
 
 function specOf(request: ReadingRequest, type: MetricType, file: string): ReadingSpec {
-  if (type === 'proportion' && request.unit !== undefined) throw new Error(`metric ${request.metric}: a proportion is counts of events and trials; it takes no unit`)
+  if (type === 'proportion' && request.unit !== undefined)
+    throw new Error(`metric ${request.metric}: a proportion is counts of events and trials; it takes no unit`)
   parsePath(request.path)
   for (const path of Object.keys(request.where ?? {})) parsePath(path)
-  return {description: `${request.path} in ${file}`, dimension: type === 'proportion' ? 'proportion' : unitOf(request.unit).dimension, type}
+  return {
+    description: `${request.path} in ${file}`,
+    dimension: type === 'proportion' ? 'proportion' : unitOf(request.unit).dimension,
+    type,
+  }
 }
 
 /** Collects one metric from the lines of an NDJSON file: numbers into a bounded reservoir, or true/false as counts. */
@@ -94,7 +117,8 @@ class LineReader {
     const field = `line ${line}: ${formatPath(this.steps)}`
     if (this.request.type === 'proportion') {
       // k6 writes a Rate's points as 0 and 1, and counts any non-zero value as a pass.
-      if (typeof value !== 'boolean' && (typeof value !== 'number' || !Number.isFinite(value))) malformed(file, field, 'true/false or a number (type: proportion)', value)
+      if (typeof value !== 'boolean' && (typeof value !== 'number' || !Number.isFinite(value)))
+        malformed(file, field, 'true/false or a number (type: proportion)', value)
       this.trials++
       if (value !== false && value !== 0) this.events++
       return
@@ -107,19 +131,27 @@ class LineReader {
   metric(file: string): MetricEvidence {
     const found = this.request.type === 'proportion' ? this.trials : this.reservoir.seen
     if (found === 0) {
-      const where = this.filters.length > 0 ? ` among the ${this.skipped} lines; none matched where ${this.describeWhere()}` : ''
+      const where =
+        this.filters.length > 0 ? ` among the ${this.skipped} lines; none matched where ${this.describeWhere()}` : ''
       throw new Error(`${file}: no line holds ${this.request.path}${where}`)
     }
 
     if (this.request.type === 'proportion') return {events: this.events, trials: this.trials, type: 'proportion'}
     const samples = this.reservoir.samples()
     const dimension = unitOf(this.request.unit).dimension
-    return {dimension, samples, type: 'samples', ...(this.reservoir.seen > samples.length ? {seen: this.reservoir.seen} : {})}
+    return {
+      dimension,
+      samples,
+      type: 'samples',
+      ...(this.reservoir.seen > samples.length ? {seen: this.reservoir.seen} : {}),
+    }
   }
 
   notes(): string[] {
     if (this.reservoir.seen <= MAX_SAMPLES) return []
-    return [`${this.request.metric}: ${this.reservoir.seen.toLocaleString('en-US')} lines, of which a uniform ${MAX_SAMPLES.toLocaleString('en-US')} are kept as samples`]
+    return [
+      `${this.request.metric}: ${this.reservoir.seen.toLocaleString('en-US')} lines, of which a uniform ${MAX_SAMPLES.toLocaleString('en-US')} are kept as samples`,
+    ]
   }
 
   describe(): string {
@@ -148,11 +180,13 @@ function toMetric(value: unknown, request: ReadingRequest): MetricEvidence {
   const {dimension, factor} = unitOf(request.unit)
   const found = shapeOf(value)
   if (found !== type) {
-    const fix = found === undefined ? 'expected a number, an array of numbers or {events, trials}' : `set type: ${found}`
+    const fix =
+      found === undefined ? 'expected a number, an array of numbers or {events, trials}' : `set type: ${found}`
     throw new Error(`holds ${describeFound(value).replace(/^the /, '')}, not ${articleFor(type)}; ${fix}`)
   }
 
-  if (type === 'samples') return {dimension, samples: (value as number[]).map((sample) => sample * factor), type: 'samples'}
+  if (type === 'samples')
+    return {dimension, samples: (value as number[]).map((sample) => sample * factor), type: 'samples'}
   if (type === 'proportion') {
     const {events, trials} = value as {events: number; trials: number}
     return {events, trials, type: 'proportion'}
@@ -165,7 +199,13 @@ function shapeOf(value: unknown): MetricType | undefined {
   if (typeof value === 'number') return 'value'
   if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'number')) return 'samples'
   const counts = value as null | {events?: unknown; trials?: unknown}
-  if (counts !== null && typeof counts === 'object' && typeof counts.events === 'number' && typeof counts.trials === 'number') return 'proportion'
+  if (
+    counts !== null &&
+    typeof counts === 'object' &&
+    typeof counts.events === 'number' &&
+    typeof counts.trials === 'number'
+  )
+    return 'proportion'
   return undefined
 }
 

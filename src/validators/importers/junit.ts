@@ -32,7 +32,10 @@ const DESCRIBED_FAILURES = 5
 
 function parseSelector(path: string): {suite?: string; field: string} {
   const [suite, field] = splitLast(path)
-  if (!FIELDS[field]) throw new Error(`"${path}": a JUnit report gives ${Object.keys(FIELDS).join(', ')}, optionally after a test suite's name (sample.test.ts.duration)`)
+  if (!FIELDS[field])
+    throw new Error(
+      `"${path}": a JUnit report gives ${Object.keys(FIELDS).join(', ')}, optionally after a test suite's name (sample.test.ts.duration)`,
+    )
   return suite === undefined ? {field} : {field, suite}
 }
 
@@ -55,7 +58,11 @@ export const junitImporter: Importer = {
     }
 
     const suites = new Set(cases.map((test) => test.suite))
-    return {metrics, notes: failureNotes(cases), source: `JUnit report ${file} (${cases.length} tests in ${suites.size} suite${suites.size === 1 ? '' : 's'})`}
+    return {
+      metrics,
+      notes: failureNotes(cases),
+      source: `JUnit report ${file} (${cases.length} tests in ${suites.size} suite${suites.size === 1 ? '' : 's'})`,
+    }
   },
 }
 
@@ -64,26 +71,37 @@ function casesOf(cases: TestCase[], suite: string | undefined, file: string): Te
   const selected = cases.filter((test) => test.suite === suite)
   if (selected.length > 0) return selected
   const suites = [...new Set(cases.map((test) => test.suite))]
-  throw new Error(`${file} has no test suite ${JSON.stringify(suite)} with test cases; it has ${suites.map((name) => JSON.stringify(name)).join(', ')}`)
+  throw new Error(
+    `${file} has no test suite ${JSON.stringify(suite)} with test cases; it has ${suites.map((name) => JSON.stringify(name)).join(', ')}`,
+  )
 }
 
 function readField(cases: TestCase[], field: string, file: string, suite: string | undefined): MetricEvidence {
   const count = (outcome: Outcome): number => cases.filter((test) => test.outcome === outcome).length
   switch (field) {
-    case 'tests': return {dimension: 'count', type: 'value', value: cases.length}
-    case 'passed': return {dimension: 'count', type: 'value', value: count('passed')}
-    case 'failures': return {dimension: 'count', type: 'value', value: count('failed')}
-    case 'errors': return {dimension: 'count', type: 'value', value: count('error')}
-    case 'skipped': return {dimension: 'count', type: 'value', value: count('skipped')}
+    case 'tests':
+      return {dimension: 'count', type: 'value', value: cases.length}
+    case 'passed':
+      return {dimension: 'count', type: 'value', value: count('passed')}
+    case 'failures':
+      return {dimension: 'count', type: 'value', value: count('failed')}
+    case 'errors':
+      return {dimension: 'count', type: 'value', value: count('error')}
+    case 'skipped':
+      return {dimension: 'count', type: 'value', value: count('skipped')}
     case 'pass_rate': {
       const ran = cases.length - count('skipped')
-      if (ran === 0) throw new Error(`${file}: every one of the ${cases.length} tests${suite ? ` in ${suite}` : ''} was skipped; there is no pass rate`)
+      if (ran === 0)
+        throw new Error(
+          `${file}: every one of the ${cases.length} tests${suite ? ` in ${suite}` : ''} was skipped; there is no pass rate`,
+        )
       return {events: count('passed'), trials: ran, type: 'proportion'}
     }
 
     default: {
       const timed = cases.filter((test) => test.outcome !== 'skipped' && test.time !== undefined)
-      if (timed.length === 0) throw new Error(`${file}: no test that ran has a time attribute${suite ? ` in ${suite}` : ''}`)
+      if (timed.length === 0)
+        throw new Error(`${file}: no test that ran has a time attribute${suite ? ` in ${suite}` : ''}`)
       return {dimension: 'duration', samples: timed.map((test) => test.time! * 1000), type: 'samples'}
     }
   }
@@ -91,7 +109,12 @@ function readField(cases: TestCase[], field: string, file: string, suite: string
 
 function failureNotes(cases: TestCase[]): string[] {
   const failing = cases.filter((test) => test.outcome === 'failed' || test.outcome === 'error')
-  const notes = failing.slice(0, DESCRIBED_FAILURES).map((test) => `${test.outcome === 'error' ? 'error' : 'failed'}: ${test.suite} › ${test.name}${test.message ? ` — ${test.message}` : ''}`)
+  const notes = failing
+    .slice(0, DESCRIBED_FAILURES)
+    .map(
+      (test) =>
+        `${test.outcome === 'error' ? 'error' : 'failed'}: ${test.suite} › ${test.name}${test.message ? ` — ${test.message}` : ''}`,
+    )
   if (failing.length > DESCRIBED_FAILURES) notes.push(`… and ${failing.length - DESCRIBED_FAILURES} more failing tests`)
   return notes
 }
@@ -111,7 +134,8 @@ async function parseReport(text: string, file: string): Promise<TestCase[]> {
     const attributes = tag.attributes as Record<string, string>
     if (root === undefined) {
       root = tag.name
-      if (root !== 'testsuites' && root !== 'testsuite') malformed(file, 'the root element', '<testsuites> or <testsuite>', `<${root}>`)
+      if (root !== 'testsuites' && root !== 'testsuite')
+        malformed(file, 'the root element', '<testsuites> or <testsuite>', `<${root}>`)
     }
 
     switch (tag.name) {
@@ -119,7 +143,12 @@ async function parseReport(text: string, file: string): Promise<TestCase[]> {
         suites.push(attributes.name ?? '')
         break
       case 'testcase':
-        current = {name: attributes.name ?? '', outcome: 'passed', suite: suites.at(-1) ?? attributes.classname ?? '', ...timeOf(attributes, file, parser.line)}
+        current = {
+          name: attributes.name ?? '',
+          outcome: 'passed',
+          suite: suites.at(-1) ?? attributes.classname ?? '',
+          ...timeOf(attributes, file, parser.line),
+        }
         break
       case 'failure':
       case 'error':
@@ -166,7 +195,13 @@ function timeOf(attributes: Record<string, string>, file: string, line: number):
   if (attributes.time === undefined || attributes.time.trim() === '') return {}
   // Some tools write thousands separators: time="1,234.5".
   const seconds = Number(attributes.time.replaceAll(',', ''))
-  if (!Number.isFinite(seconds) || seconds < 0) malformed(file, `line ${line}: <testcase name=${JSON.stringify(attributes.name ?? '')}> time`, 'seconds', attributes.time)
+  if (!Number.isFinite(seconds) || seconds < 0)
+    malformed(
+      file,
+      `line ${line}: <testcase name=${JSON.stringify(attributes.name ?? '')}> time`,
+      'seconds',
+      attributes.time,
+    )
   return {time: seconds}
 }
 

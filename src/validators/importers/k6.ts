@@ -4,7 +4,18 @@
 // A summary holds k6's statistics, never the samples, so every reading is a value or a proportion.
 import type {Dimension, MetricEvidence} from '../../engine/types.js'
 import {
-  countAt, type Imported, type Importer, isRecord, malformed, numberAt, parseJson, percentileIn, proportion, type ReadingRequest, refuseWhere, unitOf,
+  countAt,
+  type Imported,
+  type Importer,
+  isRecord,
+  malformed,
+  numberAt,
+  parseJson,
+  percentileIn,
+  proportion,
+  type ReadingRequest,
+  refuseWhere,
+  unitOf,
 } from './fields.js'
 
 type Kind = 'counter' | 'gauge' | 'rate' | 'trend'
@@ -45,8 +56,17 @@ const BUILTIN: Readonly<Record<string, {kind: Kind; contains: Contains}>> = {
 
 /** Which kinds of k6 metric have each statistic. */
 const STAT_KINDS: Readonly<Record<Stat, readonly Kind[]>> = {
-  avg: ['trend'], bare: ['rate'], count: ['trend', 'counter'], fails: ['rate'], max: ['trend', 'gauge'], med: ['trend'],
-  min: ['trend', 'gauge'], passes: ['rate'], percentile: ['trend'], rate: ['rate', 'counter'], value: ['gauge'],
+  avg: ['trend'],
+  bare: ['rate'],
+  count: ['trend', 'counter'],
+  fails: ['rate'],
+  max: ['trend', 'gauge'],
+  med: ['trend'],
+  min: ['trend', 'gauge'],
+  passes: ['rate'],
+  percentile: ['trend'],
+  rate: ['rate', 'counter'],
+  value: ['gauge'],
 }
 
 /** How a gate reads each kind, for messages. */
@@ -58,7 +78,17 @@ const READINGS: Readonly<Record<Kind, (name: string) => string>> = {
 }
 
 const STAT_ALIASES: Readonly<Record<string, Stat>> = {
-  avg: 'avg', count: 'count', fails: 'fails', max: 'max', mean: 'avg', med: 'med', median: 'med', min: 'min', passes: 'passes', rate: 'rate', value: 'value',
+  avg: 'avg',
+  count: 'count',
+  fails: 'fails',
+  max: 'max',
+  mean: 'avg',
+  med: 'med',
+  median: 'med',
+  min: 'min',
+  passes: 'passes',
+  rate: 'rate',
+  value: 'value',
 }
 
 /** A k6 metric and one of its statistics, as a gate names it: http_req_duration{expected_response:true}.p95. */
@@ -76,7 +106,8 @@ const SELECTOR = /^([a-zA-Z_][a-zA-Z0-9_]*)(\{[^{}]*\})?(?:\.(.+))?$/
 
 function parseSelector(path: string): Selector {
   const match = SELECTOR.exec(path.trim())
-  const fix = 'write it like http_req_duration.p95, http_req_failed, http_reqs.count or http_req_duration{expected_response:true}.p95'
+  const fix =
+    'write it like http_req_duration.p95, http_req_failed, http_reqs.count or http_req_duration{expected_response:true}.p95'
   if (!match) throw new Error(`"${path}" does not name a k6 metric: ${fix}`)
   const [, base, tags = '', word] = match
   const selector = {base: base!, name: base! + tags}
@@ -94,7 +125,12 @@ function statKey(selector: Selector): string {
 }
 
 /** The dimension a statistic has, for a metric of this kind holding these contents. */
-function dimensionOf(stat: Stat, kind: Kind | undefined, contains: Contains | undefined, unit: string | undefined): Dimension {
+function dimensionOf(
+  stat: Stat,
+  kind: Kind | undefined,
+  contains: Contains | undefined,
+  unit: string | undefined,
+): Dimension {
   if (stat === 'bare') return 'proportion'
   if (stat === 'passes' || stat === 'fails' || (stat === 'count' && kind === 'trend')) return 'count'
   if (stat === 'rate') return kind === 'rate' ? 'proportion' : 'rate'
@@ -106,12 +142,17 @@ export const k6Importer: Importer = {
   tool: 'k6 summary',
   nameOf: (path) => path.replace(/\bp\((\d+(?:\.\d+)?)\)/, 'p$1'),
   spec(request, file) {
-    if (request.type !== undefined) throw new Error(`metric ${request.metric}: a k6 reading takes its type from the statistic it names (${request.path}); drop type`)
+    if (request.type !== undefined)
+      throw new Error(
+        `metric ${request.metric}: a k6 reading takes its type from the statistic it names (${request.path}); drop type`,
+      )
     refuseWhere(request)
     const selector = parseSelector(request.path)
     const known = BUILTIN[selector.base]
     if (known && !STAT_KINDS[selector.stat].includes(known.kind)) {
-      throw new Error(`metric ${request.metric}: k6's ${selector.base} is a ${known.kind}; read ${READINGS[known.kind](selector.name)}`)
+      throw new Error(
+        `metric ${request.metric}: k6's ${selector.base} is a ${known.kind}; read ${READINGS[known.kind](selector.name)}`,
+      )
     }
 
     if (request.unit !== undefined) {
@@ -120,7 +161,11 @@ export const k6Importer: Importer = {
     }
 
     const dimension = dimensionOf(selector.stat, known?.kind, known?.contains, request.unit)
-    return {description: `k6 ${selector.name} ${selector.stat === 'bare' ? 'passes out of all' : statKey(selector)} in ${file}`, dimension, type: selector.stat === 'bare' ? 'proportion' : 'value'}
+    return {
+      description: `k6 ${selector.name} ${selector.stat === 'bare' ? 'passes out of all' : statKey(selector)} in ${file}`,
+      dimension,
+      type: selector.stat === 'bare' ? 'proportion' : 'value',
+    }
   },
   async read(artifact, requests) {
     const summary = readSummary(parseJson(await artifact.text(), artifact.name), artifact.name)
@@ -128,7 +173,9 @@ export const k6Importer: Importer = {
     const metrics: Record<string, MetricEvidence> = {}
     for (const request of requests) metrics[request.metric] = readMetric(summary, request, artifact.name, notes)
     if (summary.hasThresholds) {
-      notes.add('k6\'s own threshold verdicts in the file were ignored (--summary-export writes them inverted, true meaning crossed); the gate decides from the values')
+      notes.add(
+        "k6's own threshold verdicts in the file were ignored (--summary-export writes them inverted, true meaning crossed); the gate decides from the values",
+      )
     }
 
     if (Object.values(metrics).some((metric) => metric.type === 'value')) {
@@ -162,7 +209,13 @@ function readSummary(document: unknown, file: string): Summary {
   const results = document.results
   if (isRecord(results) && Array.isArray(results.metrics)) return readMachineReadable(document, results, file)
   const metrics = document.metrics
-  if (!isRecord(metrics)) malformed(file, 'metrics', 'an object of k6 metrics (--summary-export or handleSummary data) or results.metrics (machine-readable summary)', metrics)
+  if (!isRecord(metrics))
+    malformed(
+      file,
+      'metrics',
+      'an object of k6 metrics (--summary-export or handleSummary data) or results.metrics (machine-readable summary)',
+      metrics,
+    )
   const entries = new Map<string, Entry>()
   let hasThresholds = false
   // handleSummary data wraps each metric's values; --summary-export writes them flat.
@@ -176,23 +229,35 @@ function readSummary(document: unknown, file: string): Summary {
     }
 
     if (!isRecord(metric.values)) malformed(file, `metrics.${name}.values`, 'an object', metric.values)
-    entries.set(name, {contains: containsOf(metric.contains, file, `metrics.${name}.contains`), field: `metrics.${name}.values`, kind: kindOf(metric.type, file, `metrics.${name}.type`), values: metric.values})
+    entries.set(name, {
+      contains: containsOf(metric.contains, file, `metrics.${name}.contains`),
+      field: `metrics.${name}.values`,
+      kind: kindOf(metric.type, file, `metrics.${name}.type`),
+      values: metric.values,
+    })
   }
 
   const summary: Summary = {entries, hasThresholds, shape: wrapped ? 'handleSummary data' : '--summary-export'}
   const duration = isRecord(document.state) ? document.state.testRunDurationMs : undefined
-  if (wrapped && duration !== undefined) summary.durationMs = numberAt(duration, file, 'state.testRunDurationMs', 'the run\'s length in ms')
+  if (wrapped && duration !== undefined)
+    summary.durationMs = numberAt(duration, file, 'state.testRunDurationMs', "the run's length in ms")
   return summary
 }
 
-function readMachineReadable(document: Record<string, unknown>, results: Record<string, unknown>, file: string): Summary {
+function readMachineReadable(
+  document: Record<string, unknown>,
+  results: Record<string, unknown>,
+  file: string,
+): Summary {
   const entries = new Map<string, Entry>()
   const lists: Array<[string, unknown]> = [['results.metrics', results.metrics]]
-  if (isRecord(results.checks) && Array.isArray(results.checks.metrics)) lists.push(['results.checks.metrics', results.checks.metrics])
+  if (isRecord(results.checks) && Array.isArray(results.checks.metrics))
+    lists.push(['results.checks.metrics', results.checks.metrics])
   for (const [where, list] of lists) {
     for (const [index, metric] of (list as unknown[]).entries()) {
       const field = `${where}[${index}]`
-      if (!isRecord(metric) || typeof metric.name !== 'string') malformed(file, field, 'a metric {name, type, contains, values}', metric)
+      if (!isRecord(metric) || typeof metric.name !== 'string')
+        malformed(file, field, 'a metric {name, type, contains, values}', metric)
       if (!isRecord(metric.values)) malformed(file, `${field}.values`, 'an object', metric.values)
       const values = {...metric.values}
       // Rates count matches out of a total here; the other shapes say passes and fails.
@@ -201,7 +266,12 @@ function readMachineReadable(document: Record<string, unknown>, results: Record<
         values.fails = values.total - values.matches
       }
 
-      entries.set(metric.name, {contains: containsOf(metric.contains, file, `${field}.contains`), field: `${field}.values`, kind: kindOf(metric.type, file, `${field}.type`), values})
+      entries.set(metric.name, {
+        contains: containsOf(metric.contains, file, `${field}.contains`),
+        field: `${field}.values`,
+        kind: kindOf(metric.type, file, `${field}.type`),
+        values,
+      })
     }
   }
 
@@ -209,10 +279,14 @@ function readMachineReadable(document: Record<string, unknown>, results: Record<
   const succeeded = entries.get('checks_succeeded')
   if (succeeded && !entries.has('checks')) entries.set('checks', succeeded)
   const version = typeof document.version === 'string' ? ` ${document.version}` : ''
-  const k6 = isRecord(document.metadata) && typeof document.metadata.k6Version === 'string' ? `, k6 ${document.metadata.k6Version}` : ''
+  const k6 =
+    isRecord(document.metadata) && typeof document.metadata.k6Version === 'string'
+      ? `, k6 ${document.metadata.k6Version}`
+      : ''
   const summary: Summary = {entries, hasThresholds: false, shape: `machine-readable summary${version}${k6}`}
   const duration = isRecord(document.config) ? document.config.duration : undefined
-  if (duration !== undefined) summary.durationMs = numberAt(duration, file, 'config.duration', 'the run\'s length in seconds') * 1000
+  if (duration !== undefined)
+    summary.durationMs = numberAt(duration, file, 'config.duration', "the run's length in seconds") * 1000
   return summary
 }
 
@@ -230,7 +304,8 @@ function containsOf(contains: unknown, file: string, field: string): Contains | 
 /** --summary-export says no kind: the values' keys tell. */
 function inferKind(values: Record<string, unknown>): Kind | undefined {
   if ('passes' in values || 'fails' in values) return 'rate'
-  if ('avg' in values || 'med' in values || Object.keys(values).some((key) => percentileIn(key) !== null)) return 'trend'
+  if ('avg' in values || 'med' in values || Object.keys(values).some((key) => percentileIn(key) !== null))
+    return 'trend'
   if ('value' in values && 'min' in values) return 'gauge'
   if ('count' in values) return 'counter'
   return undefined
@@ -241,11 +316,17 @@ function readMetric(summary: Summary, request: ReadingRequest, file: string, not
   const entry = summary.entries.get(selector.name)
   if (!entry) {
     const names = [...summary.entries.keys()]
-    throw new Error(`${file}: metrics: no k6 metric ${selector.name} (the file has ${names.length === 0 ? 'none' : names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`)
+    throw new Error(
+      `${file}: metrics: no k6 metric ${selector.name} (the file has ${names.length === 0 ? 'none' : names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`,
+    )
   }
 
-  const kind = entry.kind ?? inferKind(entry.values) ?? malformed(file, entry.field, 'the values of a k6 trend, rate, counter or gauge', entry.values)
-  if (!STAT_KINDS[selector.stat].includes(kind)) throw new Error(`${file}: ${entry.field}: ${selector.name} is a k6 ${kind}; read ${READINGS[kind](selector.name)}`)
+  const kind =
+    entry.kind ??
+    inferKind(entry.values) ??
+    malformed(file, entry.field, 'the values of a k6 trend, rate, counter or gauge', entry.values)
+  if (!STAT_KINDS[selector.stat].includes(kind))
+    throw new Error(`${file}: ${entry.field}: ${selector.name} is a k6 ${kind}; read ${READINGS[kind](selector.name)}`)
   const builtin = BUILTIN[selector.base]
   const contains = entry.contains ?? builtin?.contains
   const unitMisfit = request.unit === undefined ? undefined : unitProblem(selector, contains, request.unit)
@@ -253,14 +334,21 @@ function readMetric(summary: Summary, request: ReadingRequest, file: string, not
   const declared = dimensionOf(selector.stat, builtin?.kind, builtin?.contains, request.unit)
   const actual = dimensionOf(selector.stat, kind, contains, request.unit)
   if (declared !== actual) throw new Error(`${file}: ${entry.field}: ${mismatch(selector, kind, contains, declared)}`)
-  if (contains === undefined && request.unit === undefined && !['bare', 'count', 'fails', 'passes', 'rate'].includes(selector.stat)) {
-    notes.add(`${selector.name}: --summary-export does not say what a custom metric holds; read as plain numbers (give unit: ms if they are times)`)
+  if (
+    contains === undefined &&
+    request.unit === undefined &&
+    !['bare', 'count', 'fails', 'passes', 'rate'].includes(selector.stat)
+  ) {
+    notes.add(
+      `${selector.name}: --summary-export does not say what a custom metric holds; read as plain numbers (give unit: ms if they are times)`,
+    )
   }
 
   if (selector.stat === 'bare') return rateProportion(entry, selector, file, notes)
   const key = statKey(selector)
   const value = numberAt(statValue(entry, selector, kind, file), file, `${entry.field}.${key}`)
-  if (actual === 'rate' || actual === 'proportion' || request.unit === undefined) return {dimension: actual, type: 'value', value}
+  if (actual === 'rate' || actual === 'proportion' || request.unit === undefined)
+    return {dimension: actual, type: 'value', value}
   return {dimension: actual, type: 'value', value: value * unitOf(request.unit).factor}
 }
 
@@ -269,7 +357,10 @@ function statValue(entry: Entry, selector: Selector, kind: Kind, file: string): 
   const {values} = entry
   const key = statKey(selector)
   let value: unknown
-  if (selector.stat === 'percentile') value = Object.entries(values).find(([name]) => name.startsWith('p(') && percentileIn(name) === selector.percentile)?.[1]
+  if (selector.stat === 'percentile')
+    value = Object.entries(values).find(
+      ([name]) => name.startsWith('p(') && percentileIn(name) === selector.percentile,
+    )?.[1]
   else if (selector.stat === 'rate' && values.rate === undefined) value = values.value
   else value = values[key]
   if (value !== undefined) return value
@@ -292,15 +383,18 @@ function rateProportion(entry: Entry, selector: Selector, file: string, notes: S
 
 /** Why a unit does not fit: k6 computed the number itself, or already says what it holds. */
 function unitProblem(selector: Selector, contains: Contains | undefined, unit: string): string | undefined {
-  if (['bare', 'fails', 'passes', 'rate'].includes(selector.stat)) return `k6 computes ${selector.name}${selector.stat === 'bare' ? '' : `.${selector.stat}`} itself; it takes no unit`
+  if (['bare', 'fails', 'passes', 'rate'].includes(selector.stat))
+    return `k6 computes ${selector.name}${selector.stat === 'bare' ? '' : `.${selector.stat}`} itself; it takes no unit`
   if (contains === 'time' && unit !== 'ms') return `k6 writes ${selector.name} in ms; give unit: ms or none`
   if (contains === 'data' && unit !== 'B') return `k6 writes ${selector.name} in bytes; give unit: B or none`
   return undefined
 }
 
 function mismatch(selector: Selector, kind: Kind, contains: Contains | undefined, declared: Dimension): string {
-  if (kind === 'rate' && selector.stat === 'rate') return `${selector.name} is a k6 rate; read ${selector.name} for the proportion of passes`
-  if (kind === 'trend' && selector.stat === 'count') return `${selector.name}.count is how many values k6 recorded, a plain count; drop unit`
+  if (kind === 'rate' && selector.stat === 'rate')
+    return `${selector.name} is a k6 rate; read ${selector.name} for the proportion of passes`
+  if (kind === 'trend' && selector.stat === 'count')
+    return `${selector.name}.count is how many values k6 recorded, a plain count; drop unit`
   const holds = contains === 'time' ? 'times in ms' : contains === 'data' ? 'bytes' : 'plain numbers'
   const unit = contains === 'time' ? 'ms' : contains === 'data' ? 'B' : undefined
   const fix = unit ? `give unit: ${unit} to read them as ${unit === 'ms' ? 'durations' : 'sizes'}` : 'drop unit'
@@ -308,6 +402,12 @@ function mismatch(selector: Selector, kind: Kind, contains: Contains | undefined
 }
 
 function articleFor(dimension: Dimension): string {
-  return {count: 'counts', duration: 'durations', proportion: 'proportions', rate: 'rates', ratio: 'ratios', size: 'sizes'}[dimension]
+  return {
+    count: 'counts',
+    duration: 'durations',
+    proportion: 'proportions',
+    rate: 'rates',
+    ratio: 'ratios',
+    size: 'sizes',
+  }[dimension]
 }
-

@@ -25,7 +25,8 @@ export async function ensureDemoBuilt(): Promise<void> {
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      if (Date.now() - statSync(BUILD_LOCK, {throwIfNoEntry: false})!.mtimeMs > STALE_LOCK_MS) rmSync(BUILD_LOCK, {force: true, recursive: true})
+      if (Date.now() - statSync(BUILD_LOCK, {throwIfNoEntry: false})!.mtimeMs > STALE_LOCK_MS)
+        rmSync(BUILD_LOCK, {force: true, recursive: true})
       if (Date.now() > deadline) throw new Error(`another demo build holds ${BUILD_LOCK}`)
       await sleep(200)
     }
@@ -35,7 +36,9 @@ export async function ensureDemoBuilt(): Promise<void> {
     if (demoBuildIsFresh()) return
     // tsc's incremental state would not re-emit a deleted output, so a partial dist is rebuilt from scratch.
     rmSync(path.join(DEMO, 'dist', '.tsbuildinfo'), {force: true})
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', DEMO], {stdio: 'inherit'})
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', DEMO], {
+      stdio: 'inherit',
+    })
   } finally {
     rmSync(BUILD_LOCK, {force: true, recursive: true})
   }
@@ -83,10 +86,15 @@ export async function startDemo(args: string[] = [], env: Record<string, string>
   let exit: Exit | undefined
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve((exit = {code, signal}))))
   // '' ends the wait early when the server exits without listening.
-  const url = await waitForValue(() => /^listening on (http:\/\/\S+)\n/.exec(stdout)?.[1] ?? (exit ? '' : undefined), 20_000)
+  const url = await waitForValue(
+    () => /^listening on (http:\/\/\S+)\n/.exec(stdout)?.[1] ?? (exit ? '' : undefined),
+    20_000,
+  )
   if (!url) {
     child.kill('SIGKILL')
-    throw new Error(`demo ${exit ? `exited (${exit.code ?? exit.signal})` : 'printed no listening line within 20 s'}:\n${stderr}`)
+    throw new Error(
+      `demo ${exit ? `exited (${exit.code ?? exit.signal})` : 'printed no listening line within 20 s'}:\n${stderr}`,
+    )
   }
 
   const demo: Demo = {
@@ -131,8 +139,14 @@ function withoutDemoEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** Runs the server to completion (for flags that make it refuse to start). */
-export async function runDemo(args: string[], env: Record<string, string> = {}): Promise<Exit & {stdout: string; stderr: string}> {
-  const child = spawn(process.execPath, [SERVER, ...args], {env: {...withoutDemoEnv(process.env), ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+export async function runDemo(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Exit & {stdout: string; stderr: string}> {
+  const child = spawn(process.execPath, [SERVER, ...args], {
+    env: {...withoutDemoEnv(process.env), ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -180,7 +194,11 @@ function procStat(text: string): {state: string; ppid: number} {
   return {ppid: Number(fields[1]), state: fields[0] ?? ''}
 }
 
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, stepMs = 25): Promise<boolean> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  stepMs = 25,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await predicate()) return true
@@ -215,7 +233,12 @@ export function client(url: string) {
     })
     const text = await response.text()
     const json = (response.headers.get('content-type') ?? '').startsWith('application/json')
-    return {body: json ? JSON.parse(text) : text, headers: response.headers, ms: performance.now() - started, status: response.status}
+    return {
+      body: json ? JSON.parse(text) : text,
+      headers: response.headers,
+      ms: performance.now() - started,
+      status: response.status,
+    }
   }
 
   return {
@@ -227,12 +250,19 @@ export function client(url: string) {
 }
 
 /** The first `count` messages a dashboard subscriber receives, each with the time it arrived. */
-export async function dashboardMessages(url: string, count: number, timeoutMs = 20_000): Promise<Array<{data: any; receivedAt: number}>> {
+export async function dashboardMessages(
+  url: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<Array<{data: any; receivedAt: number}>> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/dashboard/ws`)
   const messages: Array<{data: any; receivedAt: number}> = []
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${messages.length} of ${count} dashboard messages within ${timeoutMs} ms`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`${messages.length} of ${count} dashboard messages within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
       ws.on('message', (data) => {
         messages.push({data: JSON.parse(String(data)), receivedAt: Date.now()})
         if (messages.length < count) return
@@ -262,7 +292,8 @@ export function parsePrometheus(text: string): Samples {
   if (!text.endsWith('\n')) throw new Error('exposition must end with a newline')
   const types = new Map<string, string>()
   const samples: Samples = new Map()
-  const sample = /^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (NaN|[+-]Inf|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?: -?\d+)?$/
+  const sample =
+    /^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (NaN|[+-]Inf|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?: -?\d+)?$/
   for (const [index, line] of text.slice(0, -1).split('\n').entries()) {
     const where = `line ${index + 1}: ${line}`
     if (line === '' || (line.startsWith('#') && !/^# (HELP|TYPE) /.test(line))) continue
@@ -287,7 +318,8 @@ export function parsePrometheus(text: string): Samples {
     if (type !== 'histogram') continue
     const buckets = [...samples].filter(([key]) => key.startsWith(`${family}_bucket{`))
     const counts = buckets.map(([, count]) => count)
-    if (counts.some((count, i) => i > 0 && count < counts[i - 1]!)) throw new Error(`${family}: buckets are not cumulative`)
+    if (counts.some((count, i) => i > 0 && count < counts[i - 1]!))
+      throw new Error(`${family}: buckets are not cumulative`)
     if (buckets.at(-1)?.[0] !== `${family}_bucket{le="+Inf"}`) throw new Error(`${family}: last bucket is not +Inf`)
     if (counts.at(-1) !== samples.get(`${family}_count`)) throw new Error(`${family}: +Inf bucket differs from _count`)
   }

@@ -1,7 +1,18 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import WebSocket from 'ws'
 
-import {childPids, client, dashboardMessages, ensureDemoBuilt, gone, runDemo, scrape, startDemo, stopAllDemos, waitFor} from './demo.js'
+import {
+  childPids,
+  client,
+  dashboardMessages,
+  ensureDemoBuilt,
+  gone,
+  runDemo,
+  scrape,
+  startDemo,
+  stopAllDemos,
+  waitFor,
+} from './demo.js'
 
 beforeAll(ensureDemoBuilt, 120_000)
 afterAll(stopAllDemos)

@@ -57,7 +57,11 @@ describe('demo: fleet allocator', () => {
     for (let i = 0; i < 20; i++) {
       const response = await api.post('/fleet/allocations')
       expect(response.status).toBe(201)
-      expect(response.body).toEqual({agentId: expect.any(String), allocatedAt: expect.any(Number), allocationId: expect.any(String)})
+      expect(response.body).toEqual({
+        agentId: expect.any(String),
+        allocatedAt: expect.any(Number),
+        allocationId: expect.any(String),
+      })
       allocations.push(response.body)
     }
 
@@ -75,7 +79,8 @@ describe('demo: fleet allocator', () => {
     expect(again.status).toBe(201)
     expect(again.body.agentId).toBe(released.agentId)
 
-    for (const {allocationId} of [...allocations, again.body]) expect((await api.delete(`/fleet/allocations/${allocationId}`)).status).toBe(204)
+    for (const {allocationId} of [...allocations, again.body])
+      expect((await api.delete(`/fleet/allocations/${allocationId}`)).status).toBe(204)
     expect((await api.get('/fleet')).body).toMatchObject({allocated: 0, available: 20, poolSize: 20})
   })
 
@@ -117,7 +122,12 @@ describe('demo: dashboard', () => {
   it('pushes updates over the WebSocket with increasing seq and server time', async () => {
     const messages = await dashboardMessages(demo().url, 4)
     for (const {data} of messages) {
-      expect(data).toMatchObject({fleet: {poolSize: 20}, serverTime: expect.any(Number), swarms: {total: 0}, type: 'update'})
+      expect(data).toMatchObject({
+        fleet: {poolSize: 20},
+        serverTime: expect.any(Number),
+        swarms: {total: 0},
+        type: 'update',
+      })
       expect(data.cache).toBeDefined()
     }
 
@@ -137,7 +147,9 @@ describe('demo: dashboard', () => {
       subscriber.terminate()
     }
 
-    expect(await waitFor(async () => (await scrape(demo().url)).samples.get('demo_dashboard_subscribers') === 0, 5000)).toBe(true)
+    expect(
+      await waitFor(async () => (await scrape(demo().url)).samples.get('demo_dashboard_subscribers') === 0, 5000),
+    ).toBe(true)
   })
 })
 
@@ -217,7 +229,9 @@ describe('demo: /metrics', () => {
     await api.get('/cache/items/k')
     const second = await scrape(demo().url)
     expect(second.samples.get('demo_fleet_allocated')).toBe(3)
-    expect(second.samples.get('demo_fleet_allocation_duration_seconds_count')).toBe(first.samples.get('demo_fleet_allocation_duration_seconds_count')! + 3)
+    expect(second.samples.get('demo_fleet_allocation_duration_seconds_count')).toBe(
+      first.samples.get('demo_fleet_allocation_duration_seconds_count')! + 3,
+    )
 
     for (const id of held) await api.delete(`/fleet/allocations/${id}`)
     const third = await scrape(demo().url)

@@ -6,7 +6,12 @@ beforeAll(ensureDemoBuilt, 120_000)
 afterAll(stopAllDemos)
 
 /** Polls GET /swarms/:id until `predicate` holds (bounded); returns the last view. */
-async function waitForSwarm(url: string, id: string, predicate: (view: any) => boolean, timeoutMs = 20_000): Promise<any> {
+async function waitForSwarm(
+  url: string,
+  id: string,
+  predicate: (view: any) => boolean,
+  timeoutMs = 20_000,
+): Promise<any> {
   let view: any
   await waitFor(async () => predicate((view = (await client(url).get(`/swarms/${id}`)).body)), timeoutMs)
   return view
@@ -23,7 +28,13 @@ describe('demo: swarms', () => {
     expect(created.body).toEqual({id: expect.any(String), leader: {pid: expect.any(Number), term: 1}})
     expect(gone(created.body.leader.pid)).toBe(false)
     const view = (await api.get(`/swarms/${created.body.id}`)).body
-    expect(view).toMatchObject({healthy: true, id: created.body.id, leader: created.body.leader, name: 'alpha', tasks: {accepted: 0, completed: 0, pending: 0}})
+    expect(view).toMatchObject({
+      healthy: true,
+      id: created.body.id,
+      leader: created.body.leader,
+      name: 'alpha',
+      tasks: {accepted: 0, completed: 0, pending: 0},
+    })
     expect((await api.get('/swarms')).body.swarms.map((s: any) => s.id)).toContain(created.body.id)
     expect((await api.delete(`/swarms/${created.body.id}`)).status).toBe(204)
     expect(await waitFor(() => gone(created.body.leader.pid), 5000)).toBe(true)
@@ -33,7 +44,8 @@ describe('demo: swarms', () => {
   it('fails over when the leader is killed: unhealthy, then healthy with term+1 and a new pid, no accepted task lost', async () => {
     const api = client(demo().url)
     const {id, leader} = (await api.post('/swarms')).body
-    for (let i = 1; i <= 5; i++) expect((await api.post(`/swarms/${id}/tasks`, {taskId: `before-${i}`})).status).toBe(202)
+    for (let i = 1; i <= 5; i++)
+      expect((await api.post(`/swarms/${id}/tasks`, {taskId: `before-${i}`})).status).toBe(202)
     await waitForSwarm(demo().url, id, (view) => view.tasks.completed === 5)
     const duplicate = await api.post(`/swarms/${id}/tasks`, {taskId: 'before-1'})
     expect(duplicate.status).toBe(202)
@@ -45,7 +57,8 @@ describe('demo: swarms', () => {
     const down = await waitForSwarm(demo().url, id, (view) => !view.healthy)
     expect(down.healthy).toBe(false)
     // Accepted while no leader runs: journaled, then replayed to the next leader.
-    for (let i = 1; i <= 3; i++) expect((await api.post(`/swarms/${id}/tasks`, {taskId: `during-${i}`})).status).toBe(202)
+    for (let i = 1; i <= 3; i++)
+      expect((await api.post(`/swarms/${id}/tasks`, {taskId: `during-${i}`})).status).toBe(202)
 
     const up = await waitForSwarm(demo().url, id, (view) => view.healthy && view.tasks.pending === 0)
     expect(up.leader.term).toBe(2)
@@ -53,7 +66,12 @@ describe('demo: swarms', () => {
     expect(up.failovers).toBe(1)
     expect(up.tasks).toEqual({accepted: 8, completed: 8, pending: 0})
     const tasks = (await api.get(`/swarms/${id}/tasks`)).body
-    expect(tasks.completed.sort()).toEqual([1, 2, 3, 4, 5].map((i) => `before-${i}`).concat([1, 2, 3].map((i) => `during-${i}`)).sort())
+    expect(tasks.completed.sort()).toEqual(
+      [1, 2, 3, 4, 5]
+        .map((i) => `before-${i}`)
+        .concat([1, 2, 3].map((i) => `during-${i}`))
+        .sort(),
+    )
     expect(gone(leader.pid)).toBe(true)
     expect((await scrape(demo().url)).samples.get('demo_swarm_failovers_total')).toBeGreaterThanOrEqual(1)
     await api.delete(`/swarms/${id}`)

@@ -114,10 +114,10 @@ describe('action.yml', () => {
   })
 
   it('INCONCLUSIVE fails only with fail-on inconclusive; args reach the gate; a push event gets no comment', async () => {
-    const strict = await action({args: 'source=the action\'s arg\n\n', 'fail-on': 'inconclusive', gate: 'unsure'})
+    const strict = await action({args: "source=the action's arg\n\n", 'fail-on': 'inconclusive', gate: 'unsure'})
     expect(strict.failed).toMatchObject({code: 3, id: 'decide'})
     expect(strict.outputs.decision).toBe('INCONCLUSIVE')
-    expect(results(strict).targets[0].evidence.source).toBe('the action\'s arg')
+    expect(results(strict).targets[0].evidence.source).toBe("the action's arg")
 
     expect(comments()).toHaveLength(1)
 
@@ -127,7 +127,9 @@ describe('action.yml', () => {
     const lenient = await action({gate: 'unsure'}, {GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: push})
     expect(lenient.failed).toBeUndefined()
     expect(lenient.outputs.decision).toBe('INCONCLUSIVE')
-    expect(lenient.steps.find((s) => s.id === 'comment')!.stderr).toMatch(/no pull request to comment on: the push event names none; nothing posted/)
+    expect(lenient.steps.find((s) => s.id === 'comment')!.stderr).toMatch(
+      /no pull request to comment on: the push event names none; nothing posted/,
+    )
     expect(api.requests).toEqual([])
   })
 

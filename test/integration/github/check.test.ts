@@ -61,7 +61,12 @@ describe('gate check --github', () => {
     project = makeProject({quick: QUICK, tiny: TINY})
     work = scratch()
     summary = path.join(work.dir, 'step-summary.md')
-    env = {...actionsEnv(api.url, work.eventFile), GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: project.dir}
+    env = {
+      ...actionsEnv(api.url, work.eventFile),
+      GITHUB_ACTIONS: 'true',
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_WORKSPACE: project.dir,
+    }
   })
   afterAll(async () => {
     await api?.close()
@@ -79,21 +84,54 @@ describe('gate check --github', () => {
     expect(r.code, r.stderr).toBe(1)
     expect(r.stdout.split('\n')[0]).toBe('## Release checklist: Tiny — command, claim and artifact targets')
     expect(r.stdout.split('\n').filter((line) => line.startsWith('- ['))).toEqual([
-      expect.stringMatching(/^- \[ \] Node starts in under a microsecond: max\(duration\) &lt; 1 µs — measured .*, confidence 0\.000 \(FAIL, required\)$/),
+      expect.stringMatching(
+        /^- \[ \] Node starts in under a microsecond: max\(duration\) &lt; 1 µs — measured .*, confidence 0\.000 \(FAIL, required\)$/,
+      ),
       '- [ ] Vendor says: fast, @&#8203;team: latency &lt; 1 s — measured 850 ms, confidence 0.650 (INCONCLUSIVE)',
       expect.stringMatching(/^- \[ \] Artifact: a file, that is missing — no data: .* \(NO\\_DATA\)$/),
     ])
     expect(r.stdout).toContain('**Decision:** ⛔ **BLOCK**, decided by rule 1')
 
     const written = readFileSync(summary, 'utf8')
-    expect(written.startsWith('## An earlier step\n\n# Gate report: Tiny — command, claim and artifact targets\n')).toBe(true)
+    expect(
+      written.startsWith('## An earlier step\n\n# Gate report: Tiny — command, claim and artifact targets\n'),
+    ).toBe(true)
     expect(written).toMatch(/\*\*Decision:\*\* ⛔ \*\*BLOCK\*\*, decided by rule 1/)
 
-    const commands = r.stderr.split('\n').filter((line) => line.startsWith('::')).map(parseWorkflowCommand)
+    const commands = r.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('::'))
+      .map(parseWorkflowCommand)
     expect(commands).toEqual([
-      {command: 'error', message: expect.stringMatching(/^Node starts in under a microsecond: FAIL, max\(duration\) .* vs < 1 µs \(confidence 0\.000, required\)$/), properties: {file: 'gates/tiny.yaml', line: String(lineOf(TINY, 'id: startup')), title: 'phasegate tiny: startup FAIL'}},
-      {command: 'warning', message: 'Vendor says: fast, @team: INCONCLUSIVE, latency 850 ms vs < 1 s (confidence 0.650)', properties: {file: 'gates/tiny.yaml', line: String(lineOf(TINY, 'id: vendor')), title: 'phasegate tiny: vendor INCONCLUSIVE'}},
-      {command: 'error', message: expect.stringMatching(/^Artifact: a file, that is missing: NO_DATA, no data: .*missing\.json/), properties: {file: 'gates/tiny.yaml', line: String(lineOf(TINY, 'id: missing')), title: 'phasegate tiny: missing NO_DATA'}},
+      {
+        command: 'error',
+        message: expect.stringMatching(
+          /^Node starts in under a microsecond: FAIL, max\(duration\) .* vs < 1 µs \(confidence 0\.000, required\)$/,
+        ),
+        properties: {
+          file: 'gates/tiny.yaml',
+          line: String(lineOf(TINY, 'id: startup')),
+          title: 'phasegate tiny: startup FAIL',
+        },
+      },
+      {
+        command: 'warning',
+        message: 'Vendor says: fast, @team: INCONCLUSIVE, latency 850 ms vs < 1 s (confidence 0.650)',
+        properties: {
+          file: 'gates/tiny.yaml',
+          line: String(lineOf(TINY, 'id: vendor')),
+          title: 'phasegate tiny: vendor INCONCLUSIVE',
+        },
+      },
+      {
+        command: 'error',
+        message: expect.stringMatching(/^Artifact: a file, that is missing: NO_DATA, no data: .*missing\.json/),
+        properties: {
+          file: 'gates/tiny.yaml',
+          line: String(lineOf(TINY, 'id: missing')),
+          title: 'phasegate tiny: missing NO_DATA',
+        },
+      },
     ])
     // stdout is the checklist: nothing on it a runner could read as a command.
     expect(r.stdout.split('\n').filter((line) => /^\s*::/.test(line))).toEqual([])
@@ -112,17 +150,31 @@ describe('gate check --github', () => {
     expect(readFileSync(summary, 'utf8')).not.toContain(TOKEN)
   })
 
-  it('a check run GitHub refuses is a warning that names checks: write; the exit code stays the decision\'s', async () => {
+  it("a check run GitHub refuses is a warning that names checks: write; the exit code stays the decision's", async () => {
     api.script('POST', /\/check-runs$/, error(403, 'Resource not accessible by integration'))
     const r = await gate(['check', 'quick', '--check-run'], {cwd: project.dir, env})
     expect(r.code, r.stderr).toBe(3)
-    const warning = r.stderr.split('\n').filter((line) => line.startsWith('::warning title=phasegate::')).map(parseWorkflowCommand)
-    expect(warning).toEqual([{command: 'warning', message: expect.stringMatching(/^no check run: GitHub denied creating the check run on octo-org\/octo-repo@c0ffee000000 \(403: .*permissions: checks: write/), properties: {title: 'phasegate'}}])
+    const warning = r.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('::warning title=phasegate::'))
+      .map(parseWorkflowCommand)
+    expect(warning).toEqual([
+      {
+        command: 'warning',
+        message: expect.stringMatching(
+          /^no check run: GitHub denied creating the check run on octo-org\/octo-repo@c0ffee000000 \(403: .*permissions: checks: write/,
+        ),
+        properties: {title: 'phasegate'},
+      },
+    ])
     expect(readFileSync(summary, 'utf8')).toMatch(/# Gate report: Quick/)
   })
 
   it('a check run whose html_url echoes the token is printed with *** in its place', async () => {
-    api.script('POST', /\/check-runs$/, {body: {html_url: `https://github.test/runs/1?token=${TOKEN}`, id: 1}, status: 201})
+    api.script('POST', /\/check-runs$/, {
+      body: {html_url: `https://github.test/runs/1?token=${TOKEN}`, id: 1},
+      status: 201,
+    })
     // gate() fails the test if the token shows on stdout or stderr.
     const r = await gate(['check', 'quick', '--check-run'], {cwd: project.dir, env})
     expect(r.code, r.stderr).toBe(3)
@@ -130,7 +182,10 @@ describe('gate check --github', () => {
   })
 
   it('--no-github, or no GITHUB_ACTIONS, writes neither summary nor annotations', async () => {
-    for (const run of [{args: ['--no-github'], env}, {args: [], env: {...env, GITHUB_ACTIONS: ''}}]) {
+    for (const run of [
+      {args: ['--no-github'], env},
+      {args: [], env: {...env, GITHUB_ACTIONS: ''}},
+    ]) {
       const r = await gate(['check', 'quick', ...run.args], {cwd: project.dir, env: run.env})
       expect(r.code, r.stderr).toBe(3)
       expect(r.stderr).not.toMatch(/^::/m)

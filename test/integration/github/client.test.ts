@@ -22,7 +22,11 @@ describe('GitHub client retries and rate limits', () => {
   /** Posts the comment; the outcome, or the GitHubError it failed with, plus everything it logged. */
   async function post(): Promise<{ok: boolean; message: string}> {
     try {
-      const posted = await postComment(results, {env: actionsEnv(api.url, work.eventFile), userAgent: 'phasegate-test', warn: (m) => warnings.push(m)})
+      const posted = await postComment(results, {
+        env: actionsEnv(api.url, work.eventFile),
+        userAgent: 'phasegate-test',
+        warn: (m) => warnings.push(m),
+      })
       return {message: JSON.stringify(posted), ok: true}
     } catch (thrown) {
       expect(thrown).toBeInstanceOf(GitHubError)
@@ -52,7 +56,7 @@ describe('GitHub client retries and rate limits', () => {
     expect(api.list(REPOSITORY, PR)).toHaveLength(1)
   })
 
-  it('waits as long as a 503\'s Retry-After asks before retrying', async () => {
+  it("waits as long as a 503's Retry-After asks before retrying", async () => {
     // plugin-retry alone would wait 1 s before the first retry; the client honours the server's 2 s.
     api.script('GET', COMMENTS, error(503, 'Service Unavailable', {'retry-after': '2'}))
     expect(await post()).toMatchObject({ok: true})
@@ -65,7 +69,9 @@ describe('GitHub client retries and rate limits', () => {
     const outcome = await post()
     expect(outcome.ok).toBe(false)
     expect(requests('GET')).toHaveLength(4)
-    expect(outcome.message).toMatch(/^GitHub at http:\/\/127\.0\.0\.1:\d+ failed while posting the comment on octo-org\/octo-repo#7, also on every retry \(502: Bad Gateway/)
+    expect(outcome.message).toMatch(
+      /^GitHub at http:\/\/127\.0\.0\.1:\d+ failed while posting the comment on octo-org\/octo-repo#7, also on every retry \(502: Bad Gateway/,
+    )
   })
 
   it('does not wait for a Retry-After longer than a minute', async () => {
@@ -79,7 +85,9 @@ describe('GitHub client retries and rate limits', () => {
     expect(await post()).toMatchObject({ok: true})
     expect(requests('POST')).toHaveLength(2)
     expect(requests('POST')[1]!.at - requests('POST')[0]!.at).toBeGreaterThanOrEqual(900)
-    expect(warnings).toEqual([expect.stringMatching(/^GitHub secondary rate limit on POST .*retrying in 1 s \(retry 1 of 2\)$/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(/^GitHub secondary rate limit on POST .*retrying in 1 s \(retry 1 of 2\)$/),
+    ])
   })
 
   it('stops after two rate-limit retries', async () => {
@@ -87,19 +95,35 @@ describe('GitHub client retries and rate limits', () => {
     const outcome = await post()
     expect(outcome.ok).toBe(false)
     expect(requests('GET')).toHaveLength(3)
-    expect(outcome.message).toMatch(/rate limit stopped posting the comment on octo-org\/octo-repo#7 \(429: You have exceeded a secondary rate limit/)
+    expect(outcome.message).toMatch(
+      /rate limit stopped posting the comment on octo-org\/octo-repo#7 \(429: You have exceeded a secondary rate limit/,
+    )
     expect(warnings.at(-1)).toMatch(/not retrying/)
   })
 
   it('waits for a primary rate limit to reset, or fails at once when the reset is far away', async () => {
     const resetIn = (seconds: number) => String(Math.floor(Date.now() / 1000) + seconds)
-    api.script('GET', COMMENTS, error(403, 'API rate limit exceeded for installation ID 1.', {'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetIn(1)}))
+    api.script(
+      'GET',
+      COMMENTS,
+      error(403, 'API rate limit exceeded for installation ID 1.', {
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': resetIn(1),
+      }),
+    )
     expect(await post()).toMatchObject({ok: true})
     expect(requests('GET')).toHaveLength(2)
     expect(warnings[0]).toMatch(/^GitHub rate limit on GET .*retrying in [1-3] s/)
 
     api.reset()
-    api.script('GET', COMMENTS, error(403, 'API rate limit exceeded for installation ID 1.', {'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetIn(3600)}))
+    api.script(
+      'GET',
+      COMMENTS,
+      error(403, 'API rate limit exceeded for installation ID 1.', {
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': resetIn(3600),
+      }),
+    )
     const outcome = await post()
     expect(outcome.ok).toBe(false)
     expect(requests('GET')).toHaveLength(1)

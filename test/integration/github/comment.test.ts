@@ -15,7 +15,8 @@ describe('gate comment', () => {
   let api: FakeGitHub
   let work: ReturnType<typeof scratch>
   let env: NodeJS.ProcessEnv
-  const comment = (args: string[], extra: NodeJS.ProcessEnv = {}) => gate(['comment', ...args], {cwd: work.dir, env: {...env, ...extra}})
+  const comment = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    gate(['comment', ...args], {cwd: work.dir, env: {...env, ...extra}})
   const requests = (method: string) => api.requests.filter((r) => r.method === method)
   const onPullRequest = () => api.list(REPOSITORY, PR)
 
@@ -60,20 +61,31 @@ describe('gate comment', () => {
   })
 
   it('finds its marker on page 3 of the conversation and reads no further', async () => {
-    api.seed(PR, [`${commentMarker('phase-2-extra')}\nanother gate`, `quoting: ${MARKER}`, ...Array.from({length: 228}, (_, i) => `comment ${i}`)])
+    api.seed(PR, [
+      `${commentMarker('phase-2-extra')}\nanother gate`,
+      `quoting: ${MARKER}`,
+      ...Array.from({length: 228}, (_, i) => `comment ${i}`),
+    ])
     const [mine] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'github-actions[bot]')
-    api.seed(PR, Array.from({length: 250}, (_, i) => `later ${i}`))
+    api.seed(
+      PR,
+      Array.from({length: 250}, (_, i) => `later ${i}`),
+    )
 
     const r = await comment([FIXTURE('proceed')])
     expect(r.code, r.stderr).toBe(0)
-    expect(requests('GET').filter((q) => COMMENTS.test(q.path)).map((q) => q.query.get('page') ?? '1')).toEqual(['1', '2', '3'])
+    expect(
+      requests('GET')
+        .filter((q) => COMMENTS.test(q.path))
+        .map((q) => q.query.get('page') ?? '1'),
+    ).toEqual(['1', '2', '3'])
     expect(requests('PATCH').map((q) => q.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${mine!.id}`])
     expect(requests('POST')).toEqual([])
     expect(onPullRequest()).toHaveLength(481)
     expect(onPullRequest().filter((c) => c.body.startsWith(MARKER))).toHaveLength(1)
   })
 
-  it('a marker comment another user wrote is left alone: an Actions token edits only github-actions[bot]\'s own', async () => {
+  it("a marker comment another user wrote is left alone: an Actions token edits only github-actions[bot]'s own", async () => {
     const [hijack] = api.seed(PR, [`${MARKER}\nplanted by someone else`], 'mallory')
     const [ours] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'github-actions[bot]')
     const r = await comment([FIXTURE('proceed')])
@@ -94,7 +106,9 @@ describe('gate comment', () => {
     const r = await comment([FIXTURE('proceed')])
     expect(r.code).toBe(2)
     expect(requests('POST')).toHaveLength(1)
-    expect(r.stderr).toMatch(/GitHub denied posting the comment on octo-org\/octo-repo#7 \(403: Resource not accessible by integration - https:\/\/docs\.github\.com\/rest\)/)
+    expect(r.stderr).toMatch(
+      /GitHub denied posting the comment on octo-org\/octo-repo#7 \(403: Resource not accessible by integration - https:\/\/docs\.github\.com\/rest\)/,
+    )
     expect(r.stderr).toMatch(/permissions: pull-requests: write \(and issues: write\)/)
     expect(r.stderr).not.toMatch(/\n\s+at /)
   })
@@ -103,25 +117,34 @@ describe('gate comment', () => {
     api.script('GET', COMMENTS, error(401, `Bad credentials: ${TOKEN}`))
     const r = await comment([FIXTURE('proceed')])
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/GitHub refused the token \(401: Bad credentials: \*\*\* - https:\/\/docs\.github\.com\/rest\).*GITHUB_TOKEN is missing, expired/)
+    expect(r.stderr).toMatch(
+      /GitHub refused the token \(401: Bad credentials: \*\*\* - https:\/\/docs\.github\.com\/rest\).*GITHUB_TOKEN is missing, expired/,
+    )
   })
 
   it('an html_url that echoes the token is printed with *** in its place, in text and in --json', async () => {
-    const echoed = (id: number) => ({body: {body: 'x', html_url: `https://github.test/pull/7?token=${TOKEN}#issuecomment-${id}`, id}, status: 201})
+    const echoed = (id: number) => ({
+      body: {body: 'x', html_url: `https://github.test/pull/7?token=${TOKEN}#issuecomment-${id}`, id},
+      status: 201,
+    })
     api.script('POST', COMMENTS, echoed(1), echoed(2))
     // gate() fails the test if the token shows on stdout or stderr.
     const text = await comment([FIXTURE('proceed')])
     expect(text.code, text.stderr).toBe(0)
-    expect(text.stderr).toContain('created comment 1 on octo-org/octo-repo#7: https://github.test/pull/7?token=***#issuecomment-1')
+    expect(text.stderr).toContain(
+      'created comment 1 on octo-org/octo-repo#7: https://github.test/pull/7?token=***#issuecomment-1',
+    )
     const json = await comment([FIXTURE('proceed'), '--json'])
     expect(json.code, json.stderr).toBe(0)
     expect(JSON.parse(json.stdout).url).toBe('https://github.test/pull/7?token=***#issuecomment-2')
   })
 
-  it('a 404 names the repository, the pull request and the token\'s access', async () => {
+  it("a 404 names the repository, the pull request and the token's access", async () => {
     const r = await comment([FIXTURE('proceed')], {GITHUB_REPOSITORY: 'octo-org/private'})
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/404 \(Not Found - https:\/\/docs\.github\.com\/rest\) while posting the comment on octo-org\/private#7: the repository or pull request does not exist, or the token cannot see it/)
+    expect(r.stderr).toMatch(
+      /404 \(Not Found - https:\/\/docs\.github\.com\/rest\) while posting the comment on octo-org\/private#7: the repository or pull request does not exist, or the token cannot see it/,
+    )
   })
 
   it('--dry-run prints the body it would post and talks to nobody', async () => {
@@ -157,7 +180,9 @@ describe('gate comment', () => {
   it('without GITHUB_TOKEN it says how to provide one', async () => {
     const r = await comment([FIXTURE('proceed')], {GITHUB_TOKEN: ''})
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/GITHUB_TOKEN is not set: in a workflow step set `env: GITHUB_TOKEN: \$\{\{ secrets.GITHUB_TOKEN \}\}`/)
+    expect(r.stderr).toMatch(
+      /GITHUB_TOKEN is not set: in a workflow step set `env: GITHUB_TOKEN: \$\{\{ secrets.GITHUB_TOKEN \}\}`/,
+    )
     expect(api.requests).toEqual([])
   })
 
@@ -166,7 +191,7 @@ describe('gate comment', () => {
   })
 })
 
-describe('gate comment with a user\'s token', () => {
+describe("gate comment with a user's token", () => {
   let api: FakeGitHub
   let work: ReturnType<typeof scratch>
   beforeAll(async () => {
@@ -184,7 +209,13 @@ describe('gate comment with a user\'s token', () => {
     const [own] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'octocat')
     const r = await gate(['comment', FIXTURE('proceed')], {cwd: work.dir, env: actionsEnv(api.url, work.eventFile)})
     expect(r.code, r.stderr).toBe(0)
-    expect(api.requests.filter((q) => q.method === 'PATCH').map((q) => q.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${own!.id}`])
-    expect(api.list(REPOSITORY, PR).map((c) => c.body.split('\n')[1])).toEqual(['by the bot', 'planted', expect.not.stringContaining('the last run')])
+    expect(api.requests.filter((q) => q.method === 'PATCH').map((q) => q.path)).toEqual([
+      `/repos/${REPOSITORY}/issues/comments/${own!.id}`,
+    ])
+    expect(api.list(REPOSITORY, PR).map((c) => c.body.split('\n')[1])).toEqual([
+      'by the bot',
+      'planted',
+      expect.not.stringContaining('the last run'),
+    ])
   })
 })

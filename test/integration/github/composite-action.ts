@@ -62,16 +62,24 @@ export async function runCompositeAction(context: RunnerContext): Promise<Action
   for (const [name, spec] of Object.entries(action.inputs)) {
     const given = context.inputs[name]
     if (given === undefined && spec.required) throw new Error(`input ${name} is required`)
-    inputs[name] = given ?? expand(spec.default ?? '', {github: {action_path: context.actionPath, token: context.token}, inputs: {}, steps: {}})
+    inputs[name] =
+      given ??
+      expand(spec.default ?? '', {
+        github: {action_path: context.actionPath, token: context.token},
+        inputs: {},
+        steps: {},
+      })
   }
-  for (const name of Object.keys(context.inputs)) if (!(name in action.inputs)) throw new Error(`unexpected input ${name}`)
+  for (const name of Object.keys(context.inputs))
+    if (!(name in action.inputs)) throw new Error(`unexpected input ${name}`)
   const scope = () => ({github: {action_path: context.actionPath, token: context.token}, inputs, steps: stepOutputs})
 
   const steps: StepRun[] = []
   let failed: StepRun | undefined
   for (const [index, step] of action.runs.steps.entries()) {
     // This harness runs shell steps only; a `uses:` or `if:` would need the runner's expression engine.
-    if (step.uses || step.if || step.shell !== 'bash' || !step.run) throw new Error(`step ${index} is not a plain bash run step`)
+    if (step.uses || step.if || step.shell !== 'bash' || !step.run)
+      throw new Error(`step ${index} is not a plain bash run step`)
     const id = step.id ?? `step${index}`
     const script = path.join(temp, `${id}.sh`)
     const output = path.join(temp, `${id}.output`)
@@ -87,7 +95,9 @@ export async function runCompositeAction(context: RunnerContext): Promise<Action
       GITHUB_OUTPUT: output,
       GITHUB_WORKSPACE: context.workspace,
       RUNNER_TEMP: temp,
-      ...Object.fromEntries(Object.entries(step.env ?? {}).map(([key, value]) => [key, expand(String(value), scope())])),
+      ...Object.fromEntries(
+        Object.entries(step.env ?? {}).map(([key, value]) => [key, expand(String(value), scope())]),
+      ),
     }
     const cwd = path.resolve(context.workspace, expand(step['working-directory'] ?? '.', scope()))
     const run = {id, ...(await bash(script, cwd, env))}
@@ -98,16 +108,20 @@ export async function runCompositeAction(context: RunnerContext): Promise<Action
       break
     }
   }
-  const outputs = Object.fromEntries(Object.entries(action.outputs).map(([name, spec]) => [name, expand(spec.value, scope())]))
+  const outputs = Object.fromEntries(
+    Object.entries(action.outputs).map(([name, spec]) => [name, expand(spec.value, scope())]),
+  )
   return {cleanup: () => rmSync(temp, {force: true, recursive: true}), failed, outputs, steps}
 }
 
 /** `${{ a.b.c }}` for plain property paths, the only expressions the action may use; anything else is an error. */
 function expand(text: string, scope: Record<string, unknown>): string {
   return text.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_, expression: string) => {
-    if (!/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/.test(expression)) throw new Error(`unsupported expression: ${expression}`)
+    if (!/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/.test(expression))
+      throw new Error(`unsupported expression: ${expression}`)
     let value: unknown = scope
-    for (const key of expression.split('.')) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined
+    for (const key of expression.split('.'))
+      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined
     // The runner expands a missing output or property to an empty string.
     return value === undefined || value === null ? '' : String(value)
   })
@@ -130,10 +144,19 @@ function readOutputs(file: string): Record<string, string> {
   return outputs
 }
 
-function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{code: number | null; stdout: string; stderr: string}> {
+function bash(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{code: number | null; stdout: string; stderr: string}> {
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout takes the CLI it started down with it.
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {cwd, detached: true, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
+      cwd,
+      detached: true,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))

@@ -112,7 +112,14 @@ export class FakeGitHub {
   private newComment(repository: string, issue: number, body: string, login: string): IssueComment {
     const id = this.nextId++
     const now = new Date().toISOString()
-    return {body, created_at: now, html_url: `https://github.test/${repository}/pull/${issue}#issuecomment-${id}`, id, updated_at: now, user: {login, type: login.endsWith('[bot]') ? 'Bot' : 'User'}}
+    return {
+      body,
+      created_at: now,
+      html_url: `https://github.test/${repository}/pull/${issue}#issuecomment-${id}`,
+      id,
+      updated_at: now,
+      user: {login, type: login.endsWith('[bot]') ? 'Bot' : 'User'},
+    }
   }
 
   private handle(method: string, rawUrl: string, headers: IncomingHttpHeaders, text: string): ScriptedResponse {
@@ -125,14 +132,18 @@ export class FakeGitHub {
     }
     this.requests.push({at: Date.now(), body, headers, method, path: url.pathname, query: url.searchParams})
 
-    const scripted = this.scripts.find((s) => s.method === method && s.path.test(url.pathname) && s.responses.length > 0)
+    const scripted = this.scripts.find(
+      (s) => s.method === method && s.path.test(url.pathname) && s.responses.length > 0,
+    )
     if (scripted) return scripted.responses.shift()!
 
     const auth = /^(token|bearer) (.+)$/i.exec(String(headers.authorization ?? ''))
     if (!auth || auth[2] !== this.token) return error(401, 'Bad credentials')
 
     if (method === 'GET' && url.pathname === '/user') {
-      return this.user === undefined ? error(403, 'Resource not accessible by integration') : {body: {login: this.user, type: 'User'}, status: 200}
+      return this.user === undefined
+        ? error(403, 'Resource not accessible by integration')
+        : {body: {login: this.user, type: 'User'}, status: 200}
     }
     const route = /^\/repos\/([^/]+)\/([^/]+)\/(.+)$/.exec(url.pathname)
     if (!route || `${route[1]}/${route[2]}` !== REPOSITORY) return error(404, 'Not Found')
@@ -144,19 +155,31 @@ export class FakeGitHub {
       return this.page(repository, Number(match[1]), url)
     }
     if (method === 'POST' && (match = /^issues\/(\d+)\/comments$/.exec(rest!))) {
-      const comment = this.newComment(repository, Number(match[1]), String((body as {body?: unknown})?.body ?? ''), this.user ?? 'github-actions[bot]')
+      const comment = this.newComment(
+        repository,
+        Number(match[1]),
+        String((body as {body?: unknown})?.body ?? ''),
+        this.user ?? 'github-actions[bot]',
+      )
       this.list(repository, Number(match[1])).push(comment)
       return {body: comment, status: 201}
     }
     if (method === 'PATCH' && (match = /^issues\/comments\/(\d+)$/.exec(rest!))) {
-      const comment = [...this.comments.entries()].filter(([key]) => key.startsWith(`${repository}#`)).flatMap(([, list]) => list).find((c) => c.id === Number(match![1]))
+      const comment = [...this.comments.entries()]
+        .filter(([key]) => key.startsWith(`${repository}#`))
+        .flatMap(([, list]) => list)
+        .find((c) => c.id === Number(match![1]))
       if (!comment) return error(404, 'Not Found')
       comment.body = String((body as {body?: unknown})?.body ?? '')
       comment.updated_at = new Date().toISOString()
       return {body: comment, status: 200}
     }
     if (method === 'POST' && rest === 'check-runs') {
-      const run = {...(body as object), html_url: `https://github.test/${repository}/runs/${this.nextId}`, id: this.nextId++}
+      const run = {
+        ...(body as object),
+        html_url: `https://github.test/${repository}/runs/${this.nextId}`,
+        id: this.nextId++,
+      }
       this.checkRuns.push(run)
       return {body: run, status: 201}
     }
@@ -175,8 +198,15 @@ export class FakeGitHub {
       target.searchParams.set('page', String(n))
       return `<${target.href}>; rel="${rel}"`
     }
-    const links = [...(page > 1 ? [link(page - 1, 'prev'), link(1, 'first')] : []), ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : [])]
-    return {body: list.slice((page - 1) * perPage, page * perPage), headers: links.length > 0 ? {link: links.join(', ')} : {}, status: 200}
+    const links = [
+      ...(page > 1 ? [link(page - 1, 'prev'), link(1, 'first')] : []),
+      ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []),
+    ]
+    return {
+      body: list.slice((page - 1) * perPage, page * perPage),
+      headers: links.length > 0 ? {link: links.join(', ')} : {},
+      status: 200,
+    }
   }
 }
 

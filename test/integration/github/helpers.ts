@@ -18,7 +18,10 @@ export const FIXTURE = (name: string) => path.join(ROOT, 'test', 'fixtures', 're
 export function scratch(): {dir: string; eventFile: string; cleanup(): void} {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-github-'))
   const eventFile = path.join(dir, 'event.json')
-  writeFileSync(eventFile, JSON.stringify({action: 'synchronize', number: PR, pull_request: {head: {sha: HEAD_SHA}, number: PR}}))
+  writeFileSync(
+    eventFile,
+    JSON.stringify({action: 'synchronize', number: PR, pull_request: {head: {sha: HEAD_SHA}, number: PR}}),
+  )
   return {cleanup: () => rmSync(dir, {force: true, recursive: true}), dir, eventFile}
 }
 

@@ -67,7 +67,9 @@ describe('history and baselines through the CLI', () => {
 
     const json = JSON.parse((await runGate(['history', 'tiny', '--target', 'start', '--json'], {cwd: dir})).stdout)
     expect(json.rows.map((row: {run: string}) => row.run)).toEqual(runs)
-    expect(json.columns.map((column: {label: string}) => column.label)).toEqual(expect.arrayContaining(['p95(duration)', 'failures']))
+    expect(json.columns.map((column: {label: string}) => column.label)).toEqual(
+      expect.arrayContaining(['p95(duration)', 'failures']),
+    )
     expect(json.rows[0].cells['start/duration'].value).toBeGreaterThan(0)
   })
 
@@ -95,7 +97,9 @@ describe('history and baselines through the CLI', () => {
 
     const missing = await runGate(['baseline', 'show', 'tiny', '--name', 'nope'], {cwd: dir})
     expect(missing.code).toBe(2)
-    expect(missing.stderr).toMatch(/no baseline "nope" saved for gate tiny in \.gate\/history\.db \(saved: first, main\)/)
+    expect(missing.stderr).toMatch(
+      /no baseline "nope" saved for gate tiny in \.gate\/history\.db \(saved: first, main\)/,
+    )
   })
 
   it('`gate baseline save --from FILE` imports a results file from elsewhere, with summaries only', async () => {
@@ -106,8 +110,12 @@ describe('history and baselines through the CLI', () => {
     const r = await runGate(['baseline', 'save', 'tiny', '--from', 'artifacts/tiny.json'], {cwd: elsewhere})
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(new RegExp(`run ${runs[0]} `))
-    expect(r.stdout).toMatch(/imported from artifacts\/tiny\.json: summaries only — relative checks on sample metrics will use summary values only/)
-    expect((await runGate(['history', 'tiny'], {cwd: elsewhere})).stdout).toMatch(new RegExp(`${runs[0]} \\(from file\\)$`, 'm'))
+    expect(r.stdout).toMatch(
+      /imported from artifacts\/tiny\.json: summaries only — relative checks on sample metrics will use summary values only/,
+    )
+    expect((await runGate(['history', 'tiny'], {cwd: elsewhere})).stdout).toMatch(
+      new RegExp(`${runs[0]} \\(from file\\)$`, 'm'),
+    )
     const shown = await runGate(['baseline', 'show', 'tiny'], {cwd: elsewhere})
     expect(shown.stdout).toMatch(/imported from a results file: summaries only/)
     expect(shown.stdout).toMatch(/^start +PASS +duration +samples +3 +p50 .* summary only$/m)
@@ -126,7 +134,9 @@ describe('an empty, damaged or interrupted history', () => {
     expect(r.stderr).toBe('no runs recorded for tiny in .gate/history.db: run `gate check tiny` first.\n')
     const saved = await runGate(['baseline', 'save', 'tiny'], {cwd: dir})
     expect(saved.code).toBe(2)
-    expect(saved.stderr).toMatch(/no runs recorded for tiny in \.gate\/history\.db: run `gate check tiny` first, or pin a results file with --from FILE/)
+    expect(saved.stderr).toMatch(
+      /no runs recorded for tiny in \.gate\/history\.db: run `gate check tiny` first, or pin a results file with --from FILE/,
+    )
     expect(existsSync(path.join(dir, '.gate'))).toBe(false)
   })
 
@@ -144,7 +154,11 @@ describe('an empty, damaged or interrupted history', () => {
     // The run decided as usual: its exit code is its decision's.
     expect(check.code).toBe(exitCodeFor(readJson(path.join(dir, '.gate', 'runs', saved[0]!)).decision.outcome))
     const warnings = check.stderr.split('\n').filter((line) => line.startsWith('warning:'))
-    expect(warnings).toEqual([expect.stringMatching(/^warning: run tiny-\S+ was not recorded in the history \(its results file is saved\): \.gate\/history\.db is damaged/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^warning: run tiny-\S+ was not recorded in the history \(its results file is saved\): \.gate\/history\.db is damaged/,
+      ),
+    ])
   })
 
   it('records an interrupted run as interrupted, and refuses it as a baseline', async () => {

@@ -36,8 +36,15 @@ afterAll(() => {
 })
 
 /** Starts a recorder; `committed` lists the ids it has printed so far. */
-function startRecorder(cwd: string, label: string, count: number, mode: 'keep' | 'reopen'): {child: ChildProcess; committed: string[]; done: Promise<{code: number | null; stderr: string}>} {
-  const child = spawn(process.execPath, [RECORDER, DIST_HISTORY, cwd, fixture, label, String(count), mode], {stdio: ['ignore', 'pipe', 'pipe']})
+function startRecorder(
+  cwd: string,
+  label: string,
+  count: number,
+  mode: 'keep' | 'reopen',
+): {child: ChildProcess; committed: string[]; done: Promise<{code: number | null; stderr: string}>} {
+  const child = spawn(process.execPath, [RECORDER, DIST_HISTORY, cwd, fixture, label, String(count), mode], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.add(child)
   const committed: string[] = []
   let stdout = ''
@@ -49,7 +56,9 @@ function startRecorder(cwd: string, label: string, count: number, mode: 'keep' |
     for (const line of lines) committed.push(line.replace(/^committed /, ''))
   })
   child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const done = new Promise<{code: number | null; stderr: string}>((resolve) => child.on('close', (code) => resolve({code, stderr})))
+  const done = new Promise<{code: number | null; stderr: string}>((resolve) =>
+    child.on('close', (code) => resolve({code, stderr})),
+  )
   return {child, committed, done}
 }
 
@@ -60,10 +69,15 @@ function checkHistory(cwd: string): {runs: Map<string, {targets: number; metrics
     expect(db.pragma('integrity_check', {simple: true})).toBe('ok')
     expect(db.pragma('foreign_key_check')).toEqual([])
     const rows = db
-      .prepare('SELECT r.id, (SELECT count(*) FROM targets t WHERE t.run_id = r.id) AS targets, (SELECT count(*) FROM metrics m WHERE m.run_id = r.id) AS metrics FROM runs r')
+      .prepare(
+        'SELECT r.id, (SELECT count(*) FROM targets t WHERE t.run_id = r.id) AS targets, (SELECT count(*) FROM metrics m WHERE m.run_id = r.id) AS metrics FROM runs r',
+      )
       .all() as Array<{id: string; targets: number; metrics: number}>
     for (const row of rows) expect(row, `run ${row.id} is partial`).toMatchObject({metrics: METRICS, targets: TARGETS})
-    expect((db.prepare('SELECT count(*) AS n FROM metrics WHERE run_id NOT IN (SELECT id FROM runs)').get() as {n: number}).n).toBe(0)
+    expect(
+      (db.prepare('SELECT count(*) AS n FROM metrics WHERE run_id NOT IN (SELECT id FROM runs)').get() as {n: number})
+        .n,
+    ).toBe(0)
     return {runs: new Map(rows.map((row) => [row.id, row]))}
   } finally {
     db.close()

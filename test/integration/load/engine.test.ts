@@ -27,7 +27,12 @@ describe('closed model', () => {
     // On a quiet machine it is a few percent above; the bound is loose because a busy shared machine delays both event loops.
     expect(latency.p50).toBeLessThan(50 * 1.5)
     expect(result.requests.completed).toBe(server.served)
-    expect(result.requests).toEqual({completed: result.requests.sent, errors: 0, ok: result.requests.sent, sent: result.requests.sent})
+    expect(result.requests).toEqual({
+      completed: result.requests.sent,
+      errors: 0,
+      ok: result.requests.sent,
+      sent: result.requests.sent,
+    })
     // No schedule in the closed model: both histograms time from the actual send.
     expect(summarizeLatency(result.latencyUncorrected)).toEqual(latency)
     expect(result.rates.offered).toBeNull()
@@ -61,7 +66,9 @@ describe('closed model', () => {
     expect(result.latency.totalCount).toBe(stageCounts.reduce((sum, count) => sum + count, 0))
     expect(result.requests.ok).toBe(result.latency.totalCount)
     expect(result.requests.completed).toBe(server.served)
-    expect(result.stages[1]!.startMs).toBeGreaterThanOrEqual(result.stages[0]!.startMs + result.stages[0]!.durationMs - 1)
+    expect(result.stages[1]!.startMs).toBeGreaterThanOrEqual(
+      result.stages[0]!.startMs + result.stages[0]!.durationMs - 1,
+    )
   })
 
   it('stops at the request count and keeps a bounded reservoir of samples', async () => {
@@ -108,7 +115,11 @@ describe('open model', () => {
   it('ramps the arrival rate linearly', async () => {
     const server = await serve(startFastServer())
     // From 0 to 100/s over 1 s: 50 arrivals.
-    const result = await runLoad({connections: 4, stages: [{durationMs: 1000, rampFrom: 0, rate: 100}], url: server.url})
+    const result = await runLoad({
+      connections: 4,
+      stages: [{durationMs: 1000, rampFrom: 0, rate: 100}],
+      url: server.url,
+    })
     expect(result.requests.sent + result.unsent).toBe(50)
     expect(result.stages[0]?.rate).toBe(100)
   })
@@ -219,19 +230,21 @@ describe('stopping early', () => {
 
   it('stops and throws when undici refuses the request itself', async () => {
     const server = await serve(startFastServer())
-    await expect(runLoad({durationMs: 5000, headers: {'transfer-encoding': 'chunked'}, url: server.url})).rejects.toThrow(
-      /undici refuses the request: UND_ERR_INVALID_ARG: invalid transfer-encoding header/,
-    )
+    await expect(
+      runLoad({durationMs: 5000, headers: {'transfer-encoding': 'chunked'}, url: server.url}),
+    ).rejects.toThrow(/undici refuses the request: UND_ERR_INVALID_ARG: invalid transfer-encoding header/)
     expect(server.served).toBe(0)
   })
 
-  it('stops and throws what a caller\'s predicate throws', async () => {
+  it("stops and throws what a caller's predicate throws", async () => {
     const server = await serve(startFastServer())
     const decided = (): boolean => {
       throw new Error('no verdict')
     }
 
-    await expect(runLoad({durationMs: 5000, until: {decided, everyMs: 50, minDurationMs: 50}, url: server.url})).rejects.toThrow('no verdict')
+    await expect(
+      runLoad({durationMs: 5000, until: {decided, everyMs: 50, minDurationMs: 50}, url: server.url}),
+    ).rejects.toThrow('no verdict')
   })
 
   it('refuses a plan over the caps before sending anything', async () => {

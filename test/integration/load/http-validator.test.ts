@@ -4,7 +4,13 @@ import {measure as measureWith, runContext, samplesOf, valueOf} from '../../help
 import {builtinValidators} from '../../../src/validators/builtin.js'
 import {http} from '../../../src/validators/http.js'
 import {collectEvidence, type RunContext} from '../../../src/validators/runner.js'
-import {closedPortUrl, startDelayServer, startStatusServer, serverPool, type TestServer} from '../../fixtures/load-servers/servers.js'
+import {
+  closedPortUrl,
+  startDelayServer,
+  startStatusServer,
+  serverPool,
+  type TestServer,
+} from '../../fixtures/load-servers/servers.js'
 
 const measure = (options: Record<string, unknown>) => measureWith(http, options)
 const serve = serverPool()
@@ -32,7 +38,15 @@ describe('http validator', () => {
 
   it('runs the open model with rate and notes offered against achieved', async () => {
     const server = await serve(startDelayServer(2))
-    const evidence = await measure({connections: 5, duration: '1s', method: 'post', body: '{"a":1}', headers: {'content-type': 'application/json'}, rate: 50, url: server.url})
+    const evidence = await measure({
+      connections: 5,
+      duration: '1s',
+      method: 'post',
+      body: '{"a":1}',
+      headers: {'content-type': 'application/json'},
+      rate: 50,
+      url: server.url,
+    })
     expect(evidence.source).toBe(`http: POST ${server.url}`)
     expect(evidence.notes?.some((note) => /^offered \d+(\.\d+)?\/s, achieved \d+(\.\d+)?\/s$/.test(note))).toBe(true)
     const corrected = samplesOf(evidence.metrics.latency)
@@ -44,7 +58,11 @@ describe('http validator', () => {
 
   it('runs stages, each defaulting to the duration option, and describes each', async () => {
     const server = await serve(startDelayServer(5))
-    const evidence = await measure({duration: '300ms', stages: [{connections: 1}, {connections: 3, ramp_from: 1}], url: server.url})
+    const evidence = await measure({
+      duration: '300ms',
+      stages: [{connections: 1}, {connections: 3, ramp_from: 1}],
+      url: server.url,
+    })
     expect(evidence.notes?.filter((note) => note.startsWith('stage '))).toEqual([
       expect.stringMatching(/^stage 1 \(1 connection, \d+ ms\): [\d,]+ requests, 0 errors, p50 .* ms, p95 .* ms$/),
       expect.stringMatching(/^stage 2 \(3 connections from 1, \d+ ms\): /),
@@ -69,7 +87,11 @@ describe('http validator', () => {
   it('gives NO_DATA with the reason when nothing could connect: there is no system to judge', async () => {
     const url = await closedPortUrl()
     const outcome = await collectEvidence(http, {connections: 2, duration: '300ms', url}, runContext())
-    expect(outcome).toEqual({noData: expect.stringMatching(new RegExp(`^validator http failed: http: GET ${url}: could not connect in [\\d,]+ attempts \\(ECONNREFUSED`))})
+    expect(outcome).toEqual({
+      noData: expect.stringMatching(
+        new RegExp(`^validator http failed: http: GET ${url}: could not connect in [\\d,]+ attempts \\(ECONNREFUSED`),
+      ),
+    })
   })
 
   it('refuses options over the caps', async () => {

@@ -17,10 +17,17 @@ describe('dashboard validator against the demo', () => {
     await stopAllDemos()
   })
 
-  const subscribers = async (): Promise<number | undefined> => (await scrape(demo.url)).samples.get('demo_dashboard_subscribers')
+  const subscribers = async (): Promise<number | undefined> =>
+    (await scrape(demo.url)).samples.get('demo_dashboard_subscribers')
 
   it('mode http: times every poll of every client', async () => {
-    const evidence = await measure(dashboard, {clients: 10, duration: '1500ms', interval: '200ms', mode: 'http', url: demo.url})
+    const evidence = await measure(dashboard, {
+      clients: 10,
+      duration: '1500ms',
+      interval: '200ms',
+      mode: 'http',
+      url: demo.url,
+    })
     expect(evidence.source).toBe(`dashboard: 10 clients polling GET ${demo.url}/dashboard/snapshot every 200 ms`)
     const polls = samplesOf(evidence.metrics.refresh_latency)
     expect(polls.length).toBeGreaterThanOrEqual(10)
@@ -30,8 +37,16 @@ describe('dashboard validator against the demo', () => {
   })
 
   it('mode websocket: times each pushed update from its serverTime, and closes every socket', async () => {
-    const evidence = await measure(dashboard, {clients: 10, duration: '2s', interval: '1s', mode: 'websocket', url: demo.url})
-    expect(evidence.source).toBe(`dashboard: 10 WebSocket subscribers to ${demo.url.replace(/^http/, 'ws')}/dashboard/ws`)
+    const evidence = await measure(dashboard, {
+      clients: 10,
+      duration: '2s',
+      interval: '1s',
+      mode: 'websocket',
+      url: demo.url,
+    })
+    expect(evidence.source).toBe(
+      `dashboard: 10 WebSocket subscribers to ${demo.url.replace(/^http/, 'ws')}/dashboard/ws`,
+    )
     expect(samplesOf(evidence.metrics.refresh_latency).length).toBeGreaterThanOrEqual(10)
     expect(samplesOf(evidence.metrics.update_interval).length).toBeGreaterThan(0)
     // Two whole intervals per client, each with about ten updates from a server that pushes every 100 ms.
@@ -43,7 +58,13 @@ describe('dashboard validator against the demo', () => {
   it('mode websocket: a server that pushes less often than the interval fails refreshes', async () => {
     const slow = await startDemo(['--update-interval', '1000'])
     try {
-      const evidence = await measure(dashboard, {clients: 3, duration: '2s', interval: '250ms', mode: 'websocket', url: slow.url})
+      const evidence = await measure(dashboard, {
+        clients: 3,
+        duration: '2s',
+        interval: '250ms',
+        mode: 'websocket',
+        url: slow.url,
+      })
       const errors = evidence.metrics.error_rate
       // 8 intervals of 250 ms per client; a push every second fills at most 3 of them.
       expect(errors).toMatchObject({trials: 24, type: 'proportion'})
@@ -54,7 +75,15 @@ describe('dashboard validator against the demo', () => {
   })
 
   it.each(['http', 'websocket'])('mode %s: is NO_DATA, not a crash, when nothing listens at the URL', async (mode) => {
-    const outcome = await collectEvidence(dashboard, {clients: 3, duration: '5s', mode, url: await closedPortUrl()}, runContext())
-    expect(outcome).toEqual({noData: expect.stringMatching(/^validator dashboard failed: .*(could not connect|no subscription opened).*ECONNREFUSED/)})
+    const outcome = await collectEvidence(
+      dashboard,
+      {clients: 3, duration: '5s', mode, url: await closedPortUrl()},
+      runContext(),
+    )
+    expect(outcome).toEqual({
+      noData: expect.stringMatching(
+        /^validator dashboard failed: .*(could not connect|no subscription opened).*ECONNREFUSED/,
+      ),
+    })
   })
 })

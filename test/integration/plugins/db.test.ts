@@ -38,11 +38,18 @@ function storage(url?: string): Record<string, unknown> {
     scenarios: {
       set: {
         iterations: 50,
-        params: [{gen: 'random_int', max: 100, min: 1}, {gen: 'random_string', length: 16}],
+        params: [
+          {gen: 'random_int', max: 100, min: 1},
+          {gen: 'random_string', length: 16},
+        ],
         statement: 'INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       },
       // Scenarios run in the order written: get reads what set wrote.
-      get: {iterations: 50, params: [{gen: 'random_int', max: 100, min: 1}], statement: 'SELECT value FROM kv WHERE key = $1'},
+      get: {
+        iterations: 50,
+        params: [{gen: 'random_int', max: 100, min: 1}],
+        statement: 'SELECT value FROM kv WHERE key = $1',
+      },
       bulk: {
         batch: 200,
         check: {equals: 600, params: [{gen: 'run'}], query: 'SELECT count(*) FROM bulk_events WHERE run = $1'},
@@ -56,7 +63,10 @@ function storage(url?: string): Record<string, unknown> {
         concurrency: 20,
         iterations: 10,
         params: RUN_SESSION_SEQ,
-        statements: ['INSERT INTO session_events (run, session, seq) VALUES ($1, $2, $3)', 'SELECT count(*) FROM session_events WHERE run = $1 AND session = $2'],
+        statements: [
+          'INSERT INTO session_events (run, session, seq) VALUES ($1, $2, $3)',
+          'SELECT count(*) FROM session_events WHERE run = $1 AND session = $2',
+        ],
         transaction: true,
       },
     },
@@ -76,24 +86,46 @@ function expectStorageEvidence(evidence: Evidence): void {
   expect(samplesOf(metrics.connect_latency)).toHaveLength(24)
   expect(valueOf(metrics.errors)).toBe(0)
   expect(valueOf(metrics.consistency_violations)).toBe(0)
-  expect(notes).toContain('scenario bulk: check SELECT count(*) FROM bulk_events WHERE run = $1 returned 600, as expected')
-  expect(notes).toContain('scenario sessions: check SELECT count(*) FROM session_events WHERE run = $1 returned 200, as expected')
-  expect(notes?.join('\n')).toMatch(/scenario sessions: 20 of 20 sessions ran every operation without an error; 20 connected, each on its own connection/)
+  expect(notes).toContain(
+    'scenario bulk: check SELECT count(*) FROM bulk_events WHERE run = $1 returned 600, as expected',
+  )
+  expect(notes).toContain(
+    'scenario sessions: check SELECT count(*) FROM session_events WHERE run = $1 returned 200, as expected',
+  )
+  expect(notes?.join('\n')).toMatch(
+    /scenario sessions: 20 of 20 sessions ran every operation without an error; 20 connected, each on its own connection/,
+  )
 }
 
 function judge(collected: Collected, expectations: string[]): TargetVerdict {
-  return evaluateGate(SETTINGS, [{collected, expectations, id: 't', level: 'error', required: true, title: 'T', validator: 'db', weight: 1}]).targets[0]!
+  return evaluateGate(SETTINGS, [
+    {collected, expectations, id: 't', level: 'error', required: true, title: 'T', validator: 'db', weight: 1},
+  ]).targets[0]!
 }
 
-const statusOf = (target: TargetVerdict, expression: string): string | undefined => target.expectations.find((verdict) => verdict.expression === expression)?.status
+const statusOf = (target: TargetVerdict, expression: string): string | undefined =>
+  target.expectations.find((verdict) => verdict.expression === expression)?.status
 
 /** Every db target of gates/storage.yaml, collected and judged as `gate check storage [--arg db=…]` would. */
 async function runExample(args: Record<string, string> = {}): Promise<GateEvaluation> {
   const gate = loadGate(path.join(ROOT, 'gates/storage.yaml'), {args, cwd: ROOT, env: {}})
   const inputs = []
   for (const target of gate.targets.filter(({validator}) => validator === 'db')) {
-    const collected = await collectEvidence(db, target.with, runContext({gateDir: gate.dir, target: {id: target.id, title: target.title}, timeoutMs: target.timeoutMs}))
-    inputs.push({collected, expectations: target.expect, id: target.id, level: target.level, required: target.required, title: target.title, validator: target.validator, weight: target.weight})
+    const collected = await collectEvidence(
+      db,
+      target.with,
+      runContext({gateDir: gate.dir, target: {id: target.id, title: target.title}, timeoutMs: target.timeoutMs}),
+    )
+    inputs.push({
+      collected,
+      expectations: target.expect,
+      id: target.id,
+      level: target.level,
+      required: target.required,
+      title: target.title,
+      validator: target.validator,
+      weight: target.weight,
+    })
   }
 
   return evaluateGate(gate.decision, inputs)
@@ -107,11 +139,24 @@ async function runExample(args: Record<string, string> = {}): Promise<GateEvalua
 function expectMeasuredCleanly(evaluation: GateEvaluation): void {
   const problems = evaluation.targets.flatMap((target) =>
     target.expectations
-      .filter((verdict) => verdict.value === null || (/errors|violations|sessions/.test(verdict.metric) && verdict.status !== 'PASS'))
-      .map((verdict) => `${target.id}: ${verdict.expression} is ${verdict.status} at ${verdict.value} ${verdict.reason ?? ''} ${target.evidence?.notes.join('; ') ?? target.reason}`),
+      .filter(
+        (verdict) =>
+          verdict.value === null || (/errors|violations|sessions/.test(verdict.metric) && verdict.status !== 'PASS'),
+      )
+      .map(
+        (verdict) =>
+          `${target.id}: ${verdict.expression} is ${verdict.status} at ${verdict.value} ${verdict.reason ?? ''} ${target.evidence?.notes.join('; ') ?? target.reason}`,
+      ),
   )
   expect(problems).toEqual([])
-  expect(evaluation.targets.map(({id}) => id)).toEqual(['state-single-ops', 'state-bulk', 'concurrent-sessions', 'state-query-update', 'session-lifecycle', 'store-startup'])
+  expect(evaluation.targets.map(({id}) => id)).toEqual([
+    'state-single-ops',
+    'state-bulk',
+    'concurrent-sessions',
+    'state-query-update',
+    'session-lifecycle',
+    'store-startup',
+  ])
 }
 
 /** The lost-write scenario: slots collide and ON CONFLICT DO NOTHING drops the second write, silently. */
@@ -178,7 +223,9 @@ describe('db validator on SQLite', () => {
     expect(valueOf(evidence.metrics.errors)).toBe(5)
     expect(evidence.metrics.write_latency).toBeUndefined()
     expect(evidence.notes).toContain('scenario write: SQLITE_ERROR: no such table: sesions (statement 1, iteration 0)')
-    expect(evidence.notes).toContain('scenario write: none of 5 operations succeeded on 1 connection, so write_latency has no samples')
+    expect(evidence.notes).toContain(
+      'scenario write: none of 5 operations succeeded on 1 connection, so write_latency has no samples',
+    )
     const target = judge(collected, ['p95(write_latency) < 10ms', 'p95(get_latency) < 10ms', 'errors == 0'])
     expect(statusOf(target, 'errors == 0')).toBe('FAIL')
     expect(statusOf(target, 'p95(write_latency) < 10ms')).toBe('NO_DATA')
@@ -191,7 +238,9 @@ describe('db validator on SQLite', () => {
     const {evidence} = collected as {evidence: Evidence}
     expect(valueOf(evidence.metrics.consistency_violations)).toBe(1)
     expect(valueOf(evidence.metrics.errors)).toBe(0)
-    expect(evidence.notes?.join('\n')).toMatch(/scenario record: consistency violation: SELECT count\(\*\) FROM ledger WHERE run = \$1 returned ([1-9]|10), expected 50/)
+    expect(evidence.notes?.join('\n')).toMatch(
+      /scenario record: consistency violation: SELECT count\(\*\) FROM ledger WHERE run = \$1 returned ([1-9]|10), expected 50/,
+    )
     expect(statusOf(judge(collected, ['consistency_violations == 0']), 'consistency_violations == 0')).toBe('FAIL')
   })
 
@@ -201,7 +250,11 @@ describe('db validator on SQLite', () => {
       scenarios: {
         write: {
           batch: 1000,
-          check: {equals: 8 * 5 * 1000, params: [{gen: 'run'}], query: 'SELECT count(*) FROM bulk_events WHERE run = $1'},
+          check: {
+            equals: 8 * 5 * 1000,
+            params: [{gen: 'run'}],
+            query: 'SELECT count(*) FROM bulk_events WHERE run = $1',
+          },
           concurrency: 8,
           iterations: 5,
           params: RUN_SESSION_SEQ,
@@ -214,13 +267,17 @@ describe('db validator on SQLite', () => {
     // Sessions that took turns would never find the database locked.
     const colliding = await measure(db, writers('0s'))
     expect(valueOf(colliding.metrics.errors)).toBeGreaterThan(0)
-    expect(colliding.notes?.join('\n')).toMatch(/scenario write: SQLITE_BUSY: database is locked \(BEGIN\/COMMIT, session \d, iteration \d+\)/)
+    expect(colliding.notes?.join('\n')).toMatch(
+      /scenario write: SQLITE_BUSY: database is locked \(BEGIN\/COMMIT, session \d, iteration \d+\)/,
+    )
     // With busy_timeout they wait for the lock instead, and every write lands.
     const waiting = await measure(db, writers('5s'))
     expect(valueOf(waiting.metrics.errors)).toBe(0)
     expect(valueOf(waiting.metrics.write_sessions)).toBe(8)
     expect(valueOf(waiting.metrics.consistency_violations)).toBe(0)
-    expect(waiting.notes).toContain('scenario write: 8 of 8 sessions ran every operation without an error; 8 connected, each on its own connection and thread; up to 8 operations were in flight at once')
+    expect(waiting.notes).toContain(
+      'scenario write: 8 of 8 sessions ran every operation without an error; 8 connected, each on its own connection and thread; up to 8 operations were in flight at once',
+    )
   })
 
   it('stops when interrupted: ends its threads, runs teardown, keeps a file it was given', async () => {
@@ -228,19 +285,30 @@ describe('db validator on SQLite', () => {
     const baseline = threadCount()
     let threadsDuring = 0
     const options = {
-      scenarios: {write: {concurrency: 4, iterations: 100_000, params: RUN_SESSION_SEQ, statement: 'INSERT INTO bulk_events (run, session, seq) VALUES ($1, $2, $3)'}},
+      scenarios: {
+        write: {
+          concurrency: 4,
+          iterations: 100_000,
+          params: RUN_SESSION_SEQ,
+          statement: 'INSERT INTO bulk_events (run, session, seq) VALUES ($1, $2, $3)',
+        },
+      },
       setup: SCHEMA,
       teardown: 'CREATE TABLE teardown_ran (x)',
       url: 'interrupted.sqlite',
     }
-    const outcome = await collectEvidence(db, options, runContext({
-      gateDir: dir,
-      progress() {
-        threadsDuring = threadCount()
-        controller.abort()
-      },
-      signal: controller.signal,
-    }))
+    const outcome = await collectEvidence(
+      db,
+      options,
+      runContext({
+        gateDir: dir,
+        progress() {
+          threadsDuring = threadCount()
+          controller.abort()
+        },
+        signal: controller.signal,
+      }),
+    )
     expect(outcome).toEqual({noData: 'interrupted'})
     expect(threadsDuring).toBeGreaterThanOrEqual(baseline + 4)
     const file = path.join(dir, 'interrupted.sqlite')
@@ -261,18 +329,30 @@ describe('db validator on SQLite', () => {
   it('refuses bad options with messages that say what to change', async () => {
     const get = {get: {statement: 'SELECT 1'}}
     expect(await collectEvidence(db, {driver: 'mysql', scenarios: get}, runContext())).toEqual({
-      noData: expect.stringMatching(/^validator db rejected its options: option "driver" is "mysql"; it must be one of: sqlite, postgres/),
+      noData: expect.stringMatching(
+        /^validator db rejected its options: option "driver" is "mysql"; it must be one of: sqlite, postgres/,
+      ),
     })
-    expect(await collectEvidence(db, {scenarios: {set: {params: [1], statement: 'INSERT INTO kv VALUES ($1, $2)'}}}, runContext())).toEqual({
-      noData: 'validator db failed: scenario set: the statement uses $2 but there is 1 params value ($1); give one params entry per placeholder $1, $2, …',
+    expect(
+      await collectEvidence(
+        db,
+        {scenarios: {set: {params: [1], statement: 'INSERT INTO kv VALUES ($1, $2)'}}},
+        runContext(),
+      ),
+    ).toEqual({
+      noData:
+        'validator db failed: scenario set: the statement uses $2 but there is 1 params value ($1); give one params entry per placeholder $1, $2, …',
     })
     expect(await collectEvidence(db, {driver: 'postgres', scenarios: get}, runContext())).toEqual({
-      noData: 'validator db failed: driver postgres needs url: a connection URL such as postgres://user:password@127.0.0.1:5432/dbname',
+      noData:
+        'validator db failed: driver postgres needs url: a connection URL such as postgres://user:password@127.0.0.1:5432/dbname',
     })
     expect(await collectEvidence(db, {scenarios: get, setup: 'CREAT TABLE t (x)'}, runContext())).toEqual({
       noData: 'validator db failed: setup statement 1 failed: SQLITE_ERROR: near "CREAT": syntax error',
     })
-    expect(await collectEvidence(db, {scenarios: get, url: path.join(dir, 'missing-dir', 'x.sqlite')}, runContext())).toEqual({
+    expect(
+      await collectEvidence(db, {scenarios: get, url: path.join(dir, 'missing-dir', 'x.sqlite')}, runContext()),
+    ).toEqual({
       noData: expect.stringMatching(/^validator db failed: cannot open SQLite database .*missing-dir\/x\.sqlite: /),
     })
   })
@@ -295,7 +375,9 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
     const client = new pg.Client({connectionString: server.url})
     await client.connect()
     try {
-      const {rows} = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'phasegate'")
+      const {rows} = await client.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'phasegate'",
+      )
       return (rows[0] as {n: number}).n
     } finally {
       await client.end()
@@ -305,15 +387,19 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
   it('runs the same storage scenarios, each session on its own backend', async () => {
     const evidence = await measure(db, storage(server.urlWithPassword))
     expectStorageEvidence(evidence)
-    expect(evidence.source).toBe(`db: 4 scenarios on postgres: postgres://postgres:***@127.0.0.1:${server.port}/${server.database}`)
+    expect(evidence.source).toBe(
+      `db: 4 scenarios on postgres: postgres://postgres:***@127.0.0.1:${server.port}/${server.database}`,
+    )
     expect(await activeSessions()).toBe(0)
   })
 
-  it('makes a SQL error evidence, with PostgreSQL\'s code and message', async () => {
+  it("makes a SQL error evidence, with PostgreSQL's code and message", async () => {
     const collected = await collectEvidence(db, {...misspelt, url: server.url}, runContext())
     const {evidence} = collected as {evidence: Evidence}
     expect(valueOf(evidence.metrics.errors)).toBe(5)
-    expect(evidence.notes).toContain('scenario write: ERROR 42P01: relation "sesions" does not exist (statement 1, iteration 0)')
+    expect(evidence.notes).toContain(
+      'scenario write: ERROR 42P01: relation "sesions" does not exist (statement 1, iteration 0)',
+    )
     const target = judge(collected, ['p95(write_latency) < 10ms', 'errors == 0'])
     expect(statusOf(target, 'errors == 0')).toBe('FAIL')
     expect(statusOf(target, 'p95(write_latency) < 10ms')).toBe('NO_DATA')
@@ -322,7 +408,9 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
   it('finds the writes a scenario loses', async () => {
     const {metrics, notes} = await measure(db, {...lossy, url: server.url})
     expect(valueOf(metrics.consistency_violations)).toBe(1)
-    expect(notes?.join('\n')).toMatch(/consistency violation: SELECT count\(\*\) FROM ledger WHERE run = \$1 returned ([1-9]|10), expected 50/)
+    expect(notes?.join('\n')).toMatch(
+      /consistency violation: SELECT count\(\*\) FROM ledger WHERE run = \$1 returned ([1-9]|10), expected 50/,
+    )
   })
 
   it('holds N connections at once: every session sees all of them open', async () => {
@@ -330,11 +418,16 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
       scenarios: {
         seen: {
           // 12 distinct backends, each of which saw the 12 sessions and the control connection connected.
-          check: {equals: 12, params: [{gen: 'run'}], query: 'SELECT count(DISTINCT pid) FROM seen WHERE run = $1 AND backends >= 13'},
+          check: {
+            equals: 12,
+            params: [{gen: 'run'}],
+            query: 'SELECT count(DISTINCT pid) FROM seen WHERE run = $1 AND backends >= 13',
+          },
           concurrency: 12,
           iterations: 3,
           params: [{gen: 'run'}],
-          statement: "INSERT INTO seen (run, pid, backends) SELECT $1, pg_backend_pid(), count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'phasegate'",
+          statement:
+            "INSERT INTO seen (run, pid, backends) SELECT $1, pg_backend_pid(), count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'phasegate'",
         },
       },
       setup: 'CREATE TABLE IF NOT EXISTS seen (run TEXT NOT NULL, pid INTEGER NOT NULL, backends INTEGER NOT NULL)',
@@ -342,25 +435,43 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
     })
     expect(valueOf(metrics.consistency_violations)).toBe(0)
     expect(valueOf(metrics.seen_sessions)).toBe(12)
-    expect(notes).toContain('scenario seen: check SELECT count(DISTINCT pid) FROM seen WHERE run = $1 AND backends >= 13 returned 12, as expected')
+    expect(notes).toContain(
+      'scenario seen: check SELECT count(DISTINCT pid) FROM seen WHERE run = $1 AND backends >= 13 returned 12, as expected',
+    )
   })
 
-  it('is NO_DATA with the driver\'s message and the password redacted when it cannot connect', async () => {
+  it("is NO_DATA with the driver's message and the password redacted when it cannot connect", async () => {
     const closed = new URL(await closedPortUrl())
     const unreachable = `postgres://app:s3cret-pw@127.0.0.1:${closed.port}/app`
-    const refused = await collectEvidence(db, {scenarios: {get: {statement: 'SELECT 1'}}, url: unreachable}, runContext())
-    expect(refused).toEqual({noData: `validator db failed: cannot connect to postgres://app:***@127.0.0.1:${closed.port}/app: connect ECONNREFUSED 127.0.0.1:${closed.port}`})
-    const missing = await collectEvidence(db, {scenarios: {get: {statement: 'SELECT 1'}}, url: server.urlWithPassword.replace(/\/\w+$/, '/nope')}, runContext())
-    expect(missing).toEqual({noData: `validator db failed: cannot connect to postgres://postgres:***@127.0.0.1:${server.port}/nope: FATAL 3D000: database "nope" does not exist`})
+    const refused = await collectEvidence(
+      db,
+      {scenarios: {get: {statement: 'SELECT 1'}}, url: unreachable},
+      runContext(),
+    )
+    expect(refused).toEqual({
+      noData: `validator db failed: cannot connect to postgres://app:***@127.0.0.1:${closed.port}/app: connect ECONNREFUSED 127.0.0.1:${closed.port}`,
+    })
+    const missing = await collectEvidence(
+      db,
+      {scenarios: {get: {statement: 'SELECT 1'}}, url: server.urlWithPassword.replace(/\/\w+$/, '/nope')},
+      runContext(),
+    )
+    expect(missing).toEqual({
+      noData: `validator db failed: cannot connect to postgres://postgres:***@127.0.0.1:${server.port}/nope: FATAL 3D000: database "nope" does not exist`,
+    })
   })
 
   it('stops statements in flight when interrupted, closes every connection and still runs teardown', async () => {
     const controller = new AbortController()
-    const collecting = collectEvidence(db, {
-      scenarios: {wait: {concurrency: 3, iterations: 2, statement: 'SELECT pg_sleep(30)'}},
-      teardown: 'CREATE TABLE IF NOT EXISTS teardown_ran ()',
-      url: server.url,
-    }, runContext({signal: controller.signal}))
+    const collecting = collectEvidence(
+      db,
+      {
+        scenarios: {wait: {concurrency: 3, iterations: 2, statement: 'SELECT pg_sleep(30)'}},
+        teardown: 'CREATE TABLE IF NOT EXISTS teardown_ran ()',
+        url: server.url,
+      },
+      runContext({signal: controller.signal}),
+    )
     // Once the control connection and the three sessions are connected; the sessions then sleep.
     expect(await waitFor(async () => (await activeSessions()) === 4, 10_000)).toBe(true)
     controller.abort()
@@ -381,7 +492,10 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
   })
 
   it('`gate check storage --arg db=postgres://…` measures every target of the shipped gate on PostgreSQL, password kept out', async () => {
-    const r = await runGate(['check', 'storage', '--json', '--arg', `db=${server.urlWithPassword}`], {cwd: ROOT, timeoutMs: 240_000})
+    const r = await runGate(['check', 'storage', '--json', '--arg', `db=${server.urlWithPassword}`], {
+      cwd: ROOT,
+      timeoutMs: 240_000,
+    })
     expect([0, 1, 3]).toContain(r.code)
     const results = JSON.parse(r.stdout)
     expect(results.gate.args.db).toMatch(/^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:/)

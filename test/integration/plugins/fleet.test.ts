@@ -31,7 +31,9 @@ describe('fleet validator against the demo', () => {
     // Every agent allocated at least once, and then kept churning.
     expect(latency.length).toBeGreaterThan(50)
     expect(valueOf(evidence.metrics.throughput)).toBeGreaterThan(0)
-    expect(evidence.notes).toContain('at the peak the allocator counted 50 allocations more than before the run, for the 50 this run held')
+    expect(evidence.notes).toContain(
+      'at the peak the allocator counted 50 allocations more than before the run, for the 50 this run held',
+    )
     expect(await allocated(demo)).toBe(before)
   })
 
@@ -53,13 +55,17 @@ describe('fleet validator against the demo', () => {
   it('releases everything it allocated when the run is interrupted', async () => {
     const controller = new AbortController()
     let heldAtAbort = 0
-    const outcome = await collectEvidence(fleet, {agents: 50, duration: '20s', hold: '100ms', ramp: '0s', url: demo.url}, runContext({
-      progress({message}) {
-        heldAtAbort = Number(/^(\d+) held/.exec(message ?? '')?.[1])
-        controller.abort()
-      },
-      signal: controller.signal,
-    }))
+    const outcome = await collectEvidence(
+      fleet,
+      {agents: 50, duration: '20s', hold: '100ms', ramp: '0s', url: demo.url},
+      runContext({
+        progress({message}) {
+          heldAtAbort = Number(/^(\d+) held/.exec(message ?? '')?.[1])
+          controller.abort()
+        },
+        signal: controller.signal,
+      }),
+    )
     expect(outcome).toEqual({noData: 'interrupted'})
     expect(heldAtAbort).toBeGreaterThan(0)
     // The runner answers at once; the validator's releases finish behind it.
@@ -69,7 +75,11 @@ describe('fleet validator against the demo', () => {
   it('FAILs the seed target through the engine when every allocation takes 300 ms', async () => {
     const slow = await startDemo(['--added-latency', '300'])
     try {
-      const collected = await collectEvidence(fleet, {agents: 50, duration: '2s', hold: '100ms', ramp: '200ms', url: slow.url}, runContext())
+      const collected = await collectEvidence(
+        fleet,
+        {agents: 50, duration: '2s', hold: '100ms', ramp: '200ms', url: slow.url},
+        runContext(),
+      )
       expect('evidence' in collected).toBe(true)
       const {decision, targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: 1}, [
         {
@@ -85,7 +95,9 @@ describe('fleet validator against the demo', () => {
       ])
       expect(targets[0]?.status).toBe('FAIL')
       expect(targets[0]?.expectations.find((e) => e.expression.startsWith('p95'))).toMatchObject({status: 'FAIL'})
-      expect(targets[0]?.expectations.find((e) => e.expression.startsWith('allocated_agents'))).toMatchObject({status: 'PASS'})
+      expect(targets[0]?.expectations.find((e) => e.expression.startsWith('allocated_agents'))).toMatchObject({
+        status: 'PASS',
+      })
       expect(decision).toMatchObject({deciding: ['fleet-allocation'], outcome: 'BLOCK', rule: 1})
       expect(await allocated(slow)).toBe(0)
     } finally {
@@ -95,6 +107,8 @@ describe('fleet validator against the demo', () => {
 
   it('is NO_DATA, not a crash, when nothing listens at the URL', async () => {
     const outcome = await collectEvidence(fleet, {agents: 5, duration: '1s', url: await closedPortUrl()}, runContext())
-    expect(outcome).toEqual({noData: expect.stringMatching(/^validator fleet failed: cannot read the fleet at \/fleet: ECONNREFUSED/)})
+    expect(outcome).toEqual({
+      noData: expect.stringMatching(/^validator fleet failed: cannot read the fleet at \/fleet: ECONNREFUSED/),
+    })
   })
 })

@@ -33,7 +33,12 @@ function processTable(): Map<number, ProcStat> {
       const text = readFileSync(`/proc/${name}/stat`, 'utf8')
       // "pid (comm) state ppid …": comm may hold spaces and parentheses, so fields count from the last ')'.
       const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-      table.set(Number(name), {pid: Number(name), ppid: Number(fields[1]), startTime: fields[19] ?? '', state: fields[0] ?? ''})
+      table.set(Number(name), {
+        pid: Number(name),
+        ppid: Number(fields[1]),
+        startTime: fields[19] ?? '',
+        state: fields[0] ?? '',
+      })
     } catch {
       // It ended while we looked.
     }
@@ -65,7 +70,11 @@ export function watchDescendants(root: number, everyMs = 200): {stop(): ProcessS
       const stat = table.get(pid)
       if (!stat) continue
       // Read again each time: between fork and exec a child still shows its parent's command line.
-      seen.set(`${pid}:${stat.startTime}`, {cmdline: cmdlineOf(pid) || (seen.get(`${pid}:${stat.startTime}`)?.cmdline ?? ''), pid, startTime: stat.startTime})
+      seen.set(`${pid}:${stat.startTime}`, {
+        cmdline: cmdlineOf(pid) || (seen.get(`${pid}:${stat.startTime}`)?.cmdline ?? ''),
+        pid,
+        startTime: stat.startTime,
+      })
       queue.push(...(children.get(pid) ?? []))
     }
   }

@@ -18,13 +18,18 @@ describe('swarm validator against the demo', () => {
   })
 
   /** Swarms left in the demo, and leader processes left under it. */
-  const leftovers = async (): Promise<{swarms: unknown[]; leaders: number[]}> => ({leaders: childPids(demo.pid), swarms: (await client(demo.url).get('/swarms')).body.swarms})
+  const leftovers = async (): Promise<{swarms: unknown[]; leaders: number[]}> => ({
+    leaders: childPids(demo.pid),
+    swarms: (await client(demo.url).get('/swarms')).body.swarms,
+  })
 
   it('times one failover per fault, each to a leader of a higher term, loses no task and deletes its swarms', async () => {
     const evidence = await measure(swarm, {faults: 2, swarms: 5, tasks: 3, url: demo.url})
     expect(evidence.kind).toBe('measured')
     expect(samplesOf(evidence.metrics.failover_time)).toHaveLength(2)
-    const replacements = (evidence.notes ?? []).map((note) => /^swarm-\d+: leader \d+ \(term (\d+)\) replaced by \d+ \(term (\d+)\)/.exec(note)).filter(Boolean)
+    const replacements = (evidence.notes ?? [])
+      .map((note) => /^swarm-\d+: leader \d+ \(term (\d+)\) replaced by \d+ \(term (\d+)\)/.exec(note))
+      .filter(Boolean)
     expect(replacements).toHaveLength(2)
     for (const match of replacements) expect(Number(match![2])).toBeGreaterThan(Number(match![1]))
     expect(valueOf(evidence.metrics.lost_tasks)).toBe(0)
@@ -34,7 +39,12 @@ describe('swarm validator against the demo', () => {
   })
 
   it('runs a command as the fault, with the leader’s pid in its environment', async () => {
-    const evidence = await measure(swarm, {faults: [{command: 'kill -9 "$LEADER_PID"'}], swarms: 2, tasks: 1, url: demo.url})
+    const evidence = await measure(swarm, {
+      faults: [{command: 'kill -9 "$LEADER_PID"'}],
+      swarms: 2,
+      tasks: 1,
+      url: demo.url,
+    })
     expect(samplesOf(evidence.metrics.failover_time)).toHaveLength(1)
     expect(evidence.notes?.[0]).toBe('2 swarms created, 1 fault (1 × command: kill -9 "$LEADER_PID"), 1 recovery timed')
     expect(await leftovers()).toEqual({leaders: [], swarms: []})
@@ -46,7 +56,9 @@ describe('swarm validator against the demo', () => {
       const evidence = await measure(swarm, {faults: 1, recovery_timeout: '500ms', swarms: 2, tasks: 1, url: slow.url})
       expect(valueOf(evidence.metrics.failed_recoveries)).toBe(1)
       expect(evidence.metrics.failover_time).toBeUndefined()
-      expect(evidence.notes?.join('\n')).toMatch(/was not healthy with a new leader .* after its fault \(recovery_timeout 500ms\)/)
+      expect(evidence.notes?.join('\n')).toMatch(
+        /was not healthy with a new leader .* after its fault \(recovery_timeout 500ms\)/,
+      )
       expect((await client(slow.url).get('/swarms')).body.swarms).toEqual([])
     } finally {
       expect((await slow.stop()).survivors).toEqual([])
@@ -55,22 +67,32 @@ describe('swarm validator against the demo', () => {
 
   it('deletes the swarms it created when the run is interrupted', async () => {
     const controller = new AbortController()
-    const outcome = await collectEvidence(swarm, {faults: 2, swarms: 4, url: demo.url, concurrency: 1}, runContext({
-      progress({message}) {
-        if (message?.startsWith('2 of 4 swarms created')) controller.abort()
-      },
-      signal: controller.signal,
-    }))
+    const outcome = await collectEvidence(
+      swarm,
+      {faults: 2, swarms: 4, url: demo.url, concurrency: 1},
+      runContext({
+        progress({message}) {
+          if (message?.startsWith('2 of 4 swarms created')) controller.abort()
+        },
+        signal: controller.signal,
+      }),
+    )
     expect(outcome).toEqual({noData: 'interrupted'})
     // The runner answers at once; the validator's deletions finish behind it.
-    expect(await waitFor(async () => {
-      const {leaders, swarms} = await leftovers()
-      return leaders.length === 0 && swarms.length === 0
-    }, 20_000)).toBe(true)
+    expect(
+      await waitFor(async () => {
+        const {leaders, swarms} = await leftovers()
+        return leaders.length === 0 && swarms.length === 0
+      }, 20_000),
+    ).toBe(true)
   })
 
   it('is NO_DATA, not a crash, when nothing listens at the URL', async () => {
     const outcome = await collectEvidence(swarm, {swarms: 2, url: await closedPortUrl()}, runContext())
-    expect(outcome).toEqual({noData: expect.stringMatching(/^validator swarm failed: cannot reach http:\/\/127\.0\.0\.1:\d+\/swarms: ECONNREFUSED/)})
+    expect(outcome).toEqual({
+      noData: expect.stringMatching(
+        /^validator swarm failed: cannot reach http:\/\/127\.0\.0\.1:\d+\/swarms: ECONNREFUSED/,
+      ),
+    })
   })
 })

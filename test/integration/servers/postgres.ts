@@ -42,7 +42,10 @@ export async function startPostgres(database = 'phasegate'): Promise<PostgresSer
   const stop = async (): Promise<void> => {
     if (started) {
       started = false
-      const stopped = spawnSync(...asOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']), {encoding: 'utf8', timeout: 20_000})
+      const stopped = spawnSync(...asOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']), {
+        encoding: 'utf8',
+        timeout: 20_000,
+      })
       // pg_ctl could not stop it: end the postmaster itself, which takes its children with it.
       if (stopped.status !== 0) killPostmaster(data)
     }
@@ -51,12 +54,30 @@ export async function startPostgres(database = 'phasegate'): Promise<PostgresSer
   }
 
   try {
-    run('initdb', asOwner(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']))
+    run(
+      'initdb',
+      asOwner(path.join(bin, 'initdb'), [
+        '-D',
+        data,
+        '-A',
+        'trust',
+        '-U',
+        'postgres',
+        '-E',
+        'UTF8',
+        '--no-sync',
+        '--no-instructions',
+      ]),
+    )
     const port = await freePort()
     // No fsync: tests check behaviour, and a throw-away server need not survive a power cut (nor wait on a shared disk).
     const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=120 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
     started = true
-    run('pg_ctl start', asOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', settings, '-w', '-t', '30', 'start']), () => readLog(log))
+    run(
+      'pg_ctl start',
+      asOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', settings, '-w', '-t', '30', 'start']),
+      () => readLog(log),
+    )
     const url = `postgres://postgres@127.0.0.1:${port}/${database}`
     await createDatabase(`postgres://postgres@127.0.0.1:${port}/postgres`, database)
     return {database, port, stop, url, urlWithPassword: `postgres://postgres:s3cret-pw@127.0.0.1:${port}/${database}`}
@@ -77,7 +98,8 @@ function ownerOf(dir: string): (program: string, args: string[]) => [string, str
 
 function run(what: string, [program, args]: [string, string[]], details: () => string = () => ''): void {
   const result = spawnSync(program, args, {encoding: 'utf8', timeout: 60_000})
-  if (result.status !== 0) throw new Error(`${what} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}${details()}`)
+  if (result.status !== 0)
+    throw new Error(`${what} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}${details()}`)
 }
 
 function readLog(log: string): string {
@@ -107,4 +129,3 @@ async function createDatabase(adminUrl: string, database: string): Promise<void>
     await client.end()
   }
 }
-

@@ -10,7 +10,12 @@ import {freePort, spawnServer} from './process.js'
 import {requireProgram} from './required.js'
 
 /** The prometheus binary, or undefined (locally) when it is not installed. */
-export const PROMETHEUS = requireProgram('Prometheus', 'apt-get install prometheus', 'prometheus', '/usr/bin/prometheus')
+export const PROMETHEUS = requireProgram(
+  'Prometheus',
+  'apt-get install prometheus',
+  'prometheus',
+  '/usr/bin/prometheus',
+)
 
 export interface PrometheusServer {
   /** http://127.0.0.1:PORT */
@@ -54,7 +59,8 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
   const until = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) throw failure(`exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}`)
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw failure(`exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}`)
       const found = await probe().catch(() => undefined)
       if (found !== undefined) return found
       await sleep(STEP_MS)
@@ -64,7 +70,9 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
   }
 
   try {
-    await until('ready', 30_000, async () => ((await fetch(`${url}/-/ready`, {signal: AbortSignal.timeout(2000)})).ok ? true : undefined))
+    await until('ready', 30_000, async () =>
+      (await fetch(`${url}/-/ready`, {signal: AbortSignal.timeout(2000)})).ok ? true : undefined,
+    )
   } catch (error) {
     await stop()
     throw error
@@ -95,5 +103,13 @@ function configFor(jobs: Record<string, string>): string {
       `    static_configs: [{targets: [${JSON.stringify(target.host)}]}]`,
     ].join('\n')
   })
-  return ['global:', '  scrape_interval: 1s', '  scrape_timeout: 1s', '  evaluation_interval: 1s', 'scrape_configs:', ...scrapes, ''].join('\n')
+  return [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+    ...scrapes,
+    '',
+  ].join('\n')
 }

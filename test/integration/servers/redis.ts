@@ -9,7 +9,13 @@ import {freePort, spawnServer} from './process.js'
 import {requireProgram} from './required.js'
 
 /** redis-server, or undefined (locally) when it is not installed. */
-export const REDIS_SERVER = requireProgram('Redis (redis-server)', 'apt-get install redis-server', 'redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server')
+export const REDIS_SERVER = requireProgram(
+  'Redis (redis-server)',
+  'apt-get install redis-server',
+  'redis-server',
+  '/usr/bin/redis-server',
+  '/usr/local/bin/redis-server',
+)
 
 export interface RedisServer {
   /** redis://127.0.0.1:PORT */
@@ -24,10 +30,27 @@ const READY_WITHIN_MS = 15_000
 
 /** Starts redis-server and waits until it answers PING. */
 export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
-  if (!REDIS_SERVER) throw new Error('redis-server is not installed: guard the suite with describe.skipIf(!REDIS_SERVER)')
+  if (!REDIS_SERVER)
+    throw new Error('redis-server is not installed: guard the suite with describe.skipIf(!REDIS_SERVER)')
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-redis-'))
   const port = await freePort()
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', ...extraArgs]
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
+    ...extraArgs,
+  ]
   const server = spawnServer(REDIS_SERVER, args)
   const {child} = server
   let stopped = false
@@ -43,8 +66,12 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
   try {
     const deadline = Date.now() + READY_WITHIN_MS
     while (!(await answersPing(port))) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}):\n${server.output()}`)
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on 127.0.0.1:${port} within ${READY_WITHIN_MS} ms:\n${server.output()}`)
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}):\n${server.output()}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `redis-server did not answer PING on 127.0.0.1:${port} within ${READY_WITHIN_MS} ms:\n${server.output()}`,
+        )
       await sleep(50)
     }
   } catch (error) {

@@ -44,15 +44,23 @@ describe('unknown keys', () => {
       defaults: {retries: 3}
       targets: [{id: a, validator: v, expect: x < 1}]
     `
-    expect(problems(text)).toEqual([`2:${columnOf(text, 2, 'retries')} unknown key "retries" in defaults — valid keys: timeout`])
+    expect(problems(text)).toEqual([
+      `2:${columnOf(text, 2, 'retries')} unknown key "retries" in defaults — valid keys: timeout`,
+    ])
   })
 
   it('accepts any key inside with: and env:, which other schemas check', () => {
-    expect(() => parseGate(Buffer.from(yaml`
+    expect(() =>
+      parseGate(
+        Buffer.from(yaml`
       version: 1
       services: {api: {command: x, ready: {log: up}, env: {ANY_NAME: "1"}}}
       targets: [{id: a, validator: v, with: {anything: {nested: [1]}}, expect: x < 1}]
-    `), GATE_FILE, {cwd: PROJECT, env: {}})).not.toThrow()
+    `),
+        GATE_FILE,
+        {cwd: PROJECT, env: {}},
+      ),
+    ).not.toThrow()
   })
 })
 
@@ -151,7 +159,9 @@ describe('missing keys', () => {
   })
 
   it('needs at least one target', () => {
-    expect(problems('version: 1\ntargets: []\n')).toEqual(['2:10 "targets" must be a non-empty list (got an empty list)'])
+    expect(problems('version: 1\ntargets: []\n')).toEqual([
+      '2:10 "targets" must be a non-empty list (got an empty list)',
+    ])
     expect(problems('version: 1\n')).toEqual([
       '1:1 missing required key "targets" in the gate file — What must hold for the gate to pass, each measured by a validator.',
     ])
@@ -290,7 +300,9 @@ describe('meaning', () => {
         - {id: db, validator: v, expect: x < 1}
         - {id: api, validator: v, expect: x < 1}
     `
-    expect(problems(text)).toEqual([`5:${columnOf(text, 5, 'api')} duplicate target id "api" — targets[0] already uses it; ids must be unique`])
+    expect(problems(text)).toEqual([
+      `5:${columnOf(text, 5, 'api')} duplicate target id "api" — targets[0] already uses it; ids must be unique`,
+    ])
   })
 
   it('rejects a required target with level: warn', () => {
@@ -337,7 +349,9 @@ describe('YAML', () => {
 
   it('reports an unclosed bracket', () => {
     const issues = problems('version: 1\ntargets: [{id: a, validator: v, expect: x < 1}\n')
-    expect(issues).toEqual(['3:1 YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'])
+    expect(issues).toEqual([
+      '3:1 YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ])
   })
 
   it('rejects duplicate keys at the repeat, with everything else', () => {
@@ -357,14 +371,22 @@ describe('YAML', () => {
   })
 
   it('rejects tags, tabs, several documents and keys that are not names', () => {
-    expect(problems('version: !!binary aGk=\ntargets: []\n')).toEqual(['1:10 unsupported tag !!binary — gate files hold plain values: remove the tag'])
+    expect(problems('version: !!binary aGk=\ntargets: []\n')).toEqual([
+      '1:10 unsupported tag !!binary — gate files hold plain values: remove the tag',
+    ])
     expect(problems('version: 1\ntargets:\n\t- id: a\n')[0]).toMatch(/^3:1 .* — indent with spaces, not tabs$/)
-    expect(problems(`${VALID}---\n${VALID}`)).toEqual(['7:1 more than one YAML document — a gate file holds one document: remove the second "---"'])
-    expect(problems('version: 1\n? [a, b]\n: 1\n')).toEqual(['2:3 a key must be a plain name, not a list or a mapping — quote it if it is meant as text'])
+    expect(problems(`${VALID}---\n${VALID}`)).toEqual([
+      '7:1 more than one YAML document — a gate file holds one document: remove the second "---"',
+    ])
+    expect(problems('version: 1\n? [a, b]\n: 1\n')).toEqual([
+      '2:3 a key must be a plain name, not a list or a mapping — quote it if it is meant as text',
+    ])
   })
 
   it('rejects documents that are not a mapping', () => {
-    expect(problems('# only a comment\n')).toEqual(['the gate file is empty — a gate file is a mapping: version: 1, then targets: and the other keys (see `gate schema`)'])
+    expect(problems('# only a comment\n')).toEqual([
+      'the gate file is empty — a gate file is a mapping: version: 1, then targets: and the other keys (see `gate schema`)',
+    ])
     expect(problems('- version: 1\n')[0]).toMatch(/^1:1 the gate file holds a list, not a mapping of keys/)
     expect(problems('just text\n')[0]).toMatch(/^1:1 the gate file holds a single value, not a mapping of keys/)
   })
@@ -375,7 +397,9 @@ describe('YAML', () => {
       __proto__: {polluted: true}
       targets: [{id: a, validator: v, with: {__proto__: {polluted: true}}, expect: x < 1}]
     `
-    expect(problems(text)).toEqual(['2:1 unknown key "__proto__" in the gate file — valid keys: version, gate, title, decision, args, secrets, defaults, services, targets'])
+    expect(problems(text)).toEqual([
+      '2:1 unknown key "__proto__" in the gate file — valid keys: version, gate, title, decision, args, secrets, defaults, services, targets',
+    ])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 })
@@ -383,29 +407,46 @@ describe('YAML', () => {
 describe('hostile input', () => {
   it('rejects an alias bomb without expanding it', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for (let level = 1; level < 10; level++) levels.push(`l${level}: &l${level} [${Array(9).fill(level === 1 ? '*a' : `*l${level - 1}`).join(',')}]`)
+    for (let level = 1; level < 10; level++)
+      levels.push(
+        `l${level}: &l${level} [${Array(9)
+          .fill(level === 1 ? '*a' : `*l${level - 1}`)
+          .join(',')}]`,
+      )
     const text = `version: 1\n${levels.join('\n')}\ntargets: *l9\n`
-    expect(problems(text)).toEqual([`3:${columnOf(text, 3, '*a')} aliases expand into too much data — use fewer nested aliases (*name)`])
+    expect(problems(text)).toEqual([
+      `3:${columnOf(text, 3, '*a')} aliases expand into too much data — use fewer nested aliases (*name)`,
+    ])
   })
 
   it('rejects many aliases of big nodes, which the alias check of yaml lets through', () => {
     const anchors = Array.from({length: 20}, (_, k) => `a${k}: &a${k} [${Array(200).fill(1).join(',')}]`)
     const text = `version: 1\n${anchors.join('\n')}\ntargets: [${anchors.flatMap((_, k) => Array(50).fill(`*a${k}`)).join(',')}]\n`
-    expect(problems(text)[0]).toMatch(/^\d+:\d+ the data holds more than 100000 values once aliases are expanded — use fewer aliases/)
+    expect(problems(text)[0]).toMatch(
+      /^\d+:\d+ the data holds more than 100000 values once aliases are expanded — use fewer aliases/,
+    )
     const many = `version: 1\na: &a 1\ntargets: [${Array(1001).fill('*a').join(',')}]\n`
-    expect(problems(many)).toEqual([`3:${11 + 1000 * 3} the file uses more than 1000 aliases — a gate needs only a few aliases (*name)`])
+    expect(problems(many)).toEqual([
+      `3:${11 + 1000 * 3} the file uses more than 1000 aliases — a gate needs only a few aliases (*name)`,
+    ])
   })
 
   it('rejects an alias that contains itself and one without an anchor', () => {
     const cycle = 'version: 1\ntargets: &t [{id: a, validator: v, expect: x < 1, with: {self: *t}}]\n'
-    expect(problems(cycle)).toEqual([`2:${columnOf(cycle, 2, '*t')} an alias refers to a node that contains it — aliases may only repeat a finished node`])
-    expect(problems('version: 1\ntargets: *nothing\n')).toEqual(['2:10 alias *nothing names no anchor — define &nothing before using it'])
+    expect(problems(cycle)).toEqual([
+      `2:${columnOf(cycle, 2, '*t')} an alias refers to a node that contains it — aliases may only repeat a finished node`,
+    ])
+    expect(problems('version: 1\ntargets: *nothing\n')).toEqual([
+      '2:10 alias *nothing names no anchor — define &nothing before using it',
+    ])
   })
 
   it('rejects deep nesting before parsing it', () => {
     const flow = `version: 1\ntargets: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`
     // The block mapping is one level, so the 64th bracket (at column 10 + 63) is one too many.
-    expect(problems(flow)).toEqual([`2:${10 + 63} the file nests more than 64 levels deep — a gate needs only a few levels; check the brackets and indentation`])
+    expect(problems(flow)).toEqual([
+      `2:${10 + 63} the file nests more than 64 levels deep — a gate needs only a few levels; check the brackets and indentation`,
+    ])
     const block = `version: 1\ntargets:\n${'- '.repeat(10_000)}x\n`
     expect(problems(block)[0]).toMatch(/^3:1 the file nests more than 64 levels deep/)
     const stairs = Array.from({length: 100}, (_, depth) => `${' '.repeat(depth)}k${depth}:`).join('\n')
@@ -419,7 +460,9 @@ describe('hostile input', () => {
 
   it('rejects a file over the size limit before reading it as YAML', () => {
     const error = rejection(`${VALID}# ${'x'.repeat(MAX_GATE_BYTES)}\n`)
-    expect(error.issues.map((issue) => format(issue))).toEqual([`the file is ${Math.ceil((VALID.length + MAX_GATE_BYTES + 3) / 1024)} KiB; a gate file may be at most 256 KiB — keep data in files that validators read (artifact) and list only targets here`])
+    expect(error.issues.map((issue) => format(issue))).toEqual([
+      `the file is ${Math.ceil((VALID.length + MAX_GATE_BYTES + 3) / 1024)} KiB; a gate file may be at most 256 KiB — keep data in files that validators read (artifact) and list only targets here`,
+    ])
   })
 
   it('reports at most 50 problems of a file that is not a gate at all', () => {
@@ -450,6 +493,8 @@ describe('reporting', () => {
     expect(error.message).toBe('gates/test.yaml: 5 problems in the gate file; nothing was measured.')
     expect(error.issues.map((issue) => issue.position?.line)).toEqual([5, 6, 7, 8, 11])
     expect(error.issues.every((issue) => issue.position?.file === 'gates/test.yaml')).toBe(true)
-    expect(error.describe().split('\n')[1]).toBe(`  gates/test.yaml:5:${columnOf(text, 5, '=<')}: expected an operator (< <= > >= == !=) after "p95(x)", found "=<" — write <=`)
+    expect(error.describe().split('\n')[1]).toBe(
+      `  gates/test.yaml:5:${columnOf(text, 5, '=<')}: expected an operator (< <= > >= == !=) after "p95(x)", found "=<" — write <=`,
+    )
   })
 })

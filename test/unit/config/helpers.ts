@@ -15,8 +15,14 @@ export const GATE_FILE = '/project/gates/test.yaml'
 
 /** Strips the indentation of a template literal so gates read naturally in tests; lines keep their relative indentation. */
 export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
-  const text = strings.reduce((out, part, index) => out + part + (index < values.length ? String(values[index]) : ''), '')
-  const lines = text.replace(/^\n/, '').replace(/\n[ \t]*$/, '\n').split('\n')
+  const text = strings.reduce(
+    (out, part, index) => out + part + (index < values.length ? String(values[index]) : ''),
+    '',
+  )
+  const lines = text
+    .replace(/^\n/, '')
+    .replace(/\n[ \t]*$/, '\n')
+    .split('\n')
   const indent = Math.min(...lines.filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)![0].length))
   return lines.map((line) => line.slice(indent)).join('\n')
 }

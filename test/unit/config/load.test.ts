@@ -27,14 +27,16 @@ describe('loadGate: the example gate of gate-file.md', () => {
   })
 
   it('turns services into what the service runner needs', () => {
-    expect(gate.services).toEqual([{
-      command: 'node demo/dist/server.js --port 0',
-      cwd: gate.root,
-      env: {DEMO_SEED: '1'},
-      name: 'demo',
-      ready: {log: 'listening on (?<url>http://\\S+)', timeoutMs: 20_000},
-      stopTimeoutMs: 5000,
-    }])
+    expect(gate.services).toEqual([
+      {
+        command: 'node demo/dist/server.js --port 0',
+        cwd: gate.root,
+        env: {DEMO_SEED: '1'},
+        name: 'demo',
+        ready: {log: 'listening on (?<url>http://\\S+)', timeoutMs: 20_000},
+        stopTimeoutMs: 5000,
+      },
+    ])
   })
 
   it('fills target defaults and keeps ${services.*} for later', () => {
@@ -52,8 +54,20 @@ describe('loadGate: the example gate of gate-file.md', () => {
       weight: 3,
       with: {agents: 1000, duration: '10s', url: '${services.demo.url}'},
     })
-    expect(cache).toMatchObject({id: 'cache-hit-rate', index: 1, level: 'warn', required: false, title: 'cache-hit-rate', weight: 1})
-    expect(claim).toMatchObject({expect: ['refresh_latency < 1s'], id: 'dashboard-claim', level: 'error', title: 'dashboard-claim'})
+    expect(cache).toMatchObject({
+      id: 'cache-hit-rate',
+      index: 1,
+      level: 'warn',
+      required: false,
+      title: 'cache-hit-rate',
+      weight: 1,
+    })
+    expect(claim).toMatchObject({
+      expect: ['refresh_latency < 1s'],
+      id: 'dashboard-claim',
+      level: 'error',
+      title: 'dashboard-claim',
+    })
     expect(claim).not.toHaveProperty('quality')
   })
 
@@ -61,8 +75,14 @@ describe('loadGate: the example gate of gate-file.md', () => {
     const display = path.join('gates', 'phase-2.yaml')
     expect(gate.locate(['targets', 0, 'with', 'url'])).toEqual({column: 12, file: display, line: 20})
     const text = readFileSync(file, 'utf8')
-    expect(gate.locate(['targets', 1, 'with', 'window'])).toEqual({column: columnOf(text, 30, '30s'), file: display, line: 30})
-    expect(gate.locate(['targets', 1, 'with', 'window'])).toEqual(gate.locate(['targets', 1, 'with', 'window', 'deeper']))
+    expect(gate.locate(['targets', 1, 'with', 'window'])).toEqual({
+      column: columnOf(text, 30, '30s'),
+      file: display,
+      line: 30,
+    })
+    expect(gate.locate(['targets', 1, 'with', 'window'])).toEqual(
+      gate.locate(['targets', 1, 'with', 'window', 'deeper']),
+    )
     expect(gate.locate(['targets', 0, 'with', 'no-such-option'])).toEqual({column: 7, file: display, line: 20})
     expect(gate.locate(['targets', 7])).toEqual({column: 3, file: display, line: 16})
     expect(gate.locate([])).toEqual({column: 1, file: display, line: 1})
@@ -73,7 +93,12 @@ describe('defaults and conversions', () => {
   it('names a gate after its file and titles it with its name', () => {
     const gate = loadGate(path.join(FIXTURES, 'minimal.yml'), {cwd: REPO, env: {}})
     expect(gate).toMatchObject({name: 'minimal', title: 'minimal'})
-    expect(gate.targets[0]).toMatchObject({expect: ['p95(duration) < 500ms'], title: 'node-starts', weight: 1, with: {run: 'node -e 0'}})
+    expect(gate.targets[0]).toMatchObject({
+      expect: ['p95(duration) < 500ms'],
+      title: 'node-starts',
+      weight: 1,
+      with: {run: 'node -e 0'},
+    })
   })
 
   it('reads durations written with units or as milliseconds', () => {
@@ -87,13 +112,17 @@ describe('defaults and conversions', () => {
         - {id: b, validator: http, expect: x < 1, timeout: 500ms, quality: 0.5}
     `)
     expect(gate.defaults.timeoutMs).toBe(1500)
-    expect(gate.services[0]).toMatchObject({ready: {http: 'http://127.0.0.1:8080/health', timeoutMs: 250}, stopTimeoutMs: 120_000})
+    expect(gate.services[0]).toMatchObject({
+      ready: {http: 'http://127.0.0.1:8080/health', timeoutMs: 250},
+      stopTimeoutMs: 120_000,
+    })
     expect(gate.targets.map((target) => target.timeoutMs)).toEqual([1500, 500])
     expect(gate.targets[1]!.quality).toBe(0.5)
   })
 
   it('expands ${env.*} and ${gate.dir} in with:, commands, cwd and env, and nowhere else', () => {
-    const gate = load(yaml`
+    const gate = load(
+      yaml`
       version: 1
       title: "\${env.TITLE}"
       services:
@@ -107,7 +136,9 @@ describe('defaults and conversions', () => {
           validator: http
           with: {headers: {authorization: "Bearer \${env.TOKEN}"}, paths: ["\${gate.dir}/a", 1]}
           expect: x < 1
-    `, {PORT: '9000', SUBDIR: 'demo', TITLE: 'no', TOKEN: 's3cret'})
+    `,
+      {PORT: '9000', SUBDIR: 'demo', TITLE: 'no', TOKEN: 's3cret'},
+    )
     expect(gate.title).toBe('${env.TITLE}')
     expect(gate.services[0]).toMatchObject({
       command: 'serve --token s3cret',
@@ -131,7 +162,11 @@ describe('defaults and conversions', () => {
     const byDefault = load(text)
     expect(byDefault.args).toEqual({db: 'state.sqlite', rows: '1000'})
     expect(byDefault.targets[0]!.with).toEqual({n: '1000', url: 'state.sqlite'})
-    const given = parseGate(Buffer.from(text), GATE_FILE, {args: {db: 'postgres://127.0.0.1:5432/x'}, cwd: PROJECT, env: {}})
+    const given = parseGate(Buffer.from(text), GATE_FILE, {
+      args: {db: 'postgres://127.0.0.1:5432/x'},
+      cwd: PROJECT,
+      env: {},
+    })
     expect(given.targets[0]!.with).toEqual({n: '1000', url: 'postgres://127.0.0.1:5432/x'})
     expect(given.services[0]!.command).toBe('serve --db postgres://127.0.0.1:5432/x')
   })
@@ -156,17 +191,26 @@ describe('defaults and conversions', () => {
   })
 
   it('never expands what a variable holds', () => {
-    const gate = load(yaml`
+    const gate = load(
+      yaml`
       version: 1
       targets: [{id: a, validator: http, with: {x: "\${env.A}"}, expect: x < 1}]
-    `, {A: '${env.B} ${gate.dir}'})
+    `,
+      {A: '${env.B} ${gate.dir}'},
+    )
     expect(gate.targets[0]!.with).toEqual({x: '${env.B} ${gate.dir}'})
   })
 
   it('takes the project root from a gates/ folder, else the gate directory', () => {
     const text = 'version: 1\ntargets: [{id: a, validator: v, expect: x < 1}]\n'
-    expect(parseGate(Buffer.from(text), GATE_FILE, {cwd: PROJECT, env: {}})).toMatchObject({dir: `${PROJECT}/gates`, root: PROJECT})
-    expect(parseGate(Buffer.from(text), '/somewhere/g.yaml', {cwd: '/', env: {}})).toMatchObject({dir: '/somewhere', root: '/somewhere'})
+    expect(parseGate(Buffer.from(text), GATE_FILE, {cwd: PROJECT, env: {}})).toMatchObject({
+      dir: `${PROJECT}/gates`,
+      root: PROJECT,
+    })
+    expect(parseGate(Buffer.from(text), '/somewhere/g.yaml', {cwd: '/', env: {}})).toMatchObject({
+      dir: '/somewhere',
+      root: '/somewhere',
+    })
   })
 
   it('gives each target its own with: even when an alias shares it', () => {

@@ -29,15 +29,21 @@ describe('resolveGateFile', () => {
 
   it('reads anything with a slash or a YAML extension as a path from cwd', () => {
     expect(resolveGateFile(`${FIXTURES}/typo.yaml`, REPO)).toBe(path.join(REPO, FIXTURES, 'typo.yaml'))
-    expect(resolveGateFile('phase-2.yaml', path.join(fixtures, 'gates'))).toBe(path.join(fixtures, 'gates/phase-2.yaml'))
-    expect(resolveGateFile(path.join(fixtures, 'gates/minimal.yml'), '/')).toBe(path.join(fixtures, 'gates/minimal.yml'))
+    expect(resolveGateFile('phase-2.yaml', path.join(fixtures, 'gates'))).toBe(
+      path.join(fixtures, 'gates/phase-2.yaml'),
+    )
+    expect(resolveGateFile(path.join(fixtures, 'gates/minimal.yml'), '/')).toBe(
+      path.join(fixtures, 'gates/minimal.yml'),
+    )
   })
 
   it('lists the gates and suggests the nearest name when a name is not found', () => {
     const error = thrown(() => resolveGateFile('phase2', fixtures))
     expect(error.message).toBe('no gate named "phase2" in gates/')
     expect(error.issues).toEqual([{hint: 'did you mean "phase-2"?', message: 'available: minimal, phase-2, typo'}])
-    expect(thrown(() => resolveGateFile('release', fixtures)).issues).toEqual([{message: 'available: minimal, phase-2, typo'}])
+    expect(thrown(() => resolveGateFile('release', fixtures)).issues).toEqual([
+      {message: 'available: minimal, phase-2, typo'},
+    ])
   })
 
   it('suggests the nearest file when a path is not found', () => {
@@ -58,8 +64,20 @@ describe('listGates', () => {
   it('lists every gate with its title and target count, and a broken one with its first problem', () => {
     expect(listGates(fixtures, {})).toEqual([
       {file: 'gates/minimal.yml', name: 'minimal', targets: 1, title: 'minimal'},
-      {file: 'gates/phase-2.yaml', name: 'phase-2', targets: 3, title: 'Phase 2 — fleet manager and advanced capabilities'},
-      {error: 'gates/typo.yaml:4:5: missing required key "expect" in targets[0] — Expectation(s) that must all hold, e.g. "p95(latency) < 100ms" or "error_rate < 1%".', file: 'gates/typo.yaml', name: 'typo', targets: 0, title: 'typo'},
+      {
+        file: 'gates/phase-2.yaml',
+        name: 'phase-2',
+        targets: 3,
+        title: 'Phase 2 — fleet manager and advanced capabilities',
+      },
+      {
+        error:
+          'gates/typo.yaml:4:5: missing required key "expect" in targets[0] — Expectation(s) that must all hold, e.g. "p95(latency) < 100ms" or "error_rate < 1%".',
+        file: 'gates/typo.yaml',
+        name: 'typo',
+        targets: 0,
+        title: 'typo',
+      },
     ])
   })
 

@@ -13,7 +13,7 @@ const GATE = yaml`
 `
 
 describe('secrets: in a gate file', () => {
-  it('names the variables, and the gate\'s redactor hides their values as set when it was loaded', () => {
+  it("names the variables, and the gate's redactor hides their values as set when it was loaded", () => {
     const gate = load(GATE, {API_TOKEN: 'tok3n-XYZ', PGPASSWORD: 'pg-pass-1'})
     expect(gate.secrets).toEqual(['API_TOKEN', 'PGPASSWORD', 'NOT_SET'])
     expect(gate.targets[0]!.with.headers).toEqual({authorization: 'Bearer tok3n-XYZ'})
@@ -28,11 +28,15 @@ describe('secrets: in a gate file', () => {
   })
 
   it('warns about a value too short to redact', () => {
-    expect(load(GATE, {API_TOKEN: 'abc'}).redactor.warnings).toEqual(['secret API_TOKEN is shorter than 4 characters, so it is not redacted from the output'])
+    expect(load(GATE, {API_TOKEN: 'abc'}).redactor.warnings).toEqual([
+      'secret API_TOKEN is shorter than 4 characters, so it is not redacted from the output',
+    ])
   })
 
   it('rejects a name that is not an environment variable name, at its line', () => {
-    expect(problems(GATE.replace('NOT_SET', '1BAD'), {API_TOKEN: 'tok3n-XYZ'})).toEqual([`2:${columnOf(GATE, 2, 'NOT_SET')} secrets[2] must be an environment variable name: letters, digits and "_", not starting with a digit (got "1BAD")`])
+    expect(problems(GATE.replace('NOT_SET', '1BAD'), {API_TOKEN: 'tok3n-XYZ'})).toEqual([
+      `2:${columnOf(GATE, 2, 'NOT_SET')} secrets[2] must be an environment variable name: letters, digits and "_", not starting with a digit (got "1BAD")`,
+    ])
   })
 
   it('keeps the secret out of a configuration error that quotes an interpolated value, even when another key is wrong too', () => {

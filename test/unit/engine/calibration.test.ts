@@ -14,7 +14,18 @@ import {parseExpectation} from '../../../src/engine/expectation.js'
 import {binomialCdf, shareProbability} from '../../../src/engine/quantile.js'
 import {statusOf} from '../../../src/engine/rules.js'
 import {evaluateExpectation} from '../../../src/engine/verdict.js'
-import {CALIBRATION_SETTINGS, type Direction, SHAPES, SIZES, type Tally, setsFor, slack, tallyProportion, tallySamples, truthOf} from './calibration.js'
+import {
+  CALIBRATION_SETTINGS,
+  type Direction,
+  SHAPES,
+  SIZES,
+  type Tally,
+  setsFor,
+  slack,
+  tallyProportion,
+  tallySamples,
+  truthOf,
+} from './calibration.js'
 
 const TIMEOUT = 180_000
 const QUANTILE_SETS = 400
@@ -90,7 +101,17 @@ describe('quantile calibration, exactly: P(false PASS) = P(Bin(n, level) ≥ k*)
         const verdict = (below: number) => {
           const values = Array.from({length: n}, (_, i) => (i < below ? 1 : 3))
           const expression = parseExpectation(`p${quantile * 100}(x) < 2`)
-          return evaluateExpectation(expression, {kind: 'measured', metrics: {x: {dimension: 'count', samples: values, type: 'samples'}}, source: 'calibration'}, 'measured', CALIBRATION_SETTINGS, 'calibration').status
+          return evaluateExpectation(
+            expression,
+            {
+              kind: 'measured',
+              metrics: {x: {dimension: 'count', samples: values, type: 'samples'}},
+              source: 'calibration',
+            },
+            'measured',
+            CALIBRATION_SETTINGS,
+            'calibration',
+          ).status
         }
 
         expect(verdict(k)).toBe('PASS')
@@ -105,30 +126,49 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 describe('calibration by simulation: the truth exactly on the threshold', () => {
   for (const method of ['p50', 'p95', 'mean', 'stddev'] as const) {
     for (const shape of SHAPES) {
-      it(`${method}, ${shape.name}: false PASS and false FAIL within 5% + slack for < and >, n = 3 … 2000`, async () => {
-        const problems: string[] = []
-        for (const n of SIZES) {
-          // Seconds of CPU per cell: let the worker answer vitest's calls between them, or a busy machine times them out.
-          await yieldToEventLoop()
-          for (const direction of ['<', '>'] as Direction[]) {
-            problems.push(...outOfSlack(`${method}(x) ${direction} ${truthOf(shape, method).toPrecision(4)}, n = ${n}`, tallySamples(shape, method, direction, n, setsFor(method, n))))
+      it(
+        `${method}, ${shape.name}: false PASS and false FAIL within 5% + slack for < and >, n = 3 … 2000`,
+        async () => {
+          const problems: string[] = []
+          for (const n of SIZES) {
+            // Seconds of CPU per cell: let the worker answer vitest's calls between them, or a busy machine times them out.
+            await yieldToEventLoop()
+            for (const direction of ['<', '>'] as Direction[]) {
+              problems.push(
+                ...outOfSlack(
+                  `${method}(x) ${direction} ${truthOf(shape, method).toPrecision(4)}, n = ${n}`,
+                  tallySamples(shape, method, direction, n, setsFor(method, n)),
+                ),
+              )
+            }
           }
-        }
 
-        expect(problems).toEqual([])
-      }, TIMEOUT)
+          expect(problems).toEqual([])
+        },
+        TIMEOUT,
+      )
     }
   }
 
   for (const rate of [0.01, 0.05]) {
-    it(`a proportion with true rate ${rate * 100}%: false PASS and false FAIL within 5% + slack for < and >`, () => {
-      const problems: string[] = []
-      for (const n of SIZES) {
-        for (const direction of ['<', '>'] as Direction[]) problems.push(...outOfSlack(`x ${direction} ${rate}, ${n} trials`, tallyProportion(rate, direction, n, setsFor('proportion', n))))
-      }
+    it(
+      `a proportion with true rate ${rate * 100}%: false PASS and false FAIL within 5% + slack for < and >`,
+      () => {
+        const problems: string[] = []
+        for (const n of SIZES) {
+          for (const direction of ['<', '>'] as Direction[])
+            problems.push(
+              ...outOfSlack(
+                `x ${direction} ${rate}, ${n} trials`,
+                tallyProportion(rate, direction, n, setsFor('proportion', n)),
+              ),
+            )
+        }
 
-      expect(problems).toEqual([])
-    }, TIMEOUT)
+        expect(problems).toEqual([])
+      },
+      TIMEOUT,
+    )
   }
 })
 
@@ -137,23 +177,32 @@ describe('not vacuous: power with the truth 20% on the holding side', () => {
   // population a 20% move carries: at n = 200 exactly 80% for the mixture but 26% for lognormal and 23% for Lomax
   // (P(Bin(200, F(T)) ≥ k*)); from n = 500 every shape is past one half, and at n = 2000 past 95%.
   const share = (tally: Tally) => tally.pass / tally.sets
-  it('p95 < T with the truth at 0.8·T, and p95 > T with it at 1.25·T', () => {
-    for (const shape of SHAPES) {
-      const below = (n: number) => share(tallySamples(shape, 'p95', '<', n, QUANTILE_SETS, 0.8))
-      const above = (n: number) => share(tallySamples(shape, 'p95', '>', n, QUANTILE_SETS, 1.25))
-      expect(below(500), shape.name).toBeGreaterThan(0.5)
-      expect(above(500), shape.name).toBeGreaterThan(0.5)
-      expect(below(2000), shape.name).toBeGreaterThan(0.95)
-      expect(above(2000), shape.name).toBeGreaterThan(0.95)
-    }
+  it(
+    'p95 < T with the truth at 0.8·T, and p95 > T with it at 1.25·T',
+    () => {
+      for (const shape of SHAPES) {
+        const below = (n: number) => share(tallySamples(shape, 'p95', '<', n, QUANTILE_SETS, 0.8))
+        const above = (n: number) => share(tallySamples(shape, 'p95', '>', n, QUANTILE_SETS, 1.25))
+        expect(below(500), shape.name).toBeGreaterThan(0.5)
+        expect(above(500), shape.name).toBeGreaterThan(0.5)
+        expect(below(2000), shape.name).toBeGreaterThan(0.95)
+        expect(above(2000), shape.name).toBeGreaterThan(0.95)
+      }
 
-    const mixture = SHAPES[1]!
-    expect(share(tallySamples(mixture, 'p95', '<', 200, QUANTILE_SETS, 0.8))).toBeGreaterThan(0.5)
-  }, TIMEOUT)
+      const mixture = SHAPES[1]!
+      expect(share(tallySamples(mixture, 'p95', '<', 200, QUANTILE_SETS, 0.8))).toBeGreaterThan(0.5)
+    },
+    TIMEOUT,
+  )
 
-  it('the mean, with the truth at 0.8·T, PASSes most sets of 2000', () => {
-    for (const shape of SHAPES) expect(share(tallySamples(shape, 'mean', '<', 2000, 100, 0.8)), shape.name).toBeGreaterThan(0.5)
-  }, TIMEOUT)
+  it(
+    'the mean, with the truth at 0.8·T, PASSes most sets of 2000',
+    () => {
+      for (const shape of SHAPES)
+        expect(share(tallySamples(shape, 'mean', '<', 2000, 100, 0.8)), shape.name).toBeGreaterThan(0.5)
+    },
+    TIMEOUT,
+  )
 
   it('a proportion at 0.8× a 5% threshold PASSes most sets of 2000 trials', () => {
     expect(share(tallyProportion(0.05, '<', 2000, QUANTILE_SETS, 0.8))).toBeGreaterThan(0.5)

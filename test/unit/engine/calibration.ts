@@ -102,10 +102,14 @@ export type Direction = '<' | '>'
 
 export function truthOf(shape: Shape, method: SampleMethod): number {
   switch (method) {
-    case 'p50': return shape.quantile(0.5)
-    case 'p95': return shape.quantile(0.95)
-    case 'mean': return shape.mean
-    case 'stddev': return shape.sd
+    case 'p50':
+      return shape.quantile(0.5)
+    case 'p95':
+      return shape.quantile(0.95)
+    case 'mean':
+      return shape.mean
+    case 'stddev':
+      return shape.sd
   }
 }
 
@@ -130,7 +134,13 @@ export function sampleSet(shape: Shape, n: number, set: number): number[] {
 }
 
 /** The verdict of `statistic(x) op threshold` on one metric's evidence, through the engine's public function. */
-export function verdictOf(text: string, metric: MetricEvidence, set: number, settings: DecisionSettings = CALIBRATION_SETTINGS, kind: EvidenceKind = 'measured'): Status {
+export function verdictOf(
+  text: string,
+  metric: MetricEvidence,
+  set: number,
+  settings: DecisionSettings = CALIBRATION_SETTINGS,
+  kind: EvidenceKind = 'measured',
+): Status {
   const evidence = {kind, metrics: {x: metric}, source: 'calibration'}
   return evaluateExpectation(parseExpectation(text), evidence, kind, {...settings, seed: set}, 'calibration').status
 }
@@ -140,7 +150,14 @@ export function verdictOf(text: string, metric: MetricEvidence, set: number, set
  * truth divided by `factor`: factor 1 puts the truth on the threshold; 0.8 for `<` (1.25 for `>`) puts it 20% on the
  * holding side.
  */
-export function tallySamples(shape: Shape, method: SampleMethod, direction: Direction, n: number, sets: number, factor = 1): Tally {
+export function tallySamples(
+  shape: Shape,
+  method: SampleMethod,
+  direction: Direction,
+  n: number,
+  sets: number,
+  factor = 1,
+): Tally {
   const threshold = truthOf(shape, method) / factor
   const text = `${method}(x) ${direction} ${threshold}`
   const tally: Tally = {fail: 0, pass: 0, sets}

@@ -1,6 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
-import {ExpectationSyntaxError, checkExpectation, parseExpectation, percentileOf, pointAt} from '../../../src/engine/expectation.js'
+import {
+  ExpectationSyntaxError,
+  checkExpectation,
+  parseExpectation,
+  percentileOf,
+  pointAt,
+} from '../../../src/engine/expectation.js'
 
 function syntaxError(text: string): ExpectationSyntaxError {
   try {
@@ -62,18 +68,27 @@ describe('parseExpectation: thresholds relative to the baseline', () => {
     expect(parsed.threshold).toBeNaN()
   })
 
-  it('checks an offset\'s unit against the metric and lets a scale fit any metric', () => {
+  it("checks an offset's unit against the metric and lets a scale fit any metric", () => {
     const duration = {dimension: 'duration', type: 'samples'} as const
     expect(checkExpectation(parseExpectation('p95(latency) <= baseline * 1.1'), duration, ['latency'])).toBeNull()
     expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5ms'), duration, ['latency'])).toBeNull()
-    expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5MB'), duration, ['latency'])).toContain('cannot be compared')
-    expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5'), duration, ['latency'])).toContain('needs a unit')
+    expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5MB'), duration, ['latency'])).toContain(
+      'cannot be compared',
+    )
+    expect(checkExpectation(parseExpectation('p95(latency) <= baseline + 5'), duration, ['latency'])).toContain(
+      'needs a unit',
+    )
   })
 })
 
 describe('parseExpectation: errors point at the bad token', () => {
   it.each([
-    ['p9x(latency) < 100ms', 0, 3, 'unknown statistic "p9x" — use min max mean median stddev count sum rate p50 p90 p95 p99 p99.9 or pN'],
+    [
+      'p9x(latency) < 100ms',
+      0,
+      3,
+      'unknown statistic "p9x" — use min max mean median stddev count sum rate p50 p90 p95 p99 p99.9 or pN',
+    ],
     ['p95(latency) < 100msec', 18, 4, 'unknown unit "msec" — did you mean "ms"?'],
     ['p95(latency) 100ms', 13, 5, 'expected an operator (< <= > >= == !=) after "p95(latency)"'],
     ['p95(latency) = 100ms', 13, 1, 'write =='],
@@ -113,7 +128,14 @@ describe('parseExpectation: errors point at the bad token', () => {
 })
 
 describe('percentileOf', () => {
-  it.each([['p50', 0.5], ['p99.9', 0.999], ['p0.5', 0.005], ['median', null], ['p100', null], ['p0', null]] as const)('%s', (statistic, q) => {
+  it.each([
+    ['p50', 0.5],
+    ['p99.9', 0.999],
+    ['p0.5', 0.005],
+    ['median', null],
+    ['p100', null],
+    ['p0', null],
+  ] as const)('%s', (statistic, q) => {
     const value = percentileOf(statistic)
     if (q === null) expect(value).toBeNull()
     else expect(value).toBeCloseTo(q, 12)
@@ -125,7 +147,8 @@ describe('checkExpectation', () => {
   const hitRate = {dimension: 'proportion', type: 'proportion'} as const
   const speedup = {dimension: 'ratio', type: 'value'} as const
   const known = ['latency', 'hit_rate', 'speedup']
-  const check = (text: string, shape: Parameters<typeof checkExpectation>[1]) => checkExpectation(parseExpectation(text), shape, known)
+  const check = (text: string, shape: Parameters<typeof checkExpectation>[1]) =>
+    checkExpectation(parseExpectation(text), shape, known)
 
   it.each([
     ['p95(latency) <= 200ms', latency],
@@ -141,7 +164,11 @@ describe('checkExpectation', () => {
   })
 
   it.each([
-    ['p95(latncy) < 1ms', undefined, 'unknown metric "latncy" — did you mean "latency"? (it reports latency, hit_rate, speedup)'],
+    [
+      'p95(latncy) < 1ms',
+      undefined,
+      'unknown metric "latncy" — did you mean "latency"? (it reports latency, hit_rate, speedup)',
+    ],
     ['latency.p95 < 1ms', undefined, 'did you mean p95(latency)?'],
     ['p95 < 1ms', undefined, '"p95" is a statistic, not a metric'],
     ['latency < 100ms', latency, 'name a statistic, e.g. p95(latency) < 100ms'],

@@ -6,12 +6,31 @@ export function evidence(metrics: Record<string, MetricEvidence>, extra: Partial
   return {kind: 'measured', metrics, source: 'test', ...extra}
 }
 
-export function samples(values: number[], dimension: 'duration' | 'size' | 'count' = 'duration', seen?: number): MetricEvidence {
+export function samples(
+  values: number[],
+  dimension: 'duration' | 'size' | 'count' = 'duration',
+  seen?: number,
+): MetricEvidence {
   return {dimension, samples: values, type: 'samples', ...(seen === undefined ? {} : {seen})}
 }
 
-export function target(id: string, expectations: string[], collected: TargetInput['collected'], extra: Partial<TargetInput> = {}): TargetInput {
-  return {collected, expectations, id, level: 'error', required: true, title: id, validator: 'test', weight: 1, ...extra}
+export function target(
+  id: string,
+  expectations: string[],
+  collected: TargetInput['collected'],
+  extra: Partial<TargetInput> = {},
+): TargetInput {
+  return {
+    collected,
+    expectations,
+    id,
+    level: 'error',
+    required: true,
+    title: id,
+    validator: 'test',
+    weight: 1,
+    ...extra,
+  }
 }
 
 /** n evenly spread values in [from, to]: a sample set with spread and no randomness. */

@@ -1,7 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
 import {parseExpectation} from '../../../src/engine/expectation.js'
-import {binomialCdf, countBuckets, orderStatisticRanks, quantileQuestion, shareProbability} from '../../../src/engine/quantile.js'
+import {
+  binomialCdf,
+  countBuckets,
+  orderStatisticRanks,
+  quantileQuestion,
+  shareProbability,
+} from '../../../src/engine/quantile.js'
 import {evaluateExpectation} from '../../../src/engine/verdict.js'
 import {SETTINGS, evidence, samples, spread} from './helpers.js'
 
@@ -69,7 +75,11 @@ describe('quantileQuestion and the order-statistic interval', () => {
 describe('quantile verdicts', () => {
   it('a p95 decided from a histogram counts every observation, not the reservoir', () => {
     // 10 reservoir samples all under 100 ms, but 100,000 requests seen in buckets, 1% of them over 100 ms.
-    const metric = {...samples(spread(10, 5, 50)), buckets: {counts: [99_000, 1000], lower: [1, 150], upper: [50, 160]}, seen: 100_000}
+    const metric = {
+      ...samples(spread(10, 5, 50)),
+      buckets: {counts: [99_000, 1000], lower: [1, 150], upper: [50, 160]},
+      seen: 100_000,
+    }
     const verdict = judge('p95(latency) < 100ms', metric)
     expect(verdict).toMatchObject({method: 'order-statistic', n: 100_000, status: 'PASS'})
     // The p95 falls in the first bucket, so its interval is that bucket's span.
@@ -78,7 +88,12 @@ describe('quantile verdicts', () => {
 
   it('an empty histogram leaves the decision, the interval and the bound to the samples', () => {
     const latency = spread(300, 10, 50)
-    const withEmpty = judge('p95(latency) < 100ms', {buckets: {counts: [], lower: [], upper: []}, dimension: 'duration', samples: latency, type: 'samples'})
+    const withEmpty = judge('p95(latency) < 100ms', {
+      buckets: {counts: [], lower: [], upper: []},
+      dimension: 'duration',
+      samples: latency,
+      type: 'samples',
+    })
     expect(withEmpty).toEqual(judge('p95(latency) < 100ms', samples(latency)))
     expect(withEmpty.interval95?.every(Number.isFinite)).toBe(true)
   })
@@ -86,12 +101,20 @@ describe('quantile verdicts', () => {
   it('a quantile on its threshold says more of the same would not decide it', () => {
     const verdict = judge('median(latency) < 50ms', samples([...spread(50, 1, 49), ...spread(50, 51, 99)]))
     expect(verdict).toMatchObject({p: 0.5, status: 'INCONCLUSIVE'})
-    expect(verdict.more).toEqual({samples: null, why: 'the samples sit on the threshold: more of the same would not decide it'})
+    expect(verdict.more).toEqual({
+      samples: null,
+      why: 'the samples sit on the threshold: more of the same would not decide it',
+    })
   })
 
   it('3 failovers all under 5 s: INCONCLUSIVE, about 56 more would PASS it', () => {
     const verdict = judge('p95(latency) < 5s', samples([120, 140, 260]))
-    expect(verdict).toMatchObject({interval95: null, more: {samples: 56, toward: 'PASS'}, p: 0.5, status: 'INCONCLUSIVE'})
+    expect(verdict).toMatchObject({
+      interval95: null,
+      more: {samples: 56, toward: 'PASS'},
+      p: 0.5,
+      status: 'INCONCLUSIVE',
+    })
   })
 
   it('min and max are what the run observed, P 1 or 0, and say so', () => {

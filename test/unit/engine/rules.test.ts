@@ -33,7 +33,12 @@ describe('status from P and kind (scoring.md v2 §3)', () => {
   })
 
   it('quality can be lowered but not raised or made negative', () => {
-    expect([qualityOf('measured', 0.4), qualityOf('artifact', 1), qualityOf('claim', 0.9), qualityOf('claim', -1)]).toEqual([0.4, 0.9, 0.3, 0])
+    expect([
+      qualityOf('measured', 0.4),
+      qualityOf('artifact', 1),
+      qualityOf('claim', 0.9),
+      qualityOf('claim', -1),
+    ]).toEqual([0.4, 0.9, 0.3, 0])
   })
 
   it('resamples default to 2000 and are whole', () => {

@@ -33,13 +33,16 @@ describe('mannWhitney', () => {
 describe('pairwiseDifference', () => {
   it('equals the k-th of all n·m differences formed by brute force', () => {
     const sample = fc.array(fc.integer({max: 50, min: -50}), {maxLength: 12, minLength: 1})
-    fc.assert(fc.property(sample, sample, fc.nat(), (x, y, pick) => {
-      const all = y.flatMap((b) => x.map((a) => b - a)).sort((a, b) => a - b)
-      const k = (pick % all.length) + 1
-      const xs = Float64Array.from(x).sort()
-      const ys = Float64Array.from(y).sort()
-      expect(pairwiseDifference(xs, ys, k)).toBe(all[k - 1])
-    }), {numRuns: 300, seed: 7})
+    fc.assert(
+      fc.property(sample, sample, fc.nat(), (x, y, pick) => {
+        const all = y.flatMap((b) => x.map((a) => b - a)).sort((a, b) => a - b)
+        const k = (pick % all.length) + 1
+        const xs = Float64Array.from(x).sort()
+        const ys = Float64Array.from(y).sort()
+        expect(pairwiseDifference(xs, ys, k)).toBe(all[k - 1])
+      }),
+      {numRuns: 300, seed: 7},
+    )
   })
 })
 

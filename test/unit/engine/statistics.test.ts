@@ -3,18 +3,40 @@ import {quantile, sampleStandardDeviation} from 'simple-statistics'
 import {describe, expect, it} from 'vitest'
 
 import {Random, hashSeed} from '../../../src/engine/random.js'
-import {type BootstrapOptions, bootstrapDraws, orderBound, quantileDraw, quantileInPlace, quantileLevel, resampleDraw, type SampleStatistic, sampleStatistic} from '../../../src/engine/statistics.js'
+import {
+  type BootstrapOptions,
+  bootstrapDraws,
+  orderBound,
+  quantileDraw,
+  quantileInPlace,
+  quantileLevel,
+  resampleDraw,
+  type SampleStatistic,
+  sampleStatistic,
+} from '../../../src/engine/statistics.js'
 
 // The two ways the engine draws a statistic: a full resample, or an order statistic drawn directly.
-const bootstrap = (samples: number[], statistic: SampleStatistic, holds: (v: number) => boolean, options: BootstrapOptions) => bootstrapDraws(resampleDraw(samples, statistic), holds, options)
-const bootstrapQuantile = (samples: number[], level: number, holds: (v: number) => boolean, options: BootstrapOptions) => bootstrapDraws(quantileDraw(samples, level), holds, options)
+const bootstrap = (
+  samples: number[],
+  statistic: SampleStatistic,
+  holds: (v: number) => boolean,
+  options: BootstrapOptions,
+) => bootstrapDraws(resampleDraw(samples, statistic), holds, options)
+const bootstrapQuantile = (
+  samples: number[],
+  level: number,
+  holds: (v: number) => boolean,
+  options: BootstrapOptions,
+) => bootstrapDraws(quantileDraw(samples, level), holds, options)
 
 const finite = fc.double({max: 1e6, min: -1e6, noDefaultInfinity: true, noNaN: true})
 
 describe('Random (xoshiro128**)', () => {
   it('matches the reference output for state 1, 2, 3, 4', () => {
     const random = new Random([1, 2, 3, 4])
-    expect(Array.from({length: 5}, () => random.nextUint32())).toEqual([11_520, 0, 5_927_040, 70_819_200, 2_031_721_883])
+    expect(Array.from({length: 5}, () => random.nextUint32())).toEqual([
+      11_520, 0, 5_927_040, 70_819_200, 2_031_721_883,
+    ])
   })
 
   it('resample draws the same stream as index()', () => {
@@ -28,15 +50,24 @@ describe('Random (xoshiro128**)', () => {
   it('gives different streams for different parts and the same for the same parts', () => {
     const draw = (...parts: Array<number | string>) => new Random(hashSeed(...parts)).nextUint32()
     expect(draw(1, 'api', 'p95(latency) < 1s')).toBe(draw(1, 'api', 'p95(latency) < 1s'))
-    expect(new Set([draw(1, 'api', 'x'), draw(2, 'api', 'x'), draw(1, 'web', 'x'), draw(1, 'api', 'y'), draw(1, 'ap', 'ix')]).size).toBe(5)
+    expect(
+      new Set([draw(1, 'api', 'x'), draw(2, 'api', 'x'), draw(1, 'web', 'x'), draw(1, 'api', 'y'), draw(1, 'ap', 'ix')])
+        .size,
+    ).toBe(5)
   })
 })
 
 describe('sample statistics', () => {
   it('quantileInPlace agrees with simple-statistics quantile', () => {
-    fc.assert(fc.property(fc.array(finite, {maxLength: 2000, minLength: 1}), fc.double({max: 0.999, min: 0.001, noNaN: true}), (xs, p) => {
-      return quantileInPlace(Float64Array.from(xs), p) === quantile(xs, p)
-    }))
+    fc.assert(
+      fc.property(
+        fc.array(finite, {maxLength: 2000, minLength: 1}),
+        fc.double({max: 0.999, min: 0.001, noNaN: true}),
+        (xs, p) => {
+          return quantileInPlace(Float64Array.from(xs), p) === quantile(xs, p)
+        },
+      ),
+    )
   })
 
   it.each([
@@ -52,10 +83,12 @@ describe('sample statistics', () => {
   })
 
   it('stddev is the sample (n − 1) standard deviation', () => {
-    fc.assert(fc.property(fc.array(finite, {maxLength: 200, minLength: 2}), (xs) => {
-      const ours = sampleStatistic('stddev', xs.length)?.(Float64Array.from(xs)) ?? Number.NaN
-      return Math.abs(ours - sampleStandardDeviation(xs)) <= 1e-9 * (1 + Math.abs(ours))
-    }))
+    fc.assert(
+      fc.property(fc.array(finite, {maxLength: 200, minLength: 2}), (xs) => {
+        const ours = sampleStatistic('stddev', xs.length)?.(Float64Array.from(xs)) ?? Number.NaN
+        return Math.abs(ours - sampleStandardDeviation(xs)) <= 1e-9 * (1 + Math.abs(ours))
+      }),
+    )
   })
 
   it('sum scales a reservoir up to every sample seen', () => {
@@ -63,7 +96,11 @@ describe('sample statistics', () => {
   })
 
   it('has no sample statistic for count, rate or unknown names', () => {
-    expect([sampleStatistic('count', 1), sampleStatistic('rate', 1), sampleStatistic('p100', 1)]).toEqual([null, null, null])
+    expect([sampleStatistic('count', 1), sampleStatistic('rate', 1), sampleStatistic('p100', 1)]).toEqual([
+      null,
+      null,
+      null,
+    ])
   })
 })
 
@@ -74,7 +111,10 @@ function exponential(random: Random, n: number, mean: number): number[] {
 
 function run(samples: number[], seed: number, statistic = 'p95', threshold = 150) {
   return bootstrap(samples, sampleStatistic(statistic, samples.length) ?? ((x) => x[0] ?? 0), (v) => v < threshold, {
-    confidence: 0.95, random: new Random(hashSeed(seed)), resamples: 500, side: 'upper',
+    confidence: 0.95,
+    random: new Random(hashSeed(seed)),
+    resamples: 500,
+    side: 'upper',
   })
 }
 
@@ -105,27 +145,36 @@ describe('bootstrap', () => {
 
   it('more samples never widen the 95% interval on average', () => {
     // Uniform draws: with heavy tails a tail percentile's bootstrap interval is too narrow at tiny n.
-    fc.assert(fc.property(fc.integer({max: 60, min: 15}), fc.constantFrom('mean', 'p90', 'median', 'stddev'), fc.nat(), (n, statistic, seed) => {
-      const source = new Random(hashSeed('draws', seed))
-      const width = (size: number) => {
-        let total = 0
-        for (let draw = 0; draw < 20; draw++) {
-          const values = Array.from({length: size}, () => (source.nextUint32() / 2 ** 32) * 100)
-          const [lo, hi] = run(values, draw + seed, statistic).interval95
-          total += hi - lo
-        }
+    fc.assert(
+      fc.property(
+        fc.integer({max: 60, min: 15}),
+        fc.constantFrom('mean', 'p90', 'median', 'stddev'),
+        fc.nat(),
+        (n, statistic, seed) => {
+          const source = new Random(hashSeed('draws', seed))
+          const width = (size: number) => {
+            let total = 0
+            for (let draw = 0; draw < 20; draw++) {
+              const values = Array.from({length: size}, () => (source.nextUint32() / 2 ** 32) * 100)
+              const [lo, hi] = run(values, draw + seed, statistic).interval95
+              total += hi - lo
+            }
 
-        return total / 20
-      }
+            return total / 20
+          }
 
-      return width(4 * n) < width(n)
-    }), {numRuns: 25})
+          return width(4 * n) < width(n)
+        },
+      ),
+      {numRuns: 25},
+    )
   })
 })
 
 describe('bootstrapQuantile (order statistics drawn directly)', () => {
   /** Share of a bootstrap distribution at or below each of `cuts`. */
-  const cdfAt = (result: Float64Array, cuts: number[]) => cuts.map((cut) => result.filter((x) => x <= cut).length / result.length)
+  const cdfAt = (result: Float64Array, cuts: number[]) =>
+    cuts.map((cut) => result.filter((x) => x <= cut).length / result.length)
   /** The bootstrap distribution itself: every resample's statistic, recorded through `holds`. */
   const distribution = (samples: number[], statistic: string, fast: boolean, seed: number) => {
     const values: number[] = []
@@ -145,7 +194,16 @@ describe('bootstrapQuantile (order statistics drawn directly)', () => {
   it('has the distribution of resampling with replacement, for interpolated levels, the extremes and ties', () => {
     const heavy = exponential(new Random(hashSeed('heavy')), 300, 40)
     const ties = Array.from({length: 101}, (_, i) => Math.floor(i / 10))
-    for (const [samples, statistic] of [[heavy, 'p95'], [heavy, 'median'], [heavy, 'p99'], [heavy, 'min'], [heavy, 'max'], [ties, 'p90'], [ties, 'p37.5'], [[3, 9], 'median']] as const) {
+    for (const [samples, statistic] of [
+      [heavy, 'p95'],
+      [heavy, 'median'],
+      [heavy, 'p99'],
+      [heavy, 'min'],
+      [heavy, 'max'],
+      [ties, 'p90'],
+      [ties, 'p37.5'],
+      [[3, 9], 'median'],
+    ] as const) {
       const brute = distribution([...samples], statistic, false, 1)
       const fast = distribution([...samples], statistic, true, 2)
       const sorted = Float64Array.from(brute).sort()
@@ -158,7 +216,13 @@ describe('bootstrapQuantile (order statistics drawn directly)', () => {
 
   it('gives the same P, interval and bound for the same seed, and brackets the point estimate', () => {
     const samples = exponential(new Random(hashSeed('data')), 400, 50)
-    const once = (seed: number) => bootstrapQuantile(samples, 0.95, (v) => v < 150, {confidence: 0.95, random: new Random(hashSeed(seed)), resamples: 2000, side: 'upper'})
+    const once = (seed: number) =>
+      bootstrapQuantile(samples, 0.95, (v) => v < 150, {
+        confidence: 0.95,
+        random: new Random(hashSeed(seed)),
+        resamples: 2000,
+        side: 'upper',
+      })
     expect(once(4)).toEqual(once(4))
     const p95 = quantile(samples, 0.95)
     expect(once(4).interval95[0]).toBeLessThanOrEqual(p95)
@@ -176,15 +240,26 @@ describe('bootstrapQuantile (order statistics drawn directly)', () => {
 
 describe('orderBound', () => {
   it('is the value at least ⌈B·confidence⌉ resamples stay on the threshold side of, and no further out', () => {
-    fc.assert(fc.property(fc.array(finite, {maxLength: 300, minLength: 1}), fc.double({max: 0.999, min: 0.5, noNaN: true}), (xs, confidence) => {
-      const sorted = Float64Array.from(xs).sort()
-      const rank = Math.ceil(sorted.length * confidence - 1e-6)
-      const upper = orderBound(sorted, confidence, 'upper')
-      const lower = orderBound(sorted, confidence, 'lower')
-      const atOrBelow = xs.filter((x) => x <= upper).length
-      const atOrAbove = xs.filter((x) => x >= lower).length
-      return atOrBelow >= rank && xs.filter((x) => x < upper).length < rank && atOrAbove >= rank && xs.filter((x) => x > lower).length < rank
-    }))
+    fc.assert(
+      fc.property(
+        fc.array(finite, {maxLength: 300, minLength: 1}),
+        fc.double({max: 0.999, min: 0.5, noNaN: true}),
+        (xs, confidence) => {
+          const sorted = Float64Array.from(xs).sort()
+          const rank = Math.ceil(sorted.length * confidence - 1e-6)
+          const upper = orderBound(sorted, confidence, 'upper')
+          const lower = orderBound(sorted, confidence, 'lower')
+          const atOrBelow = xs.filter((x) => x <= upper).length
+          const atOrAbove = xs.filter((x) => x >= lower).length
+          return (
+            atOrBelow >= rank &&
+            xs.filter((x) => x < upper).length < rank &&
+            atOrAbove >= rank &&
+            xs.filter((x) => x > lower).length < rank
+          )
+        },
+      ),
+    )
   })
 
   it('never interpolates across a gap: 95 of 100 resamples at 1, five at 1000', () => {
@@ -196,12 +271,14 @@ describe('orderBound', () => {
 
 describe('the mean of a large sample set', () => {
   it('draws from the normal limit with the same centre and spread as resampling it', async () => {
-    const {meanDraw, resampleDraw, sampleStatistic, NORMAL_MEAN_FROM} = await import('../../../src/engine/statistics.js')
+    const {meanDraw, resampleDraw, sampleStatistic, NORMAL_MEAN_FROM} =
+      await import('../../../src/engine/statistics.js')
     const {Random, hashSeed} = await import('../../../src/engine/random.js')
     const random = new Random(hashSeed(3, 'skewed'))
     // Skewed like latencies: the normal limit must still match the resampled means.
     const samples = Array.from({length: NORMAL_MEAN_FROM}, () => Math.exp(random.normal()))
-    const draw = (make: (r: InstanceType<typeof Random>) => number) => Array.from({length: 2000}, () => make(random)).sort((a, b) => a - b)
+    const draw = (make: (r: InstanceType<typeof Random>) => number) =>
+      Array.from({length: 2000}, () => make(random)).sort((a, b) => a - b)
     const normal = draw(meanDraw(samples))
     const resampled = draw(resampleDraw(samples, sampleStatistic('mean', samples.length)!))
     for (const q of [0.025, 0.5, 0.975]) {

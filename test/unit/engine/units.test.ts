@@ -48,7 +48,12 @@ describe('dimensionsCompatible', () => {
 
 describe('parseDuration and formatValue', () => {
   it('reads durations and rejects everything else', () => {
-    expect([parseDuration('20s'), parseDuration(500), parseDuration('5MB'), parseDuration(-1)]).toEqual([20_000, 500, null, null])
+    expect([parseDuration('20s'), parseDuration(500), parseDuration('5MB'), parseDuration(-1)]).toEqual([
+      20_000,
+      500,
+      null,
+      null,
+    ])
   })
 
   it.each([

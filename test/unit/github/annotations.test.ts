@@ -36,15 +36,28 @@ describe('annotations', () => {
     const lines = targetAnnotations(results, {cwd: dir, workspace: path.dirname(dir)}).map(parseWorkflowCommand)
     const failing = results.targets.filter((t) => t.status !== 'PASS')
     expect(lines).toHaveLength(failing.length)
-    expect(lines[0]).toMatchObject({command: 'error', properties: {file: `${path.basename(dir)}/gate.yaml`, line: '3', title: 'phasegate phase-2: fleet-allocation FAIL'}})
+    expect(lines[0]).toMatchObject({
+      command: 'error',
+      properties: {
+        file: `${path.basename(dir)}/gate.yaml`,
+        line: '3',
+        title: 'phasegate phase-2: fleet-allocation FAIL',
+      },
+    })
   })
 
   it('no line when the gate file changed since the run, or is gone; the file is still named', () => {
     const edited = runOf(GATE, 'f'.repeat(64))
-    expect(targetAnnotations(edited, {cwd: dir}).map(parseWorkflowCommand)[0]!.properties).toEqual({file: 'gate.yaml', title: 'phasegate phase-2: fleet-allocation FAIL'})
+    expect(targetAnnotations(edited, {cwd: dir}).map(parseWorkflowCommand)[0]!.properties).toEqual({
+      file: 'gate.yaml',
+      title: 'phasegate phase-2: fleet-allocation FAIL',
+    })
     const gone = runOf(GATE)
     gone.gate.file = 'missing.yaml'
-    expect(targetAnnotations(gone, {cwd: dir}).map(parseWorkflowCommand)[0]!.properties).toEqual({file: 'missing.yaml', title: 'phasegate phase-2: fleet-allocation FAIL'})
+    expect(targetAnnotations(gone, {cwd: dir}).map(parseWorkflowCommand)[0]!.properties).toEqual({
+      file: 'missing.yaml',
+      title: 'phasegate phase-2: fleet-allocation FAIL',
+    })
   })
 
   it('hostile titles stay on one line and read back as plain text', () => {

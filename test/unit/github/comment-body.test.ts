@@ -11,7 +11,9 @@ function expectHeader(body: string, results: RunResults): void {
   expect(body.startsWith(`${commentMarker(results.gate.name)}\n`)).toBe(true)
   expect(body).toContain(`${results.decision.outcome} · `)
   expect(body).toContain(`decided by rule ${results.decision.rule}`)
-  expect(body).toContain(`**Consensus ${score(results.consensus, results.decision.minConsensus)}** (minimum ${score(results.decision.minConsensus, results.consensus)}`)
+  expect(body).toContain(
+    `**Consensus ${score(results.consensus, results.decision.minConsensus)}** (minimum ${score(results.decision.minConsensus, results.consensus)}`,
+  )
 }
 
 /** A run with `count` targets, each with a long title and a long note: far over any comment limit. */
@@ -35,7 +37,10 @@ describe('the pull-request comment', () => {
     const results = loadFixture(name)
     const body = renderComment(results)
     expectHeader(body, results)
-    const rows = body.slice(0, body.indexOf('<details>')).split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Target |'))
+    const rows = body
+      .slice(0, body.indexOf('<details>'))
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| Target |'))
     expect(rows).toHaveLength(results.targets.length)
     expect(raggedTables(body)).toEqual([])
     // The full report rides along, collapsed.
@@ -66,11 +71,13 @@ describe('the pull-request comment', () => {
     expect(withoutReport).toContain('- **Fleet manager — 1000+ agents, allocation under 100 ms**: latency timed')
     const withoutNotes = renderComment(results, withoutReport.length - 1)
     expect(withoutNotes).not.toContain('latency timed')
-    expect(withoutNotes.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Target |'))).toHaveLength(results.targets.length)
+    expect(withoutNotes.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Target |'))).toHaveLength(
+      results.targets.length,
+    )
     expectHeader(withoutNotes, results)
   })
 
-  it('stays under GitHub\'s 65,536 characters for any number of targets, keeping failing rows before passing ones', () => {
+  it("stays under GitHub's 65,536 characters for any number of targets, keeping failing rows before passing ones", () => {
     const results = enormous(700)
     const body = renderComment(results)
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)

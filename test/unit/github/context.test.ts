@@ -5,7 +5,14 @@ import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {retryAfterSeconds} from '../../../src/github/client.js'
-import {apiUrlFrom, findPullRequest, headShaFrom, pullRequestFrom, repositoryFrom, tokenFrom} from '../../../src/github/context.js'
+import {
+  apiUrlFrom,
+  findPullRequest,
+  headShaFrom,
+  pullRequestFrom,
+  repositoryFrom,
+  tokenFrom,
+} from '../../../src/github/context.js'
 import {gitHubFailure} from '../../../src/github/errors.js'
 import {UserError} from '../../../src/errors.js'
 
@@ -21,7 +28,7 @@ function event(payload: unknown, name = 'pull_request'): NodeJS.ProcessEnv {
 
 const SHA = (c: string) => c.repeat(40)
 
-describe('the pull request, repository and commit from the runner\'s variables', () => {
+describe("the pull request, repository and commit from the runner's variables", () => {
   it('finds the pull request of pull_request, issue_comment and workflow_run events; --pr wins', () => {
     expect(pullRequestFrom(undefined, event({number: 7, pull_request: {number: 7}}))).toBe(7)
     expect(pullRequestFrom(undefined, event({issue: {number: 8, pull_request: {url: 'x'}}}, 'issue_comment'))).toBe(8)
@@ -31,14 +38,18 @@ describe('the pull request, repository and commit from the runner\'s variables',
 
   it('an issue comment on an issue, a push or no event is no pull request, and the error says what to pass', () => {
     expect(findPullRequest(undefined, event({issue: {number: 8}}, 'issue_comment'))).toBeUndefined()
-    expect(() => pullRequestFrom(undefined, event({ref: 'refs/heads/main'}, 'push'))).toThrow(/the push event names none\. Pass --pr N/)
+    expect(() => pullRequestFrom(undefined, event({ref: 'refs/heads/main'}, 'push'))).toThrow(
+      /the push event names none\. Pass --pr N/,
+    )
     expect(() => pullRequestFrom(undefined, {})).toThrow(/GITHUB_EVENT_PATH is not set/)
     expect(() => pullRequestFrom(undefined, event('{not json'))).toThrow(/is not JSON/)
     expect(() => pullRequestFrom(undefined, {GITHUB_EVENT_PATH: path.join(dir, 'absent.json')})).toThrow(UserError)
   })
 
-  it('a check run goes on the pull request\'s head commit, not the merge commit in GITHUB_SHA', () => {
-    expect(headShaFrom({...event({pull_request: {head: {sha: SHA('a')}, number: 1}}), GITHUB_SHA: SHA('b')})).toBe(SHA('a'))
+  it("a check run goes on the pull request's head commit, not the merge commit in GITHUB_SHA", () => {
+    expect(headShaFrom({...event({pull_request: {head: {sha: SHA('a')}, number: 1}}), GITHUB_SHA: SHA('b')})).toBe(
+      SHA('a'),
+    )
     expect(headShaFrom({...event({ref: 'refs/heads/main'}, 'push'), GITHUB_SHA: SHA('b')})).toBe(SHA('b'))
     expect(() => headShaFrom({})).toThrow(/No commit for the check run/)
   })
@@ -66,7 +77,11 @@ describe('Retry-After and redaction', () => {
 
   it('keeps the token out of the message when GitHub echoes it', () => {
     const echoed = Object.assign(new Error('Bad credentials: token ghs_abc123 and again ghs_abc123'), {status: 401})
-    const failure = gitHubFailure(echoed, {apiUrl: 'https://api.github.com', doing: 'posting the comment', permission: 'pull-requests: write'}, 'ghs_abc123')
+    const failure = gitHubFailure(
+      echoed,
+      {apiUrl: 'https://api.github.com', doing: 'posting the comment', permission: 'pull-requests: write'},
+      'ghs_abc123',
+    )
     expect(failure.message).toContain('Bad credentials: token *** and again ***')
     expect(failure.message).not.toContain('ghs_abc123')
   })

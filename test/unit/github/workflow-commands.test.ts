@@ -6,7 +6,29 @@ import {parseWorkflowCommand} from './runner-commands.js'
 
 /** Text built from what breaks a workflow command: separators, escapes, line breaks, other commands. */
 const hostile = fc
-  .array(fc.oneof(fc.constantFrom('%', '%25', '%0A', '%3A', ':', '::', ',', '=', '\r', '\n', '\r\n', '::error::x', '::stop-commands::t', 'file=x', ' '), fc.string({maxLength: 6})), {maxLength: 10})
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        '%',
+        '%25',
+        '%0A',
+        '%3A',
+        ':',
+        '::',
+        ',',
+        '=',
+        '\r',
+        '\n',
+        '\r\n',
+        '::error::x',
+        '::stop-commands::t',
+        'file=x',
+        ' ',
+      ),
+      fc.string({maxLength: 6}),
+    ),
+    {maxLength: 10},
+  )
   .map((parts) => parts.join(''))
   // The runner trims the line and the property list, so whitespace at their ends is not ours to keep.
   .map((text) => text.trim())

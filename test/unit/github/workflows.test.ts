@@ -10,10 +10,14 @@ import {loadGate} from '../../../src/config/load.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const read = (file: string) => parse(readFileSync(path.join(ROOT, file), 'utf8'))
-const action = read('action.yml') as {inputs: Record<string, {required?: boolean; default?: string}>; outputs: Record<string, unknown>}
+const action = read('action.yml') as {
+  inputs: Record<string, {required?: boolean; default?: string}>
+  outputs: Record<string, unknown>
+}
 
 type Step = {uses?: string; with?: Record<string, unknown>; run?: string; shell?: string}
-const steps = (workflow: {jobs: Record<string, {steps: Step[]}>}) => Object.values(workflow.jobs).flatMap((job) => job.steps)
+const steps = (workflow: {jobs: Record<string, {steps: Step[]}>}) =>
+  Object.values(workflow.jobs).flatMap((job) => job.steps)
 
 describe('docs/workflows', () => {
   it('action.yml has the inputs and outputs the workflows rely on', () => {
@@ -37,6 +41,11 @@ describe('docs/workflows', () => {
     expect(run.run).toMatch(/check release --format checklist \| tee /)
     expect(run.shell).toBe('bash')
     const gate = loadGate('release', {cwd: ROOT, env: {}})
-    expect(gate.targets.map((t) => t.id)).toEqual(['fleet-allocation', 'dashboard-refresh', 'swarm-failover', 'cli-help'])
+    expect(gate.targets.map((t) => t.id)).toEqual([
+      'fleet-allocation',
+      'dashboard-refresh',
+      'swarm-failover',
+      'cli-help',
+    ])
   })
 })

@@ -30,13 +30,15 @@ function refusal(open: () => unknown): UserError {
 }
 
 describe('opening .gate/history.db', () => {
-  it('creates a new history at the current schema, in WAL mode, marked as phasegate\'s', () => {
+  it("creates a new history at the current schema, in WAL mode, marked as phasegate's", () => {
     openHistory(cwd).close()
     const db = new Database(file, {readonly: true})
     expect(db.pragma('user_version', {simple: true})).toBe(SCHEMA_VERSION)
     expect(db.pragma('application_id', {simple: true})).toBe(APPLICATION_ID)
     expect(db.pragma('journal_mode', {simple: true})).toBe('wal')
-    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{name: string}>).map((row) => row.name)
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{name: string}>
+    ).map((row) => row.name)
     expect(tables).toEqual(['baselines', 'expectations', 'metrics', 'runs', 'targets'])
     db.close()
   })
@@ -59,16 +61,30 @@ describe('opening .gate/history.db', () => {
       `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms, git_commit, branch, dirty, ci, outcome, rule, consensus, min_consensus, interrupted, shard, tool_version, source, source_file, recorded_at)
        VALUES ('shop-1', 'shop', 'Shop', 'gates/shop.yaml', 'ab', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:10.000Z', 10000, 'c0ffee0', 'main', 0, 1, 'PROCEED', 4, 0.97, 0.8, 0, NULL, '0.0.9', 'run', NULL, '2026-01-01T00:00:11.000Z')`,
     ).run()
-    v1.prepare(`INSERT INTO targets VALUES ('shop-1', 'api', 'API', 'http', 'PASS', 0.99, 0.99, 1, 1, 'error', NULL)`).run()
-    v1.prepare(`INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, p95) VALUES ('shop-1', 'api', 'latency', 'samples', 'duration', 3, 3, 12.5)`).run()
+    v1.prepare(
+      `INSERT INTO targets VALUES ('shop-1', 'api', 'API', 'http', 'PASS', 0.99, 0.99, 1, 1, 'error', NULL)`,
+    ).run()
+    v1.prepare(
+      `INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, p95) VALUES ('shop-1', 'api', 'latency', 'samples', 'duration', 3, 3, 12.5)`,
+    ).run()
     v1.prepare(`INSERT INTO baselines VALUES ('shop', 'main', 'shop-1', '2026-01-02T00:00:00.000Z')`).run()
     v1.close()
 
     const history = openHistory(cwd)
     const [run] = history.runs('shop')
-    expect(run).toMatchObject({branch: 'main', commit: 'c0ffee0', consensus: 0.97, id: 'shop-1', outcome: 'PROCEED', toolVersion: '0.0.9'})
+    expect(run).toMatchObject({
+      branch: 'main',
+      commit: 'c0ffee0',
+      consensus: 0.97,
+      id: 'shop-1',
+      outcome: 'PROCEED',
+      toolVersion: '0.0.9',
+    })
     expect(run!.targets.api!.metrics.latency).toMatchObject({p95: 12.5, type: 'samples'})
-    expect(history.baseline('shop', 'main')).toMatchObject({run: 'shop-1', targets: {api: {metrics: {latency: {evidence: null}}, status: 'PASS'}}})
+    expect(history.baseline('shop', 'main')).toMatchObject({
+      run: 'shop-1',
+      targets: {api: {metrics: {latency: {evidence: null}}, status: 'PASS'}},
+    })
     // The upgraded history takes new runs with every table the current schema has.
     const {collected, results} = makeRun()
     history.record(results, collected)
@@ -83,7 +99,11 @@ describe('opening .gate/history.db', () => {
   it('rolls a failing migration step back whole: the version and the earlier steps of the batch are not applied', () => {
     const db = new Database(file)
     migrate(db, MIGRATIONS.slice(0, 1))
-    const steps = [...MIGRATIONS.slice(0, 1), {description: 'adds a table', sql: 'CREATE TABLE extra (x)'}, {description: 'fails', sql: 'CREATE TABLE broken (x'}]
+    const steps = [
+      ...MIGRATIONS.slice(0, 1),
+      {description: 'adds a table', sql: 'CREATE TABLE extra (x)'},
+      {description: 'fails', sql: 'CREATE TABLE broken (x'},
+    ]
     expect(() => migrate(db, steps)).toThrow(/syntax|incomplete/)
     expect(db.pragma('user_version', {simple: true})).toBe(1)
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'extra'").get()).toEqual({n: 0})
@@ -114,16 +134,19 @@ describe('opening .gate/history.db', () => {
     expect(readFileSync(file).equals(before)).toBe(true)
   })
 
-  it('refuses another program\'s SQLite database at that path', () => {
+  it("refuses another program's SQLite database at that path", () => {
     const db = new Database(file)
     db.exec('CREATE TABLE notes (text)')
     db.close()
-    expect(refusal(() => openHistory(cwd)).message).toMatch(/an SQLite database but not a phasegate history: move it aside/)
+    expect(refusal(() => openHistory(cwd)).message).toMatch(
+      /an SQLite database but not a phasegate history: move it aside/,
+    )
   })
 
   it('reports a history damaged inside (valid header, broken pages) as a user error when it is read', () => {
     const history = openHistory(cwd)
-    for (let i = 0; i < 20; i++) history.record(makeRun({startedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()}).results)
+    for (let i = 0; i < 20; i++)
+      history.record(makeRun({startedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()}).results)
     history.close()
     // Checkpointed into the main file (WAL off), then every page after the first overwritten.
     const db = new Database(file)
@@ -152,7 +175,9 @@ describe('opening .gate/history.db', () => {
       const warnings: string[] = []
       const {collected, results} = makeRun()
       expect(recordHistory(results, collected, cwd, results.id, (line) => warnings.push(line))).toBeNull()
-      expect(warnings).toEqual([`warning: run ${results.id} was not recorded in the history (its results file is saved): .gate/history.db stayed locked by another process for over 5 s: try again when it is done.`])
+      expect(warnings).toEqual([
+        `warning: run ${results.id} was not recorded in the history (its results file is saved): .gate/history.db stayed locked by another process for over 5 s: try again when it is done.`,
+      ])
     } finally {
       holder.exec('ROLLBACK')
       holder.close()
@@ -165,6 +190,10 @@ describe('opening .gate/history.db', () => {
     const {collected, results} = makeRun()
     expect(recordHistory(results, collected, cwd, results.id, (line) => warnings.push(line))).toBeNull()
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toMatch(new RegExp(`^warning: run ${results.id} was not recorded in the history \\(its results file is saved\\): \\.gate/history\\.db is damaged`))
+    expect(warnings[0]).toMatch(
+      new RegExp(
+        `^warning: run ${results.id} was not recorded in the history \\(its results file is saved\\): \\.gate/history\\.db is damaged`,
+      ),
+    )
   })
 })

@@ -61,7 +61,13 @@ export function makeRun(shape: RunShape = {}): {results: RunResults; collected: 
       ? []
       : [
           {
-            collected: {evidence: {kind: 'claim' as const, metrics: {cold_start: {dimension: 'duration' as const, type: 'value' as const, value: 850}}, source: 'vendor report'}},
+            collected: {
+              evidence: {
+                kind: 'claim' as const,
+                metrics: {cold_start: {dimension: 'duration' as const, type: 'value' as const, value: 850}},
+                source: 'vendor report',
+              },
+            },
             expectations: ['cold_start < 1s'],
             id: 'claim',
             level: 'warn' as const,
@@ -83,7 +89,14 @@ export function makeRun(shape: RunShape = {}): {results: RunResults; collected: 
       arch: 'x64',
       ci: false,
       cpu: {count: 2, model: 'test'},
-      git: shape.branch === null ? null : {branch: shape.branch ?? 'main', commit: shape.commit ?? '0123456789abcdef0123456789abcdef01234567', dirty: false},
+      git:
+        shape.branch === null
+          ? null
+          : {
+              branch: shape.branch ?? 'main',
+              commit: shape.commit ?? '0123456789abcdef0123456789abcdef01234567',
+              dirty: false,
+            },
       memoryBytes: 1,
       node: 'v20',
       platform: 'linux',

@@ -5,9 +5,22 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {UserError} from '../../../src/errors.js'
-import {baselinesFor, type History, historyFile, openHistory, readTrend, RECENT_RUNS} from '../../../src/history/index.js'
+import {
+  baselinesFor,
+  type History,
+  historyFile,
+  openHistory,
+  readTrend,
+  RECENT_RUNS,
+} from '../../../src/history/index.js'
 import {decodeSamples, encodeSamples, keptSamples, MAX_KEPT_SAMPLES} from '../../../src/history/samples.js'
-import {createHistogram, decodeHistogram, encodeHistogram, recordLatency, summarizeLatency} from '../../../src/load/histogram.js'
+import {
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  recordLatency,
+  summarizeLatency,
+} from '../../../src/load/histogram.js'
 import {latencies, makeRun, minutesAfter} from './fixtures.js'
 
 const T0 = '2026-11-23T10:00:00.000Z'
@@ -49,7 +62,13 @@ describe('recording a run and reading it back', () => {
       startedAt: results.startedAt,
     })
     for (const target of results.targets) {
-      expect(run.targets[target.id]).toMatchObject({confidence: target.confidence, p: target.p, required: target.required, status: target.status, weight: target.weight})
+      expect(run.targets[target.id]).toMatchObject({
+        confidence: target.confidence,
+        p: target.p,
+        required: target.required,
+        status: target.status,
+        weight: target.weight,
+      })
       for (const summary of target.evidence!.metrics) {
         const {histogram: _bins, ...numbers} = summary
         expect(run.targets[target.id]!.metrics[summary.name]).toEqual(numbers)
@@ -61,7 +80,8 @@ describe('recording a run and reading it back', () => {
     const many = latencies(12_000, 80, 'many')
     const {collected, results} = makeRun({latency: many})
     const id = history.record(results, collected)
-    const kept = history.baseline('shop', history.saveBaseline('shop', 'main', id).name)!.targets.api!.metrics.latency!.evidence
+    const kept = history.baseline('shop', history.saveBaseline('shop', 'main', id).name)!.targets.api!.metrics.latency!
+      .evidence
     expect(kept?.type).toBe('samples')
     const samples = (kept as {samples: number[]; seen: number}).samples
     expect(samples).toHaveLength(MAX_KEPT_SAMPLES)
@@ -89,7 +109,11 @@ describe('recording a run and reading it back', () => {
     const {collected, results} = makeRun({latency: small})
     const id = history.record(results, collected)
     history.saveBaseline('shop', 'main', id)
-    expect(history.baseline('shop', 'main')!.targets.api!.metrics.latency!.evidence).toEqual({dimension: 'duration', samples: small, type: 'samples'})
+    expect(history.baseline('shop', 'main')!.targets.api!.metrics.latency!.evidence).toEqual({
+      dimension: 'duration',
+      samples: small,
+      type: 'samples',
+    })
   })
 
   it('encodes samples as little-endian float64 and back, bit for bit', () => {
@@ -106,7 +130,9 @@ describe('recording a run and reading it back', () => {
     const {collected, results} = makeRun({latency: many})
     const id = history.record(results, collected)
     const db = new Database(historyFile(cwd), {readonly: true})
-    const rows = db.prepare("SELECT metric, histogram FROM metrics WHERE run_id = ? AND target = 'api' ORDER BY metric").all(id) as Array<{metric: string; histogram: string | null}>
+    const rows = db
+      .prepare("SELECT metric, histogram FROM metrics WHERE run_id = ? AND target = 'api' ORDER BY metric")
+      .all(id) as Array<{metric: string; histogram: string | null}>
     db.close()
     expect(rows.map((row) => [row.metric, row.histogram === null])).toEqual([
       ['errors', true],
@@ -126,7 +152,9 @@ describe('recording a run and reading it back', () => {
     const kept = encodeHistogram(shard)
     const id = history.record(results, [{...collected[0]!, histograms: {latency: kept}}, collected[1]!])
     const db = new Database(historyFile(cwd), {readonly: true})
-    expect(db.prepare("SELECT histogram FROM metrics WHERE run_id = ? AND metric = 'latency'").get(id)).toEqual({histogram: kept})
+    expect(db.prepare("SELECT histogram FROM metrics WHERE run_id = ? AND metric = 'latency'").get(id)).toEqual({
+      histogram: kept,
+    })
     db.close()
   })
 
@@ -141,12 +169,16 @@ describe('recording a run and reading it back', () => {
 
   it('gives a second run with the same id (two runs in one second) the next free suffix', () => {
     const {collected, results} = makeRun()
-    expect([history.record(results, collected), history.record(results, collected), history.record(results, collected, {id: `${results.id}-2`})]).toEqual([results.id, `${results.id}-2`, `${results.id}-2-2`])
+    expect([
+      history.record(results, collected),
+      history.record(results, collected),
+      history.record(results, collected, {id: `${results.id}-2`}),
+    ]).toEqual([results.id, `${results.id}-2`, `${results.id}-2-2`])
   })
 })
 
 describe('runs and series', () => {
-  it('lists the gate\'s runs newest first, filtered by branch and target, up to the limit', () => {
+  it("lists the gate's runs newest first, filtered by branch and target, up to the limit", () => {
     const ids = [recordAt(0), recordAt(1, {branch: 'dev'}), recordAt(2, {apiOnly: true}), recordAt(3, {gate: 'other'})]
     expect(history.runs('shop').map((run) => run.id)).toEqual([ids[2], ids[1], ids[0]])
     expect(history.runs('shop', {limit: 2}).map((run) => run.id)).toEqual([ids[2], ids[1]])
@@ -156,22 +188,43 @@ describe('runs and series', () => {
   })
 
   it('says why `gate history` has nothing to show: no runs at all, none matching the filters, no such metric', () => {
-    expect(readTrend(cwd, 'shop', {}).empty).toBe('no runs recorded for shop in .gate/history.db: run `gate check shop` first.')
+    expect(readTrend(cwd, 'shop', {}).empty).toBe(
+      'no runs recorded for shop in .gate/history.db: run `gate check shop` first.',
+    )
     recordAt(0)
     expect(readTrend(cwd, 'shop', {}).empty).toBeUndefined()
-    expect(readTrend(cwd, 'shpo', {}).empty).toBe('no runs recorded for shpo in .gate/history.db (it has runs of shop): run `gate check shpo` first.')
-    expect(readTrend(cwd, 'shop', {branch: 'dev', target: 'api'}).empty).toBe('no run of shop in .gate/history.db matches --branch dev --target api.')
-    expect(readTrend(cwd, 'shop', {metric: 'nope', target: 'api'}).empty).toBe('no metric nope of target api in the last 1 run of shop.')
+    expect(readTrend(cwd, 'shpo', {}).empty).toBe(
+      'no runs recorded for shpo in .gate/history.db (it has runs of shop): run `gate check shpo` first.',
+    )
+    expect(readTrend(cwd, 'shop', {branch: 'dev', target: 'api'}).empty).toBe(
+      'no run of shop in .gate/history.db matches --branch dev --target api.',
+    )
+    expect(readTrend(cwd, 'shop', {metric: 'nope', target: 'api'}).empty).toBe(
+      'no metric nope of target api in the last 1 run of shop.',
+    )
     expect(readTrend(cwd, 'shop', {limit: 5, target: 'api'}).trend.rows).toHaveLength(1)
   })
 
-  it('gives a metric\'s summaries newest first, leaving out interrupted runs, shards and the excluded run', () => {
-    const ids = [recordAt(0, {latencyMs: 100}), recordAt(1, {interrupted: true}), recordAt(2, {shard: {count: 2, index: 1}}), recordAt(3, {branch: 'dev', latencyMs: 130}), recordAt(4, {latencyMs: 120})]
+  it("gives a metric's summaries newest first, leaving out interrupted runs, shards and the excluded run", () => {
+    const ids = [
+      recordAt(0, {latencyMs: 100}),
+      recordAt(1, {interrupted: true}),
+      recordAt(2, {shard: {count: 2, index: 1}}),
+      recordAt(3, {branch: 'dev', latencyMs: 130}),
+      recordAt(4, {latencyMs: 120}),
+    ]
     const series = history.series('shop', 'api', 'latency')
     expect(series.map((point) => point.run)).toEqual([ids[4], ids[3], ids[0]])
-    expect(series[0]).toMatchObject({branch: 'main', commit: '0123456789abcdef0123456789abcdef01234567', startedAt: minutesAfter(T0, 4)})
+    expect(series[0]).toMatchObject({
+      branch: 'main',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      startedAt: minutesAfter(T0, 4),
+    })
     expect(series[0]!.summary.p50! / series[2]!.summary.p50!).toBeCloseTo(1.2, 1)
-    expect(history.series('shop', 'api', 'latency', {excludeRun: ids[4]}).map((point) => point.run)).toEqual([ids[3], ids[0]])
+    expect(history.series('shop', 'api', 'latency', {excludeRun: ids[4]}).map((point) => point.run)).toEqual([
+      ids[3],
+      ids[0],
+    ])
     expect(history.series('shop', 'api', 'latency', {branch: 'dev'}).map((point) => point.run)).toEqual([ids[3]])
     expect(history.series('shop', 'api', 'latency', {limit: 1}).map((point) => point.run)).toEqual([ids[4]])
     expect(history.series('shop', 'api', 'nope')).toEqual([])
@@ -181,7 +234,13 @@ describe('runs and series', () => {
 describe('baselines', () => {
   it('pins a run under a name, replaces it on a second save, and lists baselines by gate and name', () => {
     const [a, b] = [recordAt(0), recordAt(1)]
-    expect(history.saveBaseline('shop', 'main', a)).toMatchObject({gate: 'shop', name: 'main', outcome: 'PROCEED', run: a, source: 'run'})
+    expect(history.saveBaseline('shop', 'main', a)).toMatchObject({
+      gate: 'shop',
+      name: 'main',
+      outcome: 'PROCEED',
+      run: a,
+      source: 'run',
+    })
     history.saveBaseline('shop', 'release/1.2', a)
     history.saveBaseline('shop', 'main', b)
     expect(history.baselines('shop').map((record) => [record.name, record.run])).toEqual([
@@ -191,12 +250,24 @@ describe('baselines', () => {
     expect(history.baselines('other')).toEqual([])
     const pinned = history.baseline('shop', 'main')!
     expect(Object.keys(pinned.targets)).toEqual(['api', 'claim'])
-    expect(pinned.targets.claim).toEqual({metrics: {cold_start: {evidence: {dimension: 'duration', type: 'value', value: 850}, summary: expect.objectContaining({value: 850})}}, status: expect.any(String)})
+    expect(pinned.targets.claim).toEqual({
+      metrics: {
+        cold_start: {
+          evidence: {dimension: 'duration', type: 'value', value: 850},
+          summary: expect.objectContaining({value: 850}),
+        },
+      },
+      status: expect.any(String),
+    })
     expect(history.baseline('shop', 'nope')).toBeNull()
   })
 
-  it('refuses to pin an unknown run, another gate\'s run, an interrupted run, a shard, or a bad name', () => {
-    const ids = {interrupted: recordAt(1, {interrupted: true}), other: recordAt(2, {gate: 'other'}), shard: recordAt(3, {shard: {count: 3, index: 2}})}
+  it("refuses to pin an unknown run, another gate's run, an interrupted run, a shard, or a bad name", () => {
+    const ids = {
+      interrupted: recordAt(1, {interrupted: true}),
+      other: recordAt(2, {gate: 'other'}),
+      shard: recordAt(3, {shard: {count: 3, index: 2}}),
+    }
     const refusal = (run: () => unknown): string => {
       try {
         run()
@@ -208,11 +279,17 @@ describe('baselines', () => {
       throw new Error('expected a refusal')
     }
 
-    expect(refusal(() => history.saveBaseline('shop', 'main', 'shop-nope'))).toMatch(/No run shop-nope in \.gate\/history\.db/)
-    expect(refusal(() => history.saveBaseline('shop', 'main', ids.other))).toMatch(/is a run of gate "other", not "shop"/)
+    expect(refusal(() => history.saveBaseline('shop', 'main', 'shop-nope'))).toMatch(
+      /No run shop-nope in \.gate\/history\.db/,
+    )
+    expect(refusal(() => history.saveBaseline('shop', 'main', ids.other))).toMatch(
+      /is a run of gate "other", not "shop"/,
+    )
     expect(refusal(() => history.saveBaseline('shop', 'main', ids.interrupted))).toMatch(/was interrupted/)
     expect(refusal(() => history.saveBaseline('shop', 'main', ids.shard))).toMatch(/is shard 2\/3.*Pin the merged run/)
-    expect(refusal(() => history.saveBaseline('other', 'two words', ids.other))).toMatch(/--name "two words": a baseline name is/)
+    expect(refusal(() => history.saveBaseline('other', 'two words', ids.other))).toMatch(
+      /--name "two words": a baseline name is/,
+    )
     expect(history.baselines()).toEqual([])
   })
 
@@ -226,7 +303,10 @@ describe('baselines', () => {
     expect(history.run(id)).toMatchObject({source: 'file', sourceFile: '/ci/artifact.json'})
     expect(history.runs('shop')).toHaveLength(2)
     history.saveBaseline('shop', 'main', id)
-    expect(history.baseline('shop', 'main')).toMatchObject({source: 'file', targets: {api: {metrics: {latency: {evidence: null}}}}})
+    expect(history.baseline('shop', 'main')).toMatchObject({
+      source: 'file',
+      targets: {api: {metrics: {latency: {evidence: null}}}},
+    })
   })
 })
 
@@ -236,22 +316,36 @@ describe('baselinesFor: what a check compares its relative expectations with', (
   it('says how to create a baseline when none is saved, whether or not there is a history', () => {
     history.close()
     rmSync(historyFile(cwd))
-    expect(baselinesFor(gate, cwd).get('api')).toEqual({missing: 'no baseline "main" saved for gate shop: pin a run with `gate baseline save shop`'})
+    expect(baselinesFor(gate, cwd).get('api')).toEqual({
+      missing: 'no baseline "main" saved for gate shop: pin a run with `gate baseline save shop`',
+    })
     history = openHistory(cwd)
     history.saveBaseline('shop', 'nightly', recordAt(0))
-    expect(baselinesFor(gate, cwd, 'weekly').get('claim')).toEqual({missing: 'no baseline "weekly" saved for gate shop (saved: nightly; pick one with --baseline): pin a run with `gate baseline save shop --name weekly`'})
+    expect(baselinesFor(gate, cwd, 'weekly').get('claim')).toEqual({
+      missing:
+        'no baseline "weekly" saved for gate shop (saved: nightly; pick one with --baseline): pin a run with `gate baseline save shop --name weekly`',
+    })
   })
 
   it('gives each target the pinned metrics and the summaries of the last runs; a target the baseline lacks is missing', () => {
     const ids = Array.from({length: RECENT_RUNS + 2}, (_, i) => recordAt(i, {latencyMs: 100 + i}))
     history.saveBaseline('shop', 'main', ids[3]!)
     const inputs = baselinesFor(gate, cwd)
-    const api = inputs.get('api') as {name: string; run: string; metrics: Record<string, unknown>; recent: Record<string, Array<{p50: number}>>}
+    const api = inputs.get('api') as {
+      name: string
+      run: string
+      metrics: Record<string, unknown>
+      recent: Record<string, Array<{p50: number}>>
+    }
     expect(api).toMatchObject({name: 'main', run: ids[3]})
     expect(api.metrics).toEqual(history.baseline('shop', 'main')!.targets.api!.metrics)
     expect(api.recent.latency).toHaveLength(RECENT_RUNS)
-    expect(api.recent.latency).toEqual(history.series('shop', 'api', 'latency', {limit: RECENT_RUNS}).map((point) => point.summary))
-    expect(inputs.get('new')).toEqual({missing: `the baseline "main" (run ${ids[3]}) has no target new: the gate changed since; pin a newer run with \`gate baseline save shop\``})
+    expect(api.recent.latency).toEqual(
+      history.series('shop', 'api', 'latency', {limit: RECENT_RUNS}).map((point) => point.summary),
+    )
+    expect(inputs.get('new')).toEqual({
+      missing: `the baseline "main" (run ${ids[3]}) has no target new: the gate changed since; pin a newer run with \`gate baseline save shop\``,
+    })
   })
 
   it('turns a damaged history into a reason on every target instead of failing the check', () => {
@@ -259,7 +353,9 @@ describe('baselinesFor: what a check compares its relative expectations with', (
     writeFileSync(historyFile(cwd), 'garbage')
     const inputs = baselinesFor(gate, cwd)
     expect([...inputs.keys()]).toEqual(['api', 'claim', 'new'])
-    expect((inputs.get('api') as {missing: string}).missing).toMatch(/^\.gate\/history\.db is damaged or not a database/)
+    expect((inputs.get('api') as {missing: string}).missing).toMatch(
+      /^\.gate\/history\.db is damaged or not a database/,
+    )
     rmSync(historyFile(cwd))
     history = openHistory(cwd, {create: false}) // closed again by afterEach
   })

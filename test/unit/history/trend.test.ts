@@ -22,7 +22,16 @@ describe('sparkline', () => {
 
 describe('table pieces', () => {
   it('pads columns to their widest cell, numbers to the right, without trailing blanks', () => {
-    expect(formatTable(['a', 'value', 'note'], [['xyz', '1.5', ''], ['q', '12.25', 'ok']], ['left', 'right'])).toEqual(['a    value  note', 'xyz    1.5', 'q    12.25  ok'])
+    expect(
+      formatTable(
+        ['a', 'value', 'note'],
+        [
+          ['xyz', '1.5', ''],
+          ['q', '12.25', 'ok'],
+        ],
+        ['left', 'right'],
+      ),
+    ).toEqual(['a    value  note', 'xyz    1.5', 'q    12.25  ok'])
   })
 
   it('shows UTC times and short commits, dirty trees marked', () => {
@@ -59,18 +68,49 @@ function run(id: string, minute: number, targets: HistoryRun['targets'], extra: 
   }
 }
 
-const target = (status: 'FAIL' | 'PASS', confidence: number, metrics: HistoryRun['targets'][string]['metrics'] = {}): HistoryRun['targets'][string] => ({confidence, level: 'error', metrics, p: confidence, reason: null, required: true, status, weight: 1})
-const latency = (p95: number) => ({dimension: 'duration' as const, n: 100, name: 'latency', p95, type: 'samples' as const})
-const errors = (events: number) => ({dimension: 'proportion' as const, events, n: 1000, name: 'errors', trials: 1000, type: 'proportion' as const})
+const target = (
+  status: 'FAIL' | 'PASS',
+  confidence: number,
+  metrics: HistoryRun['targets'][string]['metrics'] = {},
+): HistoryRun['targets'][string] => ({
+  confidence,
+  level: 'error',
+  metrics,
+  p: confidence,
+  reason: null,
+  required: true,
+  status,
+  weight: 1,
+})
+const latency = (p95: number) => ({
+  dimension: 'duration' as const,
+  n: 100,
+  name: 'latency',
+  p95,
+  type: 'samples' as const,
+})
+const errors = (events: number) => ({
+  dimension: 'proportion' as const,
+  events,
+  n: 1000,
+  name: 'errors',
+  trials: 1000,
+  type: 'proportion' as const,
+})
 
 // Newest first, as History.runs gives them.
 const RUNS = [
-  run('shop-3', 3, {api: target('FAIL', 0.2, {errors: errors(50), latency: latency(300)}), db: target('PASS', 0.99)}, {dirty: true, interrupted: true, outcome: 'BLOCK'}),
+  run(
+    'shop-3',
+    3,
+    {api: target('FAIL', 0.2, {errors: errors(50), latency: latency(300)}), db: target('PASS', 0.99)},
+    {dirty: true, interrupted: true, outcome: 'BLOCK'},
+  ),
   run('shop-2', 2, {api: target('PASS', 0.97, {errors: errors(10), latency: latency(200)})}, {source: 'file'}),
   run('shop-1', 1, {api: target('PASS', 0.95, {latency: latency(100)}), db: target('PASS', 0.98)}),
 ]
 
-describe('the trend of a gate\'s runs', () => {
+describe("the trend of a gate's runs", () => {
   it('has a column per target with status and confidence, rows oldest first', () => {
     const trend = trendOf('shop', RUNS)
     expect(trend.mode).toBe('targets')
@@ -79,7 +119,11 @@ describe('the trend of a gate\'s runs', () => {
       {key: 'db', label: 'db'},
     ])
     expect(trend.rows.map((row) => row.run)).toEqual(['shop-1', 'shop-2', 'shop-3'])
-    expect(trend.rows.map((row) => row.cells.db)).toEqual([{status: 'PASS', text: 'PASS 0.980', value: 0.98}, {text: '—', value: null}, {status: 'PASS', text: 'PASS 0.990', value: 0.99}])
+    expect(trend.rows.map((row) => row.cells.db)).toEqual([
+      {status: 'PASS', text: 'PASS 0.980', value: 0.98},
+      {text: '—', value: null},
+      {status: 'PASS', text: 'PASS 0.990', value: 0.99},
+    ])
     const text = formatTrend(trend)
     expect(text.split('\n')).toEqual([
       'started (UTC)        commit    branch  outcome              consensus  api         db          run',
@@ -117,10 +161,30 @@ describe('the trend of a gate\'s runs', () => {
 })
 
 describe('baseline output', () => {
-  const record = {branch: 'main', commit: '0123456789', gate: 'shop', name: 'main', outcome: 'PROCEED' as const, run: 'shop-1', savedAt: '2026-11-24T08:00:00.000Z', source: 'file' as const, startedAt: '2026-11-23T10:01:00.000Z'}
+  const record = {
+    branch: 'main',
+    commit: '0123456789',
+    gate: 'shop',
+    name: 'main',
+    outcome: 'PROCEED' as const,
+    run: 'shop-1',
+    savedAt: '2026-11-24T08:00:00.000Z',
+    source: 'file' as const,
+    startedAt: '2026-11-23T10:01:00.000Z',
+  }
 
   it('says what was pinned, what it replaced and that an imported file has summaries only', () => {
-    expect(formatSaved({baseline: record, importedFrom: 'ci/shop.json', metrics: 3, replaced: 'shop-0', targets: 2, warnings: [], withSamples: 0}).split('\n')).toEqual([
+    expect(
+      formatSaved({
+        baseline: record,
+        importedFrom: 'ci/shop.json',
+        metrics: 3,
+        replaced: 'shop-0',
+        targets: 2,
+        warnings: [],
+        withSamples: 0,
+      }).split('\n'),
+    ).toEqual([
       'pinned baseline "main" of gate shop: run shop-1 (started 2026-11-23 10:01:00 UTC, commit 0123456 on main, PROCEED)',
       '  2 targets, 3 metrics, 0 with kept samples; replaces run shop-0',
       '  imported from ci/shop.json: summaries only — relative checks on sample metrics will use summary values only',
@@ -128,17 +192,30 @@ describe('baseline output', () => {
   })
 
   it('lists baselines, and shows one per target and metric with what was kept', () => {
-    expect(formatBaselineList([record])).toMatch(/^shop  main  shop-1  2026-11-23 10:01:00  0123456  main    PROCEED  results file  2026-11-24 08:00:00$/m)
+    expect(formatBaselineList([record])).toMatch(
+      /^shop  main  shop-1  2026-11-23 10:01:00  0123456  main    PROCEED  results file  2026-11-24 08:00:00$/m,
+    )
     const baseline: Baseline = {
       ...record,
       source: 'run',
       targets: {
-        api: {metrics: {errors: {evidence: {events: 5, trials: 1000, type: 'proportion'}, summary: errors(5)}, latency: {evidence: {dimension: 'duration', samples: [1, 2, 3], type: 'samples'}, summary: {...latency(300), p50: 150, p99: 400}}}, status: 'PASS'},
+        api: {
+          metrics: {
+            errors: {evidence: {events: 5, trials: 1000, type: 'proportion'}, summary: errors(5)},
+            latency: {
+              evidence: {dimension: 'duration', samples: [1, 2, 3], type: 'samples'},
+              summary: {...latency(300), p50: 150, p99: 400},
+            },
+          },
+          status: 'PASS',
+        },
         down: {metrics: {}, status: 'NO_DATA'},
       },
     }
     const lines = formatBaseline(baseline).split('\n')
-    expect(lines[0]).toBe('baseline "main" of gate shop: run shop-1 (started 2026-11-23 10:01:00 UTC, commit 0123456 on main, PROCEED), saved 2026-11-24 08:00:00 UTC')
+    expect(lines[0]).toBe(
+      'baseline "main" of gate shop: run shop-1 (started 2026-11-23 10:01:00 UTC, commit 0123456 on main, PROCEED), saved 2026-11-24 08:00:00 UTC',
+    )
     expect(lines.slice(2)).toEqual([
       'target  status   metric   type        n     value                                 kept',
       'api     PASS     errors   proportion  1000  5/1000 = 0.5%',

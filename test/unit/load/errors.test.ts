@@ -25,7 +25,9 @@ describe('error kinds', () => {
   })
 
   it('describes an error by its code, message and cause', () => {
-    const error = Object.assign(new Error('other side closed', {cause: new Error('read ECONNRESET')}), {code: 'UND_ERR_SOCKET'})
+    const error = Object.assign(new Error('other side closed', {cause: new Error('read ECONNRESET')}), {
+      code: 'UND_ERR_SOCKET',
+    })
     expect(describeError(error)).toBe('UND_ERR_SOCKET: other side closed: read ECONNRESET')
   })
 })

@@ -1,6 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordLatency, summarizeLatency} from '../../../src/load/index.js'
+import {
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  mergeHistograms,
+  recordLatency,
+  summarizeLatency,
+} from '../../../src/load/index.js'
 
 function histogramOf(latenciesMs: number[]) {
   const histogram = createHistogram()
@@ -8,7 +15,8 @@ function histogramOf(latenciesMs: number[]) {
   return histogram
 }
 
-const range = (count: number, from: number, step: number): number[] => Array.from({length: count}, (_, i) => from + i * step)
+const range = (count: number, from: number, step: number): number[] =>
+  Array.from({length: count}, (_, i) => from + i * step)
 
 describe('latency histograms', () => {
   it('summarises in milliseconds within 3 significant digits', () => {
@@ -29,7 +37,18 @@ describe('latency histograms', () => {
   })
 
   it('summarises an empty histogram as zeros', () => {
-    expect(summarizeLatency(createHistogram())).toEqual({count: 0, max: 0, mean: 0, min: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, stddev: 0})
+    expect(summarizeLatency(createHistogram())).toEqual({
+      count: 0,
+      max: 0,
+      mean: 0,
+      min: 0,
+      p50: 0,
+      p90: 0,
+      p95: 0,
+      p99: 0,
+      p999: 0,
+      stddev: 0,
+    })
   })
 
   it('survives encode → decode → merge with the counts summed and the same percentiles', () => {

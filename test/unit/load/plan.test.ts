@@ -1,6 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {arrivalsBefore, arrivalsBy, connectionsAt, intendedOffset, type PlannedStage, resolvePlan} from '../../../src/load/plan.js'
+import {
+  arrivalsBefore,
+  arrivalsBy,
+  connectionsAt,
+  intendedOffset,
+  type PlannedStage,
+  resolvePlan,
+} from '../../../src/load/plan.js'
 import {LOAD_LIMITS, LoadPlanError} from '../../../src/load/index.js'
 
 const URL_ = 'http://127.0.0.1:1/x?y=1'
@@ -14,14 +21,21 @@ describe('resolving a load plan', () => {
     const plan = resolvePlan({url: URL_})
     expect(plan.model).toBe('closed')
     expect(plan.method).toBe('GET')
-    expect(plan.stages).toEqual([{connections: 10, durationMs: 10_000, index: 0, model: 'closed', rampFrom: null, rate: 0}])
+    expect(plan.stages).toEqual([
+      {connections: 10, durationMs: 10_000, index: 0, model: 'closed', rampFrom: null, rate: 0},
+    ])
     expect(plan.plannedMs).toBe(10_000)
     expect(plan.requestBudget).toBe(LOAD_LIMITS.requests)
     expect([199, 200, 302, 399, 400, 503].map(plan.isOk)).toEqual([false, true, true, true, false, false])
   })
 
   it('switches to the open model when there is a rate, and stages inherit the plan', () => {
-    const plan = resolvePlan({connections: 4, rate: 50, stages: [{durationMs: 1000}, {durationMs: 2000, rate: 80}], url: URL_})
+    const plan = resolvePlan({
+      connections: 4,
+      rate: 50,
+      stages: [{durationMs: 1000}, {durationMs: 2000, rate: 80}],
+      url: URL_,
+    })
     expect(plan.model).toBe('open')
     expect(plan.stages.map((s) => [s.connections, s.rate, s.durationMs])).toEqual([
       [4, 50, 1000],

@@ -69,7 +69,8 @@ describe('cache: Zipf sampler', () => {
     expect(share(0)).toBeCloseTo(0.05, 12)
     expect(share(0.5)).toBeGreaterThan(share(0))
     expect(share(1.2)).toBeGreaterThan(share(0.5))
-    const sum = (n: number, s: number): number => Array.from({length: n}, (_, k) => (k + 1) ** -s).reduce((a, b) => a + b)
+    const sum = (n: number, s: number): number =>
+      Array.from({length: n}, (_, k) => (k + 1) ** -s).reduce((a, b) => a + b)
     expect(share(1.2)).toBeCloseTo(sum(50, 1.2) / sum(1000, 1.2), 12)
   })
 
@@ -91,11 +92,15 @@ describe('cache: counters', () => {
   })
 
   it('refuses a restart even when the counters grew past their old values', () => {
-    expect(() => countersDelta({epoch: 'a', hits: 1, misses: 1}, {epoch: 'b', hits: 50, misses: 9}, 'R')).toThrow(/R restarted during the window \(its run id changed from a to b\)/)
+    expect(() => countersDelta({epoch: 'a', hits: 1, misses: 1}, {epoch: 'b', hits: 50, misses: 9}, 'R')).toThrow(
+      /R restarted during the window \(its run id changed from a to b\)/,
+    )
   })
 
   it('refuses counters that moved by a fraction of a lookup', () => {
-    expect(() => countersDelta({hits: 1, misses: 1}, {hits: 1.5, misses: 1}, 'S')).toThrow(/hits counter moved by 0.5, not a whole number/)
+    expect(() => countersDelta({hits: 1, misses: 1}, {hits: 1.5, misses: 1}, 'S')).toThrow(
+      /hits counter moved by 0.5, not a whole number/,
+    )
   })
 
   it('reads INFO fields and skips section headers', () => {
@@ -114,7 +119,12 @@ describe('cache: counters', () => {
 describe('cache: options', () => {
   it('fills in the defaults of the window and the workload', () => {
     const plan = planFor({redis: 'redis://127.0.0.1:6379', workload: {}})
-    expect(plan).toMatchObject({settleMs: 0, source: {redis: 'redis://127.0.0.1:6379'}, timeoutMs: 5000, windowMs: 10_000})
+    expect(plan).toMatchObject({
+      settleMs: 0,
+      source: {redis: 'redis://127.0.0.1:6379'},
+      timeoutMs: 5000,
+      windowMs: 10_000,
+    })
     expect(plan.workload).toEqual({
       concurrency: 8,
       durationMs: 10_000,
@@ -140,26 +150,60 @@ describe('cache: options', () => {
   it('reports get_latency and error_rate only with a workload', () => {
     const names = (options: unknown): string[] => metricSpecs(cache, resolved(options)).map((spec) => spec.name)
     expect(names({redis: 'redis://127.0.0.1:6379'})).toEqual(['hit_rate', 'hits', 'misses'])
-    expect(names({redis: 'redis://127.0.0.1:6379', workload: {}})).toEqual(['hit_rate', 'hits', 'misses', 'get_latency', 'error_rate'])
+    expect(names({redis: 'redis://127.0.0.1:6379', workload: {}})).toEqual([
+      'hit_rate',
+      'hits',
+      'misses',
+      'get_latency',
+      'error_rate',
+    ])
   })
 
   it.each([
     [{}, 'give the counters’ source: one of `redis`, `url` or `prometheus`'],
-    [{redis: 'redis://127.0.0.1:1', url: 'http://127.0.0.1:1/cache'}, 'give one source of counters, not `redis` and `url`'],
-    [{hits_path: 'a.hits', redis: 'redis://127.0.0.1:1'}, '`hits_path` and `misses_path` read the JSON of `url`; with another source leave them out'],
-    [{redis: 'redis://127.0.0.1:1', workload: {duration: '1s', operations: 5}}, 'give `workload.operations` or `workload.duration`, not both'],
-    [{redis: 'redis://127.0.0.1:1', workload: {keys: 10, preload: 11}}, 'workload.preload (11) cannot exceed workload.keys (10)'],
-    [{prometheus: {hits: 'h', misses: 'm', url: 'http://127.0.0.1:9090'}, workload: {}}, 'with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item URL with {key})'],
-    [{redis: 'redis://127.0.0.1:1', window: '0s'}, '`window` must be longer than 0s: nothing can be counted in no time'],
+    [
+      {redis: 'redis://127.0.0.1:1', url: 'http://127.0.0.1:1/cache'},
+      'give one source of counters, not `redis` and `url`',
+    ],
+    [
+      {hits_path: 'a.hits', redis: 'redis://127.0.0.1:1'},
+      '`hits_path` and `misses_path` read the JSON of `url`; with another source leave them out',
+    ],
+    [
+      {redis: 'redis://127.0.0.1:1', workload: {duration: '1s', operations: 5}},
+      'give `workload.operations` or `workload.duration`, not both',
+    ],
+    [
+      {redis: 'redis://127.0.0.1:1', workload: {keys: 10, preload: 11}},
+      'workload.preload (11) cannot exceed workload.keys (10)',
+    ],
+    [
+      {prometheus: {hits: 'h', misses: 'm', url: 'http://127.0.0.1:9090'}, workload: {}},
+      'with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item URL with {key})',
+    ],
+    [
+      {redis: 'redis://127.0.0.1:1', window: '0s'},
+      '`window` must be longer than 0s: nothing can be counted in no time',
+    ],
   ])('refuses options that do not fit together: %j', (options, message) => {
     expect(() => planFor(options)).toThrow(message)
   })
 
   it('checks each option by its schema before anything runs', () => {
-    expect(problemsOf({redis: 'http://127.0.0.1:6379'})).toEqual(['option "redis" is not valid: "http://127.0.0.1:6379"'])
-    expect(problemsOf({redis: 'redis://127.0.0.1:6379', workload: {skew: -1}})).toEqual(['option "workload.skew" must be >= 0'])
-    expect(problemsOf({redis: 'redis://127.0.0.1:6379', workload: {on_miss: 'set'}})).toEqual(['option "workload.on_miss" is "set"; it must be one of: fill, none'])
-    expect(problemsOf({url: 'http://127.0.0.1:1/cache', workload: {items: 'http://127.0.0.1:1/cache/items'}})).toEqual(['option "workload.items" is not valid: "http://127.0.0.1:1/cache/items"'])
-    expect(problemsOf({redis: 'redis://127.0.0.1:6379', windw: '1s'})[0]).toBe('unknown option "windw" for validator "cache"')
+    expect(problemsOf({redis: 'http://127.0.0.1:6379'})).toEqual([
+      'option "redis" is not valid: "http://127.0.0.1:6379"',
+    ])
+    expect(problemsOf({redis: 'redis://127.0.0.1:6379', workload: {skew: -1}})).toEqual([
+      'option "workload.skew" must be >= 0',
+    ])
+    expect(problemsOf({redis: 'redis://127.0.0.1:6379', workload: {on_miss: 'set'}})).toEqual([
+      'option "workload.on_miss" is "set"; it must be one of: fill, none',
+    ])
+    expect(problemsOf({url: 'http://127.0.0.1:1/cache', workload: {items: 'http://127.0.0.1:1/cache/items'}})).toEqual([
+      'option "workload.items" is not valid: "http://127.0.0.1:1/cache/items"',
+    ])
+    expect(problemsOf({redis: 'redis://127.0.0.1:6379', windw: '1s'})[0]).toBe(
+      'unknown option "windw" for validator "cache"',
+    )
   })
 })

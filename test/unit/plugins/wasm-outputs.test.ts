@@ -41,7 +41,13 @@ describe('wasm outputs: when the module and its twin agree', () => {
     }, [])
     expect(threw).toEqual({threw: 'RangeError: bad input'})
     expect(sameOutcome(threw, threw, 0)).toBe(false)
-    expect(sameOutcome(outcomeOf((a, b) => Math.max(Number(a), Number(b)), [1, 2]), {value: 2}, 0)).toBe(true)
+    expect(
+      sameOutcome(
+        outcomeOf((a, b) => Math.max(Number(a), Number(b)), [1, 2]),
+        {value: 2},
+        0,
+      ),
+    ).toBe(true)
   })
 })
 

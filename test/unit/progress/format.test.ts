@@ -25,20 +25,39 @@ describe('the title of a running target', () => {
   })
 
   it('shows elapsed vs planned time, the live rate and the errors', () => {
-    expect(runningText({elapsedMs: 4100, errors: 0, plannedMs: 10_000, rate: 1234.4, timeoutMs: 120_000})).toBe('running 4.1 s of 10.0 s · 1,234 req/s · 0 errors')
-    expect(runningText({elapsedMs: 4100, errors: 1, plannedMs: 10_000, rate: 12.34, timeoutMs: 120_000})).toBe('running 4.1 s of 10.0 s · 12.3 req/s · 1 error')
+    expect(runningText({elapsedMs: 4100, errors: 0, plannedMs: 10_000, rate: 1234.4, timeoutMs: 120_000})).toBe(
+      'running 4.1 s of 10.0 s · 1,234 req/s · 0 errors',
+    )
+    expect(runningText({elapsedMs: 4100, errors: 1, plannedMs: 10_000, rate: 12.34, timeoutMs: 120_000})).toBe(
+      'running 4.1 s of 10.0 s · 12.3 req/s · 1 error',
+    )
   })
 
   it('falls back to the timeout when nothing tells the planned time, and to the message when there are no counts', () => {
     expect(runningText({elapsedMs: 800, timeoutMs: 120_000})).toBe('running 0.8 s, timeout 2 min')
-    expect(runningText({elapsedMs: 800, message: '3 held, 10 allocations, 0 failed', plannedMs: 2000, timeoutMs: 120_000})).toBe('running 0.8 s of 2.0 s · 3 held, 10 allocations, 0 failed')
+    expect(
+      runningText({elapsedMs: 800, message: '3 held, 10 allocations, 0 failed', plannedMs: 2000, timeoutMs: 120_000}),
+    ).toBe('running 0.8 s of 2.0 s · 3 held, 10 allocations, 0 failed')
     // Counts say it better than the message that repeats them.
-    expect(runningText({elapsedMs: 800, errors: 2, message: '100 requests, 2 errors', timeoutMs: 5000})).toBe('running 0.8 s, timeout 5 s · 2 errors')
+    expect(runningText({elapsedMs: 800, errors: 2, message: '100 requests, 2 errors', timeoutMs: 5000})).toBe(
+      'running 0.8 s, timeout 5 s · 2 errors',
+    )
   })
 
   it('reads clocks and rates the way people write them', () => {
-    expect([clock(0), clock(4149), clock(59_949), clock(125_000), clock(3_600_000)]).toEqual(['0.0 s', '4.1 s', '59.9 s', '2 min 05 s', '60 min 00 s'])
-    expect([formatRate(0), formatRate(0.84), formatRate(99.96), formatRate(16_427.4)]).toEqual(['0', '0.8', '100', '16,427'])
+    expect([clock(0), clock(4149), clock(59_949), clock(125_000), clock(3_600_000)]).toEqual([
+      '0.0 s',
+      '4.1 s',
+      '59.9 s',
+      '2 min 05 s',
+      '60 min 00 s',
+    ])
+    expect([formatRate(0), formatRate(0.84), formatRate(99.96), formatRate(16_427.4)]).toEqual([
+      '0',
+      '0.8',
+      '100',
+      '16,427',
+    ])
   })
 })
 
@@ -73,7 +92,9 @@ describe('RunningTarget', () => {
 
 describe('how a target ended', () => {
   it('names the outcome, the time it took, and the kind of evidence or the reason for none', () => {
-    expect(finishedText({evidence: {kind: 'measured', metrics: {}, source: 'x'}}, 10_000)).toBe('collected in 10 s (measured)')
+    expect(finishedText({evidence: {kind: 'measured', metrics: {}, source: 'x'}}, 10_000)).toBe(
+      'collected in 10 s (measured)',
+    )
     expect(finishedText({noData: 'timed out after 1 s'}, 1000)).toBe('no data after 1 s: timed out after 1 s')
   })
 })

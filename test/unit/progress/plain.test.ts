@@ -3,10 +3,22 @@ import {describe, expect, it} from 'vitest'
 import type {TargetConfig} from '../../../src/config/types.js'
 import {plainProgress} from '../../../src/progress/plain.js'
 
-const target = (id: string, validator: string): TargetConfig => ({allowRemote: false, expect: [], id, index: 0, level: 'error', required: false, timeoutMs: 60_000, title: id, validator, weight: 1, with: {}})
+const target = (id: string, validator: string): TargetConfig => ({
+  allowRemote: false,
+  expect: [],
+  id,
+  index: 0,
+  level: 'error',
+  required: false,
+  timeoutMs: 60_000,
+  title: id,
+  validator,
+  weight: 1,
+  with: {},
+})
 
 describe('plain progress lines', () => {
-  it('writes one line per target start and end, the validator\'s logs, and nothing for progress updates', () => {
+  it("writes one line per target start and end, the validator's logs, and nothing for progress updates", () => {
     const lines: string[] = []
     const events = plainProgress((line) => lines.push(line))
     const api = target('api', 'http')

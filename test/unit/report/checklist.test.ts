@@ -21,9 +21,15 @@ describe('checklist format', () => {
     const lines = tasks(checklist)
     expect(lines).toHaveLength(results.targets.length)
     results.targets.forEach((target, i) => {
-      expect(lines[i]!.startsWith(target.status === 'PASS' ? '- [x] ' : '- [ ] '), `${target.id} is ${target.status}`).toBe(true)
+      expect(
+        lines[i]!.startsWith(target.status === 'PASS' ? '- [x] ' : '- [ ] '),
+        `${target.id} is ${target.status}`,
+      ).toBe(true)
       expect(lines[i]).toContain(escapeMarkdown(target.title).slice(0, 24))
-      if (target.status !== 'PASS') expect(lines[i]).toMatch(new RegExp(`\\(${escapeMarkdown(target.status).replace(/\\/g, '\\\\')}(, required)?\\)$`))
+      if (target.status !== 'PASS')
+        expect(lines[i]).toMatch(
+          new RegExp(`\\(${escapeMarkdown(target.status).replace(/\\/g, '\\\\')}(, required)?\\)$`),
+        )
     })
     expect(checklist).toContain(`**Decision:** `)
     expect(checklist).toContain(`**${results.decision.outcome}**, decided by rule ${results.decision.rule}`)
@@ -31,14 +37,22 @@ describe('checklist format', () => {
 
   it('a task reads like a release note: target, worst expectation, measured value, confidence', () => {
     const lines = tasks(renderReport(loadFixture('block-required-fail'), 'checklist'))
-    expect(lines[1]).toBe('- [x] Dashboard — refresh under 1 s with 100 clients: p95(refresh\\_latency) &lt; 1 s — measured 612 ms, confidence 0.950')
-    expect(lines[0]).toBe('- [ ] Fleet manager — 1000+ agents, allocation under 100 ms: p95(allocation\\_latency) &lt; 100 ms — measured 132 ms, confidence 0.000 (FAIL, required)')
+    expect(lines[1]).toBe(
+      '- [x] Dashboard — refresh under 1 s with 100 clients: p95(refresh\\_latency) &lt; 1 s — measured 612 ms, confidence 0.950',
+    )
+    expect(lines[0]).toBe(
+      '- [ ] Fleet manager — 1000+ agents, allocation under 100 ms: p95(allocation\\_latency) &lt; 100 ms — measured 132 ms, confidence 0.000 (FAIL, required)',
+    )
   })
 
   it('every expectation is listed under its target; a NO_DATA target says why instead', () => {
     const checklist = renderReport(loadFixture('no-data'), 'checklist')
-    expect(checklist).toContain('- [ ] Dashboard — refresh under 1 s with 100 clients — no data: validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873 (NO\\_DATA, required)')
-    expect(checklist).toContain('  - ✅ PASS p95(allocation\\_latency) &lt; 100ms: measured 41.2 ms, margin +58.8%, P 1.000')
+    expect(checklist).toContain(
+      '- [ ] Dashboard — refresh under 1 s with 100 clients — no data: validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873 (NO\\_DATA, required)',
+    )
+    expect(checklist).toContain(
+      '  - ✅ PASS p95(allocation\\_latency) &lt; 100ms: measured 41.2 ms, margin +58.8%, P 1.000',
+    )
   })
 
   it('is written as <run>.checklist.md', () => {
@@ -47,14 +61,15 @@ describe('checklist format', () => {
 
   it('keeps hostile titles as text: no HTML, link, image, mention, autolink or issue reference', () => {
     const results = structuredClone(loadFixture('block-required-fail')) as RunResults
-    results.targets[0]!.title = 'See https://evil.example/x and www.evil.example, ping @org/team about #12 and octo/repo#3 ![i](http://x/i.png) <b>x</b>'
+    results.targets[0]!.title =
+      'See https://evil.example/x and www.evil.example, ping @org/team about #12 and octo/repo#3 ![i](http://x/i.png) <b>x</b>'
     const checklist = renderReport(results, 'checklist')
     expect(checklist).not.toMatch(/<b>|(?<!\\)\[i(?<!\\)\]/)
     expect(decoded(checklist)).not.toMatch(LINKABLE)
   })
 })
 
-describe('escapeMarkdown against GitHub\'s autolinks and references', () => {
+describe("escapeMarkdown against GitHub's autolinks and references", () => {
   it('breaks URLs, www. links, @mentions and #references with an invisible zero-width space', () => {
     expect(escapeMarkdown('https://evil.example')).toBe('https&#8203;://evil.example')
     expect(escapeMarkdown('www.evil.example')).toBe('www&#8203;.evil.example')
@@ -64,7 +79,25 @@ describe('escapeMarkdown against GitHub\'s autolinks and references', () => {
   })
 
   it('no input leaves a scheme, www., @ or # followed by a digit for GitHub to link', () => {
-    const pieces = fc.constantFrom('http', 'https', 'ftp', 'mailto', ':', '//', 'www', '.', '@', '#', '1', 'team', '\\', '&', ';', '&#8203;', ' ')
+    const pieces = fc.constantFrom(
+      'http',
+      'https',
+      'ftp',
+      'mailto',
+      ':',
+      '//',
+      'www',
+      '.',
+      '@',
+      '#',
+      '1',
+      'team',
+      '\\',
+      '&',
+      ';',
+      '&#8203;',
+      ' ',
+    )
     fc.assert(
       fc.property(fc.array(fc.oneof(pieces, fc.string({maxLength: 4})), {maxLength: 16}), (parts) => {
         expect(decoded(escapeMarkdown(parts.join('')))).not.toMatch(LINKABLE)

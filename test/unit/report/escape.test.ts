@@ -8,7 +8,42 @@ import {loadFixture, parseXml, raggedTables, tableCells} from './helpers.js'
 
 /** Strings built from the pieces that break formats, mixed with arbitrary code units (lone surrogates included). */
 const hostileText = fc
-  .array(fc.oneof(fc.constantFrom('|', '`', '<script>', '</script>', ']]>', '&', '&amp;', '"', "'", '\n', '\r\n', '\\', '\\|', '@here', '${{ secrets.X }}', '{{x}}', '::error::', '\u001b[31m', '\u202e', '\u0000', '\ud800', '#', '*', '_', '[', ']', '~', '$'), fc.string({maxLength: 8, unit: 'binary'})), {maxLength: 12})
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        '|',
+        '`',
+        '<script>',
+        '</script>',
+        ']]>',
+        '&',
+        '&amp;',
+        '"',
+        "'",
+        '\n',
+        '\r\n',
+        '\\',
+        '\\|',
+        '@here',
+        '${{ secrets.X }}',
+        '{{x}}',
+        '::error::',
+        '\u001b[31m',
+        '\u202e',
+        '\u0000',
+        '\ud800',
+        '#',
+        '*',
+        '_',
+        '[',
+        ']',
+        '~',
+        '$',
+      ),
+      fc.string({maxLength: 8, unit: 'binary'}),
+    ),
+    {maxLength: 12},
+  )
   .map((parts) => parts.join(''))
 
 /** A blocked run with `text` in every kind of field a user or a validator controls. */
@@ -29,7 +64,9 @@ describe('escapers', () => {
   it('plainLine leaves one printable line', () => {
     fc.assert(
       fc.property(hostileText, (text) => {
-        expect(plainLine(text)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/)
+        expect(plainLine(text)).not.toMatch(
+          /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
+        )
       }),
     )
   })
@@ -55,7 +92,10 @@ describe('escapers', () => {
   })
 
   it('escapeView reaches every string and leaves numbers and booleans alone', () => {
-    expect(escapeView({a: ['<'], b: {c: '&', d: 1, e: true, f: null}}, escapeXml)).toEqual({a: ['&lt;'], b: {c: '&amp;', d: 1, e: true, f: null}})
+    expect(escapeView({a: ['<'], b: {c: '&', d: 1, e: true, f: null}}, escapeXml)).toEqual({
+      a: ['&lt;'],
+      b: {c: '&amp;', d: 1, e: true, f: null},
+    })
   })
 
   it('clip cuts by characters, never inside an emoji', () => {
@@ -75,7 +115,7 @@ describe('hostile.json', () => {
     expect(md.replaceAll('<br>', '')).not.toContain('<')
   })
 
-  it('md keeps every table row to its header\'s cell count', () => {
+  it("md keeps every table row to its header's cell count", () => {
     expect(raggedTables(md)).toEqual([])
     // The check can fail: an unescaped pipe in a row is caught.
     expect(raggedTables('| a | b |\n|---|---|\n| x | y | z |')).toHaveLength(1)
@@ -91,7 +131,9 @@ describe('hostile.json', () => {
   it('junit is well-formed XML and keeps the hostile text as text', () => {
     const elements = parseXml(junit).attributes
     expect(junit).not.toContain('<script>')
-    expect(elements.find((e) => e.name === 'property' && e.attributes.name === 'phasegate.gate.title')?.attributes.value).toBe(plainLine(results.gate.title))
+    expect(
+      elements.find((e) => e.name === 'property' && e.attributes.name === 'phasegate.gate.title')?.attributes.value,
+    ).toBe(plainLine(results.gate.title))
     expect(() => parseXml(junit.replace('&lt;script&gt;', '<script>'))).toThrow()
   })
 

@@ -8,7 +8,9 @@ import {copy, FIXTURES, loadFixture, scoringProblems} from './helpers.js'
 
 describe('results fixtures', () => {
   it('are the runs the reports are tested on', () => {
-    expect(FIXTURES).toEqual(expect.arrayContaining(['block-required-fail', 'claim-only', 'hostile', 'inconclusive', 'no-data', 'proceed']))
+    expect(FIXTURES).toEqual(
+      expect.arrayContaining(['block-required-fail', 'claim-only', 'hostile', 'inconclusive', 'no-data', 'proceed']),
+    )
   })
 
   it('the schema is the public contract named by RESULTS_SCHEMA_ID', () => {
@@ -60,7 +62,11 @@ describe('results fixtures', () => {
     claim.status = 'PASS'
     claim.confidence = 0.96
     expect(scoringProblems(results)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/confidence 0.96, expected 0.65/), expect.stringMatching(/a claim above 0.65 or PASS/), expect.stringMatching(/^consensus/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/confidence 0.96, expected 0.65/),
+        expect.stringMatching(/a claim above 0.65 or PASS/),
+        expect.stringMatching(/^consensus/),
+      ]),
     )
   })
 })

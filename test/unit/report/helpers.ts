@@ -7,7 +7,10 @@ import type {RunResults} from '../../../src/results/types.js'
 import {validateResults} from '../../../src/results/validate.js'
 
 export const FIXTURE_DIR = new URL('../../fixtures/results/', import.meta.url)
-export const FIXTURES = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort()
+export const FIXTURES = readdirSync(FIXTURE_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -'.json'.length))
+  .sort()
 
 export function fixtureText(name: string): string {
   return readFileSync(new URL(`${name}.json`, FIXTURE_DIR), 'utf8')
@@ -60,7 +63,8 @@ export function raggedTables(markdown: string): string[] {
     }
     const cells = tableCells(line)
     if (!header) header = cells
-    else if (cells.length !== header.length) problems.push(`${cells.length} cells instead of ${header.length}: ${line.slice(0, 120)}`)
+    else if (cells.length !== header.length)
+      problems.push(`${cells.length} cells instead of ${header.length}: ${line.slice(0, 120)}`)
   }
   return problems
 }
@@ -112,22 +116,35 @@ export function scoringProblems(results: RunResults): string[] {
       problems.push(`${where}: ${t.status} without evidence`)
       continue
     }
-    if (t.evidence.quality > DEFAULT_QUALITY[t.evidence.kind] + 1e-9) problems.push(`${where}: quality above the ${t.evidence.kind} default`)
+    if (t.evidence.quality > DEFAULT_QUALITY[t.evidence.kind] + 1e-9)
+      problems.push(`${where}: quality above the ${t.evidence.kind} default`)
     const ps = t.expectations.map((e) => e.p)
     if (ps.some((p) => p === null)) problems.push(`${where}: an expectation without P in a target with data`)
     const pTarget = Math.min(...ps.map((p) => p ?? 0))
-    if (t.p === null || !close(t.p, pTarget)) problems.push(`${where}: p ${t.p} is not the smallest expectation P ${pTarget}`)
+    if (t.p === null || !close(t.p, pTarget))
+      problems.push(`${where}: p ${t.p} is not the smallest expectation P ${pTarget}`)
     const c = 0.5 + t.evidence.quality * (pTarget - 0.5)
     if (!close(t.confidence, c)) problems.push(`${where}: confidence ${t.confidence}, expected ${c}`)
     // v2: status from P and kind, never from c; a claim is never decided.
-    const status: Status = t.evidence.kind === 'claim' ? 'INCONCLUSIVE' : pTarget >= passAt - 1e-9 ? 'PASS' : pTarget <= 1 - passAt + 1e-9 ? 'FAIL' : 'INCONCLUSIVE'
+    const status: Status =
+      t.evidence.kind === 'claim'
+        ? 'INCONCLUSIVE'
+        : pTarget >= passAt - 1e-9
+          ? 'PASS'
+          : pTarget <= 1 - passAt + 1e-9
+            ? 'FAIL'
+            : 'INCONCLUSIVE'
     if (t.status !== status) problems.push(`${where}: status ${t.status}, expected ${status}`)
-    if (t.evidence.kind === 'claim' && (t.confidence > 0.65 + 1e-9 || t.status === 'PASS')) problems.push(`${where}: a claim above 0.65 or PASS`)
+    if (t.evidence.kind === 'claim' && (t.confidence > 0.65 + 1e-9 || t.status === 'PASS'))
+      problems.push(`${where}: a claim above 0.65 or PASS`)
     for (const e of t.expectations) {
       const holds = e.value !== null && e.threshold !== null && compare(e.value, e.operator, e.threshold)
-      if (e.marginPct !== null && e.operator !== '!=' && (e.marginPct < 0) === holds && e.marginPct !== 0) problems.push(`${where}: ${e.expression} margin sign disagrees with the value`)
-      if (e.method === 'exact' && e.p !== (holds ? 1 : 0)) problems.push(`${where}: ${e.expression} exact P must be ${holds ? 1 : 0}`)
-      if (e.interval95 && e.value !== null && (e.interval95[0] > e.value || e.interval95[1] < e.value)) problems.push(`${where}: ${e.expression} value outside its interval`)
+      if (e.marginPct !== null && e.operator !== '!=' && e.marginPct < 0 === holds && e.marginPct !== 0)
+        problems.push(`${where}: ${e.expression} margin sign disagrees with the value`)
+      if (e.method === 'exact' && e.p !== (holds ? 1 : 0))
+        problems.push(`${where}: ${e.expression} exact P must be ${holds ? 1 : 0}`)
+      if (e.interval95 && e.value !== null && (e.interval95[0] > e.value || e.interval95[1] < e.value))
+        problems.push(`${where}: ${e.expression} value outside its interval`)
     }
   }
   const weight = results.targets.reduce((s, t) => s + t.weight, 0)
@@ -137,23 +154,38 @@ export function scoringProblems(results: RunResults): string[] {
   const blocking = required.filter((t) => t.status === 'FAIL' || t.status === 'NO_DATA')
   const undecided = required.filter((t) => t.status === 'INCONCLUSIVE')
   const [rule, outcome, deciding] =
-    blocking.length > 0 ? [1, 'BLOCK', blocking] : undecided.length > 0 ? [2, 'INCONCLUSIVE', undecided] : results.consensus < minConsensus - 1e-9 ? [3, 'BLOCK', []] : [4, 'PROCEED', []]
+    blocking.length > 0
+      ? [1, 'BLOCK', blocking]
+      : undecided.length > 0
+        ? [2, 'INCONCLUSIVE', undecided]
+        : results.consensus < minConsensus - 1e-9
+          ? [3, 'BLOCK', []]
+          : [4, 'PROCEED', []]
   const d = results.decision
-  if (d.rule !== rule || d.outcome !== outcome) problems.push(`decision ${d.outcome} by rule ${d.rule}, expected ${outcome} by rule ${rule}`)
+  if (d.rule !== rule || d.outcome !== outcome)
+    problems.push(`decision ${d.outcome} by rule ${d.rule}, expected ${outcome} by rule ${rule}`)
   if (!d.reason.startsWith(`decided by rule ${rule}`)) problems.push(`decision reason does not name rule ${rule}`)
-  if (d.deciding.join() !== deciding.map((t) => t.id).join()) problems.push(`deciding ${d.deciding.join()}, expected ${deciding.map((t) => t.id).join()}`)
+  if (d.deciding.join() !== deciding.map((t) => t.id).join())
+    problems.push(`deciding ${d.deciding.join()}, expected ${deciding.map((t) => t.id).join()}`)
   const improvements = results.targets.filter((t) => !t.required && t.status !== 'PASS').map((t) => t.id)
-  if (d.improvements.join() !== improvements.join()) problems.push(`improvements ${d.improvements.join()}, expected ${improvements.join()}`)
+  if (d.improvements.join() !== improvements.join())
+    problems.push(`improvements ${d.improvements.join()}, expected ${improvements.join()}`)
   return problems
 }
 
 function compare(value: number, operator: string, threshold: number): boolean {
   switch (operator) {
-    case '<': return value < threshold
-    case '<=': return value <= threshold
-    case '>': return value > threshold
-    case '>=': return value >= threshold
-    case '==': return value === threshold
-    default: return value !== threshold
+    case '<':
+      return value < threshold
+    case '<=':
+      return value <= threshold
+    case '>':
+      return value > threshold
+    case '>=':
+      return value >= threshold
+    case '==':
+      return value === threshold
+    default:
+      return value !== threshold
   }
 }

@@ -17,7 +17,7 @@ function mermaidBlock(md: string): string[] {
 
 const list = (line: string) => line.slice(line.indexOf('[') + 1, line.lastIndexOf(']'))
 
-describe('the Markdown report\'s Mermaid chart', () => {
+describe("the Markdown report's Mermaid chart", () => {
   it.each(FIXTURES)('%s: one bar per target with its P(holds), and the PASS and FAIL lines', (name) => {
     const results = loadFixture(name)
     const block = mermaidBlock(renderReport(results, 'md'))
@@ -28,13 +28,21 @@ describe('the Markdown report\'s Mermaid chart', () => {
     expect(labels).toHaveLength(results.targets.length)
     labels.forEach((label, i) => expect(label).toMatch(new RegExp(`^${i + 1} `)))
     expect(list(line('bar')).split(', ').map(Number)).toEqual(results.targets.map((t) => Number((t.p ?? 0).toFixed(3))))
-    const lines = block.filter((l) => l.trimStart().startsWith('line ')).map((l) => new Set(list(l).split(', ').map(Number)))
-    expect(lines).toEqual([new Set([results.settings.confidence]), new Set([Number((1 - results.settings.confidence).toFixed(3))])])
+    const lines = block
+      .filter((l) => l.trimStart().startsWith('line '))
+      .map((l) => new Set(list(l).split(', ').map(Number)))
+    expect(lines).toEqual([
+      new Set([results.settings.confidence]),
+      new Set([Number((1 - results.settings.confidence).toFixed(3))]),
+    ])
     expect(line('y-axis')).toBe('    y-axis "P(holds)" 0 --> 1')
   })
 
   it('labels keep only what neither Mermaid nor any report escaper reads as syntax, whatever the name', () => {
-    const hostile = fc.oneof(fc.constantFrom(...HOSTILE, '"quoted" [x] #35; %% --> `tick` ~~~', 'www.example.com http://x.io', '\u202eevil'), fc.string({maxLength: 60, unit: 'binary'}))
+    const hostile = fc.oneof(
+      fc.constantFrom(...HOSTILE, '"quoted" [x] #35; %% --> `tick` ~~~', 'www.example.com http://x.io', '\u202eevil'),
+      fc.string({maxLength: 60, unit: 'binary'}),
+    )
     fc.assert(
       fc.property(hostile, (text) => {
         const label = mermaidLabel(text, 'fallback')
@@ -58,7 +66,11 @@ describe('the Markdown report\'s Mermaid chart', () => {
 
   it('many targets: one category each, in order', () => {
     const results: RunResults = manyTargetsRun(40)
-    const labels = [...mermaidBlock(renderReport(results, 'md')).find((l) => l.includes('x-axis'))!.matchAll(/"(\d+) /g)].map((m) => Number(m[1]))
+    const labels = [
+      ...mermaidBlock(renderReport(results, 'md'))
+        .find((l) => l.includes('x-axis'))!
+        .matchAll(/"(\d+) /g),
+    ].map((m) => Number(m[1]))
     expect(labels).toEqual(Array.from({length: 40}, (_, i) => i + 1))
   })
 

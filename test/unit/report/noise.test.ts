@@ -7,8 +7,14 @@ import type {RunResults} from '../../../src/results/types.js'
 import {validateResults} from '../../../src/results/validate.js'
 import {copy, loadFixture, parseXml, raggedTables} from './helpers.js'
 
-const BUSY = judgeNoise({cores: 2, eventLoopDelayP99Ms: 41, generatorCpu: 0.97, loadAverage: 3.44, stealShare: 0, windowMs: 5000}, 'measured')
-const QUIET = judgeNoise({cores: 2, eventLoopDelayP99Ms: null, generatorCpu: 0.2, loadAverage: 0.5, stealShare: null, windowMs: 40}, 'measured')
+const BUSY = judgeNoise(
+  {cores: 2, eventLoopDelayP99Ms: 41, generatorCpu: 0.97, loadAverage: 3.44, stealShare: 0, windowMs: 5000},
+  'measured',
+)
+const QUIET = judgeNoise(
+  {cores: 2, eventLoopDelayP99Ms: null, generatorCpu: 0.2, loadAverage: 0.5, stealShare: null, windowMs: 40},
+  'measured',
+)
 const NOTE = 'busy machine: load 3.4 on 2 cores; gate CPU 0.97, event-loop delay p99 41 ms'
 
 /** proceed.json with its first target measured on a busy machine and its second on a quiet one. */
@@ -51,16 +57,18 @@ describe('a target measured on a busy machine is flagged in every report', () =>
     expect(text.split('\n').filter((line) => line.includes('busy machine:'))).toEqual([expect.stringContaining(NOTE)])
   })
 
-  it('md: in the key findings and in the target\'s analysis, with every target\'s figures', () => {
+  it("md: in the key findings and in the target's analysis, with every target's figures", () => {
     const md = renderReport(results, 'md')
     expect(md.split('\n').filter((line) => line.includes('busy machine:'))).toHaveLength(2)
     expect(md).toContain(`**${NOTE}**`)
-    expect(md).toContain('**Machine while it ran:** load 3.4 on 2 cores, CPU steal 0%, gate CPU 0.97, event-loop delay p99 41 ms, over 5 s')
+    expect(md).toContain(
+      '**Machine while it ran:** load 3.4 on 2 cores, CPU steal 0%, gate CPU 0.97, event-loop delay p99 41 ms, over 5 s',
+    )
     expect(md).toContain('**Machine while it ran:** load 0.5 on 2 cores, CPU steal unknown, gate CPU 0.20, over 40 ms')
     expect(raggedTables(md)).toEqual([])
   })
 
-  it('html: a note in the target\'s section, and the figures among its facts', () => {
+  it("html: a note in the target's section, and the figures among its facts", () => {
     const html = renderReport(results, 'html')
     expect(html.match(/<p class="busy" role="note">/g)).toHaveLength(1)
     expect(html).toContain(`<strong>${NOTE}</strong>`)
@@ -68,22 +76,26 @@ describe('a target measured on a busy machine is flagged in every report', () =>
     expect(() => parseXml(html.replace('<!DOCTYPE html>', ''))).not.toThrow()
   })
 
-  it('junit: in the testcase\'s system-out', () => {
+  it("junit: in the testcase's system-out", () => {
     const xml = renderReport(results, 'junit')
     expect(() => parseXml(xml)).not.toThrow()
     const firstCase = xml.slice(xml.indexOf('<testcase'), xml.indexOf('</testcase>'))
     expect(firstCase).toContain(NOTE)
   })
 
-  it('PR comment: in the target\'s table row', () => {
-    const row = renderComment(results).split('\n').find((line) => line.includes('busy machine'))
+  it("PR comment: in the target's table row", () => {
+    const row = renderComment(results)
+      .split('\n')
+      .find((line) => line.includes('busy machine'))
     expect(row).toMatch(/^\| /)
     expect(row).toContain(`**${NOTE}**`)
   })
 
-  it('checklist: under the target\'s task', () => {
+  it("checklist: under the target's task", () => {
     const lines = renderReport(results, 'checklist').split('\n')
-    const task = lines.findIndex((line) => line.startsWith('- [') && line.includes(results.targets[0]!.title.slice(0, 20)))
+    const task = lines.findIndex(
+      (line) => line.startsWith('- [') && line.includes(results.targets[0]!.title.slice(0, 20)),
+    )
     const next = lines.slice(task + 1).findIndex((line) => line.startsWith('- ['))
     expect(lines.slice(task + 1, task + 1 + next)).toContain(`  - ${NOTE} — measure it again on a quiet machine`)
   })
@@ -101,7 +113,9 @@ describe('a target measured on a busy machine is flagged in every report', () =>
   it('reasons from a file are escaped like every other field', () => {
     const hostile = copy(results)
     hostile.targets[0]!.noise!.reasons = ['load <b>9</b> | @octocat #1']
-    expect(renderReport(hostile, 'md')).toContain('busy machine: load &lt;b&gt;9&lt;/b&gt; \\| @&#8203;octocat \\#&#8203;1')
+    expect(renderReport(hostile, 'md')).toContain(
+      'busy machine: load &lt;b&gt;9&lt;/b&gt; \\| @&#8203;octocat \\#&#8203;1',
+    )
     expect(renderReport(hostile, 'html')).toContain('busy machine: load &lt;b&gt;9&lt;/b&gt; | @octocat #1')
     expect(() => parseXml(renderReport(hostile, 'junit'))).not.toThrow()
   })

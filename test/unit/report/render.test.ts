@@ -3,12 +3,28 @@ import {describe, expect, it} from 'vitest'
 import {consensusOf, decide} from '../../../src/engine/decision.js'
 import {UserError} from '../../../src/errors.js'
 import {renderComment} from '../../../src/github/comment-body.js'
-import {escapeHtml, escapeMarkdown, escapeXml, plainLine, renderReport, REPORT_FORMATS, type ReportFormat, reportFileName} from '../../../src/report/index.js'
+import {
+  escapeHtml,
+  escapeMarkdown,
+  escapeXml,
+  plainLine,
+  renderReport,
+  REPORT_FORMATS,
+  type ReportFormat,
+  reportFileName,
+} from '../../../src/report/index.js'
 import {score} from '../../../src/report/numbers.js'
 import type {RunResults} from '../../../src/results/types.js'
 import {copy, deepFreeze, FIXTURES, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
 
-const ESCAPE: Record<ReportFormat, (text: string) => string> = {checklist: escapeMarkdown, html: escapeHtml, json: (t) => t, junit: escapeXml, md: escapeMarkdown, terminal: plainLine}
+const ESCAPE: Record<ReportFormat, (text: string) => string> = {
+  checklist: escapeMarkdown,
+  html: escapeHtml,
+  json: (t) => t,
+  junit: escapeXml,
+  md: escapeMarkdown,
+  terminal: plainLine,
+}
 /** A recognisable start of a target's title as the format prints it (tables and terminals clip the rest). */
 const titleIn = (format: ReportFormat, title: string) => ESCAPE[format](title).slice(0, 24)
 const GREEN_TICKS = /✅|✓|✔/
@@ -24,7 +40,9 @@ describe.each(FIXTURES)('%s', (name) => {
   it('md names the decision, the deciding rule, the consensus and every target', () => {
     const md = render('md')
     expect(md).toContain(`**${results.decision.outcome}**, decided by rule ${results.decision.rule}`)
-    expect(md).toContain(`**Consensus:** ${score(results.consensus, results.settings.minConsensus)} (minimum ${score(results.settings.minConsensus, results.consensus)}`)
+    expect(md).toContain(
+      `**Consensus:** ${score(results.consensus, results.settings.minConsensus)} (minimum ${score(results.settings.minConsensus, results.consensus)}`,
+    )
     for (const target of results.targets) expect(md).toContain(titleIn('md', target.title))
   })
 
@@ -43,7 +61,9 @@ describe.each(FIXTURES)('%s', (name) => {
   it('md lists the four gate conditions and marks the deciding one', () => {
     const rows = sectionTable(render('md'), 'Gate conditions')
     expect(rows.map((row) => row[0])).toEqual(['1', '2', '3', '4'])
-    expect(rows.filter((row) => row[4] === '**deciding rule**').map((row) => row[0])).toEqual([String(results.decision.rule)])
+    expect(rows.filter((row) => row[4] === '**deciding rule**').map((row) => row[0])).toEqual([
+      String(results.decision.rule),
+    ])
     // The deciding rule is the first that does not hold (rule 4 holds exactly when it decides).
     const decided = rows.find((row) => row[0] === String(results.decision.rule))!
     expect(decided[2]).toBe(results.decision.rule === 4 ? '✓' : '✗')
@@ -55,7 +75,8 @@ describe.each(FIXTURES)('%s', (name) => {
       for (const target of results.targets.filter((t) => t.status !== 'PASS')) {
         const mentions = lines.filter((line) => line.includes(titleIn(format, target.title)))
         if (format !== 'json') expect(mentions.length, `${format} never mentions ${target.id}`).toBeGreaterThan(0)
-        for (const line of mentions) expect(line, `${format}: ${target.status} target with a tick`).not.toMatch(GREEN_TICKS)
+        for (const line of mentions)
+          expect(line, `${format}: ${target.status} target with a tick`).not.toMatch(GREEN_TICKS)
       }
     }
   })
@@ -63,8 +84,15 @@ describe.each(FIXTURES)('%s', (name) => {
   it('junit is well-formed, with one testcase per target plus the decision and its properties', () => {
     const elements = parseXml(render('junit')).attributes
     const testcases = elements.filter((e) => e.name === 'testcase')
-    expect(testcases.map((t) => t.attributes.name)).toEqual([...results.targets.map((t) => plainLine(`${t.id}: ${t.title}`).slice(0, 300)).map((n) => expect.stringContaining(n)), 'gate decision'])
-    const properties = Object.fromEntries(elements.filter((e) => e.name === 'property').map((e) => [e.attributes.name, e.attributes.value]))
+    expect(testcases.map((t) => t.attributes.name)).toEqual([
+      ...results.targets
+        .map((t) => plainLine(`${t.id}: ${t.title}`).slice(0, 300))
+        .map((n) => expect.stringContaining(n)),
+      'gate decision',
+    ])
+    const properties = Object.fromEntries(
+      elements.filter((e) => e.name === 'property').map((e) => [e.attributes.name, e.attributes.value]),
+    )
     expect(properties).toMatchObject({
       'phasegate.consensus': String(results.consensus),
       'phasegate.decision': results.decision.outcome,
@@ -119,15 +147,25 @@ describe('report details', () => {
 
   it('a NO_DATA target shows its reason in the analysis and the risks', () => {
     const md = renderReport(loadFixture('no-data'), 'md')
-    expect(md).toContain('**Evidence:** none. **NO_DATA:** validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873')
+    expect(md).toContain(
+      '**Evidence:** none. **NO_DATA:** validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873',
+    )
     const risks = sectionTable(md, 'Risks')
-    expect(risks.find((row) => row[0]!.startsWith('Dashboard'))?.[3]).toMatch(/ECONNREFUSED.*blocks the gate \(rule 1\)/)
+    expect(risks.find((row) => row[0]!.startsWith('Dashboard'))?.[3]).toMatch(
+      /ECONNREFUSED.*blocks the gate \(rule 1\)/,
+    )
   })
 
   it('a claim is called a risk: never PASS or FAIL, and weighed at most 0.65 in the consensus', () => {
     const risks = sectionTable(renderReport(loadFixture('claim-only'), 'md'), 'Risks')
     expect(risks).toHaveLength(1)
-    expect(risks[0]!.slice(1, 4)).toEqual(['⚠️ INCONCLUSIVE', 'claim only', expect.stringMatching(/a claim is never PASS or FAIL, and its quality 0\.30 weighs it at most 0\.650 in the consensus/)])
+    expect(risks[0]!.slice(1, 4)).toEqual([
+      '⚠️ INCONCLUSIVE',
+      'claim only',
+      expect.stringMatching(
+        /a claim is never PASS or FAIL, and its quality 0\.30 weighs it at most 0\.650 in the consensus/,
+      ),
+    ])
   })
 
   it('an artifact is called a risk even when it passes', () => {
@@ -137,7 +175,14 @@ describe('report details', () => {
 
   it('bottlenecks put the worst margin first', () => {
     const rows = sectionTable(renderReport(loadFixture('block-required-fail'), 'md'), 'Bottlenecks')
-    expect(rows[0]).toEqual(expect.arrayContaining([expect.stringMatching(/^❌ Fleet manager/), 'p95(allocation\\_latency) &lt; 100ms', '−32.0%', 'FAIL']))
+    expect(rows[0]).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^❌ Fleet manager/),
+        'p95(allocation\\_latency) &lt; 100ms',
+        '−32.0%',
+        'FAIL',
+      ]),
+    )
     const margins = rows.map((row) => Number(row[3]!.replace('−', '-').replace('%', '')))
     expect(margins).toEqual([...margins].sort((a, b) => a - b))
   })
@@ -145,7 +190,9 @@ describe('report details', () => {
   it('improvements before the next gate come from decision.improvements', () => {
     const md = renderReport(loadFixture('proceed'), 'md')
     const section = md.slice(md.indexOf('## Improvements before the next gate'), md.indexOf('## Confidence breakdown'))
-    expect(section).toMatch(/- ⚠️ \*\*Cache — L1 hit rate of 90% or more\*\* \(INCONCLUSIVE\): hit\\_rate 90\.5% vs &gt;= 90%/)
+    expect(section).toMatch(
+      /- ⚠️ \*\*Cache — L1 hit rate of 90% or more\*\* \(INCONCLUSIVE\): hit\\_rate 90\.5% vs &gt;= 90%/,
+    )
   })
 
   it('an improvement finds its target even when the id is too long to print whole', () => {
@@ -154,7 +201,9 @@ describe('report details', () => {
     results.targets[4]!.id = id
     results.decision = {...results.decision, improvements: [id]}
     const md = renderReport(results, 'md')
-    expect(md.slice(md.indexOf('## Improvements before the next gate'))).toMatch(/^- ⚠️ \*\*Cache — L1 hit rate of 90% or more\*\* \(INCONCLUSIVE\)/m)
+    expect(md.slice(md.indexOf('## Improvements before the next gate'))).toMatch(
+      /^- ⚠️ \*\*Cache — L1 hit rate of 90% or more\*\* \(INCONCLUSIVE\)/m,
+    )
   })
 
   it('terminal colours only when asked', () => {
@@ -167,7 +216,10 @@ describe('report details', () => {
 
   it('terminal clips long names with … and keeps the columns aligned', () => {
     const lines = renderReport(loadFixture('hostile'), 'terminal').split('\n')
-    const rows = lines.slice(lines.findIndex((l) => l.includes('TARGET')), lines.findIndex((l, i) => i > 2 && l === ''))
+    const rows = lines.slice(
+      lines.findIndex((l) => l.includes('TARGET')),
+      lines.findIndex((l, i) => i > 2 && l === ''),
+    )
     expect(rows.length).toBe(loadFixture('hostile').targets.length + 1)
     // The confidence column starts at the same character in every row.
     expect(new Set(rows.map((row) => [...row.slice(0, row.search(/\S+$/))].length)).size).toBe(1)
@@ -185,19 +237,31 @@ describe('report details', () => {
     }
     const proceed = loadFixture('proceed')
     expect(REPORT_FORMATS.map((f) => reportFileName(proceed, f))).toEqual(
-      expect.arrayContaining(['phase-2-2025-10-09T09-30-00Z.md', 'phase-2-2025-10-09T09-30-00Z.junit.xml', 'phase-2-2025-10-09T09-30-00Z.json']),
+      expect.arrayContaining([
+        'phase-2-2025-10-09T09-30-00Z.md',
+        'phase-2-2025-10-09T09-30-00Z.junit.xml',
+        'phase-2-2025-10-09T09-30-00Z.json',
+      ]),
     )
   })
 
   it('an unknown format is a user error that lists the known ones', () => {
     expect(() => renderReport(loadFixture('proceed'), 'pdf' as ReportFormat)).toThrow(UserError)
-    expect(() => renderReport(loadFixture('proceed'), 'toString' as ReportFormat)).toThrow(/use one of json, junit, md, terminal/)
+    expect(() => renderReport(loadFixture('proceed'), 'toString' as ReportFormat)).toThrow(
+      /use one of json, junit, md, terminal/,
+    )
   })
 
   it('a consensus just under the minimum never prints as equal to it', () => {
     const results = structuredClone(loadFixture('proceed')) as RunResults
     results.consensus = 0.8496
-    results.decision = {...results.decision, consensus: 0.8496, outcome: 'BLOCK', reason: 'decided by rule 3: consensus is below the minimum', rule: 3}
+    results.decision = {
+      ...results.decision,
+      consensus: 0.8496,
+      outcome: 'BLOCK',
+      reason: 'decided by rule 3: consensus is below the minimum',
+      rule: 3,
+    }
     expect(renderReport(results, 'terminal')).toContain('consensus 0.8496 (min 0.8500)')
     expect(renderReport(results, 'md')).toContain('consensus 0.8496 &lt; 0.8500')
   })
@@ -225,7 +289,9 @@ describe('one verdict for a consensus a hair under its minimum in floating point
     const text = renderReport(results, format)
     expect(text).toContain('PROCEED')
     // A rule that failed shows as ✗ (md), "does not hold" in its cell (html) or "holds": false (json).
-    expect(text).not.toMatch(/not reached|>does not hold<|\| ✗ \||is below the minimum|"holds": false|consensus-chart unmet/)
+    expect(text).not.toMatch(
+      /not reached|>does not hold<|\| ✗ \||is below the minimum|"holds": false|consensus-chart unmet/,
+    )
   })
 
   it('the PR comment and the HTML consensus chart say it was reached', () => {

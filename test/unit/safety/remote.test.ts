@@ -3,11 +3,33 @@ import {describe, expect, it} from 'vitest'
 import {isLoopback, remoteHosts, remoteRefusal} from '../../../src/safety/remote.js'
 
 describe('isLoopback', () => {
-  it.each(['127.0.0.1', '127.8.9.10', 'localhost', 'LOCALHOST', '[::1]', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '0x7f.1', '2130706433'])('%s is this machine', (host) => {
+  it.each([
+    '127.0.0.1',
+    '127.8.9.10',
+    'localhost',
+    'LOCALHOST',
+    '[::1]',
+    '::1',
+    '0:0:0:0:0:0:0:1',
+    '::ffff:127.0.0.1',
+    '0x7f.1',
+    '2130706433',
+  ])('%s is this machine', (host) => {
     expect(isLoopback(host)).toBe(true)
   })
 
-  it.each(['192.0.2.1', '0.0.0.0', '10.0.0.1', 'example.com', 'localhost.example.com', '[2001:db8::1]', '128.0.0.1', '127.example.com', 'api.localhost', '::ffff:192.0.2.1'])('%s is not', (host) => {
+  it.each([
+    '192.0.2.1',
+    '0.0.0.0',
+    '10.0.0.1',
+    'example.com',
+    'localhost.example.com',
+    '[2001:db8::1]',
+    '128.0.0.1',
+    '127.example.com',
+    'api.localhost',
+    '::ffff:192.0.2.1',
+  ])('%s is not', (host) => {
     expect(isLoopback(host)).toBe(false)
   })
 })
@@ -32,11 +54,15 @@ describe('remoteHosts', () => {
     expect(remoteHosts({db: 'postgres:///db'}, {PGHOST: '192.0.2.5'})).toEqual(['192.0.2.5'])
     expect(remoteHosts({db: 'postgres:///db?host=/run/postgresql'}, {PGHOST: '192.0.2.5'})).toEqual([])
     expect(remoteHosts({env: {PGHOST: '192.0.2.6'}, host: 'db.internal'}).sort()).toEqual(['192.0.2.6', 'db.internal'])
-    expect(remoteHosts({url: 'http://api.localhost:1/', ok: 'http://0x7f.1:2/ http://[::1]:3/ time 12:30 mailto:a@b.org'})).toEqual(['api.localhost'])
+    expect(
+      remoteHosts({url: 'http://api.localhost:1/', ok: 'http://0x7f.1:2/ http://[::1]:3/ time 12:30 mailto:a@b.org'}),
+    ).toEqual(['api.localhost'])
   })
 
   it('refuses with the hosts and the way out, unless the target allows remote traffic', () => {
-    expect(remoteRefusal({url: 'http://192.0.2.1/'}, false)).toBe('refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless the target says allow_remote: true')
+    expect(remoteRefusal({url: 'http://192.0.2.1/'}, false)).toBe(
+      'refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless the target says allow_remote: true',
+    )
     expect(remoteRefusal({url: 'http://192.0.2.1/'}, true)).toBeNull()
     expect(remoteRefusal({url: 'http://localhost:9/'}, false)).toBeNull()
   })

@@ -15,7 +15,9 @@ describe('ProcessGroup.stop', () => {
       await group.exited
       await group.stop(1000)
       console.log(JSON.stringify(process.getActiveResourcesInfo()))`
-    const active = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, encoding: 'utf8'})) as string[]
+    const active = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, encoding: 'utf8'}),
+    ) as string[]
     expect(active.filter((kind) => kind === 'Timeout')).toEqual([])
   })
 })

@@ -10,11 +10,21 @@ function stat(pid: number, ppid: number, ticks: [number, number, number, number]
 
 describe('process table', () => {
   it('reads a process’s CPU ticks as its own user and system time plus its reaped children’s', () => {
-    expect(parseStat(stat(42, 1, [10, 5, 3, 2], 'a (b) c'))).toMatchObject({cpuTicks: 20, pid: 42, ppid: 1, start: '12345'})
+    expect(parseStat(stat(42, 1, [10, 5, 3, 2], 'a (b) c'))).toMatchObject({
+      cpuTicks: 20,
+      pid: 42,
+      ppid: 1,
+      start: '12345',
+    })
   })
 
   it('adds up a process tree and nothing outside it', () => {
-    const table = [stat(100, 1, [10, 0, 0, 0]), stat(101, 100, [5, 5, 0, 0]), stat(102, 101, [1, 0, 0, 0]), stat(200, 1, [99, 0, 0, 0])].map((line) => parseStat(line)!)
+    const table = [
+      stat(100, 1, [10, 0, 0, 0]),
+      stat(101, 100, [5, 5, 0, 0]),
+      stat(102, 101, [1, 0, 0, 0]),
+      stat(200, 1, [99, 0, 0, 0]),
+    ].map((line) => parseStat(line)!)
     expect(treeCpuTicks(100, table)).toBe(21)
     expect(treeCpuTicks(200, table)).toBe(99)
     expect(treeCpuTicks(300, table)).toBe(0)

@@ -46,7 +46,10 @@ afterEach(async () => {
 describe('startServices', () => {
   it('waits for the ready log line and takes the service URL from its named group', async () => {
     const lines: string[] = []
-    running = await startServices([service({command: SERVER, ready: {log: 'listening on (?<url>http://\\S+)', timeoutMs: 20_000}})], {log: (line) => lines.push(line)})
+    running = await startServices(
+      [service({command: SERVER, ready: {log: 'listening on (?<url>http://\\S+)', timeoutMs: 20_000}})],
+      {log: (line) => lines.push(line)},
+    )
     const {url, pid} = running.info.demo!
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const response = await request(url!, {reset: true})
@@ -62,7 +65,9 @@ describe('startServices', () => {
     const port = await freePort()
     // Listens only after a while, then answers 503 twice before 200.
     const script = `let n = 0; setTimeout(() => require('http').createServer((q, s) => { s.statusCode = ++n > 2 ? 200 : 503; s.end() }).listen(${port}, '127.0.0.1'), 300)`
-    running = await startServices([service({command: node(script), ready: {http: `http://127.0.0.1:${port}/health`, timeoutMs: 20_000}})])
+    running = await startServices([
+      service({command: node(script), ready: {http: `http://127.0.0.1:${port}/health`, timeoutMs: 20_000}}),
+    ])
     expect(running.info.demo!.url).toBe(`http://127.0.0.1:${port}`)
     const response = await request(`http://127.0.0.1:${port}/health`, {reset: true})
     await response.body.dump()
@@ -71,9 +76,19 @@ describe('startServices', () => {
 
   it('fails with the last log lines when a service exits before it is ready, stopping the ones already started', async () => {
     const lines: string[] = []
-    const first = service({command: SERVER, name: 'first', ready: {log: 'listening on (?<url>\\S+)', timeoutMs: 20_000}})
-    const crashing = service({command: 'echo starting; echo "error: port taken" >&2; exit 3', name: 'crashing', ready: {log: 'never printed', timeoutMs: 20_000}})
-    const failure = await startServices([first, crashing], {log: (line) => lines.push(line)}).catch((error: unknown) => error)
+    const first = service({
+      command: SERVER,
+      name: 'first',
+      ready: {log: 'listening on (?<url>\\S+)', timeoutMs: 20_000},
+    })
+    const crashing = service({
+      command: 'echo starting; echo "error: port taken" >&2; exit 3',
+      name: 'crashing',
+      ready: {log: 'never printed', timeoutMs: 20_000},
+    })
+    const failure = await startServices([first, crashing], {log: (line) => lines.push(line)}).catch(
+      (error: unknown) => error,
+    )
     expect(failure).toBeInstanceOf(ServiceError)
     const error = failure as ServiceError
     expect(error.service).toBe('crashing')
@@ -89,9 +104,13 @@ describe('startServices', () => {
   it('times out a service that never gets ready and leaves no process behind', async () => {
     // exec: sleep replaces the shell that leads the group, so once stopped it is reaped and kill(pid, 0) fails.
     const command = 'echo "pid $$"; exec sleep 1000'
-    const failure = await startServices([service({command, ready: {log: 'ready', timeoutMs: 1000}})]).catch((error: unknown) => error)
+    const failure = await startServices([service({command, ready: {log: 'ready', timeoutMs: 1000}})]).catch(
+      (error: unknown) => error,
+    )
     expect(failure).toBeInstanceOf(ServiceError)
-    expect((failure as Error).message).toMatch(/^service demo was not ready after 1 s; its last log lines:\n {2}\| pid \d+$/)
+    expect((failure as Error).message).toMatch(
+      /^service demo was not ready after 1 s; its last log lines:\n {2}\| pid \d+$/,
+    )
     const [pid] = pidsIn((failure as ServiceError).lastLines)
     expect(pid).toBeGreaterThan(0)
     expect(() => process.kill(pid!, 0)).toThrow(expect.objectContaining({code: 'ESRCH'}))
@@ -103,7 +122,10 @@ describe('startServices', () => {
       "process.on('SIGTERM', () => {}); const c = require('child_process').spawn('sleep', ['1000'], {stdio: 'ignore'}); console.log('pid ' + process.pid + ' child ' + c.pid); console.log('ready')"
     const command = `sleep 1000 & echo "child $!"; ${node(script)}; wait`
     const lines: string[] = []
-    running = await startServices([service({command, ready: {log: '^ready$', timeoutMs: 20_000}, stopTimeoutMs: 300})], {log: (line) => lines.push(line)})
+    running = await startServices(
+      [service({command, ready: {log: '^ready$', timeoutMs: 20_000}, stopTimeoutMs: 300})],
+      {log: (line) => lines.push(line)},
+    )
     const pids = [running.info.demo!.pid!, ...pidsIn(lines)]
     expect(pids).toHaveLength(4)
     expect(pids.every((pid) => processAlive(pid))).toBe(true)
@@ -116,13 +138,21 @@ describe('startServices', () => {
   it('stops what it started when the signal aborts during startup', async () => {
     const controller = new AbortController()
     const lines: string[] = []
-    const starting = startServices([service({command: node("console.log('pid ' + process.pid); setInterval(() => {}, 1000)"), ready: {log: 'never', timeoutMs: 20_000}})], {
-      log(line) {
-        lines.push(line)
-        controller.abort(new Error('interrupted by SIGINT'))
+    const starting = startServices(
+      [
+        service({
+          command: node("console.log('pid ' + process.pid); setInterval(() => {}, 1000)"),
+          ready: {log: 'never', timeoutMs: 20_000},
+        }),
+      ],
+      {
+        log(line) {
+          lines.push(line)
+          controller.abort(new Error('interrupted by SIGINT'))
+        },
+        signal: controller.signal,
       },
-      signal: controller.signal,
-    })
+    )
     await expect(starting).rejects.toThrow('interrupted by SIGINT')
     const [pid] = pidsIn(lines)
     expect(processAlive(pid!)).toBe(false)

@@ -23,8 +23,14 @@ afterAll(() => rmSync(scratch, {force: true, recursive: true}))
 describe.skipIf(!HYPERFINE)('artifact format hyperfine, with the hyperfine installed here', () => {
   it('imports what `hyperfine --export-json` writes now', async () => {
     const file = path.join(scratch, 'hyperfine.json')
-    await run(HYPERFINE!, ['--runs', '3', '--shell=none', '--export-json', file, '--command-name', 'noop', 'true'], {timeout: 30_000})
-    const evidence = await measure(artifact, {file: 'hyperfine.json', format: 'hyperfine', metrics: ['times', 'failures', 'runs']}, {gateDir: scratch})
+    await run(HYPERFINE!, ['--runs', '3', '--shell=none', '--export-json', file, '--command-name', 'noop', 'true'], {
+      timeout: 30_000,
+    })
+    const evidence = await measure(
+      artifact,
+      {file: 'hyperfine.json', format: 'hyperfine', metrics: ['times', 'failures', 'runs']},
+      {gateDir: scratch},
+    )
     expect(samplesOf(evidence.metrics.times)).toHaveLength(3)
     expect(evidence.metrics.failures).toEqual({events: 0, trials: 3, type: 'proportion'})
     expect(valueOf(evidence.metrics.runs)).toBe(3)
@@ -51,9 +57,15 @@ describe('artifact format autocannon, with the autocannon installed here', () =>
 
   it('imports what `autocannon --json` writes now, failures counted', async () => {
     const cli = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js')
-    const {stdout} = await run(process.execPath, [cli, '--json', '--amount', '200', '--connections', '2', url], {timeout: 60_000})
+    const {stdout} = await run(process.execPath, [cli, '--json', '--amount', '200', '--connections', '2', url], {
+      timeout: 60_000,
+    })
     writeFileSync(path.join(scratch, 'autocannon.json'), stdout)
-    const evidence = await measure(artifact, {file: 'autocannon.json', format: 'autocannon', metrics: ['latency.p99', 'requests.total', 'error_rate']}, {gateDir: scratch})
+    const evidence = await measure(
+      artifact,
+      {file: 'autocannon.json', format: 'autocannon', metrics: ['latency.p99', 'requests.total', 'error_rate']},
+      {gateDir: scratch},
+    )
     expect(valueOf(evidence.metrics['requests.total'])).toBe(200)
     expect(evidence.metrics.error_rate).toEqual({events: 20, trials: 200, type: 'proportion'})
     expect(evidence.metrics['latency.p99']).toMatchObject({dimension: 'duration', type: 'value'})

@@ -11,7 +11,15 @@ import type {Validator} from '../../../src/validators/types.js'
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/validators')
 
-const ctx: RunContext = {gateDir: FIXTURES, log() {}, progress() {}, seed: 1, services: {}, target: {id: 't', title: 'T'}, timeoutMs: 10_000}
+const ctx: RunContext = {
+  gateDir: FIXTURES,
+  log() {},
+  progress() {},
+  seed: 1,
+  services: {},
+  target: {id: 't', title: 'T'},
+  timeoutMs: 10_000,
+}
 
 function collect(validator: Validator, options: Record<string, unknown>) {
   return collectEvidence(validator, options, ctx)
@@ -33,7 +41,11 @@ describe('claim validator', () => {
   ])('reports %s as one value of claim evidence', async (value, expected) => {
     const outcome = await collect(claim, {metric: 'refresh_latency', source: 'vendor report, 2025-10-09', value})
     expect(outcome).toEqual({
-      evidence: {kind: 'claim', metrics: {refresh_latency: {...expected, type: 'value'}}, source: 'vendor report, 2025-10-09'},
+      evidence: {
+        kind: 'claim',
+        metrics: {refresh_latency: {...expected, type: 'value'}},
+        source: 'vendor report, 2025-10-09',
+      },
     })
   })
 
@@ -44,19 +56,30 @@ describe('claim validator', () => {
   })
 
   it('refuses a value whose unit contradicts `dimension`, and a value that is no quantity', () => {
-    expect(() => specsFor(claim, {dimension: 'size', metric: 'x', source: 's', value: '850ms'})).toThrow('value "850ms" is a duration but dimension says size')
+    expect(() => specsFor(claim, {dimension: 'size', metric: 'x', source: 's', value: '850ms'})).toThrow(
+      'value "850ms" is a duration but dimension says size',
+    )
     expect(() => specsFor(claim, {metric: 'x', source: 's', value: 'fast'})).toThrow('value "fast" is not a quantity')
   })
 
   it('needs a non-empty source', () => {
-    expect(resolveOptions(claim, {metric: 'x', source: '  ', value: 1}).problems.map((p) => p.message)).toEqual(['option "source" is not valid: "  "'])
-    expect(resolveOptions(claim, {metric: 'x', value: 1}).problems.map((p) => p.message)).toEqual(['validator "claim" needs option "source"'])
+    expect(resolveOptions(claim, {metric: 'x', source: '  ', value: 1}).problems.map((p) => p.message)).toEqual([
+      'option "source" is not valid: "  "',
+    ])
+    expect(resolveOptions(claim, {metric: 'x', value: 1}).problems.map((p) => p.message)).toEqual([
+      'validator "claim" needs option "source"',
+    ])
   })
 })
 
 describe('artifact validator', () => {
   it('reads one value under a path with a quoted key, converting its unit', async () => {
-    const outcome = await collect(artifact, {file: 'k6-summary.json', metric: 'p95_latency', path: 'metrics.http_req_duration.values["p(95)"]', unit: 'ms'})
+    const outcome = await collect(artifact, {
+      file: 'k6-summary.json',
+      metric: 'p95_latency',
+      path: 'metrics.http_req_duration.values["p(95)"]',
+      unit: 'ms',
+    })
     expect(outcome).toEqual({
       evidence: {
         kind: 'artifact',
@@ -86,28 +109,61 @@ describe('artifact validator', () => {
   })
 
   it('declares its metrics from the options, so expectations can be checked before running', () => {
-    expect(specsFor(artifact, {file: 'bench-report.json', metrics: {cold: {path: 'runs[0].seconds', type: 'samples', unit: 's'}, hits: {path: 'cache.lookups', type: 'proportion'}}})).toEqual([
+    expect(
+      specsFor(artifact, {
+        file: 'bench-report.json',
+        metrics: {
+          cold: {path: 'runs[0].seconds', type: 'samples', unit: 's'},
+          hits: {path: 'cache.lookups', type: 'proportion'},
+        },
+      }),
+    ).toEqual([
       {description: 'runs[0].seconds in bench-report.json', dimension: 'duration', name: 'cold', type: 'samples'},
       {description: 'cache.lookups in bench-report.json', dimension: 'proportion', name: 'hits', type: 'proportion'},
     ])
   })
 
   it.each([
-    [{file: 'missing.json', metric: 'x', path: 'a'}, `validator artifact failed: artifact missing.json not found (looked for ${path.join(FIXTURES, 'missing.json')})`],
-    [{file: 'broken.json', metric: 'x', path: 'a'}, 'validator artifact failed: artifact broken.json is not valid JSON: '],
-    [{file: 'k6-summary.json', metric: 'x', path: 'metrics.http_req_duration.values.p99'}, 'k6-summary.json#metrics.http_req_duration.values.p99: metrics.http_req_duration.values has no "p99" (keys: avg, p(90), p(95), max)'],
-    [{file: 'bench-report.json', metric: 'x', path: 'runs[5].seconds'}, 'runs is an array of 2 items; there is no item 5'],
-    [{file: 'bench-report.json', metric: 'x', path: 'runs[1].seconds'}, 'runs[1].seconds: holds an array of 3 items, not a number; set type: samples'],
-    [{file: 'bench-report.json', metric: 'x', path: 'suite'}, 'holds string "startup", not a number; expected a number, an array of numbers or {events, trials}'],
-    [{file: 'bench-report.json', format: 'csv', metric: 'x', path: 'a'}, 'validator artifact rejected its options: option "format" is "csv"; it must be one of: json'],
+    [
+      {file: 'missing.json', metric: 'x', path: 'a'},
+      `validator artifact failed: artifact missing.json not found (looked for ${path.join(FIXTURES, 'missing.json')})`,
+    ],
+    [
+      {file: 'broken.json', metric: 'x', path: 'a'},
+      'validator artifact failed: artifact broken.json is not valid JSON: ',
+    ],
+    [
+      {file: 'k6-summary.json', metric: 'x', path: 'metrics.http_req_duration.values.p99'},
+      'k6-summary.json#metrics.http_req_duration.values.p99: metrics.http_req_duration.values has no "p99" (keys: avg, p(90), p(95), max)',
+    ],
+    [
+      {file: 'bench-report.json', metric: 'x', path: 'runs[5].seconds'},
+      'runs is an array of 2 items; there is no item 5',
+    ],
+    [
+      {file: 'bench-report.json', metric: 'x', path: 'runs[1].seconds'},
+      'runs[1].seconds: holds an array of 3 items, not a number; set type: samples',
+    ],
+    [
+      {file: 'bench-report.json', metric: 'x', path: 'suite'},
+      'holds string "startup", not a number; expected a number, an array of numbers or {events, trials}',
+    ],
+    [
+      {file: 'bench-report.json', format: 'csv', metric: 'x', path: 'a'},
+      'validator artifact rejected its options: option "format" is "csv"; it must be one of: json',
+    ],
   ])('gives NO_DATA with a clear reason for %j', async (options, reason) => {
     const outcome = await collect(artifact, options)
     expect('noData' in outcome && outcome.noData).toContain(reason)
   })
 
   it('refuses options that do not say which metrics to read', () => {
-    expect(() => specsFor(artifact, {file: 'a.json', path: 'x'})).toThrow('needs `path` and `metric` (one metric) or `metrics` (several)')
-    expect(() => specsFor(artifact, {file: 'a.json', metric: 'm', metrics: {n: {path: 'y'}}, path: 'x'})).toThrow('not both')
+    expect(() => specsFor(artifact, {file: 'a.json', path: 'x'})).toThrow(
+      'needs `path` and `metric` (one metric) or `metrics` (several)',
+    )
+    expect(() => specsFor(artifact, {file: 'a.json', metric: 'm', metrics: {n: {path: 'y'}}, path: 'x'})).toThrow(
+      'not both',
+    )
   })
 })
 

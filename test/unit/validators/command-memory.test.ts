@@ -20,13 +20,23 @@ const series = (perInstance: number, count = 50, noise = (x: number) => (x % 3) 
 
 describe('command memory options', () => {
   it('lists memory_per_instance, memory_per_second and leak among its metrics, for gate validate and gate validators', () => {
-    expect(metricNames({run: 'x'})).toEqual(['duration', 'rss', 'failures', 'memory_per_instance', 'memory_per_second', 'leak'])
+    expect(metricNames({run: 'x'})).toEqual([
+      'duration',
+      'rss',
+      'failures',
+      'memory_per_instance',
+      'memory_per_second',
+      'leak',
+    ])
     expect(metricNames({memory: {mark: '^instance'}, run: 'x'})).toEqual(metricNames({run: 'x'}))
   })
 
   it.each([
     [{every: '50ms', mark: 'x'}, 'memory: give mark (read at each instance) or every (read over time), not both'],
-    [{mark: '(unclosed'}, 'memory.mark is not a valid regular expression: Invalid regular expression: /(unclosed/: Unterminated group'],
+    [
+      {mark: '(unclosed'},
+      'memory.mark is not a valid regular expression: Invalid regular expression: /(unclosed/: Unterminated group',
+    ],
     [{every: '1ms'}, 'memory.every is 1 ms; read at most every 10 ms'],
     [{tolerance: '5s'}, 'memory.tolerance is "5s"; write a size such as 4KiB, 64KB or 1MB'],
   ])('gives NO_DATA for %j before running anything, naming the option', async (memory, message) => {
@@ -65,28 +75,58 @@ describe('growthOf and memoryEvidence', () => {
   })
 
   it('does not call growth within the tolerance a leak, however sure', () => {
-    const growth = growthOf(1, series(2048, 50, () => 0), SAMPLING)
+    const growth = growthOf(
+      1,
+      series(2048, 50, () => 0),
+      SAMPLING,
+    )
     if (typeof growth === 'string') throw new Error(growth)
     expect(growth.fit.slopeInterval![0]).toBeCloseTo(2048, 6)
     expect(growth.leak).toBe(false)
-    expect((growthOf(1, series(2048, 50, () => 0), {...SAMPLING, tolerance: 1024}) as {leak: boolean}).leak).toBe(true)
+    expect(
+      (
+        growthOf(
+          1,
+          series(2048, 50, () => 0),
+          {...SAMPLING, tolerance: 1024},
+        ) as {leak: boolean}
+      ).leak,
+    ).toBe(true)
   })
 
   it('reports one memory_per_instance sample per run, a leak count, and memory that fell as 0 B', () => {
-    const runs = [growthOf(1, series(1e6), SAMPLING), growthOf(2, series(-20_000), SAMPLING), growthOf(3, series(0), SAMPLING)]
-    const {metrics, notes} = memoryEvidence(runs.filter((run) => typeof run !== 'string'), ['run 4: too few'], SAMPLING)
-    expect(metrics.memory_per_instance).toEqual({dimension: 'size', samples: [expect.closeTo(1e6, -3), 0, expect.closeTo(0, -3)], type: 'samples'})
+    const runs = [
+      growthOf(1, series(1e6), SAMPLING),
+      growthOf(2, series(-20_000), SAMPLING),
+      growthOf(3, series(0), SAMPLING),
+    ]
+    const {metrics, notes} = memoryEvidence(
+      runs.filter((run) => typeof run !== 'string'),
+      ['run 4: too few'],
+      SAMPLING,
+    )
+    expect(metrics.memory_per_instance).toEqual({
+      dimension: 'size',
+      samples: [expect.closeTo(1e6, -3), 0, expect.closeTo(0, -3)],
+      type: 'samples',
+    })
     expect(metrics.leak).toEqual({dimension: 'count', type: 'value', value: 1})
     expect(notes).toEqual([
-      expect.stringMatching(/^memory run 1: \+977 KiB per instance \(95% interval 976 KiB to 977 KiB, r² 1\.00\) over instances 11–50 \(40 readings\), RSS by quarter 72\.\d → 81\.\d → 91\.\d → 100\.\d MiB: leak$/),
-      expect.stringMatching(/^memory run 2: −19\.5 KiB per instance .*: no leak detected; memory fell, counted as 0 B$/),
+      expect.stringMatching(
+        /^memory run 1: \+977 KiB per instance \(95% interval 976 KiB to 977 KiB, r² 1\.00\) over instances 11–50 \(40 readings\), RSS by quarter 72\.\d → 81\.\d → 91\.\d → 100\.\d MiB: leak$/,
+      ),
+      expect.stringMatching(
+        /^memory run 2: −19\.5 KiB per instance .*: no leak detected; memory fell, counted as 0 B$/,
+      ),
       expect.stringMatching(/^memory run 3: .*: no leak detected$/),
       'run 4: too few',
     ])
   })
 
   it('leaves both metrics out when no run could be fitted: no evidence is never "no leak"', () => {
-    expect(growthOf(1, series(1e6, 9), SAMPLING)).toBe('run 1: 9 memory readings, 7 after the warm-up; a slope needs at least 8')
+    expect(growthOf(1, series(1e6, 9), SAMPLING)).toBe(
+      'run 1: 9 memory readings, 7 after the warm-up; a slope needs at least 8',
+    )
     expect(memoryEvidence([], ['run 1: too few'], SAMPLING)).toEqual({metrics: {}, notes: ['run 1: too few']})
   })
 })

@@ -13,16 +13,20 @@ function histogramOf(ms: number[]): Histogram {
 
 /** The same histogram seen only through the public interface: no iterator, percentiles only. */
 const percentilesOnly = (histogram: Histogram): Histogram =>
-  ({getValueAtPercentile: (p: number) => histogram.getValueAtPercentile(p), totalCount: histogram.totalCount}) as unknown as Histogram
+  ({
+    getValueAtPercentile: (p: number) => histogram.getValueAtPercentile(p),
+    totalCount: histogram.totalCount,
+  }) as unknown as Histogram
 
 describe('histogramSamples', () => {
   it('gives every recorded value when there are fewer than the cap, at 3-digit precision', () => {
     const samples = histogramSamples(histogramOf([3, 1, 2.5, 3, 120]), 100)
     expect(samples).toHaveLength(5)
-    for (const [i, expected] of [1, 2.5, 3, 3, 120].entries()) expect(samples[i]).toBeCloseTo(expected, expected >= 100 ? 0 : 1)
+    for (const [i, expected] of [1, 2.5, 3, 3, 120].entries())
+      expect(samples[i]).toBeCloseTo(expected, expected >= 100 ? 0 : 1)
   })
 
-  it('draws the cap evenly through the distribution when there are more: its percentiles are the histogram\'s', () => {
+  it("draws the cap evenly through the distribution when there are more: its percentiles are the histogram's", () => {
     const values = Array.from({length: 50_000}, (_, i) => 1 + (i % 1000) / 10 + (i % 7) * 3)
     const histogram = histogramOf(values)
     const samples = histogramSamples(histogram, 2000)
@@ -43,7 +47,10 @@ describe('histogramSamples', () => {
 describe('stageKeys', () => {
   it.each([
     [{connections: 10, stages: [{connections: 5}, {}, {connections: 50}]}, ['at_5', 'at_10', 'at_50']],
-    [{connections: 10, rate: 100, stages: [{}, {rate: 250}, {connections: 50, rate: 2.5}]}, ['at_100rps', 'at_250rps', 'at_2.5rps']],
+    [
+      {connections: 10, rate: 100, stages: [{}, {rate: 250}, {connections: 50, rate: 2.5}]},
+      ['at_100rps', 'at_250rps', 'at_2.5rps'],
+    ],
     [{connections: 10, stages: [{name: 'warm'}, {connections: 10, name: 'hot'}]}, ['warm', 'hot']],
     [{connections: 10}, []],
   ])('%j → %j', (options, keys) => {

@@ -6,7 +6,14 @@ import {describe, expect, it} from 'vitest'
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../../../src/config/types.js'
 import {createRedactor} from '../../../src/redact.js'
 import {builtinValidators} from '../../../src/validators/builtin.js'
-import {checkOptionsSchema, checkTargetOptions, META_VALIDATOR_FILE, OPTIONS_AJV, SERVICE_URL_PLACEHOLDER, withPlaceholders} from '../../../src/validators/options.js'
+import {
+  checkOptionsSchema,
+  checkTargetOptions,
+  META_VALIDATOR_FILE,
+  OPTIONS_AJV,
+  SERVICE_URL_PLACEHOLDER,
+  withPlaceholders,
+} from '../../../src/validators/options.js'
 import {registerValidators} from '../../../src/validators/registry.js'
 import {defineValidator} from '../../../src/validators/types.js'
 
@@ -16,7 +23,12 @@ const probe = defineValidator<{url: string}>({
   description: 'probe',
   metrics: [{description: '', dimension: 'duration', name: 'latency', type: 'samples'}],
   name: 'probe',
-  options: {additionalProperties: false, properties: {url: {format: 'uri', type: 'string'}}, required: ['url'], type: 'object'},
+  options: {
+    additionalProperties: false,
+    properties: {url: {format: 'uri', type: 'string'}},
+    required: ['url'],
+    type: 'object',
+  },
 })
 
 const {validators} = registerValidators([{plugin: 'phasegate', result: [...builtinValidators, probe]}])
@@ -45,7 +57,19 @@ function gateWith(targets: Array<Partial<TargetConfig> & {validator: string}>, n
     secrets: [],
     services: [],
     sha256: '',
-    targets: targets.map((target, index) => ({allowRemote: false, expect: [], id: `t${index}`, index, level: 'error', required: false, timeoutMs: 1000, title: '', weight: 1, with: {}, ...target})),
+    targets: targets.map((target, index) => ({
+      allowRemote: false,
+      expect: [],
+      id: `t${index}`,
+      index,
+      level: 'error',
+      required: false,
+      timeoutMs: 1000,
+      title: '',
+      weight: 1,
+      with: {},
+      ...target,
+    })),
     title: 'g',
     version: 1,
   }
@@ -53,13 +77,25 @@ function gateWith(targets: Array<Partial<TargetConfig> & {validator: string}>, n
 
 /** Issues as "line: message — hint" with the node path instead of the line number. */
 function check(gate: GateConfig, nodes: string[]): string[] {
-  return checkTargetOptions(gate, validators).map(({hint, message, position}) => `${position ? nodes[position.line - 1] : '?'}: ${message}${hint ? ` — ${hint}` : ''}`)
+  return checkTargetOptions(gate, validators).map(
+    ({hint, message, position}) =>
+      `${position ? nodes[position.line - 1] : '?'}: ${message}${hint ? ` — ${hint}` : ''}`,
+  )
 }
 
 describe('checkTargetOptions', () => {
   it('accepts the shipped smoke gate targets', () => {
     const nodes = ['targets.0']
-    const gate = gateWith([{expect: ['p95(duration) < 500ms', 'failures == 0', 'p95(rss) < 100MiB'], validator: 'command', with: {run: 'node -e 0', runs: 20, warmup: 2}}], nodes)
+    const gate = gateWith(
+      [
+        {
+          expect: ['p95(duration) < 500ms', 'failures == 0', 'p95(rss) < 100MiB'],
+          validator: 'command',
+          with: {run: 'node -e 0', runs: 20, warmup: 2},
+        },
+      ],
+      nodes,
+    )
     expect(check(gate, nodes)).toEqual([])
   })
 
@@ -73,7 +109,14 @@ describe('checkTargetOptions', () => {
   })
 
   it('points at the exact option, suggesting the nearest key for an unknown one', () => {
-    const nodes = ['targets.0', 'targets.0.with', 'targets.0.with.run', 'targets.0.with.rns', 'targets.0.with.timeout', 'targets.0.with.env.A']
+    const nodes = [
+      'targets.0',
+      'targets.0.with',
+      'targets.0.with.run',
+      'targets.0.with.rns',
+      'targets.0.with.timeout',
+      'targets.0.with.env.A',
+    ]
     const gate = gateWith([{validator: 'command', with: {env: {A: 1}, rns: 5, run: 'true', timeout: 'sixty'}}], nodes)
     expect(check(gate, nodes)).toEqual([
       'targets.0.with.rns: unknown option "rns" for validator "command" — did you mean "runs"? "command" takes: cwd, env, memory, run, runs, timeout, warmup',
@@ -85,65 +128,112 @@ describe('checkTargetOptions', () => {
   it('puts a missing required option at the nearest node that exists', () => {
     const nodes = ['targets.0']
     const gate = gateWith([{validator: 'claim', with: {metric: 'x', value: '3s'}}], nodes)
-    expect(check(gate, nodes)).toEqual(['targets.0: validator "claim" needs option "source" — Who claims it and where, e.g. "vendor report, 2025-10-09".'])
+    expect(check(gate, nodes)).toEqual([
+      'targets.0: validator "claim" needs option "source" — Who claims it and where, e.g. "vendor report, 2025-10-09".',
+    ])
   })
 
   it('lists what an enum allows', () => {
     const nodes = ['targets.0.with.dimension']
     const gate = gateWith([{validator: 'claim', with: {dimension: 'speed', metric: 'x', source: 's', value: 3}}], nodes)
-    expect(check(gate, nodes)[0]).toMatch(/^targets\.0\.with\.dimension: option "dimension" is "speed"; it must be one of: duration, size, ratio, proportion, rate, count — /)
+    expect(check(gate, nodes)[0]).toMatch(
+      /^targets\.0\.with\.dimension: option "dimension" is "speed"; it must be one of: duration, size, ratio, proportion, rate, count — /,
+    )
   })
 
   it('validates options holding ${services.NAME.url} with a placeholder URL', () => {
     const nodes = ['targets.0', 'targets.1.with.url']
-    const gate = gateWith([{validator: 'probe', with: {url: '${services.demo.url}/health'}}, {validator: 'probe', with: {url: 'not a url'}}], nodes)
+    const gate = gateWith(
+      [
+        {validator: 'probe', with: {url: '${services.demo.url}/health'}},
+        {validator: 'probe', with: {url: 'not a url'}},
+      ],
+      nodes,
+    )
     expect(check(gate, nodes)).toEqual(['targets.1.with.url: option "url" is not valid: "not a url"'])
     expect(withPlaceholders({a: ['${services.x.url}/p'], b: 2})).toEqual({a: [`${SERVICE_URL_PLACEHOLDER}/p`], b: 2})
   })
 
   it('says which formats an artifact can read', () => {
     const nodes = ['targets.0.with.format']
-    const gate = gateWith([{validator: 'artifact', with: {file: 'x.csv', format: 'csv', metric: 'm', path: 'a'}}], nodes)
-    expect(check(gate, nodes)).toEqual(['targets.0.with.format: option "format" is "csv"; it must be one of: json, ndjson, k6, autocannon, hyperfine, junit — The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).'])
+    const gate = gateWith(
+      [{validator: 'artifact', with: {file: 'x.csv', format: 'csv', metric: 'm', path: 'a'}}],
+      nodes,
+    )
+    expect(check(gate, nodes)).toEqual([
+      'targets.0.with.format: option "format" is "csv"; it must be one of: json, ndjson, k6, autocannon, hyperfine, junit — The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).',
+    ])
   })
 
   it('reports options that fit the schema but not together, at `with`', () => {
     const nodes = ['targets.0.with']
-    const gate = gateWith([{validator: 'artifact', with: {file: 'x.json', metric: 'm', metrics: {n: {path: 'b'}}, path: 'a'}}], nodes)
-    expect(check(gate, nodes)).toEqual(['targets.0.with: validator "artifact": give either `path` and `metric` (one metric) or `metrics` (several), not both'])
+    const gate = gateWith(
+      [{validator: 'artifact', with: {file: 'x.json', metric: 'm', metrics: {n: {path: 'b'}}, path: 'a'}}],
+      nodes,
+    )
+    expect(check(gate, nodes)).toEqual([
+      'targets.0.with: validator "artifact": give either `path` and `metric` (one metric) or `metrics` (several), not both',
+    ])
   })
 
   it('checks each expectation against the metrics the validator reports for these options', () => {
-    const nodes = ['targets.0.expect.0', 'targets.0.expect.1', 'targets.0.expect.2', 'targets.0.expect.3', 'targets.1.expect.0', 'targets.1.expect.1']
+    const nodes = [
+      'targets.0.expect.0',
+      'targets.0.expect.1',
+      'targets.0.expect.2',
+      'targets.0.expect.3',
+      'targets.1.expect.0',
+      'targets.1.expect.1',
+    ]
     const gate = gateWith(
       [
-        {expect: ['p95(duraton) < 1s', 'duration < 1s', 'p95(rss) < 100ms', 'p95(duration) < 1s'], validator: 'command', with: {run: 'true'}},
-        {expect: ['p95(refresh_latency) < 1s', 'refresh_latency <'], validator: 'claim', with: {metric: 'refresh_latency', source: 'vendor', value: '850ms'}},
+        {
+          expect: ['p95(duraton) < 1s', 'duration < 1s', 'p95(rss) < 100ms', 'p95(duration) < 1s'],
+          validator: 'command',
+          with: {run: 'true'},
+        },
+        {
+          expect: ['p95(refresh_latency) < 1s', 'refresh_latency <'],
+          validator: 'claim',
+          with: {metric: 'refresh_latency', source: 'vendor', value: '850ms'},
+        },
       ],
       nodes,
     )
     const issues = check(gate, nodes)
     expect(issues).toHaveLength(5)
-    expect(issues[0]).toBe('targets.0.expect.0: unknown metric "duraton" — did you mean "duration"? (it reports duration, rss, failures, memory_per_instance, memory_per_second, leak)')
+    expect(issues[0]).toBe(
+      'targets.0.expect.0: unknown metric "duraton" — did you mean "duration"? (it reports duration, rss, failures, memory_per_instance, memory_per_second, leak)',
+    )
     expect(issues[1]).toMatch(/^targets\.0\.expect\.1: "duration" has many samples, so a bare "duration" is ambiguous/)
     expect(issues[2]).toBe('targets.0.expect.2: "p95(rss)" is a size but 100ms is a duration; they cannot be compared')
-    expect(issues[3]).toMatch(/^targets\.1\.expect\.0: "refresh_latency" is a single value, so p95\(refresh_latency\) does not fit/)
+    expect(issues[3]).toMatch(
+      /^targets\.1\.expect\.0: "refresh_latency" is a single value, so p95\(refresh_latency\) does not fit/,
+    )
     expect(issues[4]).toMatch(/^targets\.1\.expect\.1: "refresh_latency <": expected a threshold after "<"/)
   })
 
-  it('stops a gate at the validator when its plugin\'s options schema fails only when compiled (strict mode)', () => {
-    const odd = defineValidator({...probe, name: 'odd', options: {type: 'object', properties: {n: {type: 'number', unknownKeyword: true}}}})
+  it("stops a gate at the validator when its plugin's options schema fails only when compiled (strict mode)", () => {
+    const odd = defineValidator({
+      ...probe,
+      name: 'odd',
+      options: {type: 'object', properties: {n: {type: 'number', unknownKeyword: true}}},
+    })
     const registered = registerValidators([{plugin: 'gate-validator-odd', result: [odd]}])
     expect(registered.warnings).toEqual([])
     const nodes = ['targets.0.validator']
-    expect(checkTargetOptions(gateWith([{validator: 'odd'}], nodes), registered.validators).map(({message}) => message)).toEqual([
-      expect.stringMatching(/^validator "odd" of plugin gate-validator-odd cannot check its options: its options schema is not valid: strict mode: unknown keyword: "unknownKeyword"/),
+    expect(
+      checkTargetOptions(gateWith([{validator: 'odd'}], nodes), registered.validators).map(({message}) => message),
+    ).toEqual([
+      expect.stringMatching(
+        /^validator "odd" of plugin gate-validator-odd cannot check its options: its options schema is not valid: strict mode: unknown keyword: "unknownKeyword"/,
+      ),
     ])
   })
 })
 
 describe('checkOptionsSchema', () => {
-  it('uses draft-07\'s meta-schema precompiled in schemas/ as ajv compiles it', () => {
+  it("uses draft-07's meta-schema precompiled in schemas/ as ajv compiles it", () => {
     const ajv = new Ajv({...OPTIONS_AJV, code: {source: true}})
     const text = `// Generated from ajv's JSON Schema draft-07 meta-schema by test/unit/validators/options.test.ts (ajv standalone code); do not edit.\n${standaloneCode.default(ajv, ajv.getSchema('http://json-schema.org/draft-07/schema')!)}\n`
     // Regenerate with: UPDATE_SCHEMAS=1 npx vitest run test/unit/validators/options.test.ts
@@ -161,7 +251,11 @@ describe('checkOptionsSchema', () => {
         return (error as Error).message
       }
     }
-    for (const options of [broken, {$schema: 'http://json-schema.org/draft-07/schema#', ...broken}, {$schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object'}]) {
+    for (const options of [
+      broken,
+      {$schema: 'http://json-schema.org/draft-07/schema#', ...broken},
+      {$schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object'},
+    ]) {
       expect(() => checkOptionsSchema({...probe, options} as never)).toThrow(ajvSays(options))
     }
     expect(() => checkOptionsSchema(probe)).not.toThrow()

@@ -32,9 +32,22 @@ describe('registerValidators', () => {
 
   it('skips malformed validators with a warning naming the plugin', () => {
     const {validators, warnings} = registerValidators([
-      {plugin: 'gate-validator-x', result: [fake('ok'), {...fake('nocollect'), collect: 'no'}, null, fake('bad', {options: {type: 'object', properties: {a: {type: 'strng'}}}})]},
+      {
+        plugin: 'gate-validator-x',
+        result: [
+          fake('ok'),
+          {...fake('nocollect'), collect: 'no'},
+          null,
+          fake('bad', {options: {type: 'object', properties: {a: {type: 'strng'}}}}),
+        ],
+      },
       {plugin: 'gate-validator-y', result: {validators: []}},
-      {plugin: 'gate-validator-z', result: [fake('spec', {metrics: [{description: '', dimension: 'furlongs', name: 'm', type: 'value'}] as never})]},
+      {
+        plugin: 'gate-validator-z',
+        result: [
+          fake('spec', {metrics: [{description: '', dimension: 'furlongs', name: 'm', type: 'value'}] as never}),
+        ],
+      },
     ])
     expect([...validators.keys()]).toEqual(['ok'])
     expect(warnings).toEqual([
@@ -42,7 +55,9 @@ describe('registerValidators', () => {
       'plugin gate-validator-x: validator #3 is skipped: expected an object, got null',
       expect.stringMatching(/^plugin gate-validator-x: validator "bad" is skipped: its options schema is not valid: /),
       'plugin gate-validator-y: the gate:validators hook must return an array of validators, got object',
-      expect.stringContaining('plugin gate-validator-z: validator "spec" is skipped: metric "m" has dimension "furlongs"'),
+      expect.stringContaining(
+        'plugin gate-validator-z: validator "spec" is skipped: metric "m" has dimension "furlongs"',
+      ),
     ])
   })
 
@@ -53,7 +68,9 @@ describe('registerValidators', () => {
       {plugin: 'gate-validator-http2', result: [fake('http')]},
     ])
     expect(validators.get('http')).toEqual({plugin: 'phasegate', validator: first})
-    expect(warnings).toEqual(['plugin gate-validator-http2: validator "http" is skipped: plugin phasegate already provides a validator with that name'])
+    expect(warnings).toEqual([
+      'plugin gate-validator-http2: validator "http" is skipped: plugin phasegate already provides a validator with that name',
+    ])
   })
 })
 
@@ -74,7 +91,10 @@ describe('loadValidators', () => {
     const config = {
       async runHook(...args: unknown[]) {
         calls.push(args)
-        return {failures: [], successes: [{plugin: {name: 'phasegate'}, result: await builtinHook.call({} as never, {} as never)}]}
+        return {
+          failures: [],
+          successes: [{plugin: {name: 'phasegate'}, result: await builtinHook.call({} as never, {} as never)}],
+        }
       },
     } as unknown as Config
     const {validators} = await loadValidators(config)
@@ -88,7 +108,10 @@ describe('loadValidators', () => {
     const config = {
       async runHook(_event: string, options: ValidatorsHookOptions) {
         given = options.api
-        const echo = options.api.defineValidator<{value: number}>({...fake('echo'), options: {properties: {value: {type: 'number'}}, type: 'object'}})
+        const echo = options.api.defineValidator<{value: number}>({
+          ...fake('echo'),
+          options: {properties: {value: {type: 'number'}}, type: 'object'},
+        })
         return {failures: [], successes: [{plugin: {name: 'gate-validator-echo'}, result: [echo]}]}
       },
     } as unknown as Config

@@ -38,7 +38,8 @@ function samples(values: number[], dimension = 'duration'): Record<string, unkno
 }
 
 function noDataOf(outcome: Awaited<ReturnType<typeof collectEvidence>>): string {
-  if (!('noData' in outcome)) throw new Error(`expected NO_DATA, got evidence ${JSON.stringify(outcome.evidence).slice(0, 200)}`)
+  if (!('noData' in outcome))
+    throw new Error(`expected NO_DATA, got evidence ${JSON.stringify(outcome.evidence).slice(0, 200)}`)
   return outcome.noData
 }
 
@@ -80,7 +81,9 @@ describe('collectEvidence', () => {
       },
     })
     expect(noDataOf(await collectEvidence(validator, {}, context({signal: controller.signal})))).toBe('interrupted')
-    expect(noDataOf(await collectEvidence(validator, {}, context({signal: controller.signal})))).toBe('interrupted before it ran')
+    expect(noDataOf(await collectEvidence(validator, {}, context({signal: controller.signal})))).toBe(
+      'interrupted before it ran',
+    )
   })
 
   it('fills in schema defaults and refuses options that do not fit the schema', async () => {
@@ -94,15 +97,29 @@ describe('collectEvidence', () => {
     })
     evidenceOf(await collectEvidence(validator, {}, context()))
     expect(seen).toEqual({runs: 10})
-    expect(noDataOf(await collectEvidence(validator, {runs: 'ten'}, context()))).toBe('validator fake rejected its options: option "runs" must be integer')
+    expect(noDataOf(await collectEvidence(validator, {runs: 'ten'}, context()))).toBe(
+      'validator fake rejected its options: option "runs" must be integer',
+    )
   })
 
   it.each([
-    ['NaN', measured({latency: samples([1, Number.NaN])}), 'an invalid metric "latency": sample #2 is NaN; expected a finite number'],
-    ['Infinity', measured({n: {dimension: 'count', type: 'value', value: Number.POSITIVE_INFINITY}}), 'value is Infinity'],
+    [
+      'NaN',
+      measured({latency: samples([1, Number.NaN])}),
+      'an invalid metric "latency": sample #2 is NaN; expected a finite number',
+    ],
+    [
+      'Infinity',
+      measured({n: {dimension: 'count', type: 'value', value: Number.POSITIVE_INFINITY}}),
+      'value is Infinity',
+    ],
     ['a negative duration', measured({latency: samples([3, -1])}), 'sample #2 is -1; a duration cannot be negative'],
     ['a negative size', measured({rss: {dimension: 'size', type: 'value', value: -5}}), 'a size cannot be negative'],
-    ['events above trials', measured({hits: {events: 11, trials: 10, type: 'proportion'}}), 'events cannot exceed trials'],
+    [
+      'events above trials',
+      measured({hits: {events: 11, trials: 10, type: 'proportion'}}),
+      'events cannot exceed trials',
+    ],
     ['fractional events', measured({hits: {events: 1.5, trials: 10, type: 'proportion'}}), 'must be whole numbers'],
     ['an unknown type', measured({x: {type: 'histogram'}}), 'type "histogram"'],
     ['an unknown dimension', measured({x: {dimension: 'parsecs', type: 'value', value: 1}}), 'dimension "parsecs"'],
@@ -114,23 +131,35 @@ describe('collectEvidence', () => {
   })
 
   it('accepts negative ratios and counts, which can be real (a slowdown, a delta)', async () => {
-    const evidence = evidenceOf(await collectEvidence(returning(measured({delta: {dimension: 'count', type: 'value', value: -3}})), {}, context()))
+    const evidence = evidenceOf(
+      await collectEvidence(
+        returning(measured({delta: {dimension: 'count', type: 'value', value: -3}})),
+        {},
+        context(),
+      ),
+    )
     expect(evidence.metrics.delta).toEqual({dimension: 'count', type: 'value', value: -3})
   })
 
   it('drops an empty metric with a note, and gives NO_DATA when nothing usable is left', async () => {
-    const evidence = evidenceOf(await collectEvidence(returning(measured({empty: samples([]), ok: samples([1, 2])})), {}, context()))
+    const evidence = evidenceOf(
+      await collectEvidence(returning(measured({empty: samples([]), ok: samples([1, 2])})), {}, context()),
+    )
     expect(Object.keys(evidence.metrics)).toEqual(['ok'])
     expect(evidence.notes).toContain('metric empty was dropped: it has no samples')
 
     const none = measured({empty: samples([]), never: {events: 0, trials: 0, type: 'proportion'}})
-    expect(noDataOf(await collectEvidence(returning(none), {}, context()))).toBe('validator fake returned no usable samples')
+    expect(noDataOf(await collectEvidence(returning(none), {}, context()))).toBe(
+      'validator fake returned no usable samples',
+    )
   })
 
   it('cuts millions of samples to a seeded uniform reservoir and records how many were seen', async () => {
     const count = 2_000_000
     const all = Array.from({length: count}, (_, i) => i)
-    const run = async (seed: number) => evidenceOf(await collectEvidence(returning(measured({latency: samples(all)})), {}, context({seed}))).metrics.latency as Extract<MetricEvidence, {type: 'samples'}>
+    const run = async (seed: number) =>
+      evidenceOf(await collectEvidence(returning(measured({latency: samples(all)})), {}, context({seed}))).metrics
+        .latency as Extract<MetricEvidence, {type: 'samples'}>
     const first = await run(7)
     expect(first.samples).toHaveLength(MAX_SAMPLES)
     expect(first.seen).toBe(count)
@@ -150,7 +179,13 @@ describe('collectEvidence', () => {
   })
 
   it('lets a validator downgrade its evidence', async () => {
-    const evidence = evidenceOf(await collectEvidence(returning({...measured({n: {dimension: 'count', type: 'value', value: 1}}), kind: 'artifact'}), {}, context()))
+    const evidence = evidenceOf(
+      await collectEvidence(
+        returning({...measured({n: {dimension: 'count', type: 'value', value: 1}}), kind: 'artifact'}),
+        {},
+        context(),
+      ),
+    )
     expect(evidence.kind).toBe('artifact')
     expect(evidence.notes).toBeUndefined()
   })
