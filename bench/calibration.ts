@@ -94,7 +94,9 @@ export function fullTable(rows: CalibrationRow[]): string {
   return [head, rule, ...lines].join('\n')
 }
 
-/** One line per method, direction and shape: the worst false PASS and false FAIL over n, and power at n = 200 and 2000. */
+/**
+ * One line per method, direction and shape: the worst false PASS and false FAIL over n, and power at n = 200 and 2000.
+ */
 export function compactTable(rows: CalibrationRow[]): string {
   const worst = (row: CalibrationRow, of: 'falsePass' | 'falseFail'): string => {
     const top = row.cells.reduce((a, b) => (b[of] > a[of] ? b : a))

@@ -1,7 +1,9 @@
-// npm run bench [-- --quick] [-- --rounds N] [-- --only performance|calibration] [-- --calibration-scale K]: the load engine and the CLI against
+// npm run bench [-- --quick] [-- --rounds N] [-- --only performance|calibration] [-- --calibration-scale K]: the load
+// engine and the CLI against
 // references measured in the same run on the same machine, interleaved, round after round (performance), and the
 // engine's false PASS / false FAIL shares with the truth on the threshold (calibration, bench/calibration.ts).
-// Writes bench/results.json and bench/results.md, one section each; --only rewrites its own section and keeps the other.
+// Writes bench/results.json and bench/results.md, one section each; --only rewrites its own section and keeps the
+// other.
 // Not part of npm test. Server pinned to core 0, clients to core 1 (taskset), so they do not fight for a core.
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -212,7 +214,8 @@ async function omission(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     const server = await startServer('stall', {stallAt, stallMs})
     try {
-      // 10 connections: during the stall every one is busy, so requests due then cannot go out — the omission to correct.
+      // 10 connections: during the stall every one is busy, so requests due then cannot go out — the omission to
+      // correct.
       const result = await runLoad({connections: 10, durationMs, rate, url: server.url})
       corrected.push({reference: quantile(truth, 0.99), value: summarizeLatency(result.latency).p99})
       uncorrected.push(summarizeLatency(result.latencyUncorrected).p99)
@@ -253,7 +256,11 @@ async function memory(): Promise<void> {
     )
   const flat = (run: {samples: number[]; start: number}, part: number) => {
     const slice = Math.max(1, Math.floor(run.samples.length * part))
-    return `RSS at start ${run.start.toFixed(0)} MB; max of the first ${part * 100}% ${Math.max(...run.samples.slice(0, slice)).toFixed(0)} MB, of the last ${part * 100}% ${Math.max(...run.samples.slice(-slice)).toFixed(0)} MB`
+    return (
+      `RSS at start ${run.start.toFixed(0)} MB; max of the ` +
+      `first ${part * 100}% ${Math.max(...run.samples.slice(0, slice)).toFixed(0)} MB, of the ` +
+      `last ${part * 100}% ${Math.max(...run.samples.slice(-slice)).toFixed(0)} MB`
+    )
   }
   try {
     const seconds = QUICK ? 10 : 60
@@ -289,7 +296,8 @@ async function untilConfident(): Promise<void> {
   const project = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bench-'))
   mkdirSync(path.join(project, 'gates'))
   const gate = (until: string) =>
-    `version: 1\ntargets:\n  - id: api\n    validator: http\n    with: {url: "${server.url}", connections: 10, duration: ${SECONDS * 2}s${until}}\n    expect: [p95(latency) < 50ms]\n`
+    `version: 1\ntargets:\n  - id: api\n    validator: http\n    with: {url: "${server.url}", connections: 10, ` +
+    `duration: ${SECONDS * 2}s${until}}\n    expect: [p95(latency) < 50ms]\n`
   writeFileSync(path.join(project, 'gates', 'fixed.yaml'), gate(''))
   writeFileSync(path.join(project, 'gates', 'confident.yaml'), gate(', until: confident, min_duration: 1s'))
   const run = (name: string): {status: string; durationMs: number} => {
@@ -336,7 +344,8 @@ function startup(): void {
   mkdirSync(path.join(project, 'gates'))
   writeFileSync(
     path.join(project, 'gates', 'trivial.yaml'),
-    'version: 1\ntargets:\n  - id: claimed\n    validator: claim\n    with: {metric: latency, value: 10ms, source: bench}\n    expect: [latency < 1s]\n',
+    'version: 1\ntargets:\n  - id: claimed\n    validator: claim\n    with: {metric: latency, value: 10ms, source: ' +
+      'bench}\n    expect: [latency < 1s]\n',
   )
   const time = (argv: string[]): number => {
     const began = performance.now()
@@ -413,7 +422,9 @@ function engine(): void {
   rows.push({
     goal: '< 1 s',
     meets: (r) => r < 1000,
-    note: `p95 and mean per target, B = 2000; RSS of the bench process with the 2,000,000 samples held: ${(rss / 1024 ** 2).toFixed(0)} MB`,
+    note:
+      `p95 and mean per target, B = 2000; RSS of the bench process with the 2,000,000 samples ` +
+      `held: ${(rss / 1024 ** 2).toFixed(0)} MB`,
     reference: 'absolute (ms)',
     rounds: times.map((value) => ({reference: 1, value})),
     unit: 'ms',
@@ -428,7 +439,8 @@ const sections: Partial<Record<Section, {markdown: string; json: object}>> = {}
 
 if (runs('performance')) {
   console.error(
-    `bench: ${ROUNDS} rounds, ${SECONDS} s load runs${QUICK ? ' (quick)' : ''}; about ${QUICK ? 5 : 20} minutes. Load average at start ${load}.`,
+    `bench: ${ROUNDS} rounds, ${SECONDS} s load runs${QUICK ? ' (quick)' : ''}; about ${QUICK ? 5 : 20} minutes. ` +
+      `Load average at start ${load}.`,
   )
   try {
     engine()
@@ -472,12 +484,15 @@ if (runs('performance')) {
 
 if (runs('calibration')) {
   console.error(
-    'bench: calibration, every method × shape × n with the truth on the threshold and 20% beside it; a few minutes on one core.',
+    'bench: calibration, every method × shape × n with the truth on the threshold and 20% beside it; a few minutes ' +
+      'on one core.',
   )
   const began = performance.now()
   const calibration = calibrationRows(SCALE, (line) => console.error(`  ${line}`))
   const seconds = (performance.now() - began) / 1000
-  const header = `Calibration measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, in ${seconds.toFixed(0)} s: each cell is false PASS / false FAIL / power, in % of the sample sets. False PASS and false FAIL: the truth exactly on the threshold, confidence 0.95, so each should be at most 5%; "within slack" means neither count exceeds the 99.9% quantile of Binomial(sets, 0.05). Power: the share PASSed with the truth at 0.8× the threshold for <, 1.25× for >. Sets per cell: ${400 * SCALE} (mean and stddev: ${400 * SCALE} at n ≤ 100, ${200 * SCALE} above, bootstrap-t with B = 999), ${SCALE}× those of test/unit/engine/calibration.test.ts (\`-- --calibration-scale K\`); a share of 5% from ${200 * SCALE} sets has a standard error of ${(100 * Math.sqrt((0.05 * 0.95) / (200 * SCALE))).toFixed(1)} points. A quantile's shares are also known exactly (the test sums them for every n from 3 to 2000): never above 5%.`
+  const header =
+    `Calibration ` +
+    `measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, in ${seconds.toFixed(0)} s: each cell is false PASS / false FAIL / power, in % of the sample sets. False PASS and false FAIL: the truth exactly on the threshold, confidence 0.95, so each should be at most 5%; "within slack" means neither count exceeds the 99.9% quantile of Binomial(sets, 0.05). Power: the share PASSed with the truth at 0.8× the threshold for <, 1.25× for >. Sets per cell: ${400 * SCALE} (mean and stddev: ${400 * SCALE} at n ≤ 100, ${200 * SCALE} above, bootstrap-t with B = 999), ${SCALE}× those of test/unit/engine/calibration.test.ts (\`-- --calibration-scale K\`); a share of 5% from ${200 * SCALE} sets has a standard error of ${(100 * Math.sqrt((0.05 * 0.95) / (200 * SCALE))).toFixed(1)} points. A quantile's shares are also known exactly (the test sums them for every n from 3 to 2000): never above 5%.`
   sections.calibration = {
     json: {date: new Date().toISOString(), node: process.version, rows: calibration, seconds},
     markdown: `${header}\n\n${fullTable(calibration)}\n\nCompact (README):\n\n${compactTable(calibration)}`,

@@ -37,7 +37,9 @@ export abstract class GateCommand extends Command {
     }),
   }
 
-  /** User mistakes print a clear message without a stack trace and exit 2; anything else is a bug and keeps its stack. */
+  /**
+   * User mistakes print a clear message without a stack trace and exit 2; anything else is a bug and keeps its stack.
+   */
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     if (err instanceof UserError) {
       process.exitCode = EXIT.CONFIG_ERROR

@@ -158,7 +158,9 @@ async function measureGate(
 
   return resultsOf(collected)
 
-  /** The results object over what has been collected; a target not reached yet is NO_DATA (only a forced exit sees any). */
+  /**
+   * The results object over what has been collected; a target not reached yet is NO_DATA (only a forced exit sees any).
+   */
   function resultsOf(done: readonly TargetInput[]): RunResults {
     const reached = new Set(done.map((target) => target.id))
     const unreached = gate.targets
@@ -279,7 +281,10 @@ function toTargetInput(
   }
 }
 
-/** The same events with secrets redacted and control characters made visible (a service's log may hold terminal escapes) in all they carry to the terminal. */
+/**
+ * The same events with secrets redacted and control characters made visible (a service's log may hold terminal escapes)
+ * in all they carry to the terminal.
+ */
 function terminalEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
   const shown = (text: string): string => visibleControls(redactor.text(text))
   return {

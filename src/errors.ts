@@ -40,7 +40,8 @@ export class UserError extends Error {
 export class GateConfigError extends UserError {
   constructor(file: string, issues: ConfigIssue[]) {
     super(
-      `${file}: ${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the gate file; nothing was measured.`,
+      `${file}: ${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the gate file; nothing was ` +
+        `measured.`,
       issues,
     )
     this.name = 'GateConfigError'

@@ -15,7 +15,10 @@ export function exitCodeFor(outcome: Outcome): number {
   return EXIT[outcome]
 }
 
-/** A run's exit code: interrupted runs say so even when what was measured already decided; a decided run that was not saved is not a BLOCK. */
+/**
+ * A run's exit code: interrupted runs say so even when what was measured already decided; a decided run that was not
+ * saved is not a BLOCK.
+ */
 export function exitCodeForRun(run: {decision: {outcome: Outcome}; interrupted: boolean}, saved = true): number {
   if (run.interrupted) return EXIT.INTERRUPTED
   return saved ? exitCodeFor(run.decision.outcome) : EXIT.NOT_SAVED

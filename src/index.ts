@@ -15,7 +15,8 @@ export {defineValidator, shareOf} from './validators/types.js'
 export {durationOption, readDuration} from './validators/schema.js'
 // Statistics plugins summarise with, so notes agree with the engine's type-7 quantiles.
 export {quantileSorted} from 'simple-statistics'
-// Seeded randomness and JSON paths, so plugins draw reproducible streams and read documents the way gate files name places.
+// Seeded randomness and JSON paths, so plugins draw reproducible streams and read documents the way gate files name
+// places.
 export {hashSeed, Random} from './engine/random.js'
 export {formatPath, parsePath, valueAt} from './json-path.js'
 export type {RecordedTarget, RunResults} from './results/types.js'

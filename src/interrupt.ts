@@ -1,10 +1,14 @@
 import {killAllServicesSync} from './services/index.js'
 
-/** Signals that end a run cleanly: Ctrl-C, kill, a closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT), whose defaults would orphan the services. */
+/**
+ * Signals that end a run cleanly: Ctrl-C, kill, a closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT), whose defaults would
+ * orphan the services.
+ */
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']
 
 /**
- * Runs work that must end cleanly on Ctrl-C: the first stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) aborts the signal so targets
+ * Runs work that must end cleanly on Ctrl-C: the first stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) aborts the signal
+ * so targets
  * stop and services are torn down; a second one kills every service group at once, runs `onForcedExit`
  * (synchronous: it saves what was measured) and exits 130.
  */
@@ -25,7 +29,8 @@ export async function withInterrupts<T>(
       process.exit(130) // eslint-disable-line n/no-process-exit -- second Ctrl-C means "now"
     }
     process.stderr.write(
-      `\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to force).\n`,
+      `\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to ` +
+        `force).\n`,
     )
     controller.abort(new Error(`interrupted by ${name}`))
   }

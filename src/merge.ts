@@ -57,7 +57,8 @@ export function checkShards(runs: ReadonlyArray<{ref: string; evidence: RunEvide
   for (const {evidence, ref} of runs) {
     if (evidence.gate.sha256 !== first.evidence.gate.sha256) {
       throw new UserError(
-        `Cannot merge runs of different gate files: ${first.ref} ran ${first.evidence.gate.file} (sha256 ${first.evidence.gate.sha256.slice(0, 12)}…) but ${ref} ran ${evidence.gate.file} (sha256 ${evidence.gate.sha256.slice(0, 12)}…). Run every shard from the same gate file, unchanged.`,
+        `Cannot merge runs of different gate ` +
+          `files: ${first.ref} ran ${first.evidence.gate.file} (sha256 ${first.evidence.gate.sha256.slice(0, 12)}…) but ${ref} ran ${evidence.gate.file} (sha256 ${evidence.gate.sha256.slice(0, 12)}…). Run every shard from the same gate file, unchanged.`,
       )
     }
     if (evidence.shard.count !== first.evidence.shard.count) {
@@ -82,7 +83,9 @@ export function checkShards(runs: ReadonlyArray<{ref: string; evidence: RunEvide
   if (missing.length === 0) return []
   const labels = missing.map((index) => shardLabel({count, index})).join(', ')
   return [
-    `${labels} ${missing.length === 1 ? 'is' : 'are'} missing: the merge covers ${count - missing.length} of ${count} shares of the load, so its counts and rates cover only those shares`,
+    `${labels} ${missing.length === 1 ? 'is' : 'are'} missing: the merge ` +
+      `covers ${count - missing.length} of ${count} shares of the load, so its counts and rates cover only those ` +
+      `shares`,
   ]
 }
 

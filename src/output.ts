@@ -48,11 +48,16 @@ export function emitResults(results: RunResults, options: OutputOptions, cwd: st
 /** "could not write X to FILE: why. The decision stands but is not saved: …", for exit 4. */
 function notWritten(what: string, file: string, error: unknown, cwd: string, elsewhere: string): string {
   const shown = path.relative(cwd, file).startsWith('..') ? file : path.relative(cwd, file)
-  const stands = `The decision printed stands but is not saved (exit ${EXIT.NOT_SAVED}): free space or make that directory writable (${elsewhere})`
+  const stands =
+    `The decision printed stands but is not saved (exit ${EXIT.NOT_SAVED}): free space or make that ` +
+    `directory writable (${elsewhere})`
   return `error: could not write ${what} to ${shown}: ${(error as Error).message}. ${stands}, then run again.`
 }
 
-/** Runs `work` with stdout carried to stderr, so a plugin or validator that prints cannot corrupt --json or the report that stdout is kept for. */
+/**
+ * Runs `work` with stdout carried to stderr, so a plugin or validator that prints cannot corrupt --json or the report
+ * that stdout is kept for.
+ */
 export async function withStdoutOnStderr<T>(work: () => Promise<T>): Promise<T> {
   const write = process.stdout.write
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write
@@ -68,15 +73,20 @@ export function wantsColor(env: NodeJS.ProcessEnv): boolean {
   return Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
 }
 
-/** What recording a run wrote: its results file (undefined when it could not be saved), and whether everything asked for was written. */
+/**
+ * What recording a run wrote: its results file (undefined when it could not be saved), and whether everything asked for
+ * was written.
+ */
 export interface RecordedRun {
   saved: string | undefined
   complete: boolean
 }
 
 /**
- * What `check` and `merge` do with a decided run: save it (with its evidence for a merge, when asked), record it in the history
- * (with the samples of `collected`, when the caller has it), print or write its reports, say where the results went or why they could not go.
+ * What `check` and `merge` do with a decided run: save it (with its evidence for a merge, when asked), record it in the
+ * history
+ * (with the samples of `collected`, when the caller has it), print or write its reports, say where the results went or
+ * why they could not go.
  */
 export function recordRun(
   results: RunResults,

@@ -52,7 +52,10 @@ export function createRedactor(values: readonly string[], warnings: readonly str
   return {deep, error, text, warnings}
 }
 
-/** The redactor of a gate's `secrets:` (environment variable names) in `env`; an unset or empty one has nothing to redact. */
+/**
+ * The redactor of a gate's `secrets:` (environment variable names) in `env`; an unset or empty one has nothing to
+ * redact.
+ */
 export function redactorFor(names: readonly string[], env: NodeJS.ProcessEnv): Redactor {
   const set = names
     .map((name) => [name, Object.hasOwn(env, name) ? (env[name] ?? '') : ''] as const)
@@ -68,8 +71,10 @@ export function redactorFor(names: readonly string[], env: NodeJS.ProcessEnv): R
 }
 
 /**
- * Replaces the password of every URL with ***. WHATWG URL (the clients' parser) says where it ends: at the last "@" of the
- * authority, so "@", spaces and quotes may be inside. One it cannot parse (a "/" or a space in the password) is cut at the
+ * Replaces the password of every URL with ***. WHATWG URL (the clients' parser) says where it ends: at the last "@" of
+ * the
+ * authority, so "@", spaces and quotes may be inside. One it cannot parse (a "/" or a space in the password) is cut at
+ * the
  * last "@" on the line that a host follows: more may be masked, never less.
  */
 function maskUrlPasswords(text: string): string {
@@ -86,14 +91,17 @@ function maskUrlPasswords(text: string): string {
   return out + text.slice(from)
 }
 
-/** Where the password that starts at `start` (in the URL at `urlAt`) ends, at its "@"; undefined when the URL has none. */
+/**
+ * Where the password that starts at `start` (in the URL at `urlAt`) ends, at its "@"; undefined when the URL has none.
+ */
 function passwordEnd(text: string, urlAt: number, start: number): number | undefined {
   TOKEN.lastIndex = urlAt
   const token = TOKEN.exec(text)![0]
   try {
     const url = new URL(token)
     if (url.password === '') return undefined
-    // The authority ends at the first "/", "?" or "#" (and "\\" in the special schemes); its last "@" ends the password.
+    // The authority ends at the first "/", "?" or "#" (and "\\" in the special schemes); its last "@" ends the
+    // password.
     const rest = token.slice(start - urlAt)
     const authorityEnd = start + rest.search(SPECIAL_SCHEMES.has(url.protocol) ? /[/?#\\]|$/ : /[/?#]|$/)
     return text.lastIndexOf('@', authorityEnd - 1)
@@ -106,7 +114,10 @@ function passwordEnd(text: string, urlAt: number, start: number): number | undef
   }
 }
 
-/** Every stretch of `text` covered by an occurrence of any secret, overlapping or touching ones merged, replaced by one ***. */
+/**
+ * Every stretch of `text` covered by an occurrence of any secret, overlapping or touching ones merged, replaced by one
+ * ***.
+ */
 function maskSecrets(text: string, secrets: readonly string[]): string {
   const covered: Array<[number, number]> = []
   for (const secret of secrets) {

@@ -1,7 +1,8 @@
 // Reference servers for bench/run.ts, on 127.0.0.1 only: node server.mjs MODE [options as JSON]
 //   fast       200 "ok" at once
 //   lognormal  each response delayed by a seeded lognormal draw; GET /truth returns the delays used (ms)
-//   stall      answers at once, except that every response in [stallAt, stallAt + stallMs) after the first request waits for the stall's end
+//   stall      answers at once, except that every response in [stallAt, stallAt + stallMs) after the first request
+// waits for the stall's end
 import http from 'node:http'
 
 const [mode = 'fast', json = '{}'] = process.argv.slice(2)

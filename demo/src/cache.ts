@@ -15,7 +15,10 @@ export interface CacheStats {
 
 export type CacheRead = {found: false; hit: false} | {found: true; hit: boolean; value: unknown}
 
-/** Bounded least-recently-used map: a Map iterates in insertion order, so re-inserting on every hit leaves the LRU key first. */
+/**
+ * Bounded least-recently-used map: a Map iterates in insertion order, so re-inserting on every hit leaves the LRU key
+ * first.
+ */
 export class LruCache<V> {
   evictions = 0
   private readonly entries = new Map<string, V>()
@@ -49,7 +52,10 @@ export class LruCache<V> {
   }
 }
 
-/** The slow-ish store behind the cache: values live serialized with a checksum that every read verifies — a small, real cost per access. */
+/**
+ * The slow-ish store behind the cache: values live serialized with a checksum that every read verifies — a small, real
+ * cost per access.
+ */
 export class ItemStore {
   private readonly items = new Map<string, {json: string; sha256: string}>()
 

@@ -135,7 +135,9 @@ function parseInteger(raw: string, source: string, {max, min}: NumericSetting): 
   return value
 }
 
-/** A system under test should not be reachable from the network by accident: only an explicit --host may leave loopback. */
+/**
+ * A system under test should not be reachable from the network by accident: only an explicit --host may leave loopback.
+ */
 function parseHost(flagValue: string | undefined, envValue: string | undefined): string {
   if (flagValue !== undefined) {
     if (flagValue === '') throw new UsageError('--host must not be empty')

@@ -41,7 +41,10 @@ export class Fleet {
   /** Requests refused because no matching agent was free. */
   exhaustedTotal = 0
   private readonly agents: Agent[]
-  /** Free agents per capability ('any' holds all of them), each ordered by load: an agent sits in one heap per capability. */
+  /**
+   * Free agents per capability ('any' holds all of them), each ordered by load: an agent sits in one heap per
+   * capability.
+   */
   private readonly free = new Map<Capability | 'any', IndexedMinHeap<Agent>>()
   private readonly allocations = new Map<string, Agent>()
   /** Agents per capability; fixed once the pool exists. */

@@ -7,15 +7,21 @@ import {Histogram} from './metrics.js'
 import type {LeaderMessage, SupervisorMessage} from './protocol.js'
 
 const LEADER_SCRIPT = fileURLToPath(new URL('swarm-leader.js', import.meta.url))
-/** A leader keeps no state (the journal lives here), so a small heap suffices and caps what a runaway leader can take. */
+/**
+ * A leader keeps no state (the journal lives here), so a small heap suffices and caps what a runaway leader can take.
+ */
 const LEADER_EXEC_ARGV = ['--max-old-space-size=24', '--max-semi-space-size=1']
-/** Crashes are seen at once through the exit event; heartbeats only catch hung leaders, and each ping wakes every leader (~2 ms CPU here). */
+/**
+ * Crashes are seen at once through the exit event; heartbeats only catch hung leaders, and each ping wakes every leader
+ * (~2 ms CPU here).
+ */
 const HEARTBEAT_INTERVAL_MS = 500
 /** A leader whose previous ping is still unanswered is not healthy (not answering heartbeats). */
 const UNHEALTHY_AFTER_MISSED = 2
 /**
  * Pings missed in a row before a live leader counts as hung and is replaced (~3 s). Counted in ticks, so a busy
- * supervisor cannot fake a miss; not shorter, because replacing leaders that are merely starved of CPU feeds a failover storm.
+ * supervisor cannot fake a miss; not shorter, because replacing leaders that are merely starved of CPU feeds a failover
+ * storm.
  */
 const DEPOSE_AFTER_MISSED = 6
 /** A Node boot is CPU-bound: more boots at once than this only slow each other and starve the running leaders. */
@@ -101,7 +107,10 @@ export class BootSlots {
   }
 }
 
-/** One swarm: a supervisor (this object, in the server) with a journal of accepted tasks, and a leader child process it replaces when lost. */
+/**
+ * One swarm: a supervisor (this object, in the server) with a journal of accepted tasks, and a leader child process it
+ * replaces when lost.
+ */
 export class Swarm {
   failovers = 0
   private term = 0
@@ -109,7 +118,10 @@ export class Swarm {
   /** Accepted task id → acknowledged by a leader; insertion order is acceptance order, which a new leader replays. */
   private readonly journal = new Map<string, boolean>()
   private completed = 0
-  /** Every child not yet reaped (a deposed leader may still be dying), with its exit; awaited on stop so none is orphaned. */
+  /**
+   * Every child not yet reaped (a deposed leader may still be dying), with its exit; awaited on stop so none is
+   * orphaned.
+   */
   private readonly children = new Map<ChildProcess, Promise<unknown>>()
   /** When a ready leader was lost; cleared once a successor is ready. */
   private lostAt: number | undefined
@@ -308,7 +320,8 @@ export class Swarm {
     const backoff = this.failedStarts === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, 100 * 2 ** (this.failedStarts - 1))
     const delay = this.context.failoverDelayMs + backoff
     this.context.log(
-      `swarm ${this.id}: leader ${leader.pid} (term ${leader.term}) ${reason}; electing term ${this.term + 1} in ${delay} ms`,
+      `swarm ${this.id}: leader ${leader.pid} (term ${leader.term}) ${reason}; electing ` +
+        `term ${this.term + 1} in ${delay} ms`,
     )
     this.electionTimer = setTimeout(() => void this.elect(), delay)
   }

@@ -14,7 +14,8 @@ import type {Shard} from '../validators/types.js'
 /** `--shard i/n`: this runner does share i of n of the load. */
 const shardFlag = Flags.custom<Shard>({
   description:
-    'Do share I of N of the load (I/N, e.g. 1/2): http divides its connections, rate and requests; targets that cannot split run whole on shard 1 only. Combine the shards with `gate merge`.',
+    'Do share I of N of the load (I/N, e.g. 1/2): http divides its connections, rate and requests; targets that ' +
+    'cannot split run whole on shard 1 only. Combine the shards with `gate merge`.',
   async parse(input) {
     const match = /^(\d+)\/(\d+)$/.exec(input.trim())
     const [index, count] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
@@ -31,7 +32,12 @@ const shardFlag = Flags.custom<Shard>({
 
 export default class Check extends GateCommand {
   static override summary = "Measure a gate's targets and decide PROCEED, BLOCK or INCONCLUSIVE."
-  static override description = `Reads gates/GATE.yaml (or a path), starts the services it names, runs each target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and .gate/latest.json; a --shard run also saves its evidence as collected beside it (.gate/runs/<id>.evidence.json) for \`gate merge\`.
+  static override description =
+    `Reads gates/GATE.yaml (or a path), starts the services it names, runs each ` +
+    `target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the ` +
+    `targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and ` +
+    `.gate/latest.json; a --shard run also saves its evidence as collected beside it ` +
+    `(.gate/runs/<id>.evidence.json) for \`gate merge\`.
 
 Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure more), 4 decided but not saved (the report is printed; the results file or a report could not be written), 130 interrupted (partial results saved and marked).`
   static override examples = [
@@ -81,7 +87,8 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     }),
     github: Flags.boolean({
       description:
-        'GitHub Actions: append the Markdown report to $GITHUB_STEP_SUMMARY and annotate the gate file for targets that did not pass.',
+        'GitHub Actions: append the Markdown report to $GITHUB_STEP_SUMMARY and annotate the gate file for targets ' +
+        'that did not pass.',
       env: 'GITHUB_ACTIONS',
       allowNo: true,
     }),
@@ -95,7 +102,8 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
     progress: Flags.option({
       description:
-        'Progress on stderr: auto draws a live display at a terminal and one plain line per target start and end elsewhere (CI=true, pipes, TERM=dumb, --json); plain always writes the lines; none only what validators log.',
+        'Progress on stderr: auto draws a live display at a terminal and one plain line per target start and end ' +
+        'elsewhere (CI=true, pipes, TERM=dumb, --json); plain always writes the lines; none only what validators log.',
       default: 'auto',
       options: PROGRESS_CHOICES,
     })(),

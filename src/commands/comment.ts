@@ -7,7 +7,12 @@ import {loadResults} from '../results/store.js'
 
 export default class Comment extends GateCommand {
   static override summary = 'Post a saved run to its pull request as one comment per gate, updated in place.'
-  static override description = `Renders the run (decision, consensus, the deciding rule, one row per target, the full report collapsed) and posts it to the pull request. The comment starts with a hidden marker, <!-- phasegate:GATE -->: later runs of the same gate find it, on any page of the conversation, and edit it instead of adding another — only a comment the token's own identity wrote (GET /user; github-actions[bot] for GITHUB_TOKEN), so a marker someone else planted is never edited.
+  static override description =
+    `Renders the run (decision, consensus, the deciding rule, one row per target, the ` +
+    `full report collapsed) and posts it to the pull request. The comment starts with a hidden marker, <!-- ` +
+    `phasegate:GATE -->: later runs of the same gate find it, on any page of the conversation, and edit it instead ` +
+    `of adding another — only a comment the token's own identity wrote (GET /user; github-actions[bot] for ` +
+    `GITHUB_TOKEN), so a marker someone else planted is never edited.
 
 Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSITORY (or --repo), and the pull request from GITHUB_EVENT_PATH (or --pr). GITHUB_API_URL points at GitHub Enterprise Server. Exit 0 when the comment is posted, 2 when GitHub refuses (the message says which permission or setting to fix).`
   static override examples = [

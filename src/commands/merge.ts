@@ -9,7 +9,12 @@ import type {RunResults} from '../results/types.js'
 
 export default class Merge extends GateCommand {
   static override summary = 'Merge the runs of `gate check --shard i/n` from several machines into one decision.'
-  static override description = `RUN is a run id from .gate/runs/, a results or evidence file, or "latest"; each names the evidence a check saved beside its results (.gate/runs/<id>.evidence.json). The runs must be shards of the same gate file (same sha256), each shard once; a missing shard is a warning. Per target and metric: samples are re-drawn uniformly from the union (latency from the merged HDR histograms), proportions' events and trials and counts and rates are summed, other values are kept when every shard agrees. The engine then decides on the union, and the merged run is saved and reported like a check.
+  static override description =
+    `RUN is a run id from .gate/runs/, a results or evidence file, or "latest"; each ` +
+    `names the evidence a check saved beside its results (.gate/runs/<id>.evidence.json). The runs must be shards ` +
+    `of the same gate file (same sha256), each shard once; a missing shard is a warning. Per target and metric: ` +
+    `samples are re-drawn uniformly from the union (latency from the merged HDR histograms), proportions' events ` +
+    `and trials and counts and rates are summed, other values are kept when every shard agrees. The engine then decides on the union, and the merged run is saved and reported like a check.
 
 Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a shard twice), 3 INCONCLUSIVE, 4 decided but not saved (the merged results or a report could not be written), 130 a shard was interrupted.`
   static override examples = [
@@ -20,7 +25,8 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a
     {
       description: 'Merge evidence files downloaded from the matrix jobs and write reports',
       command:
-        '<%= config.bin %> <%= command.id %> shard-1/*.evidence.json shard-2/*.evidence.json --out report --format md,junit',
+        '<%= config.bin %> <%= command.id %> shard-1/*.evidence.json shard-2/*.evidence.json --out report --format ' +
+        'md,junit',
     },
   ]
   static override enableJsonFlag = true

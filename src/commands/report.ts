@@ -10,7 +10,8 @@ import type {RunResults} from '../results/types.js'
 export default class Report extends GateCommand {
   static override summary = 'Re-render a saved run without measuring anything.'
   static override description =
-    'RUN is a run id from .gate/runs/, a path to a results file, or "latest" (the default). The exit code is the run\'s own decision, so a pipeline can gate on a saved run.'
+    'RUN is a run id from .gate/runs/, a path to a results file, or "latest" (the default). The exit code is the ' +
+    "run's own decision, so a pipeline can gate on a saved run."
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> phase-2-20261123T174132Z --format md > report.md',

@@ -7,7 +7,8 @@ import {gateSchema} from '../config/schema.js'
 export default class Schema extends GateCommand {
   static override summary = 'Print the JSON Schema of gate files (or of results files).'
   static override description =
-    'Editors use it to complete and check gate files: save it and add `# yaml-language-server: $schema=./gate.schema.json` at the top of a gate.'
+    'Editors use it to complete and check gate files: save it and add `# yaml-language-server: ' +
+    '$schema=./gate.schema.json` at the top of a gate.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> > gate.schema.json',
     '<%= config.bin %> <%= command.id %> --results > results.schema.json',

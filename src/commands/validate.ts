@@ -7,7 +7,8 @@ import {prepareGate} from '../check.js'
 export default class Validate extends GateCommand {
   static override summary = 'Check a gate file without running anything.'
   static override description =
-    "Checks the YAML, the schema, every expectation, every `${...}` reference and each target's `with:` options against its validator. Problems are listed with file:line:column; exit 2 when there is any."
+    "Checks the YAML, the schema, every expectation, every `${...}` reference and each target's `with:` options " +
+    'against its validator. Problems are listed with file:line:column; exit 2 when there is any.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> phase-2',
     '<%= config.bin %> <%= command.id %> gates/release.yaml --json',

@@ -40,7 +40,9 @@ export default class Validators extends GateCommand {
   }
 }
 
-/** The metrics with default options; those that depend on options (http stages, artifact paths) are in the description. */
+/**
+ * The metrics with default options; those that depend on options (http stages, artifact paths) are in the description.
+ */
 function listedMetrics(validator: Validator): ValidatorRow['metrics'] {
   try {
     // Required options stay missing; a validator whose metrics need them (artifact, claim) throws.

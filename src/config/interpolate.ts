@@ -191,7 +191,10 @@ export function interpolateGate(
   return {args: values, data: expanded as Record<string, unknown>, problems}
 }
 
-/** Each declared argument's value: given on the command line, else its default; a given one the gate does not declare is a problem. */
+/**
+ * Each declared argument's value: given on the command line, else its default; a given one the gate does not declare is
+ * a problem.
+ */
 function argsOf(
   declared: unknown,
   given: Readonly<Record<string, string>>,

@@ -34,7 +34,10 @@ export const DURATION_EXPECTED = 'a duration like 30s, 2m or 500ms'
 const QUOTED_VALUE = /\(got ("(?:[^"\\]|\\.)*")\)/g
 const QUOTE_CHARS = 40
 
-/** Cuts each "(got "…")" quote to 40 characters; only after redaction, since a cut that splits a secret hides it from the redactor. */
+/**
+ * Cuts each "(got "…")" quote to 40 characters; only after redaction, since a cut that splits a secret hides it from
+ * the redactor.
+ */
 export function shortenQuotes(message: string): string {
   return message.replaceAll(QUOTED_VALUE, (whole, quoted: string) => {
     const value = JSON.parse(quoted) as string
@@ -47,7 +50,10 @@ export function mustBe(path: DocPath, expected: string, got: unknown): string {
   return `${labelOf(path)} must be ${expected} (got ${describeValue(got)})`
 }
 
-/** A rendering of a value the user wrote, for "(got ...)": a string is quoted whole, and cut by shortenQuotes once redacted. */
+/**
+ * A rendering of a value the user wrote, for "(got ...)": a string is quoted whole, and cut by shortenQuotes once
+ * redacted.
+ */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value'
   if (typeof value === 'string') return JSON.stringify(value)
@@ -69,7 +75,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** Enough issues to act on: a data file passed by mistake can have 100,000. */
 const MAX_ISSUES = 50
 
-/** Issues as a GateConfigError lists them: by line, then column (those without a place first), each once, at most MAX_ISSUES. */
+/**
+ * Issues as a GateConfigError lists them: by line, then column (those without a place first), each once, at most
+ * MAX_ISSUES.
+ */
 export function reportable(issues: readonly ConfigIssue[]): ConfigIssue[] {
   const unique = new Map(
     issues.map((issue) => [JSON.stringify([issue.position?.line, issue.position?.column, issue.message]), issue]),

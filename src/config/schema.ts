@@ -34,7 +34,8 @@ function slug(description: string) {
     title: 'slug',
     type: 'string',
     pattern: '^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$',
-    description: `${description} Lowercase letters, digits, "-", "_" and ".", starting and ending with a letter or digit.`,
+    description:
+      `${description} Lowercase letters, digits, "-", "_" and ".", starting and ending with a letter or ` + `digit.`,
   }
 }
 
@@ -48,7 +49,8 @@ const service = {
       type: 'string',
       minLength: 1,
       description:
-        'Shell command line that starts the service, run from the project root in its own process group. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.',
+        'Shell command line that starts the service, run from the project root in its own process group. ' +
+        '${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.',
     },
     cwd: {
       type: 'string',
@@ -58,7 +60,8 @@ const service = {
     env: {
       type: 'object',
       description:
-        'Extra environment variables for the command. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded in values.',
+        'Extra environment variables for the command. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded in ' +
+        'values.',
       propertyNames: {pattern: `^${ENV_NAME}$`, description: 'Letters, digits and "_", not starting with a digit.'},
       additionalProperties: {type: ['string', 'number', 'boolean'], description: 'Value of the variable.'},
     },
@@ -66,20 +69,23 @@ const service = {
       type: 'object',
       additionalProperties: false,
       description:
-        'How to tell that the service is up: a line in its output (log), an HTTP URL that answers (http), or both in that order.',
+        'How to tell that the service is up: a line in its output (log), an HTTP URL that answers (http), or both ' +
+        'in that order.',
       anyOf: [{required: ['log']}, {required: ['http']}],
       properties: {
         log: {
           type: 'string',
           minLength: 1,
           description:
-            'Regular expression matched against each output line; its named group "url", e.g. (?<url>http://\\S+), gives ${services.NAME.url}.',
+            'Regular expression matched against each output line; its named group "url", e.g. (?<url>http://\\S+), ' +
+            'gives ${services.NAME.url}.',
         },
         http: {
           type: 'string',
           minLength: 1,
           description:
-            'URL polled until it answers with a 2xx status; its origin becomes ${services.NAME.url} unless the log gave one. ${env.NAME} and ${args.NAME} are expanded.',
+            'URL polled until it answers with a 2xx status; its origin becomes ${services.NAME.url} unless the log ' +
+            'gave one. ${env.NAME} and ${args.NAME} are expanded.',
         },
         timeout: duration('Time the service has to become ready.', '30s'),
       },
@@ -109,7 +115,8 @@ const target = {
       type: 'object',
       default: {},
       description:
-        "The validator's own options, checked against the validator's schema. ${env.NAME}, ${args.NAME}, ${gate.dir} and ${services.NAME.url} are expanded.",
+        "The validator's own options, checked against the validator's schema. ${env.NAME}, ${args.NAME}, " +
+        '${gate.dir} and ${services.NAME.url} are expanded.',
     },
     expect: {
       title: 'expectations',
@@ -146,7 +153,8 @@ const target = {
       type: 'boolean',
       default: false,
       description:
-        'Let this target send traffic to addresses outside the loopback range (127.0.0.0/8, ::1, localhost). Off by default: a gate loads only this machine unless it says otherwise.',
+        'Let this target send traffic to addresses outside the loopback range (127.0.0.0/8, ::1, localhost). Off by ' +
+        'default: a gate loads only this machine unless it says otherwise.',
     },
   },
 }
@@ -204,7 +212,8 @@ export const gateSchema = {
       type: 'object',
       default: {},
       description:
-        'Parameters of the gate, given with `gate check GATE --arg NAME=VALUE` and used as ${args.NAME} wherever ${env.NAME} may appear: e.g. which database a storage gate measures.',
+        'Parameters of the gate, given with `gate check GATE --arg NAME=VALUE` and used as ${args.NAME} wherever ' +
+        '${env.NAME} may appear: e.g. which database a storage gate measures.',
       propertyNames: {
         pattern: `^${ARG_NAME}$`,
         description: 'Letters, digits, "_" and "-", starting with a letter or "_".',
@@ -225,7 +234,11 @@ export const gateSchema = {
     secrets: {
       type: 'array',
       default: [],
-      description: `Environment variables whose values are secret: wherever a run prints or saves anything (results, history, reports, progress, errors), their values are replaced by ***, whether they came in through \${env.NAME} or a service or command printed them. A value shorter than ${MIN_SECRET_LENGTH} characters is not redacted (with a warning); an unset one has nothing to redact.`,
+      description:
+        `Environment variables whose values are secret: wherever a run prints or saves anything ` +
+        `(results, history, reports, progress, errors), their values are replaced by ***, whether they came in ` +
+        `through \${env.NAME} or a service or command printed them. A value shorter ` +
+        `than ${MIN_SECRET_LENGTH} characters is not redacted (with a warning); an unset one has nothing to redact.`,
       items: {
         title: 'env-name',
         type: 'string',

@@ -194,7 +194,9 @@ export class GateSource {
     return undefined
   }
 
-  /** The first entry for each key of a mapping, indexed once: a hostile file can have 100,000 keys and as many problems. */
+  /**
+   * The first entry for each key of a mapping, indexed once: a hostile file can have 100,000 keys and as many problems.
+   */
   private entriesOf(map: YAMLMap): Map<string, Pair> {
     let entries = this.entryIndex.get(map)
     if (!entries) {

@@ -71,7 +71,9 @@ export function measureRelative(
     return {
       dimension,
       n: 0,
-      noData: `the baseline run ${baseline.run} kept only summary statistics of "${expr.metric}" (${SUMMARY_FIELDS.join(' ')}); ${expr.statistic} is not among them`,
+      noData:
+        `the baseline run ${baseline.run} kept only summary statistics of ` +
+        `"${expr.metric}" (${SUMMARY_FIELDS.join(' ')}); ${expr.statistic} is not among them`,
     }
   }
 
@@ -194,7 +196,10 @@ export function measureRelative(
     }
   }
 
-  const reason = `no run-to-run spread yet (${earlier.length} earlier run${earlier.length === 1 ? '' : 's'} recorded, ${MIN_RUNS_FOR_SPREAD} needed): P is 0 or 1`
+  const reason =
+    `no run-to-run spread yet ` +
+    `(${earlier.length} earlier run${earlier.length === 1 ? '' : 's'} recorded, ${MIN_RUNS_FOR_SPREAD} needed): P ` +
+    `is 0 or 1`
   return {...current, comparison: comparison('exact', null), reason, threshold}
 }
 

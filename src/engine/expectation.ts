@@ -410,17 +410,26 @@ export function statisticDimension(statistic: string, metric: Dimension): Dimens
   return metric
 }
 
-/** Why the expectation's statistic cannot be taken of a metric of this type, or null when it fits (shared by validate and run). */
+/**
+ * Why the expectation's statistic cannot be taken of a metric of this type, or null when it fits (shared by validate
+ * and run).
+ */
 export function statisticMismatch(expr: Expectation, type: MetricEvidence['type']): string | null {
   const comparison = expr.text.slice(expr.at.operator).trim()
   if (type === 'samples') {
     if (expr.statistic !== 'value') return null
-    return `"${expr.metric}" has many samples, so a bare "${expr.metric}" is ambiguous: name a statistic, e.g. p95(${expr.metric}) ${comparison} (${STATISTIC_LIST})`
+    return (
+      `"${expr.metric}" has many samples, so a bare "${expr.metric}" is ambiguous: name a statistic, e.g. ` +
+      `p95(${expr.metric}) ${comparison} (${STATISTIC_LIST})`
+    )
   }
 
   if (expr.statistic === 'value') return null
   const what = type === 'proportion' ? 'a proportion (events out of trials)' : 'a single value'
-  return `"${expr.metric}" is ${what}, so ${expr.statistic}(${expr.metric}) does not fit: compare it bare, e.g. ${expr.metric} ${comparison}`
+  return (
+    `"${expr.metric}" is ${what}, so ${expr.statistic}(${expr.metric}) does not fit: compare it bare, ` +
+    `e.g. ${expr.metric} ${comparison}`
+  )
 }
 
 /**
@@ -446,7 +455,10 @@ export function thresholdMismatch(expr: Expectation, dimension: Dimension): stri
   const written = expr.text.slice(expr.at.threshold).trim()
   if (!dimensionsCompatible(dimension, expr.thresholdDimension)) {
     if (expr.thresholdDimension === null) {
-      return `"${left}" is a ${dimension}, so its threshold needs a unit: write ${written}${dimension === 'duration' ? 'ms' : 'B'}, not ${written}`
+      return (
+        `"${left}" is a ${dimension}, so its threshold needs a unit: ` +
+        `write ${written}${dimension === 'duration' ? 'ms' : 'B'}, not ${written}`
+      )
     }
 
     return `"${left}" is a ${dimension} but ${written} is a ${expr.thresholdDimension}; they cannot be compared`

@@ -159,7 +159,8 @@ function measureSamples(
 
 /** min and max are what this run saw: no claim about the next run, and labelled so. */
 function observed(expr: Expectation, value: number, n: number, dimension: Dimension): Measurement {
-  const reason = `the ${expr.statistic} this run observed in ${n} sample${n === 1 ? '' : 's'}, not a bound on other runs`
+  const reason =
+    `the ${expr.statistic} this run observed in ${n} sample${n === 1 ? '' : 's'}, not a bound on other ` + `runs`
   return {
     bound: value,
     dimension,
@@ -172,7 +173,10 @@ function observed(expr: Expectation, value: number, n: number, dimension: Dimens
   }
 }
 
-/** pN and median by counting observations on each side of the threshold (quantile.ts); every one when a histogram kept them. */
+/**
+ * pN and median by counting observations on each side of the threshold (quantile.ts); every one when a histogram kept
+ * them.
+ */
 function measureQuantile(
   expr: Expectation,
   level: number,
@@ -235,7 +239,10 @@ function measureStudentized(
     x === null ? null : isVariance ? Math.sqrt(Math.max(0, x)) : x * scale
   const upperSide = boundSide(expr.operator) === 'upper'
   if (result.below === null) {
-    const reason = `${n} sample${n === 1 ? '' : 's'} are too few to bound ${expr.statistic === 'stddev' ? 'a standard deviation' : 'a mean'} of data this skewed: about ${result.needed} are needed (n > 28 + 25·g², g the upper 95% bound of the skewness)`
+    const reason =
+      `${n} sample${n === 1 ? '' : 's'} are too few to ` +
+      `bound ${expr.statistic === 'stddev' ? 'a standard deviation' : 'a mean'} of data this skewed: ` +
+      `about ${result.needed} are needed (n > 28 + 25·g², g the upper 95% bound of the skewness)`
     return {
       bound: null,
       dimension,
@@ -286,7 +293,10 @@ function moreForShare(holding: number, n: number, level: number, confidence: num
     : {samples: total - n, toward}
 }
 
-/** For a studentized statistic: z grows with √n, so about n·(z_c / z)² decide it, and never fewer than the skew rule asks. */
+/**
+ * For a studentized statistic: z grows with √n, so about n·(z_c / z)² decide it, and never fewer than the skew rule
+ * asks.
+ */
 function moreForZ(z: number, n: number, needed: number, upperSide: boolean, confidence: number): MoreSamples {
   if (z === 0) return {samples: null, why: 'the estimate sits on the threshold: more of the same would not decide it'}
   const total = Math.max(needed, Math.ceil(n * (probit(confidence) / z) ** 2))

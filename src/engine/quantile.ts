@@ -84,7 +84,10 @@ export function countHolding(observations: Observations, question: QuantileQuest
     : countSorted(observations.sorted, question)
 }
 
-/** Samples on the holding side, by binary search over the sorted samples: O(log n), for counting against many thresholds. */
+/**
+ * Samples on the holding side, by binary search over the sorted samples: O(log n), for counting against many
+ * thresholds.
+ */
 export function countSorted(sorted: Float64Array, question: QuantileQuestion): HoldingCount {
   // The holding side is a prefix (< and <=) or a suffix (> and >=) of the sorted samples.
   const prefix = question.holding(Number.NEGATIVE_INFINITY)

@@ -51,7 +51,10 @@ export class Random {
     return result >>> 0
   }
 
-  /** Fills `into` with draws from `from`, with replacement; the generator runs in locals because this is the bootstrap's hot loop (n < 2^31). */
+  /**
+   * Fills `into` with draws from `from`, with replacement; the generator runs in locals because this is the bootstrap's
+   * hot loop (n < 2^31).
+   */
   resample(from: Float64Array, into: Float64Array): void {
     let {a, b, c, d} = this
     const n = from.length

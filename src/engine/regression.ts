@@ -90,7 +90,10 @@ function residualsExplain(data: number[][], line: (x: number) => number): number
   return data.every(([, y]) => y === first) ? Number.NaN : Math.min(1, Math.max(0, rSquared(data, line)))
 }
 
-/** Lag-1 autocorrelation of residuals in x order, floored at 0 (a negative one would only narrow the interval) and capped. */
+/**
+ * Lag-1 autocorrelation of residuals in x order, floored at 0 (a negative one would only narrow the interval) and
+ * capped.
+ */
 function lagOneAutocorrelation(residuals: readonly number[], squares: number): number {
   if (!(squares > 0)) return 0
   let products = 0
@@ -106,7 +109,9 @@ export function studentTCdf(t: number, df: number): number {
   return t > 0 ? 1 - tail : tail
 }
 
-/** The t quantile: the t with P(T ≤ t) = p. Bisection on the CDF, to about 1e-12; the normal quantile bounds the search. */
+/**
+ * The t quantile: the t with P(T ≤ t) = p. Bisection on the CDF, to about 1e-12; the normal quantile bounds the search.
+ */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1) || !(df > 0)) return Number.NaN
   if (p === 0.5) return 0

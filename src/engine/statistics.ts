@@ -155,7 +155,9 @@ export function quantileDraw(samples: readonly number[], level: number): Draw {
   }
 }
 
-/** Above this many samples the mean's bootstrap distribution is drawn from its normal limit instead of by resampling. */
+/**
+ * Above this many samples the mean's bootstrap distribution is drawn from its normal limit instead of by resampling.
+ */
 export const NORMAL_MEAN_FROM = 5000
 
 /**

@@ -28,7 +28,10 @@ export interface SampleBuckets {
 
 export interface Evidence {
   kind: EvidenceKind
-  /** Where the numbers come from: "live: GET http://127.0.0.1:3000/x", "k6 summary ./out.json", "vendor report 2025-10-09". */
+  /**
+   * Where the numbers come from: "live: GET http://127.0.0.1:3000/x", "k6 summary ./out.json", "vendor report
+   * 2025-10-09".
+   */
   source: string
   metrics: Record<string, MetricEvidence>
   /** Length of the measurement window, for rate(metric). */
@@ -175,7 +178,10 @@ export interface Decision {
   deciding: string[]
   /** Non-required FAIL / INCONCLUSIVE / NO_DATA targets: improvements before the next gate. */
   improvements: string[]
-  /** Every step of the rule in order, with its numbers and whether it held: what reports display (scoring.md §4); absent in files written before v2. */
+  /**
+   * Every step of the rule in order, with its numbers and whether it held: what reports display (scoring.md §4); absent
+   * in files written before v2.
+   */
   rules?: RuleCheck[]
 }
 

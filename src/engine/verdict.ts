@@ -55,7 +55,9 @@ function described(
   }
 }
 
-/** An expectation nothing could be said about; without a metric its dimension is the threshold's (plain numbers count). */
+/**
+ * An expectation nothing could be said about; without a metric its dimension is the threshold's (plain numbers count).
+ */
 export function noDataVerdict(
   expr: Expectation,
   reason: string,
@@ -78,7 +80,10 @@ export function noDataVerdict(
 
 function missingMetric(expr: Expectation, evidence: Evidence): string {
   const present = Object.keys(evidence.metrics)
-  return `metric "${expr.metric}" is missing from the evidence (${present.length > 0 ? `it has ${present.join(', ')}` : 'it has no metrics'})`
+  return (
+    `metric "${expr.metric}" is missing from the evidence ` +
+    `(${present.length > 0 ? `it has ${present.join(', ')}` : 'it has no metrics'})`
+  )
 }
 
 const CLAIM_MORE: MoreSamples = {samples: null, why: 'a claim is never PASS or FAIL: measure it'}

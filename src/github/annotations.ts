@@ -38,7 +38,10 @@ export function targetAnnotations(results: RunResults, options: AnnotationOption
   })
 }
 
-/** The gate file as the workspace names it and the first line of each target; lines only when the file is the one that ran. */
+/**
+ * The gate file as the workspace names it and the first line of each target; lines only when the file is the one that
+ * ran.
+ */
 function targetLocations(
   results: RunResults,
   options: AnnotationOptions,

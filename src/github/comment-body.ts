@@ -83,7 +83,10 @@ export function renderComment(results: RunResults, limit = COMMENT_LIMIT): strin
   return body.length <= limit ? body : `${body.slice(0, limit - 2)}…\n`
 }
 
-/** What a reader needs beyond the table row (which already says why there is no data): what the validator noted, why an expectation is not plain. */
+/**
+ * What a reader needs beyond the table row (which already says why there is no data): what the validator noted, why an
+ * expectation is not plain.
+ */
 function targetNotes(targets: readonly TargetView[]): Array<{label: string; text: string}> {
   return targets.flatMap((target) =>
     [

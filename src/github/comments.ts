@@ -47,7 +47,10 @@ export async function upsertComment(
   return {action: 'created', id: Number(data.id), url: data.html_url}
 }
 
-/** The login the token acts as: GET /user for a user token; an installation token is refused there (403) and posts as github-actions[bot]. */
+/**
+ * The login the token acts as: GET /user for a user token; an installation token is refused there (403) and posts as
+ * github-actions[bot].
+ */
 async function authenticatedLogin(client: GitHubClient): Promise<string> {
   try {
     return (await client.request('GET /user')).data.login

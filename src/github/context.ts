@@ -34,7 +34,8 @@ interface EventPayload {
 }
 
 const TOKEN_HELP =
-  'in a workflow step set `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`; locally export a token that can write to the repository'
+  'in a workflow step set `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`; locally export a token that can write ' +
+  'to the repository'
 
 /** GITHUB_TOKEN: required for anything that talks to GitHub; it is only ever sent in the Authorization header. */
 export function tokenFrom(env: NodeJS.ProcessEnv): string {
@@ -60,7 +61,8 @@ export function apiUrlFrom(value: string | undefined): string {
     url = new URL(text)
   } catch {
     throw new UserError(
-      `GITHUB_API_URL "${text}" is not a URL; leave it unset for github.com, or use e.g. https://github.example.com/api/v3.`,
+      `GITHUB_API_URL "${text}" is not a URL; leave it unset for github.com, or use e.g. ` +
+        `https://github.example.com/api/v3.`,
     )
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
@@ -98,7 +100,9 @@ export function noPullRequest(env: NodeJS.ProcessEnv): string {
       : 'GITHUB_EVENT_PATH is not set'
 }
 
-/** The commit a check run belongs to: the pull request's head (GITHUB_SHA is the merge commit there), else GITHUB_SHA. */
+/**
+ * The commit a check run belongs to: the pull request's head (GITHUB_SHA is the merge commit there), else GITHUB_SHA.
+ */
 export function headShaFrom(env: NodeJS.ProcessEnv): string {
   const event = readEvent(env)
   const sha = [event?.pull_request?.head?.sha, event?.workflow_run?.head_sha, env.GITHUB_SHA].find(

@@ -27,18 +27,31 @@ export function gitHubFailure(error: unknown, operation: Operation, token: strin
   const message = (() => {
     switch (status) {
       case 401:
-        return `GitHub refused the token (401: ${said}) while ${operation.doing}. GITHUB_TOKEN is missing, expired, revoked or not a token for ${operation.apiUrl}.`
+        return (
+          `GitHub refused the token (401: ${said}) while ${operation.doing}. GITHUB_TOKEN is missing, expired, ` +
+          `revoked or not a token for ${operation.apiUrl}.`
+        )
       case 403:
         return rateLimited(said)
-          ? `GitHub's rate limit stopped ${operation.doing} (403: ${said}), and waiting was not worth it; run again later.`
-          : `GitHub denied ${operation.doing} (403: ${said}). The token lacks permission: give the job \`permissions: ${operation.permission}\` (a fine-grained token needs the same). On pull requests from forks GITHUB_TOKEN is read-only: publish from a workflow_run job instead.`
+          ? `GitHub's rate limit stopped ${operation.doing} (403: ${said}), and waiting was not worth it; run again ` +
+              `later.`
+          : `GitHub denied ${operation.doing} (403: ${said}). The token lacks permission: give the job ` +
+              `\`permissions: ${operation.permission}\` (a fine-grained token needs the same). On pull requests ` +
+              `from forks GITHUB_TOKEN is read-only: publish from a workflow_run job instead.`
       case 404:
-        return `GitHub answered 404 (${said}) while ${operation.doing}: the repository or pull request does not exist, or the token cannot see it. Check GITHUB_REPOSITORY / --repo and --pr, and that the token has access to the repository with ${operation.permission}.`
+        return (
+          `GitHub answered 404 (${said}) while ${operation.doing}: the repository or pull request does not ` +
+          `exist, or the token cannot see it. Check GITHUB_REPOSITORY / --repo and --pr, and that the token has ` +
+          `access to the repository with ${operation.permission}.`
+        )
       case 429:
         return `GitHub's rate limit stopped ${operation.doing} (429: ${said}) after the retries; run again later.`
       default:
         if (status >= 500 || status === 0)
-          return `GitHub at ${operation.apiUrl} failed while ${operation.doing}, also on every retry (${status || 'no response'}: ${said}).`
+          return (
+            `GitHub at ${operation.apiUrl} failed while ${operation.doing}, also on every retry ` +
+            `(${status || 'no response'}: ${said}).`
+          )
         return `GitHub refused ${operation.doing} (${status}: ${said}).`
     }
   })()

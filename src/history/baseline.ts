@@ -50,7 +50,8 @@ export function saveBaseline(
     const {file, results} = loadResults(from, cwd)
     if (results.gate.name !== gate)
       throw new UserError(
-        `${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+        `${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline ` +
+          `must be a run of the gate it is compared with.`,
       )
     runId = history.importResults(results, file)
   }
@@ -74,10 +75,14 @@ export function saveBaseline(
 /** "no runs recorded for G in .gate/history.db: run `gate check G` first" (naming the gates it has, for a typo). */
 export function noRunsMessage(history: History, gate: string): string {
   const others = history.gates().filter((name) => name !== gate)
-  return `no runs recorded for ${gate} in ${history.file}${others.length > 0 ? ` (it has runs of ${others.join(', ')})` : ''}: run \`gate check ${gate}\` first`
+  return `no runs recorded for ${gate} in ${history.file}${
+    others.length > 0 ? ` (it has runs ` + `of ${others.join(', ')})` : ''
+  }: run \`gate check ${gate}\` first`
 }
 
-/** A warning when the gate file is no longer the one the pinned run measured: its targets or expectations may differ. */
+/**
+ * A warning when the gate file is no longer the one the pinned run measured: its targets or expectations may differ.
+ */
 function gateChanged(cwd: string, gate: string, run: string, sha256: string): string[] {
   let file: string
   try {
@@ -89,7 +94,9 @@ function gateChanged(cwd: string, gate: string, run: string, sha256: string): st
   const now = createHash('sha256').update(readFileSync(file)).digest('hex')
   if (now === sha256) return []
   return [
-    `${path.relative(cwd, file) || file} changed since run ${run} measured it (sha256 ${sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now): targets or expectations added since have nothing to compare with.`,
+    `${path.relative(cwd, file) || file} changed since run ${run} measured it ` +
+      `(sha256 ${sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now): targets or expectations added since have ` +
+      `nothing to compare with.`,
   ]
 }
 
@@ -101,7 +108,8 @@ export function formatSaved(saved: SavedBaseline): string {
   ]
   if (saved.importedFrom)
     lines.push(
-      `  imported from ${saved.importedFrom}: summaries only — relative checks on sample metrics will use summary values only`,
+      `  imported from ${saved.importedFrom}: summaries only — relative checks on sample metrics will use summary ` +
+        `values only`,
     )
   return lines.join('\n')
 }

@@ -25,7 +25,9 @@ export function shownPath(file: string, cwd: string): string {
   return relative && !relative.startsWith('..') ? relative : file
 }
 
-/** Opens (creating when asked and missing) and migrates the history; null when it does not exist and `create` is false. */
+/**
+ * Opens (creating when asked and missing) and migrates the history; null when it does not exist and `create` is false.
+ */
 export function openDatabase(file: string, shown: string, create: boolean): BetterSqlite3.Database | null {
   if (existsSync(file) && !statSync(file).isFile()) {
     const aside = `move it aside (e.g. mv ${shown} ${shown}.other) and the next run starts a new history`
@@ -57,7 +59,8 @@ function checkIdentity(db: BetterSqlite3.Database, shown: string): void {
   const version = schemaVersion(db)
   if (version > SCHEMA_VERSION) {
     throw new UserError(
-      `${shown} was written by a newer phasegate (history schema v${version}; this one reads up to v${SCHEMA_VERSION}): upgrade phasegate to read it. The file was not changed.`,
+      `${shown} was written by a newer phasegate (history schema v${version}; this one reads up to ` +
+        `v${SCHEMA_VERSION}): upgrade phasegate to read it. The file was not changed.`,
     )
   }
 
@@ -65,12 +68,15 @@ function checkIdentity(db: BetterSqlite3.Database, shown: string): void {
   const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as {n: number}).n
   if (applicationId !== APPLICATION_ID && (applicationId !== 0 || version !== 0 || tables > 0)) {
     throw new UserError(
-      `${shown} is an SQLite database but not a phasegate history: move it aside (e.g. mv ${shown} ${shown}.other); the next run starts a new history. The file was not changed.`,
+      `${shown} is an SQLite database but not a phasegate history: move it aside (e.g. ` +
+        `mv ${shown} ${shown}.other); the next run starts a new history. The file was not changed.`,
     )
   }
 }
 
-/** SQLite's "not a database", "malformed" and "locked" errors as a user error naming the file; anything else as it is. */
+/**
+ * SQLite's "not a database", "malformed" and "locked" errors as a user error naming the file; anything else as it is.
+ */
 export function historyError(error: unknown, shown: string): unknown {
   if (error instanceof UserError) return error
   const code = (error as {code?: unknown}).code
@@ -80,7 +86,9 @@ export function historyError(error: unknown, shown: string): unknown {
     (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'))
   ) {
     return new UserError(
-      `${shown} is damaged or not a database (${(error as Error).message}): move it aside (e.g. mv ${shown} ${shown}.broken) and the next run starts a new history; the results files in ${STATE_DIR}/runs/ are not affected.`,
+      `${shown} is damaged or not a database (${(error as Error).message}): move it aside (e.g. ` +
+        `mv ${shown} ${shown}.broken) and the next run starts a new history; the results files ` +
+        `in ${STATE_DIR}/runs/ are not affected.`,
     )
   }
 

@@ -120,7 +120,10 @@ export function baselinesFor(
       if (!baseline) {
         const saved = history.baselines(gate.name).map((record) => record.name)
         return everyTarget(
-          `no baseline "${name}" saved for gate ${gate.name}${saved.length > 0 ? ` (saved: ${saved.join(', ')}; pick one with --baseline)` : ''}: pin a run with \`gate baseline save ${gate.name}${name === DEFAULT_BASELINE ? '' : ` --name ${name}`}\``,
+          `no baseline "${name}" saved for ` +
+            `gate ${gate.name}${
+              saved.length > 0 ? ` (saved: ${saved.join(', ')}; pick one with ` + `--baseline)` : ''
+            }: pin a run with \`gate baseline save ${gate.name}${name === DEFAULT_BASELINE ? '' : ` --name ${name}`}\``,
         )
       }
 
@@ -131,7 +134,9 @@ export function baselinesFor(
             return [
               id,
               {
-                missing: `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; pin a newer run with \`gate baseline save ${gate.name}\``,
+                missing:
+                  `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; ` +
+                  `pin a newer run with \`gate baseline save ${gate.name}\``,
               },
             ]
           const recent = Object.fromEntries(

@@ -5,7 +5,10 @@ import type {MetricEvidence} from '../engine/types.js'
 import {createHistogram, encodeHistogram, recordLatency} from '../load/histogram.js'
 import {reservoir} from '../validators/evidence.js'
 
-/** Samples kept per metric and run: 40 KB as float64, and a rank test on 5,000 per side already resolves shifts well below noise. */
+/**
+ * Samples kept per metric and run: 40 KB as float64, and a rank test on 5,000 per side already resolves shifts well
+ * below noise.
+ */
 export const MAX_KEPT_SAMPLES = 5000
 
 /** A uniform subset of at most `limit` samples; the same run, target and metric always keep the same ones. */
@@ -26,7 +29,10 @@ export function decodeSamples(bytes: Uint8Array): number[] {
   return Array.from({length: Math.floor(view.byteLength / 8)}, (_, i) => view.readDoubleLE(i * 8))
 }
 
-/** The HDR histogram (compressed base64, microseconds) of a duration metric: the shard's own when it kept one, else built from the samples. */
+/**
+ * The HDR histogram (compressed base64, microseconds) of a duration metric: the shard's own when it kept one, else
+ * built from the samples.
+ */
 export function durationHistogram(
   metric: Extract<MetricEvidence, {type: 'samples'}>,
   kept: string | undefined,

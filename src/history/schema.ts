@@ -1,5 +1,6 @@
 // The history database's schema as an ordered list of forward steps; PRAGMA user_version counts the steps applied.
-// A step only adds (tables, columns, indexes): rows written by any earlier version stay readable and are never rewritten.
+// A step only adds (tables, columns, indexes): rows written by any earlier version stay readable and are never
+// rewritten.
 import type BetterSqlite3 from 'better-sqlite3'
 
 /** PRAGMA application_id of a phasegate history ("PGHI"): tells our database from any other SQLite file. */
@@ -14,7 +15,8 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     description:
-      'runs, their targets and metric summaries (with a bounded sample subset and an HDR histogram), and pinned baselines',
+      'runs, their targets and metric summaries (with a bounded sample subset and an HDR histogram), and pinned ' +
+      'baselines',
     sql: `
       PRAGMA application_id = ${APPLICATION_ID};
       CREATE TABLE runs (

@@ -1,5 +1,7 @@
-// The run history: every decided run with its targets, metric summaries and kept samples, and the baselines pinned on them.
-// Synchronous (better-sqlite3): each run is written in one transaction, so a reader or a killed writer never sees half a run.
+// The run history: every decided run with its targets, metric summaries and kept samples, and the baselines pinned on
+// them.
+// Synchronous (better-sqlite3): each run is written in one transaction, so a reader or a killed writer never sees half
+// a run.
 import type BetterSqlite3 from 'better-sqlite3'
 
 import type {BaselineMetric, MetricEvidence, MetricSummary, Outcome, Status} from '../engine/types.js'
@@ -67,7 +69,10 @@ export interface BaselineRecord {
   source: RunSource
 }
 
-/** A pinned run as relative expectations read it: per target, each metric's summary and kept evidence (samples, counts or value). */
+/**
+ * A pinned run as relative expectations read it: per target, each metric's summary and kept evidence (samples, counts
+ * or value).
+ */
 export interface Baseline extends BaselineRecord {
   targets: Record<string, {status: Status; metrics: Record<string, BaselineMetric>}>
 }
@@ -115,12 +120,18 @@ export class History {
     this.db?.close()
   }
 
-  /** Records a decided run with its evidence as collected (for the kept samples and histograms); returns the id it is recorded under. */
+  /**
+   * Records a decided run with its evidence as collected (for the kept samples and histograms); returns the id it is
+   * recorded under.
+   */
   record(results: RunResults, collected?: readonly CollectedTarget[], options: {id?: string} = {}): string {
     return this.write((db) => insertRun(db, results, {collected, id: options.id ?? results.id, source: 'run'}))
   }
 
-  /** Records a results file's run (summaries only, source 'file') unless the history has it already; returns its id either way. */
+  /**
+   * Records a results file's run (summaries only, source 'file') unless the history has it already; returns its id
+   * either way.
+   */
   importResults(results: RunResults, file: string): string {
     return this.write((db) => {
       const known = db
@@ -161,7 +172,10 @@ export class History {
     }, [])
   }
 
-  /** The metric's summaries over the last recorded runs of the gate (newest first; interrupted and shard runs and `excludeRun` left out). */
+  /**
+   * The metric's summaries over the last recorded runs of the gate (newest first; interrupted and shard runs and
+   * `excludeRun` left out).
+   */
   series(gate: string, target: string, metric: string, options: SeriesOptions = {}): SeriesPoint[] {
     return this.read((db) => {
       const rows = db
@@ -196,31 +210,38 @@ export class History {
   saveBaseline(gate: string, name: string, runId: string): BaselineRecord {
     if (!BASELINE_NAME.test(name))
       throw new UserError(
-        `--name ${JSON.stringify(name)}: a baseline name is letters, digits, ".", "_", "-" and "/" (up to 100), e.g. main or release/1.2`,
+        `--name ${JSON.stringify(name)}: a baseline name is letters, digits, ".", "_", "-" and "/" (up to 100), ` +
+          `e.g. main or release/1.2`,
       )
     return this.write((db) => {
       const run = db.prepare('SELECT gate, interrupted, shard FROM runs WHERE id = ?').get(runId) as Row | undefined
       if (!run) throw new UserError(`No run ${runId} in ${this.file}.`)
       if (run.gate !== gate)
         throw new UserError(
-          `Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+          `Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the gate ` +
+            `it is compared with.`,
         )
       if (run.interrupted)
         throw new UserError(
-          `Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate check ${gate}\`, then \`gate baseline save ${gate}\`).`,
+          `Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate ` +
+            `check ${gate}\`, then \`gate baseline save ${gate}\`).`,
         )
       if (run.shard !== null)
         throw new UserError(
-          `Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run (\`gate merge …\`) instead.`,
+          `Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run (\`gate ` +
+            `merge …\`) instead.`,
         )
       db.prepare(
-        'INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at',
+        'INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO ' +
+          'UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at',
       ).run(gate, name, runId, new Date().toISOString())
       return baselineRecords(db, 'b.gate = ? AND b.name = ?', [gate, name])[0]!
     })
   }
 
-  /** A pinned baseline with each target's metric summaries and kept evidence; null when none is saved under that name. */
+  /**
+   * A pinned baseline with each target's metric summaries and kept evidence; null when none is saved under that name.
+   */
   baseline(gate: string, name: string): Baseline | null {
     return this.read((db) => {
       const record = baselineRecords(db, 'b.gate = ? AND b.name = ?', [gate, name])[0]
@@ -280,7 +301,8 @@ function insertRun(db: BetterSqlite3.Database, results: RunResults, options: Ins
   for (let n = 2; taken.get(id); n++) id = `${options.id}-${n}`
   const git = results.environment.git
   db.prepare(
-    `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms, git_commit, branch, dirty, ci, outcome, rule,
+    `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms, ` +
+      `git_commit, branch, dirty, ci, outcome, rule,
        consensus, min_consensus, interrupted, shard, tool_version, source, source_file, recorded_at)
      VALUES (@id, @gate, @title, @file, @sha256, @startedAt, @finishedAt, @durationMs, @commit, @branch, @dirty, @ci, @outcome, @rule,
        @consensus, @minConsensus, @interrupted, @shard, @toolVersion, @source, @sourceFile, @recordedAt)`,
@@ -314,11 +336,13 @@ function insertRun(db: BetterSqlite3.Database, results: RunResults, options: Ins
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   const insertMetric = db.prepare(
-    `INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, ${SUMMARY_COLUMNS.join(', ')}, samples, histogram)
+    `INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, ${SUMMARY_COLUMNS.join(', ')}, samples, ` +
+      `histogram)
      VALUES (@run, @target, @name, @type, @dimension, @n, @seen, ${SUMMARY_COLUMNS.map((column) => `@${column}`).join(', ')}, @samples, @histogram)`,
   )
   const insertExpectation = db.prepare(
-    `INSERT INTO expectations (run_id, target, position, expression, metric, statistic, operator, dimension, value, threshold, p, status, baseline_run, change)
+    `INSERT INTO expectations (run_id, target, position, expression, metric, statistic, operator, dimension, value, ` +
+      `threshold, p, status, baseline_run, change)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   for (const target of results.targets) {
@@ -444,7 +468,10 @@ function summaryOf(row: Row): MetricSummary {
   return summary
 }
 
-/** The evidence a relative expectation compares with: the kept samples, the counts or the value; null for summaries only (an imported file). */
+/**
+ * The evidence a relative expectation compares with: the kept samples, the counts or the value; null for summaries only
+ * (an imported file).
+ */
 function evidenceOf(row: Row, summary: MetricSummary): MetricEvidence | null {
   if (summary.type === 'samples') {
     if (!(row.samples instanceof Uint8Array)) return null
@@ -463,7 +490,8 @@ function evidenceOf(row: Row, summary: MetricSummary): MetricEvidence | null {
 function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: unknown[]): BaselineRecord[] {
   const rows = db
     .prepare(
-      `SELECT b.gate, b.name, b.run_id, b.saved_at, r.started_at, r.git_commit, r.branch, r.outcome, r.source FROM baselines b JOIN runs r ON r.id = b.run_id WHERE ${where} ORDER BY b.gate, b.name`,
+      `SELECT b.gate, b.name, b.run_id, b.saved_at, r.started_at, r.git_commit, r.branch, r.outcome, r.source FROM ` +
+        `baselines b JOIN runs r ON r.id = b.run_id WHERE ${where} ORDER BY b.gate, b.name`,
     )
     .all(...parameters) as Row[]
   return rows.map((row) => ({

@@ -1,4 +1,5 @@
-// `gate history`: a gate's recorded runs as a trend table, oldest first so the sparklines read left to right as the rows read down.
+// `gate history`: a gate's recorded runs as a trend table, oldest first so the sparklines read left to right as the
+// rows read down.
 import type {MetricSummary, Outcome, Status} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
 import {threeDecimals} from '../report/numbers.js'
@@ -33,7 +34,10 @@ export interface TrendRow {
 
 export interface Trend {
   gate: string
-  /** 'targets': a column per target (status and confidence); 'metrics': a column per metric of --target or named by --metric. */
+  /**
+   * 'targets': a column per target (status and confidence); 'metrics': a column per metric of --target or named by
+   * --metric.
+   */
   mode: 'metrics' | 'targets'
   columns: TrendColumn[]
   /** Oldest first. */
@@ -113,7 +117,9 @@ export function trendOf(gate: string, newestFirst: readonly HistoryRun[], option
   }
 }
 
-/** What a trend follows of a metric: the p95 of samples (the tail users feel), a value as it is, a proportion's rate. */
+/**
+ * What a trend follows of a metric: the p95 of samples (the tail users feel), a value as it is, a proportion's rate.
+ */
 export function trendValue(summary: MetricSummary): number | null {
   if (summary.type === 'samples') return summary.p95 ?? null
   if (summary.type === 'proportion')

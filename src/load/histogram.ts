@@ -127,7 +127,8 @@ export function summarizeLatency(histogram: Histogram): LatencySummary {
   const at = (percentile: number): number => ms(histogram.getValueAtPercentile(percentile))
   return {
     count,
-    // Percentiles 0 and 100 give the bucket bounds, as HdrHistogram reports min and max, so merged and direct histograms agree.
+    // Percentiles 0 and 100 give the bucket bounds, as HdrHistogram reports min and max, so merged and direct
+    // histograms agree.
     max: at(100),
     mean: ms(histogram.mean),
     min: at(0),

@@ -64,7 +64,8 @@ export function resolvePlan(plan: LoadPlan): ResolvedPlan {
   const plannedMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0)
   if (plannedMs > LOAD_LIMITS.durationMs) {
     throw new LoadPlanError(
-      `the run would last ${formatValue(plannedMs, 'duration')}, over the cap of ${formatValue(LOAD_LIMITS.durationMs, 'duration')}`,
+      `the run would last ${formatValue(plannedMs, 'duration')}, over the cap ` +
+        `of ${formatValue(LOAD_LIMITS.durationMs, 'duration')}`,
     )
   }
 
@@ -72,7 +73,8 @@ export function resolvePlan(plan: LoadPlan): ResolvedPlan {
   const intended = model === 'open' ? stages.reduce((sum, stage) => sum + arrivalsBy(stage, stage.durationMs), 0) : 0
   if (plan.requests === undefined && intended > LOAD_LIMITS.requests) {
     throw new LoadPlanError(
-      `the rates and durations intend ${Math.round(intended).toLocaleString('en-US')} requests, over the cap of ${LOAD_LIMITS.requests.toLocaleString('en-US')}; set requests or lower the rate`,
+      `the rates and durations intend ${Math.round(intended).toLocaleString('en-US')} requests, over the cap ` +
+        `of ${LOAD_LIMITS.requests.toLocaleString('en-US')}; set requests or lower the rate`,
     )
   }
 

@@ -36,7 +36,9 @@ export class RunRecorder {
     this.latencyUncorrected = new Float64Array(reservoirSize)
   }
 
-  /** One finished request: the corrected latency runs from its intended send, the uncorrected one from the actual send. */
+  /**
+   * One finished request: the corrected latency runs from its intended send, the uncorrected one from the actual send.
+   */
   record(tally: StageTally, outcome: RequestOutcome, intendedMs: number, sentMs: number, doneMs: number): void {
     if (this.discarding) return
     tally.requests.completed++

@@ -48,7 +48,10 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     this.controller = controller
   }
 
-  /** Ends a request still running past its whole-response deadline (a slow drip passes undici's per-chunk bodyTimeout): an error of kind timeout. */
+  /**
+   * Ends a request still running past its whole-response deadline (a slow drip passes undici's per-chunk bodyTimeout):
+   * an error of kind timeout.
+   */
   expire(timeoutMs: number): void {
     if (this.settled) return
     const cause = new Error(`the whole response took over ${timeoutMs} ms`)

@@ -76,7 +76,10 @@ function sendingWindow(run: StageRun, now: number): number {
   return (run.endedMs ?? now) - run.startMs
 }
 
-/** Achieved rates count everything completed over the whole time; the offered rate is the schedule over the sending window. */
+/**
+ * Achieved rates count everything completed over the whole time; the offered rate is the schedule over the sending
+ * window.
+ */
 function rates(requests: RequestCounts, intended: number | null, durationMs: number, sendingMs: number): Rates {
   const perSecond = (count: number, ms: number): number => (ms > 0 ? (count * 1000) / ms : 0)
   return {

@@ -31,7 +31,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const snapshot = (): LoadResult =>
     loadResult({client: cpu.read(), plan: resolved, recorder, runs, stopReason: control.stopReason})
   const watcher = watch(plan, resolved, control, connections, snapshot)
-  // One sweep for every connection instead of a timer per request: a request is cut at most a quarter of its timeout (and 1 s) past it.
+  // One sweep for every connection instead of a timer per request: a request is cut at most a quarter of its timeout
+  // (and 1 s) past it.
   const sweep = setInterval(
     () => {
       const now = performance.now()

@@ -3,7 +3,10 @@
 
 import type {Histogram} from 'hdr-histogram-js'
 
-/** How a request failed: it never connected, took too long, got a status the caller does not accept, broke mid-body, or lost its connection before a response. */
+/**
+ * How a request failed: it never connected, took too long, got a status the caller does not accept, broke mid-body, or
+ * lost its connection before a response.
+ */
 export type ErrorKind = 'connect' | 'timeout' | 'status' | 'body' | 'reset' | 'other'
 
 export const ERROR_KINDS: readonly ErrorKind[] = ['connect', 'timeout', 'status', 'body', 'reset', 'other']

@@ -39,7 +39,10 @@ export interface RunningState {
   message?: string
 }
 
-/** "running 4.1 s of 10.0 s · 1,234 req/s · 0 errors"; counts replace the free-text message when the validator sends them. */
+/**
+ * "running 4.1 s of 10.0 s · 1,234 req/s · 0 errors"; counts replace the free-text message when the validator sends
+ * them.
+ */
 export function runningText(state: RunningState): string {
   const parts = [
     state.plannedMs === undefined

@@ -8,7 +8,9 @@ import {type CollectOutcome, finishedText, RunningTarget, targetLabel} from './f
 /** How often the elapsed time in the running target's title moves. */
 const TICK_MS = 200
 
-/** listr2's animated renderer, allowed whenever stderr is a terminal: it asks stdout, which may be a file or pipe here. */
+/**
+ * listr2's animated renderer, allowed whenever stderr is a terminal: it asks stdout, which may be a file or pipe here.
+ */
 class StderrRenderer extends DefaultRenderer {
   static override nonTTY = true
 }

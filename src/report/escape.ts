@@ -9,7 +9,9 @@ const INVISIBLE =
 /** Control characters but the line break and tab, C1 and bidi controls: what can steer a terminal or hide text. */
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 
-/** Text for a terminal, lines kept: each control character shown as its escape (ESC as \x1b), so it can steer nothing. */
+/**
+ * Text for a terminal, lines kept: each control character shown as its escape (ESC as \x1b), so it can steer nothing.
+ */
 export function visibleControls(text: string): string {
   return text.replace(CONTROLS, (char) => {
     const code = char.codePointAt(0)!

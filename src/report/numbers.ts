@@ -8,7 +8,10 @@ export function quantity(value: number | null | undefined, dimension: Dimension)
   return value === null || value === undefined ? 'no data' : formatValue(value, dimension)
 }
 
-/** "< 100 ms": the threshold as the gate file means it; a relative one without a baseline as written ("<= baseline * 1.10"). */
+/**
+ * "< 100 ms": the threshold as the gate file means it; a relative one without a baseline as written ("<= baseline *
+ * 1.10").
+ */
 export function thresholdText(
   expectation: Pick<ExpectationVerdict, 'dimension' | 'expression' | 'operator' | 'threshold'>,
 ): string {

@@ -70,7 +70,9 @@ function changes(view: ReportView): string[] {
   return ['', '  CHANGE VS BASELINE', ...compared.map((t) => clip(`  ${t.mark} ${t.label}: ${t.change}`, LINE_WIDTH))]
 }
 
-/** "to decide:" lines under the table, one per INCONCLUSIVE expectation: how many more samples would likely decide it. */
+/**
+ * "to decide:" lines under the table, one per INCONCLUSIVE expectation: how many more samples would likely decide it.
+ */
 function toDecide(view: ReportView): string[] {
   const lines = view.targets.flatMap((t) =>
     t.expectations
@@ -80,7 +82,9 @@ function toDecide(view: ReportView): string[] {
   return lines.length === 0 ? [] : ['', '  TO DECIDE', ...lines]
 }
 
-/** "busy machine" lines under the table, one per target measured on a busy machine: its timings may be the machine's. */
+/**
+ * "busy machine" lines under the table, one per target measured on a busy machine: its timings may be the machine's.
+ */
 function busy(view: ReportView): string[] {
   const flagged = view.targets.filter((t) => t.busyNote !== null)
   if (flagged.length === 0) return []

@@ -117,7 +117,10 @@ function mergeMetric(name: string, shards: readonly ShardEvidence[], random: Ran
     if (ADDITIVE.has(dimension)) return {metric: {dimension, type: 'value', value: values.reduce((a, b) => a + b, 0)}}
     if (values.every((value) => value === values[0])) return {metric: first}
     return {
-      dropped: `the shards disagree (${values.map((value) => formatValue(value, dimension)).join(', ')}) and a ${dimension} does not add up across shards`,
+      dropped:
+        `the shards disagree ` +
+        `(${values.map((value) => formatValue(value, dimension)).join(', ')}) and a ${dimension} does not add up ` +
+        `across shards`,
     }
   }
 
@@ -170,7 +173,9 @@ export function mergeSamples(
     const histogram = mergeHistograms(histograms.map((encoded) => decodeHistogram(encoded)))
     const summary = summarizeLatency(histogram)
     const at = (ms: number): string => formatValue(ms, 'duration')
-    const note = `drawn from the ${parts.length} shards' merged HDR histograms of ${summary.count.toLocaleString('en-US')}: p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}`
+    const note =
+      `drawn from the ${parts.length} shards' merged HDR histograms ` +
+      `of ${summary.count.toLocaleString('en-US')}: p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}`
     const buckets = histogramBuckets(histogram)
     return {
       method: 'histogram',
@@ -196,7 +201,9 @@ export function mergeSamples(
   )
   return {
     method: 'reservoir',
-    note: `a uniform sample of ${samples.length.toLocaleString('en-US')} drawn from the shards' reservoirs by their share of ${seen.toLocaleString('en-US')} seen`,
+    note:
+      `a uniform sample of ${samples.length.toLocaleString('en-US')} drawn from the shards' reservoirs by their ` +
+      `share of ${seen.toLocaleString('en-US')} seen`,
     samples,
     seen,
   }

@@ -2,7 +2,9 @@
 // Pure: figures in, a record out; src/results/noise-watch.ts measures the figures.
 import type {EvidenceKind} from '../engine/types.js'
 
-/** Runnable tasks beyond one per core wait for a CPU, so timings stretch; judged only where others' CPU cannot be read. */
+/**
+ * Runnable tasks beyond one per core wait for a CPU, so timings stretch; judged only where others' CPU cannot be read.
+ */
 export const BUSY_LOAD_PER_CORE = 1
 /**
  * Processes outside the run using half a core or more take CPU the system under test and the gate would have had.
@@ -11,7 +13,9 @@ export const BUSY_LOAD_PER_CORE = 1
 export const BUSY_OTHERS_CORES = 0.5
 /** A VM losing over a tenth of its CPU time to its neighbours measures them as much as the system under test. */
 export const BUSY_STEAL_SHARE = 0.1
-/** Node runs JS on one thread: near a full core the gate itself, not the system, limits the load and delays the timings. */
+/**
+ * Node runs JS on one thread: near a full core the gate itself, not the system, limits the load and delays the timings.
+ */
 export const BUSY_GENERATOR_CPU = 0.9
 /** A shorter window's CPU share is start-up bookkeeping, not saturation: it is recorded but never flags a target. */
 export const MIN_GENERATOR_WINDOW_MS = 100
@@ -24,7 +28,10 @@ export interface NoiseFigures {
   loadAverage: number
   /** CPUs this process may use (os.availableParallelism). */
   cores: number
-  /** CPU that processes outside this run (not the gate, its services or commands) used over the window, in cores; null without /proc, absent in older files. */
+  /**
+   * CPU that processes outside this run (not the gate, its services or commands) used over the window, in cores; null
+   * without /proc, absent in older files.
+   */
   othersCpu?: number | null
   /** CPU steal / all CPU time over the window, from /proc/stat; null where there is no /proc/stat or no tick passed. */
   stealShare: number | null
@@ -42,7 +49,10 @@ export interface MachineNoise extends NoiseFigures {
   reasons: string[]
 }
 
-/** The busy rule: load above the core count, steal over 10%, or the gate's own CPU near a core; only measured evidence is flagged. */
+/**
+ * The busy rule: load above the core count, steal over 10%, or the gate's own CPU near a core; only measured evidence
+ * is flagged.
+ */
 export function judgeNoise(figures: NoiseFigures, kind: EvidenceKind): MachineNoise {
   const {cores, generatorCpu, loadAverage, othersCpu, stealShare, windowMs} = figures
   const said = noisePhrases(figures)
@@ -61,7 +71,10 @@ export function judgeNoise(figures: NoiseFigures, kind: EvidenceKind): MachineNo
   return {...figures, busy: reasons.length > 0, reasons}
 }
 
-/** Each figure as reports and reasons say it: "load 3.4 on 2 cores", "CPU steal 12%", "gate CPU 0.97, event-loop delay p99 41 ms". */
+/**
+ * Each figure as reports and reasons say it: "load 3.4 on 2 cores", "CPU steal 12%", "gate CPU 0.97, event-loop delay
+ * p99 41 ms".
+ */
 export function noisePhrases(figures: NoiseFigures): {load: string; steal: string; generator: string} {
   const {cores, eventLoopDelayP99Ms, generatorCpu, loadAverage, othersCpu, stealShare} = figures
   const delay = eventLoopDelayP99Ms === null ? '' : `, event-loop delay p99 ${eventLoopDelayP99Ms.toFixed(0)} ms`
@@ -79,7 +92,10 @@ export function withNoise<T extends object>(verdict: T, noise: MachineNoise | un
   return noise ? {...verdict, noise} : verdict
 }
 
-/** Of one target's records on several runners (a merge), the one that says most against its timings: busy first, then the highest load per core. */
+/**
+ * Of one target's records on several runners (a merge), the one that says most against its timings: busy first, then
+ * the highest load per core.
+ */
 export function noisiest(records: readonly MachineNoise[]): MachineNoise | undefined {
   const rank = (noise: MachineNoise) =>
     [Number(noise.busy), (noise.othersCpu ?? noise.loadAverage) / Math.max(1, noise.cores)] as const

@@ -38,7 +38,10 @@ export function writeFileAtomic(file: string, content: string): void {
   }
 }
 
-/** `mkdir -p` one level at a time: Node's recursive mkdirSync spins forever where mkdir says ENOENT of a parent that exists (/proc). */
+/**
+ * `mkdir -p` one level at a time: Node's recursive mkdirSync spins forever where mkdir says ENOENT of a parent that
+ * exists (/proc).
+ */
 export function makeDirectory(dir: string): void {
   if (statSync(dir, {throwIfNoEntry: false})?.isDirectory()) return
   const parent = path.dirname(dir)
@@ -64,7 +67,10 @@ function writeTemp(file: string, content: string): string {
   return temp
 }
 
-/** Saves a run under .gate/runs/ and as .gate/latest.json; two runs in the same second, even in two processes at once, get distinct names. */
+/**
+ * Saves a run under .gate/runs/ and as .gate/latest.json; two runs in the same second, even in two processes at once,
+ * get distinct names.
+ */
 export function saveResults(results: RunResults, cwd: string): string {
   const runsDir = path.join(cwd, STATE_DIR, 'runs')
   const content = `${JSON.stringify(results, null, 2)}\n`
@@ -106,7 +112,10 @@ export function evidenceFileFor(resultsFile: string): string {
   return resultsFile.replace(/\.json$/, EVIDENCE_SUFFIX)
 }
 
-/** Saves a run's evidence beside its results, compact (it is for machines), written atomically; `targets` come redacted from runCheck. */
+/**
+ * Saves a run's evidence beside its results, compact (it is for machines), written atomically; `targets` come redacted
+ * from runCheck.
+ */
 export function saveEvidence(results: RunResults, targets: readonly CollectedTarget[], resultsFile: string): string {
   const file = evidenceFileFor(resultsFile)
   const evidence: RunEvidence = {
@@ -125,7 +134,10 @@ export function saveEvidence(results: RunResults, targets: readonly CollectedTar
   return file
 }
 
-/** Finds a run's evidence by run id, results or evidence file, or "latest"; a missing, foreign or newer file is a clear user error. */
+/**
+ * Finds a run's evidence by run id, results or evidence file, or "latest"; a missing, foreign or newer file is a clear
+ * user error.
+ */
 export function loadEvidence(ref: string, cwd: string): {file: string; evidence: RunEvidence} {
   const found = resolveRun(ref, cwd)
   const file = found.endsWith(EVIDENCE_SUFFIX)
@@ -152,7 +164,10 @@ export function loadEvidence(ref: string, cwd: string): {file: string; evidence:
   return {evidence, file}
 }
 
-/** .gate/latest.json is a copy: its run's own file under .gate/runs/ is found by its id, which must be a plain file name there. */
+/**
+ * .gate/latest.json is a copy: its run's own file under .gate/runs/ is found by its id, which must be a plain file name
+ * there.
+ */
 function latestRunFile(latest: string, cwd: string): string {
   const shown = path.relative(cwd, latest)
   let id: unknown
@@ -160,13 +175,15 @@ function latestRunFile(latest: string, cwd: string): string {
     id = (JSON.parse(readFileSync(latest, 'utf8')) as {id?: unknown} | null)?.id
   } catch (error) {
     throw new UserError(
-      `${shown} cannot be read as JSON (${(error as Error).message}): name the run by its id or file instead of "latest".`,
+      `${shown} cannot be read as JSON (${(error as Error).message}): name the run by its id or file instead of ` +
+        `"latest".`,
     )
   }
   if (typeof id !== 'string' || id === '' || id.startsWith('.') || path.basename(id) !== id || id.includes('\\')) {
     const named = JSON.stringify(id) ?? 'missing'
     throw new UserError(
-      `${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${named}): name the run by its id or file instead of "latest".`,
+      `${shown} names no run in ${path.join(STATE_DIR, 'runs')} (its id is ${named}): name the run by its id or ` +
+        `file instead of "latest".`,
     )
   }
   return path.join(cwd, STATE_DIR, 'runs', `${id}.json`)
@@ -190,6 +207,7 @@ function resolveRun(ref: string | undefined, cwd: string): string {
         .slice(-5)
     : []
   throw new UserError(
-    `No saved run "${ref}".${known.length > 0 ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.` : ' Run `gate check GATE` first.'}`,
+    `No saved run ` +
+      `"${ref}".${known.length > 0 ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.` : ' Run `gate check GATE` first.'}`,
   )
 }

@@ -4,7 +4,10 @@ import type {MachineNoise} from './noise.js'
 
 export const RESULTS_SCHEMA_ID = 'https://phasegate.dev/schemas/results-v1.json'
 export const RESULTS_VERSION = 1
-/** The scoring rules in force (scoring.md v2: order-statistic quantiles, status from P and kind); files before it have none. */
+/**
+ * The scoring rules in force (scoring.md v2: order-statistic quantiles, status from P and kind); files before it have
+ * none.
+ */
 export const SCORING_VERSION = 2
 
 /** The versioned results file: the public contract every report and later command reads. */

@@ -101,7 +101,9 @@ function describeSchemaError(error: ErrorObject, data: unknown): {path: string; 
     case 'enum':
       return {
         path: pathText(segments),
-        problem: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${shown(valueAt(data, segments))}`,
+        problem:
+          `must be one ` +
+          `of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${shown(valueAt(data, segments))}`,
       }
     case 'type':
       return {

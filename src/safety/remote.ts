@@ -2,7 +2,10 @@
 // as the clients read them: WHATWG URL for every URL, the host parameters of a query, libpq's PGHOST fallback.
 import {isIP} from 'node:net'
 
-/** Where a URL may start (a scheme and its colon; "//" is optional to WHATWG for http), up to whitespace or a quote; overlapping, so nested URLs count. */
+/**
+ * Where a URL may start (a scheme and its colon; "//" is optional to WHATWG for http), up to whitespace or a quote;
+ * overlapping, so nested URLs count.
+ */
 const URL_CANDIDATE = /(?=\b([a-z][a-z0-9+.-]*:[^\s"'`<>]+))/gi
 /** Query parameters that name the host a client connects to (libpq, node-redis, ioredis, MongoDB). */
 const HOST_PARAMS = ['host', 'hostaddr', 'hosts']
@@ -11,7 +14,10 @@ const HOST_KEYS = new Set(['host', 'hostname', 'hostaddr', 'PGHOST', 'PGHOSTADDR
 /** Schemes whose client takes the host from PGHOST when the URL names none. */
 const POSTGRES = new Set(['postgres:', 'postgresql:'])
 
-/** Whether a host is this machine: 127.0.0.0/8 and ::1 in any spelling WHATWG URL accepts (0x7f.1, ::ffff:127.0.0.1), and localhost itself. */
+/**
+ * Whether a host is this machine: 127.0.0.0/8 and ::1 in any spelling WHATWG URL accepts (0x7f.1, ::ffff:127.0.0.1),
+ * and localhost itself.
+ */
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
   // A subdomain of localhost goes to DNS like any other name: only the name itself is this machine.
@@ -22,7 +28,10 @@ export function isLoopback(host: string): boolean {
   return false
 }
 
-/** The host as WHATWG URL normalises it (IPv4 in hex, octal or one number, IPv6 compressed), as the resolver would read it. */
+/**
+ * The host as WHATWG URL normalises it (IPv4 in hex, octal or one number, IPv6 compressed), as the resolver would read
+ * it.
+ */
 function normalHost(bare: string): string {
   try {
     return new URL(`http://${isIP(bare) === 6 ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, '')
@@ -31,7 +40,10 @@ function normalHost(bare: string): string {
   }
 }
 
-/** The hosts outside the loopback range that a target's options (strings, arrays and objects, keys included) would connect to. */
+/**
+ * The hosts outside the loopback range that a target's options (strings, arrays and objects, keys included) would
+ * connect to.
+ */
 export function remoteHosts(options: unknown, env: NodeJS.ProcessEnv = {}): string[] {
   const found = new Set<string>()
   const visit = (value: unknown, key?: string): void => {
@@ -48,7 +60,10 @@ export function remoteHosts(options: unknown, env: NodeJS.ProcessEnv = {}): stri
   return [...found]
 }
 
-/** Every host the URLs in `text` name: the authority, the host parameters of the query, PGHOST for a postgres URL without one. */
+/**
+ * Every host the URLs in `text` name: the authority, the host parameters of the query, PGHOST for a postgres URL
+ * without one.
+ */
 function hostsInUrls(text: string, env: NodeJS.ProcessEnv): string[] {
   const hosts: string[] = []
   for (const [, candidate] of text.matchAll(URL_CANDIDATE)) {
@@ -66,7 +81,10 @@ function hostsInUrls(text: string, env: NodeJS.ProcessEnv): string[] {
   return hosts
 }
 
-/** "h1:5432,h2" → h1, h2 (a bracketed IPv6 keeps its brackets); a Unix socket path (/run/postgresql) is this machine and left out. */
+/**
+ * "h1:5432,h2" → h1, h2 (a bracketed IPv6 keeps its brackets); a Unix socket path (/run/postgresql) is this machine and
+ * left out.
+ */
 function hostList(value: string): string[] {
   return decoded(value)
     .split(',')
@@ -94,5 +112,8 @@ export function remoteRefusal(options: unknown, allowRemote: boolean, env?: Node
   if (allowRemote) return null
   const hosts = remoteHosts(options, env)
   if (hosts.length === 0) return null
-  return `refused to send traffic to ${hosts.join(', ')}: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless the target says allow_remote: true`
+  return (
+    `refused to send traffic to ${hosts.join(', ')}: a gate loads only this machine (127.0.0.0/8, ::1, ` +
+    `localhost) unless the target says allow_remote: true`
+  )
 }

@@ -18,7 +18,8 @@ export class LogTail {
   attach(stream: Readable | null | undefined): void {
     if (!stream) return
     let partial = ''
-    // After an overlong line is shown cut, the rest of it is dropped: shown as a line of its own it could start mid-secret.
+    // After an overlong line is shown cut, the rest of it is dropped: shown as a line of its own it could start
+    // mid-secret.
     let skipping = false
     stream.setEncoding('utf8')
     stream.on('data', (chunk: string) => {

@@ -35,7 +35,10 @@ const DRAIN_MS = 1000
 const POLL_MS = 20
 /** How often /proc is read for the processes each live group starts. */
 const WATCH_MS = 100
-/** In the environment of every process a group starts: inherited, so one that leaves the group and its parent (setsid, a double fork) is still found. */
+/**
+ * In the environment of every process a group starts: inherited, so one that leaves the group and its parent (setsid, a
+ * double fork) is still found.
+ */
 const MARK = 'PHASEGATE_PROCESS_GROUP'
 const TRACKS_DESCENDANTS = process.platform === 'linux'
 
@@ -94,7 +97,10 @@ async function refresh(): Promise<ProcessEntry[]> {
 
 const keyOf = (entry: ProcessEntry): string => `${entry.pid}:${entry.start}`
 
-/** A shell command line running as the leader of its own process group, so it and all its children can be stopped together. */
+/**
+ * A shell command line running as the leader of its own process group, so it and all its children can be stopped
+ * together.
+ */
 export class ProcessGroup {
   /** Resolves when the leader exits or fails to start. */
   readonly exited: Promise<ExitStatus>
@@ -172,7 +178,10 @@ export class ProcessGroup {
     }
   }
 
-  /** SIGTERM to the group and everything it started, SIGKILL to whatever is left after `graceMs` (0: at once); idempotent. */
+  /**
+   * SIGTERM to the group and everything it started, SIGKILL to whatever is left after `graceMs` (0: at once);
+   * idempotent.
+   */
   stop(graceMs: number): Promise<void> {
     this.stopping ??= this.terminate(graceMs)
     return this.stopping
@@ -187,13 +196,16 @@ export class ProcessGroup {
     }
     unregister(this)
     await within(this.exited, KILL_WAIT_MS)
-    // A process that escaped unseen (one that cleared its environment) may still hold the pipes: read what is there, then let go.
+    // A process that escaped unseen (one that cleared its environment) may still hold the pipes: read what is there,
+    // then let go.
     await within(this.closed, DRAIN_MS)
     this.child.stdout?.destroy()
     this.child.stderr?.destroy()
   }
 
-  /** True while the group or anything it started runs; zombies do not count (PID 1 in a container may never reap them). */
+  /**
+   * True while the group or anything it started runs; zombies do not count (PID 1 in a container may never reap them).
+   */
   private async alive(): Promise<boolean> {
     if (!TRACKS_DESCENDANTS) return groupAlive(this.pid!)
     const table = await refresh()

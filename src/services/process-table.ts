@@ -30,7 +30,10 @@ export function readProcessTableSync(): ProcessEntry[] {
     .flatMap((text) => (text === undefined ? [] : (parseStat(text) ?? [])))
 }
 
-/** CPU ticks of a process and every descendant it has now (Linux); what finished and was reaped inside is counted by its reaper. */
+/**
+ * CPU ticks of a process and every descendant it has now (Linux); what finished and was reaped inside is counted by its
+ * reaper.
+ */
 export function treeCpuTicks(root: number, table: readonly ProcessEntry[] = readProcessTableSync()): number {
   const children = new Map<number, ProcessEntry[]>()
   for (const entry of table) children.set(entry.ppid, [...(children.get(entry.ppid) ?? []), entry])

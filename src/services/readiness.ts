@@ -6,7 +6,10 @@ import {undici} from '../lazy.js'
 import type {LogTail} from './log-tail.js'
 
 const HTTP_POLL_MS = 100
-/** Matches log lines against ready.log in a worker: a pattern that backtracks for ever then cannot stop the ready timeout or Ctrl-C. */
+/**
+ * Matches log lines against ready.log in a worker: a pattern that backtracks for ever then cannot stop the ready
+ * timeout or Ctrl-C.
+ */
 const MATCHER = `
 const {parentPort, workerData} = require('node:worker_threads')
 const pattern = new RegExp(workerData)
@@ -29,7 +32,10 @@ export async function waitUntilReady(
   return announced?.url ?? originOf(ready.http)
 }
 
-/** The first log line matching `pattern`; its named group `url`, when present, is the service's URL. Matched off the main thread, ended by `signal`. */
+/**
+ * The first log line matching `pattern`; its named group `url`, when present, is the service's URL. Matched off the
+ * main thread, ended by `signal`.
+ */
 function waitForLogLine(pattern: string, tail: LogTail, signal: AbortSignal): Promise<{url?: string}> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason)

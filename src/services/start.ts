@@ -26,7 +26,10 @@ export interface StartServicesOptions {
   log?: (line: string) => void
   /** Replaces secrets in a whole output line, before it is cut to length. */
   redact?: (text: string) => string
-  /** Told when a ready service dies before stop(): the whole description, e.g. "service web exited with code 1 while ...". */
+  /**
+   * Told when a ready service dies before stop(): the whole description, e.g. "service web exited with code 1 while
+   * ...".
+   */
   onLost?: (description: string) => void
 }
 
@@ -82,8 +85,10 @@ export async function startServices(
       info[config.name] = service.info
       void service.group.exited.then((status) => {
         if (stopping !== undefined) return
-        // A service dying mid-run explains the errors and NO_DATA that follow: its targets say so instead of loading a dead address.
-        const description = `service ${config.name} ${describeExit(status)} while the gate was running${quote(service.tail.lines())}`
+        // A service dying mid-run explains the errors and NO_DATA that follow: its targets say so instead of loading a
+        // dead address.
+        const description =
+          `service ${config.name} ${describeExit(status)} while the gate was ` + `running${quote(service.tail.lines())}`
         delete info[config.name]
         lost.set(config.name, description)
         options.log?.(`[${config.name}] ${describeExit(status)} while the gate was running`)

@@ -33,20 +33,24 @@ export interface ArtifactOptions {
 const READING_PROPERTIES = {
   type: {
     description:
-      'json and ndjson: what the file holds there: value (a number), samples (an array of numbers, or one number per NDJSON line) or proportion ({events, trials}, or per NDJSON line true/false or a number, non-zero counting as an event).',
+      'json and ndjson: what the file holds there: value (a number), samples (an array of numbers, or one number ' +
+      'per NDJSON line) or proportion ({events, trials}, or per NDJSON line true/false or a number, non-zero ' +
+      'counting as an event).',
     enum: [...METRIC_TYPES],
     type: 'string',
   },
   unit: {
     description:
-      "Unit of the numbers in the file, converted like a gate file's units (s → ms, % → 0..1). Without one a number is a plain count. Tools with their own units (autocannon, hyperfine, JUnit, k6's built-in metrics) need none.",
+      "Unit of the numbers in the file, converted like a gate file's units (s → ms, % → 0..1). Without one a number " +
+      "is a plain count. Tools with their own units (autocannon, hyperfine, JUnit, k6's built-in metrics) need none.",
     enum: UNIT_NAMES,
     type: 'string',
   },
   where: {
     additionalProperties: {type: ['string', 'number', 'boolean', 'null']},
     description:
-      'ndjson: read only lines whose fields have these values, e.g. {type: Point, metric: http_req_duration} for k6 --out json.',
+      'ndjson: read only lines whose fields have these values, e.g. {type: Point, metric: http_req_duration} for k6 ' +
+      '--out json.',
     minProperties: 1,
     type: 'object',
   },
@@ -54,7 +58,8 @@ const READING_PROPERTIES = {
 
 const PATH = {
   description:
-    'Where the number is; its form depends on `format`, e.g. metrics.p95 (json), http_req_duration.p95 (k6), latency.p99 (autocannon).',
+    'Where the number is; its form depends on `format`, e.g. metrics.p95 (json), http_req_duration.p95 (k6), ' +
+    'latency.p99 (autocannon).',
   minLength: 1,
   type: 'string',
 }
@@ -62,7 +67,8 @@ const PATH = {
 export const artifact = defineValidator<ArtifactOptions>({
   name: 'artifact',
   description:
-    'Reads numbers another tool measured from its output file (k6, autocannon, hyperfine, JUnit, JSON, NDJSON): values, samples or proportions.',
+    'Reads numbers another tool measured from its output file (k6, autocannon, hyperfine, JUnit, JSON, NDJSON): ' +
+    'values, samples or proportions.',
   kind: 'artifact',
   options: {
     additionalProperties: false,
@@ -71,7 +77,8 @@ export const artifact = defineValidator<ArtifactOptions>({
       format: {
         default: 'json',
         description:
-          'The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).',
+          'The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), ' +
+          'autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).',
         enum: Object.keys(IMPORTERS),
         type: 'string',
       },
@@ -86,7 +93,8 @@ export const artifact = defineValidator<ArtifactOptions>({
           type: ['string', 'object'],
         },
         description:
-          'Several metrics: name → path or {path, unit?, type?, where?}; or a list of paths, each named after itself (http_req_duration.p95). Instead of `path` and `metric`.',
+          'Several metrics: name → path or {path, unit?, type?, where?}; or a list of paths, each named after ' +
+          'itself (http_req_duration.p95). Instead of `path` and `metric`.',
         items: {minLength: 1, type: 'string'},
         minItems: 1,
         minProperties: 1,
@@ -210,7 +218,8 @@ async function openArtifact(absolute: string, name: string, seed: number, signal
     text: () => {
       if (info.size > MAX_TEXT_BYTES) {
         throw new Error(
-          `artifact ${name} is ${info.size} bytes, over the ${MAX_TEXT_BYTES / 1024 / 1024} MiB read whole; only ndjson is read line by line`,
+          `artifact ${name} is ${info.size} bytes, over the ${MAX_TEXT_BYTES / 1024 / 1024} MiB read whole; only ` +
+            `ndjson is read line by line`,
         )
       }
       return readFile(absolute, {encoding: 'utf8', signal}).catch((error: unknown) => {
@@ -222,7 +231,10 @@ async function openArtifact(absolute: string, name: string, seed: number, signal
 
 class ArtifactLineError extends Error {}
 
-/** The lines of a text stream (LF or CRLF); a line over MAX_LINE_CHARS is an error naming it, not a string too long for V8. */
+/**
+ * The lines of a text stream (LF or CRLF); a line over MAX_LINE_CHARS is an error naming it, not a string too long for
+ * V8.
+ */
 async function* linesOf(stream: AsyncIterable<string> & {destroy(): void}, name: string): AsyncGenerator<string> {
   let partial = ''
   let number = 1
@@ -240,7 +252,8 @@ async function* linesOf(stream: AsyncIterable<string> & {destroy(): void}, name:
       partial += chunk.slice(from)
       if (partial.length > MAX_LINE_CHARS) {
         throw new ArtifactLineError(
-          `artifact ${name}: line ${number} is over ${MAX_LINE_CHARS / 1024 / 1024} Mi characters; ndjson holds one value per line`,
+          `artifact ${name}: line ${number} is over ${MAX_LINE_CHARS / 1024 / 1024} Mi characters; ndjson holds one ` +
+            `value per line`,
         )
       }
     }

@@ -17,14 +17,16 @@ export function claimedQuantity(options: ClaimOptions): {dimension: Dimension; v
     typeof options.value === 'number' ? {dimension: null, value: options.value} : parseQuantity(options.value)
   if (!quantity || !Number.isFinite(quantity.value)) {
     throw new Error(
-      `value ${JSON.stringify(options.value)} is not a quantity: write it like 850ms, 52x, 92%, 1.5GiB or a plain number`,
+      `value ${JSON.stringify(options.value)} is not a quantity: write it like 850ms, 52x, 92%, 1.5GiB or a plain ` +
+        `number`,
     )
   }
 
   if (quantity.dimension === null) return {dimension: options.dimension ?? 'count', value: quantity.value}
   if (options.dimension !== undefined && options.dimension !== quantity.dimension) {
     throw new Error(
-      `value "${options.value}" is a ${quantity.dimension} but dimension says ${options.dimension}; drop dimension, it is only for plain numbers`,
+      `value "${options.value}" is a ${quantity.dimension} but dimension says ${options.dimension}; drop dimension, ` +
+        `it is only for plain numbers`,
     )
   }
 
@@ -41,7 +43,8 @@ export const claim = defineValidator<ClaimOptions>({
     properties: {
       dimension: {
         description:
-          'What a plain-number value measures (default count); durations in ms and sizes in bytes. Values with a unit carry their own.',
+          'What a plain-number value measures (default count); durations in ms and sizes in bytes. Values with a ' +
+          'unit carry their own.',
         enum: [...DIMENSIONS],
         type: 'string',
       },

@@ -59,7 +59,8 @@ const METRICS: MetricSpec[] = [
   },
   {
     description:
-      "Peak resident memory of each successful run's whole process tree, polled from /proc every 10 ms: a lower bound, since very short-lived children may be missed. Linux only.",
+      "Peak resident memory of each successful run's whole process tree, polled from /proc every 10 ms: a lower " +
+      'bound, since very short-lived children may be missed. Linux only.',
     dimension: 'size',
     name: 'rss',
     type: 'samples',
@@ -75,7 +76,8 @@ const METRICS: MetricSpec[] = [
 export const command = defineValidator<CommandOptions>({
   name: 'command',
   description:
-    "Runs a shell command several times and measures its wall time, peak memory and failures; with memory, how its memory (or a service's) grows per instance it creates or per second, and whether that is a leak.",
+    'Runs a shell command several times and measures its wall time, peak memory and failures; with memory, how its ' +
+    "memory (or a service's) grows per instance it creates or per second, and whether that is a leak.",
   kind: 'measured',
   options: {
     additionalProperties: false,
@@ -143,7 +145,8 @@ export const command = defineValidator<CommandOptions>({
         else growths.push(growth)
         if (result.memory.unread > 0)
           unfitted.push(
-            `run ${measured + 1}: ${result.memory.unread} marks came after the process had exited; keep it alive until its last mark is read`,
+            `run ${measured + 1}: ${result.memory.unread} marks came after the process had exited; keep it alive ` +
+              `until its last mark is read`,
           )
       }
     }
@@ -174,7 +177,8 @@ function memoryPlan(
   const selfReported = 'mark' in sampling && /\(\?<rss>/.test(sampling.mark.source)
   if (!RSS_SUPPORTED && !selfReported) {
     throw new Error(
-      `memory is read from /proc, which ${process.platform} does not have: print it from the process and capture it with a group (?<rss>...) in memory.mark`,
+      `memory is read from /proc, which ${process.platform} does not have: print it from the process and capture it ` +
+        `with a group (?<rss>...) in memory.mark`,
     )
   }
 
@@ -201,7 +205,10 @@ function describeFailure(result: RunResult, timeoutMs: number): string | undefin
   return `${describeExit(result.status)}${stderr}`
 }
 
-/** One run in its own process group: timed, its memory polled, killed at the timeout or on abort with everything it started. */
+/**
+ * One run in its own process group: timed, its memory polled, killed at the timeout or on abort with everything it
+ * started.
+ */
 async function runOnce(
   options: CommandOptions,
   cwd: string,
@@ -240,7 +247,8 @@ async function runOnce(
     const status = await group.exited
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6
     const peakRss = await sampler?.stop()
-    // Whatever the run left in the background dies with it (escaped descendants too), so runs do not pile up; stop() reads its last stderr.
+    // Whatever the run left in the background dies with it (escaped descendants too), so runs do not pile up; stop()
+    // reads its last stderr.
     await group.stop(0)
     await series?.stop()
     return {memory: series, peakRss, status, stderr: stderr.lines(), timedOut, wallMs}

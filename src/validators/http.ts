@@ -42,7 +42,8 @@ const MIN_DURATION = '2s'
 const METRICS: MetricSpec[] = [
   {
     description:
-      'Latency of each successful request; with rate, timed from its intended send (coordinated omission corrected). A uniform sample of up to 10,000.',
+      'Latency of each successful request; with rate, timed from its intended send (coordinated omission ' +
+      'corrected). A uniform sample of up to 10,000.',
     dimension: 'duration',
     name: 'latency',
     type: 'samples',
@@ -71,7 +72,11 @@ const METRICS: MetricSpec[] = [
 export const http = defineValidator<HttpOptions>({
   name: 'http',
   description:
-    "Loads one URL and measures latency, errors and throughput. Closed model by default (connections each send the next request when the last returns); with rate, an open model timed from each request's intended send, so a stalled server is not hidden. With stages, each stage also reports latency_<stage>, throughput_<stage> and error_rate_<stage> (<stage> is at_<connections>, at_<rate>rps with rate, or the stage's name: p95(latency_at_50)), and with two or more, how throughput scales with the level: scaling_efficiency, scaling_slope, scaling_r2.",
+    'Loads one URL and measures latency, errors and throughput. Closed model by default (connections each send the ' +
+    "next request when the last returns); with rate, an open model timed from each request's intended send, so a " +
+    'stalled server is not hidden. With stages, each stage also reports latency_<stage>, throughput_<stage> and ' +
+    "error_rate_<stage> (<stage> is at_<connections>, at_<rate>rps with rate, or the stage's name: " +
+    'p95(latency_at_50)), and with two or more, how throughput scales with the level: scaling_efficiency, scaling_slope, scaling_r2.',
   kind: 'measured',
   // Requests, errors and throughput add up across machines, and latency histograms merge exactly.
   shardable: true,
@@ -86,7 +91,8 @@ export const http = defineValidator<HttpOptions>({
           'Concurrent connections: virtual users in the closed model; with rate, the cap on requests in flight.',
       },
       duration: durationOption(
-        `How long to send; with stages, each stage's default. At most ${formatValue(LOAD_LIMITS.durationMs, 'duration')} in all.`,
+        `How long to send; with stages, each stage's default. At ` +
+          `most ${formatValue(LOAD_LIMITS.durationMs, 'duration')} in all.`,
         '10s',
       ),
       headers: {
@@ -110,7 +116,8 @@ export const http = defineValidator<HttpOptions>({
       },
       stages: {
         description:
-          'Run these one after another, each measured on its own and merged, e.g. [{connections: 5}, {connections: 50, ramp_from: 5, duration: 30s}].',
+          'Run these one after another, each measured on its own and merged, e.g. [{connections: 5}, {connections: ' +
+          '50, ramp_from: 5, duration: 30s}].',
         items: {
           additionalProperties: false,
           properties: {
@@ -118,7 +125,8 @@ export const http = defineValidator<HttpOptions>({
             duration: durationOption('Length of this stage (default: the duration option).'),
             name: {
               description:
-                "Names this stage's metrics instead of its level: name heavy gives latency_heavy, throughput_heavy, error_rate_heavy.",
+                "Names this stage's metrics instead of its level: name heavy gives latency_heavy, throughput_heavy, " +
+                'error_rate_heavy.',
               pattern: '^[a-zA-Z][a-zA-Z0-9_]*$',
               type: 'string',
             },
@@ -137,12 +145,14 @@ export const http = defineValidator<HttpOptions>({
       },
       until: {
         description:
-          "confident: stop as soon as the evidence decides the target (PASS or FAIL at the gate's confidence, judged exactly as at the end), asked once a second after min_duration; duration stays the ceiling.",
+          "confident: stop as soon as the evidence decides the target (PASS or FAIL at the gate's confidence, " +
+          'judged exactly as at the end), asked once a second after min_duration; duration stays the ceiling.',
         enum: ['confident'],
       },
       min_duration: durationOption('With until: confident, measure at least this long before asking.', MIN_DURATION),
       timeout: durationOption(
-        'Per request: the whole response, headers and body, must arrive within it (a body that trickles in slower is cut too); a request over it is an error of kind timeout.',
+        'Per request: the whole response, headers and body, must arrive within it (a body that trickles in slower ' +
+          'is cut too); a request over it is an error of kind timeout.',
         '10s',
       ),
       url: {description: 'The URL to load, e.g. ${services.demo.url}/health.', format: 'uri', type: 'string'},
@@ -290,7 +300,8 @@ export function stageKeys(options: Pick<HttpOptions, 'connections' | 'rate' | 's
     const first = keys.indexOf(key)
     if (first !== index)
       throw new Error(
-        `stages ${first + 1} and ${index + 1} would both report latency_${key}: give one of them a name (stages[${index}].name)`,
+        `stages ${first + 1} and ${index + 1} would both report latency_${key}: give one of them a name ` +
+          `(stages[${index}].name)`,
       )
   }
 
@@ -302,7 +313,9 @@ function stageMetricSpecs(options: HttpOptions): MetricSpec[] {
   const keys = stageKeys(options)
   const perStage = keys.flatMap((key, index): MetricSpec[] => [
     {
-      description: `Latency of stage ${index + 1}'s successful requests, drawn evenly from its histogram (up to ${STAGE_SAMPLES.toLocaleString('en-US')}).`,
+      description:
+        `Latency of stage ${index + 1}'s successful requests, drawn evenly from its histogram (up ` +
+        `to ${STAGE_SAMPLES.toLocaleString('en-US')}).`,
       dimension: 'duration',
       name: `latency_${key}`,
       type: 'samples',
@@ -325,21 +338,24 @@ function stageMetricSpecs(options: HttpOptions): MetricSpec[] {
     ...perStage,
     {
       description:
-        'Throughput at the highest level ÷ (throughput at the lowest level × highest level / lowest level): 1 when throughput grows in proportion to connections (or rate), 0.5 when the top stage achieves half of that.',
+        'Throughput at the highest level ÷ (throughput at the lowest level × highest level / lowest level): 1 when ' +
+        'throughput grows in proportion to connections (or rate), 0.5 when the top stage achieves half of that.',
       dimension: 'ratio',
       name: 'scaling_efficiency',
       type: 'value',
     },
     {
       description:
-        'Slope of the least-squares line of stage throughput against stage level: successful requests per second gained per added connection (or per 1/s of rate). Its 95% interval is in the notes.',
+        'Slope of the least-squares line of stage throughput against stage level: successful requests per second ' +
+        'gained per added connection (or per 1/s of rate). Its 95% interval is in the notes.',
       dimension: 'rate',
       name: 'scaling_slope',
       type: 'value',
     },
     {
       description:
-        'Share of the variance of stage throughput the line explains (r², 0 to 1): near 1 when throughput follows a straight line across the stages.',
+        'Share of the variance of stage throughput the line explains (r², 0 to 1): near 1 when throughput follows a ' +
+        'straight line across the stages.',
       dimension: 'ratio',
       name: 'scaling_r2',
       type: 'value',
@@ -367,7 +383,8 @@ function stageEvidence(
   }
 
   if (keys.length < 2) return {metrics, notes: []}
-  // A slope or an efficiency from one shard's levels does not add up across shards; the merged per-stage throughputs still show it.
+  // A slope or an efficiency from one shard's levels does not add up across shards; the merged per-stage throughputs
+  // still show it.
   if (sharded)
     return {metrics, notes: ['scaling is not reported on a shard: gate the merged throughput_<stage> metrics instead']}
   if (result.stages.length < keys.length)
@@ -391,7 +408,10 @@ function stageEvidence(
   return {metrics, notes}
 }
 
-/** "scaling: +4.9/s per connection (95% interval 4.7/s to 5.1/s, r² 1); 246/s at 50 connections is 0.98x of linear from 24.6/s at 5" */
+/**
+ * "scaling: +4.9/s per connection (95% interval 4.7/s to 5.1/s, r² 1); 246/s at 50 connections is 0.98x of linear from
+ * 24.6/s at 5"
+ */
 function describeScaling({efficiency, fit, highest, lowest}: Scaling, unit: 'connections' | 'rate'): string {
   const rate = (value: number): string => formatValue(value, 'rate')
   const level = (value: number): string => (unit === 'rate' ? `${rate(value)} offered` : `${value} connections`)
@@ -415,12 +435,15 @@ function refuseUnreached(result: LoadResult, source: string): void {
     throw new Error(`${source}: no request completed in ${formatValue(result.durationMs, 'duration')}`)
   if (result.errors.connect === completed) {
     throw new Error(
-      `${source}: could not connect in ${completed.toLocaleString('en-US')} attempts (${result.errorExamples.connect ?? 'connection failed'})`,
+      `${source}: could not connect in ${completed.toLocaleString('en-US')} attempts ` +
+        `(${result.errorExamples.connect ?? 'connection failed'})`,
     )
   }
 }
 
-/** The metric with every observation's bucket beside its samples, so quantiles count all of them (engine/quantile.ts). */
+/**
+ * The metric with every observation's bucket beside its samples, so quantiles count all of them (engine/quantile.ts).
+ */
 function withBuckets(metric: Extract<MetricEvidence, {type: 'samples'}>, histogram: Histogram): MetricEvidence {
   const buckets = histogram.totalCount > 0 ? histogramBuckets(histogram) : undefined
   return buckets ? {...metric, buckets} : metric
@@ -449,13 +472,15 @@ function notesOf(result: LoadResult, summarize: (stage: StageResult['latency']) 
     notes.push(`partial run: ${result.stopReason} after ${formatValue(result.durationMs, 'duration')}`)
   if (result.stopReason === 'decided')
     notes.push(
-      `stopped early after ${formatValue(result.durationMs, 'duration')}: the evidence already decided the target (until: confident)`,
+      `stopped early after ${formatValue(result.durationMs, 'duration')}: the evidence already decided the target ` +
+        `(until: confident)`,
     )
   if (result.stopReason === 'requests')
     notes.push(`stopped after ${result.requests.sent.toLocaleString('en-US')} requests, the requests limit`)
   if (result.client.saturated) {
     notes.push(
-      `the load generator used ${formatValue(result.client.cpu, 'proportion')} of a CPU core: it may have limited the results, not the server`,
+      `the load generator used ${formatValue(result.client.cpu, 'proportion')} of a CPU core: it may have limited ` +
+        `the results, not the server`,
     )
   }
 
@@ -469,7 +494,8 @@ function notesOf(result: LoadResult, summarize: (stage: StageResult['latency']) 
     )
   if (result.unsent > 0) {
     notes.push(
-      `${result.unsent.toLocaleString('en-US')} scheduled requests were never sent: every connection was busy until their stage ended (raise connections)`,
+      `${result.unsent.toLocaleString('en-US')} scheduled requests were never sent: every connection was busy until ` +
+        `their stage ended (raise connections)`,
     )
   }
 

@@ -46,24 +46,33 @@ const DESCRIBED_RUNS = 5
 export const memorySchema = {
   additionalProperties: false,
   description:
-    'Sample resident memory (RSS) of the process tree during each run and fit a line through it: with mark, at each stdout line that marks a new instance (memory_per_instance); otherwise over time (memory_per_second). leak counts runs whose memory kept growing by more than the tolerance.',
+    'Sample resident memory (RSS) of the process tree during each run and fit a line through it: with mark, at each ' +
+    'stdout line that marks a new instance (memory_per_instance); otherwise over time (memory_per_second). leak ' +
+    'counts runs whose memory kept growing by more than the tolerance.',
   properties: {
     every: durationOption(`Without mark: how often to read memory (default ${DEFAULT_EVERY}).`),
     mark: {
       description:
-        'Regular expression for the stdout line a run prints after creating each instance, e.g. "^instance (?<n>\\d+)" (in YAML single quotes: \'^instance (?<n>\\d+)\'). A group n gives the instance number (default: lines counted); a group rss the memory the process reports itself, in bytes or with a unit ("59.8MB"), instead of reading /proc.',
+        'Regular expression for the stdout line a run prints after creating each instance, e.g. "^instance ' +
+        "(?<n>\\d+)\" (in YAML single quotes: '^instance (?<n>\\d+)'). A group n gives the instance number " +
+        '(default: lines counted); a group rss the memory the process reports itself, in bytes or with a unit ' +
+        '("59.8MB"), instead of reading /proc.',
       minLength: 1,
       type: 'string',
     },
     service: {
       description:
-        "Name of a gate service whose process tree to read instead of the command's: memory of a server while the command drives it.",
+        "Name of a gate service whose process tree to read instead of the command's: memory of a server while the " +
+        'command drives it.',
       minLength: 1,
       type: 'string',
     },
     tolerance: {
       default: DEFAULT_TOLERANCE,
-      description: `Growth per instance (or per second) that is not a leak (default ${DEFAULT_TOLERANCE}, one memory page). RSS cannot tell a leak from garbage not yet collected, so a server that is not made to collect may need more, e.g. 64KB.`,
+      description:
+        `Growth per instance (or per second) that is not a leak ` +
+        `(default ${DEFAULT_TOLERANCE}, one memory page). RSS cannot tell a leak from garbage not yet collected, so ` +
+        `a server that is not made to collect may need more, e.g. 64KB.`,
       type: ['string', 'number'],
     },
     warmup: {
@@ -85,13 +94,23 @@ export const memorySchema = {
  */
 export const MEMORY_METRICS: MetricSpec[] = (['instance', 'second'] as const)
   .map((per): MetricSpec => ({
-    description: `With memory${per === 'instance' ? '.mark' : ' and no mark'}: memory kept per ${per} (bytes), the least-squares slope of the process tree's RSS against ${per === 'instance' ? 'the instance number' : 'time in seconds'}, one sample per successful run, fitted after the warm-up share of its readings. Each run's 95% interval (Student t, widened for serially correlated readings), r² and RSS by quarter are in the notes; a slope below zero counts as 0.`,
+    description:
+      `With memory${per === 'instance' ? '.mark' : ' and no mark'}: memory kept per ${per} (bytes), the ` +
+      `least-squares slope of the process tree's RSS against ${
+        per === 'instance' ? 'the instance ' + 'number' : 'time in seconds'
+      }, one sample per successful run, fitted after the warm-up share of its readings. Each run's 95% interval ` +
+      `(Student t, widened for serially correlated readings), r² and RSS by quarter are in the notes; a slope below ` +
+      `zero counts as 0.`,
     dimension: 'size',
     name: `memory_per_${per}`,
     type: 'samples',
   }))
   .concat({
-    description: `With memory: runs that leaked. After the warm-up, a run leaks when its slope's 95% interval lies wholly above memory.tolerance (default ${DEFAULT_TOLERANCE}; when the readings allow an interval) and its median RSS rose by more than the tolerance from each quarter of its readings to the next — so one jump is not a leak. 0 = no leak detected; left out when no run had enough readings to tell.`,
+    description:
+      `With memory: runs that leaked. After the warm-up, a run leaks when its slope's 95% interval lies ` +
+      `wholly above memory.tolerance (default ${DEFAULT_TOLERANCE}; when the readings allow an interval) and its ` +
+      `median RSS rose by more than the tolerance from each quarter of its readings to the next — so one jump is ` +
+      `not a leak. 0 = no leak detected; left out when no run had enough readings to tell.`,
     dimension: 'count',
     name: 'leak',
     type: 'value',
@@ -127,7 +146,8 @@ export function servicePid(name: string, services: Readonly<Record<string, Servi
   const known = Object.keys(services)
   if (!service)
     throw new Error(
-      `memory.service: no service "${name}" in this gate (${known.length > 0 ? `it has ${known.join(', ')}` : 'it starts none'})`,
+      `memory.service: no service "${name}" in this gate ` +
+        `(${known.length > 0 ? `it has ${known.join(', ')}` : 'it starts none'})`,
     )
   if (service.pid === undefined)
     throw new Error(`memory.service: service "${name}" has no process id to read memory from`)
@@ -207,7 +227,10 @@ export function growthOf(
   const skipped = Math.ceil(points.length * warmup)
   const kept = points.slice(skipped)
   if (kept.length < MIN_POINTS) {
-    return `run ${run}: ${points.length} memory reading${points.length === 1 ? '' : 's'}, ${kept.length} after the warm-up; a slope needs at least ${MIN_POINTS}`
+    return (
+      `run ${run}: ${points.length} memory reading${points.length === 1 ? '' : 's'}, ${kept.length} after the ` +
+      `warm-up; a slope needs at least ${MIN_POINTS}`
+    )
   }
 
   const fit = fitLine(kept, {serial: true})
@@ -249,7 +272,10 @@ export function memoryEvidence(
   return {metrics, notes}
 }
 
-/** "memory run 1: +1 MiB per instance (95% interval 1,000 KiB to 1.02 MiB, r² 1.00) over instances 21–100 (80 readings), by quarter 80 → 100 → 121 → 141 MiB: leak" */
+/**
+ * "memory run 1: +1 MiB per instance (95% interval 1,000 KiB to 1.02 MiB, r² 1.00) over instances 21–100 (80 readings),
+ * by quarter 80 → 100 → 121 → 141 MiB: leak"
+ */
 function describeGrowth({fit, leak, quarters, run}: RunGrowth, per: 'instance' | 'second'): string {
   const size = (bytes: number): string => formatValue(bytes, 'size')
   const signed = (bytes: number): string => `${bytes >= 0 ? '+' : '−'}${size(Math.abs(bytes))}`
@@ -261,5 +287,8 @@ function describeGrowth({fit, leak, quarters, run}: RunGrowth, per: 'instance' |
   const span = per === 'instance' ? `instances ${from}–${to}` : `${from.toFixed(1)}–${to.toFixed(1)} s`
   const verdict = leak ? 'leak' : fit.slope < 0 ? 'no leak detected; memory fell, counted as 0 B' : 'no leak detected'
   const levels = quarters.map(([, y]) => (y / 1024 ** 2).toFixed(1)).join(' → ')
-  return `memory run ${run}: ${signed(fit.slope)} per ${per} (${interval}, ${r2}) over ${span} (${fit.n} readings), RSS by quarter ${levels} MiB: ${verdict}`
+  return (
+    `memory run ${run}: ${signed(fit.slope)} per ${per} (${interval}, ${r2}) over ${span} (${fit.n} readings), ` +
+    `RSS by quarter ${levels} MiB: ${verdict}`
+  )
 }

@@ -12,7 +12,10 @@ import type {MetricSpec, Validator} from './types.js'
 /** Stands in for `${services.NAME.url}` while checking options: the real URL exists only once services run. */
 export const SERVICE_URL_PLACEHOLDER = 'http://127.0.0.1:1'
 
-/** How options schemas are checked; schemas/draft-07.validate.cjs is generated with the same. useDefaults: the same compiled schema both checks `with:` and fills in what the user left out. */
+/**
+ * How options schemas are checked; schemas/draft-07.validate.cjs is generated with the same. useDefaults: the same
+ * compiled schema both checks `with:` and fills in what the user left out.
+ */
 export const OPTIONS_AJV: Options = {
   allErrors: true,
   allowUnionTypes: true,
@@ -22,7 +25,8 @@ export const OPTIONS_AJV: Options = {
 }
 // validateSchema off: optionsChecker runs checkOptionsSchema first, so ajv need not compile the meta-schema.
 const ajv = new Ajv({...OPTIONS_AJV, validateSchema: false})
-// ajv-formats is not a dependency; "uri" is the one format validator schemas need, and strict mode rejects unknown formats.
+// ajv-formats is not a dependency; "uri" is the one format validator schemas need, and strict mode rejects unknown
+// formats.
 ajv.addFormat('uri', {type: 'string', validate: (text: string) => URL.canParse(text)})
 
 const compiled = new WeakMap<Validator, ValidateFunction>()
@@ -48,11 +52,15 @@ export function checkOptionsSchema(validator: Validator): void {
   // The message ajv's compile gave for the same schema.
   if (!metaSchema(schema))
     throw new Error(
-      `schema is invalid: ${(metaSchema.errors ?? []).map((error) => `data${error.instancePath} ${error.message}`).join(', ')}`,
+      `schema is ` +
+        `invalid: ${(metaSchema.errors ?? []).map((error) => `data${error.instancePath} ${error.message}`).join(', ')}`,
     )
 }
 
-/** The validator's options schema, compiled on first use and once; throws when the schema itself is broken (a plugin bug). */
+/**
+ * The validator's options schema, compiled on first use and once; throws when the schema itself is broken (a plugin
+ * bug).
+ */
 export function optionsChecker(validator: Validator): ValidateFunction {
   let check = compiled.get(validator)
   if (!check) {
@@ -92,7 +100,10 @@ export function metricSpecs(validator: Validator, options: Record<string, unknow
  * `with:` fits the validator's schema, and its expectations name metrics, statistics and units
  * that fit what the validator reports. Each issue points at the exact node in the gate file.
  */
-/** `unavailable`: plugins that failed to load; while there are any, an unknown validator may be theirs, so its target is left to be NO_DATA at run time instead. */
+/**
+ * `unavailable`: plugins that failed to load; while there are any, an unknown validator may be theirs, so its target is
+ * left to be NO_DATA at run time instead.
+ */
 export function checkTargetOptions(
   gate: GateConfig,
   validators: ReadonlyMap<string, RegisteredValidator>,
@@ -121,7 +132,8 @@ function checkTarget(
     return [
       issue(
         at(['validator']),
-        `validator "${validator.name}" of plugin ${plugin} cannot check its options: its options schema is not valid: ${(error as Error).message}`,
+        `validator "${validator.name}" of plugin ${plugin} cannot check its options: its options schema is not ` +
+          `valid: ${(error as Error).message}`,
       ),
     ]
   }
@@ -224,7 +236,9 @@ function describeOptionError(error: ErrorObject, validator: string): OptionProbl
     case 'enum':
       return {
         hint: description(error.parentSchema),
-        message: `option "${name(path)}" is ${JSON.stringify(error.data)}; it must be one of: ${(error.schema as unknown[]).map(String).join(', ')}`,
+        message:
+          `option "${name(path)}" is ${JSON.stringify(error.data)}; it must be one ` +
+          `of: ${(error.schema as unknown[]).map(String).join(', ')}`,
         path,
       }
 

@@ -56,13 +56,15 @@ const COMBINE: Readonly<Record<Aggregate, (values: number[]) => number>> = {
 const READING_PROPERTIES = {
   dimension: {
     description:
-      'What a plain number from the query measures when it has no unit: count (default), proportion (a ratio 0..1, compared with %), ratio or rate.',
+      'What a plain number from the query measures when it has no unit: count (default), proportion (a ratio 0..1, ' +
+      'compared with %), ratio or rate.',
     enum: [...DIMENSIONS],
     type: 'string',
   },
   unit: {
     description:
-      "Unit of the numbers the query returns, converted like a gate file's units: s for *_seconds metrics (→ ms), B for bytes, % for 0..100.",
+      "Unit of the numbers the query returns, converted like a gate file's units: s for *_seconds metrics (→ ms), B " +
+      'for bytes, % for 0..100.',
     enum: UNIT_NAMES,
     type: 'string',
   },
@@ -71,7 +73,8 @@ const READING_PROPERTIES = {
 export const prometheus = defineValidator<PrometheusOptions>({
   name: 'prometheus',
   description:
-    'Runs PromQL queries against a Prometheus server: an instant query gives one value per metric, a range query the value at each step as samples.',
+    'Runs PromQL queries against a Prometheus server: an instant query gives one value per metric, a range query ' +
+    'the value at each step as samples.',
   kind: 'artifact',
   // It reads rather than loads, but it still connects to its url: the loopback guard applies.
   connects: true,
@@ -80,7 +83,8 @@ export const prometheus = defineValidator<PrometheusOptions>({
     properties: {
       aggregate: {
         description:
-          'How to combine a query that returns several series into one value (per step for a range): sum, avg, min or max. Without it several series are an error; better still, aggregate in PromQL (sum(...)).',
+          'How to combine a query that returns several series into one value (per step for a range): sum, avg, min ' +
+          'or max. Without it several series are an error; better still, aggregate in PromQL (sum(...)).',
         enum: Object.keys(COMBINE),
         type: 'string',
       },
@@ -110,7 +114,8 @@ export const prometheus = defineValidator<PrometheusOptions>({
       },
       query: {
         description:
-          'The PromQL expression, e.g. sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])).',
+          'The PromQL expression, e.g. sum(rate(http_requests_total{code=~"5.."}[5m])) / ' +
+          'sum(rate(http_requests_total[5m])).',
         minLength: 1,
         type: 'string',
       },
@@ -142,7 +147,9 @@ export const prometheus = defineValidator<PrometheusOptions>({
   },
   metrics: (options) =>
     readingsOf(options).map((reading): MetricSpec => ({
-      description: `PromQL ${reading.query}${options.range ? ` over the last ${options.range.duration}, every ${options.range.step}` : ''}`,
+      description: `PromQL ${reading.query}${
+        options.range ? ` over the ` + `last ${options.range.duration}, every ${options.range.step}` : ''
+      }`,
       dimension: reading.dimension,
       name: reading.metric,
       type: options.range ? 'samples' : 'value',
@@ -186,7 +193,8 @@ export const prometheus = defineValidator<PrometheusOptions>({
     }
 
     notes.push(
-      `one sample per ${options.range.step} step: when a query's window (rate(x[5m])) is longer than the step, neighbouring samples overlap and are not independent`,
+      `one sample per ${options.range.step} step: when a query's window (rate(x[5m])) is longer than the step, ` +
+        `neighbouring samples overlap and are not independent`,
     )
     return {
       durationMs,
@@ -207,7 +215,8 @@ function readingsOf(options: PrometheusOptions): Reading[] {
     readDuration(options.range.step, 'range.step') > readDuration(options.range.duration, 'range.duration')
   ) {
     throw new Error(
-      `range.step ${options.range.step} is longer than range.duration ${options.range.duration}: there would be at most one sample`,
+      `range.step ${options.range.step} is longer than range.duration ${options.range.duration}: there would be at ` +
+        `most one sample`,
     )
   }
 
@@ -228,7 +237,8 @@ function toReading(metric: string, {dimension, query, unit}: PrometheusQueryOpti
   const def = UNITS[unit]!
   if (dimension !== undefined && dimension !== def.dimension)
     throw new Error(
-      `metric ${metric}: unit ${unit} is a ${def.dimension} but dimension says ${dimension}; drop dimension, it is only for plain numbers`,
+      `metric ${metric}: unit ${unit} is a ${def.dimension} but dimension says ${dimension}; drop dimension, it is ` +
+        `only for plain numbers`,
     )
   return {dimension: def.dimension, factor: def.factor, metric, query}
 }
@@ -251,7 +261,9 @@ function instantValue(
   const value = values.length === 1 ? values[0]![0]! : COMBINE[options.aggregate!](values.map(([only]) => only!))
   if (!Number.isFinite(value)) {
     throw new Error(
-      `query ${JSON.stringify(reading.query)} returned ${value}${Number.isNaN(value) ? ' (0/0: was there no traffic in its window?)' : ''}; no number to judge`,
+      `query ${JSON.stringify(reading.query)} returned ${value}${
+        Number.isNaN(value) ? ' (0/0: was there no traffic ' + 'in its window?)' : ''
+      }; no number to judge`,
     )
   }
 
@@ -283,11 +295,13 @@ function rangeValues(
   const finite = combined.filter((value) => Number.isFinite(value))
   if (finite.length === 0)
     throw new Error(
-      `range query ${JSON.stringify(reading.query)} returned no finite values (${combined.length} steps of NaN or ±Inf)`,
+      `range query ${JSON.stringify(reading.query)} returned no finite values (${combined.length} steps of NaN or ` +
+        `±Inf)`,
     )
   if (finite.length < combined.length)
     notes.push(
-      `${reading.metric}: ${combined.length - finite.length} of ${combined.length} steps were NaN or ±Inf and were left out`,
+      `${reading.metric}: ${combined.length - finite.length} of ${combined.length} steps were NaN or ±Inf and were ` +
+        `left out`,
     )
   return finite.map((value) => value * reading.factor)
 }
@@ -303,7 +317,8 @@ function usableSeries(
   const query = JSON.stringify(reading.query)
   if (series.length === 0)
     throw new Error(
-      `query ${query} returned no series from Prometheus at ${server}: nothing it has matches (a misspelled metric or label, or a target not scraped yet)`,
+      `query ${query} returned no series from Prometheus at ${server}: nothing it has matches (a misspelled metric ` +
+        `or label, or a target not scraped yet)`,
     )
   if (series.length === 1) return [series[0]!.values]
   const names =
@@ -313,7 +328,8 @@ function usableSeries(
       .join(', ') + (series.length > NAMED_SERIES ? `, … ${series.length - NAMED_SERIES} more` : '')
   if (!options.aggregate) {
     throw new Error(
-      `query ${query} returned ${series.length} series (${names}); combine them in PromQL (sum(...), max by (...)(...)) or set aggregate: sum, avg, min or max`,
+      `query ${query} returned ${series.length} series (${names}); combine them in PromQL (sum(...), max by ` +
+        `(...)(...)) or set aggregate: sum, avg, min or max`,
     )
   }
 

@@ -18,7 +18,9 @@ export interface RegisteredValidator {
 export interface LoadedValidators {
   validators: Map<string, RegisteredValidator>
   warnings: string[]
-  /** Plugins whose hook failed, each "plugin P could not provide validators: why": any unknown validator may be theirs. */
+  /**
+   * Plugins whose hook failed, each "plugin P could not provide validators: why": any unknown validator may be theirs.
+   */
   unavailable: string[]
 }
 

@@ -29,7 +29,9 @@ export async function collectEvidence(validator: Validator, options: unknown, ct
 
   if (resolved.problems.length > 0) {
     return {
-      noData: `validator ${validator.name} rejected its options: ${resolved.problems.map(({message}) => message).join('; ')}`,
+      noData:
+        `validator ${validator.name} rejected its ` +
+        `options: ${resolved.problems.map(({message}) => message).join('; ')}`,
     }
   }
 
@@ -77,7 +79,10 @@ async function collectBounded(
   }
 }
 
-/** Whether a target runs on this shard: a shardable validator does its share on every shard, any other runs whole on shard 1 only. */
+/**
+ * Whether a target runs on this shard: a shardable validator does its share on every shard, any other runs whole on
+ * shard 1 only.
+ */
 export function runsOnShard(validator: Pick<Validator, 'shardable'>, shard: Shard | undefined): boolean {
   return shard === undefined || validator.shardable === true || shard.index === 1
 }

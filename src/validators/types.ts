@@ -40,7 +40,10 @@ export interface CollectContext {
   services: Readonly<Record<string, ServiceInfo>>
   /** Directory of the gate file: relative paths in options resolve against it. */
   gateDir: string
-  /** Replaces the gate's secrets in text; apply it before cutting text a secret may cross (everything returned is redacted anyway). */
+  /**
+   * Replaces the gate's secrets in text; apply it before cutting text a secret may cross (everything returned is
+   * redacted anyway).
+   */
   redact?(text: string): string
   seed: number
   target: {id: string; title: string}
@@ -51,7 +54,10 @@ export interface CollectContext {
    * validators that can stop early (`until: confident`); judged by the engine exactly as at the end.
    */
   decided?(evidence: Evidence): boolean
-  /** Keeps an HDR histogram (compressed base64, microseconds) of a samples metric beside the evidence, so `gate merge` can add shards exactly. */
+  /**
+   * Keeps an HDR histogram (compressed base64, microseconds) of a samples metric beside the evidence, so `gate merge`
+   * can add shards exactly.
+   */
   keepHistogram?(metric: string, encoded: string): void
 }
 
@@ -66,14 +72,23 @@ export interface Validator<O = any> {
   metrics: MetricSpec[] | ((options: O) => MetricSpec[])
   /** Kind of evidence it produces; default measured. */
   kind?: EvidenceKind
-  /** Whether it connects to the hosts its options name, so the loopback guard applies; default: when its kind is measured. */
+  /**
+   * Whether it connects to the hosts its options name, so the loopback guard applies; default: when its kind is
+   * measured.
+   */
   connects?: boolean
-  /** True when it can do a share of its work per shard (ctx.shard) and its counts and rates add up across shards; otherwise it runs whole on shard 1 only. */
+  /**
+   * True when it can do a share of its work per shard (ctx.shard) and its counts and rates add up across shards;
+   * otherwise it runs whole on shard 1 only.
+   */
   shardable?: boolean
   collect(ctx: CollectContext, options: O): Promise<Evidence>
 }
 
-/** Shard `shard`'s part of a whole `total`: equal parts, the remainder to the lowest shards, never below `min` (1 by default). */
+/**
+ * Shard `shard`'s part of a whole `total`: equal parts, the remainder to the lowest shards, never below `min` (1 by
+ * default).
+ */
 export function shareOf(total: number, shard: Shard, min = 1): number {
   const base = Math.floor(total / shard.count)
   return Math.max(min, base + (shard.index <= total % shard.count ? 1 : 0))

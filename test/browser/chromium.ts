@@ -77,7 +77,9 @@ export async function openReport(
   return {events, page}
 }
 
-/** The whole page, or only what fits the window (the decision and the overview) where the whole would be slow to encode. */
+/**
+ * The whole page, or only what fits the window (the decision and the overview) where the whole would be slow to encode.
+ */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   const file = path.join(ARTIFACT_DIR, `${name}.png`)
   await page.screenshot({fullPage, path: file})
@@ -117,7 +119,10 @@ export interface PageReport {
   overflow: string[]
   scripts: number
   eventAttributes: string[]
-  /** Elements that could load something: img, iframe, object, embed, link, base, form, [src], [srcset], non-fragment [href]. */
+  /**
+   * Elements that could load something: img, iframe, object, embed, link, base, form, [src], [srcset], non-fragment
+   * [href].
+   */
   loaders: string[]
   background: [number, number, number]
   color: [number, number, number]

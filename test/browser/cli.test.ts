@@ -1,4 +1,5 @@
-// End to end: the built CLI writes the HTML report through the formatter registry, and the page opens cleanly in Chromium.
+// End to end: the built CLI writes the HTML report through the formatter registry, and the page opens cleanly in
+// Chromium.
 import {readdirSync} from 'node:fs'
 import path from 'node:path'
 
@@ -55,9 +56,12 @@ describe.skipIf(!CHROMIUM)('gate writes an HTML report that opens in Chromium', 
     expect(report.charts.filter((c) => c.chart === 'percentiles').length).toBeGreaterThan(0)
   })
 
-  it('gate check --format html,md --out report/ writes the page beside the other formats, with the charts of what it measured', async () => {
-    const dir = project({
-      ok: `version: 1
+  it(
+    'gate check --format html,md --out report/ writes the page beside the other formats, with the charts of what ' +
+      'it measured',
+    async () => {
+      const dir = project({
+        ok: `version: 1
 title: "Release <b>1.0</b>"
 targets:
   - id: node-runs
@@ -67,22 +71,23 @@ targets:
     expect: [ "max(duration) < 1h", "failures == 0" ]
     required: true
 `,
-    })
-    const r = await runGate(['check', 'ok', '--format', 'html,md', '--out', 'report/'], {cwd: dir})
-    expect(r.code).toBe(0)
-    const files = readdirSync(path.join(dir, 'report')).sort()
-    expect(files.map((f) => path.extname(f))).toEqual(['.html', '.md'])
-    const {events, outcome, report} = await open(path.join(dir, 'report', files[0]!), 'cli-check')
-    expect(events).toEqual({console: [], dialogs: [], pageErrors: [], requests: []})
-    expect(outcome).toBe('PROCEED')
-    expect(report.text).toContain('Gate report: Release <b>1.0</b>')
-    expect(report.overflow).toEqual([])
-    // Four timed runs: their percentiles and their histogram, and the failure count as a single value.
-    expect(
-      report.charts
-        .filter((c) => c.target === 'target-1')
-        .map((c) => c.chart)
-        .sort(),
-    ).toEqual(['histogram', 'percentiles', 'value'])
-  })
+      })
+      const r = await runGate(['check', 'ok', '--format', 'html,md', '--out', 'report/'], {cwd: dir})
+      expect(r.code).toBe(0)
+      const files = readdirSync(path.join(dir, 'report')).sort()
+      expect(files.map((f) => path.extname(f))).toEqual(['.html', '.md'])
+      const {events, outcome, report} = await open(path.join(dir, 'report', files[0]!), 'cli-check')
+      expect(events).toEqual({console: [], dialogs: [], pageErrors: [], requests: []})
+      expect(outcome).toBe('PROCEED')
+      expect(report.text).toContain('Gate report: Release <b>1.0</b>')
+      expect(report.overflow).toEqual([])
+      // Four timed runs: their percentiles and their histogram, and the failure count as a single value.
+      expect(
+        report.charts
+          .filter((c) => c.target === 'target-1')
+          .map((c) => c.chart)
+          .sort(),
+      ).toEqual(['histogram', 'percentiles', 'value'])
+    },
+  )
 })

@@ -114,7 +114,8 @@ describe.skipIf(!CHROMIUM)('the HTML report in Chromium', () => {
       ]
         .filter(Boolean)
         .join('-')
-      // Whole pages for the runs that show every kind of chart, the first screen (decision and confidence bars) for the rest: encoding tall PNGs is slow.
+      // Whole pages for the runs that show every kind of chart, the first screen (decision and confidence bars) for the
+      // rest: encoding tall PNGs is slow.
       return {
         events,
         outcome: await page.textContent('.outcome'),
@@ -204,7 +205,8 @@ describe.skipIf(!CHROMIUM)('the HTML report in Chromium', () => {
     const html = readFileSync(files.get('proceed')!.file, 'utf8')
     const broken = html.replace(
       '<main>',
-      '<main><img src="http://127.0.0.1:9/pixel.png" alt=""/><script>alert(1)</script><div style="width: 100px; overflow-wrap: normal">unbreakable_word_that_is_far_wider_than_one_hundred_pixels</div>',
+      '<main><img src="http://127.0.0.1:9/pixel.png" alt=""/><script>alert(1)</script><div style="width: 100px; ' +
+        'overflow-wrap: normal">unbreakable_word_that_is_far_wider_than_one_hundred_pixels</div>',
     )
     const uncovered = broken.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '')
     for (const [name, text] of [

@@ -86,7 +86,10 @@ function target(
   return {collected, expectations, id, level: 'error', required: true, title, validator: 'test', weight: 1, ...extra}
 }
 
-/** One target per kind of chart: latency distribution with a baseline, hit rate, speed-up, throughput, memory, claim, no data. */
+/**
+ * One target per kind of chart: latency distribution with a baseline, hit rate, speed-up, throughput, memory, claim, no
+ * data.
+ */
 export function chartsRun(): RunResults {
   return runOf({name: 'charts', title: 'Every kind of chart'}, [
     target(
@@ -241,7 +244,8 @@ export function longNamesRun(): RunResults {
     ),
     target(
       'words',
-      'A title of many ordinary words that goes on and on, as titles written by committees tend to do, well past any column',
+      'A title of many ordinary words that goes on and on, as titles written by committees tend to do, well past ' +
+        'any column',
       ['throughput >= 10/s'],
       {
         evidence: {

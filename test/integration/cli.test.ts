@@ -83,9 +83,12 @@ targets:
     expect(results.targets[0].status).not.toBe('PASS')
   })
 
-  it("takes --arg values for the gate's args, records them with URL passwords masked, and rejects unknown ones (exit 2)", async () => {
-    const dir = project({
-      argued: `version: 1
+  it(
+    "takes --arg values for the gate's args, records them with URL passwords masked, and rejects unknown ones " +
+      '(exit 2)',
+    async () => {
+      const dir = project({
+        argued: `version: 1
 decision: { min_consensus: 0.5 }
 args:
   latency: { default: 2s }
@@ -96,32 +99,33 @@ targets:
     with: { metric: refresh_latency, value: "\${args.latency}", source: "a report" }
     expect: [ "refresh_latency < 1s" ]
 `,
-    })
-    const r = await runGate(
-      [
-        'check',
-        'argued',
-        '--json',
-        '--arg',
-        'latency=850ms',
-        '--arg',
-        'db=postgres://gate:s3cret@127.0.0.1:5432/state',
-      ],
-      {cwd: dir},
-    )
-    expect(r.code).toBe(0)
-    const results = JSON.parse(r.stdout)
-    expect(results.targets[0].expectations[0].value).toBe(850)
-    expect(results.gate.args).toEqual({db: 'postgres://gate:***@127.0.0.1:5432/state', latency: '850ms'})
-    expect(readFileSync(path.join(dir, '.gate/latest.json'), 'utf8')).not.toContain('s3cret')
-    const typo = await runGate(['validate', 'argued', '--arg', 'dbb=x'], {cwd: dir})
-    expect(typo.code).toBe(2)
-    expect(typo.stderr).toMatch(/--arg dbb is not an argument of this gate — did you mean --arg db=\.\.\.\?/)
-    const malformed = await runGate(['validate', 'argued', '--arg', 'db'], {cwd: dir})
-    expect(malformed.code).toBe(2)
-    expect(malformed.stderr).toMatch(/--arg db: expected NAME=VALUE/)
-    expect(malformed.stderr).not.toMatch(/at .*\.js:\d+/)
-  })
+      })
+      const r = await runGate(
+        [
+          'check',
+          'argued',
+          '--json',
+          '--arg',
+          'latency=850ms',
+          '--arg',
+          'db=postgres://gate:s3cret@127.0.0.1:5432/state',
+        ],
+        {cwd: dir},
+      )
+      expect(r.code).toBe(0)
+      const results = JSON.parse(r.stdout)
+      expect(results.targets[0].expectations[0].value).toBe(850)
+      expect(results.gate.args).toEqual({db: 'postgres://gate:***@127.0.0.1:5432/state', latency: '850ms'})
+      expect(readFileSync(path.join(dir, '.gate/latest.json'), 'utf8')).not.toContain('s3cret')
+      const typo = await runGate(['validate', 'argued', '--arg', 'dbb=x'], {cwd: dir})
+      expect(typo.code).toBe(2)
+      expect(typo.stderr).toMatch(/--arg dbb is not an argument of this gate — did you mean --arg db=\.\.\.\?/)
+      const malformed = await runGate(['validate', 'argued', '--arg', 'db'], {cwd: dir})
+      expect(malformed.code).toBe(2)
+      expect(malformed.stderr).toMatch(/--arg db: expected NAME=VALUE/)
+      expect(malformed.stderr).not.toMatch(/at .*\.js:\d+/)
+    },
+  )
 
   it('BLOCKs when a required target has no data, with the reason in the results', async () => {
     const dir = project({
@@ -317,9 +321,12 @@ describe("the machine's noise on record", () => {
     for (const hog of hogs) hog.kill('SIGKILL')
   })
 
-  it("records load, cores, steal, the gate's CPU and event-loop delay for each target that ran, and flags only measured ones", async () => {
-    const dir = project({
-      noisy: `version: 1
+  it(
+    "records load, cores, steal, the gate's CPU and event-loop delay for each target that ran, and flags only " +
+      'measured ones',
+    async () => {
+      const dir = project({
+        noisy: `version: 1
 decision: { min_consensus: 0.5 }
 services:
   web:
@@ -335,25 +342,26 @@ targets:
     with: { metric: refresh_latency, value: 850ms, source: "a report" }
     expect: [ "refresh_latency < 1s" ]
 `,
-    })
-    const r = await runGate(['check', 'noisy', '--json'], {cwd: dir})
-    expect(r.stderr).not.toMatch(/\n\s+at /)
-    const results = JSON.parse(r.stdout)
-    for (const target of results.targets) {
-      const {noise} = target
-      expect(noise, target.id).toBeDefined()
-      for (const figure of ['windowMs', 'loadAverage', 'cores', 'generatorCpu'])
-        expect(typeof noise[figure], `${target.id} ${figure}`).toBe('number')
-      for (const figure of ['stealShare', 'eventLoopDelayP99Ms'])
-        expect(noise[figure] === null || typeof noise[figure] === 'number').toBe(true)
-      expect(typeof noise.busy).toBe('boolean')
-      expect(noise.reasons).toBeInstanceOf(Array)
-      expect(noise.reasons.length > 0).toBe(noise.busy)
-    }
-    expect(results.targets[1].noise.busy).toBe(false)
-    // What the CLI saved reads back through the schema, noise and all.
-    expect((await runGate(['report', '--format', 'md'], {cwd: dir})).code).toBe(r.code)
-  })
+      })
+      const r = await runGate(['check', 'noisy', '--json'], {cwd: dir})
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      const results = JSON.parse(r.stdout)
+      for (const target of results.targets) {
+        const {noise} = target
+        expect(noise, target.id).toBeDefined()
+        for (const figure of ['windowMs', 'loadAverage', 'cores', 'generatorCpu'])
+          expect(typeof noise[figure], `${target.id} ${figure}`).toBe('number')
+        for (const figure of ['stealShare', 'eventLoopDelayP99Ms'])
+          expect(noise[figure] === null || typeof noise[figure] === 'number').toBe(true)
+        expect(typeof noise.busy).toBe('boolean')
+        expect(noise.reasons).toBeInstanceOf(Array)
+        expect(noise.reasons.length > 0).toBe(noise.busy)
+      }
+      expect(results.targets[1].noise.busy).toBe(false)
+      // What the CLI saved reads back through the schema, noise and all.
+      expect((await runGate(['report', '--format', 'md'], {cwd: dir})).code).toBe(r.code)
+    },
+  )
 })
 
 describe('the shipped smoke gate', () => {

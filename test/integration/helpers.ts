@@ -29,7 +29,8 @@ export function startGate(
 ): {child: ChildProcess; done: Promise<CliResult>} {
   const child = spawn(process.execPath, [GATE_BIN, ...args], {
     cwd: opts.cwd,
-    // GitHub Actions' variables are cleared: a CI runner on Actions must not get annotations or step summaries from tests.
+    // GitHub Actions' variables are cleared: a CI runner on Actions must not get annotations or step summaries from
+    // tests.
     env: {...process.env, GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '', NO_COLOR: '1', ...opts.env},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -59,7 +60,10 @@ export function readJson(file: string): any {
   return JSON.parse(readFileSync(file, 'utf8'))
 }
 
-/** True while the process runs: not gone and not a zombie (PID 1 here may never reap one); kill(0) where there is no /proc. */
+/**
+ * True while the process runs: not gone and not a zombie (PID 1 here may never reap one); kill(0) where there is no
+ * /proc.
+ */
 export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

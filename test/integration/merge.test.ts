@@ -103,7 +103,8 @@ describe('gate check --shard and gate merge', () => {
     for (const key of ['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const)
       expect(metric('latency')[key]).toBeCloseTo(direct[key]!, 9)
 
-    // The shards' HDR histograms added up give the same percentiles within the histogram's precision (3 digits, whole µs).
+    // The shards' HDR histograms added up give the same percentiles within the histogram's precision (3 digits, whole
+    // µs).
     const histogram = summarizeLatency(
       mergeHistograms(shardEvidence.map((target) => decodeHistogram(target.histograms!.latency!))),
     )
@@ -148,7 +149,8 @@ describe('gate check --shard and gate merge', () => {
     const r = await gateCli(['merge', shards[1]!, '--json'])
     const results = JSON.parse(r.stdout) as RunResults
     expect(results.warnings).toContain(
-      'shard 1/2 is missing: the merge covers 1 of 2 shares of the load, so its counts and rates cover only those shares',
+      'shard 1/2 is missing: the merge covers 1 of 2 shares of the load, so its counts and rates cover only those ' +
+        'shares',
     )
     expect(results.targets.find(({id}) => id === 'once')).toMatchObject({
       reason: expect.stringMatching(/shard 1\/2 is not among the merged runs/),

@@ -43,95 +43,108 @@ const relative = (run: Run) =>
   run.targets.find((t) => t.id === 'swarm-failover')!.expectations.find((e) => e.expression === RELATIVE)!
 
 describe('gate check phase-2', () => {
-  it('starts the demo, measures all five Phase 2 targets live, decides, and leaves no process behind; with no baseline yet the relative expectation is NO_DATA', async () => {
-    await ensureDemoBuilt()
-    const {child, done} = startGate(['check', 'phase-2', '--json', '--baseline', BASELINE], {
-      cwd: ROOT,
-      timeoutMs: 280_000,
-    })
-    const watch = watchDescendants(child.pid!)
-    const result = await done
-    const started = watch.stop()
+  it(
+    'starts the demo, measures all five Phase 2 targets live, decides, and leaves no process behind; with no ' +
+      'baseline yet the relative expectation is NO_DATA',
+    async () => {
+      await ensureDemoBuilt()
+      const {child, done} = startGate(['check', 'phase-2', '--json', '--baseline', BASELINE], {
+        cwd: ROOT,
+        timeoutMs: 280_000,
+      })
+      const watch = watchDescendants(child.pid!)
+      const result = await done
+      const started = watch.stop()
 
-    expect(result.code, result.stderr).toBe(1)
-    const run = JSON.parse(result.stdout) as Run & {gate: {name: string}}
-    expect(run.gate.name).toBe('phase-2')
-    expect(run.targets.map((target) => target.id)).toEqual(TARGETS)
-    for (const target of run.targets) {
-      expect(target.evidence?.kind, target.id).toBe('measured')
-      // Every absolute expectation was measured: a value or an estimate, never left unknown.
-      for (const verdict of target.expectations.filter((e) => e.expression !== RELATIVE))
-        expect(verdict.value, `${target.id}: ${verdict.expression}`).toBeTypeOf('number')
-    }
+      expect(result.code, result.stderr).toBe(1)
+      const run = JSON.parse(result.stdout) as Run & {gate: {name: string}}
+      expect(run.gate.name).toBe('phase-2')
+      expect(run.targets.map((target) => target.id)).toEqual(TARGETS)
+      for (const target of run.targets) {
+        expect(target.evidence?.kind, target.id).toBe('measured')
+        // Every absolute expectation was measured: a value or an estimate, never left unknown.
+        for (const verdict of target.expectations.filter((e) => e.expression !== RELATIVE))
+          expect(verdict.value, `${target.id}: ${verdict.expression}`).toBeTypeOf('number')
+      }
 
-    // A first run never passes a relative check silently: NO_DATA, BLOCK by rule 1, and the command that fixes it.
-    // (Other targets may miss too on a loaded CI machine; the baseline's part is what is asserted.)
-    expect(relative(run).status).toBe('NO_DATA')
-    expect(run.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
-    expect(run.decision.deciding).toContain('swarm-failover')
-    expect(run.targets.find((t) => t.id === 'swarm-failover')!.reason).toContain(
-      `gate baseline save phase-2 --name ${BASELINE}`,
-    )
+      // A first run never passes a relative check silently: NO_DATA, BLOCK by rule 1, and the command that fixes it.
+      // (Other targets may miss too on a loaded CI machine; the baseline's part is what is asserted.)
+      expect(relative(run).status).toBe('NO_DATA')
+      expect(run.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
+      expect(run.decision.deciding).toContain('swarm-failover')
+      expect(run.targets.find((t) => t.id === 'swarm-failover')!.reason).toContain(
+        `gate baseline save phase-2 --name ${BASELINE}`,
+      )
 
-    // The watch saw what the gate started — the demo and its swarm leaders — and none of it outlives the run.
-    expect(started.some(({cmdline}) => cmdline.includes('demo/dist/server.js'))).toBe(true)
-    expect(started.filter(({cmdline}) => cmdline.includes('demo/dist/swarm-leader.js')).length).toBeGreaterThanOrEqual(
-      100,
-    )
-    expect(survivors(started)).toEqual([])
-  }, 300_000)
+      // The watch saw what the gate started — the demo and its swarm leaders — and none of it outlives the run.
+      expect(started.some(({cmdline}) => cmdline.includes('demo/dist/server.js'))).toBe(true)
+      expect(
+        started.filter(({cmdline}) => cmdline.includes('demo/dist/swarm-leader.js')).length,
+      ).toBeGreaterThanOrEqual(100)
+      expect(survivors(started)).toEqual([])
+    },
+    300_000,
+  )
 
-  it('after `gate baseline save`, an unchanged demo PROCEEDs and a deliberately slowed one BLOCKs on the relative expectation, with the shift and its interval in the report', async () => {
-    await ensureDemoBuilt()
-    const reference = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
-      cwd: ROOT,
-      timeoutMs: 280_000,
-    })
-    expect(reference.code, reference.stderr).toBe(1)
-    const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE], {cwd: ROOT})
-    expect(saved.code, saved.stderr).toBe(0)
+  it(
+    'after `gate baseline save`, an unchanged demo PROCEEDs and a deliberately slowed one BLOCKs on the relative ' +
+      'expectation, with the shift and its interval in the report',
+    async () => {
+      await ensureDemoBuilt()
+      const reference = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
+        cwd: ROOT,
+        timeoutMs: 280_000,
+      })
+      expect(reference.code, reference.stderr).toBe(1)
+      const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE], {cwd: ROOT})
+      expect(saved.code, saved.stderr).toBe(0)
 
-    const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
-      cwd: ROOT,
-      timeoutMs: 280_000,
-    })
-    const same = JSON.parse(unchanged.stdout) as Run
-    expect(relative(same).status, JSON.stringify(relative(same))).toBe('PASS')
-    // The baseline never holds back an unchanged demo. Whether it PROCEEDs also depends on the other
-    // targets' latencies, which a CI machine running other test files at the same time can push over.
-    expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).toBe('PASS')
-    expect(same.decision.deciding).not.toContain('swarm-failover')
-    if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup'))
-      expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
+      const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
+        cwd: ROOT,
+        timeoutMs: 280_000,
+      })
+      const same = JSON.parse(unchanged.stdout) as Run
+      expect(relative(same).status, JSON.stringify(relative(same))).toBe('PASS')
+      // The baseline never holds back an unchanged demo. Whether it PROCEEDs also depends on the other
+      // targets' latencies, which a CI machine running other test files at the same time can push over.
+      expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).toBe('PASS')
+      expect(same.decision.deciding).not.toContain('swarm-failover')
+      if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup'))
+        expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
 
-    // The demo's swarms wait 1 s more before electing a new leader: failover p95 goes from ~0.3 s to ~1.3 s, still under the absolute 5 s.
-    const out = mkdtempSync(path.join(os.tmpdir(), 'phasegate-slowed-'))
-    const slowed = await runGate(
-      ['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--format', 'md', '--out', out],
-      {cwd: ROOT, env: {DEMO_FAILOVER_DELAY: '1000'}, timeoutMs: 280_000},
-    )
-    expect(slowed.code, slowed.stderr).toBe(1)
-    const latest = JSON.parse(readFileSync(path.join(ROOT, '.gate', 'latest.json'), 'utf8')) as Run
-    expect(latest.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
-    expect(latest.decision.deciding).toContain('swarm-failover')
-    const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
-    expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
-    const shift = relative(latest)
-    expect(shift.status).toBe('FAIL')
-    expect(shift.baseline?.model).toBe('hodges-lehmann')
-    expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0.5)
-    const report = readFileSync(
-      path.join(
-        out,
-        readdirSync(out).find((f) => f.endsWith('.md'))!,
-      ),
-      'utf8',
-    )
-    expect(report).toContain('Change vs baseline')
-    expect(report).toMatch(
-      new RegExp(
-        `\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% \\| \\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`,
-      ),
-    )
-  }, 900_000)
+      // The demo's swarms wait 1 s more before electing a new leader: failover p95 goes from ~0.3 s to ~1.3 s, still
+      // under the absolute 5 s.
+      const out = mkdtempSync(path.join(os.tmpdir(), 'phasegate-slowed-'))
+      const slowed = await runGate(
+        ['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--format', 'md', '--out', out],
+        {cwd: ROOT, env: {DEMO_FAILOVER_DELAY: '1000'}, timeoutMs: 280_000},
+      )
+      expect(slowed.code, slowed.stderr).toBe(1)
+      const latest = JSON.parse(readFileSync(path.join(ROOT, '.gate', 'latest.json'), 'utf8')) as Run
+      expect(latest.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
+      expect(latest.decision.deciding).toContain('swarm-failover')
+      const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
+      expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
+      const shift = relative(latest)
+      expect(shift.status).toBe('FAIL')
+      expect(shift.baseline?.model).toBe('hodges-lehmann')
+      expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0.5)
+      const report = readFileSync(
+        path.join(
+          out,
+          readdirSync(out).find((f) => f.endsWith('.md'))!,
+        ),
+        'utf8',
+      )
+      expect(report).toContain('Change vs baseline')
+      expect(report).toMatch(
+        new RegExp(
+          `\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% ` +
+            `\\| ` +
+            `\\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`,
+        ),
+      )
+    },
+    900_000,
+  )
 })

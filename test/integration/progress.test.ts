@@ -116,36 +116,43 @@ targets:
     project?.cleanup()
   })
 
-  it("draws listr2's display at a terminal: live rate, ✔ and ✖ marks left on screen, then the report, cursor restored", async () => {
-    const {code, output} = await inPty([GATE_BIN, 'check', 'live'], {
-      cwd: project.dir,
-      env: {CI: '', TERM: 'xterm-256color'},
-    }).done
-    expect(code, output).toBe(0)
-    expect(output).toContain(`${ESC}[1A`) // listr2 (log-update) redraws by moving the cursor up
-    expect(output).toMatch(/\[1\/2\] hello \(http\) · running \d+\.\d s of 2\.0 s · [\d,.]+ req\/s · 0 errors/)
-    expect(output).toMatch(/✔ \[1\/2\] hello \(http\) · collected in [\d.]+ m?s \(measured\)/)
-    expect(output).toMatch(/✖ \[2\/2\] refused \(http\) · no data after [\d.]+ m?s: validator http failed/)
-    expect(output).not.toContain('▶ [') // not the plain lines
-    const report = output.slice(output.lastIndexOf('✖ [2/2] refused'))
-    expect(report).toMatch(/Gate Live \(live\)[\s\S]*PROCEED[\s\S]*results: \.gate\/runs\//)
-    expect(output.indexOf(CURSOR_HIDE)).toBeGreaterThanOrEqual(0)
-    expect(cursorRestored(output)).toBe(true)
-  })
+  it(
+    "draws listr2's display at a terminal: live rate, ✔ and ✖ marks left on screen, then the report, cursor " +
+      'restored',
+    async () => {
+      const {code, output} = await inPty([GATE_BIN, 'check', 'live'], {
+        cwd: project.dir,
+        env: {CI: '', TERM: 'xterm-256color'},
+      }).done
+      expect(code, output).toBe(0)
+      expect(output).toContain(`${ESC}[1A`) // listr2 (log-update) redraws by moving the cursor up
+      expect(output).toMatch(/\[1\/2\] hello \(http\) · running \d+\.\d s of 2\.0 s · [\d,.]+ req\/s · 0 errors/)
+      expect(output).toMatch(/✔ \[1\/2\] hello \(http\) · collected in [\d.]+ m?s \(measured\)/)
+      expect(output).toMatch(/✖ \[2\/2\] refused \(http\) · no data after [\d.]+ m?s: validator http failed/)
+      expect(output).not.toContain('▶ [') // not the plain lines
+      const report = output.slice(output.lastIndexOf('✖ [2/2] refused'))
+      expect(report).toMatch(/Gate Live \(live\)[\s\S]*PROCEED[\s\S]*results: \.gate\/runs\//)
+      expect(output.indexOf(CURSOR_HIDE)).toBeGreaterThanOrEqual(0)
+      expect(cursorRestored(output)).toBe(true)
+    },
+  )
 
-  it('writes one plain line per target start and end when stderr is piped, and keeps stdout for the report', async () => {
-    const r = await runGate(['check', 'live'], {cwd: project.dir, env: {CI: ''}})
-    expect(r.code, r.stderr).toBe(0)
-    const lines = r.stderr.split('\n')
-    expect(lines.filter((line) => line.startsWith('▶ '))).toEqual(['▶ [1/2] hello (http)', '▶ [2/2] refused (http)'])
-    const ends = lines.filter((line) => /^[✔✖] /.test(line))
-    expect(ends).toHaveLength(2)
-    expect(ends[0]).toMatch(/^✔ \[1\/2\] hello \(http\): collected in [\d.]+ m?s \(measured\)$/)
-    expect(ends[1]).toMatch(/^✖ \[2\/2\] refused \(http\): no data after [\d.]+ m?s: validator http failed/)
-    expect(r.stderr).not.toContain(ESC)
-    expect(r.stdout).toMatch(/^Gate Live \(live\)/)
-    expect(r.stdout).not.toMatch(/[▶✔✖] \[/)
-  })
+  it(
+    'writes one plain line per target start and end when stderr is piped, and keeps stdout for the ' + 'report',
+    async () => {
+      const r = await runGate(['check', 'live'], {cwd: project.dir, env: {CI: ''}})
+      expect(r.code, r.stderr).toBe(0)
+      const lines = r.stderr.split('\n')
+      expect(lines.filter((line) => line.startsWith('▶ '))).toEqual(['▶ [1/2] hello (http)', '▶ [2/2] refused (http)'])
+      const ends = lines.filter((line) => /^[✔✖] /.test(line))
+      expect(ends).toHaveLength(2)
+      expect(ends[0]).toMatch(/^✔ \[1\/2\] hello \(http\): collected in [\d.]+ m?s \(measured\)$/)
+      expect(ends[1]).toMatch(/^✖ \[2\/2\] refused \(http\): no data after [\d.]+ m?s: validator http failed/)
+      expect(r.stderr).not.toContain(ESC)
+      expect(r.stdout).toMatch(/^Gate Live \(live\)/)
+      expect(r.stdout).not.toMatch(/[▶✔✖] \[/)
+    },
+  )
 
   it('stays plain with CI=true even in a terminal: no escape codes at all', async () => {
     const {code, output} = await inPty([GATE_BIN, 'check', 'live'], {
@@ -184,25 +191,30 @@ targets:
     expect(r.stderr).not.toContain(ESC)
   })
 
-  it('stops the display cleanly on Ctrl-C: the target marked ✖, the SIGINT line readable, the cursor back', async () => {
-    const run = inPty([GATE_BIN, 'check', 'live'], {cwd: project.dir, env: {CI: '', TERM: 'xterm-256color'}})
-    // The terminal turns ^C into SIGINT for the foreground process, as a person's Ctrl-C does.
-    const drawing = await waitFor(() => run.output().includes('req/s'), 30_000)
-    expect(drawing, run.output()).toBe(true)
-    run.child.stdin!.write('\u0003')
-    const {code, output} = await run.done
-    expect(code, output).toBe(130)
-    expect(output.split('\n')).toContain(SIGINT_LINE)
-    expect(output).toMatch(/✖ \[1\/2\] hello \(http\) · no data after [\d.]+ m?s: interrupted/)
-    expect(output).toMatch(/INTERRUPTED/)
-    expect(cursorRestored(output)).toBe(true)
-  })
+  it(
+    'stops the display cleanly on Ctrl-C: the target marked ✖, the SIGINT line readable, the cursor ' + 'back',
+    async () => {
+      const run = inPty([GATE_BIN, 'check', 'live'], {cwd: project.dir, env: {CI: '', TERM: 'xterm-256color'}})
+      // The terminal turns ^C into SIGINT for the foreground process, as a person's Ctrl-C does.
+      const drawing = await waitFor(() => run.output().includes('req/s'), 30_000)
+      expect(drawing, run.output()).toBe(true)
+      run.child.stdin!.write('\u0003')
+      const {code, output} = await run.done
+      expect(code, output).toBe(130)
+      expect(output.split('\n')).toContain(SIGINT_LINE)
+      expect(output).toMatch(/✖ \[1\/2\] hello \(http\) · no data after [\d.]+ m?s: interrupted/)
+      expect(output).toMatch(/INTERRUPTED/)
+      expect(cursorRestored(output)).toBe(true)
+    },
+  )
 
-  it("shows a target's log lines under it, and gives stderr and the cursor back when the process exits mid-target", async () => {
-    const file = path.join(project.dir, 'exit-mid-target.mjs')
-    writeFileSync(
-      file,
-      `import {TerminalProgress} from ${JSON.stringify(path.join(ROOT, 'dist', 'progress', 'terminal.js'))}
+  it(
+    "shows a target's log lines under it, and gives stderr and the cursor back when the process exits " + 'mid-target',
+    async () => {
+      const file = path.join(project.dir, 'exit-mid-target.mjs')
+      writeFileSync(
+        file,
+        `import {TerminalProgress} from ${JSON.stringify(path.join(ROOT, 'dist', 'progress', 'terminal.js'))}
 const progress = new TerminalProgress()
 progress.targetStarted({expect: [], id: 'stuck', index: 0, level: 'error', required: false, timeoutMs: 60000, title: 'stuck', validator: 'command', weight: 1, with: {}}, 0, 1)
 progress.log('[stuck] waiting for the fleet')
@@ -211,12 +223,13 @@ setTimeout(() => {
   process.exit(130)
 }, 700)
 `,
-    )
-    const {code, output} = await inPty([file], {cwd: project.dir, env: {CI: '', TERM: 'xterm-256color'}}).done
-    expect(code, output).toBe(130)
-    expect(output).toContain('[1/1] stuck (command) · running')
-    expect(output).toContain('› [stuck] waiting for the fleet') // a validator's log line, under its target
-    expect(output.split('\n')).toContain('written while the display held stderr')
-    expect(cursorRestored(output)).toBe(true)
-  })
+      )
+      const {code, output} = await inPty([file], {cwd: project.dir, env: {CI: '', TERM: 'xterm-256color'}}).done
+      expect(code, output).toBe(130)
+      expect(output).toContain('[1/1] stuck (command) · running')
+      expect(output).toContain('› [stuck] waiting for the fleet') // a validator's log line, under its target
+      expect(output.split('\n')).toContain('written while the display held stderr')
+      expect(cursorRestored(output)).toBe(true)
+    },
+  )
 })

@@ -48,20 +48,23 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
     await stopAllDemos()
   })
 
-  it("reads the demo's counters with instant queries, as artifact evidence naming the server and the queries", async () => {
-    const evidence = await measure(prometheus, {
-      queries: {hits: 'demo_cache_hits_total', misses: 'demo_cache_misses_total'},
-      url: server.url,
-    })
-    expect(evidence.metrics).toEqual({
-      hits: {dimension: 'count', type: 'value', value: hits},
-      misses: {dimension: 'count', type: 'value', value: misses},
-    })
-    expect(evidence.kind).toBe('artifact')
-    expect(evidence.source).toBe(
-      `Prometheus ${server.url}: hits = demo_cache_hits_total; misses = demo_cache_misses_total`,
-    )
-  })
+  it(
+    "reads the demo's counters with instant queries, as artifact evidence naming the server and the " + 'queries',
+    async () => {
+      const evidence = await measure(prometheus, {
+        queries: {hits: 'demo_cache_hits_total', misses: 'demo_cache_misses_total'},
+        url: server.url,
+      })
+      expect(evidence.metrics).toEqual({
+        hits: {dimension: 'count', type: 'value', value: hits},
+        misses: {dimension: 'count', type: 'value', value: misses},
+      })
+      expect(evidence.kind).toBe('artifact')
+      expect(evidence.source).toBe(
+        `Prometheus ${server.url}: hits = demo_cache_hits_total; misses = demo_cache_misses_total`,
+      )
+    },
+  )
 
   it('reads a ratio as a proportion that expectations compare with %', async () => {
     const options = {
@@ -84,7 +87,8 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
       url: server.url,
     })
     const samples = samplesOf(evidence.metrics.hits)
-    // The counter only grew to `hits` during the setup, so every step holds at most that, and the last one exactly that.
+    // The counter only grew to `hits` during the setup, so every step holds at most that, and the last one exactly
+    // that.
     expect(samples.length).toBeGreaterThanOrEqual(2)
     expect(samples.every((value) => value <= hits)).toBe(true)
     expect(samples.at(-1)).toBe(hits)
@@ -94,7 +98,8 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
 
   it('gives NO_DATA with the query shown when nothing matches it, never a pass', async () => {
     expect(await noData({metric: 'x', query: 'demo_no_such_metric_total', url: server.url})).toBe(
-      `validator prometheus failed: query "demo_no_such_metric_total" returned no series from Prometheus at ${server.url}: nothing it has matches (a misspelled metric or label, or a target not scraped yet)`,
+      `validator prometheus failed: query "demo_no_such_metric_total" returned no series from Prometheus ` +
+        `at ${server.url}: nothing it has matches (a misspelled metric or label, or a target not scraped yet)`,
     )
   })
 

@@ -22,20 +22,25 @@ targets:
 afterAll(() => project.cleanup())
 
 describe('load safety', () => {
-  it('refuses a target that names a host outside the loopback range, and runs one that says allow_remote: true', async () => {
-    const result = await runGate(['check', 'remote', '--json'], {cwd: project.dir})
-    const run = JSON.parse(result.stdout)
-    const [refused, allowed] = run.targets
-    expect(refused.status).toBe('NO_DATA')
-    expect(refused.reason).toBe(
-      'refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless the target says allow_remote: true',
-    )
-    expect(allowed.status).toBe('PASS')
-    expect(result.code).toBe(1)
-  })
+  it(
+    'refuses a target that names a host outside the loopback range, and runs one that says allow_remote: ' + 'true',
+    async () => {
+      const result = await runGate(['check', 'remote', '--json'], {cwd: project.dir})
+      const run = JSON.parse(result.stdout)
+      const [refused, allowed] = run.targets
+      expect(refused.status).toBe('NO_DATA')
+      expect(refused.reason).toBe(
+        'refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless ' +
+          'the target says allow_remote: true',
+      )
+      expect(allowed.status).toBe('PASS')
+      expect(result.code).toBe(1)
+    },
+  )
 })
 
-// Each attack names a host only in a command line, which connects nowhere: the guard must still read it as the clients would.
+// Each attack names a host only in a command line, which connects nowhere: the guard must still read it as the clients
+// would.
 const attacks = makeProject({
   tricks: `version: 1
 targets:
@@ -62,36 +67,43 @@ targets:
 afterAll(() => attacks.cleanup())
 
 describe('the loopback guard reads hosts as the clients do', () => {
-  it('a backslash before "@", a URL without "//", hosts in a query string, PGHOST and *.localhost are each refused, naming the host', async () => {
-    const result = await runGate(['check', 'tricks', '--json'], {cwd: attacks.dir, env: {PGHOST: '192.0.2.5'}})
-    const targets = JSON.parse(result.stdout).targets as Array<{id: string; reason?: string; status: string}>
-    const reasons = Object.fromEntries(targets.map((t) => [t.id, t.reason ?? t.status]))
-    const refused = (host: string) =>
-      expect.stringMatching(
-        new RegExp(`^refused to send traffic to ${host.replaceAll('.', '\\.')}: .*allow_remote: true$`),
-      )
-    expect(reasons).toEqual({
-      backslash: refused('192.0.2.1'),
-      'no-slashes': refused('192.0.2.2'),
-      'redis-query': refused('192.0.2.3'),
-      'postgres-query': refused('192.0.2.4'),
-      pghost: refused('192.0.2.5'),
-      'env-pghost': refused('192.0.2.6'),
-      subdomain: refused('api.localhost'),
-      loopback: 'PASS',
-    })
-  })
+  it(
+    'a backslash before "@", a URL without "//", hosts in a query string, PGHOST and *.localhost are each refused, ' +
+      'naming the host',
+    async () => {
+      const result = await runGate(['check', 'tricks', '--json'], {cwd: attacks.dir, env: {PGHOST: '192.0.2.5'}})
+      const targets = JSON.parse(result.stdout).targets as Array<{id: string; reason?: string; status: string}>
+      const reasons = Object.fromEntries(targets.map((t) => [t.id, t.reason ?? t.status]))
+      const refused = (host: string) =>
+        expect.stringMatching(
+          new RegExp(`^refused to send traffic to ${host.replaceAll('.', '\\.')}: .*allow_remote: true$`),
+        )
+      expect(reasons).toEqual({
+        backslash: refused('192.0.2.1'),
+        'no-slashes': refused('192.0.2.2'),
+        'redis-query': refused('192.0.2.3'),
+        'postgres-query': refused('192.0.2.4'),
+        pghost: refused('192.0.2.5'),
+        'env-pghost': refused('192.0.2.6'),
+        subdomain: refused('api.localhost'),
+        loopback: 'PASS',
+      })
+    },
+  )
 
   it('a prometheus url outside the loopback range is refused before anything connects', async () => {
     const result = await runGate(['check', 'prometheus', '--json'], {cwd: attacks.dir})
     expect(JSON.parse(result.stdout).targets[0].reason).toMatch(/^refused to send traffic to 192\.0\.2\.7: /)
   })
 
-  it('a service whose ready.http is on another machine is a configuration error (exit 2), and nothing starts', async () => {
-    const result = await runGate(['check', 'ready'], {cwd: attacks.dir})
-    expect(result.code, result.stderr).toBe(2)
-    expect(result.stderr).toMatch(
-      /gates\/ready\.yaml:\d+:\d+: "http" must be on this machine \(127\.0\.0\.0\/8, ::1, localhost\): it names 192\.0\.2\.8/,
-    )
-  })
+  it(
+    'a service whose ready.http is on another machine is a configuration error (exit 2), and nothing ' + 'starts',
+    async () => {
+      const result = await runGate(['check', 'ready'], {cwd: attacks.dir})
+      expect(result.code, result.stderr).toBe(2)
+      expect(result.stderr).toMatch(
+        /gates\/ready\.yaml:\d+:\d+: "http" must be on this machine \(127\.0\.0\.0\/8, ::1, localhost\): it names 192\.0\.2\.8/,
+      )
+    },
+  )
 })

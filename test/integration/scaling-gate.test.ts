@@ -7,29 +7,33 @@ import {ROOT, startGate} from './helpers.js'
 import {survivors, watchDescendants} from './plugins/helpers.js'
 
 describe('gate check load-batches', () => {
-  it('measures batches of 5, 10, 25 and 50 parallel executions against the demo and decides on each expectation', async () => {
-    await ensureDemoBuilt()
-    const {child, done} = startGate(['check', 'load-batches', '--json'], {cwd: ROOT, timeoutMs: 110_000})
-    const watch = watchDescendants(child.pid!)
-    const result = await done
-    const started = watch.stop()
+  it(
+    'measures batches of 5, 10, 25 and 50 parallel executions against the demo and decides on each ' + 'expectation',
+    async () => {
+      await ensureDemoBuilt()
+      const {child, done} = startGate(['check', 'load-batches', '--json'], {cwd: ROOT, timeoutMs: 110_000})
+      const watch = watchDescendants(child.pid!)
+      const result = await done
+      const started = watch.stop()
 
-    expect(result.code, result.stderr).toSatisfy((code: number) => [0, 1, 3].includes(code))
-    const [target] = JSON.parse(result.stdout).targets
-    expect(target.status, target.reason).not.toBe('NO_DATA')
-    const metrics = target.evidence.metrics.map(({name}: {name: string}) => name)
-    for (const level of [5, 10, 25, 50])
-      expect(metrics).toEqual(
-        expect.arrayContaining([`latency_at_${level}`, `throughput_at_${level}`, `error_rate_at_${level}`]),
+      expect(result.code, result.stderr).toSatisfy((code: number) => [0, 1, 3].includes(code))
+      const [target] = JSON.parse(result.stdout).targets
+      expect(target.status, target.reason).not.toBe('NO_DATA')
+      const metrics = target.evidence.metrics.map(({name}: {name: string}) => name)
+      for (const level of [5, 10, 25, 50])
+        expect(metrics).toEqual(
+          expect.arrayContaining([`latency_at_${level}`, `throughput_at_${level}`, `error_rate_at_${level}`]),
+        )
+      expect(metrics).toEqual(expect.arrayContaining(['scaling_efficiency', 'scaling_slope', 'scaling_r2']))
+      for (const expectation of target.expectations)
+        expect(expectation.value, expectation.expression).toEqual(expect.any(Number))
+      expect(target.evidence.notes).toContainEqual(
+        expect.stringMatching(/^scaling: .* at 50 connections is [\d.]+x of linear from .* at 5 connections$/),
       )
-    expect(metrics).toEqual(expect.arrayContaining(['scaling_efficiency', 'scaling_slope', 'scaling_r2']))
-    for (const expectation of target.expectations)
-      expect(expectation.value, expectation.expression).toEqual(expect.any(Number))
-    expect(target.evidence.notes).toContainEqual(
-      expect.stringMatching(/^scaling: .* at 50 connections is [\d.]+x of linear from .* at 5 connections$/),
-    )
 
-    expect(started.some(({cmdline}) => cmdline.includes('demo/dist/server.js'))).toBe(true)
-    expect(survivors(started)).toEqual([])
-  }, 120_000)
+      expect(started.some(({cmdline}) => cmdline.includes('demo/dist/server.js'))).toBe(true)
+      expect(survivors(started)).toEqual([])
+    },
+    120_000,
+  )
 })

@@ -106,20 +106,24 @@ describe('http stages as scaling evidence', () => {
     )
   })
 
-  it('counts a failing stage in its own error rate, and leaves scaling_efficiency out when the lowest stage achieved nothing', async () => {
-    const server = await serve(startStatusServer(500))
-    const evidence = await measure({duration: '300ms', stages: [{connections: 1}, {connections: 2}], url: server.url})
-    const errors = evidence.metrics.error_rate_at_2 as {events: number; trials: number}
-    expect(errors.events).toBe(errors.trials)
-    expect(evidence.metrics.latency_at_2).toBeUndefined() // no successful request: dropped with a note
-    expect(evidence.metrics.scaling_efficiency).toBeUndefined()
-    expect(evidence.notes).toContain(
-      'scaling_efficiency is not reported: the lowest stage achieved no successful request',
-    )
-    expect(evidence.notes).toContain(
-      'scaling_r2 is not reported: throughput was the same at every stage, there is no variance to explain',
-    )
-  })
+  it(
+    'counts a failing stage in its own error rate, and leaves scaling_efficiency out when the lowest stage ' +
+      'achieved nothing',
+    async () => {
+      const server = await serve(startStatusServer(500))
+      const evidence = await measure({duration: '300ms', stages: [{connections: 1}, {connections: 2}], url: server.url})
+      const errors = evidence.metrics.error_rate_at_2 as {events: number; trials: number}
+      expect(errors.events).toBe(errors.trials)
+      expect(evidence.metrics.latency_at_2).toBeUndefined() // no successful request: dropped with a note
+      expect(evidence.metrics.scaling_efficiency).toBeUndefined()
+      expect(evidence.notes).toContain(
+        'scaling_efficiency is not reported: the lowest stage achieved no successful request',
+      )
+      expect(evidence.notes).toContain(
+        'scaling_r2 is not reported: throughput was the same at every stage, there is no variance to explain',
+      )
+    },
+  )
 
   it('has no scaling metrics with one stage, and refuses two stages that would share names', async () => {
     const names = (options: Record<string, unknown>) =>
@@ -145,7 +149,8 @@ describe('http stages as scaling evidence', () => {
     )
     expect(outcome).toEqual({
       noData:
-        'validator http failed: stages 1 and 2 would both report latency_at_5: give one of them a name (stages[1].name)',
+        'validator http failed: stages 1 and 2 would both report latency_at_5: give one of them a name ' +
+        '(stages[1].name)',
     })
   })
 })

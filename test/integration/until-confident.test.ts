@@ -21,9 +21,11 @@ beforeAll(async () => {
 afterAll(() => server.close())
 
 describe('http until: confident', () => {
-  it('stops a target as soon as its evidence decides it, and runs an undecidable one for its whole duration', async () => {
-    const project = makeProject({
-      until: `version: 1
+  it(
+    'stops a target as soon as its evidence decides it, and runs an undecidable one for its whole ' + 'duration',
+    async () => {
+      const project = makeProject({
+        until: `version: 1
 targets:
   - id: clear
     validator: http
@@ -34,20 +36,21 @@ targets:
     with: {url: "${url}/coin", connections: 2, duration: 4s, until: confident, min_duration: 1s}
     expect: [median(latency) < 16ms]
 `,
-    })
-    try {
-      const result = await runGate(['check', 'until', '--json'], {cwd: project.dir, timeoutMs: 120_000})
-      const run = JSON.parse(result.stdout)
-      const [clear, undecided] = run.targets
-      expect(clear.status).toBe('PASS')
-      expect(clear.evidence.notes.join('\n')).toMatch(
-        /stopped early after .+: the evidence already decided the target \(until: confident\)/,
-      )
-      // It did not run its 60 s: the evidence window is what the engine measured.
-      expect(clear.evidence.durationMs).toBeLessThan(60_000)
-      expect(undecided.evidence.notes.join('\n')).not.toContain('stopped early')
-    } finally {
-      project.cleanup()
-    }
-  })
+      })
+      try {
+        const result = await runGate(['check', 'until', '--json'], {cwd: project.dir, timeoutMs: 120_000})
+        const run = JSON.parse(result.stdout)
+        const [clear, undecided] = run.targets
+        expect(clear.status).toBe('PASS')
+        expect(clear.evidence.notes.join('\n')).toMatch(
+          /stopped early after .+: the evidence already decided the target \(until: confident\)/,
+        )
+        // It did not run its 60 s: the evidence window is what the engine measured.
+        expect(clear.evidence.durationMs).toBeLessThan(60_000)
+        expect(undecided.evidence.notes.join('\n')).not.toContain('stopped early')
+      } finally {
+        project.cleanup()
+      }
+    },
+  )
 })

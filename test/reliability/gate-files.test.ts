@@ -99,7 +99,8 @@ describe('through the CLI: exit 2, the file named, no stack trace', () => {
   it.each([
     [
       'alias-bomb',
-      `version: 1\na: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`,
+      `version: 1\na: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c ` +
+        `[*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`,
     ],
     ['binary', '\u0000\u0001\u00ff\ufffe'],
     ['wrong-types', 'version: "one"\ntargets: {id: 3}\n'],

@@ -22,9 +22,12 @@ function project(gates: Record<string, string>): string {
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
 
 describe('terminal escapes', () => {
-  it('a service log line and artifact bytes quoted in a NO_DATA reason reach stderr with their control characters shown, not sent', async () => {
-    const dir = project({
-      escapes: `version: 1
+  it(
+    'a service log line and artifact bytes quoted in a NO_DATA reason reach stderr with their control characters ' +
+      'shown, not sent',
+    async () => {
+      const dir = project({
+        escapes: `version: 1
 services:
   web:
     command: "printf 'hello \\\\033[2J\\\\033]0;pwned\\\\007 there\\\\n'; node ${path.join(SERVERS, 'hello.mjs')}"
@@ -32,38 +35,45 @@ services:
 targets:
   - { id: art, validator: artifact, with: { file: bad.json, format: json, path: x, metric: x }, expect: [ "x < 1" ] }
 `,
-    })
-    writeFileSync(path.join(dir, 'gates', 'bad.json'), '{"x": \u001b[2J\u001b]0;pwned\u0007 }')
-    const r = await runGate(['check', 'escapes', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
-    expect(r.code, r.stderr).toBe(1)
-    expect(r.stderr).toContain('[web] hello \\x1b[2J\\x1b]0;pwned\\x07 there')
-    expect(r.stderr).toMatch(/art \(artifact\): no data .*not valid JSON: .*\\x1b/)
-    expect(r.stderr).not.toMatch(CONTROL)
-    expect(r.stdout).not.toMatch(CONTROL)
-  })
+      })
+      writeFileSync(path.join(dir, 'gates', 'bad.json'), '{"x": \u001b[2J\u001b]0;pwned\u0007 }')
+      const r = await runGate(['check', 'escapes', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
+      expect(r.code, r.stderr).toBe(1)
+      expect(r.stderr).toContain('[web] hello \\x1b[2J\\x1b]0;pwned\\x07 there')
+      expect(r.stderr).toMatch(/art \(artifact\): no data .*not valid JSON: .*\\x1b/)
+      expect(r.stderr).not.toMatch(CONTROL)
+      expect(r.stdout).not.toMatch(CONTROL)
+    },
+  )
 })
 
 describe('artifacts that cannot be read as one', () => {
-  it('a FIFO and a 17 MB single-line ndjson file: each target NO_DATA with the reason, the run saved, the CLI exits', async () => {
-    const dir = project({
-      artifacts: `version: 1
+  it(
+    'a FIFO and a 17 MB single-line ndjson file: each target NO_DATA with the reason, the run saved, the CLI ' +
+      'exits',
+    async () => {
+      const dir = project({
+        artifacts: `version: 1
 targets:
   - { id: fifo, validator: artifact, with: { file: pipe.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
   - { id: huge, validator: artifact, with: { file: huge.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
 `,
-    })
-    execFileSync('mkfifo', [path.join(dir, 'gates', 'pipe.ndjson')])
-    writeFileSync(path.join(dir, 'gates', 'huge.ndjson'), '1'.repeat(17 * 1024 * 1024))
-    const r = await runGate(['check', 'artifacts', '--json'], {cwd: dir, timeoutMs: 60_000})
-    expect(r.signal, 'the CLI never exited').toBeNull()
-    expect(r.code, r.stderr).toBe(1)
-    expect(r.stderr).not.toMatch(/RangeError|\n\s+at /)
-    const [fifo, huge] = JSON.parse(r.stdout).targets
-    expect(fifo.reason).toMatch(/artifact pipe\.ndjson is not a regular file .*write the tool's output to a file first/)
-    expect(huge.reason).toMatch(
-      /artifact huge\.ndjson: line 1 is over 16 Mi characters; ndjson holds one value per line/,
-    )
-  })
+      })
+      execFileSync('mkfifo', [path.join(dir, 'gates', 'pipe.ndjson')])
+      writeFileSync(path.join(dir, 'gates', 'huge.ndjson'), '1'.repeat(17 * 1024 * 1024))
+      const r = await runGate(['check', 'artifacts', '--json'], {cwd: dir, timeoutMs: 60_000})
+      expect(r.signal, 'the CLI never exited').toBeNull()
+      expect(r.code, r.stderr).toBe(1)
+      expect(r.stderr).not.toMatch(/RangeError|\n\s+at /)
+      const [fifo, huge] = JSON.parse(r.stdout).targets
+      expect(fifo.reason).toMatch(
+        /artifact pipe\.ndjson is not a regular file .*write the tool's output to a file first/,
+      )
+      expect(huge.reason).toMatch(
+        /artifact huge\.ndjson: line 1 is over 16 Mi characters; ndjson holds one value per line/,
+      )
+    },
+  )
 })
 
 describe('a ready.log pattern that backtracks for ever', () => {
@@ -87,17 +97,20 @@ targets:
       process.kill(pid, 'SIGKILL')
   })
 
-  it('the ready timeout still fires: the service is stopped, the run saved with the reason, the CLI exits', async () => {
-    const dir = project({})
-    dirs.push(dir)
-    writeFileSync(path.join(dir, 'gates', 'redos.yaml'), gate(dir, '2s'))
-    const r = await runGate(['check', 'redos', '--json'], {cwd: dir, timeoutMs: 60_000})
-    expect(r.signal, 'the CLI hung in the pattern').toBeNull()
-    expect(r.code, r.stderr).toBe(1)
-    const results = JSON.parse(r.stdout)
-    expect(results.targets[0].reason).toContain('service web was not ready after 2 s')
-    expect(await waitFor(() => !alive(webPid(dir)), 5000)).toBe(true)
-  })
+  it(
+    'the ready timeout still fires: the service is stopped, the run saved with the reason, the CLI ' + 'exits',
+    async () => {
+      const dir = project({})
+      dirs.push(dir)
+      writeFileSync(path.join(dir, 'gates', 'redos.yaml'), gate(dir, '2s'))
+      const r = await runGate(['check', 'redos', '--json'], {cwd: dir, timeoutMs: 60_000})
+      expect(r.signal, 'the CLI hung in the pattern').toBeNull()
+      expect(r.code, r.stderr).toBe(1)
+      const results = JSON.parse(r.stdout)
+      expect(results.targets[0].reason).toContain('service web was not ready after 2 s')
+      expect(await waitFor(() => !alive(webPid(dir)), 5000)).toBe(true)
+    },
+  )
 
   it('one SIGINT while the pattern backtracks ends the run with exit 130 and stops the service', async () => {
     const dir = project({})

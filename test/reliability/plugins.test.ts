@@ -50,7 +50,11 @@ services:
     command: node ${HELLO} ${pidFile}
     ready: { log: 'listening on (?<url>http://\\S+)' }
 targets:
-${target('noisy')}${target('throws')}${target('hangs', 'hangs', ', timeout: 2s')}${target('nan')}${target('negative')}${target('flood')}${target('never-loaded')}${target('healthy')}`,
+${target('noisy')}${target('throws')}${target(
+        'hangs',
+        'hangs',
+        ', timeout: ' + '2s',
+      )}${target('nan')}${target('negative')}${target('flood')}${target('never-loaded')}${target('healthy')}`,
     )
 
     const r = await runGate(['check', 'hostile', '--json'], {cwd: project.dir, env, timeoutMs: 120_000})

@@ -30,15 +30,20 @@ function pidsFrom(dir: string, names: string[]): number[] {
 }
 
 describe.runIf(process.platform === 'linux')('escaped children', () => {
-  it('a service and a command that start setsid and double-forked children: the CLI exits with its results, and none of them survives', async () => {
-    const dir = project()
-    const escape = (name: string) => `sh -c 'echo $$ > ${path.join(dir, name)}; exec sleep 300'`
-    // The command returns only once its escapees have written their pids (at most 5 s): on a busy machine it could end first.
-    const waitForFiles = (...names: string[]) =>
-      `for i in $(seq 100); do ${names.map((name) => `[ -s ${path.join(dir, name)} ] &&`).join(' ')} break; sleep 0.05; done`
-    writeFileSync(
-      path.join(dir, 'gates', 'escape.yaml'),
-      `version: 1
+  it(
+    'a service and a command that start setsid and double-forked children: the CLI exits with its results, and ' +
+      'none of them survives',
+    async () => {
+      const dir = project()
+      const escape = (name: string) => `sh -c 'echo $$ > ${path.join(dir, name)}; exec sleep 300'`
+      // The command returns only once its escapees have written their pids (at most 5 s): on a busy machine it could end
+      // first.
+      const waitForFiles = (...names: string[]) =>
+        `for i in $(seq 100); do ${names.map((name) => `[ -s ${path.join(dir, name)} ] &&`).join(' ')} break; sleep ` +
+        `0.05; done`
+      writeFileSync(
+        path.join(dir, 'gates', 'escape.yaml'),
+        `version: 1
 services:
   web:
     command: "setsid ${escape('service-setsid.pid')} & (${escape('service-fork.pid')} &) ; node ${path.join(SERVERS, 'hello.mjs')}"
@@ -49,13 +54,15 @@ targets:
     with: { run: "setsid ${escape('command-setsid.pid')} & (${escape('command-fork.pid')} &) ; ${waitForFiles('command-setsid.pid', 'command-fork.pid')}", runs: 1, warmup: 0 }
     expect: [ "failures == 0" ]
 `,
-    )
-    const r = await runGate(['check', 'escape', '--json'], {cwd: dir, timeoutMs: 60_000})
-    expect(r.signal, 'the CLI hung after printing its results').toBeNull()
-    expect(r.code, r.stderr).toBe(0)
-    expect(JSON.parse(r.stdout).decision.outcome).toBe('PROCEED')
-    expect(PID_FILES.every((name) => existsSync(path.join(dir, name)))).toBe(true)
-    const pids = pidsFrom(dir, PID_FILES)
-    expect(await waitFor(() => !pids.some(alive), 5000)).toBe(true)
-  }, 90_000)
+      )
+      const r = await runGate(['check', 'escape', '--json'], {cwd: dir, timeoutMs: 60_000})
+      expect(r.signal, 'the CLI hung after printing its results').toBeNull()
+      expect(r.code, r.stderr).toBe(0)
+      expect(JSON.parse(r.stdout).decision.outcome).toBe('PROCEED')
+      expect(PID_FILES.every((name) => existsSync(path.join(dir, name)))).toBe(true)
+      const pids = pidsFrom(dir, PID_FILES)
+      expect(await waitFor(() => !pids.some(alive), 5000)).toBe(true)
+    },
+    90_000,
+  )
 })

@@ -1,4 +1,5 @@
-// A run that is decided but cannot be saved, through the real CLI: the report still reaches stdout, the message names the file
+// A run that is decided but cannot be saved, through the real CLI: the report still reaches stdout, the message names
+// the file
 // and what to do, and the exit code says "not saved" (4) rather than BLOCK (1), whatever the decision was.
 import {existsSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -13,7 +14,8 @@ afterAll(() => projects.forEach((project) => project.cleanup()))
 function quickProject(): string {
   const made = makeProject({
     quick:
-      'version: 1\ntargets:\n  - { id: runs, validator: command, with: { run: "true", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }\n',
+      'version: 1\ntargets:\n  - { id: runs, validator: command, with: { run: "true", runs: 1, warmup: 0 }, expect: ' +
+      '[ "failures == 0" ] }\n',
   })
   projects.push(made)
   return made.dir
@@ -39,15 +41,18 @@ describe('a decided run that cannot be saved', () => {
     expect(JSON.parse(r.stdout).decision.outcome).toBe('PROCEED')
   })
 
-  it('--out onto a file: exit 4, the terminal summary printed, the run itself saved, the report path named', async () => {
-    const dir = quickProject()
-    writeFileSync(path.join(dir, 'report'), 'a file, not a directory')
-    const r = await runGate(['check', 'quick', '--out', 'report', '--format', 'md'], {cwd: dir, timeoutMs: 30_000})
-    expect(r.code, r.stderr).toBe(4)
-    expect(r.stdout).toContain('PROCEED')
-    expect(r.stderr).toMatch(/error: could not write the md report to report[/\\]\S+\.md: .*or pass another --out/)
-    expect(existsSync(path.join(dir, '.gate/latest.json'))).toBe(true)
-  })
+  it(
+    '--out onto a file: exit 4, the terminal summary printed, the run itself saved, the report path ' + 'named',
+    async () => {
+      const dir = quickProject()
+      writeFileSync(path.join(dir, 'report'), 'a file, not a directory')
+      const r = await runGate(['check', 'quick', '--out', 'report', '--format', 'md'], {cwd: dir, timeoutMs: 30_000})
+      expect(r.code, r.stderr).toBe(4)
+      expect(r.stdout).toContain('PROCEED')
+      expect(r.stderr).toMatch(/error: could not write the md report to report[/\\]\S+\.md: .*or pass another --out/)
+      expect(existsSync(path.join(dir, '.gate/latest.json'))).toBe(true)
+    },
+  )
 
   it.runIf(process.platform === 'linux')(
     '--out /proc/nope ends (no endless mkdir) with exit 4 and the path named',

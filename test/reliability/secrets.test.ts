@@ -32,7 +32,8 @@ targets:
     with: { metric: latency, value: 5ms, source: "report fetched with \${env.API_TOKEN}" }
     expect: [ "latency < 10ms" ]
 `
-// Dies before it is ready, after printing the token it inherited: its last log lines become the targets' NO_DATA reason.
+// Dies before it is ready, after printing the token it inherited: its last log lines become the targets' NO_DATA
+// reason.
 const SERVICE = `console.log('starting with API_TOKEN=' + process.env.API_TOKEN)
 console.error('cannot authenticate with ' + process.env.API_TOKEN)
 process.exit(4)
@@ -60,39 +61,52 @@ function leaks(files: Array<[string, Buffer]>): string[] {
 }
 
 describe('secrets: redacted from everything a run prints or saves', () => {
-  it('gate check with every report format, progress lines, GitHub output and history shows *** and never the value', async () => {
-    const r = await runGate(
-      ['check', 'leaky', '--format', 'md,junit,html,checklist', '--out', 'reports', '--progress', 'plain', '--github'],
-      {cwd: dir, env},
-    )
-    expect(r.code).toBe(1)
-    expect(r.stdout).not.toContain(SECRET)
-    expect(r.stderr).not.toContain(SECRET)
-    // The service's log, its NO_DATA progress line and annotation quote what it printed.
-    expect(r.stderr).toContain('cannot authenticate with ***')
+  it(
+    'gate check with every report format, progress lines, GitHub output and history shows *** and never the ' + 'value',
+    async () => {
+      const r = await runGate(
+        [
+          'check',
+          'leaky',
+          '--format',
+          'md,junit,html,checklist',
+          '--out',
+          'reports',
+          '--progress',
+          'plain',
+          '--github',
+        ],
+        {cwd: dir, env},
+      )
+      expect(r.code).toBe(1)
+      expect(r.stdout).not.toContain(SECRET)
+      expect(r.stderr).not.toContain(SECRET)
+      // The service's log, its NO_DATA progress line and annotation quote what it printed.
+      expect(r.stderr).toContain('cannot authenticate with ***')
 
-    const files = filesUnder(dir)
-    expect(leaks(files)).toEqual([])
-    const shown = (file: string) => files.find(([name]) => name === file)?.[1].toString('utf8') ?? ''
-    const reports = files.filter(([file]) => file.startsWith('reports/')).map(([file]) => file)
-    expect(reports.map((file) => path.extname(file)).sort()).toEqual(['.html', '.md', '.md', '.xml'])
-    // The checklist shows statuses, not reasons: it has nothing to redact, but it is among the files checked above.
-    for (const report of reports.filter((file) => !file.endsWith('.checklist.md')))
-      expect(shown(report), report).toMatch(MASKED)
-    expect(shown('step-summary.md')).toContain('inherited \\*\\*\\*, given \\*\\*\\*')
-    expect(shown('.gate/latest.json')).toContain('starting with API_TOKEN=***')
-    expect(shown('.gate/history.db')).toContain('cannot authenticate with ***')
+      const files = filesUnder(dir)
+      expect(leaks(files)).toEqual([])
+      const shown = (file: string) => files.find(([name]) => name === file)?.[1].toString('utf8') ?? ''
+      const reports = files.filter(([file]) => file.startsWith('reports/')).map(([file]) => file)
+      expect(reports.map((file) => path.extname(file)).sort()).toEqual(['.html', '.md', '.md', '.xml'])
+      // The checklist shows statuses, not reasons: it has nothing to redact, but it is among the files checked above.
+      for (const report of reports.filter((file) => !file.endsWith('.checklist.md')))
+        expect(shown(report), report).toMatch(MASKED)
+      expect(shown('step-summary.md')).toContain('inherited \\*\\*\\*, given \\*\\*\\*')
+      expect(shown('.gate/latest.json')).toContain('starting with API_TOKEN=***')
+      expect(shown('.gate/history.db')).toContain('cannot authenticate with ***')
 
-    const results = readJson(path.join(dir, '.gate/latest.json'))
-    expect(results.targets.map((target: {status: string}) => target.status)).toEqual([
-      'NO_DATA',
-      'FAIL',
-      'INCONCLUSIVE',
-    ])
-    const comment = renderComment(results)
-    expect(comment).not.toContain(SECRET)
-    expect(comment).toMatch(MASKED)
-  })
+      const results = readJson(path.join(dir, '.gate/latest.json'))
+      expect(results.targets.map((target: {status: string}) => target.status)).toEqual([
+        'NO_DATA',
+        'FAIL',
+        'INCONCLUSIVE',
+      ])
+      const comment = renderComment(results)
+      expect(comment).not.toContain(SECRET)
+      expect(comment).toMatch(MASKED)
+    },
+  )
 
   it('gate check --json (a shard, so the evidence file is written too) prints and saves no secret', async () => {
     const r = await runGate(['check', 'leaky', '--json', '--shard', '1/1'], {cwd: dir, env})
@@ -123,7 +137,8 @@ describe('secrets: redacted before any cut', () => {
   const prefix = LONG.slice(0, 12)
   const cut = makeProject({
     quoted:
-      'version: 1\nsecrets: [LONG_TOKEN]\nservices:\n  web: { command: "true", ready: { http: "${env.LONG_TOKEN}" } }\ntargets:\n  - { id: t, validator: command, with: { run: "true" }, expect: [ "failures == 0" ] }\n',
+      'version: 1\nsecrets: [LONG_TOKEN]\nservices:\n  web: { command: "true", ready: { http: "${env.LONG_TOKEN}" } ' +
+      '}\ntargets:\n  - { id: t, validator: command, with: { run: "true" }, expect: [ "failures == 0" ] }\n',
     lines: `version: 1
 secrets: [LONG_TOKEN]
 services:
@@ -149,13 +164,16 @@ targets:
     expect(r.stdout + r.stderr).not.toContain(prefix)
   })
 
-  it('a service and a command line cut at 8,192 characters show no part of the token, on stderr or in the results', async () => {
-    const r = await runGate(['check', 'lines', '--progress', 'plain'], {cwd: cut.dir, env: {LONG_TOKEN: LONG}})
-    expect(r.code, r.stderr).toBe(1)
-    expect(r.stderr).toContain('x'.repeat(100))
-    expect(r.stdout + r.stderr).not.toContain(prefix)
-    expect(readFileSync(path.join(cut.dir, '.gate/latest.json'), 'utf8')).not.toContain(prefix)
-  })
+  it(
+    'a service and a command line cut at 8,192 characters show no part of the token, on stderr or in the ' + 'results',
+    async () => {
+      const r = await runGate(['check', 'lines', '--progress', 'plain'], {cwd: cut.dir, env: {LONG_TOKEN: LONG}})
+      expect(r.code, r.stderr).toBe(1)
+      expect(r.stderr).toContain('x'.repeat(100))
+      expect(r.stdout + r.stderr).not.toContain(prefix)
+      expect(readFileSync(path.join(cut.dir, '.gate/latest.json'), 'utf8')).not.toContain(prefix)
+    },
+  )
 })
 
 describe('URL passwords with "@", a space, a quote or a slash', () => {

@@ -95,11 +95,15 @@ describe('noisiest', () => {
 })
 
 describe('cpuJiffies', () => {
-  it('reads busy time, steal and the total of user to steal from /proc/stat, leaving out guest time (already in user)', () => {
-    const stat = 'cpu  100 5 50 800 10 1 2 30 40 0\ncpu0 50 2 25 400 5 0 1 15 20 0\nintr 1 2 3\n'
-    // busy = total − idle − iowait − steal
-    expect(cpuJiffies(stat)).toEqual({busy: 158, steal: 30, total: 998})
-  })
+  it(
+    'reads busy time, steal and the total of user to steal from /proc/stat, leaving out guest time (already in ' +
+      'user)',
+    () => {
+      const stat = 'cpu  100 5 50 800 10 1 2 30 40 0\ncpu0 50 2 25 400 5 0 1 15 20 0\nintr 1 2 3\n'
+      // busy = total − idle − iowait − steal
+      expect(cpuJiffies(stat)).toEqual({busy: 158, steal: 30, total: 998})
+    },
+  )
 
   it('is null where there is no /proc/stat or it has no steal column', () => {
     expect(cpuJiffies(null)).toBeNull()

@@ -12,16 +12,19 @@ describe('URL passwords', () => {
     )
   })
 
-  it('masks a password holding "@", a space, a quote, a slash or an escaped quote up to the "@" before the host', () => {
-    expect(urls.text('a postgres://u:p@ss@h/db b')).toBe('a postgres://u:***@h/db b')
-    expect(urls.text('a postgres://u:pa ss@h:5432/db b')).toBe('a postgres://u:***@h:5432/db b')
-    expect(urls.text('a postgres://u:pa"ss@h/db b')).toBe('a postgres://u:***@h/db b')
-    expect(urls.text('a postgres://u:pa/ss@h/db b')).toBe('a postgres://u:***@h/db b')
-    expect(urls.text('{"url":"postgres://u:p@w\\"d@h/db"}')).toBe('{"url":"postgres://u:***@h/db"}')
-    expect(urls.text('http://h:8080/p?mail=a@b.org and redis://u:p@x@h:1')).toBe(
-      'http://h:8080/p?mail=a@b.org and redis://u:***@h:1',
-    )
-  })
+  it(
+    'masks a password holding "@", a space, a quote, a slash or an escaped quote up to the "@" before the ' + 'host',
+    () => {
+      expect(urls.text('a postgres://u:p@ss@h/db b')).toBe('a postgres://u:***@h/db b')
+      expect(urls.text('a postgres://u:pa ss@h:5432/db b')).toBe('a postgres://u:***@h:5432/db b')
+      expect(urls.text('a postgres://u:pa"ss@h/db b')).toBe('a postgres://u:***@h/db b')
+      expect(urls.text('a postgres://u:pa/ss@h/db b')).toBe('a postgres://u:***@h/db b')
+      expect(urls.text('{"url":"postgres://u:p@w\\"d@h/db"}')).toBe('{"url":"postgres://u:***@h/db"}')
+      expect(urls.text('http://h:8080/p?mail=a@b.org and redis://u:p@x@h:1')).toBe(
+        'http://h:8080/p?mail=a@b.org and redis://u:***@h:1',
+      )
+    },
+  )
 
   it('leaves URLs without a password, ports and plain text alone', () => {
     for (const text of [
@@ -43,18 +46,25 @@ describe('secret values', () => {
     expect(redactor.text('nothing secret here')).toBe('nothing secret here')
   })
 
-  it('replaces several secrets, and secrets that overlap or contain each other as one stretch, leaving no piece of either', () => {
-    const redactor = createRedactor(['abcdef', 'defghi', 'cdef', 'other-secret'])
-    expect(redactor.text('x abcdefghi y other-secret z cdef')).toBe('x *** y *** z ***')
-    expect(createRedactor(['aaaa']).text('aaaaaa b')).toBe('*** b')
-  })
+  it(
+    'replaces several secrets, and secrets that overlap or contain each other as one stretch, leaving no piece of ' +
+      'either',
+    () => {
+      const redactor = createRedactor(['abcdef', 'defghi', 'cdef', 'other-secret'])
+      expect(redactor.text('x abcdefghi y other-secret z cdef')).toBe('x *** y *** z ***')
+      expect(createRedactor(['aaaa']).text('aaaaaa b')).toBe('*** b')
+    },
+  )
 
-  it('takes a value literally: regular-expression characters and $ replacement patterns have no special meaning', () => {
-    const value = String.raw`p@ss.w*rd$&(1)+[x]\d$1`
-    const redactor = createRedactor([value])
-    expect(redactor.text(`pw=${value} and pXssXwwrd`)).toBe('pw=*** and pXssXwwrd')
-    expect(redactor.text('pass.word')).toBe('pass.word')
-  })
+  it(
+    'takes a value literally: regular-expression characters and $ replacement patterns have no special ' + 'meaning',
+    () => {
+      const value = String.raw`p@ss.w*rd$&(1)+[x]\d$1`
+      const redactor = createRedactor([value])
+      expect(redactor.text(`pw=${value} and pXssXwwrd`)).toBe('pw=*** and pXssXwwrd')
+      expect(redactor.text('pass.word')).toBe('pass.word')
+    },
+  )
 
   it('redacts each line of a multi-line value too, as output quotes it a line at a time', () => {
     const redactor = createRedactor(['-----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----'])
@@ -62,9 +72,12 @@ describe('secret values', () => {
     expect(redactor.text('key: -----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----.')).toBe('key: ***.')
   })
 
-  it(`leaves values shorter than ${MIN_SECRET_LENGTH} characters alone, which would garble every number and word`, () => {
-    expect(createRedactor(['', '1', 'dev']).text('dev build 1.2.1')).toBe('dev build 1.2.1')
-  })
+  it(
+    `leaves values shorter than ${MIN_SECRET_LENGTH} characters alone, which would garble every number and ` + `word`,
+    () => {
+      expect(createRedactor(['', '1', 'dev']).text('dev build 1.2.1')).toBe('dev build 1.2.1')
+    },
+  )
 
   it('redacts strings at any depth, object keys included, leaving other values and the input as they are', () => {
     const input = {
@@ -95,7 +108,8 @@ describe('secret values', () => {
     )
     expect(error).toBeInstanceOf(GateConfigError)
     expect(error.describe()).toBe(
-      'gates/g.yaml: a problem in the gate file; nothing was measured.\n  gates/g.yaml:4:3: "http" must be a URL (got "***") — not ***',
+      'gates/g.yaml: a problem in the gate file; nothing was measured.\n  gates/g.yaml:4:3: "http" must be a URL ' +
+        '(got "***") — not ***',
     )
     const plain = redactor.error(new TypeError('cannot parse s3cr3t-v4lue'))
     expect([plain.message, plain.stack?.includes('s3cr3t-v4lue')]).toEqual(['cannot parse ***', false])

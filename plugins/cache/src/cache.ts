@@ -40,7 +40,8 @@ const REDIS_URL = {format: 'uri', pattern: '^rediss?://', type: 'string'}
 const METRICS: MetricSpec[] = [
   {
     description:
-      'Lookups answered from the cache out of all lookups in the window (Δhits / (Δhits + Δmisses)), from the cache’s own counters.',
+      'Lookups answered from the cache out of all lookups in the window (Δhits / (Δhits + Δmisses)), from the ' +
+      'cache’s own counters.',
     dimension: 'proportion',
     name: 'hit_rate',
     type: 'proportion',
@@ -93,7 +94,9 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
   return api.defineValidator<CacheOptions>({
     name: 'cache',
     description:
-      'Measures a cache’s hit rate from its own hit and miss counters over a window: read them, wait `window` (or drive a `workload` of Zipf-distributed keys), read them again. Counters from Redis (INFO stats), a JSON stats URL, or Prometheus queries.',
+      'Measures a cache’s hit rate from its own hit and miss counters over a window: read them, wait `window` (or ' +
+      'drive a `workload` of Zipf-distributed keys), read them again. Counters from Redis (INFO stats), a JSON ' +
+      'stats URL, or Prometheus queries.',
     kind: 'measured',
     options: {
       additionalProperties: false,
@@ -130,7 +133,8 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
               type: 'string',
             },
             settle: api.durationOption(
-              'With a workload: how long Prometheus needs to have scraped what came before (its scrape interval, plus a rule’s interval for a recorded series); waited before the first reading and after the window.',
+              'With a workload: how long Prometheus needs to have scraped what came before (its scrape interval, ' +
+                'plus a rule’s interval for a recorded series); waited before the first reading and after the window.',
               '15s',
             ),
             token: {
@@ -145,10 +149,12 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
         redis: {
           ...REDIS_URL,
           description:
-            'Counters from Redis: redis://[user:password@]127.0.0.1:6379[/db]; INFO stats keyspace_hits and keyspace_misses count the whole server.',
+            'Counters from Redis: redis://[user:password@]127.0.0.1:6379[/db]; INFO stats keyspace_hits and ' +
+            'keyspace_misses count the whole server.',
         },
         timeout: api.durationOption(
-          'For each counter reading and each workload operation; over it, a reading is an error and an operation fails with kind timeout.',
+          'For each counter reading and each workload operation; over it, a reading is an error and an operation ' +
+            'fails with kind timeout.',
           '5s',
         ),
         url: {
@@ -157,7 +163,8 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
           type: 'string',
         },
         window: api.durationOption(
-          'How long to observe the counters when there is no workload, and how long the workload runs when it gives neither duration nor operations.',
+          'How long to observe the counters when there is no workload, and how long the workload runs when it gives ' +
+            'neither duration nor operations.',
           '10s',
         ),
         workload: {
@@ -175,7 +182,8 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
             duration: api.durationOption('Run for this long (default: window).'),
             items: {
               description:
-                'HTTP cache: the item URL with {key}, e.g. ${services.demo.url}/cache/items/{key} (default with `url`: {url}/items/{key}).',
+                'HTTP cache: the item URL with {key}, e.g. ${services.demo.url}/cache/items/{key} (default with ' +
+                '`url`: {url}/items/{key}).',
               format: 'uri',
               pattern: '\\{key\\}',
               type: 'string',
@@ -196,7 +204,8 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
             on_miss: {
               default: 'fill',
               description:
-                'fill: cache-aside, a read that finds nothing writes the item (Redis SET; HTTP PUT when the server answers 404); none: leave it missing.',
+                'fill: cache-aside, a read that finds nothing writes the item (Redis SET; HTTP PUT when the server ' +
+                'answers 404); none: leave it missing.',
               enum: ['fill', 'none'],
             },
             operations: {
@@ -208,7 +217,8 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
             preload: {
               default: 0,
               description:
-                'The this-many most popular keys are written before the window opens (over HTTP also read once, so a read-through cache holds them).',
+                'The this-many most popular keys are written before the window opens (over HTTP also read once, so ' +
+                'a read-through cache holds them).',
               maximum: MAX_KEYS,
               minimum: 0,
               type: 'integer',
@@ -225,7 +235,8 @@ export function makeCacheValidator(api: PhasegateApi): Validator<CacheOptions> {
             skew: {
               default: 0.99,
               description:
-                'Zipf exponent s of key popularity: P(rank k) ∝ 1/(k+1)^s; 0 is uniform, larger puts more traffic on fewer keys.',
+                'Zipf exponent s of key popularity: P(rank k) ∝ 1/(k+1)^s; 0 is uniform, larger puts more traffic ' +
+                'on fewer keys.',
               maximum: 10,
               minimum: 0,
               type: 'number',
@@ -310,7 +321,8 @@ function workloadPlan(api: PhasegateApi, options: CacheOptions, plan: CachePlan)
           : undefined
   if (!target)
     throw new Error(
-      'with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item URL with {key})',
+      'with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item ' +
+        'URL with {key})',
     )
   return {
     concurrency: workload.concurrency,
@@ -345,7 +357,8 @@ async function measureCache(api: PhasegateApi, ctx: CollectContext, plan: CacheP
       workload = await Workload.open(api, plan.workload, ctx)
       if (plan.workload.preload > 0) ctx.progress({message: `preloading ${plan.workload.preload} keys`})
       await workload.preload(ctx.signal)
-      // The start reading must include the preload and whatever ran before us, not leave it to be counted in the window.
+      // The start reading must include the preload and whatever ran before us, not leave it to be counted in the
+      // window.
       await settle(api, plan, ctx)
     }
 
@@ -359,7 +372,13 @@ async function measureCache(api: PhasegateApi, ctx: CollectContext, plan: CacheP
     const source = `cache: ${counters.name}, ${workload ? `under a ${workload.name}` : `observing ${api.formatValue(windowMs, 'duration')}`}`
     if (hits + misses === 0) {
       throw new Error(
-        `no cache lookups in the ${api.formatValue(windowMs, 'duration')} window: the hits and misses counters of ${counters.name} did not move (hits ${after.hits}, misses ${after.misses}); ${workload ? 'the workload’s reads did not reach these counters — do they count this cache?' : 'measure while traffic runs, or give a `workload`'}`,
+        `no cache lookups in the ${api.formatValue(windowMs, 'duration')} window: the hits and misses counters ` +
+          `of ${counters.name} did not move ` +
+          `(hits ${after.hits}, misses ${after.misses}); ${
+            workload
+              ? 'the workload’s reads did not reach these ' + 'counters — do they count this cache?'
+              : 'measure while traffic runs, or give a `workload`'
+          }`,
       )
     }
 
@@ -372,7 +391,8 @@ async function measureCache(api: PhasegateApi, ctx: CollectContext, plan: CacheP
         misses: {dimension: 'count', type: 'value', value: misses},
       },
       notes: [
-        `${hits} hits and ${misses} misses in ${api.formatValue(windowMs, 'duration')} (counters from hits ${before.hits}, misses ${before.misses} to hits ${after.hits}, misses ${after.misses})`,
+        `${hits} hits and ${misses} misses in ${api.formatValue(windowMs, 'duration')} (counters from ` +
+          `hits ${before.hits}, misses ${before.misses} to hits ${after.hits}, misses ${after.misses})`,
       ],
       source,
     }
@@ -392,7 +412,9 @@ async function observe(api: PhasegateApi, windowMs: number, ctx: CollectContext)
     const elapsed = performance.now() - startMs
     ctx.progress({
       fraction: Math.min(1, elapsed / windowMs),
-      message: `observing the counters: ${api.formatValue(elapsed, 'duration')} of ${api.formatValue(windowMs, 'duration')}`,
+      message:
+        `observing the ` +
+        `counters: ${api.formatValue(elapsed, 'duration')} of ${api.formatValue(windowMs, 'duration')}`,
     })
   }
 
@@ -431,25 +453,31 @@ function addWorkload(
     }
     const latency = api.summarizeLatency(run.histogram)
     notes.push(
-      `get latency over all ${run.reads} reads: p50 ${api.formatValue(latency.p50, 'duration')}, p95 ${api.formatValue(latency.p95, 'duration')}, p99 ${api.formatValue(latency.p99, 'duration')}, max ${api.formatValue(latency.max, 'duration')}`,
+      `get latency over ` +
+        `all ${run.reads} reads: p50 ${api.formatValue(latency.p50, 'duration')}, p95 ${api.formatValue(latency.p95, 'duration')}, p99 ${api.formatValue(latency.p99, 'duration')}, max ${api.formatValue(latency.max, 'duration')}`,
     )
   }
 
   if (run.operations > 0) evidence.metrics.error_rate = {events: run.failed, trials: run.operations, type: 'proportion'}
   const marked = run.unmarked > 0 ? `, ${run.unmarked} unmarked (no x-cache header)` : ''
   notes.push(
-    `the workload sent ${run.operations} operations: ${run.reads} reads (${run.ownHits} hits, ${run.ownMisses} misses by the cache’s own mark${marked}), ${run.writes} writes, ${run.fills} fills after a miss, ${run.failed} failed`,
+    `the workload ` +
+      `sent ${run.operations} operations: ${run.reads} reads (${run.ownHits} hits, ${run.ownMisses} misses by the ` +
+      `cache’s own mark${marked}), ${run.writes} writes, ${run.fills} fills after a miss, ${run.failed} failed`,
   )
   const seen = run.ownHits + run.ownMisses
   if (run.unmarked === 0 && (seen !== hits + misses || run.ownHits !== hits)) {
     notes.push(
-      `the counters moved by ${hits} hits and ${misses} misses, the workload saw ${run.ownHits} and ${run.ownMisses}: other clients used the cache during the window, or the counters count more than these reads`,
+      `the counters moved by ${hits} hits and ${misses} misses, the workload ` +
+        `saw ${run.ownHits} and ${run.ownMisses}: other clients used the cache during the window, or the counters ` +
+        `count more than these reads`,
     )
   }
 
   if (plan.preload > 0) {
     notes.push(
-      `the ${plan.preload} preloaded keys draw ${api.formatValue(run.preloadedShare, 'proportion')} of the reads: the hit rate by construction when nothing is filled, written or evicted`,
+      `the ${plan.preload} preloaded keys draw ${api.formatValue(run.preloadedShare, 'proportion')} of the reads: ` +
+        `the hit rate by construction when nothing is filled, written or evicted`,
     )
   }
 

@@ -17,11 +17,15 @@ export interface CounterSource {
   close(): Promise<void>
 }
 
-/** Lookups counted between two readings; throws when the counters cannot be compared (reset, restart, not whole numbers). */
+/**
+ * Lookups counted between two readings; throws when the counters cannot be compared (reset, restart, not whole
+ * numbers).
+ */
 export function countersDelta(before: Counters, after: Counters, source: string): {hits: number; misses: number} {
   if (before.epoch !== undefined && after.epoch !== undefined && before.epoch !== after.epoch) {
     throw new Error(
-      `${source} restarted during the window (its run id changed from ${before.epoch} to ${after.epoch}), so its counters started over; measure again`,
+      `${source} restarted during the window (its run id changed from ${before.epoch} to ${after.epoch}), so its ` +
+        `counters started over; measure again`,
     )
   }
 
@@ -29,11 +33,13 @@ export function countersDelta(before: Counters, after: Counters, source: string)
     const delta = after[name] - before[name]
     if (delta < 0)
       throw new Error(
-        `${source}: the ${name} counter went down from ${before[name]} to ${after[name]} during the window; the counters were reset (a restart or a stats reset), so measure again`,
+        `${source}: the ${name} counter went down from ${before[name]} to ${after[name]} during the window; the ` +
+          `counters were reset (a restart or a stats reset), so measure again`,
       )
     if (!Number.isInteger(delta))
       throw new Error(
-        `${source}: the ${name} counter moved by ${delta}, not a whole number of lookups; point it at a counter of lookups`,
+        `${source}: the ${name} counter moved by ${delta}, not a whole number of lookups; point it at a counter of ` +
+          `lookups`,
       )
     return delta
   }
@@ -48,7 +54,10 @@ export function redisAddress(url: string): string {
   return `${parsed.protocol}//${parsed.host}${db ? `/${db}` : ''}`
 }
 
-/** A connected ioredis client that fails fast: no reconnects, no offline queue; an unreachable server is an Error naming the address. */
+/**
+ * A connected ioredis client that fails fast: no reconnects, no offline queue; an unreachable server is an Error naming
+ * the address.
+ */
 export async function connectRedis(url: string, timeoutMs: number, signal: AbortSignal): Promise<Redis> {
   const {Redis} = await import('ioredis')
   const client = new Redis(url, {
@@ -177,7 +186,8 @@ export function urlCounters(
 
         if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
           throw new Error(
-            `GET ${url}: ${option} "${path}" is ${preview(JSON.stringify(value) ?? 'missing')}, not a counter; the body is ${preview(text)}`,
+            `GET ${url}: ${option} "${path}" is ${preview(JSON.stringify(value) ?? 'missing')}, not a counter; the ` +
+              `body is ${preview(text)}`,
           )
         }
 
@@ -207,7 +217,8 @@ export function prometheusCounters(
     })
     if (samples.length === 0)
       throw new Error(
-        `${name}: prometheus.${which} "${promql}" returned no series; check the metric name and that Prometheus scrapes the cache`,
+        `${name}: prometheus.${which} "${promql}" returned no series; check the metric name and that Prometheus ` +
+          `scrapes the cache`,
       )
     if (samples.length > 1) {
       const series = samples.slice(0, 3).map((sample) => api.describeSeries(sample.labels))

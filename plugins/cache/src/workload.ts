@@ -76,7 +76,10 @@ export interface WorkloadResult {
   latency: SampleReservoir
   histogram: Histogram
   elapsedMs: number
-  /** Share of reads that fall on the preloaded ranks: the hit rate by construction when nothing is filled, written or evicted. */
+  /**
+   * Share of reads that fall on the preloaded ranks: the hit rate by construction when nothing is filled, written or
+   * evicted.
+   */
   preloadedShare: number
 }
 
@@ -118,7 +121,11 @@ export class Workload {
         ? `for ${this.api.formatValue(plan.durationMs, 'duration')}`
         : `${plan.operations} operations`
     const mix = plan.reads === 1 ? 'reads only' : `${this.api.formatValue(plan.reads, 'proportion')} reads`
-    return `workload of ${amount} over ${plan.keys} keys (Zipf skew ${plan.skew}, ${mix}, ${plan.fill ? 'fill on miss' : 'no fill'}, ${plan.concurrency} concurrent) against ${this.cache.name}`
+    return (
+      `workload of ${amount} over ${plan.keys} keys (Zipf ` +
+      `skew ${plan.skew}, ${mix}, ${plan.fill ? 'fill on miss' : 'no fill'}, ${plan.concurrency} concurrent) ` +
+      `against ${this.cache.name}`
+    )
   }
 
   async preload(signal: AbortSignal): Promise<void> {
@@ -173,7 +180,8 @@ export class Workload {
     ctx.signal.throwIfAborted()
     if (result.failed === result.operations && result.errors.connect === result.operations && result.operations > 0) {
       throw new Error(
-        `the workload could not reach ${this.cache.name} in ${result.operations} operations (${result.examples.connect ?? 'connection refused'})`,
+        `the workload could not reach ${this.cache.name} in ${result.operations} operations ` +
+          `(${result.examples.connect ?? 'connection refused'})`,
       )
     }
 

@@ -1,4 +1,5 @@
-// Which key the workload touches next: a seeded Zipf sampler over key ranks, so a run is reproducible from the gate's seed.
+// Which key the workload touches next: a seeded Zipf sampler over key ranks, so a run is reproducible from the gate's
+// seed.
 
 /** Most keys a workload may name: the sampler keeps one double per key. */
 export const MAX_KEYS = 1_000_000

@@ -34,7 +34,11 @@ const CLOSE_WAIT_MS = 1000
 export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOptions> {
   return api.defineValidator<DashboardOptions>({
     name: 'dashboard',
-    description: `Runs \`clients\` concurrent dashboard clients for \`duration\`. mode http: each polls GET {url}${SNAPSHOT_PATH} every \`interval\` and times each answer. mode websocket: each subscribes to {url}${WEBSOCKET_PATH} and times every pushed update from its serverTime to its arrival, and the gaps between updates.`,
+    description:
+      `Runs \`clients\` concurrent dashboard clients for \`duration\`. mode http: each polls GET ` +
+      `{url}${SNAPSHOT_PATH} every \`interval\` and times each answer. mode websocket: each subscribes to ` +
+      `{url}${WEBSOCKET_PATH} and times every pushed update from its serverTime to its arrival, and the gaps ` +
+      `between updates.`,
     kind: 'measured',
     options: {
       additionalProperties: false,
@@ -48,7 +52,8 @@ export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOp
         },
         duration: api.durationOption('How long the clients watch the dashboard.', '10s'),
         interval: api.durationOption(
-          'The refresh a client expects: http, how often it polls (a slow answer delays the next poll, as in a browser); websocket, each interval without an update is a failed refresh.',
+          'The refresh a client expects: http, how often it polls (a slow answer delays the next poll, as in a ' +
+            'browser); websocket, each interval without an update is a failed refresh.',
           '1s',
         ),
         mode: {
@@ -69,7 +74,8 @@ export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOp
     metrics: [
       {
         description:
-          'http: time to answer each poll; websocket: from each update’s serverTime to its arrival at the client (same-machine clock). In ms; a uniform sample of up to 10,000.',
+          'http: time to answer each poll; websocket: from each update’s serverTime to its arrival at the client ' +
+          '(same-machine clock). In ms; a uniform sample of up to 10,000.',
         dimension: 'duration',
         name: 'refresh_latency',
         type: 'samples',
@@ -82,7 +88,8 @@ export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOp
       },
       {
         description:
-          'Failed refreshes: http, polls that failed out of all polls; websocket, each client’s intervals in which no good update arrived (it could not connect, was dropped, or nothing came) out of all.',
+          'Failed refreshes: http, polls that failed out of all polls; websocket, each client’s intervals in which ' +
+          'no good update arrived (it could not connect, was dropped, or nothing came) out of all.',
         dimension: 'proportion',
         name: 'error_rate',
         type: 'proportion',
@@ -222,7 +229,10 @@ async function poll({api, base, options, seen, signal, stop, timeoutMs}: Watch):
     await api.closeGracefully(pool, 1000)
   }
 
-  return `dashboard: ${options.clients} clients polling GET ${base.origin}${path} every ${api.formatValue(intervalMs, 'duration')}`
+  return (
+    `dashboard: ${options.clients} clients polling ` +
+    `GET ${base.origin}${path} every ${api.formatValue(intervalMs, 'duration')}`
+  )
 }
 
 /** GET the snapshot; undefined when it is a 200 JSON object with a numeric generatedAt, else what went wrong. */
@@ -342,14 +352,17 @@ async function subscribe({api, base, ctx, options, seen, stop, timeoutMs}: Watch
 
   if (windows === 0)
     seen.notes.push(
-      `duration ${options.duration} is shorter than interval ${options.interval}: no whole interval to count refreshes in, so no error_rate`,
+      `duration ${options.duration} is shorter than interval ${options.interval}: no whole interval to count ` +
+        `refreshes in, so no error_rate`,
     )
   else
     seen.notes.push(
-      `error_rate counts each client's ${windows} intervals of ${api.formatValue(intervalMs, 'duration')}; one without a good update is a failed refresh`,
+      `error_rate counts each client's ${windows} intervals ` +
+        `of ${api.formatValue(intervalMs, 'duration')}; one without a good update is a failed refresh`,
     )
   seen.notes.push(
-    `refresh_latency is the client's arrival time minus the update's serverTime, both on this machine's clock (${updates} updates)`,
+    `refresh_latency is the client's arrival time minus the update's serverTime, both on this machine's clock ` +
+      `(${updates} updates)`,
   )
   if (unopened > 0) seen.notes.push(`${unopened} of ${options.clients} subscriptions never opened`)
   if (unstamped > 0) seen.notes.push(`${unstamped} updates had no serverTime; they count in update_interval only`)
@@ -396,13 +409,15 @@ function evidenceOf(
   if (seen.refresh.seen > 0) {
     const summary = api.summarizeLatency(seen.refreshHistogram)
     notes.push(
-      `refresh latency over all ${seen.refresh.seen} refreshes: p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`,
+      `refresh latency over all ${seen.refresh.seen} refreshes: ` +
+        `p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`,
     )
   }
 
   if (run.client.saturated)
     notes.push(
-      `the clients used ${api.formatValue(run.client.cpu, 'proportion')} of a CPU core: they may have limited the results, not the dashboard`,
+      `the clients used ${api.formatValue(run.client.cpu, 'proportion')} of a CPU core: they may have limited the ` +
+        `results, not the dashboard`,
     )
   return {
     durationMs: run.elapsedMs,

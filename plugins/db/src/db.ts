@@ -23,7 +23,9 @@ export function makeDbValidator(api: PhasegateApi): Validator<DbOptions> {
   return api.defineValidator<DbOptions>({
     name: 'db',
     description:
-      'Runs SQL scenarios against SQLite (embedded, a temporary file by default) or PostgreSQL: the latency of each operation, bulk batches timed whole, concurrent sessions each on its own connection, and a consistency check per scenario.',
+      'Runs SQL scenarios against SQLite (embedded, a temporary file by default) or PostgreSQL: the latency of each ' +
+      'operation, bulk batches timed whole, concurrent sessions each on its own connection, and a consistency check ' +
+      'per scenario.',
     kind: 'measured',
     options: {
       additionalProperties: false,
@@ -35,7 +37,8 @@ export function makeDbValidator(api: PhasegateApi): Validator<DbOptions> {
         connect_timeout: api.durationOption('PostgreSQL: how long opening a connection may take.', '10s'),
         driver: {
           description:
-            'sqlite or postgres; without it, a postgres:// or postgresql:// url means postgres and anything else sqlite.',
+            'sqlite or postgres; without it, a postgres:// or postgresql:// url means postgres and anything else ' +
+            'sqlite.',
           enum: ['sqlite', 'postgres'],
           type: 'string',
         },
@@ -56,7 +59,8 @@ export function makeDbValidator(api: PhasegateApi): Validator<DbOptions> {
               check: {
                 additionalProperties: false,
                 description:
-                  'A query run once after the scenario; its first column of the first row must equal `equals`, else a consistency violation.',
+                  'A query run once after the scenario; its first column of the first row must equal `equals`, else ' +
+                  'a consistency violation.',
                 properties: {
                   equals: {
                     description: 'The value the query must return, e.g. 1000 for a count.',
@@ -83,14 +87,17 @@ export function makeDbValidator(api: PhasegateApi): Validator<DbOptions> {
                 type: 'integer',
               },
               iterations: {
-                description: `Timed operations per session (default ${DEFAULT_ITERATIONS}), or timed batches when batch is set (default ${DEFAULT_BATCHES}).`,
+                description:
+                  `Timed operations per session (default ${DEFAULT_ITERATIONS}), or timed batches when ` +
+                  `batch is set (default ${DEFAULT_BATCHES}).`,
                 maximum: LIMITS.iterations,
                 minimum: 1,
                 type: 'integer',
               },
               params: {
                 description:
-                  'Values for $1, $2, … of every statement: constants or generators {gen: iteration | session | run | uuid | random_int (min, max) | random_string (length)}.',
+                  'Values for $1, $2, … of every statement: constants or generators {gen: iteration | session | run ' +
+                  '| uuid | random_int (min, max) | random_string (length)}.',
                 items: PARAM_SCHEMA,
                 type: 'array',
               },
@@ -108,7 +115,8 @@ export function makeDbValidator(api: PhasegateApi): Validator<DbOptions> {
               transaction: {
                 default: false,
                 description:
-                  'Run each timed unit (an operation, or a whole batch) in one transaction: BEGIN (SQLite: BEGIN IMMEDIATE) … COMMIT, rolled back on an error.',
+                  'Run each timed unit (an operation, or a whole batch) in one transaction: BEGIN (SQLite: BEGIN ' +
+                  'IMMEDIATE) … COMMIT, rolled back on an error.',
                 type: 'boolean',
               },
               warmup: {
@@ -122,11 +130,13 @@ export function makeDbValidator(api: PhasegateApi): Validator<DbOptions> {
             type: 'object',
           },
           description:
-            'name → scenario, run one after another in the order written; each name gives metrics <name>_latency and, as they apply, <name>_duration and <name>_sessions.',
+            'name → scenario, run one after another in the order written; each name gives metrics <name>_latency ' +
+            'and, as they apply, <name>_duration and <name>_sessions.',
           minProperties: 1,
           propertyNames: {
             description:
-              'A scenario name is letters, digits and _, not starting with a digit: it names metrics such as <name>_latency.',
+              'A scenario name is letters, digits and _, not starting with a digit: it names metrics such as ' +
+              '<name>_latency.',
             pattern: SCENARIO_NAME_PATTERN,
           },
           type: 'object',
@@ -137,7 +147,8 @@ export function makeDbValidator(api: PhasegateApi): Validator<DbOptions> {
         teardown: SQL_LIST('SQL run once after the scenarios, always, also after a failure or an interruption.'),
         url: {
           description:
-            'A PostgreSQL URL (postgres://user:password@host:port/db), or a SQLite file path relative to the gate file; omitted or empty: a temporary SQLite file, removed after the run.',
+            'A PostgreSQL URL (postgres://user:password@host:port/db), or a SQLite file path relative to the gate ' +
+            'file; omitted or empty: a temporary SQLite file, removed after the run.',
           type: 'string',
         },
       },

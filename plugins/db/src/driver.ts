@@ -11,7 +11,9 @@ export interface Unit {
   transaction: boolean
 }
 
-/** A driver error while running a unit: which operation of the unit and which statement (0-based; -1 = BEGIN/COMMIT). */
+/**
+ * A driver error while running a unit: which operation of the unit and which statement (0-based; -1 = BEGIN/COMMIT).
+ */
 export interface OpFailure {
   op: number
   statement: number
@@ -51,7 +53,10 @@ export interface Store {
   exec(sql: string): Promise<void>
   /** The first column of the first row, or `{row: false}` when the query returns none. */
   firstValue(statement: DriverStatement, values: Value[]): Promise<{row: false} | {row: true; value: unknown}>
-  /** Makes room for `sessions` sessions before they connect (SQLite: their threads started), so connecting is timed alone. */
+  /**
+   * Makes room for `sessions` sessions before they connect (SQLite: their threads started), so connecting is timed
+   * alone.
+   */
   reserve?(sessions: number): Promise<void>
   /** A new connection ready to run `statements`; throws when it cannot connect. */
   openSession(statements: DriverStatement[]): Promise<Session>

@@ -33,7 +33,10 @@ export const PARAM_SCHEMA = {
     {
       additionalProperties: false,
       description:
-        '{gen: iteration} the operation number in its session (from 0, warm-up included); {gen: session} the session number (from 0); {gen: run} an id unique to this run; {gen: uuid} a new random UUID each time; {gen: random_int, min, max} a seeded integer in [min, max]; {gen: random_string, length} seeded letters and digits.',
+        '{gen: iteration} the operation number in its session (from 0, warm-up included); {gen: session} the ' +
+        'session number (from 0); {gen: run} an id unique to this run; {gen: uuid} a new random UUID each time; ' +
+        '{gen: random_int, min, max} a seeded integer in [min, max]; {gen: random_string, length} seeded letters ' +
+        'and digits.',
       properties: {
         gen: {enum: [...GENERATORS], type: 'string'},
         length: {

@@ -89,17 +89,20 @@ export function resolveTarget(options: Pick<DbOptions, 'driver' | 'url'>, gateDi
 
   if (inferred === 'postgres')
     throw new Error(
-      `driver is sqlite but url is a PostgreSQL URL (${redactUrl(url!)}); leave driver out to use PostgreSQL, or give a SQLite file path`,
+      `driver is sqlite but url is a PostgreSQL URL (${redactUrl(url!)}); leave driver out to use PostgreSQL, or ` +
+        `give a SQLite file path`,
     )
   if (url === undefined) return {driver, file: undefined}
   const file = url.replace(/^sqlite:(\/\/)?/i, '')
   if (OTHER_URL.test(file))
     throw new Error(
-      `url "${redactUrl(file)}" is neither a PostgreSQL URL (postgres://…) nor a SQLite file path; the db validator speaks sqlite and postgres`,
+      `url "${redactUrl(file)}" is neither a PostgreSQL URL (postgres://…) nor a SQLite file path; the db validator ` +
+        `speaks sqlite and postgres`,
     )
   if (file === '' || file === ':memory:' || file.startsWith('file::memory:')) {
     throw new Error(
-      `url "${url}": each session has its own connection and an in-memory SQLite database is private to one; leave url out (or empty) for a temporary file`,
+      `url "${url}": each session has its own connection and an in-memory SQLite database is private to one; leave ` +
+        `url out (or empty) for a temporary file`,
     )
   }
 
@@ -129,7 +132,8 @@ function planScenario(name: string, scenario: ScenarioOptions, driver: Driver | 
     )
   if ((scenario.statement === undefined) === (scenario.statements === undefined)) {
     throw new Error(
-      `${subject}: give either statement (one SQL statement) or statements (a list run in order as one operation), not ${scenario.statement === undefined ? 'neither' : 'both'}`,
+      `${subject}: give either statement (one SQL statement) or statements (a list run in order as one operation), ` +
+        `not ${scenario.statement === undefined ? 'neither' : 'both'}`,
     )
   }
 
@@ -140,7 +144,8 @@ function planScenario(name: string, scenario: ScenarioOptions, driver: Driver | 
   const concurrency = scenario.concurrency ?? 1
   if (driver === 'sqlite' && concurrency > LIMITS.sqliteSessions) {
     throw new Error(
-      `${subject}: concurrency ${concurrency} is above ${LIMITS.sqliteSessions}, the most SQLite sessions this validator runs (each is a thread of its own)`,
+      `${subject}: concurrency ${concurrency} is above ${LIMITS.sqliteSessions}, the most SQLite sessions this ` +
+        `validator runs (each is a thread of its own)`,
     )
   }
 
@@ -171,7 +176,8 @@ export function metricSpecsOf(options: Pick<DbOptions, 'scenarios'>): MetricSpec
     const unit = scenario.batch === undefined ? 'operation' : `operation (each of the ${scenario.batch} in a batch)`
     return [
       {
-        description: `Scenario ${scenario.name}: time of each successful ${unit}, in ms (a uniform sample of up to 10,000).`,
+        description:
+          `Scenario ${scenario.name}: time of each successful ${unit}, in ms (a uniform sample of up to ` + `10,000).`,
         dimension: 'duration',
         name: `${scenario.name}_latency`,
         type: 'samples',
@@ -180,7 +186,10 @@ export function metricSpecsOf(options: Pick<DbOptions, 'scenarios'>): MetricSpec
         ? []
         : [
             {
-              description: `Scenario ${scenario.name}: time of each whole batch of ${scenario.batch} operations${scenario.transaction ? ', BEGIN to COMMIT' : ''}, in ms; only batches where every operation succeeded.`,
+              description:
+                `Scenario ${scenario.name}: time of each whole batch ` +
+                `of ${scenario.batch} operations${scenario.transaction ? ', BEGIN to COMMIT' : ''}, in ms; only ` +
+                `batches where every operation succeeded.`,
               dimension: 'duration',
               name: `${scenario.name}_duration`,
               type: 'samples',
@@ -189,7 +198,9 @@ export function metricSpecsOf(options: Pick<DbOptions, 'scenarios'>): MetricSpec
       ...(scenario.concurrency > 1
         ? [
             {
-              description: `Scenario ${scenario.name}: of the ${scenario.concurrency} concurrent sessions, those that connected and ran every operation without an error.`,
+              description:
+                `Scenario ${scenario.name}: of the ${scenario.concurrency} concurrent sessions, those ` +
+                `that connected and ran every operation without an error.`,
               dimension: 'count',
               name: `${scenario.name}_sessions`,
               type: 'value',
@@ -202,14 +213,16 @@ export function metricSpecsOf(options: Pick<DbOptions, 'scenarios'>): MetricSpec
     ...perScenario,
     {
       description:
-        "Time to open a connection and run its per-connection set-up (on_connect), in ms: the store's start-up time. One sample per connection.",
+        "Time to open a connection and run its per-connection set-up (on_connect), in ms: the store's start-up " +
+        'time. One sample per connection.',
       dimension: 'duration',
       name: 'connect_latency',
       type: 'samples',
     },
     {
       description:
-        'Driver errors over the whole run: failed operations, connections that could not open, failed checks and teardown.',
+        'Driver errors over the whole run: failed operations, connections that could not open, failed checks and ' +
+        'teardown.',
       dimension: 'count',
       name: 'errors',
       type: 'value',

@@ -46,7 +46,8 @@ async function connect(driver: PgModule, settings: PostgresSettings): Promise<{c
     connectionString: settings.url,
     connectionTimeoutMillis: settings.connectTimeoutMs,
   })
-  // A backend that dies while the client is idle emits 'error'; unheard, it would crash the CLI. The next query reports it.
+  // A backend that dies while the client is idle emits 'error'; unheard, it would crash the CLI. The next query reports
+  // it.
   client.on('error', () => {})
   const started = performance.now()
   try {

@@ -322,7 +322,10 @@ class DbRun {
     if (plan.concurrency > 1) {
       this.metrics[`${name}_sessions`] = {dimension: 'count', type: 'value', value: completed}
       this.scenarioNotes.push(
-        `scenario ${name}: ${completed} of ${plan.concurrency} sessions ran every operation without an error; ${connected} connected, each on its own connection${this.target.driver === 'sqlite' ? ' and thread' : ''}; up to ${peak} operations were in flight at once`,
+        `scenario ${name}: ${completed} of ${plan.concurrency} sessions ran every operation without an ` +
+          `error; ${connected} connected, each on its own ` +
+          `connection${this.target.driver === 'sqlite' ? ' and thread' : ''}; up to ${peak} operations were in ` +
+          `flight at once`,
       )
     }
   }
@@ -382,7 +385,10 @@ function place(plan: ScenarioPlan, session: number, first: number, failure?: OpF
     .join(', ')
 }
 
-/** The driver's value compared with the one stated: numbers by value (PostgreSQL sends bigint and numeric as text), booleans by truth (SQLite has 0 and 1). */
+/**
+ * The driver's value compared with the one stated: numbers by value (PostgreSQL sends bigint and numeric as text),
+ * booleans by truth (SQLite has 0 and 1).
+ */
 export function sameValue(expected: Value, actual: unknown): boolean {
   if (expected === null) return actual === null || actual === undefined
   if (actual === null || actual === undefined) return false

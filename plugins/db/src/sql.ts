@@ -112,14 +112,20 @@ export function placeholderProblem(statements: ParsedStatement[], count: number,
     const beyond = statement.refs.find((ref) => ref < 1 || ref > count)
     if (beyond !== undefined) {
       const which = statements.length > 1 ? `statement ${index + 1}` : 'the statement'
-      return `${subject}: ${which} uses $${beyond} but there ${count === 1 ? 'is' : 'are'} ${given}; give one params entry per placeholder $1, $2, …`
+      return (
+        `${subject}: ${which} uses $${beyond} but there ${count === 1 ? 'is' : 'are'} ${given}; give one ` +
+        `params entry per placeholder $1, $2, …`
+      )
     }
   }
 
   const used = new Set(statements.flatMap((statement) => statement.refs))
   for (let ref = 1; ref <= count; ref++) {
     if (!used.has(ref)) {
-      return `${subject}: params has ${count} value${count === 1 ? '' : 's'} but no statement uses $${ref}; remove it, or use $${ref} (placeholders are $1, $2, … for SQLite and PostgreSQL alike)`
+      return (
+        `${subject}: params has ${count} value${count === 1 ? '' : 's'} but no statement uses ` +
+        `$${ref}; remove it, or use $${ref} (placeholders are $1, $2, … for SQLite and PostgreSQL alike)`
+      )
     }
   }
 

@@ -24,7 +24,8 @@ let prepared = new Map()
 if (!parentPort) throw new Error('sqlite-worker.js runs as a worker thread')
 const port = parentPort
 
-// better-sqlite3 loads its native module at the first connection: done here, so connect_latency is the connection's own time.
+// better-sqlite3 loads its native module at the first connection: done here, so connect_latency is the connection's own
+// time.
 new Database(':memory:').close()
 port.on('message', (/** @type {WorkerRequest} */ request) => {
   port.postMessage(handle(request))

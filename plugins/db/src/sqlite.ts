@@ -53,7 +53,8 @@ export async function openSqlite(settings: SqliteSettings): Promise<Store> {
     control = new Database(file, {timeout: settings.busyTimeoutMs})
     for (const sql of settings.onConnect) control.exec(sql)
     connectMs = performance.now() - started
-    // Kept in the file: every later connection, each session's too, is in WAL mode, where readers and a writer do not block each other.
+    // Kept in the file: every later connection, each session's too, is in WAL mode, where readers and a writer do not
+    // block each other.
     control.pragma('journal_mode = WAL')
   } catch (error) {
     if (temporary) rmSync(temporary, {force: true, recursive: true})
@@ -90,7 +91,9 @@ class SqliteStore implements Store {
     return row === undefined ? {row: false} : {row: true, value: row[0]}
   }
 
-  /** Starts threads until `sessions` wait idle, and waits until each is ready: thread start-up is not connection time. */
+  /**
+   * Starts threads until `sessions` wait idle, and waits until each is ready: thread start-up is not connection time.
+   */
   async reserve(sessions: number): Promise<void> {
     while (!this.closed && this.idle.length < sessions) this.idle.push(this.spawn())
     await Promise.all(this.idle.map((thread) => thread.ready))

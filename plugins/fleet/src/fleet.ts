@@ -31,7 +31,10 @@ export function makeFleetValidator(api: PhasegateApi): Validator<FleetOptions> {
   return api.defineValidator<FleetOptions>({
     name: 'fleet',
     description:
-      'Runs `agents` concurrent agents against a fleet allocator: each allocates (POST {url}/fleet/allocations), holds the agent for about `hold`, releases it (DELETE) and allocates again, for `duration`. First every agent holds one allocation at once, checked against GET {url}/fleet. Everything it allocated is released at the end.',
+      'Runs `agents` concurrent agents against a fleet allocator: each allocates (POST {url}/fleet/allocations), ' +
+      'holds the agent for about `hold`, releases it (DELETE) and allocates again, for `duration`. First every ' +
+      'agent holds one allocation at once, checked against GET {url}/fleet. Everything it allocated is released at ' +
+      'the end.',
     kind: 'measured',
     options: {
       additionalProperties: false,
@@ -45,11 +48,14 @@ export function makeFleetValidator(api: PhasegateApi): Validator<FleetOptions> {
         },
         duration: api.durationOption('How long the agents allocate and release.', '10s'),
         hold: api.durationOption(
-          'How long an agent holds an allocation before releasing it, and waits after a refused one before asking again; on average: each wait is drawn between half and one and a half times it.',
+          'How long an agent holds an allocation before releasing it, and waits after a refused one before asking ' +
+            'again; on average: each wait is drawn between half and one and a half times it.',
           '1s',
         ),
         ramp: api.durationOption(
-          'The agents’ first allocations are spread evenly over it (at most a quarter of the duration), so they arrive at about the rate the hold sets; 0s sends them all at once, a burst of `agents` concurrent requests.',
+          'The agents’ first allocations are spread evenly over it (at most a quarter of the duration), so they ' +
+            'arrive at about the rate the hold sets; 0s sends them all at once, a burst of `agents` concurrent ' +
+            'requests.',
           '1s',
         ),
         timeout: api.durationOption('Per request; a request over it is an error of kind timeout.', '10s'),
@@ -65,7 +71,8 @@ export function makeFleetValidator(api: PhasegateApi): Validator<FleetOptions> {
     metrics: [
       {
         description:
-          'Time to answer each successful allocation (POST /fleet/allocations), in ms; a uniform sample of up to 10,000.',
+          'Time to answer each successful allocation (POST /fleet/allocations), in ms; a uniform sample of up to ' +
+          '10,000.',
         dimension: 'duration',
         name: 'allocation_latency',
         type: 'samples',
@@ -110,7 +117,8 @@ type Reply = {status: number; body: unknown} | {error: ErrorKind; detail: string
 async function measureFleet(api: PhasegateApi, ctx: CollectContext, options: FleetOptions): Promise<Evidence> {
   const durationMs = api.readDuration(options.duration, 'duration')
   const holdMs = api.readDuration(options.hold, 'hold')
-  // The ramp must end well inside the fill window (half the duration), or the peak would be checked before the last agent asked.
+  // The ramp must end well inside the fill window (half the duration), or the peak would be checked before the last
+  // agent asked.
   const rampMs = Math.min(api.readDuration(options.ramp, 'ramp'), durationMs / 4)
   const timeoutMs = api.readDuration(options.timeout, 'timeout')
   const base = new URL(options.url)
@@ -149,7 +157,9 @@ class FleetRun {
   readonly histogram: Histogram
   /** Every allocation this run made whose release the allocator has not confirmed: allocationId → agentId. */
   readonly outstanding = new Map<string, string>()
-  /** Agents held right now (an allocation leaves when its release is sent), with how many of our allocations name each. */
+  /**
+   * Agents held right now (an allocation leaves when its release is sent), with how many of our allocations name each.
+   */
   private readonly holding = new Map<string, number>()
   peak = 0
   /** Allocations that named an agent this run already held: the allocator handed one agent out twice. */
@@ -187,7 +197,8 @@ class FleetRun {
     const body = reply.body as Partial<FleetState> | undefined
     if (reply.status !== 200 || typeof body?.allocated !== 'number' || typeof body.poolSize !== 'number') {
       throw new Error(
-        `GET ${this.prefix}/fleet answered ${reply.status} ${preview(reply.body)}; expected 200 {poolSize, allocated, available}`,
+        `GET ${this.prefix}/fleet answered ${reply.status} ${preview(reply.body)}; expected 200 {poolSize, ` +
+          `allocated, available}`,
       )
     }
 
@@ -203,7 +214,8 @@ class FleetRun {
     const onAbort = (): void => this.stop()
     this.ctx.signal.addEventListener('abort', onAbort, {once: true})
     if (this.ctx.signal.aborted) this.stop()
-    // Connect every agent first, untimed: agents are long-lived and connected, so a connection storm is not allocation latency.
+    // Connect every agent first, untimed: agents are long-lived and connected, so a connection storm is not allocation
+    // latency.
     await Promise.all(
       Array.from({length: this.agents}, () =>
         call(this.api, this.pool, 'GET', `${this.prefix}/fleet`, this.stopper.signal),
@@ -259,7 +271,10 @@ class FleetRun {
     return this.evidence({before, client: cpu.read(), elapsedMs, everyoneHeldAfterMs, peak, source})
   }
 
-  /** Releases every allocation this run still has, a few at a time, without the run's signal: this must happen even after an abort. */
+  /**
+   * Releases every allocation this run still has, a few at a time, without the run's signal: this must happen even
+   * after an abort.
+   */
   async releaseAll(): Promise<void> {
     this.stop()
     const ids = [...this.outstanding.keys()]
@@ -290,7 +305,10 @@ class FleetRun {
     }
   }
 
-  /** One allocation attempt; in flight it is never cut short, so an allocation the server made is always known and released. */
+  /**
+   * One allocation attempt; in flight it is never cut short, so an allocation the server made is always known and
+   * released.
+   */
   private async allocate(): Promise<Allocation | undefined> {
     this.attempts++
     const started = performance.now()
@@ -322,7 +340,10 @@ class FleetRun {
     return undefined
   }
 
-  /** DELETE the allocation; it stays outstanding (to be tried again at the end) unless the allocator confirms it is gone. */
+  /**
+   * DELETE the allocation; it stays outstanding (to be tried again at the end) unless the allocator confirms it is
+   * gone.
+   */
   private async release({agentId, allocationId}: Allocation): Promise<void> {
     const holders = this.holding.get(agentId) ?? 0
     if (holders <= 1) this.holding.delete(agentId)
@@ -376,7 +397,9 @@ class FleetRun {
     const ok = this.attempts - this.failures
     if (ok === 0 && this.errors.connect === this.attempts) {
       throw new Error(
-        `${run.source}: could not connect in ${this.attempts} attempts (${this.examples.connect ?? 'connection failed'})`,
+        `${run.source}: could not connect in ${this.attempts} attempts (${
+          this.examples.connect ?? 'connection ' + 'failed'
+        })`,
       )
     }
 
@@ -384,11 +407,13 @@ class FleetRun {
     let allocatedAgents = this.peak
     if (everyoneHeldAfterMs === undefined) {
       notes.push(
-        `only ${peak.held} of ${this.agents} agents held an allocation at once by half-time (the pool has ${before.poolSize} agents, ${before.allocated} allocated before the run)`,
+        `only ${peak.held} of ${this.agents} agents held an allocation at once by half-time (the pool ` +
+          `has ${before.poolSize} agents, ${before.allocated} allocated before the run)`,
       )
     } else {
       notes.push(
-        `all ${this.agents} agents held an allocation at once ${api.formatValue(everyoneHeldAfterMs, 'duration')} after the start`,
+        `all ${this.agents} agents held an allocation at ` +
+          `once ${api.formatValue(everyoneHeldAfterMs, 'duration')} after the start`,
       )
     }
 
@@ -398,17 +423,20 @@ class FleetRun {
       // Our count cannot be trusted past what the allocator itself reports.
       allocatedAgents = Math.max(0, this.peak - (peak.held - peak.counted))
       notes.push(
-        `at the peak this run held ${peak.held} agents but the allocator counted only ${peak.counted} more allocations than before the run; allocated_agents is lowered by the difference`,
+        `at the peak this run held ${peak.held} agents but the allocator counted ` +
+          `only ${peak.counted} more allocations than before the run; allocated_agents is lowered by the difference`,
       )
     } else {
       notes.push(
-        `at the peak the allocator counted ${peak.counted} allocations more than before the run, for the ${peak.held} this run held`,
+        `at the peak the allocator counted ${peak.counted} allocations more than before the run, for ` +
+          `the ${peak.held} this run held`,
       )
     }
 
     if (this.duplicates > 0)
       notes.push(
-        `the allocator handed out an agent this run already held ${this.duplicates} times; allocated_agents counts distinct agents`,
+        `the allocator handed out an agent this run already held ${this.duplicates} times; allocated_agents counts ` +
+          `distinct agents`,
       )
     const errors = api.ERROR_KINDS.filter((kind) => this.errors[kind] > 0).map(
       (kind) => `${this.errors[kind]} ${kind} (${this.examples[kind] ?? 'no detail'})`,
@@ -423,13 +451,15 @@ class FleetRun {
     if (ok > 0) {
       const summary = api.summarizeLatency(this.histogram)
       notes.push(
-        `allocation latency over all ${ok} allocations: p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, p99 ${api.formatValue(summary.p99, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`,
+        `allocation latency over all ${ok} allocations: ` +
+          `p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, p99 ${api.formatValue(summary.p99, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`,
       )
     }
 
     if (client.saturated)
       notes.push(
-        `the load generator used ${api.formatValue(client.cpu, 'proportion')} of a CPU core: it may have limited the results, not the allocator`,
+        `the load generator used ${api.formatValue(client.cpu, 'proportion')} of a CPU core: it may have limited ` +
+          `the results, not the allocator`,
       )
     return {
       durationMs: elapsedMs,
@@ -474,7 +504,10 @@ async function call(
   }
 }
 
-/** Between half and one and a half times `ms`: after the first wave, agents must not allocate in lockstep just because they started together. */
+/**
+ * Between half and one and a half times `ms`: after the first wave, agents must not allocate in lockstep just because
+ * they started together.
+ */
 function jittered(ms: number): number {
   return ms * (0.5 + Math.random())
 }

@@ -1,4 +1,5 @@
-// The plugin's entry (package.json `oclif.hooks['gate:validators']`): phasegate hands its runtime API in, so this package needs phasegate's types only.
+// The plugin's entry (package.json `oclif.hooks['gate:validators']`): phasegate hands its runtime API in, so this
+// package needs phasegate's types only.
 import type {ValidatorsHook} from 'phasegate'
 
 import {makeFleetValidator} from './fleet.js'

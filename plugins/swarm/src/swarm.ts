@@ -32,7 +32,8 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
   const fault = {
     additionalProperties: false,
     description:
-      'One fault: {kind: kill-leader} (an HTTP fault of that kind) or {command: "…"} (run instead; gets SWARM_ID, SWARM_URL, LEADER_PID and LEADER_TERM in its environment).',
+      'One fault: {kind: kill-leader} (an HTTP fault of that kind) or {command: "…"} (run instead; gets SWARM_ID, ' +
+      'SWARM_URL, LEADER_PID and LEADER_TERM in its environment).',
     properties: {
       command: {
         description: 'Shell command that injects the fault, run in the gate file’s folder.',
@@ -52,13 +53,18 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
   return api.defineValidator<SwarmOptions>({
     name: 'swarm',
     description:
-      'Creates `swarms` swarms (POST {url}/swarms), waits until all are healthy, submits `tasks` tasks to each, then injects `faults` one after another — each kills a different swarm’s leader — and times each recovery until GET {url}/swarms/:id is healthy with a higher leader term. Counts tasks lost and swarms healthy at the end, and deletes every swarm it created.',
+      'Creates `swarms` swarms (POST {url}/swarms), waits until all are healthy, submits `tasks` tasks to each, ' +
+      'then injects `faults` one after another — each kills a different swarm’s leader — and times each recovery ' +
+      'until GET {url}/swarms/:id is healthy with a higher leader term. Counts tasks lost and swarms healthy at the ' +
+      'end, and deletes every swarm it created.',
     kind: 'measured',
     options: {
       additionalProperties: false,
       properties: {
         command: {
-          description: `Shell command run for each counted fault instead of the HTTP ${DEFAULT_FAULT} call, e.g. "kill -9 $LEADER_PID" (env: SWARM_ID, SWARM_URL, LEADER_PID, LEADER_TERM).`,
+          description:
+            `Shell command run for each counted fault instead of the HTTP ${DEFAULT_FAULT} call, e.g. ` +
+            `"kill -9 $LEADER_PID" (env: SWARM_ID, SWARM_URL, LEADER_PID, LEADER_TERM).`,
           minLength: 1,
           type: 'string',
         },
@@ -75,7 +81,9 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
             {items: fault, maxItems: MAX_FAULTS, minItems: 1, type: 'array'},
           ],
           default: 3,
-          description: `How many ${DEFAULT_FAULT} faults to inject, one after another on different swarms; or the list of faults.`,
+          description:
+            `How many ${DEFAULT_FAULT} faults to inject, one after another on different swarms; or the ` +
+            `list of faults.`,
         },
         ready_timeout: api.durationOption(
           'Creating the swarms and waiting until all are healthy must end within it.',
@@ -115,7 +123,8 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
     metrics: [
       {
         description:
-          'From each fault until the swarm is healthy again with a higher leader term, in ms; one sample per recovered fault.',
+          'From each fault until the swarm is healthy again with a higher leader term, in ms; one sample per ' +
+          'recovered fault.',
         dimension: 'duration',
         name: 'failover_time',
         type: 'samples',
@@ -134,7 +143,8 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
       },
       {
         description:
-          'Faults after which the swarm was not healthy with a new leader within recovery_timeout (they give no failover_time sample).',
+          'Faults after which the swarm was not healthy with a new leader within recovery_timeout (they give no ' +
+          'failover_time sample).',
         dimension: 'count',
         name: 'failed_recoveries',
         type: 'value',
@@ -249,7 +259,10 @@ class SwarmRun {
     }
   }
 
-  /** Deletes every swarm this run created, a few at a time, without the run's signal: this must happen even after an abort. */
+  /**
+   * Deletes every swarm this run created, a few at a time, without the run's signal: this must happen even after an
+   * abort.
+   */
   async deleteAll(): Promise<void> {
     const ids = [...this.created]
     const failed: string[] = []
@@ -277,7 +290,10 @@ class SwarmRun {
       throw new Error(`GET ${this.prefix}/swarms answered ${reply.status} ${preview(reply.body)}`)
   }
 
-  /** POST /swarms `swarms` times, `concurrency` at a time; a request in flight is never cut, so every swarm made is known and deleted. */
+  /**
+   * POST /swarms `swarms` times, `concurrency` at a time; a request in flight is never cut, so every swarm made is
+   * known and deleted.
+   */
   private async create(readyBy: number): Promise<void> {
     let next = 0
     let refused = 0
@@ -302,7 +318,8 @@ class SwarmRun {
     if (refused > 0) this.notes.push(`${refused} swarms could not be created (first: ${example})`)
     if (this.created.length + refused < this.options.swarms && !this.signal.aborted) {
       this.notes.push(
-        `only ${this.created.length + refused} of ${this.options.swarms} swarm creations were tried within ready_timeout ${this.options.ready_timeout}`,
+        `only ${this.created.length + refused} of ${this.options.swarms} swarm creations were tried within ` +
+          `ready_timeout ${this.options.ready_timeout}`,
       )
     }
   }
@@ -377,7 +394,9 @@ class SwarmRun {
       if (now?.healthy && now.leader && now.leader.term > before.leader.term) {
         const ms = performance.now() - startedAt
         this.notes.push(
-          `${id}: leader ${before.leader.pid} (term ${before.leader.term}) replaced by ${now.leader.pid} (term ${now.leader.term}), healthy ${api.formatValue(ms, 'duration')} after the fault`,
+          `${id}: leader ${before.leader.pid} (term ${before.leader.term}) replaced ` +
+            `by ${now.leader.pid} (term ${now.leader.term}), healthy ${api.formatValue(ms, 'duration')} after the ` +
+            `fault`,
         )
         return ms
       }
@@ -385,7 +404,9 @@ class SwarmRun {
     }
 
     this.notes.push(
-      `${id} was not healthy with a new leader ${api.formatValue(performance.now() - startedAt, 'duration')} after its fault (recovery_timeout ${this.options.recovery_timeout}): a failed recovery, with no failover_time sample`,
+      `${id} was not healthy with a new ` +
+        `leader ${api.formatValue(performance.now() - startedAt, 'duration')} after its fault ` +
+        `(recovery_timeout ${this.options.recovery_timeout}): a failed recovery, with no failover_time sample`,
     )
     return 'not recovered'
   }
@@ -398,7 +419,10 @@ class SwarmRun {
       : `POST /faults {kind: ${kind}} answered ${reply.status} ${preview(reply.body)}`
   }
 
-  /** Runs the fault command in the gate's folder with the swarm's details in its environment; bounded by the request timeout. */
+  /**
+   * Runs the fault command in the gate's folder with the swarm's details in its environment; bounded by the request
+   * timeout.
+   */
   private runCommand(id: string, before: SwarmView, command: string): Promise<string | undefined> {
     const timeoutMs = this.api.readDuration(this.options.timeout, 'timeout')
     const env = {
@@ -425,7 +449,9 @@ class SwarmRun {
         if (code === 0) resolve(undefined)
         else
           resolve(
-            `command "${command}" ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
+            `command "${command}" ${
+              signal ? `was killed by ${signal}` : `exited with ` + `code ${code}`
+            }${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
           )
       })
     })
@@ -473,7 +499,9 @@ class SwarmRun {
     return !('error' in reply) && reply.status === 200 && isView(reply.body) ? reply.body : undefined
   }
 
-  /** One JSON request under the base URL's path; never throws except on abort: a failure comes back as its description. */
+  /**
+   * One JSON request under the base URL's path; never throws except on abort: a failure comes back as its description.
+   */
   private async call(
     method: 'DELETE' | 'GET' | 'POST',
     path: string,

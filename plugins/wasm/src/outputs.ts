@@ -17,7 +17,8 @@ export function outcomeOf(operation: (...args: unknown[]) => unknown, args: read
 
 /**
  * Whether two outcomes count as the same output. Numbers match when |a − b| ≤ tolerance × max(1, |b|)
- * (b is the JavaScript twin's), so 0 means exact; NaN matches NaN and an infinity only itself; bigints match exactly; arrays
+ * (b is the JavaScript twin's), so 0 means exact; NaN matches NaN and an infinity only itself; bigints match exactly;
+ * arrays
  * (multi-value returns) match element by element. An outcome that threw never matches: a call that
  * throws cannot be compared, nor timed.
  */

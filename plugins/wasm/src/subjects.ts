@@ -57,7 +57,8 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
     bytes = await readFile(file)
   } catch (error) {
     throw new Error(
-      `module: cannot read ${file} (${reasonOf(error)}); build it first, or fix the path (relative to the gate's directory ${host.gateDir})`,
+      `module: cannot read ${file} (${reasonOf(error)}); build it first, or fix the path (relative to the gate's ` +
+        `directory ${host.gateDir})`,
     )
   }
 
@@ -75,7 +76,8 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
   if (missing.length > 0) {
     const list = missing.map(({kind, module, name}) => `${module}.${name} (${kind})`).join(', ')
     throw new Error(
-      `module: ${file} imports ${list}, which the wasm validator does not provide; it provides the functions ${PROVIDED_IMPORTS.join(', ')}`,
+      `module: ${file} imports ${list}, which the wasm validator does not provide; it provides the ` +
+        `functions ${PROVIDED_IMPORTS.join(', ')}`,
     )
   }
 
@@ -98,14 +100,17 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
       .filter(({kind}) => kind === 'function')
       .map(({name}) => name)
     throw new Error(
-      `export: ${file} has no exported function "${options.export}"; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`,
+      `export: ${file} has no exported function ` +
+        `"${options.export}"; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`,
     )
   }
 
   return {imports: declared.map(({module, name}) => `${module}.${name}`), operation: operation as Operation}
 }
 
-/** env.abort, env.trace and env.seed as AssemblyScript calls them; strings are read from the module's exported memory. */
+/**
+ * env.abort, env.trace and env.seed as AssemblyScript calls them; strings are read from the module's exported memory.
+ */
 function hostImports(host: Host, memory: () => WasmMemory | undefined): WasmImports {
   return {
     env: {
@@ -161,7 +166,8 @@ function twinOf(twin: Record<string, unknown>, options: SubjectOptions): Operati
   if (typeof twin.default === 'function') return twin.default as Operation
   const functions = Object.keys(twin).filter((key) => typeof twin[key] === 'function')
   throw new Error(
-    `js: ${options.js} exports no function "${options.export}" and no default function; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`,
+    `js: ${options.js} exports no function "${options.export}" and no default function; it ` +
+      `exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`,
   )
 }
 
@@ -178,7 +184,8 @@ async function loadInputs(
       text = await readFile(file, 'utf8')
     } catch (error) {
       throw new Error(
-        `inputs.file: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's directory ${host.gateDir})`,
+        `inputs.file: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's ` +
+          `directory ${host.gateDir})`,
       )
     }
 
@@ -187,7 +194,8 @@ async function loadInputs(
       parsed = JSON.parse(text)
     } catch (error) {
       throw new Error(
-        `inputs.file: ${file} is not JSON (${(error as Error).message}); it must hold an array of argument lists such as [[1, 2], [3, 4]]`,
+        `inputs.file: ${file} is not JSON (${(error as Error).message}); it must hold an array of argument lists ` +
+          `such as [[1, 2], [3, 4]]`,
       )
     }
 

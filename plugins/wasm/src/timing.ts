@@ -22,7 +22,10 @@ export interface TimingPlan {
 export class Side {
   /** Consecutive calls timed together; 1 = each call timed on its own. */
   group = 1
-  /** Mean per-op time of each warmup batch, ms; their median sizes the groups, unmoved by a batch the machine interrupted. */
+  /**
+   * Mean per-op time of each warmup batch, ms; their median sizes the groups, unmoved by a batch the machine
+   * interrupted.
+   */
   readonly warmOpMs: number[] = []
 
   constructor(
@@ -92,7 +95,10 @@ export async function timeSides(
   return {elapsedMs: performance.now() - started, speedups, stoppedEarly, warmupMs}
 }
 
-/** Runs both sides in alternation for the warmup, in batches that grow to about WARMUP_CHUNK_MS; at least one batch each. */
+/**
+ * Runs both sides in alternation for the warmup, in batches that grow to about WARMUP_CHUNK_MS; at least one batch
+ * each.
+ */
 async function warmUp(sides: Side[], inputs: unknown[][], plan: TimingPlan, hooks: TimingHooks): Promise<number> {
   const started = performance.now()
   const chunk = new Map(sides.map((side) => [side, 1]))
@@ -131,7 +137,8 @@ function runBatch(side: Side, inputs: unknown[][], start: number, count: number,
       lastOutput = operation(...args)
     } catch (error) {
       throw new Error(
-        `${side.name} threw while being timed on input #${index + 1} ${describeValue(args)}: ${describeError(error)} (it did not when its outputs were checked)`,
+        `${side.name} threw while being timed on input ` +
+          `#${index + 1} ${describeValue(args)}: ${describeError(error)} (it did not when its outputs were checked)`,
       )
     }
 

@@ -32,7 +32,10 @@ export function makeWasmValidator(api: PhasegateApi): Validator<WasmOptions> {
   return api.defineValidator<WasmOptions>({
     name: 'wasm',
     description:
-      'Compares an exported function of a WebAssembly module with its JavaScript twin: runs both on every input and counts the inputs whose outputs differ; when none do, warms both up and times them in rounds of paired batches on the same inputs, in alternating order, giving the speedup (js time / wasm time) per round and each operation’s latency.',
+      'Compares an exported function of a WebAssembly module with its JavaScript twin: runs both on every input and ' +
+      'counts the inputs whose outputs differ; when none do, warms both up and times them in rounds of paired ' +
+      'batches on the same inputs, in alternating order, giving the speedup (js time / wasm time) per round and ' +
+      'each operation’s latency.',
     kind: 'measured',
     options: {
       additionalProperties: false,
@@ -44,18 +47,23 @@ export function makeWasmValidator(api: PhasegateApi): Validator<WasmOptions> {
           type: 'integer',
         },
         duration: api.durationOption(
-          'Time budget of the timed rounds: no round starts after it (the first always runs); the notes say when it cut the rounds short.',
+          'Time budget of the timed rounds: no round starts after it (the first always runs); the notes say when it ' +
+            'cut the rounds short.',
           '30s',
         ),
         export: {
           description:
-            'The module’s exported function to measure; the js module exports its twin under the same name (or as its default export).',
+            'The module’s exported function to measure; the js module exports its twin under the same name (or as ' +
+            'its default export).',
           minLength: 1,
           type: 'string',
         },
         inputs: {
           description:
-            'Where the argument lists come from: {file: PATH}, a JSON array of argument lists such as [[1, 2], [3, 4]] (PATH relative to the gate file’s directory), or {generate: NAME, count: N}, a function the js module exports, called as NAME(N, seed) with the run’s seed and returning such an array (N defaults to 100).',
+            'Where the argument lists come from: {file: PATH}, a JSON array of argument lists such as [[1, 2], [3, ' +
+            '4]] (PATH relative to the gate file’s directory), or {generate: NAME, count: N}, a function the js ' +
+            'module exports, called as NAME(N, seed) with the run’s seed and returning such an array (N defaults to ' +
+            '100).',
           oneOf: [
             {
               additionalProperties: false,
@@ -85,7 +93,8 @@ export function makeWasmValidator(api: PhasegateApi): Validator<WasmOptions> {
           ],
         },
         js: path(
-          'The JavaScript ES module holding the reference implementation (a named export like `export`, else its default export)',
+          'The JavaScript ES module holding the reference implementation (a named export like `export`, else its ' +
+            'default export)',
         ),
         module: path('The .wasm file to measure'),
         rounds: {
@@ -98,12 +107,14 @@ export function makeWasmValidator(api: PhasegateApi): Validator<WasmOptions> {
         tolerance: {
           default: 0,
           description:
-            'How far numeric outputs may differ and still match: |wasm − js| ≤ tolerance × max(1, |js|). 0 (the default) means exactly equal; NaN always matches NaN.',
+            'How far numeric outputs may differ and still match: |wasm − js| ≤ tolerance × max(1, |js|). 0 (the ' +
+            'default) means exactly equal; NaN always matches NaN.',
           minimum: 0,
           type: 'number',
         },
         warmup: api.durationOption(
-          'How long both sides run, in alternation and untimed, before the timed rounds (JIT tiering of both the JavaScript and the WebAssembly).',
+          'How long both sides run, in alternation and untimed, before the timed rounds (JIT tiering of both the ' +
+            'JavaScript and the WebAssembly).',
           '1s',
         ),
       },
@@ -113,14 +124,16 @@ export function makeWasmValidator(api: PhasegateApi): Validator<WasmOptions> {
     metrics: [
       {
         description:
-          'One sample per timed round: the js batch time divided by the wasm batch time on the same inputs. Absent when outputs mismatch.',
+          'One sample per timed round: the js batch time divided by the wasm batch time on the same inputs. Absent ' +
+          'when outputs mismatch.',
         dimension: 'ratio',
         name: 'speedup',
         type: 'samples',
       },
       {
         description:
-          'Time of one call of the WebAssembly function, in ms (calls under 10 µs: the average over a small group of consecutive calls). Absent when outputs mismatch.',
+          'Time of one call of the WebAssembly function, in ms (calls under 10 µs: the average over a small group ' +
+          'of consecutive calls). Absent when outputs mismatch.',
         dimension: 'duration',
         name: 'op_latency',
         type: 'samples',
@@ -166,7 +179,9 @@ async function measureWasm(api: PhasegateApi, ctx: CollectContext, options: Wasm
       metrics: {mismatches: {dimension: 'count', type: 'value', value: mismatched.count}},
       notes: [
         ...notes,
-        `outputs differ on ${mismatched.count} of ${subjects.inputs.length} inputs (compared ${agreement}); not timed: a speedup over code that gives other answers means nothing`,
+        `outputs differ ` +
+          `on ${mismatched.count} of ${subjects.inputs.length} inputs (compared ${agreement}); not timed: a speedup ` +
+          `over code that gives other answers means nothing`,
         ...mismatched.shown,
       ],
       source,
@@ -257,7 +272,9 @@ function timingNotes(
   const ratio = (value: number): string => api.formatValue(value, 'ratio')
   const rounds = timing.speedups.length
   const notes = [
-    `timing: ${rounds} rounds of ${batch} calls per side after ${ms(timing.warmupMs)} of warmup; each round runs the wasm batch and the js batch on the same inputs, in alternating order (wasm then js, then js then wasm), so both see the same machine state`,
+    `timing: ${rounds} rounds of ${batch} calls per side after ${ms(timing.warmupMs)} of warmup; each round runs ` +
+      `the wasm batch and the js batch on the same inputs, in alternating order (wasm then js, then js then wasm), ` +
+      `so both see the same machine state`,
   ]
   if (timing.stoppedEarly)
     notes.push(
@@ -267,7 +284,9 @@ function timingNotes(
   notes.push(
     grouped.length === 0
       ? 'op_latency: every call timed on its own with performance.now()'
-      : `op_latency: calls under ${ms(MIN_TIMED_MS)} are timed in groups of consecutive calls (${grouped.map((side) => `${side.name}: ${side.group} calls`).join(', ')}) with performance.now(); each sample is a group's time divided by its calls, so it is an average that hides variation inside the group`,
+      : `op_latency: calls under ${ms(MIN_TIMED_MS)} are timed in groups of consecutive calls ` +
+          `(${grouped.map((side) => `${side.name}: ${side.group} calls`).join(', ')}) with performance.now(); each ` +
+          `sample is a group's time divided by its calls, so it is an average that hides variation inside the group`,
   )
   const wasmOps = [...wasm.opMs.samples()].sort((a, b) => a - b)
   const jsOps = [...js.opMs.samples()].sort((a, b) => a - b)

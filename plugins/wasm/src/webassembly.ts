@@ -1,4 +1,5 @@
-// The part of Node's WebAssembly API this plugin uses, typed here: TypeScript declares it only in the DOM libs, which a Node package must not pull in.
+// The part of Node's WebAssembly API this plugin uses, typed here: TypeScript declares it only in the DOM libs, which a
+// Node package must not pull in.
 
 export interface WasmModule {
   readonly brand?: 'WebAssembly.Module'

@@ -6,7 +6,12 @@ import {DEFAULT_BASELINE, formatSaved, saveBaseline, type SavedBaseline, withHis
 
 export default class BaselineSave extends GateCommand {
   static override summary = 'Pin a run as the baseline that relative expectations (`<= baseline * 1.10`) compare with.'
-  static override description = `--from is "latest" (the gate's newest recorded run, the default), a run id from \`gate history\`, or a results file (e.g. the main branch's CI artifact). A results file the history lacks is imported with its summaries only, so relative checks on its sample metrics use summary values only. Saving under a name that exists replaces what it pinned. An interrupted run or a single shard cannot be pinned: they measured only part of the gate.`
+  static override description =
+    `--from is "latest" (the gate's newest recorded run, the default), a run id from ` +
+    `\`gate history\`, or a results file (e.g. the main branch's CI artifact). A results file the history lacks is ` +
+    `imported with its summaries only, so relative checks on its sample metrics use summary values only. Saving ` +
+    `under a name that exists replaces what it pinned. An interrupted run or a single shard cannot be pinned: they ` +
+    `measured only part of the gate.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> phase-2',
     '<%= config.bin %> <%= command.id %> phase-2 --from phase-2-20261123T174132Z --name release-1.4',

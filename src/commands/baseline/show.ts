@@ -8,7 +8,8 @@ import {baselineJson, DEFAULT_BASELINE, formatBaseline, formatBaselineList, with
 export default class BaselineShow extends GateCommand {
   static override summary = 'List the saved baselines, or show what one pinned.'
   static override description =
-    'Without GATE: every saved baseline. With GATE: the baseline --name (main by default), per target and metric the values relative expectations compare with, and whether its samples were kept.'
+    'Without GATE: every saved baseline. With GATE: the baseline --name (main by default), per target and metric ' +
+    'the values relative expectations compare with, and whether its samples were kept.'
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> phase-2',
@@ -38,7 +39,8 @@ export default class BaselineShow extends GateCommand {
       if (!baseline) {
         const saved = history.baselines(args.gate).map((record) => record.name)
         throw new UserError(
-          `no baseline "${flags.name}" saved for gate ${args.gate} in ${history.file}${saved.length > 0 ? ` (saved: ${saved.join(', ')})` : ''}: pin a run with \`gate baseline save ${args.gate}\`.`,
+          `no baseline "${flags.name}" saved for ` +
+            `gate ${args.gate} in ${history.file}${saved.length > 0 ? ` (saved: ${saved.join(', ')})` : ''}: pin a run with \`gate baseline save ${args.gate}\`.`,
         )
       }
 

@@ -20,7 +20,9 @@ const MADE_HERE = Symbol('markup')
 
 type Part = Markup | string | number | null | undefined | false | readonly Part[]
 
-/** A template literal whose interpolations are escaped text, numbers (as coordinates), nested Markup or lists of them. */
+/**
+ * A template literal whose interpolations are escaped text, numbers (as coordinates), nested Markup or lists of them.
+ */
 export function html(strings: TemplateStringsArray, ...parts: Part[]): Markup {
   let text = strings[0]!
   for (let i = 0; i < parts.length; i++) text += render(parts[i]) + strings[i + 1]!

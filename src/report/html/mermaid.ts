@@ -8,7 +8,10 @@ export interface MermaidConfidenceChart {
   labels: string[]
   /** Confidence per target, three decimals. */
   values: string[]
-  /** The PASS line (settings.confidence) and the FAIL line (1 − confidence), one point per target so they span the chart. */
+  /**
+   * The PASS line (settings.confidence) and the FAIL line (1 − confidence), one point per target so they span the
+   * chart.
+   */
   passLine: string[]
   failLine: string[]
 }
@@ -41,7 +44,8 @@ export function mermaidConfidenceChart(results: RunResults): MermaidConfidenceCh
     failLine: repeat(fail),
     labels: results.targets.map((t, i) => mermaidLabel(`${i + 1} ${t.title || t.id}`, `${i + 1}`)),
     passLine: repeat(pass),
-    // The lines judge P, not the consensus weight c (scoring v2): a chart of c would show an artifact PASS below its line.
+    // The lines judge P, not the consensus weight c (scoring v2): a chart of c would show an artifact PASS below its
+    // line.
     title: `P(holds) per target (PASS line at ${pass.toFixed(2)}, FAIL line at ${fail.toFixed(2)})`,
     values: results.targets.map((t) => (t.p ?? 0).toFixed(3)),
   }

@@ -142,7 +142,9 @@ export function percentileChart(input: {
   })
 }
 
-/** Where `value` falls along bins between `edges`, as a bin index with a fraction; log-spaced bins interpolate in log. */
+/**
+ * Where `value` falls along bins between `edges`, as a bin index with a fraction; log-spaced bins interpolate in log.
+ */
 export function binPosition(edges: readonly number[], value: number): number {
   const last = edges.length - 1
   if (value <= edges[0]!) return 0
@@ -155,7 +157,9 @@ export function binPosition(edges: readonly number[], value: number): number {
   return i + fraction
 }
 
-/** How the samples spread: one bar per bin of MetricSummary.histogram (equal widths, as binned), thresholds as lines. */
+/**
+ * How the samples spread: one bar per bin of MetricSummary.histogram (equal widths, as binned), thresholds as lines.
+ */
 export function histogramChart(input: {
   label: string
   metric: string
@@ -259,7 +263,9 @@ function intervalMarks(
   ]
 }
 
-/** A value with its 95% interval against the threshold: hit rates on a 0–100% axis, speed-ups and means on their own. */
+/**
+ * A value with its 95% interval against the threshold: hit rates on a 0–100% axis, speed-ups and means on their own.
+ */
 export function intervalChart(input: {
   label: string
   dimension: Dimension
@@ -315,7 +321,10 @@ export function valueChart(input: {
   })
 }
 
-/** The change vs the baseline run in %: zero is the baseline, the point and interval are now, the line is the allowed change. */
+/**
+ * The change vs the baseline run in %: zero is the baseline, the point and interval are now, the line is the allowed
+ * change.
+ */
 export function changeChart(input: {
   label: string
   change: number

@@ -88,12 +88,14 @@ function select(path: string): Selection {
       }
     if (percentileIn(stat) !== null)
       throw new Error(
-        `"${path}": autocannon reports the percentiles ${PERCENTILES.map((p) => `p${p}`).join(' ')}; p${percentileIn(stat)} is not one of them`,
+        `"${path}": autocannon reports the ` +
+          `percentiles ${PERCENTILES.map((p) => `p${p}`).join(' ')}; p${percentileIn(stat)} is not one of them`,
       )
   }
 
   throw new Error(
-    `"${path}" is nothing autocannon reports: read latency.p99, latency.mean, requests.mean, requests.total, throughput.mean, non2xx, errors, timeouts, duration, statusCodeStats.503 or error_rate`,
+    `"${path}" is nothing autocannon reports: read latency.p99, latency.mean, requests.mean, requests.total, ` +
+      `throughput.mean, non2xx, errors, timeouts, duration, statusCodeStats.503 or error_rate`,
   )
 }
 
@@ -129,7 +131,10 @@ function statusCount(result: Record<string, unknown>, code: string, file: string
   return countAt(recordAt(entry, file, field.replace(/\.count$/, ''), '{count}').count, file, field)
 }
 
-/** Requests that failed out of all that ended: non-2xx responses, plus requests that got no response (errors, timeouts included). */
+/**
+ * Requests that failed out of all that ended: non-2xx responses, plus requests that got no response (errors, timeouts
+ * included).
+ */
 function errorRate(result: Record<string, unknown>, file: string): MetricEvidence {
   const errors = countAt(result.errors, file, 'errors')
   const non2xx = countAt(result.non2xx, file, 'non2xx')
@@ -205,7 +210,8 @@ function notesOf(result: Record<string, unknown>, fields: string[]): string[] {
     latency.totalCount < requests.total
   ) {
     notes.push(
-      `latency covers ${latency.totalCount} of ${requests.total} responses: autocannon ran with --excludeErrorStats, so non-2xx responses are left out`,
+      `latency covers ${latency.totalCount} of ${requests.total} responses: autocannon ran with ` +
+        `--excludeErrorStats, so non-2xx responses are left out`,
     )
   }
 

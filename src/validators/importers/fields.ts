@@ -87,7 +87,10 @@ export function malformed(file: string, field: string, expected: string, found: 
   throw new Error(`${file}: ${field}: expected ${expected}, found ${describeFound(found)}${hint ? ` — ${hint}` : ''}`)
 }
 
-/** A value as messages show what was found: nothing, null, the number 3, the string "x", an array of 2 items, an object with keys a, b. */
+/**
+ * A value as messages show what was found: nothing, null, the number 3, the string "x", an array of 2 items, an object
+ * with keys a, b.
+ */
 export function describeFound(value: unknown): string {
   if (value === undefined) return 'nothing'
   if (value === null) return 'null'

@@ -44,7 +44,8 @@ function parseSelector(path: string): Selector {
     : splitLast(path)
   if (!FIELDS[field]) {
     throw new Error(
-      `"${path}": hyperfine has no "${field}" for a command; read ${Object.keys(FIELDS).join(', ')}, after the command's name when the file holds several (node-startup.times, [1].mean)`,
+      `"${path}": hyperfine has no "${field}" for a command; read ${Object.keys(FIELDS).join(', ')}, after the ` +
+        `command's name when the file holds several (node-startup.times, [1].mean)`,
     )
   }
 
@@ -155,6 +156,7 @@ function failureNote(result: Record<string, unknown>, file: string, where: strin
   const failed = codes.filter((code) => code !== 0).length
   if (failed === 0) return []
   return [
-    `${String(result.command)}: ${failed} of ${codes.length} runs exited non-zero (${file} ${where}.exit_codes); their times are among the samples`,
+    `${String(result.command)}: ${failed} of ${codes.length} runs exited non-zero (${file} ${where}.exit_codes); ` +
+      `their times are among the samples`,
   ]
 }

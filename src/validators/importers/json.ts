@@ -48,7 +48,8 @@ export const ndjsonImporter: Importer = {
     const type = request.type ?? 'samples'
     if (type === 'value')
       throw new Error(
-        `metric ${request.metric}: each line of an NDJSON file gives one value, so the file gives samples (numbers) or a proportion (true/false or 0/1 per line), not type: value`,
+        `metric ${request.metric}: each line of an NDJSON file gives one value, so the file gives samples (numbers) ` +
+          `or a proportion (true/false or 0/1 per line), not type: value`,
       )
     return specOf(request, type, file)
   },
@@ -150,7 +151,8 @@ class LineReader {
   notes(): string[] {
     if (this.reservoir.seen <= MAX_SAMPLES) return []
     return [
-      `${this.request.metric}: ${this.reservoir.seen.toLocaleString('en-US')} lines, of which a uniform ${MAX_SAMPLES.toLocaleString('en-US')} are kept as samples`,
+      `${this.request.metric}: ${this.reservoir.seen.toLocaleString('en-US')} lines, of which a ` +
+        `uniform ${MAX_SAMPLES.toLocaleString('en-US')} are kept as samples`,
     ]
   }
 

@@ -34,7 +34,8 @@ function parseSelector(path: string): {suite?: string; field: string} {
   const [suite, field] = splitLast(path)
   if (!FIELDS[field])
     throw new Error(
-      `"${path}": a JUnit report gives ${Object.keys(FIELDS).join(', ')}, optionally after a test suite's name (sample.test.ts.duration)`,
+      `"${path}": a JUnit report gives ${Object.keys(FIELDS).join(', ')}, optionally after a test suite's name ` +
+        `(sample.test.ts.duration)`,
     )
   return suite === undefined ? {field} : {field, suite}
 }
@@ -72,7 +73,8 @@ function casesOf(cases: TestCase[], suite: string | undefined, file: string): Te
   if (selected.length > 0) return selected
   const suites = [...new Set(cases.map((test) => test.suite))]
   throw new Error(
-    `${file} has no test suite ${JSON.stringify(suite)} with test cases; it has ${suites.map((name) => JSON.stringify(name)).join(', ')}`,
+    `${file} has no test suite ${JSON.stringify(suite)} with test cases; it ` +
+      `has ${suites.map((name) => JSON.stringify(name)).join(', ')}`,
   )
 }
 
@@ -93,7 +95,8 @@ function readField(cases: TestCase[], field: string, file: string, suite: string
       const ran = cases.length - count('skipped')
       if (ran === 0)
         throw new Error(
-          `${file}: every one of the ${cases.length} tests${suite ? ` in ${suite}` : ''} was skipped; there is no pass rate`,
+          `${file}: every one of the ${cases.length} tests${suite ? ` in ${suite}` : ''} was skipped; there is no ` +
+            `pass rate`,
         )
       return {events: count('passed'), trials: ran, type: 'proportion'}
     }

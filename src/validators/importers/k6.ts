@@ -107,7 +107,8 @@ const SELECTOR = /^([a-zA-Z_][a-zA-Z0-9_]*)(\{[^{}]*\})?(?:\.(.+))?$/
 function parseSelector(path: string): Selector {
   const match = SELECTOR.exec(path.trim())
   const fix =
-    'write it like http_req_duration.p95, http_req_failed, http_reqs.count or http_req_duration{expected_response:true}.p95'
+    'write it like http_req_duration.p95, http_req_failed, http_reqs.count or ' +
+    'http_req_duration{expected_response:true}.p95'
   if (!match) throw new Error(`"${path}" does not name a k6 metric: ${fix}`)
   const [, base, tags = '', word] = match
   const selector = {base: base!, name: base! + tags}
@@ -144,7 +145,8 @@ export const k6Importer: Importer = {
   spec(request, file) {
     if (request.type !== undefined)
       throw new Error(
-        `metric ${request.metric}: a k6 reading takes its type from the statistic it names (${request.path}); drop type`,
+        `metric ${request.metric}: a k6 reading takes its type from the statistic it names ` +
+          `(${request.path}); drop type`,
       )
     refuseWhere(request)
     const selector = parseSelector(request.path)
@@ -162,7 +164,9 @@ export const k6Importer: Importer = {
 
     const dimension = dimensionOf(selector.stat, known?.kind, known?.contains, request.unit)
     return {
-      description: `k6 ${selector.name} ${selector.stat === 'bare' ? 'passes out of all' : statKey(selector)} in ${file}`,
+      description: `k6 ${selector.name} ${
+        selector.stat === 'bare' ? 'passes out of ' + 'all' : statKey(selector)
+      } in ${file}`,
       dimension,
       type: selector.stat === 'bare' ? 'proportion' : 'value',
     }
@@ -174,7 +178,8 @@ export const k6Importer: Importer = {
     for (const request of requests) metrics[request.metric] = readMetric(summary, request, artifact.name, notes)
     if (summary.hasThresholds) {
       notes.add(
-        "k6's own threshold verdicts in the file were ignored (--summary-export writes them inverted, true meaning crossed); the gate decides from the values",
+        "k6's own threshold verdicts in the file were ignored (--summary-export writes them inverted, true meaning " +
+          'crossed); the gate decides from the values',
       )
     }
 
@@ -317,7 +322,8 @@ function readMetric(summary: Summary, request: ReadingRequest, file: string, not
   if (!entry) {
     const names = [...summary.entries.keys()]
     throw new Error(
-      `${file}: metrics: no k6 metric ${selector.name} (the file has ${names.length === 0 ? 'none' : names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`,
+      `${file}: metrics: no k6 metric ${selector.name} (the file ` +
+        `has ${names.length === 0 ? 'none' : names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`,
     )
   }
 
@@ -340,7 +346,8 @@ function readMetric(summary: Summary, request: ReadingRequest, file: string, not
     !['bare', 'count', 'fails', 'passes', 'rate'].includes(selector.stat)
   ) {
     notes.add(
-      `${selector.name}: --summary-export does not say what a custom metric holds; read as plain numbers (give unit: ms if they are times)`,
+      `${selector.name}: --summary-export does not say what a custom metric holds; read as plain numbers (give ` +
+        `unit: ms if they are times)`,
     )
   }
 

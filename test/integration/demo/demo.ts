@@ -1,4 +1,5 @@
-// Helpers for the demo system's tests: build it if needed, run it as a child process, talk to it, check nothing outlives it.
+// Helpers for the demo system's tests: build it if needed, run it as a child process, talk to it, check nothing
+// outlives it.
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import os from 'node:os'
@@ -15,7 +16,10 @@ const SERVER = path.join(DEMO, 'dist', 'server.js')
 const BUILD_LOCK = path.join(os.tmpdir(), 'phasegate-demo-build.lock')
 const STALE_LOCK_MS = 120_000
 
-/** Builds demo/dist when a file is missing or older than its source; a lock keeps test files in parallel workers from building at once. */
+/**
+ * Builds demo/dist when a file is missing or older than its source; a lock keeps test files in parallel workers from
+ * building at once.
+ */
 export async function ensureDemoBuilt(): Promise<void> {
   if (demoBuildIsFresh()) return
   const deadline = Date.now() + STALE_LOCK_MS
@@ -67,7 +71,9 @@ export interface Demo {
   stdout(): string
   stderr(): string
   exited: Promise<Exit>
-  /** SIGTERM (then SIGKILL after a while); resolves with how it ended and which of its children were still alive after. */
+  /**
+   * SIGTERM (then SIGKILL after a while); resolves with how it ended and which of its children were still alive after.
+   */
   stop(signal?: NodeJS.Signals): Promise<Exit & {survivors: number[]}>
 }
 

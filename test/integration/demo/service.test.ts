@@ -183,7 +183,8 @@ describe('demo: cache', () => {
       expect((await api.get(`/cache/items/${key}`)).headers.get('x-cache')).toBe('MISS')
     }
 
-    expect((await api.get('/cache/items/a')).headers.get('x-cache')).toBe('HIT') // a is now the most recent; b the least
+    // a is now the most recent; b the least
+    expect((await api.get('/cache/items/a')).headers.get('x-cache')).toBe('HIT')
     await api.put('/cache/items/d', {v: 'd'})
     await api.get('/cache/items/d') // fills the cache over capacity: b goes
     expect((await api.get('/cache/items/a')).headers.get('x-cache')).toBe('HIT')

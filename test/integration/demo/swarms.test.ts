@@ -41,41 +41,45 @@ describe('demo: swarms', () => {
     expect((await api.get(`/swarms/${created.body.id}`)).status).toBe(404)
   })
 
-  it('fails over when the leader is killed: unhealthy, then healthy with term+1 and a new pid, no accepted task lost', async () => {
-    const api = client(demo().url)
-    const {id, leader} = (await api.post('/swarms')).body
-    for (let i = 1; i <= 5; i++)
-      expect((await api.post(`/swarms/${id}/tasks`, {taskId: `before-${i}`})).status).toBe(202)
-    await waitForSwarm(demo().url, id, (view) => view.tasks.completed === 5)
-    const duplicate = await api.post(`/swarms/${id}/tasks`, {taskId: 'before-1'})
-    expect(duplicate.status).toBe(202)
-    expect(duplicate.body.duplicate).toBe(true)
+  it(
+    'fails over when the leader is killed: unhealthy, then healthy with term+1 and a new pid, no accepted task ' +
+      'lost',
+    async () => {
+      const api = client(demo().url)
+      const {id, leader} = (await api.post('/swarms')).body
+      for (let i = 1; i <= 5; i++)
+        expect((await api.post(`/swarms/${id}/tasks`, {taskId: `before-${i}`})).status).toBe(202)
+      await waitForSwarm(demo().url, id, (view) => view.tasks.completed === 5)
+      const duplicate = await api.post(`/swarms/${id}/tasks`, {taskId: 'before-1'})
+      expect(duplicate.status).toBe(202)
+      expect(duplicate.body.duplicate).toBe(true)
 
-    const fault = await api.post(`/swarms/${id}/faults`, {kind: 'kill-leader'})
-    expect(fault.status).toBe(202)
-    expect(fault.body).toMatchObject({killedPid: leader.pid, term: 1})
-    const down = await waitForSwarm(demo().url, id, (view) => !view.healthy)
-    expect(down.healthy).toBe(false)
-    // Accepted while no leader runs: journaled, then replayed to the next leader.
-    for (let i = 1; i <= 3; i++)
-      expect((await api.post(`/swarms/${id}/tasks`, {taskId: `during-${i}`})).status).toBe(202)
+      const fault = await api.post(`/swarms/${id}/faults`, {kind: 'kill-leader'})
+      expect(fault.status).toBe(202)
+      expect(fault.body).toMatchObject({killedPid: leader.pid, term: 1})
+      const down = await waitForSwarm(demo().url, id, (view) => !view.healthy)
+      expect(down.healthy).toBe(false)
+      // Accepted while no leader runs: journaled, then replayed to the next leader.
+      for (let i = 1; i <= 3; i++)
+        expect((await api.post(`/swarms/${id}/tasks`, {taskId: `during-${i}`})).status).toBe(202)
 
-    const up = await waitForSwarm(demo().url, id, (view) => view.healthy && view.tasks.pending === 0)
-    expect(up.leader.term).toBe(2)
-    expect(up.leader.pid).not.toBe(leader.pid)
-    expect(up.failovers).toBe(1)
-    expect(up.tasks).toEqual({accepted: 8, completed: 8, pending: 0})
-    const tasks = (await api.get(`/swarms/${id}/tasks`)).body
-    expect(tasks.completed.sort()).toEqual(
-      [1, 2, 3, 4, 5]
-        .map((i) => `before-${i}`)
-        .concat([1, 2, 3].map((i) => `during-${i}`))
-        .sort(),
-    )
-    expect(gone(leader.pid)).toBe(true)
-    expect((await scrape(demo().url)).samples.get('demo_swarm_failovers_total')).toBeGreaterThanOrEqual(1)
-    await api.delete(`/swarms/${id}`)
-  })
+      const up = await waitForSwarm(demo().url, id, (view) => view.healthy && view.tasks.pending === 0)
+      expect(up.leader.term).toBe(2)
+      expect(up.leader.pid).not.toBe(leader.pid)
+      expect(up.failovers).toBe(1)
+      expect(up.tasks).toEqual({accepted: 8, completed: 8, pending: 0})
+      const tasks = (await api.get(`/swarms/${id}/tasks`)).body
+      expect(tasks.completed.sort()).toEqual(
+        [1, 2, 3, 4, 5]
+          .map((i) => `before-${i}`)
+          .concat([1, 2, 3].map((i) => `during-${i}`))
+          .sort(),
+      )
+      expect(gone(leader.pid)).toBe(true)
+      expect((await scrape(demo().url)).samples.get('demo_swarm_failovers_total')).toBeGreaterThanOrEqual(1)
+      await api.delete(`/swarms/${id}`)
+    },
+  )
 
   it('replaces a hung leader found by missed heartbeats, and kills the hung process', async () => {
     const api = client(demo().url)

@@ -99,39 +99,46 @@ describe('action.yml', () => {
     expect(run.steps.at(-1)!.stdout).toContain('phasegate: PROCEED')
   })
 
-  it('BLOCK fails the step with fail-on block and passes with never; the comment is posted and then edited either way', async () => {
-    const blocked = await action({gate: 'hold'})
-    expect(blocked.failed).toMatchObject({code: 1, id: 'decide'})
-    expect(blocked.failed!.stdout).toContain('::error title=phasegate::the gate decided BLOCK')
-    expect(blocked.outputs).toMatchObject({decision: 'BLOCK', consensus: expect.stringMatching(/^0\.6\d*$/)})
-    expect(comments()).toHaveLength(1)
+  it(
+    'BLOCK fails the step with fail-on block and passes with never; the comment is posted and then edited either ' +
+      'way',
+    async () => {
+      const blocked = await action({gate: 'hold'})
+      expect(blocked.failed).toMatchObject({code: 1, id: 'decide'})
+      expect(blocked.failed!.stdout).toContain('::error title=phasegate::the gate decided BLOCK')
+      expect(blocked.outputs).toMatchObject({decision: 'BLOCK', consensus: expect.stringMatching(/^0\.6\d*$/)})
+      expect(comments()).toHaveLength(1)
 
-    const tolerated = await action({'fail-on': 'never', gate: 'hold'})
-    expect(tolerated.failed).toBeUndefined()
-    expect(tolerated.outputs.decision).toBe('BLOCK')
-    expect(comments()).toHaveLength(1)
-    expect(api.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1)
-  })
+      const tolerated = await action({'fail-on': 'never', gate: 'hold'})
+      expect(tolerated.failed).toBeUndefined()
+      expect(tolerated.outputs.decision).toBe('BLOCK')
+      expect(comments()).toHaveLength(1)
+      expect(api.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1)
+    },
+  )
 
-  it('INCONCLUSIVE fails only with fail-on inconclusive; args reach the gate; a push event gets no comment', async () => {
-    const strict = await action({args: "source=the action's arg\n\n", 'fail-on': 'inconclusive', gate: 'unsure'})
-    expect(strict.failed).toMatchObject({code: 3, id: 'decide'})
-    expect(strict.outputs.decision).toBe('INCONCLUSIVE')
-    expect(results(strict).targets[0].evidence.source).toBe("the action's arg")
+  it(
+    'INCONCLUSIVE fails only with fail-on inconclusive; args reach the gate; a push event gets no ' + 'comment',
+    async () => {
+      const strict = await action({args: "source=the action's arg\n\n", 'fail-on': 'inconclusive', gate: 'unsure'})
+      expect(strict.failed).toMatchObject({code: 3, id: 'decide'})
+      expect(strict.outputs.decision).toBe('INCONCLUSIVE')
+      expect(results(strict).targets[0].evidence.source).toBe("the action's arg")
 
-    expect(comments()).toHaveLength(1)
+      expect(comments()).toHaveLength(1)
 
-    api.reset()
-    const push = path.join(work.dir, 'push.json')
-    writeFileSync(push, JSON.stringify({ref: 'refs/heads/main'}))
-    const lenient = await action({gate: 'unsure'}, {GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: push})
-    expect(lenient.failed).toBeUndefined()
-    expect(lenient.outputs.decision).toBe('INCONCLUSIVE')
-    expect(lenient.steps.find((s) => s.id === 'comment')!.stderr).toMatch(
-      /no pull request to comment on: the push event names none; nothing posted/,
-    )
-    expect(api.requests).toEqual([])
-  })
+      api.reset()
+      const push = path.join(work.dir, 'push.json')
+      writeFileSync(push, JSON.stringify({ref: 'refs/heads/main'}))
+      const lenient = await action({gate: 'unsure'}, {GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: push})
+      expect(lenient.failed).toBeUndefined()
+      expect(lenient.outputs.decision).toBe('INCONCLUSIVE')
+      expect(lenient.steps.find((s) => s.id === 'comment')!.stderr).toMatch(
+        /no pull request to comment on: the push event names none; nothing posted/,
+      )
+      expect(api.requests).toEqual([])
+    },
+  )
 
   it('a gate that cannot run fails with exit 2 and no decision; a bad fail-on fails before anything runs', async () => {
     const missing = await action({gate: 'nonexistent'})

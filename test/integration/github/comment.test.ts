@@ -85,21 +85,24 @@ describe('gate comment', () => {
     expect(onPullRequest().filter((c) => c.body.startsWith(MARKER))).toHaveLength(1)
   })
 
-  it("a marker comment another user wrote is left alone: an Actions token edits only github-actions[bot]'s own", async () => {
-    const [hijack] = api.seed(PR, [`${MARKER}\nplanted by someone else`], 'mallory')
-    const [ours] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'github-actions[bot]')
-    const r = await comment([FIXTURE('proceed')])
-    expect(r.code, r.stderr).toBe(0)
-    expect(requests('PATCH').map((q) => q.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${ours!.id}`])
-    expect(onPullRequest().find((c) => c.id === hijack!.id)!.body).toBe(`${MARKER}\nplanted by someone else`)
+  it(
+    "a marker comment another user wrote is left alone: an Actions token edits only github-actions[bot]'s " + 'own',
+    async () => {
+      const [hijack] = api.seed(PR, [`${MARKER}\nplanted by someone else`], 'mallory')
+      const [ours] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'github-actions[bot]')
+      const r = await comment([FIXTURE('proceed')])
+      expect(r.code, r.stderr).toBe(0)
+      expect(requests('PATCH').map((q) => q.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${ours!.id}`])
+      expect(onPullRequest().find((c) => c.id === hijack!.id)!.body).toBe(`${MARKER}\nplanted by someone else`)
 
-    api.reset()
-    api.seed(PR, [`${MARKER}\nplanted by someone else`], 'mallory')
-    const created = await comment([FIXTURE('proceed'), '--json'])
-    expect(created.code, created.stderr).toBe(0)
-    expect(JSON.parse(created.stdout).action).toBe('created')
-    expect(requests('PATCH')).toEqual([])
-  })
+      api.reset()
+      api.seed(PR, [`${MARKER}\nplanted by someone else`], 'mallory')
+      const created = await comment([FIXTURE('proceed'), '--json'])
+      expect(created.code, created.stderr).toBe(0)
+      expect(JSON.parse(created.stdout).action).toBe('created')
+      expect(requests('PATCH')).toEqual([])
+    },
+  )
 
   it('a 403 says which permissions the token needs, exits 2 and is not retried', async () => {
     api.script('POST', COMMENTS, error(403, 'Resource not accessible by integration'))
@@ -203,19 +206,22 @@ describe("gate comment with a user's token", () => {
     work?.cleanup()
   })
 
-  it('edits the marker comment that user wrote (GET /user), not an older one by github-actions[bot] or anyone else', async () => {
-    api.seed(PR, [`${MARKER}\nby the bot`], 'github-actions[bot]')
-    api.seed(PR, [`${MARKER}\nplanted`], 'mallory')
-    const [own] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'octocat')
-    const r = await gate(['comment', FIXTURE('proceed')], {cwd: work.dir, env: actionsEnv(api.url, work.eventFile)})
-    expect(r.code, r.stderr).toBe(0)
-    expect(api.requests.filter((q) => q.method === 'PATCH').map((q) => q.path)).toEqual([
-      `/repos/${REPOSITORY}/issues/comments/${own!.id}`,
-    ])
-    expect(api.list(REPOSITORY, PR).map((c) => c.body.split('\n')[1])).toEqual([
-      'by the bot',
-      'planted',
-      expect.not.stringContaining('the last run'),
-    ])
-  })
+  it(
+    'edits the marker comment that user wrote (GET /user), not an older one by github-actions[bot] or anyone ' + 'else',
+    async () => {
+      api.seed(PR, [`${MARKER}\nby the bot`], 'github-actions[bot]')
+      api.seed(PR, [`${MARKER}\nplanted`], 'mallory')
+      const [own] = api.seed(PR, [`${MARKER}\nthe last run's comment`], 'octocat')
+      const r = await gate(['comment', FIXTURE('proceed')], {cwd: work.dir, env: actionsEnv(api.url, work.eventFile)})
+      expect(r.code, r.stderr).toBe(0)
+      expect(api.requests.filter((q) => q.method === 'PATCH').map((q) => q.path)).toEqual([
+        `/repos/${REPOSITORY}/issues/comments/${own!.id}`,
+      ])
+      expect(api.list(REPOSITORY, PR).map((c) => c.body.split('\n')[1])).toEqual([
+        'by the bot',
+        'planted',
+        expect.not.stringContaining('the last run'),
+      ])
+    },
+  )
 })

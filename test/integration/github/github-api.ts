@@ -57,7 +57,8 @@ export class FakeGitHub {
 
   /**
    * Listens on 127.0.0.1 on a free port; requests must carry `token`. With `user` the token is that user's: GET /user
-   * names it and it writes the comments; without, it is an Actions installation token: GET /user is 403, comments are github-actions[bot]'s.
+   * names it and it writes the comments; without, it is an Actions installation token: GET /user is 403, comments are
+   * github-actions[bot]'s.
    */
   static async start(token: string, user?: string): Promise<FakeGitHub> {
     let fake: FakeGitHub | undefined

@@ -1,4 +1,5 @@
-// `gate check` records into .gate/history.db; `gate history` and `gate baseline save|show` read it (the built CLI, a tiny gate).
+// `gate check` records into .gate/history.db; `gate history` and `gate baseline save|show` read it (the built CLI, a
+// tiny gate).
 import {copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -140,26 +141,29 @@ describe('an empty, damaged or interrupted history', () => {
     expect(existsSync(path.join(dir, '.gate'))).toBe(false)
   })
 
-  it('a damaged history.db: `gate history` exits 2 naming it; `gate check` still saves its results and warns', async () => {
-    const dir = project()
-    mkdirSync(path.join(dir, '.gate'))
-    writeFileSync(path.join(dir, '.gate', 'history.db'), 'not a database')
-    const history = await runGate(['history', 'tiny'], {cwd: dir})
-    expect(history.code).toBe(2)
-    expect(history.stderr).toMatch(/^\.gate\/history\.db is damaged or not a database .*move it aside/)
+  it(
+    'a damaged history.db: `gate history` exits 2 naming it; `gate check` still saves its results and ' + 'warns',
+    async () => {
+      const dir = project()
+      mkdirSync(path.join(dir, '.gate'))
+      writeFileSync(path.join(dir, '.gate', 'history.db'), 'not a database')
+      const history = await runGate(['history', 'tiny'], {cwd: dir})
+      expect(history.code).toBe(2)
+      expect(history.stderr).toMatch(/^\.gate\/history\.db is damaged or not a database .*move it aside/)
 
-    const check = await runGate(['check', 'tiny'], {cwd: dir})
-    const saved = readdirSync(path.join(dir, '.gate', 'runs'))
-    expect(saved).toHaveLength(1)
-    // The run decided as usual: its exit code is its decision's.
-    expect(check.code).toBe(exitCodeFor(readJson(path.join(dir, '.gate', 'runs', saved[0]!)).decision.outcome))
-    const warnings = check.stderr.split('\n').filter((line) => line.startsWith('warning:'))
-    expect(warnings).toEqual([
-      expect.stringMatching(
-        /^warning: run tiny-\S+ was not recorded in the history \(its results file is saved\): \.gate\/history\.db is damaged/,
-      ),
-    ])
-  })
+      const check = await runGate(['check', 'tiny'], {cwd: dir})
+      const saved = readdirSync(path.join(dir, '.gate', 'runs'))
+      expect(saved).toHaveLength(1)
+      // The run decided as usual: its exit code is its decision's.
+      expect(check.code).toBe(exitCodeFor(readJson(path.join(dir, '.gate', 'runs', saved[0]!)).decision.outcome))
+      const warnings = check.stderr.split('\n').filter((line) => line.startsWith('warning:'))
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^warning: run tiny-\S+ was not recorded in the history \(its results file is saved\): \.gate\/history\.db is damaged/,
+        ),
+      ])
+    },
+  )
 
   it('records an interrupted run as interrupted, and refuses it as a baseline', async () => {
     const dir = project()

@@ -1,4 +1,5 @@
-// The history under several writers at once and under a writer killed mid-transaction (real processes, the built dist/).
+// The history under several writers at once and under a writer killed mid-transaction (real processes, the built
+// dist/).
 import Database from 'better-sqlite3'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -70,7 +71,8 @@ function checkHistory(cwd: string): {runs: Map<string, {targets: number; metrics
     expect(db.pragma('foreign_key_check')).toEqual([])
     const rows = db
       .prepare(
-        'SELECT r.id, (SELECT count(*) FROM targets t WHERE t.run_id = r.id) AS targets, (SELECT count(*) FROM metrics m WHERE m.run_id = r.id) AS metrics FROM runs r',
+        'SELECT r.id, (SELECT count(*) FROM targets t WHERE t.run_id = r.id) AS targets, (SELECT count(*) FROM ' +
+          'metrics m WHERE m.run_id = r.id) AS metrics FROM runs r',
       )
       .all() as Array<{id: string; targets: number; metrics: number}>
     for (const row of rows) expect(row, `run ${row.id} is partial`).toMatchObject({metrics: METRICS, targets: TARGETS})

@@ -24,7 +24,8 @@ describe('closed model', () => {
     expect(latency.count).toBeGreaterThan(20)
     expect(latency.min).toBeGreaterThanOrEqual(50)
     expect(latency.p50).toBeGreaterThanOrEqual(50)
-    // On a quiet machine it is a few percent above; the bound is loose because a busy shared machine delays both event loops.
+    // On a quiet machine it is a few percent above; the bound is loose because a busy shared machine delays both event
+    // loops.
     expect(latency.p50).toBeLessThan(50 * 1.5)
     expect(result.requests.completed).toBe(server.served)
     expect(result.requests).toEqual({

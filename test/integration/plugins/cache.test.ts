@@ -37,7 +37,10 @@ function proportion(evidence: Evidence): {events: number; trials: number} {
   return metric
 }
 
-/** The workload's reads as the cache marked them (Redis: a value came back; the demo: x-cache), from the evidence's note. */
+/**
+ * The workload's reads as the cache marked them (Redis: a value came back; the demo: x-cache), from the evidence's
+ * note.
+ */
 function ownMarks(evidence: Evidence): {hits: number; misses: number} {
   const note = evidence.notes?.find((text) => text.startsWith('the workload sent'))
   const match = /reads \((\d+) hits, (\d+) misses by the cache’s own mark\)/.exec(note ?? '')
@@ -58,32 +61,38 @@ describe.skipIf(!REDIS_SERVER)('cache validator against a real Redis', () => {
     await redis?.stop()
   })
 
-  it('measures a hit rate fixed by construction inside its interval: 800 of 1000 keys preloaded, read uniformly, never filled', async () => {
-    const evidence = await measure(cache, {
-      redis: redis.url,
-      workload: {concurrency: 4, keys: 1000, on_miss: 'none', operations: 4000, preload: 800, skew: 0},
-    })
-    const {events, trials} = proportion(evidence)
-    expect(trials).toBe(4000)
-    expect(valueOf(evidence.metrics.hits)).toBe(events)
-    expect(valueOf(evidence.metrics.misses)).toBe(trials - events)
-    // The counters moved by exactly what the workload saw: nothing else used the server.
-    expect(evidence.notes).toContain(
-      `the workload sent 4000 operations: 4000 reads (${events} hits, ${trials - events} misses by the cache’s own mark), 0 writes, 0 fills after a miss, 0 failed`,
-    )
-    expect(evidence.notes).toContain(
-      'the 800 preloaded keys draw 80% of the reads: the hit rate by construction when nothing is filled, written or evicted',
-    )
-    const [holds, fails] = verdicts(evidence, ['hit_rate >= 70%', 'hit_rate >= 90%'])
-    expect(holds!.interval95![0]).toBeLessThanOrEqual(0.8)
-    expect(holds!.interval95![1]).toBeGreaterThanOrEqual(0.8)
-    expect(holds!.status).toBe('PASS')
-    expect(fails!.status).toBe('FAIL')
-    expect(samplesOf(evidence.metrics.get_latency)).toHaveLength(4000)
-    expect(evidence.metrics.error_rate).toEqual({events: 0, trials: 4000, type: 'proportion'})
-    // What the workload wrote is gone again.
-    expect(await probe.dbsize()).toBe(0)
-  })
+  it(
+    'measures a hit rate fixed by construction inside its interval: 800 of 1000 keys preloaded, read uniformly, ' +
+      'never filled',
+    async () => {
+      const evidence = await measure(cache, {
+        redis: redis.url,
+        workload: {concurrency: 4, keys: 1000, on_miss: 'none', operations: 4000, preload: 800, skew: 0},
+      })
+      const {events, trials} = proportion(evidence)
+      expect(trials).toBe(4000)
+      expect(valueOf(evidence.metrics.hits)).toBe(events)
+      expect(valueOf(evidence.metrics.misses)).toBe(trials - events)
+      // The counters moved by exactly what the workload saw: nothing else used the server.
+      expect(evidence.notes).toContain(
+        `the workload sent 4000 operations: 4000 reads (${events} hits, ${trials - events} misses by the cache’s own ` +
+          `mark), 0 writes, 0 fills after a miss, 0 failed`,
+      )
+      expect(evidence.notes).toContain(
+        'the 800 preloaded keys draw 80% of the reads: the hit rate by construction when nothing is filled, written ' +
+          'or evicted',
+      )
+      const [holds, fails] = verdicts(evidence, ['hit_rate >= 70%', 'hit_rate >= 90%'])
+      expect(holds!.interval95![0]).toBeLessThanOrEqual(0.8)
+      expect(holds!.interval95![1]).toBeGreaterThanOrEqual(0.8)
+      expect(holds!.status).toBe('PASS')
+      expect(fails!.status).toBe('FAIL')
+      expect(samplesOf(evidence.metrics.get_latency)).toHaveLength(4000)
+      expect(evidence.metrics.error_rate).toEqual({events: 0, trials: 4000, type: 'proportion'})
+      // What the workload wrote is gone again.
+      expect(await probe.dbsize()).toBe(0)
+    },
+  )
 
   it('fills on a miss (cache-aside): each key misses once, on its first read, and hits after', async () => {
     const evidence = await measure(cache, {
@@ -96,7 +105,8 @@ describe.skipIf(!REDIS_SERVER)('cache validator against a real Redis', () => {
     // 1000 uniform reads over 50 keys touch every key (the chance that one is never drawn is below 1e-7).
     expect(misses).toBe(50)
     expect(evidence.notes).toContain(
-      `the workload sent 1000 operations: 1000 reads (950 hits, 50 misses by the cache’s own mark), 0 writes, 50 fills after a miss, 0 failed`,
+      `the workload sent 1000 operations: 1000 reads (950 hits, 50 misses by the cache’s own mark), 0 writes, 50 ` +
+        `fills after a miss, 0 failed`,
     )
   })
 
@@ -140,7 +150,9 @@ describe.skipIf(!REDIS_SERVER)('cache validator against a real Redis', () => {
     expect(outcome).toEqual({
       noData: expect.stringMatching(
         new RegExp(
-          `^validator cache failed: no cache lookups in the \\d+ ms window: the hits and misses counters of Redis INFO stats at redis://127\\.0\\.0\\.1:${redis.port} did not move .*measure while traffic runs, or give a \`workload\`$`,
+          `^validator cache failed: no cache lookups in the \\d+ ms window: the hits and misses counters of Redis ` +
+            `INFO stats at redis://127\\.0\\.0\\.1:${redis.port} did not move .*measure while traffic runs, or give ` +
+            `a \`workload\`$`,
         ),
       ),
     })

@@ -26,8 +26,10 @@ const SETTINGS = {confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: 1
 
 const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS bulk_events (run TEXT NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run, session, seq))',
-  'CREATE TABLE IF NOT EXISTS session_events (run TEXT NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (run, session, seq))',
+  'CREATE TABLE IF NOT EXISTS bulk_events (run TEXT NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL, ' +
+    'PRIMARY KEY (run, session, seq))',
+  'CREATE TABLE IF NOT EXISTS session_events (run TEXT NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL, ' +
+    'PRIMARY KEY (run, session, seq))',
 ]
 const RUN_SESSION_SEQ = [{gen: 'run'}, {gen: 'session'}, {gen: 'iteration'}]
 
@@ -276,7 +278,8 @@ describe('db validator on SQLite', () => {
     expect(valueOf(waiting.metrics.write_sessions)).toBe(8)
     expect(valueOf(waiting.metrics.consistency_violations)).toBe(0)
     expect(waiting.notes).toContain(
-      'scenario write: 8 of 8 sessions ran every operation without an error; 8 connected, each on its own connection and thread; up to 8 operations were in flight at once',
+      'scenario write: 8 of 8 sessions ran every operation without an error; 8 connected, each on its own ' +
+        'connection and thread; up to 8 operations were in flight at once',
     )
   })
 
@@ -341,11 +344,13 @@ describe('db validator on SQLite', () => {
       ),
     ).toEqual({
       noData:
-        'validator db failed: scenario set: the statement uses $2 but there is 1 params value ($1); give one params entry per placeholder $1, $2, …',
+        'validator db failed: scenario set: the statement uses $2 but there is 1 params value ($1); give one params ' +
+        'entry per placeholder $1, $2, …',
     })
     expect(await collectEvidence(db, {driver: 'postgres', scenarios: get}, runContext())).toEqual({
       noData:
-        'validator db failed: driver postgres needs url: a connection URL such as postgres://user:password@127.0.0.1:5432/dbname',
+        'validator db failed: driver postgres needs url: a connection URL such as ' +
+        'postgres://user:password@127.0.0.1:5432/dbname',
     })
     expect(await collectEvidence(db, {scenarios: get, setup: 'CREAT TABLE t (x)'}, runContext())).toEqual({
       noData: 'validator db failed: setup statement 1 failed: SQLITE_ERROR: near "CREAT": syntax error',
@@ -427,7 +432,8 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
           iterations: 3,
           params: [{gen: 'run'}],
           statement:
-            "INSERT INTO seen (run, pid, backends) SELECT $1, pg_backend_pid(), count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'phasegate'",
+            'INSERT INTO seen (run, pid, backends) SELECT $1, pg_backend_pid(), count(*) FROM pg_stat_activity ' +
+            "WHERE datname = current_database() AND application_name = 'phasegate'",
         },
       },
       setup: 'CREATE TABLE IF NOT EXISTS seen (run TEXT NOT NULL, pid INTEGER NOT NULL, backends INTEGER NOT NULL)',
@@ -436,7 +442,8 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
     expect(valueOf(metrics.consistency_violations)).toBe(0)
     expect(valueOf(metrics.seen_sessions)).toBe(12)
     expect(notes).toContain(
-      'scenario seen: check SELECT count(DISTINCT pid) FROM seen WHERE run = $1 AND backends >= 13 returned 12, as expected',
+      'scenario seen: check SELECT count(DISTINCT pid) FROM seen WHERE run = $1 AND backends >= 13 returned 12, as ' +
+        'expected',
     )
   })
 
@@ -449,7 +456,9 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
       runContext(),
     )
     expect(refused).toEqual({
-      noData: `validator db failed: cannot connect to postgres://app:***@127.0.0.1:${closed.port}/app: connect ECONNREFUSED 127.0.0.1:${closed.port}`,
+      noData:
+        `validator db failed: cannot connect to postgres://app:***@127.0.0.1:${closed.port}/app: connect ` +
+        `ECONNREFUSED 127.0.0.1:${closed.port}`,
     })
     const missing = await collectEvidence(
       db,
@@ -457,7 +466,9 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
       runContext(),
     )
     expect(missing).toEqual({
-      noData: `validator db failed: cannot connect to postgres://postgres:***@127.0.0.1:${server.port}/nope: FATAL 3D000: database "nope" does not exist`,
+      noData:
+        `validator db failed: cannot connect to postgres://postgres:***@127.0.0.1:${server.port}/nope: FATAL ` +
+        `3D000: database "nope" does not exist`,
     })
   })
 
@@ -491,16 +502,21 @@ describe.skipIf(!INITDB)('db validator on PostgreSQL', () => {
     expectMeasuredCleanly(await runExample({db: server.url}))
   })
 
-  it('`gate check storage --arg db=postgres://…` measures every target of the shipped gate on PostgreSQL, password kept out', async () => {
-    const r = await runGate(['check', 'storage', '--json', '--arg', `db=${server.urlWithPassword}`], {
-      cwd: ROOT,
-      timeoutMs: 240_000,
-    })
-    expect([0, 1, 3]).toContain(r.code)
-    const results = JSON.parse(r.stdout)
-    expect(results.gate.args.db).toMatch(/^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:/)
-    expect(results.targets.map((target: {status: string}) => target.status)).not.toContain('NO_DATA')
-    const password = new URL(server.urlWithPassword).password
-    expect(`${r.stdout}${r.stderr}`).not.toContain(password)
-  }, 300_000)
+  it(
+    '`gate check storage --arg db=postgres://…` measures every target of the shipped gate on PostgreSQL, password ' +
+      'kept out',
+    async () => {
+      const r = await runGate(['check', 'storage', '--json', '--arg', `db=${server.urlWithPassword}`], {
+        cwd: ROOT,
+        timeoutMs: 240_000,
+      })
+      expect([0, 1, 3]).toContain(r.code)
+      const results = JSON.parse(r.stdout)
+      expect(results.gate.args.db).toMatch(/^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:/)
+      expect(results.targets.map((target: {status: string}) => target.status)).not.toContain('NO_DATA')
+      const password = new URL(server.urlWithPassword).password
+      expect(`${r.stdout}${r.stderr}`).not.toContain(password)
+    },
+    300_000,
+  )
 })

@@ -1,4 +1,5 @@
-// The bundled validator plugins built on this checkout's API, as the CLI's registry builds them, and a watch on the processes a run starts.
+// The bundled validator plugins built on this checkout's API, as the CLI's registry builds them, and a watch on the
+// processes a run starts.
 import {readdirSync, readFileSync} from 'node:fs'
 
 import {makeDashboardValidator} from '../../../plugins/dashboard/src/dashboard.js'

@@ -23,20 +23,23 @@ describe('swarm validator against the demo', () => {
     swarms: (await client(demo.url).get('/swarms')).body.swarms,
   })
 
-  it('times one failover per fault, each to a leader of a higher term, loses no task and deletes its swarms', async () => {
-    const evidence = await measure(swarm, {faults: 2, swarms: 5, tasks: 3, url: demo.url})
-    expect(evidence.kind).toBe('measured')
-    expect(samplesOf(evidence.metrics.failover_time)).toHaveLength(2)
-    const replacements = (evidence.notes ?? [])
-      .map((note) => /^swarm-\d+: leader \d+ \(term (\d+)\) replaced by \d+ \(term (\d+)\)/.exec(note))
-      .filter(Boolean)
-    expect(replacements).toHaveLength(2)
-    for (const match of replacements) expect(Number(match![2])).toBeGreaterThan(Number(match![1]))
-    expect(valueOf(evidence.metrics.lost_tasks)).toBe(0)
-    expect(valueOf(evidence.metrics.swarms_healthy)).toBe(5)
-    expect(valueOf(evidence.metrics.failed_recoveries)).toBe(0)
-    expect(await leftovers()).toEqual({leaders: [], swarms: []})
-  })
+  it(
+    'times one failover per fault, each to a leader of a higher term, loses no task and deletes its ' + 'swarms',
+    async () => {
+      const evidence = await measure(swarm, {faults: 2, swarms: 5, tasks: 3, url: demo.url})
+      expect(evidence.kind).toBe('measured')
+      expect(samplesOf(evidence.metrics.failover_time)).toHaveLength(2)
+      const replacements = (evidence.notes ?? [])
+        .map((note) => /^swarm-\d+: leader \d+ \(term (\d+)\) replaced by \d+ \(term (\d+)\)/.exec(note))
+        .filter(Boolean)
+      expect(replacements).toHaveLength(2)
+      for (const match of replacements) expect(Number(match![2])).toBeGreaterThan(Number(match![1]))
+      expect(valueOf(evidence.metrics.lost_tasks)).toBe(0)
+      expect(valueOf(evidence.metrics.swarms_healthy)).toBe(5)
+      expect(valueOf(evidence.metrics.failed_recoveries)).toBe(0)
+      expect(await leftovers()).toEqual({leaders: [], swarms: []})
+    },
+  )
 
   it('runs a command as the fault, with the leader’s pid in its environment', async () => {
     const evidence = await measure(swarm, {
@@ -50,20 +53,29 @@ describe('swarm validator against the demo', () => {
     expect(await leftovers()).toEqual({leaders: [], swarms: []})
   })
 
-  it('counts a swarm that does not recover in time as a failed recovery, without inventing a failover time', async () => {
-    const slow = await startDemo(['--failover-delay', '3000'])
-    try {
-      const evidence = await measure(swarm, {faults: 1, recovery_timeout: '500ms', swarms: 2, tasks: 1, url: slow.url})
-      expect(valueOf(evidence.metrics.failed_recoveries)).toBe(1)
-      expect(evidence.metrics.failover_time).toBeUndefined()
-      expect(evidence.notes?.join('\n')).toMatch(
-        /was not healthy with a new leader .* after its fault \(recovery_timeout 500ms\)/,
-      )
-      expect((await client(slow.url).get('/swarms')).body.swarms).toEqual([])
-    } finally {
-      expect((await slow.stop()).survivors).toEqual([])
-    }
-  })
+  it(
+    'counts a swarm that does not recover in time as a failed recovery, without inventing a failover ' + 'time',
+    async () => {
+      const slow = await startDemo(['--failover-delay', '3000'])
+      try {
+        const evidence = await measure(swarm, {
+          faults: 1,
+          recovery_timeout: '500ms',
+          swarms: 2,
+          tasks: 1,
+          url: slow.url,
+        })
+        expect(valueOf(evidence.metrics.failed_recoveries)).toBe(1)
+        expect(evidence.metrics.failover_time).toBeUndefined()
+        expect(evidence.notes?.join('\n')).toMatch(
+          /was not healthy with a new leader .* after its fault \(recovery_timeout 500ms\)/,
+        )
+        expect((await client(slow.url).get('/swarms')).body.swarms).toEqual([])
+      } finally {
+        expect((await slow.stop()).survivors).toEqual([])
+      }
+    },
+  )
 
   it('deletes the swarms it created when the run is interrupted', async () => {
     const controller = new AbortController()

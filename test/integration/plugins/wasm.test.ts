@@ -77,7 +77,8 @@ describe('wasm validator', () => {
     expect(samplesOf(evidence.metrics.op_latency).length).toBeGreaterThanOrEqual(6 * 40)
     expect(samplesOf(evidence.metrics.js_op_latency).length).toBeGreaterThanOrEqual(6 * 40)
     expect(evidence.source).toBe(
-      'wasm: mandelbrotTile of ../demo/dist/kernel/mandelbrot.wasm against ../demo/kernel/mandelbrot.js, 40 inputs from tiles(40, seed 1)',
+      'wasm: mandelbrotTile of ../demo/dist/kernel/mandelbrot.wasm against ../demo/kernel/mandelbrot.js, 40 inputs ' +
+        'from tiles(40, seed 1)',
     )
     const notes = evidence.notes?.join('\n')
     expect(notes).toContain('outputs: wasm and js agree exactly on all 40 inputs')
@@ -93,7 +94,8 @@ describe('wasm validator', () => {
     expect(evidence.metrics).toEqual({mismatches: {dimension: 'count', type: 'value', value: 3}})
     expect(evidence.notes).toEqual([
       'the module imports env.abort, provided by the validator',
-      'outputs differ on 3 of 6 inputs (compared exactly); not timed: a speedup over code that gives other answers means nothing',
+      'outputs differ on 3 of 6 inputs (compared exactly); not timed: a speedup over code that gives other answers ' +
+        'means nothing',
       'input #3 [46341]: wasm -2147479015, js 2147488281',
       'input #4 [100000]: wasm 1410065408, js 10000000000',
       'input #5 [65536]: wasm 0, js 4294967296',
@@ -109,21 +111,24 @@ describe('wasm validator', () => {
     expect(valueOf(evidence.metrics.mismatches)).toBe(3)
   })
 
-  it('counts an abort in the module as a mismatch, with its message, on generated inputs that follow the seed', async () => {
-    const options = fixture({export: 'checkedSqrt', inputs: {count: 50, generate: 'mixedSigns'}})
-    const negative = (seed: number): number => mixedSigns(50, seed).filter(([x]) => x! < 0).length
-    const evidence = await measure(wasm, options, inFixtures)
-    expect(negative(1)).toBeGreaterThan(0)
-    expect(valueOf(evidence.metrics.mismatches)).toBe(negative(1))
-    expect(evidence.notes?.[2]).toMatch(
-      /^input #\d+ \[-0\.\d+\]: wasm threw abort: negative input at test\/fixtures\/wasm\/assembly\/fixtures\.ts:\d+:\d+, js NaN$/,
-    )
-    // The same seed gives the same inputs, another seed others.
-    expect((await measure(wasm, options, inFixtures)).notes).toEqual(evidence.notes)
-    const reseeded = await measure(wasm, options, {...inFixtures, seed: 2})
-    expect(valueOf(reseeded.metrics.mismatches)).toBe(negative(2))
-    expect(reseeded.notes?.[2]).not.toBe(evidence.notes?.[2])
-  })
+  it(
+    'counts an abort in the module as a mismatch, with its message, on generated inputs that follow the ' + 'seed',
+    async () => {
+      const options = fixture({export: 'checkedSqrt', inputs: {count: 50, generate: 'mixedSigns'}})
+      const negative = (seed: number): number => mixedSigns(50, seed).filter(([x]) => x! < 0).length
+      const evidence = await measure(wasm, options, inFixtures)
+      expect(negative(1)).toBeGreaterThan(0)
+      expect(valueOf(evidence.metrics.mismatches)).toBe(negative(1))
+      expect(evidence.notes?.[2]).toMatch(
+        /^input #\d+ \[-0\.\d+\]: wasm threw abort: negative input at test\/fixtures\/wasm\/assembly\/fixtures\.ts:\d+:\d+, js NaN$/,
+      )
+      // The same seed gives the same inputs, another seed others.
+      expect((await measure(wasm, options, inFixtures)).notes).toEqual(evidence.notes)
+      const reseeded = await measure(wasm, options, {...inFixtures, seed: 2})
+      expect(valueOf(reseeded.metrics.mismatches)).toBe(negative(2))
+      expect(reseeded.notes?.[2]).not.toBe(evidence.notes?.[2])
+    },
+  )
 
   it('matches floats within the tolerance, and only within it', async () => {
     const exact = await measure(
@@ -190,7 +195,8 @@ describe('wasm validator', () => {
 
     it('for a module file that does not exist', async () => {
       expect(await noData(fixture({export: 'square', inputs: {file: 'squares.json'}, module: 'missing.wasm'}))).toBe(
-        `validator wasm failed: module: cannot read ${path.join(FIXTURES, 'missing.wasm')} (no such file); build it first, or fix the path (relative to the gate's directory ${FIXTURES})`,
+        `validator wasm failed: module: cannot read ${path.join(FIXTURES, 'missing.wasm')} (no such file); build it ` +
+          `first, or fix the path (relative to the gate's directory ${FIXTURES})`,
       )
     })
 
@@ -217,7 +223,8 @@ describe('wasm validator', () => {
           fixture({export: 'square', inputs: {file: 'squares.json'}, js: '../../../demo/kernel/mandelbrot.js'}),
         ),
       ).toBe(
-        'validator wasm failed: js: ../../../demo/kernel/mandelbrot.js exports no function "square" and no default function; it exports the functions mandelbrotTile, tiles',
+        'validator wasm failed: js: ../../../demo/kernel/mandelbrot.js exports no function "square" and no default ' +
+          'function; it exports the functions mandelbrotTile, tiles',
       )
     })
 

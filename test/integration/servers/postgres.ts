@@ -70,8 +70,11 @@ export async function startPostgres(database = 'phasegate'): Promise<PostgresSer
       ]),
     )
     const port = await freePort()
-    // No fsync: tests check behaviour, and a throw-away server need not survive a power cut (nor wait on a shared disk).
-    const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=120 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
+    // No fsync: tests check behaviour, and a throw-away server need not survive a power cut (nor wait on a shared
+    // disk).
+    const settings =
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=120 -c fsync=off -c ` +
+      `synchronous_commit=off -c full_page_writes=off`
     started = true
     run(
       'pg_ctl start',

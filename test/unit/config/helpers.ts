@@ -13,7 +13,9 @@ export const FIXTURES = 'test/fixtures/gates'
 export const PROJECT = '/project'
 export const GATE_FILE = '/project/gates/test.yaml'
 
-/** Strips the indentation of a template literal so gates read naturally in tests; lines keep their relative indentation. */
+/**
+ * Strips the indentation of a template literal so gates read naturally in tests; lines keep their relative indentation.
+ */
 export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
   const text = strings.reduce(
     (out, part, index) => out + part + (index < values.length ? String(values[index]) : ''),

@@ -186,7 +186,8 @@ describe('defaults and conversions', () => {
 
     expect((error as GateConfigError).issues.map((issue) => format(issue))).toEqual([
       '2:7 --arg row is not an argument of this gate — did you mean --arg rows=...?',
-      `3:${columnOf(text, 3, '"${') + 1} argument db has no value — pass --arg db=VALUE, or give it a default under args.db`,
+      `3:${columnOf(text, 3, '"${') + 1} argument db has no value — pass --arg db=VALUE, or give it a default under ` +
+        `args.db`,
     ])
   })
 

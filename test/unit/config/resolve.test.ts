@@ -72,7 +72,8 @@ describe('listGates', () => {
       },
       {
         error:
-          'gates/typo.yaml:4:5: missing required key "expect" in targets[0] — Expectation(s) that must all hold, e.g. "p95(latency) < 100ms" or "error_rate < 1%".',
+          'gates/typo.yaml:4:5: missing required key "expect" in targets[0] — Expectation(s) that must all hold, ' +
+          'e.g. "p95(latency) < 100ms" or "error_rate < 1%".',
         file: 'gates/typo.yaml',
         name: 'typo',
         targets: 0,

@@ -97,7 +97,8 @@ describe('gateSchema', () => {
   })
 
   it('is precompiled in schemas/ for the CLI as it is in the code', () => {
-    // strictRequired is off because `ready`'s anyOf branches require keys defined beside them, which that check cannot see.
+    // strictRequired is off because `ready`'s anyOf branches require keys defined beside them, which that check cannot
+    // see.
     const ajv = new Ajv2020({
       allErrors: true,
       allowUnionTypes: true,
@@ -107,7 +108,9 @@ describe('gateSchema', () => {
       useDefaults: true,
       verbose: true,
     })
-    const text = `// Generated from src/config/schema.ts by test/unit/config/schema.test.ts (ajv standalone code); do not edit.\n${standaloneCode.default(ajv, ajv.compile(gateSchema))}\n`
+    const text =
+      `// Generated from src/config/schema.ts by test/unit/config/schema.test.ts (ajv standalone code); ` +
+      `do not edit.\n${standaloneCode.default(ajv, ajv.compile(gateSchema))}\n`
     // Regenerate with: UPDATE_SCHEMAS=1 npx vitest run test/unit/config/schema.test.ts
     if (process.env.UPDATE_SCHEMAS) writeFileSync(GATE_VALIDATOR_FILE, text)
     expect(readFileSync(GATE_VALIDATOR_FILE, 'utf8')).toBe(text)

@@ -35,12 +35,16 @@ describe('secrets: in a gate file', () => {
 
   it('rejects a name that is not an environment variable name, at its line', () => {
     expect(problems(GATE.replace('NOT_SET', '1BAD'), {API_TOKEN: 'tok3n-XYZ'})).toEqual([
-      `2:${columnOf(GATE, 2, 'NOT_SET')} secrets[2] must be an environment variable name: letters, digits and "_", not starting with a digit (got "1BAD")`,
+      `2:${columnOf(GATE, 2, 'NOT_SET')} secrets[2] must be an environment variable name: letters, digits and "_", ` +
+        `not starting with a digit (got "1BAD")`,
     ])
   })
 
-  it('keeps the secret out of a configuration error that quotes an interpolated value, even when another key is wrong too', () => {
-    const text = yaml`
+  it(
+    'keeps the secret out of a configuration error that quotes an interpolated value, even when another key is ' +
+      'wrong too',
+    () => {
+      const text = yaml`
       version: 1
       secrets: [API_TOKEN]
       services:
@@ -51,9 +55,10 @@ describe('secrets: in a gate file', () => {
           with: {url: "\${services.api.url}"}
           expect: p95(latency) < 100ms
     `
-    const error = rejection(text, {API_TOKEN: 'tok3n-XYZ'})
-    const shown = error.issues.map((issue) => format(issue))
-    expect(shown).toEqual([`4:${columnOf(text, 4, '"${')} "http" must be an http:// or https:// URL (got "***")`])
-    expect(rejection(`${text}bogus: 1\n`, {API_TOKEN: 'tok3n-XYZ'}).describe()).not.toContain('tok3n-XYZ')
-  })
+      const error = rejection(text, {API_TOKEN: 'tok3n-XYZ'})
+      const shown = error.issues.map((issue) => format(issue))
+      expect(shown).toEqual([`4:${columnOf(text, 4, '"${')} "http" must be an http:// or https:// URL (got "***")`])
+      expect(rejection(`${text}bogus: 1\n`, {API_TOKEN: 'tok3n-XYZ'}).describe()).not.toContain('tok3n-XYZ')
+    },
+  )
 })

@@ -122,7 +122,8 @@ describe("sample metrics against the baseline's samples", () => {
       {numRuns: 40, seed: 13},
     )
     expect(statuses.median.get('PASS')).toBe(40)
-    // A p95 is noisier than a median: some runs cannot be told apart from +10% and say INCONCLUSIVE (measure more), none FAIL.
+    // A p95 is noisier than a median: some runs cannot be told apart from +10% and say INCONCLUSIVE (measure more),
+    // none FAIL.
     expect(statuses.p95.get('PASS') ?? 0).toBeGreaterThanOrEqual(28)
   })
 

@@ -1,12 +1,14 @@
 // The calibration suite (scoring.md v2 §2): "PASS at confidence 0.95" is a promise that when the truth sits exactly on
 // the threshold at most 5% of runs PASS — and, mirrored, at most 5% FAIL — at every n and whatever the shape. Sample
 // sets come from distributions whose truth is known (calibration.ts): lognormal(0, 1), a bimodal latency mixture and a
-// Lomax tail with α = 3; the mixture's quantiles by bisection on its CDF, every mean and sd in closed form. Each set goes
+// Lomax tail with α = 3; the mixture's quantiles by bisection on its CDF, every mean and sd in closed form. Each set
+// goes
 // through evaluateExpectation with kind 'measured' and confidence 0.95; a cell fails when its PASSes (or FAILs) exceed
 // the 99.9% quantile of Binomial(sets, 0.05).
 //
 // Cost: every mean or stddev verdict is a bootstrap-t, so those cells use 400 sets at n ≤ 100 and 200 above and the
-// engine runs B = 999 resamples (CALIBRATION_SETTINGS) instead of the default 2000; quantile and proportion cells count,
+// engine runs B = 999 resamples (CALIBRATION_SETTINGS) instead of the default 2000; quantile and proportion cells
+// count,
 // and use 400 sets each. The whole file stays within about 90 s of one core. Behaviour is asserted, never time.
 import {describe, expect, it} from 'vitest'
 
@@ -131,7 +133,8 @@ describe('calibration by simulation: the truth exactly on the threshold', () => 
         async () => {
           const problems: string[] = []
           for (const n of SIZES) {
-            // Seconds of CPU per cell: let the worker answer vitest's calls between them, or a busy machine times them out.
+            // Seconds of CPU per cell: let the worker answer vitest's calls between them, or a busy machine times them
+            // out.
             await yieldToEventLoop()
             for (const direction of ['<', '>'] as Direction[]) {
               problems.push(

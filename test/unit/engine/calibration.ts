@@ -39,7 +39,8 @@ const lognormal: Shape = {
   sd: Math.sqrt((Math.E - 1) * Math.E),
 }
 
-// A bimodal latency mixture: 80% lognormal median 10 σ 0.2 (the fast path), 20% lognormal median 60 σ 0.3 (the slow one).
+// A bimodal latency mixture: 80% lognormal median 10 σ 0.2 (the fast path), 20% lognormal median 60 σ 0.3 (the slow
+// one).
 const MIXTURE = [
   {median: 10, sigma: 0.2, weight: 0.8},
   {median: 60, sigma: 0.3, weight: 0.2},
@@ -113,7 +114,10 @@ export function truthOf(shape: Shape, method: SampleMethod): number {
   }
 }
 
-/** The engine's settings for the calibration: B = 999 studentized resamples keeps the whole file within about 90 s on one core. */
+/**
+ * The engine's settings for the calibration: B = 999 studentized resamples keeps the whole file within about 90 s on
+ * one core.
+ */
 export const CALIBRATION_SETTINGS: DecisionSettings = {confidence: 0.95, minConsensus: 0.85, resamples: 999, seed: 1}
 
 /** Sample sets per n: every set of a mean or stddev is a bootstrap-t of B resamples, so fewer of them at large n. */
@@ -186,7 +190,9 @@ export function tallyProportion(rate: number, direction: Direction, trials: numb
   return tally
 }
 
-/** The most PASSes (or FAILs) that a true 5% share gives in `sets` sets, at the 99.9% quantile of Binomial(sets, 0.05). */
+/**
+ * The most PASSes (or FAILs) that a true 5% share gives in `sets` sets, at the 99.9% quantile of Binomial(sets, 0.05).
+ */
 export function slack(sets: number, share = 0.05, level = 0.999): number {
   let k = 0
   while (binomialCdf(k, sets, share) < level) k++

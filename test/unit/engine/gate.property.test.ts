@@ -182,34 +182,38 @@ describe('gate properties', () => {
     expect(passes).toBeGreaterThan(20)
   })
 
-  it('a clear miss (every sample far beyond the threshold) is never PASS, and FAILs once there are enough samples to show it', () => {
-    fc.assert(
-      fc.property(
-        settingsArb,
-        sampleStatisticArb,
-        fc.constantFrom('<', '<=', '>', '>='),
-        fc.integer({max: 1000, min: 10}),
-        fc.array(fc.double({max: 3, min: 2, noNaN: true}), {maxLength: 80, minLength: 2}),
-        fc.constantFrom<EvidenceKind>('measured', 'artifact'),
-        (settings, statistic, op, threshold, factors, kind) => {
-          // Far beyond: 2–3× the threshold when it must stay below, a half to a third when it must stay above.
-          const beyond = (f: number) => (op.startsWith('<') ? threshold * f : threshold / f)
-          const judge = (values: number[]) => {
-            const input = target('miss', [`${statistic}(latency) ${op} ${threshold}ms`], {
-              evidence: evidence({latency: {dimension: 'duration', samples: values, type: 'samples'}}, {kind}),
-            })
-            return evaluateGate(settings, [input])
-          }
-          const few = judge(factors.map(beyond)).targets[0]
-          expect(few?.status).not.toBe('PASS')
-          expect(few?.p).toBeLessThanOrEqual(0.5)
-          // 5,000 samples show that even a p99.9 is not beyond its threshold (0.999^5000 ≈ 0.007 ≤ 1 − 0.99).
-          const many = judge(Array.from({length: 5000}, (_, i) => beyond(factors[i % factors.length] as number)))
-          expect(many.targets[0]?.status).toBe('FAIL')
-          expect(many.decision.outcome).toBe('BLOCK')
-        },
-      ),
-      {numRuns: 40},
-    )
-  })
+  it(
+    'a clear miss (every sample far beyond the threshold) is never PASS, and FAILs once there are enough samples ' +
+      'to show it',
+    () => {
+      fc.assert(
+        fc.property(
+          settingsArb,
+          sampleStatisticArb,
+          fc.constantFrom('<', '<=', '>', '>='),
+          fc.integer({max: 1000, min: 10}),
+          fc.array(fc.double({max: 3, min: 2, noNaN: true}), {maxLength: 80, minLength: 2}),
+          fc.constantFrom<EvidenceKind>('measured', 'artifact'),
+          (settings, statistic, op, threshold, factors, kind) => {
+            // Far beyond: 2–3× the threshold when it must stay below, a half to a third when it must stay above.
+            const beyond = (f: number) => (op.startsWith('<') ? threshold * f : threshold / f)
+            const judge = (values: number[]) => {
+              const input = target('miss', [`${statistic}(latency) ${op} ${threshold}ms`], {
+                evidence: evidence({latency: {dimension: 'duration', samples: values, type: 'samples'}}, {kind}),
+              })
+              return evaluateGate(settings, [input])
+            }
+            const few = judge(factors.map(beyond)).targets[0]
+            expect(few?.status).not.toBe('PASS')
+            expect(few?.p).toBeLessThanOrEqual(0.5)
+            // 5,000 samples show that even a p99.9 is not beyond its threshold (0.999^5000 ≈ 0.007 ≤ 1 − 0.99).
+            const many = judge(Array.from({length: 5000}, (_, i) => beyond(factors[i % factors.length] as number)))
+            expect(many.targets[0]?.status).toBe('FAIL')
+            expect(many.decision.outcome).toBe('BLOCK')
+          },
+        ),
+        {numRuns: 40},
+      )
+    },
+  )
 })

@@ -18,7 +18,8 @@ describe('mannWhitney', () => {
     const result = mannWhitney([1, 2, 3], [4, 5, 6])
     expect(result.u).toBe(9)
     expect(result.p).toBeCloseTo(0.080_85, 4)
-    // By hand, with ties: mid-ranks give U = 14, mean 10, variance (20/12)(10 − 48/72) = 15.56, z = 3.5/3.944, p = 0.3749
+    // By hand, with ties: mid-ranks give U = 14, mean 10, variance (20/12)(10 − 48/72) = 15.56, z = 3.5/3.944, p =
+    // 0.3749
     const tied = mannWhitney([1, 2, 2, 3, 4], [2, 3, 3, 5])
     expect(tied.u).toBe(14)
     expect(tied.p).toBeCloseTo(0.3749, 3)

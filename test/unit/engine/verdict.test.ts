@@ -145,13 +145,16 @@ describe('expectations over single values', () => {
 })
 
 describe('expectations over proportions', () => {
-  it('P is the exact binomial probability: 0 errors in 299 against < 1% is P(Bin(299, 0.99) ≤ 298) = 1 − 0.99^299', () => {
-    const verdict = judge('error_rate < 1%', {error_rate: {events: 0, trials: 299, type: 'proportion'}})
-    expect(verdict.p).toBeCloseTo(1 - 0.99 ** 299, 12)
-    expect(verdict).toMatchObject({dimension: 'proportion', method: 'beta', n: 299, status: 'PASS', value: 0})
-    expect(verdict.interval95?.[0]).toBe(0)
-    expect(verdict.bound).toBeLessThanOrEqual(0.01)
-  })
+  it(
+    'P is the exact binomial probability: 0 errors in 299 against < 1% is P(Bin(299, 0.99) ≤ 298) = 1 − ' + '0.99^299',
+    () => {
+      const verdict = judge('error_rate < 1%', {error_rate: {events: 0, trials: 299, type: 'proportion'}})
+      expect(verdict.p).toBeCloseTo(1 - 0.99 ** 299, 12)
+      expect(verdict).toMatchObject({dimension: 'proportion', method: 'beta', n: 299, status: 'PASS', value: 0})
+      expect(verdict.interval95?.[0]).toBe(0)
+      expect(verdict.bound).toBeLessThanOrEqual(0.01)
+    },
+  )
 
   it('P above the threshold is the upper mass, and the interval is Wilson', () => {
     const verdict = judge('hit_rate > 5%', {hit_rate: {events: 15, trials: 148, type: 'proportion'}})

@@ -77,15 +77,18 @@ describe('the pull-request comment', () => {
     expectHeader(withoutNotes, results)
   })
 
-  it("stays under GitHub's 65,536 characters for any number of targets, keeping failing rows before passing ones", () => {
-    const results = enormous(700)
-    const body = renderComment(results)
-    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
-    expect(body.length).toBeGreaterThan(COMMENT_LIMIT - 1000)
-    expectHeader(body, results)
-    expect(body).toMatch(/^\| Target 7 t+… \| ❌ FAIL \|/m)
-    expect(body).toMatch(/^\| … \d+ more targets, left out to fit a comment \|/m)
-    expect(body).not.toContain('note 0')
-    expect(raggedTables(body)).toEqual([])
-  })
+  it(
+    "stays under GitHub's 65,536 characters for any number of targets, keeping failing rows before passing " + 'ones',
+    () => {
+      const results = enormous(700)
+      const body = renderComment(results)
+      expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
+      expect(body.length).toBeGreaterThan(COMMENT_LIMIT - 1000)
+      expectHeader(body, results)
+      expect(body).toMatch(/^\| Target 7 t+… \| ❌ FAIL \|/m)
+      expect(body).toMatch(/^\| … \d+ more targets, left out to fit a comment \|/m)
+      expect(body).not.toContain('note 0')
+      expect(raggedTables(body)).toEqual([])
+    },
+  )
 })

@@ -58,14 +58,17 @@ describe('opening .gate/history.db', () => {
     v1.exec(MIGRATIONS[0]!.sql)
     v1.pragma('user_version = 1')
     v1.prepare(
-      `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms, git_commit, branch, dirty, ci, outcome, rule, consensus, min_consensus, interrupted, shard, tool_version, source, source_file, recorded_at)
+      `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms, ` +
+        `git_commit, branch, dirty, ci, outcome, rule, consensus, min_consensus, interrupted, shard, tool_version, ` +
+        `source, source_file, recorded_at)
        VALUES ('shop-1', 'shop', 'Shop', 'gates/shop.yaml', 'ab', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:10.000Z', 10000, 'c0ffee0', 'main', 0, 1, 'PROCEED', 4, 0.97, 0.8, 0, NULL, '0.0.9', 'run', NULL, '2026-01-01T00:00:11.000Z')`,
     ).run()
     v1.prepare(
       `INSERT INTO targets VALUES ('shop-1', 'api', 'API', 'http', 'PASS', 0.99, 0.99, 1, 1, 'error', NULL)`,
     ).run()
     v1.prepare(
-      `INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, p95) VALUES ('shop-1', 'api', 'latency', 'samples', 'duration', 3, 3, 12.5)`,
+      `INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, p95) VALUES ('shop-1', 'api', ` +
+        `'latency', 'samples', 'duration', 3, 3, 12.5)`,
     ).run()
     v1.prepare(`INSERT INTO baselines VALUES ('shop', 'main', 'shop-1', '2026-01-02T00:00:00.000Z')`).run()
     v1.close()
@@ -96,19 +99,22 @@ describe('opening .gate/history.db', () => {
     db.close()
   })
 
-  it('rolls a failing migration step back whole: the version and the earlier steps of the batch are not applied', () => {
-    const db = new Database(file)
-    migrate(db, MIGRATIONS.slice(0, 1))
-    const steps = [
-      ...MIGRATIONS.slice(0, 1),
-      {description: 'adds a table', sql: 'CREATE TABLE extra (x)'},
-      {description: 'fails', sql: 'CREATE TABLE broken (x'},
-    ]
-    expect(() => migrate(db, steps)).toThrow(/syntax|incomplete/)
-    expect(db.pragma('user_version', {simple: true})).toBe(1)
-    expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'extra'").get()).toEqual({n: 0})
-    db.close()
-  })
+  it(
+    'rolls a failing migration step back whole: the version and the earlier steps of the batch are not ' + 'applied',
+    () => {
+      const db = new Database(file)
+      migrate(db, MIGRATIONS.slice(0, 1))
+      const steps = [
+        ...MIGRATIONS.slice(0, 1),
+        {description: 'adds a table', sql: 'CREATE TABLE extra (x)'},
+        {description: 'fails', sql: 'CREATE TABLE broken (x'},
+      ]
+      expect(() => migrate(db, steps)).toThrow(/syntax|incomplete/)
+      expect(db.pragma('user_version', {simple: true})).toBe(1)
+      expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'extra'").get()).toEqual({n: 0})
+      db.close()
+    },
+  )
 
   it('refuses a history written by a newer phasegate, naming the file, and leaves it untouched', () => {
     const db = new Database(file)
@@ -176,7 +182,8 @@ describe('opening .gate/history.db', () => {
       const {collected, results} = makeRun()
       expect(recordHistory(results, collected, cwd, results.id, (line) => warnings.push(line))).toBeNull()
       expect(warnings).toEqual([
-        `warning: run ${results.id} was not recorded in the history (its results file is saved): .gate/history.db stayed locked by another process for over 5 s: try again when it is done.`,
+        `warning: run ${results.id} was not recorded in the history (its results file is saved): .gate/history.db ` +
+          `stayed locked by another process for over 5 s: try again when it is done.`,
       ])
     } finally {
       holder.exec('ROLLBACK')
@@ -192,7 +199,8 @@ describe('opening .gate/history.db', () => {
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(
       new RegExp(
-        `^warning: run ${results.id} was not recorded in the history \\(its results file is saved\\): \\.gate/history\\.db is damaged`,
+        `^warning: run ${results.id} was not recorded in the history \\(its results file is saved\\): ` +
+          `\\.gate/history\\.db is damaged`,
       ),
     )
   })

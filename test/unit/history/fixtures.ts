@@ -30,7 +30,9 @@ export function latencies(count: number, centre: number, seed: string | number =
   return Array.from({length: count}, () => centre * Math.exp(0.2 * random.normal()))
 }
 
-/** A run of a two-target gate: "api" (latency samples, an error proportion, a throughput value) and "claim" (one value). */
+/**
+ * A run of a two-target gate: "api" (latency samples, an error proportion, a throughput value) and "claim" (one value).
+ */
 export function makeRun(shape: RunShape = {}): {results: RunResults; collected: CollectedTarget[]} {
   const gate = shape.gate ?? 'shop'
   const startedAt = shape.startedAt ?? '2026-11-23T10:00:00.000Z'

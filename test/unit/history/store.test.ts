@@ -323,30 +323,37 @@ describe('baselinesFor: what a check compares its relative expectations with', (
     history.saveBaseline('shop', 'nightly', recordAt(0))
     expect(baselinesFor(gate, cwd, 'weekly').get('claim')).toEqual({
       missing:
-        'no baseline "weekly" saved for gate shop (saved: nightly; pick one with --baseline): pin a run with `gate baseline save shop --name weekly`',
+        'no baseline "weekly" saved for gate shop (saved: nightly; pick one with --baseline): pin a run with `gate ' +
+        'baseline save shop --name weekly`',
     })
   })
 
-  it('gives each target the pinned metrics and the summaries of the last runs; a target the baseline lacks is missing', () => {
-    const ids = Array.from({length: RECENT_RUNS + 2}, (_, i) => recordAt(i, {latencyMs: 100 + i}))
-    history.saveBaseline('shop', 'main', ids[3]!)
-    const inputs = baselinesFor(gate, cwd)
-    const api = inputs.get('api') as {
-      name: string
-      run: string
-      metrics: Record<string, unknown>
-      recent: Record<string, Array<{p50: number}>>
-    }
-    expect(api).toMatchObject({name: 'main', run: ids[3]})
-    expect(api.metrics).toEqual(history.baseline('shop', 'main')!.targets.api!.metrics)
-    expect(api.recent.latency).toHaveLength(RECENT_RUNS)
-    expect(api.recent.latency).toEqual(
-      history.series('shop', 'api', 'latency', {limit: RECENT_RUNS}).map((point) => point.summary),
-    )
-    expect(inputs.get('new')).toEqual({
-      missing: `the baseline "main" (run ${ids[3]}) has no target new: the gate changed since; pin a newer run with \`gate baseline save shop\``,
-    })
-  })
+  it(
+    'gives each target the pinned metrics and the summaries of the last runs; a target the baseline lacks is ' +
+      'missing',
+    () => {
+      const ids = Array.from({length: RECENT_RUNS + 2}, (_, i) => recordAt(i, {latencyMs: 100 + i}))
+      history.saveBaseline('shop', 'main', ids[3]!)
+      const inputs = baselinesFor(gate, cwd)
+      const api = inputs.get('api') as {
+        name: string
+        run: string
+        metrics: Record<string, unknown>
+        recent: Record<string, Array<{p50: number}>>
+      }
+      expect(api).toMatchObject({name: 'main', run: ids[3]})
+      expect(api.metrics).toEqual(history.baseline('shop', 'main')!.targets.api!.metrics)
+      expect(api.recent.latency).toHaveLength(RECENT_RUNS)
+      expect(api.recent.latency).toEqual(
+        history.series('shop', 'api', 'latency', {limit: RECENT_RUNS}).map((point) => point.summary),
+      )
+      expect(inputs.get('new')).toEqual({
+        missing:
+          `the baseline "main" (run ${ids[3]}) has no target new: the gate changed since; pin a newer run with ` +
+          `\`gate baseline save shop\``,
+      })
+    },
+  )
 
   it('turns a damaged history into a reason on every target instead of failing the check', () => {
     history.close()

@@ -128,7 +128,8 @@ describe("the trend of a gate's runs", () => {
     expect(text.split('\n')).toEqual([
       'started (UTC)        commit    branch  outcome              consensus  api         db          run',
       '2026-11-23 10:01:00  1abcdef   main    PROCEED                  0.910  PASS 0.950  PASS 0.980  shop-1',
-      '2026-11-23 10:02:00  2abcdef   main    PROCEED                  0.920  PASS 0.970  —           shop-2 (from file)',
+      '2026-11-23 10:02:00  2abcdef   main    PROCEED                  0.920  PASS 0.970  —           shop-2 (from ' +
+        'file)',
       '2026-11-23 10:03:00  3abcdef*  main    BLOCK (interrupted)      0.930  FAIL 0.200  PASS 0.990  shop-3',
       'trend                                                             ▁▅█  ██▁         ▁ █',
       '',
@@ -185,7 +186,8 @@ describe('baseline output', () => {
         withSamples: 0,
       }).split('\n'),
     ).toEqual([
-      'pinned baseline "main" of gate shop: run shop-1 (started 2026-11-23 10:01:00 UTC, commit 0123456 on main, PROCEED)',
+      'pinned baseline "main" of gate shop: run shop-1 (started 2026-11-23 10:01:00 UTC, commit 0123456 on main, ' +
+        'PROCEED)',
       '  2 targets, 3 metrics, 0 with kept samples; replaces run shop-0',
       '  imported from ci/shop.json: summaries only — relative checks on sample metrics will use summary values only',
     ])
@@ -214,7 +216,8 @@ describe('baseline output', () => {
     }
     const lines = formatBaseline(baseline).split('\n')
     expect(lines[0]).toBe(
-      'baseline "main" of gate shop: run shop-1 (started 2026-11-23 10:01:00 UTC, commit 0123456 on main, PROCEED), saved 2026-11-24 08:00:00 UTC',
+      'baseline "main" of gate shop: run shop-1 (started 2026-11-23 10:01:00 UTC, commit 0123456 on main, PROCEED), ' +
+        'saved 2026-11-24 08:00:00 UTC',
     )
     expect(lines.slice(2)).toEqual([
       'target  status   metric   type        n     value                                 kept',

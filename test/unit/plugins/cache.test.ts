@@ -87,7 +87,8 @@ describe('cache: counters', () => {
 
   it('refuses a counter that went down: the cache was reset', () => {
     expect(() => countersDelta({hits: 10, misses: 5}, {hits: 2, misses: 7}, 'Redis INFO stats at redis://h:1')).toThrow(
-      'Redis INFO stats at redis://h:1: the hits counter went down from 10 to 2 during the window; the counters were reset (a restart or a stats reset), so measure again',
+      'Redis INFO stats at redis://h:1: the hits counter went down from 10 to 2 during the window; the counters ' +
+        'were reset (a restart or a stats reset), so measure again',
     )
   })
 
@@ -179,7 +180,8 @@ describe('cache: options', () => {
     ],
     [
       {prometheus: {hits: 'h', misses: 'm', url: 'http://127.0.0.1:9090'}, workload: {}},
-      'with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item URL with {key})',
+      'with `prometheus`, say what the workload drives: `workload.redis` (a Redis URL) or `workload.items` (an item ' +
+        'URL with {key})',
     ],
     [
       {redis: 'redis://127.0.0.1:1', window: '0s'},

@@ -18,17 +18,20 @@ const problemsOf = (options: unknown): string[] =>
   resolveOptions(db, options).problems.map(({hint, message}) => (hint ? `${message} (${hint})` : message))
 
 describe('db: which database', () => {
-  it('infers the driver from the url: postgres:// and postgresql:// are PostgreSQL, anything else a SQLite file', () => {
-    expect(resolveTarget({url: 'postgres://u:pw@127.0.0.1:5432/app'}, '/g')).toEqual({
-      driver: 'postgres',
-      redactedUrl: 'postgres://u:***@127.0.0.1:5432/app',
-      url: 'postgres://u:pw@127.0.0.1:5432/app',
-    })
-    expect(resolveTarget({url: 'postgresql://127.0.0.1/app'}, '/g')).toMatchObject({driver: 'postgres'})
-    expect(resolveTarget({url: 'state.db'}, '/g')).toEqual({driver: 'sqlite', file: '/g/state.db'})
-    expect(resolveTarget({url: 'sqlite:data/state.db'}, '/g')).toEqual({driver: 'sqlite', file: '/g/data/state.db'})
-    expect(resolveTarget({url: '/abs/state.db'}, '/g')).toEqual({driver: 'sqlite', file: '/abs/state.db'})
-  })
+  it(
+    'infers the driver from the url: postgres:// and postgresql:// are PostgreSQL, anything else a SQLite ' + 'file',
+    () => {
+      expect(resolveTarget({url: 'postgres://u:pw@127.0.0.1:5432/app'}, '/g')).toEqual({
+        driver: 'postgres',
+        redactedUrl: 'postgres://u:***@127.0.0.1:5432/app',
+        url: 'postgres://u:pw@127.0.0.1:5432/app',
+      })
+      expect(resolveTarget({url: 'postgresql://127.0.0.1/app'}, '/g')).toMatchObject({driver: 'postgres'})
+      expect(resolveTarget({url: 'state.db'}, '/g')).toEqual({driver: 'sqlite', file: '/g/state.db'})
+      expect(resolveTarget({url: 'sqlite:data/state.db'}, '/g')).toEqual({driver: 'sqlite', file: '/g/data/state.db'})
+      expect(resolveTarget({url: '/abs/state.db'}, '/g')).toEqual({driver: 'sqlite', file: '/abs/state.db'})
+    },
+  )
 
   it('uses a temporary SQLite file when url is omitted or empty (a gate argument defaulting to "")', () => {
     expect(resolveTarget({}, '/g')).toEqual({driver: 'sqlite', file: undefined})
@@ -44,10 +47,12 @@ describe('db: which database', () => {
       'driver is postgres but url "state.db" is not a postgres:// or postgresql:// URL',
     )
     expect(() => resolveTarget({driver: 'sqlite', url: 'postgres://u:pw@h/db'}, '/g')).toThrow(
-      'driver is sqlite but url is a PostgreSQL URL (postgres://u:***@h/db); leave driver out to use PostgreSQL, or give a SQLite file path',
+      'driver is sqlite but url is a PostgreSQL URL (postgres://u:***@h/db); leave driver out to use PostgreSQL, or ' +
+        'give a SQLite file path',
     )
     expect(() => resolveTarget({url: 'mysql://root:pw@h/db'}, '/g')).toThrow(
-      'url "mysql://root:***@h/db" is neither a PostgreSQL URL (postgres://…) nor a SQLite file path; the db validator speaks sqlite and postgres',
+      'url "mysql://root:***@h/db" is neither a PostgreSQL URL (postgres://…) nor a SQLite file path; the db ' +
+        'validator speaks sqlite and postgres',
     )
     expect(() => resolveTarget({url: ':memory:'}, '/g')).toThrow(
       /in-memory SQLite database is private to one; leave url out/,
@@ -74,7 +79,8 @@ describe('db: scenarios', () => {
 
   it('refuses a scenario without exactly one of statement and statements', () => {
     expect(() => planScenarios({scenarios: {s: {}}})).toThrow(
-      'scenario s: give either statement (one SQL statement) or statements (a list run in order as one operation), not neither',
+      'scenario s: give either statement (one SQL statement) or statements (a list run in order as one operation), ' +
+        'not neither',
     )
     expect(() => planScenarios({scenarios: {s: {statement: 'SELECT 1', statements: ['SELECT 2']}}})).toThrow(
       /not both$/,
@@ -83,7 +89,8 @@ describe('db: scenarios', () => {
 
   it('refuses placeholders that do not match params, in statements and in checks', () => {
     expect(() => planScenarios({scenarios: {set: {params: [1], statement: 'INSERT INTO kv VALUES ($1, $2)'}}})).toThrow(
-      'scenario set: the statement uses $2 but there is 1 params value ($1); give one params entry per placeholder $1, $2, …',
+      'scenario set: the statement uses $2 but there is 1 params value ($1); give one params entry per placeholder ' +
+        '$1, $2, …',
     )
     expect(() =>
       planScenarios({
@@ -203,7 +210,8 @@ describe('db: options schema', () => {
     ])
     expect(problemsOf({})).toEqual([expect.stringMatching(/^validator "db" needs option "scenarios"/)])
     expect(problemsOf({scenarios: {'bad-name': {statement: 'SELECT 1'}}})).toContain(
-      'option "scenarios" is not valid: "bad-name" (A scenario name is letters, digits and _, not starting with a digit: it names metrics such as <name>_latency.)',
+      'option "scenarios" is not valid: "bad-name" (A scenario name is letters, digits and _, not starting with a ' +
+        'digit: it names metrics such as <name>_latency.)',
     )
   })
 

@@ -38,13 +38,15 @@ describe('db placeholders', () => {
   it('says when placeholders and params do not match, naming the scenario and the placeholder', () => {
     const one = [parseStatement('SELECT $1, $3')]
     expect(placeholderProblem(one, 2, 'scenario get')).toBe(
-      'scenario get: the statement uses $3 but there are 2 params values ($1..$2); give one params entry per placeholder $1, $2, …',
+      'scenario get: the statement uses $3 but there are 2 params values ($1..$2); give one params entry per ' +
+        'placeholder $1, $2, …',
     )
     expect(placeholderProblem([parseStatement('SELECT $1')], 0, 'scenario get')).toMatch(
       /uses \$1 but there are no params/,
     )
     expect(placeholderProblem([parseStatement('SELECT 1'), parseStatement('SELECT $2')], 2, 'scenario s')).toBe(
-      'scenario s: params has 2 values but no statement uses $1; remove it, or use $1 (placeholders are $1, $2, … for SQLite and PostgreSQL alike)',
+      'scenario s: params has 2 values but no statement uses $1; remove it, or use $1 (placeholders are $1, $2, … ' +
+        'for SQLite and PostgreSQL alike)',
     )
     expect(
       placeholderProblem([parseStatement('SELECT $1'), parseStatement('SELECT $2, $1')], 2, 'scenario s'),

@@ -33,16 +33,19 @@ describe('the title of a running target', () => {
     )
   })
 
-  it('falls back to the timeout when nothing tells the planned time, and to the message when there are no counts', () => {
-    expect(runningText({elapsedMs: 800, timeoutMs: 120_000})).toBe('running 0.8 s, timeout 2 min')
-    expect(
-      runningText({elapsedMs: 800, message: '3 held, 10 allocations, 0 failed', plannedMs: 2000, timeoutMs: 120_000}),
-    ).toBe('running 0.8 s of 2.0 s · 3 held, 10 allocations, 0 failed')
-    // Counts say it better than the message that repeats them.
-    expect(runningText({elapsedMs: 800, errors: 2, message: '100 requests, 2 errors', timeoutMs: 5000})).toBe(
-      'running 0.8 s, timeout 5 s · 2 errors',
-    )
-  })
+  it(
+    'falls back to the timeout when nothing tells the planned time, and to the message when there are no ' + 'counts',
+    () => {
+      expect(runningText({elapsedMs: 800, timeoutMs: 120_000})).toBe('running 0.8 s, timeout 2 min')
+      expect(
+        runningText({elapsedMs: 800, message: '3 held, 10 allocations, 0 failed', plannedMs: 2000, timeoutMs: 120_000}),
+      ).toBe('running 0.8 s of 2.0 s · 3 held, 10 allocations, 0 failed')
+      // Counts say it better than the message that repeats them.
+      expect(runningText({elapsedMs: 800, errors: 2, message: '100 requests, 2 errors', timeoutMs: 5000})).toBe(
+        'running 0.8 s, timeout 5 s · 2 errors',
+      )
+    },
+  )
 
   it('reads clocks and rates the way people write them', () => {
     expect([clock(0), clock(4149), clock(59_949), clock(125_000), clock(3_600_000)]).toEqual([

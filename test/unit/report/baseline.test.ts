@@ -41,7 +41,8 @@ describe('change vs baseline in the reports', () => {
       .split('\n')
       .find((line) => line.startsWith('| p95(allocation\\_latency) | main (run phase-2-20261101T120000Z)'))
     expect(row).toBe(
-      '| p95(allocation\\_latency) | main (run phase-2-20261101T120000Z) | 41.2 ms vs 36.7 ms | +12.3% | \\[+8.1%, +16.0%\\] | &lt; 0.001 | bootstrap | ✅ PASS |',
+      '| p95(allocation\\_latency) | main (run phase-2-20261101T120000Z) | 41.2 ms vs 36.7 ms | +12.3% | \\[+8.1%, ' +
+        '+16.0%\\] | &lt; 0.001 | bootstrap | ✅ PASS |',
     )
     expect(raggedTables(md)).toEqual([])
   })

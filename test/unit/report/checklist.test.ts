@@ -38,17 +38,20 @@ describe('checklist format', () => {
   it('a task reads like a release note: target, worst expectation, measured value, confidence', () => {
     const lines = tasks(renderReport(loadFixture('block-required-fail'), 'checklist'))
     expect(lines[1]).toBe(
-      '- [x] Dashboard — refresh under 1 s with 100 clients: p95(refresh\\_latency) &lt; 1 s — measured 612 ms, confidence 0.950',
+      '- [x] Dashboard — refresh under 1 s with 100 clients: p95(refresh\\_latency) &lt; 1 s — measured 612 ms, ' +
+        'confidence 0.950',
     )
     expect(lines[0]).toBe(
-      '- [ ] Fleet manager — 1000+ agents, allocation under 100 ms: p95(allocation\\_latency) &lt; 100 ms — measured 132 ms, confidence 0.000 (FAIL, required)',
+      '- [ ] Fleet manager — 1000+ agents, allocation under 100 ms: p95(allocation\\_latency) &lt; 100 ms — ' +
+        'measured 132 ms, confidence 0.000 (FAIL, required)',
     )
   })
 
   it('every expectation is listed under its target; a NO_DATA target says why instead', () => {
     const checklist = renderReport(loadFixture('no-data'), 'checklist')
     expect(checklist).toContain(
-      '- [ ] Dashboard — refresh under 1 s with 100 clients — no data: validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873 (NO\\_DATA, required)',
+      '- [ ] Dashboard — refresh under 1 s with 100 clients — no data: validator dashboard threw: connect ' +
+        'ECONNREFUSED 127.0.0.1:41873 (NO\\_DATA, required)',
     )
     expect(checklist).toContain(
       '  - ✅ PASS p95(allocation\\_latency) &lt; 100ms: measured 41.2 ms, margin +58.8%, P 1.000',
@@ -62,7 +65,8 @@ describe('checklist format', () => {
   it('keeps hostile titles as text: no HTML, link, image, mention, autolink or issue reference', () => {
     const results = structuredClone(loadFixture('block-required-fail')) as RunResults
     results.targets[0]!.title =
-      'See https://evil.example/x and www.evil.example, ping @org/team about #12 and octo/repo#3 ![i](http://x/i.png) <b>x</b>'
+      'See https://evil.example/x and www.evil.example, ping @org/team about #12 and octo/repo#3 ' +
+      '![i](http://x/i.png) <b>x</b>'
     const checklist = renderReport(results, 'checklist')
     expect(checklist).not.toMatch(/<b>|(?<!\\)\[i(?<!\\)\]/)
     expect(decoded(checklist)).not.toMatch(LINKABLE)

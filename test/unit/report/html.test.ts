@@ -21,7 +21,10 @@ import {FIXTURES, loadFixture, parseXml} from './helpers.js'
 
 type Element = {name: string; attributes: Record<string, string>}
 
-/** Elements of a chart, parsed by a strict XML parser: anything that escaped its attribute or text would break it or add elements. */
+/**
+ * Elements of a chart, parsed by a strict XML parser: anything that escaped its attribute or text would break it or add
+ * elements.
+ */
 function elements(markup: Markup | string): Element[] {
   return parseXml(String(markup)).attributes
 }
@@ -227,21 +230,24 @@ describe('SVG charts', () => {
     expect(num(bar.width)).toBeCloseTo((thresholdX - zero) / 2, 1)
   })
 
-  it('change vs baseline: zero is the baseline, the change and its interval on the same axis, the limit as a line', () => {
-    const svg = changeChart({
-      allowed: {label: 'limit +10%', value: 0.1},
-      change: 0.05,
-      interval: [-0.02, 0.12],
-      label: 'p95 vs main',
-    })
-    const parsed = elements(svg)
-    const zero = num(parsed.find((e) => e.attributes.class === 'zero')!.attributes.x1)
-    const limit = num(
-      parsed[parsed.findIndex((e) => e.attributes['data-threshold'] === 'limit +10%') + 1]!.attributes.x1,
-    )
-    expect(num(parsed.find((e) => e.name === 'circle')!.attributes.cx)).toBeCloseTo((zero + limit) / 2, 1)
-    expect(String(svg)).toMatch(/>−5%<\/text>.*>0%<\/text>.*>\+5%<\/text>/)
-  })
+  it(
+    'change vs baseline: zero is the baseline, the change and its interval on the same axis, the limit as a ' + 'line',
+    () => {
+      const svg = changeChart({
+        allowed: {label: 'limit +10%', value: 0.1},
+        change: 0.05,
+        interval: [-0.02, 0.12],
+        label: 'p95 vs main',
+      })
+      const parsed = elements(svg)
+      const zero = num(parsed.find((e) => e.attributes.class === 'zero')!.attributes.x1)
+      const limit = num(
+        parsed[parsed.findIndex((e) => e.attributes['data-threshold'] === 'limit +10%') + 1]!.attributes.x1,
+      )
+      expect(num(parsed.find((e) => e.name === 'circle')!.attributes.cx)).toBeCloseTo((zero + limit) / 2, 1)
+      expect(String(svg)).toMatch(/>−5%<\/text>.*>0%<\/text>.*>\+5%<\/text>/)
+    },
+  )
 
   it('P(holds): one bar per target as wide as its P, with the PASS and FAIL lines', () => {
     const rows = [

@@ -62,7 +62,8 @@ describe('a target measured on a busy machine is flagged in every report', () =>
     expect(md.split('\n').filter((line) => line.includes('busy machine:'))).toHaveLength(2)
     expect(md).toContain(`**${NOTE}**`)
     expect(md).toContain(
-      '**Machine while it ran:** load 3.4 on 2 cores, CPU steal 0%, gate CPU 0.97, event-loop delay p99 41 ms, over 5 s',
+      '**Machine while it ran:** load 3.4 on 2 cores, CPU steal 0%, gate CPU 0.97, event-loop delay p99 41 ms, over ' +
+        '5 s',
     )
     expect(md).toContain('**Machine while it ran:** load 0.5 on 2 cores, CPU steal unknown, gate CPU 0.20, over 40 ms')
     expect(raggedTables(md)).toEqual([])

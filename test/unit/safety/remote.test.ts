@@ -61,7 +61,8 @@ describe('remoteHosts', () => {
 
   it('refuses with the hosts and the way out, unless the target allows remote traffic', () => {
     expect(remoteRefusal({url: 'http://192.0.2.1/'}, false)).toBe(
-      'refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless the target says allow_remote: true',
+      'refused to send traffic to 192.0.2.1: a gate loads only this machine (127.0.0.0/8, ::1, localhost) unless ' +
+        'the target says allow_remote: true',
     )
     expect(remoteRefusal({url: 'http://192.0.2.1/'}, true)).toBeNull()
     expect(remoteRefusal({url: 'http://localhost:9/'}, false)).toBeNull()

@@ -16,7 +16,8 @@ function node(script: string): string {
 
 // Prints its pid, then listens on a free port of 127.0.0.1 and announces the URL.
 const SERVER = node(
-  "console.log('pid ' + process.pid); require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port) })",
+  "console.log('pid ' + process.pid); require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', " +
+    "function () { console.log('listening on http://127.0.0.1:' + this.address().port) })",
 )
 
 function service(overrides: Partial<ServiceConfig> & {command: string}): ServiceConfig {
@@ -64,7 +65,9 @@ describe('startServices', () => {
   it('polls ready.http until it answers 2xx', async () => {
     const port = await freePort()
     // Listens only after a while, then answers 503 twice before 200.
-    const script = `let n = 0; setTimeout(() => require('http').createServer((q, s) => { s.statusCode = ++n > 2 ? 200 : 503; s.end() }).listen(${port}, '127.0.0.1'), 300)`
+    const script =
+      `let n = 0; setTimeout(() => require('http').createServer((q, s) => { s.statusCode = ++n > 2 ? ` +
+      `200 : 503; s.end() }).listen(${port}, '127.0.0.1'), 300)`
     running = await startServices([
       service({command: node(script), ready: {http: `http://127.0.0.1:${port}/health`, timeoutMs: 20_000}}),
     ])
@@ -74,32 +77,35 @@ describe('startServices', () => {
     expect(response.statusCode).toBe(200)
   })
 
-  it('fails with the last log lines when a service exits before it is ready, stopping the ones already started', async () => {
-    const lines: string[] = []
-    const first = service({
-      command: SERVER,
-      name: 'first',
-      ready: {log: 'listening on (?<url>\\S+)', timeoutMs: 20_000},
-    })
-    const crashing = service({
-      command: 'echo starting; echo "error: port taken" >&2; exit 3',
-      name: 'crashing',
-      ready: {log: 'never printed', timeoutMs: 20_000},
-    })
-    const failure = await startServices([first, crashing], {log: (line) => lines.push(line)}).catch(
-      (error: unknown) => error,
-    )
-    expect(failure).toBeInstanceOf(ServiceError)
-    const error = failure as ServiceError
-    expect(error.service).toBe('crashing')
-    expect(error.message).toContain('service crashing exited with code 3 before it was ready')
-    expect(error.message).toContain('error: port taken')
-    expect(error.lastLines).toEqual(expect.arrayContaining(['starting', 'error: port taken']))
+  it(
+    'fails with the last log lines when a service exits before it is ready, stopping the ones already ' + 'started',
+    async () => {
+      const lines: string[] = []
+      const first = service({
+        command: SERVER,
+        name: 'first',
+        ready: {log: 'listening on (?<url>\\S+)', timeoutMs: 20_000},
+      })
+      const crashing = service({
+        command: 'echo starting; echo "error: port taken" >&2; exit 3',
+        name: 'crashing',
+        ready: {log: 'never printed', timeoutMs: 20_000},
+      })
+      const failure = await startServices([first, crashing], {log: (line) => lines.push(line)}).catch(
+        (error: unknown) => error,
+      )
+      expect(failure).toBeInstanceOf(ServiceError)
+      const error = failure as ServiceError
+      expect(error.service).toBe('crashing')
+      expect(error.message).toContain('service crashing exited with code 3 before it was ready')
+      expect(error.message).toContain('error: port taken')
+      expect(error.lastLines).toEqual(expect.arrayContaining(['starting', 'error: port taken']))
 
-    const [firstPid] = pidsIn(lines.filter((line) => line.startsWith('[first]')))
-    expect(firstPid).toBeDefined()
-    expect(processAlive(firstPid!)).toBe(false)
-  })
+      const [firstPid] = pidsIn(lines.filter((line) => line.startsWith('[first]')))
+      expect(firstPid).toBeDefined()
+      expect(processAlive(firstPid!)).toBe(false)
+    },
+  )
 
   it('times out a service that never gets ready and leaves no process behind', async () => {
     // exec: sleep replaces the shell that leads the group, so once stopped it is reaped and kill(pid, 0) fails.
@@ -119,7 +125,8 @@ describe('startServices', () => {
   it('stops the whole process group, grandchildren and SIGTERM-ignoring processes included', async () => {
     // The shell starts a background sleep and a node child that ignores SIGTERM and has its own child.
     const script =
-      "process.on('SIGTERM', () => {}); const c = require('child_process').spawn('sleep', ['1000'], {stdio: 'ignore'}); console.log('pid ' + process.pid + ' child ' + c.pid); console.log('ready')"
+      "process.on('SIGTERM', () => {}); const c = require('child_process').spawn('sleep', ['1000'], {stdio: " +
+      "'ignore'}); console.log('pid ' + process.pid + ' child ' + c.pid); console.log('ready')"
     const command = `sleep 1000 & echo "child $!"; ${node(script)}; wait`
     const lines: string[] = []
     running = await startServices(

@@ -76,7 +76,8 @@ describe('artifact format k6', () => {
       'vus.max': {dimension: 'count', type: 'value', value: 20},
     })
     expect(evidence.notes).toContain(
-      "k6's own threshold verdicts in the file were ignored (--summary-export writes them inverted, true meaning crossed); the gate decides from the values",
+      "k6's own threshold verdicts in the file were ignored (--summary-export writes them inverted, true meaning " +
+        'crossed); the gate decides from the values',
     )
     expect(evidence.notes).toContain(
       'k6 summaries hold statistics, not samples: each expectation on a k6 value holds or fails outright',
@@ -116,58 +117,69 @@ describe('artifact format k6', () => {
     ])
   })
 
-  it('ignores k6\'s threshold flags, inverted or not: a p95 over the gate\'s threshold FAILs even where k6 wrote "false"', async () => {
-    // k6-summary-export.json says {"p(95)<150": true} for order_latency: crossed, in --summary-export's inverted sense.
-    const evidence = await read({
-      file: 'k6-summary-export.json',
-      metrics: {orders_p95: {path: 'order_latency.p95', unit: 'ms'}, p95: 'http_req_duration.p95'},
-    })
-    const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 200, seed: 1}
-    const target = (id: string, expectations: string[]) => ({
-      collected: {evidence},
-      expectations,
-      id,
-      level: 'error' as const,
-      required: true,
-      title: id,
-      validator: 'artifact',
-      weight: 1,
-    })
-    const {targets} = evaluateGate(settings, [target('api', ['p95 < 100ms']), target('orders', ['orders_p95 < 150ms'])])
-    expect(targets.map(({id, p, status}) => ({id, p, status}))).toEqual([
-      {id: 'api', p: 1, status: 'PASS'},
-      {id: 'orders', p: 0, status: 'FAIL'},
-    ])
-  })
+  it(
+    "ignores k6's threshold flags, inverted or not: a p95 over the gate's threshold FAILs even where k6 wrote " +
+      '"false"',
+    async () => {
+      // k6-summary-export.json says {"p(95)<150": true} for order_latency: crossed, in --summary-export's inverted sense.
+      const evidence = await read({
+        file: 'k6-summary-export.json',
+        metrics: {orders_p95: {path: 'order_latency.p95', unit: 'ms'}, p95: 'http_req_duration.p95'},
+      })
+      const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 200, seed: 1}
+      const target = (id: string, expectations: string[]) => ({
+        collected: {evidence},
+        expectations,
+        id,
+        level: 'error' as const,
+        required: true,
+        title: id,
+        validator: 'artifact',
+        weight: 1,
+      })
+      const {targets} = evaluateGate(settings, [
+        target('api', ['p95 < 100ms']),
+        target('orders', ['orders_p95 < 150ms']),
+      ])
+      expect(targets.map(({id, p, status}) => ({id, p, status}))).toEqual([
+        {id: 'api', p: 1, status: 'PASS'},
+        {id: 'orders', p: 0, status: 'FAIL'},
+      ])
+    },
+  )
 
-  it('30 failed of 1,000 requests in a k6 summary PASS http_req_failed < 5% and FAIL < 1%: counts decide a proportion (scoring v2)', async () => {
-    const exported = JSON.parse(readFileSync(path.join(FIXTURES, 'k6-summary-export.json'), 'utf8')) as {
-      metrics: Record<string, Record<string, unknown>>
-    }
-    // k6 counts a failed request as a "pass" of http_req_failed.
-    exported.metrics.http_req_failed = {...exported.metrics.http_req_failed, fails: 970, passes: 30, value: 0.03}
-    const evidence = await read({file: k6File('thirty-failed.json', exported), metrics: ['http_req_failed']}, scratch)
-    expect(evidence.metrics.http_req_failed).toEqual({events: 30, trials: 1000, type: 'proportion'})
-    const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 200, seed: 1}
-    const target = (id: string, expectations: string[]) => ({
-      collected: {evidence},
-      expectations,
-      id,
-      level: 'error' as const,
-      required: true,
-      title: id,
-      validator: 'artifact',
-      weight: 1,
-    })
-    const {targets} = evaluateGate(settings, [
-      target('under-5', ['http_req_failed < 5%']),
-      target('under-1', ['http_req_failed < 1%']),
-    ])
-    expect(targets.map(({id, status}) => ({id, status}))).toEqual([
-      {id: 'under-5', status: 'PASS'},
-      {id: 'under-1', status: 'FAIL'},
-    ])
-  })
+  it(
+    '30 failed of 1,000 requests in a k6 summary PASS http_req_failed < 5% and FAIL < 1%: counts decide a ' +
+      'proportion (scoring v2)',
+    async () => {
+      const exported = JSON.parse(readFileSync(path.join(FIXTURES, 'k6-summary-export.json'), 'utf8')) as {
+        metrics: Record<string, Record<string, unknown>>
+      }
+      // k6 counts a failed request as a "pass" of http_req_failed.
+      exported.metrics.http_req_failed = {...exported.metrics.http_req_failed, fails: 970, passes: 30, value: 0.03}
+      const evidence = await read({file: k6File('thirty-failed.json', exported), metrics: ['http_req_failed']}, scratch)
+      expect(evidence.metrics.http_req_failed).toEqual({events: 30, trials: 1000, type: 'proportion'})
+      const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 200, seed: 1}
+      const target = (id: string, expectations: string[]) => ({
+        collected: {evidence},
+        expectations,
+        id,
+        level: 'error' as const,
+        required: true,
+        title: id,
+        validator: 'artifact',
+        weight: 1,
+      })
+      const {targets} = evaluateGate(settings, [
+        target('under-5', ['http_req_failed < 5%']),
+        target('under-1', ['http_req_failed < 1%']),
+      ])
+      expect(targets.map(({id, status}) => ({id, status}))).toEqual([
+        {id: 'under-5', status: 'PASS'},
+        {id: 'under-1', status: 'FAIL'},
+      ])
+    },
+  )
 
   it('reads a tagged submetric by its key in the summary', async () => {
     const evidence = await read({
@@ -177,35 +189,43 @@ describe('artifact format k6', () => {
     expect(valueOf(evidence.metrics.ok_p95)).toBe(95.8)
   })
 
-  it('reads a custom time trend as durations only when the gate says so, and cross-checks what k6 says it holds', async () => {
-    expect(await noData({file: 'k6-handle-summary.json', metrics: ['order_latency.p95']})).toContain(
-      'k6-handle-summary.json: metrics.order_latency.values: k6 says order_latency holds times in ms (contains: time), not counts; give unit: ms to read them as durations',
-    )
-    const handled = await read({
-      file: 'k6-handle-summary.json',
-      metrics: {orders_p95: {path: 'order_latency.p95', unit: 'ms'}, cart_p95: 'cart_size.p95'},
-    })
-    expect(handled.metrics).toEqual({
-      cart_p95: {dimension: 'count', type: 'value', value: 7},
-      orders_p95: {dimension: 'duration', type: 'value', value: 171.9},
-    })
-    // --summary-export does not say what a custom metric holds: read as given, and said so.
-    const exported = await read({file: 'k6-summary-export.json', metrics: ['order_latency.p95']})
-    expect(exported.metrics['order_latency.p95']).toEqual({dimension: 'count', type: 'value', value: 171.9})
-    expect(exported.notes).toContain(
-      'order_latency: --summary-export does not say what a custom metric holds; read as plain numbers (give unit: ms if they are times)',
-    )
-  })
+  it(
+    'reads a custom time trend as durations only when the gate says so, and cross-checks what k6 says it ' + 'holds',
+    async () => {
+      expect(await noData({file: 'k6-handle-summary.json', metrics: ['order_latency.p95']})).toContain(
+        'k6-handle-summary.json: metrics.order_latency.values: k6 says order_latency holds times in ms (contains: ' +
+          'time), not counts; give unit: ms to read them as durations',
+      )
+      const handled = await read({
+        file: 'k6-handle-summary.json',
+        metrics: {orders_p95: {path: 'order_latency.p95', unit: 'ms'}, cart_p95: 'cart_size.p95'},
+      })
+      expect(handled.metrics).toEqual({
+        cart_p95: {dimension: 'count', type: 'value', value: 7},
+        orders_p95: {dimension: 'duration', type: 'value', value: 171.9},
+      })
+      // --summary-export does not say what a custom metric holds: read as given, and said so.
+      const exported = await read({file: 'k6-summary-export.json', metrics: ['order_latency.p95']})
+      expect(exported.metrics['order_latency.p95']).toEqual({dimension: 'count', type: 'value', value: 171.9})
+      expect(exported.notes).toContain(
+        'order_latency: --summary-export does not say what a custom metric holds; read as plain numbers (give unit: ' +
+          'ms if they are times)',
+      )
+    },
+  )
 
   it('names the statistic k6 was not asked to keep, and where to ask for it', async () => {
     expect(await noData({file: 'k6-machine-readable.json', metrics: ['http_req_duration.p99']})).toBe(
-      'validator artifact failed: k6-machine-readable.json: results.metrics[0].values: expected an object with p(99), found an object with keys avg, max, med, min, p(90), p(95) — add "p(99)" to k6\'s summaryTrendStats',
+      'validator artifact failed: k6-machine-readable.json: results.metrics[0].values: expected an object with ' +
+        'p(99), found an object with keys avg, max, med, min, p(90), p(95) — add "p(99)" to k6\'s summaryTrendStats',
     )
     expect(await noData({file: 'k6-machine-readable.json', metrics: ['http_reqs.rate']})).toContain(
-      'k6-machine-readable.json: results.metrics[3].values: expected an object with rate, found an object with keys count',
+      'k6-machine-readable.json: results.metrics[3].values: expected an object with rate, found an object with keys ' +
+        'count',
     )
     expect(await noData({file: 'k6-handle-summary.json', metrics: ['http_grpc_duration.p95']})).toContain(
-      'k6-handle-summary.json: metrics: no k6 metric http_grpc_duration (the file has http_req_duration, http_req_duration{expected_response:true}, http_req_failed, checks,',
+      'k6-handle-summary.json: metrics: no k6 metric http_grpc_duration (the file has http_req_duration, ' +
+        'http_req_duration{expected_response:true}, http_req_failed, checks,',
     )
   })
 
@@ -216,7 +236,8 @@ describe('artifact format k6', () => {
     ],
     [
       {metrics: ['http_req_failed.p95']},
-      "k6's http_req_failed is a rate; read http_req_failed (a proportion of passes) or http_req_failed.passes / http_req_failed.fails",
+      "k6's http_req_failed is a rate; read http_req_failed (a proportion of passes) or http_req_failed.passes / " +
+        'http_req_failed.fails',
     ],
     [
       {metrics: {p95: {path: 'http_req_duration.p95', unit: 's'}}},
@@ -260,7 +281,8 @@ describe('artifact format k6', () => {
       ]),
     ).toEqual([null, null, null, null, null])
     expect(problems(options, ['p95(http_req_duration) < 500ms', 'http_req_duration.p95 < 500'])).toEqual([
-      'unknown metric "http_req_duration" (it reports http_req_duration.p95, http_req_failed, checks, http_reqs.rate, data_sent.count)',
+      'unknown metric "http_req_duration" (it reports http_req_duration.p95, http_req_failed, checks, ' +
+        'http_reqs.rate, data_sent.count)',
       '"http_req_duration.p95" is a duration, so its threshold needs a unit: write 500ms, not 500',
     ])
   })
@@ -271,13 +293,15 @@ describe('artifact format k6', () => {
       'metrics not an object',
       {metrics: []},
       'http_req_duration.p95',
-      'k6.json: metrics: expected an object of k6 metrics (--summary-export or handleSummary data) or results.metrics (machine-readable summary), found an empty array',
+      'k6.json: metrics: expected an object of k6 metrics (--summary-export or handleSummary data) or ' +
+        'results.metrics (machine-readable summary), found an empty array',
     ],
     [
       'a percentile missing',
       {metrics: {http_req_duration: {avg: 41.2, max: 120}}},
       'http_req_duration.p95',
-      'k6.json: metrics.http_req_duration: expected an object with p(95), found an object with keys avg, max — add "p(95)" to k6\'s summaryTrendStats',
+      'k6.json: metrics.http_req_duration: expected an object with p(95), found an object with keys avg, max — add ' +
+        '"p(95)" to k6\'s summaryTrendStats',
     ],
     [
       'a percentile that is no number',
@@ -307,13 +331,15 @@ describe('artifact format k6', () => {
       'a metric whose values fit no kind',
       {metrics: {http_req_failed: {thresholds: {}}}},
       'http_req_failed',
-      'k6.json: metrics.http_req_failed: expected the values of a k6 trend, rate, counter or gauge, found an object with keys thresholds',
+      'k6.json: metrics.http_req_failed: expected the values of a k6 trend, rate, counter or gauge, found an object ' +
+        'with keys thresholds',
     ],
     [
       'a machine-readable metric without a name',
       {results: {metrics: [{type: 'trend', values: {}}]}},
       'http_req_duration.p95',
-      'k6.json: results.metrics[0]: expected a metric {name, type, contains, values}, found an object with keys type, values',
+      'k6.json: results.metrics[0]: expected a metric {name, type, contains, values}, found an object with keys ' +
+        'type, values',
     ],
   ])('rejects a file with %s, naming the file and the field', async (_what, document, metricPath, message) => {
     const reason = await noData({file: k6File('k6.json', document), metric: 'm', path: metricPath}, scratch)

@@ -91,7 +91,8 @@ describe('artifact format autocannon', () => {
 
   it('says which percentiles autocannon has when the gate asks for another', () => {
     expect(() => specsFor({file: 'a.json', format: 'autocannon', metrics: ['latency.p95']})).toThrow(
-      'format autocannon: "latency.p95": autocannon reports the percentiles p0.001 p0.01 p0.1 p1 p2.5 p10 p25 p50 p75 p90 p97.5 p99 p99.9 p99.99 p99.999; p95 is not one of them',
+      'format autocannon: "latency.p95": autocannon reports the percentiles p0.001 p0.01 p0.1 p1 p2.5 p10 p25 p50 ' +
+        'p75 p90 p97.5 p99 p99.9 p99.99 p99.999; p95 is not one of them',
     )
     expect(() => specsFor({file: 'a.json', format: 'autocannon', metrics: ['latency.fastest']})).toThrow(
       '"latency.fastest" is nothing autocannon reports',
@@ -144,7 +145,8 @@ describe('artifact format hyperfine', () => {
 
   it('needs the command named when the file holds several, and names them', async () => {
     expect(await noData({file: 'hyperfine.json', format: 'hyperfine', metrics: ['times']})).toBe(
-      'validator artifact failed: hyperfine.json holds 2 commands ("sleep-20ms", "node-startup"): name one in the path, e.g. sleep-20ms.times or [0].times',
+      'validator artifact failed: hyperfine.json holds 2 commands ("sleep-20ms", "node-startup"): name one in the ' +
+        'path, e.g. sleep-20ms.times or [0].times',
     )
     expect(await noData({file: 'hyperfine.json', format: 'hyperfine', metrics: {x: 'node.times'}})).toContain(
       'hyperfine.json has no command "node"; it holds "sleep-20ms", "node-startup"',
@@ -159,7 +161,8 @@ describe('artifact format hyperfine', () => {
     expect(samplesOf(evidence.metrics.times)).toHaveLength(8)
     expect(nonZero).toBeGreaterThan(0)
     expect(evidence.notes).toEqual([
-      `${failing.command}: ${nonZero} of 8 runs exited non-zero (hyperfine-failing.json results[0].exit_codes); their times are among the samples`,
+      `${failing.command}: ${nonZero} of 8 runs exited non-zero (hyperfine-failing.json results[0].exit_codes); ` +
+        `their times are among the samples`,
     ])
   })
 
@@ -168,7 +171,8 @@ describe('artifact format hyperfine', () => {
       'no results',
       '{"benchmarks": []}',
       'times',
-      'hyperfine.json: results: expected the array of benchmarked commands hyperfine --export-json writes, found nothing',
+      'hyperfine.json: results: expected the array of benchmarked commands hyperfine --export-json writes, found ' +
+        'nothing',
     ],
     [
       'a time that is no number',
@@ -219,7 +223,8 @@ describe('artifact format junit', () => {
     expect(samplesOf(duration)).toEqual(times.map((match) => Number(match[1] ?? match[2]) * 1000))
     expect(evidence.source).toBe('JUnit report junit-vitest.xml (7 tests in 1 suite)')
     expect(evidence.notes).toEqual([
-      'failed: sample.test.mjs › checkout > rounds the total to cents — expected 0.30000000000000004 to be 0.3 // Object.is equality',
+      'failed: sample.test.mjs › checkout > rounds the total to cents — expected 0.30000000000000004 to be 0.3 // ' +
+        'Object.is equality',
       'failed: sample.test.mjs › search > pages results — cannot read properties of undefined (reading "next")',
     ])
   })
@@ -236,8 +241,11 @@ describe('artifact format junit', () => {
     )
   })
 
-  it("reads other producers' shapes: a bare <testsuite> root, nested suites, <error> with its message as text, times with thousands separators", async () => {
-    const report = `<?xml version="1.0"?>
+  it(
+    "reads other producers' shapes: a bare <testsuite> root, nested suites, <error> with its message as text, " +
+      'times with thousands separators',
+    async () => {
+      const report = `<?xml version="1.0"?>
 <testsuite name="all" tests="99" failures="0">
   <testsuite name="api">
     <testcase classname="api" name="creates" time="1,200.5"/>
@@ -246,27 +254,28 @@ describe('artifact format junit', () => {
   </testsuite>
   <testcase classname="ui" name="renders" time="0.5"><failure message="">snapshot differs</failure></testcase>
 </testsuite>`
-    const evidence = await read(
-      {
-        file: scratchFile('pytest.xml', report),
-        format: 'junit',
-        metrics: ['tests', 'errors', 'failures', 'pass_rate', 'duration', 'api.tests'],
-      },
-      scratch,
-    )
-    expect(evidence.metrics).toMatchObject({
-      'api.tests': {value: 2},
-      errors: {value: 1},
-      failures: {value: 1},
-      pass_rate: {events: 1, trials: 3},
-      tests: {value: 3},
-    })
-    expect(samplesOf(evidence.metrics.duration)).toEqual([1_200_500, 250, 500])
-    expect(evidence.notes).toEqual([
-      'error: api › deletes — ConnectionError',
-      'failed: all › renders — snapshot differs',
-    ])
-  })
+      const evidence = await read(
+        {
+          file: scratchFile('pytest.xml', report),
+          format: 'junit',
+          metrics: ['tests', 'errors', 'failures', 'pass_rate', 'duration', 'api.tests'],
+        },
+        scratch,
+      )
+      expect(evidence.metrics).toMatchObject({
+        'api.tests': {value: 2},
+        errors: {value: 1},
+        failures: {value: 1},
+        pass_rate: {events: 1, trials: 3},
+        tests: {value: 3},
+      })
+      expect(samplesOf(evidence.metrics.duration)).toEqual([1_200_500, 250, 500])
+      expect(evidence.notes).toEqual([
+        'error: api › deletes — ConnectionError',
+        'failed: all › renders — snapshot differs',
+      ])
+    },
+  )
 
   it.each([
     [
@@ -307,27 +316,30 @@ describe('artifact format ndjson', () => {
     .split('\n')
     .map((line) => JSON.parse(line))
 
-  it('reads one value per line as samples, true/false per line as a proportion, and only the lines `where` picks', async () => {
-    const evidence = await read({
-      file: 'access-log.ndjson',
-      format: 'ndjson',
-      metrics: {
-        latency: {path: 'duration_ms', unit: 'ms'},
-        ok: {path: 'ok', type: 'proportion'},
-        unavailable_latency: {path: 'duration_ms', unit: 'ms', where: {status: 503}},
-      },
-    })
-    expect(samplesOf(evidence.metrics.latency)).toEqual(lines.map((line) => line.duration_ms))
-    expect(evidence.metrics.ok).toEqual({
-      events: lines.filter((line) => line.ok).length,
-      trials: 200,
-      type: 'proportion',
-    })
-    expect(samplesOf(evidence.metrics.unavailable_latency)).toEqual(
-      lines.filter((line) => line.status === 503).map((line) => line.duration_ms),
-    )
-    expect(evidence.source).toBe('NDJSON access-log.ndjson: duration_ms; ok; duration_ms where status=503')
-  })
+  it(
+    'reads one value per line as samples, true/false per line as a proportion, and only the lines `where` ' + 'picks',
+    async () => {
+      const evidence = await read({
+        file: 'access-log.ndjson',
+        format: 'ndjson',
+        metrics: {
+          latency: {path: 'duration_ms', unit: 'ms'},
+          ok: {path: 'ok', type: 'proportion'},
+          unavailable_latency: {path: 'duration_ms', unit: 'ms', where: {status: 503}},
+        },
+      })
+      expect(samplesOf(evidence.metrics.latency)).toEqual(lines.map((line) => line.duration_ms))
+      expect(evidence.metrics.ok).toEqual({
+        events: lines.filter((line) => line.ok).length,
+        trials: 200,
+        type: 'proportion',
+      })
+      expect(samplesOf(evidence.metrics.unavailable_latency)).toEqual(
+        lines.filter((line) => line.status === 503).map((line) => line.duration_ms),
+      )
+      expect(evidence.source).toBe('NDJSON access-log.ndjson: duration_ms; ok; duration_ms where status=503')
+    },
+  )
 
   it("turns k6 --out json points into real samples, and a Rate's 0/1 points into a proportion", async () => {
     const evidence = await read({
@@ -395,24 +407,28 @@ describe('artifact format ndjson', () => {
 describe('artifact format json', () => {
   const VALIDATOR_FIXTURES = path.resolve(FIXTURES, '../validators')
 
-  it('names listed paths after themselves and takes a path string for a named metric, with top-level unit and type as defaults', async () => {
-    const evidence = await read(
-      {
-        file: 'bench-report.json',
-        metrics: {cold: 'runs[0].seconds', warm: 'runs[1].seconds'},
-        type: 'samples',
-        unit: 's',
-      },
-      VALIDATOR_FIXTURES,
-    )
-    expect(evidence.metrics).toEqual({
-      cold: {dimension: 'duration', samples: [512, 498, 530, 505], type: 'samples'},
-      warm: {dimension: 'duration', samples: [101, 98, 97], type: 'samples'},
-    })
-    expect((await read({file: 'bench-report.json', metrics: ['speedup']}, VALIDATOR_FIXTURES)).metrics).toEqual({
-      speedup: {dimension: 'count', type: 'value', value: 52},
-    })
-  })
+  it(
+    'names listed paths after themselves and takes a path string for a named metric, with top-level unit and type ' +
+      'as defaults',
+    async () => {
+      const evidence = await read(
+        {
+          file: 'bench-report.json',
+          metrics: {cold: 'runs[0].seconds', warm: 'runs[1].seconds'},
+          type: 'samples',
+          unit: 's',
+        },
+        VALIDATOR_FIXTURES,
+      )
+      expect(evidence.metrics).toEqual({
+        cold: {dimension: 'duration', samples: [512, 498, 530, 505], type: 'samples'},
+        warm: {dimension: 'duration', samples: [101, 98, 97], type: 'samples'},
+      })
+      expect((await read({file: 'bench-report.json', metrics: ['speedup']}, VALIDATOR_FIXTURES)).metrics).toEqual({
+        speedup: {dimension: 'count', type: 'value', value: 52},
+      })
+    },
+  )
 
   it('asks for a name when a listed path cannot be one', () => {
     expect(() => specsFor({file: 'bench-report.json', metrics: ['runs[0].seconds']})).toThrow(

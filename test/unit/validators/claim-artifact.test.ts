@@ -134,7 +134,8 @@ describe('artifact validator', () => {
     ],
     [
       {file: 'k6-summary.json', metric: 'x', path: 'metrics.http_req_duration.values.p99'},
-      'k6-summary.json#metrics.http_req_duration.values.p99: metrics.http_req_duration.values has no "p99" (keys: avg, p(90), p(95), max)',
+      'k6-summary.json#metrics.http_req_duration.values.p99: metrics.http_req_duration.values has no "p99" (keys: ' +
+        'avg, p(90), p(95), max)',
     ],
     [
       {file: 'bench-report.json', metric: 'x', path: 'runs[5].seconds'},

@@ -19,17 +19,21 @@ const series = (perInstance: number, count = 50, noise = (x: number) => (x % 3) 
   Array.from({length: count}, (_, i) => [i + 1, 60e6 + perInstance * (i + 1) + noise(i + 1)])
 
 describe('command memory options', () => {
-  it('lists memory_per_instance, memory_per_second and leak among its metrics, for gate validate and gate validators', () => {
-    expect(metricNames({run: 'x'})).toEqual([
-      'duration',
-      'rss',
-      'failures',
-      'memory_per_instance',
-      'memory_per_second',
-      'leak',
-    ])
-    expect(metricNames({memory: {mark: '^instance'}, run: 'x'})).toEqual(metricNames({run: 'x'}))
-  })
+  it(
+    'lists memory_per_instance, memory_per_second and leak among its metrics, for gate validate and gate ' +
+      'validators',
+    () => {
+      expect(metricNames({run: 'x'})).toEqual([
+        'duration',
+        'rss',
+        'failures',
+        'memory_per_instance',
+        'memory_per_second',
+        'leak',
+      ])
+      expect(metricNames({memory: {mark: '^instance'}, run: 'x'})).toEqual(metricNames({run: 'x'}))
+    },
+  )
 
   it.each([
     [{every: '50ms', mark: 'x'}, 'memory: give mark (read at each instance) or every (read over time), not both'],

@@ -103,7 +103,8 @@ describe('checkTargetOptions', () => {
     const nodes = ['targets.0', 'targets.0.validator', 'targets.1.validator']
     const gate = gateWith([{validator: 'comand'}, {validator: 'fleet'}], nodes)
     expect(check(gate, nodes)).toEqual([
-      'targets.0.validator: unknown validator "comand" — did you mean "command"? installed: artifact, claim, command, http, probe, prometheus',
+      'targets.0.validator: unknown validator "comand" — did you mean "command"? installed: artifact, claim, ' +
+        'command, http, probe, prometheus',
       'targets.1.validator: unknown validator "fleet" — installed: artifact, claim, command, http, probe, prometheus',
     ])
   })
@@ -119,9 +120,11 @@ describe('checkTargetOptions', () => {
     ]
     const gate = gateWith([{validator: 'command', with: {env: {A: 1}, rns: 5, run: 'true', timeout: 'sixty'}}], nodes)
     expect(check(gate, nodes)).toEqual([
-      'targets.0.with.rns: unknown option "rns" for validator "command" — did you mean "runs"? "command" takes: cwd, env, memory, run, runs, timeout, warmup',
+      'targets.0.with.rns: unknown option "rns" for validator "command" — did you mean "runs"? "command" takes: ' +
+        'cwd, env, memory, run, runs, timeout, warmup',
       'targets.0.with.env.A: option "env.A" must be string — Quote numbers and booleans: "1", "true".',
-      'targets.0.with.timeout: option "timeout" is not valid: "sixty" — Limit for each run; a run over it is killed and counts as a failure. A duration such as 500ms, 60s or 2m.',
+      'targets.0.with.timeout: option "timeout" is not valid: "sixty" — Limit for each run; a run over it is killed ' +
+        'and counts as a failure. A duration such as 500ms, 60s or 2m.',
     ])
   })
 
@@ -161,7 +164,9 @@ describe('checkTargetOptions', () => {
       nodes,
     )
     expect(check(gate, nodes)).toEqual([
-      'targets.0.with.format: option "format" is "csv"; it must be one of: json, ndjson, k6, autocannon, hyperfine, junit — The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).',
+      'targets.0.with.format: option "format" is "csv"; it must be one of: json, ndjson, k6, autocannon, hyperfine, ' +
+        'junit — The tool that wrote the file: json (any JSON), ndjson (one JSON value per line), k6 (a k6 ' +
+        'summary), autocannon (--json), hyperfine (--export-json) or junit (JUnit XML).',
     ])
   })
 
@@ -172,7 +177,8 @@ describe('checkTargetOptions', () => {
       nodes,
     )
     expect(check(gate, nodes)).toEqual([
-      'targets.0.with: validator "artifact": give either `path` and `metric` (one metric) or `metrics` (several), not both',
+      'targets.0.with: validator "artifact": give either `path` and `metric` (one metric) or `metrics` (several), ' +
+        'not both',
     ])
   })
 
@@ -203,7 +209,8 @@ describe('checkTargetOptions', () => {
     const issues = check(gate, nodes)
     expect(issues).toHaveLength(5)
     expect(issues[0]).toBe(
-      'targets.0.expect.0: unknown metric "duraton" — did you mean "duration"? (it reports duration, rss, failures, memory_per_instance, memory_per_second, leak)',
+      'targets.0.expect.0: unknown metric "duraton" — did you mean "duration"? (it reports duration, rss, failures, ' +
+        'memory_per_instance, memory_per_second, leak)',
     )
     expect(issues[1]).toMatch(/^targets\.0\.expect\.1: "duration" has many samples, so a bare "duration" is ambiguous/)
     expect(issues[2]).toBe('targets.0.expect.2: "p95(rss)" is a size but 100ms is a duration; they cannot be compared')
@@ -235,7 +242,10 @@ describe('checkTargetOptions', () => {
 describe('checkOptionsSchema', () => {
   it("uses draft-07's meta-schema precompiled in schemas/ as ajv compiles it", () => {
     const ajv = new Ajv({...OPTIONS_AJV, code: {source: true}})
-    const text = `// Generated from ajv's JSON Schema draft-07 meta-schema by test/unit/validators/options.test.ts (ajv standalone code); do not edit.\n${standaloneCode.default(ajv, ajv.getSchema('http://json-schema.org/draft-07/schema')!)}\n`
+    const text =
+      `// Generated from ajv's JSON Schema draft-07 meta-schema by test/unit/validators/options.test.ts ` +
+      `(ajv standalone code); do not ` +
+      `edit.\n${standaloneCode.default(ajv, ajv.getSchema('http://json-schema.org/draft-07/schema')!)}\n`
     // Regenerate with: UPDATE_SCHEMAS=1 npx vitest run test/unit/validators/options.test.ts
     if (process.env.UPDATE_SCHEMAS) writeFileSync(META_VALIDATOR_FILE, text)
     expect(readFileSync(META_VALIDATOR_FILE, 'utf8')).toBe(text)

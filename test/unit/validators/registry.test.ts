@@ -69,7 +69,8 @@ describe('registerValidators', () => {
     ])
     expect(validators.get('http')).toEqual({plugin: 'phasegate', validator: first})
     expect(warnings).toEqual([
-      'plugin gate-validator-http2: validator "http" is skipped: plugin phasegate already provides a validator with that name',
+      'plugin gate-validator-http2: validator "http" is skipped: plugin phasegate already provides a validator with ' +
+        'that name',
     ])
   })
 })
@@ -103,23 +104,26 @@ describe('loadValidators', () => {
     expect(calls[0]?.[3]).toBe(true)
   })
 
-  it('hands every hook the host API, so a plugin builds its validators on the engine of the CLI that loads it', async () => {
-    let given: unknown
-    const config = {
-      async runHook(_event: string, options: ValidatorsHookOptions) {
-        given = options.api
-        const echo = options.api.defineValidator<{value: number}>({
-          ...fake('echo'),
-          options: {properties: {value: {type: 'number'}}, type: 'object'},
-        })
-        return {failures: [], successes: [{plugin: {name: 'gate-validator-echo'}, result: [echo]}]}
-      },
-    } as unknown as Config
-    const {validators, warnings} = await loadValidators(config)
-    expect(warnings).toEqual([])
-    expect(given).toBe(api)
-    expect(typeof api.runLoad).toBe('function')
-    expect(typeof api.SampleReservoir).toBe('function')
-    expect(validators.get('echo')?.plugin).toBe('gate-validator-echo')
-  })
+  it(
+    'hands every hook the host API, so a plugin builds its validators on the engine of the CLI that loads ' + 'it',
+    async () => {
+      let given: unknown
+      const config = {
+        async runHook(_event: string, options: ValidatorsHookOptions) {
+          given = options.api
+          const echo = options.api.defineValidator<{value: number}>({
+            ...fake('echo'),
+            options: {properties: {value: {type: 'number'}}, type: 'object'},
+          })
+          return {failures: [], successes: [{plugin: {name: 'gate-validator-echo'}, result: [echo]}]}
+        },
+      } as unknown as Config
+      const {validators, warnings} = await loadValidators(config)
+      expect(warnings).toEqual([])
+      expect(given).toBe(api)
+      expect(typeof api.runLoad).toBe('function')
+      expect(typeof api.SampleReservoir).toBe('function')
+      expect(validators.get('echo')?.plugin).toBe('gate-validator-echo')
+    },
+  )
 })
