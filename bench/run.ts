@@ -301,7 +301,7 @@ async function untilConfident(): Promise<void> {
   writeFileSync(path.join(project, 'gates', 'fixed.yaml'), gate(''))
   writeFileSync(path.join(project, 'gates', 'confident.yaml'), gate(', until: confident, min_duration: 1s'))
   const run = (name: string): {status: string; durationMs: number} => {
-    let out = ''
+    let out: string
     try {
       out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'check', name, '--json'], {
         cwd: project,

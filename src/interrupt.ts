@@ -26,7 +26,8 @@ export async function withInterrupts<T>(
       } catch (error) {
         process.stderr.write(`the partial results could not be saved: ${(error as Error).message}\n`)
       }
-      process.exit(130) // eslint-disable-line n/no-process-exit -- second Ctrl-C means "now"
+      // A second Ctrl-C means "now".
+      process.exit(130)
     }
     process.stderr.write(
       `\n${name}: stopping the running target and the services; partial results will be saved (Ctrl-C again to ` +

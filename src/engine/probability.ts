@@ -18,8 +18,8 @@ export function probit(p: number): number {
     return q * rational(r, CENTRAL_NUM, CENTRAL_DEN)
   }
 
-  let r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p))
-  const z = r <= 5 ? rational(r - 1.6, NEAR_NUM, NEAR_DEN) : rational((r -= 5), TAIL_NUM, TAIL_DEN)
+  const r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p))
+  const z = r <= 5 ? rational(r - 1.6, NEAR_NUM, NEAR_DEN) : rational(r - 5, TAIL_NUM, TAIL_DEN)
   return q < 0 ? -z : z
 }
 

@@ -36,7 +36,9 @@ export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const code = codeOf(error)
   // A cause often carries the real reason (undici wraps the socket's error).
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
+  // (Not when the message already says it, as messages that wrap their cause do.)
+  const cause =
+    error.cause instanceof Error && !error.message.includes(error.cause.message) ? `: ${error.cause.message}` : ''
   return `${code ? `${code}: ` : ''}${error.message}${cause}`
 }
 

@@ -178,7 +178,7 @@ function specOf(reading: ReadingRequest, options: ArtifactOptions): MetricSpec {
     return {name: reading.metric, ...IMPORTERS[options.format].spec(reading, options.file)}
   } catch (error) {
     // The importer's message names the metric when it needs to; the format says which reader refused.
-    throw new Error(`format ${options.format}: ${(error as Error).message}`)
+    throw new Error(`format ${options.format}: ${(error as Error).message}`, {cause: error})
   }
 }
 

@@ -130,7 +130,7 @@ export function samplingOf(options: MemoryOptions): Sampling {
     try {
       return {...fit, mark: new RegExp(options.mark)}
     } catch (error) {
-      throw new Error(`memory.mark is not a valid regular expression: ${(error as Error).message}`)
+      throw new Error(`memory.mark is not a valid regular expression: ${(error as Error).message}`, {cause: error})
     }
   }
 

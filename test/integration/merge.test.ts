@@ -41,7 +41,7 @@ describe('gate check --shard and gate merge', () => {
   /** The results file a check saved, from its "results: …" line. */
   const savedBy = (r: CliResult): string => path.join(project.dir, /^results: (.+)$/m.exec(r.stderr)?.[1] ?? 'missing')
   const evidenceOf = (results: string): RunEvidence => readJson(results.replace(/\.json$/, '.evidence.json'))
-  let shards: string[] = []
+  const shards: string[] = []
   let merged: CliResult
   let mergedResults: RunResults
 

@@ -80,7 +80,9 @@ export async function connectRedis(url: string, timeoutMs: number, signal: Abort
   } catch (error) {
     client.disconnect()
     signal.throwIfAborted()
-    throw new Error(`cannot connect to Redis at ${redisAddress(url)}: ${(socketError ?? (error as Error)).message}`)
+    throw new Error(`cannot connect to Redis at ${redisAddress(url)}: ${(socketError ?? (error as Error)).message}`, {
+      cause: error,
+    })
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
@@ -164,7 +166,7 @@ export function urlCounters(
         signal.throwIfAborted()
         const reason =
           (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : api.describeError(error)
-        throw new Error(`cannot read the cache stats at ${url}: ${reason}`)
+        throw new Error(`cannot read the cache stats at ${url}: ${reason}`, {cause: error})
       }
 
       if (status < 200 || status > 299)

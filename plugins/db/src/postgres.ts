@@ -33,7 +33,7 @@ export async function openPostgres(settings: PostgresSettings): Promise<Store> {
   try {
     control = await connect(driver, settings)
   } catch (error) {
-    throw new Error(`cannot connect to ${settings.redactedUrl}: ${describeDriverError(error)}`)
+    throw new Error(`cannot connect to ${settings.redactedUrl}: ${describeDriverError(error)}`, {cause: error})
   }
 
   return new PostgresStore(driver, control.client, control.ms, settings)

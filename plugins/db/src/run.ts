@@ -132,7 +132,7 @@ class DbRun {
       try {
         await this.store.exec(sql)
       } catch (error) {
-        throw new Error(`setup statement ${index + 1} failed: ${describeDriverError(error)}`)
+        throw new Error(`setup statement ${index + 1} failed: ${describeDriverError(error)}`, {cause: error})
       }
     }
   }

@@ -58,7 +58,7 @@ export async function openSqlite(settings: SqliteSettings): Promise<Store> {
     control.pragma('journal_mode = WAL')
   } catch (error) {
     if (temporary) rmSync(temporary, {force: true, recursive: true})
-    throw new Error(`cannot open SQLite database ${file}: ${describeDriverError(error)}`)
+    throw new Error(`cannot open SQLite database ${file}: ${describeDriverError(error)}`, {cause: error})
   }
 
   return new SqliteStore(control, file, temporary, connectMs, settings)

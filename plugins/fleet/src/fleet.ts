@@ -250,7 +250,6 @@ class FleetRun {
           await this.pause(jittered(this.holdMs))
           if (this.over) break
           await this.release(held)
-          held = undefined
           if (this.over) break
         }
 

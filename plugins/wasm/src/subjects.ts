@@ -59,6 +59,7 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
     throw new Error(
       `module: cannot read ${file} (${reasonOf(error)}); build it first, or fix the path (relative to the gate's ` +
         `directory ${host.gateDir})`,
+      {cause: error},
     )
   }
 
@@ -66,7 +67,9 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
   try {
     compiled = await WebAssembly.compile(bytes)
   } catch (error) {
-    throw new Error(`module: ${file} is not a WebAssembly module Node can compile: ${describeError(error)}`)
+    throw new Error(`module: ${file} is not a WebAssembly module Node can compile: ${describeError(error)}`, {
+      cause: error,
+    })
   }
 
   const declared = WebAssembly.Module.imports(compiled)
@@ -89,7 +92,7 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
       hostImports(host, () => memory),
     )
   } catch (error) {
-    throw new Error(`module: ${file} failed to instantiate: ${describeError(error)}`)
+    throw new Error(`module: ${file} failed to instantiate: ${describeError(error)}`, {cause: error})
   }
 
   const exported = instance.exports
@@ -149,13 +152,14 @@ async function loadJsModule(option: string, gateDir: string): Promise<Record<str
   } catch (error) {
     throw new Error(
       `js: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's directory ${gateDir})`,
+      {cause: error},
     )
   }
 
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>
   } catch (error) {
-    throw new Error(`js: cannot load ${file} as an ES module: ${describeError(error)}`)
+    throw new Error(`js: cannot load ${file} as an ES module: ${describeError(error)}`, {cause: error})
   }
 }
 
@@ -186,6 +190,7 @@ async function loadInputs(
       throw new Error(
         `inputs.file: cannot read ${file} (${reasonOf(error)}); fix the path (relative to the gate's ` +
           `directory ${host.gateDir})`,
+        {cause: error},
       )
     }
 
@@ -196,6 +201,7 @@ async function loadInputs(
       throw new Error(
         `inputs.file: ${file} is not JSON (${(error as Error).message}); it must hold an array of argument lists ` +
           `such as [[1, 2], [3, 4]]`,
+        {cause: error},
       )
     }
 
@@ -213,7 +219,9 @@ async function loadInputs(
   try {
     generated = await generate(count, host.seed)
   } catch (error) {
-    throw new Error(`inputs.generate: ${option.generate}(${count}, ${host.seed}) threw ${describeError(error)}`)
+    throw new Error(`inputs.generate: ${option.generate}(${count}, ${host.seed}) threw ${describeError(error)}`, {
+      cause: error,
+    })
   }
 
   const inputs = argumentLists(generated, `inputs.generate: ${option.generate}(${count}, ${host.seed})`)

@@ -139,6 +139,7 @@ function runBatch(side: Side, inputs: unknown[][], start: number, count: number,
       throw new Error(
         `${side.name} threw while being timed on input ` +
           `#${index + 1} ${describeValue(args)}: ${describeError(error)} (it did not when its outputs were checked)`,
+        {cause: error},
       )
     }
 

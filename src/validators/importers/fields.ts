@@ -78,7 +78,7 @@ export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown
   } catch (error) {
-    throw new Error(`artifact ${file} is not valid JSON: ${(error as Error).message}`)
+    throw new Error(`artifact ${file} is not valid JSON: ${(error as Error).message}`, {cause: error})
   }
 }
 

@@ -30,7 +30,7 @@ export const jsonImporter: Importer = {
       try {
         metrics[request.metric] = toMetric(valueAt(document, parsePath(request.path)), request)
       } catch (error) {
-        throw new Error(`${artifact.name}#${request.path}: ${(error as Error).message}`)
+        throw new Error(`${artifact.name}#${request.path}: ${(error as Error).message}`, {cause: error})
       }
     }
 
@@ -63,7 +63,7 @@ export const ndjsonImporter: Importer = {
       try {
         record = JSON.parse(line) as unknown
       } catch (error) {
-        throw new Error(`${artifact.name}: line ${number}: not valid JSON: ${(error as Error).message}`)
+        throw new Error(`${artifact.name}: line ${number}: not valid JSON: ${(error as Error).message}`, {cause: error})
       }
 
       for (const reader of readers) reader.offer(record, number, artifact.name)

@@ -31,7 +31,7 @@ export async function ensureDemoBuilt(): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       if (Date.now() - statSync(BUILD_LOCK, {throwIfNoEntry: false})!.mtimeMs > STALE_LOCK_MS)
         rmSync(BUILD_LOCK, {force: true, recursive: true})
-      if (Date.now() > deadline) throw new Error(`another demo build holds ${BUILD_LOCK}`)
+      if (Date.now() > deadline) throw new Error(`another demo build holds ${BUILD_LOCK}`, {cause: error})
       await sleep(200)
     }
   }

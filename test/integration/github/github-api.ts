@@ -61,20 +61,20 @@ export class FakeGitHub {
    * github-actions[bot]'s.
    */
   static async start(token: string, user?: string): Promise<FakeGitHub> {
-    let fake: FakeGitHub | undefined
+    // Requests arrive only after listen, by when `fake` below is set.
     const server = createServer((req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (chunk: Buffer) => chunks.push(chunk))
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
-        const reply = fake!.handle(req.method ?? 'GET', req.url ?? '/', req.headers, text)
+        const reply = fake.handle(req.method ?? 'GET', req.url ?? '/', req.headers, text)
         res.writeHead(reply.status, {'content-type': 'application/json; charset=utf-8', ...reply.headers})
         res.end(reply.body === undefined ? '' : JSON.stringify(reply.body))
       })
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const {port} = server.address() as AddressInfo
-    fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, token, user)
+    const fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, token, user)
     return fake
   }
 

@@ -11,7 +11,6 @@ import {
   startStallOnceServer,
   startStatusServer,
   serverPool,
-  type TestServer,
 } from '../../fixtures/load-servers/servers.js'
 
 const serve = serverPool()

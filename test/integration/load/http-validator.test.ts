@@ -3,14 +3,8 @@ import {describe, expect, it} from 'vitest'
 import {measure as measureWith, runContext, samplesOf, valueOf} from '../../helpers/evidence.js'
 import {builtinValidators} from '../../../src/validators/builtin.js'
 import {http} from '../../../src/validators/http.js'
-import {collectEvidence, type RunContext} from '../../../src/validators/runner.js'
-import {
-  closedPortUrl,
-  startDelayServer,
-  startStatusServer,
-  serverPool,
-  type TestServer,
-} from '../../fixtures/load-servers/servers.js'
+import {collectEvidence} from '../../../src/validators/runner.js'
+import {closedPortUrl, startDelayServer, startStatusServer, serverPool} from '../../fixtures/load-servers/servers.js'
 
 const measure = (options: Record<string, unknown>) => measureWith(http, options)
 const serve = serverPool()

@@ -195,7 +195,7 @@ describe('baseline output', () => {
 
   it('lists baselines, and shows one per target and metric with what was kept', () => {
     expect(formatBaselineList([record])).toMatch(
-      /^shop  main  shop-1  2026-11-23 10:01:00  0123456  main    PROCEED  results file  2026-11-24 08:00:00$/m,
+      /^shop {2}main {2}shop-1 {2}2026-11-23 10:01:00 {2}0123456 {2}main {4}PROCEED {2}results file {2}2026-11-24 08:00:00$/m,
     )
     const baseline: Baseline = {
       ...record,
