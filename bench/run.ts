@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {evaluateGate} from '../src/engine/index.js'
+import {evaluateGate, parseExpectation} from '../src/engine/index.js'
 import type {TargetInput} from '../src/engine/types.js'
 import {runLoad, summarizeLatency} from '../src/load/index.js'
 import {calibrationRows, compactTable, fullTable} from './calibration.js'
@@ -400,7 +400,7 @@ function engine(): void {
           source: 'bench',
         },
       },
-      expectations: ['p95(latency) < 100ms', 'mean(latency) < 40ms'],
+      expectations: ['p95(latency) < 100ms', 'mean(latency) < 40ms'].map((text) => parseExpectation(text)),
       id: `t${t}`,
       level: 'error',
       required: true,

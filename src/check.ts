@@ -3,7 +3,7 @@ import type {Config} from '@oclif/core'
 import {expandServiceRefs} from './config/interpolate.js'
 import {loadGate, type LoadOptions} from './config/load.js'
 import type {GateConfig, TargetConfig} from './config/types.js'
-import {evaluateGate, evaluateTarget, parseExpectation} from './engine/index.js'
+import {evaluateGate, evaluateTarget} from './engine/index.js'
 import type {DecisionSettings, TargetInput} from './engine/types.js'
 import {GateConfigError} from './errors.js'
 import {baselinesFor} from './history/index.js'
@@ -98,7 +98,7 @@ async function measureGate(
   const events = terminalEvents(options.events, redactor)
   const settings = {...gate.decision, ...(options.seed === undefined ? {} : {seed: options.seed})}
   // Only targets with a relative expectation read the history: the others never pay for it.
-  const relative = gate.targets.filter((target) => target.expect.some((text) => parseExpectation(text).relative))
+  const relative = gate.targets.filter((target) => target.expect.some((expectation) => expectation.relative))
   const baselines =
     relative.length > 0
       ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline)
@@ -148,8 +148,10 @@ async function measureGate(
       collected.push(input)
       if (kept.noise) noise.set(target.id, kept.noise)
       const {histograms, ...rest} = kept
+      // The evidence file keeps expectations as written; `gate merge` parses them again as it reads the file.
+      const written = {...input, expectations: input.expectations.map((expectation) => expectation.text)}
       options.onCollected?.(
-        redactor.deep({...input, ...(Object.keys(histograms).length > 0 ? {histograms} : {}), ...rest}),
+        redactor.deep({...written, ...(Object.keys(histograms).length > 0 ? {histograms} : {}), ...rest}),
       )
     }
   } finally {

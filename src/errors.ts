@@ -19,8 +19,8 @@ export interface ConfigIssue {
  */
 export class UserError extends Error {
   readonly issues: ConfigIssue[]
-  constructor(message: string, issues: ConfigIssue[] = []) {
-    super(message)
+  constructor(message: string, issues: ConfigIssue[] = [], options?: ErrorOptions) {
+    super(message, options)
     this.name = 'UserError'
     this.issues = issues
   }

@@ -1,4 +1,5 @@
 import {evaluateGate} from './engine/index.js'
+import {ExpectationSyntaxError, parseExpectation} from './engine/expectation.js'
 import type {TargetInput} from './engine/types.js'
 import {UserError} from './errors.js'
 import {describeEnvironment} from './results/environment.js'
@@ -8,6 +9,7 @@ import {
   RESULTS_SCHEMA_ID,
   RESULTS_VERSION,
   SCORING_VERSION,
+  type CollectedTarget,
   type RunEvidence,
   type RunResults,
   shardLabel,
@@ -26,7 +28,7 @@ export interface MergeOptions {
 /** A decided merge and the evidence it decided on (the history keeps its samples, so it can be a baseline). */
 export interface MergedRun {
   results: RunResults
-  collected: TargetInput[]
+  collected: CollectedTarget[]
 }
 
 /** Loads the shard runs, checks they are shares of one gate, and decides on the union of their evidence. */
@@ -98,7 +100,7 @@ function decideMerged(
   const ordered = [...runs].sort((a, b) => a.shard.index - b.shard.index)
   const first = ordered[0]!
   const {settings} = first
-  const targets: TargetInput[] = first.targets.map(({histograms, noise, skippedOnShard, ...target}) => ({
+  const merged: CollectedTarget[] = first.targets.map(({histograms, noise, skippedOnShard, ...target}) => ({
     ...target,
     collected: mergeTarget(
       ordered.flatMap((run) =>
@@ -107,6 +109,7 @@ function decideMerged(
       settings.seed,
     ),
   }))
+  const targets = merged.map((target): TargetInput => ({...target, expectations: parsed(target, first.run)}))
   const evaluation = evaluateGate(settings, targets)
   // A merged target is only as quiet as its noisiest runner.
   const noiseOf = (id: string) =>
@@ -139,5 +142,22 @@ function decideMerged(
     ],
     merged: {runs: ordered.map((run) => ({id: run.run, shard: run.shard}))},
   }
-  return {collected: targets, results}
+  return {collected: merged, results}
+}
+
+/** The evidence file keeps expectations as written; one that no longer parses was edited by hand. */
+function parsed(target: CollectedTarget, run: string): TargetInput['expectations'] {
+  return target.expectations.map((text) => {
+    try {
+      return parseExpectation(text)
+    } catch (error) {
+      if (!(error instanceof ExpectationSyntaxError)) throw error
+      throw new UserError(
+        `Cannot merge: run ${run}'s evidence file has target ${target.id}'s expectation "${text}", which does not ` +
+          `parse (${error.problem}); it was edited by hand: run the shard again.`,
+        [],
+        {cause: error},
+      )
+    }
+  })
 }

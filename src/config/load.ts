@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import {parseExpectation} from '../engine/expectation.js'
 import {parseDuration} from '../engine/units.js'
 import {GateConfigError, UserError, type ConfigIssue} from '../errors.js'
 import {semanticProblems} from './checks.js'
@@ -206,7 +207,7 @@ function targetConfig(
     title: target.title ?? target.id,
     validator: target.validator,
     with: target.with,
-    expect: typeof target.expect === 'string' ? [target.expect] : target.expect,
+    expect: (typeof target.expect === 'string' ? [target.expect] : target.expect).map(parseExpectation),
     weight: target.weight,
     required: target.required,
     level: target.level,

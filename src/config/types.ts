@@ -1,3 +1,4 @@
+import type {Expectation} from '../engine/expectation.js'
 import type {DecisionSettings} from '../engine/types.js'
 import type {Redactor} from '../redact.js'
 
@@ -26,7 +27,8 @@ export interface TargetConfig {
   validator: string
   /** The validator's options after ${env.*} and ${gate.dir} interpolation; ${services.*} stays until services run. */
   with: Record<string, unknown>
-  expect: string[]
+  /** Parsed here, once: the checks have already found any that does not parse. */
+  expect: Expectation[]
   weight: number
   required: boolean
   level: 'error' | 'warn'

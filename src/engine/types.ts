@@ -2,6 +2,8 @@
 // Internally every number is canonical: durations in milliseconds, sizes in bytes,
 // proportions in 0..1, ratios and counts plain, rates per second.
 
+import type {Expectation} from './expectation.js'
+
 export type Dimension = 'duration' | 'size' | 'ratio' | 'proportion' | 'rate' | 'count'
 
 export type EvidenceKind = 'measured' | 'artifact' | 'claim'
@@ -207,7 +209,8 @@ export interface TargetInput {
   level: 'error' | 'warn'
   /** Optional lower evidence quality from the gate file; clamped to the kind's default. */
   quality?: number
-  expectations: string[]
+  /** Parsed once, where the gate file is read (parseExpectation). */
+  expectations: readonly Expectation[]
   collected: {evidence: Evidence} | {noData: string}
   /** What relative expectations (`<= baseline * 1.10`) compare with, or why there is nothing to compare with. */
   baseline?: BaselineInput | {missing: string}

@@ -174,7 +174,7 @@ export function summarizeMetric(name: string, metric: MetricEvidence): MetricSum
 
 /** All of a target's expectations judged, its P, confidence and status (scoring.md §3). */
 export function evaluateTarget(settings: DecisionSettings, target: TargetInput): TargetVerdict {
-  const expressions = target.expectations.map((text) => parseExpectation(text))
+  const expressions = target.expectations
   const head = {
     id: target.id,
     level: target.level,

@@ -55,7 +55,9 @@ export type RecordedTarget = TargetVerdict & {
 export const EVIDENCE_VERSION = 1
 
 /** One target as collected on one runner, with what a merge needs beyond the engine's input. */
-export type CollectedTarget = TargetInput & {
+export type CollectedTarget = Omit<TargetInput, 'expectations'> & {
+  /** As written in the gate file. */
+  expectations: string[]
   /** HDR histograms of samples metrics (compressed base64, microseconds), by metric name. */
   histograms?: Record<string, string>
   /** Not run here: its validator cannot split its work, so it ran whole on shard 1 only. */

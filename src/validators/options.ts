@@ -1,7 +1,7 @@
 import {Ajv, type ErrorObject, type Options, type ValidateFunction} from 'ajv'
 
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../config/types.js'
-import {checkExpectation, ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
+import {checkExpectation, type Expectation} from '../engine/expectation.js'
 import {nearest} from '../engine/suggest.js'
 import type {ConfigIssue} from '../errors.js'
 import {parsePointer} from '../json-path.js'
@@ -148,25 +148,19 @@ function checkTarget(
     return [issue(at(['with']), `validator "${validator.name}": ${(error as Error).message}`)]
   }
 
-  return target.expect.flatMap((text, index) => {
-    const problem = checkAgainstMetrics(text, specs)
-    return problem ? [issue(at(['expect', index]), problem.message, problem.hint)] : []
+  return target.expect.flatMap((expression, index) => {
+    const problem = checkAgainstMetrics(expression, specs)
+    return problem ? [issue(at(['expect', index]), problem.message)] : []
   })
 }
 
-function checkAgainstMetrics(text: string, specs: MetricSpec[]): {hint?: string; message: string} | undefined {
-  try {
-    const expression = parseExpectation(text)
-    const message = checkExpectation(
-      expression,
-      specs.find((spec) => spec.name === expression.metric),
-      specs.map((spec) => spec.name),
-    )
-    return message === null ? undefined : {message}
-  } catch (error) {
-    if (error instanceof ExpectationSyntaxError) return {hint: error.hint, message: `"${text}": ${error.problem}`}
-    throw error
-  }
+function checkAgainstMetrics(expression: Expectation, specs: MetricSpec[]): {message: string} | undefined {
+  const message = checkExpectation(
+    expression,
+    specs.find((spec) => spec.name === expression.metric),
+    specs.map((spec) => spec.name),
+  )
+  return message === null ? undefined : {message}
 }
 
 function unknownValidator(name: string, installed: string[], position: SourcePosition | undefined): ConfigIssue {

@@ -11,6 +11,7 @@ import {hashSeed, Random} from '../../src/engine/random.js'
 import {RESULTS_SCHEMA_ID, type RunResults} from '../../src/results/types.js'
 import {validateResults} from '../../src/results/validate.js'
 import {loadFixture} from '../unit/report/helpers.js'
+import {parseExpectation} from '../../src/engine/expectation.js'
 
 export {loadFixture}
 
@@ -83,7 +84,17 @@ function target(
   collected: TargetInput['collected'],
   extra: Partial<TargetInput> = {},
 ): TargetInput {
-  return {collected, expectations, id, level: 'error', required: true, title, validator: 'test', weight: 1, ...extra}
+  return {
+    collected,
+    expectations: expectations.map((text) => parseExpectation(text)),
+    id,
+    level: 'error',
+    required: true,
+    title,
+    validator: 'test',
+    weight: 1,
+    ...extra,
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {ProcessGroup} from '../../src/services/process-group.js'
 import {command} from '../../src/validators/command.js'
 import {collectEvidence} from '../../src/validators/runner.js'
 import {measure, runContext, samplesOf, valueOf} from '../helpers/evidence.js'
+import {parseExpectation} from '../../src/engine/expectation.js'
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/memory')
 const NODE = JSON.stringify(process.execPath)
@@ -26,7 +27,7 @@ function judge(evidence: Evidence, expectations: string[]) {
   const {targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 400, seed: 1}, [
     {
       collected: {evidence},
-      expectations,
+      expectations: expectations.map((text) => parseExpectation(text)),
       id: 'memory',
       level: 'error',
       required: true,

@@ -17,6 +17,7 @@ import {
   type TestServer,
 } from '../fixtures/load-servers/servers.js'
 import {measure as measureWith, runContext, samplesOf, valueOf} from '../helpers/evidence.js'
+import {parseExpectation} from '../../src/engine/expectation.js'
 
 const measure = (options: Record<string, unknown>) => measureWith(http, options)
 const serve = serverPool()
@@ -40,7 +41,7 @@ function judge(evidence: Evidence, expectations: string[]) {
   const {targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 400, seed: 1}, [
     {
       collected: {evidence},
-      expectations,
+      expectations: expectations.map((text) => parseExpectation(text)),
       id: 'scaling',
       level: 'error',
       required: true,

@@ -11,6 +11,7 @@ import {measure, runContext, samplesOf, valueOf} from '../../helpers/evidence.js
 import {client, type Demo, ensureDemoBuilt, startDemo, stopAllDemos} from '../demo/demo.js'
 import {PROMETHEUS, type PrometheusServer, startPrometheus} from '../servers/prometheus.js'
 import {REDIS_SERVER, type RedisServer, startRedis} from '../servers/redis.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 const cache = makeCacheValidator(api)
 
@@ -19,7 +20,7 @@ function verdicts(evidence: Evidence, expectations: string[]): ExpectationVerdic
   const {targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: 1}, [
     {
       collected: {evidence},
-      expectations,
+      expectations: expectations.map((text) => parseExpectation(text)),
       id: 'cache-hit-rate',
       level: 'error',
       required: true,

@@ -19,6 +19,7 @@ import {closedPortUrl} from '../../fixtures/load-servers/servers.js'
 import {measure, runContext, samplesOf, valueOf} from '../../helpers/evidence.js'
 import {runGate} from '../helpers.js'
 import {INITDB, type PostgresServer, startPostgres} from '../servers/postgres.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 const db = makeDbValidator(api)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -101,7 +102,16 @@ function expectStorageEvidence(evidence: Evidence): void {
 
 function judge(collected: Collected, expectations: string[]): TargetVerdict {
   return evaluateGate(SETTINGS, [
-    {collected, expectations, id: 't', level: 'error', required: true, title: 'T', validator: 'db', weight: 1},
+    {
+      collected,
+      expectations: expectations.map((text) => parseExpectation(text)),
+      id: 't',
+      level: 'error',
+      required: true,
+      title: 'T',
+      validator: 'db',
+      weight: 1,
+    },
   ]).targets[0]!
 }
 

@@ -6,6 +6,7 @@ import {closedPortUrl} from '../../fixtures/load-servers/servers.js'
 import {measure, runContext, samplesOf, valueOf} from '../../helpers/evidence.js'
 import {client, type Demo, ensureDemoBuilt, startDemo, stopAllDemos, waitFor} from '../demo/demo.js'
 import {fleet} from './helpers.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 const allocated = async (demo: Demo): Promise<number> => (await client(demo.url).get('/fleet')).body.allocated
 
@@ -84,7 +85,9 @@ describe('fleet validator against the demo', () => {
       const {decision, targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: 1}, [
         {
           collected,
-          expectations: ['p95(allocation_latency) < 100ms', 'allocated_agents >= 50', 'error_rate < 1%'],
+          expectations: ['p95(allocation_latency) < 100ms', 'allocated_agents >= 50', 'error_rate < 1%'].map((text) =>
+            parseExpectation(text),
+          ),
           id: 'fleet-allocation',
           level: 'error',
           required: true,

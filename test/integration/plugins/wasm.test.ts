@@ -15,6 +15,7 @@ import * as api from '../../../src/index.js'
 import {collectEvidence} from '../../../src/validators/runner.js'
 import {mixedSigns} from '../../fixtures/wasm/twins.js'
 import {measure, runContext, samplesOf, valueOf} from '../../helpers/evidence.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 const run = promisify(execFile)
 const wasm = makeWasmValidator(api)
@@ -163,7 +164,7 @@ describe('wasm validator', () => {
     const {decision, targets} = evaluateGate({confidence: 0.95, minConsensus: 0.85, resamples: 2000, seed: 1}, [
       {
         collected,
-        expectations: ['median(speedup) >= 1x', 'mismatches == 0'],
+        expectations: ['median(speedup) >= 1x', 'mismatches == 0'].map((text) => parseExpectation(text)),
         id: 'wasm-speedup',
         level: 'error',
         required: true,

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {loadGate, parseGate} from '../../../src/config/load.js'
 import {GateConfigError} from '../../../src/errors.js'
 import {FIXTURES, GATE_FILE, PROJECT, REPO, columnOf, format, load, yaml} from './helpers.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 describe('loadGate: the example gate of gate-file.md', () => {
   const gate = loadGate('phase-2', {cwd: path.join(REPO, 'test/fixtures'), env: {}})
@@ -42,7 +43,7 @@ describe('loadGate: the example gate of gate-file.md', () => {
   it('fills target defaults and keeps ${services.*} for later', () => {
     const [fleet, cache, claim] = gate.targets
     expect(fleet).toEqual({
-      expect: ['p95(allocation_latency) < 100ms', 'allocated_agents >= 1000'],
+      expect: ['p95(allocation_latency) < 100ms', 'allocated_agents >= 1000'].map((text) => parseExpectation(text)),
       id: 'fleet-allocation',
       allowRemote: false,
       index: 0,
@@ -63,7 +64,7 @@ describe('loadGate: the example gate of gate-file.md', () => {
       weight: 1,
     })
     expect(claim).toMatchObject({
-      expect: ['refresh_latency < 1s'],
+      expect: ['refresh_latency < 1s'].map((text) => parseExpectation(text)),
       id: 'dashboard-claim',
       level: 'error',
       title: 'dashboard-claim',
@@ -94,7 +95,7 @@ describe('defaults and conversions', () => {
     const gate = loadGate(path.join(FIXTURES, 'minimal.yml'), {cwd: REPO, env: {}})
     expect(gate).toMatchObject({name: 'minimal', title: 'minimal'})
     expect(gate.targets[0]).toMatchObject({
-      expect: ['p95(duration) < 500ms'],
+      expect: ['p95(duration) < 500ms'].map((text) => parseExpectation(text)),
       title: 'node-starts',
       weight: 1,
       with: {run: 'node -e 0'},

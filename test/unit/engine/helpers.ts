@@ -1,4 +1,5 @@
 import type {DecisionSettings, Evidence, MetricEvidence, TargetInput} from '../../../src/engine/types.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 export const SETTINGS: DecisionSettings = {confidence: 0.95, minConsensus: 0.85, resamples: 400, seed: 42}
 
@@ -22,7 +23,7 @@ export function target(
 ): TargetInput {
   return {
     collected,
-    expectations,
+    expectations: expectations.map((text) => parseExpectation(text)),
     id,
     level: 'error',
     required: true,

@@ -3,6 +3,7 @@ import {hashSeed, Random} from '../../../src/engine/random.js'
 import {evaluateGate} from '../../../src/engine/index.js'
 import type {DecisionSettings, TargetInput} from '../../../src/engine/types.js'
 import type {CollectedTarget, RunResults} from '../../../src/results/types.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 export const SETTINGS: DecisionSettings = {confidence: 0.9, minConsensus: 0.8, resamples: 200, seed: 1}
 
@@ -37,7 +38,7 @@ export function makeRun(shape: RunShape = {}): {results: RunResults; collected: 
   const gate = shape.gate ?? 'shop'
   const startedAt = shape.startedAt ?? '2026-11-23T10:00:00.000Z'
   const latency = shape.latency ?? latencies(200, shape.latencyMs ?? 100, startedAt)
-  const inputs: TargetInput[] = [
+  const inputs: CollectedTarget[] = [
     {
       collected: {
         evidence: {
@@ -80,7 +81,10 @@ export function makeRun(shape: RunShape = {}): {results: RunResults; collected: 
           },
         ]),
   ]
-  const evaluation = evaluateGate(SETTINGS, inputs)
+  const evaluation = evaluateGate(
+    SETTINGS,
+    inputs.map((input) => ({...input, expectations: input.expectations.map((text) => parseExpectation(text))})),
+  )
   const finishedAt = new Date(Date.parse(startedAt) + 12_000).toISOString()
   const results: RunResults = {
     $schema: 'https://phasegate.dev/schemas/results-v1.json',

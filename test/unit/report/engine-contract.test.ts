@@ -5,6 +5,7 @@ import {renderReport, REPORT_FORMATS} from '../../../src/report/index.js'
 import {RESULTS_SCHEMA_ID, type RunResults} from '../../../src/results/types.js'
 import {validateResults} from '../../../src/results/validate.js'
 import {parseXml, raggedTables} from './helpers.js'
+import {parseExpectation} from '../../../src/engine/expectation.js'
 
 const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 400, seed: 7}
 const target = (
@@ -14,7 +15,7 @@ const target = (
   required = true,
 ): TargetInput => ({
   collected,
-  expectations,
+  expectations: expectations.map((text) => parseExpectation(text)),
   id,
   level: required ? 'error' : 'warn',
   required,

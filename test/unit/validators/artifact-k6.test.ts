@@ -129,7 +129,7 @@ describe('artifact format k6', () => {
       const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 200, seed: 1}
       const target = (id: string, expectations: string[]) => ({
         collected: {evidence},
-        expectations,
+        expectations: expectations.map((text) => parseExpectation(text)),
         id,
         level: 'error' as const,
         required: true,
@@ -162,7 +162,7 @@ describe('artifact format k6', () => {
       const settings = {confidence: 0.95, minConsensus: 0.85, resamples: 200, seed: 1}
       const target = (id: string, expectations: string[]) => ({
         collected: {evidence},
-        expectations,
+        expectations: expectations.map((text) => parseExpectation(text)),
         id,
         level: 'error' as const,
         required: true,
