@@ -261,6 +261,26 @@ describe('artifact format junit', () => {
     ])
   })
 
+  it('counts a googletest disabled test (status="notrun") as skipped, not passed, and untimed', async () => {
+    // googletest's own expected XML (gtest_xml_output_unittest.py): 30 test cases, 2 of them DISABLED_.
+    const evidence = await read({
+      file: 'gtest-xml-output.xml',
+      format: 'junit',
+      metrics: ['tests', 'passed', 'failures', 'skipped', 'pass_rate', 'duration', 'DisabledTest.skipped'],
+    })
+    const {duration, ...counts} = evidence.metrics
+    expect(counts).toEqual({
+      'DisabledTest.skipped': {dimension: 'count', type: 'value', value: 1},
+      failures: {dimension: 'count', type: 'value', value: 7},
+      pass_rate: {events: 18, trials: 25, type: 'proportion'},
+      passed: {dimension: 'count', type: 'value', value: 18},
+      // 2 disabled, and 3 that called GTEST_SKIP() (<skipped>); SkippedAfterFailure failed first and stays failed.
+      skipped: {dimension: 'count', type: 'value', value: 5},
+      tests: {dimension: 'count', type: 'value', value: 30},
+    })
+    expect(samplesOf(duration)).toHaveLength(25)
+  })
+
   it('reads one suite by its name, and names the suites it has when there is no such one', async () => {
     const evidence = await read({
       file: 'junit-vitest.xml',
