@@ -110,7 +110,7 @@ describe('artifact format autocannon', () => {
       durationMs: run.duration * 1000,
       source: `autocannon autocannon-warmup.json (${run.url}, 4 connections, ${run.duration} s)`,
     })
-    expect(evidence.notes[0]).toBe(
+    expect(evidence.notes?.[0]).toBe(
       'autocannon-warmup.json holds a warmup and a measured run (autocannon --warmup): the measured run was read',
     )
   })
