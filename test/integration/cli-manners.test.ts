@@ -82,3 +82,16 @@ describe('gate autocomplete', () => {
     expect(complete(['gate', 'comment', '--pr-'])).toBe('--pr-file')
   })
 })
+
+describe('--json errors', () => {
+  it.each([
+    [['check', '--json'], 'Missing 1 required arg:\ngate  Gate name'],
+    [['check', 'smoke', '--json', '--bogus'], 'Nonexistent flag: --bogus'],
+  ])('%j: a short JSON error on stdout, exit 2', async (args, message) => {
+    const r = await gate(args)
+    expect(r.code).toBe(2)
+    // oclif's default put the parser's whole state here: about 95 KB.
+    expect(r.stdout.length).toBeLessThan(1000)
+    expect(JSON.parse(r.stdout)).toEqual({error: {message: expect.stringContaining(message), name: 'Error'}})
+  })
+})
