@@ -95,3 +95,13 @@ describe('--json errors', () => {
     expect(JSON.parse(r.stdout)).toEqual({error: {message: expect.stringContaining(message), name: 'Error'}})
   })
 })
+
+describe.skipIf(!hasScript)('colour at a terminal', () => {
+  const report = ['report', path.join(ROOT, 'test', 'fixtures', 'results', 'block-required-fail.json')]
+  const RED = '\u001b[31m'
+
+  it('an empty NO_COLOR leaves colour on (no-color.org: only a non-empty value turns it off)', async () => {
+    expect((await atTerminal(report, {NO_COLOR: ''})).stdout).toContain(RED)
+    expect((await atTerminal(report, {NO_COLOR: '1'})).stdout).not.toContain(RED)
+  })
+})
