@@ -105,3 +105,32 @@ describe.skipIf(!hasScript)('colour at a terminal', () => {
     expect((await atTerminal(report, {NO_COLOR: '1'})).stdout).not.toContain(RED)
   })
 })
+
+describe('a linked plugin', () => {
+  it("runs from its compiled source without oclif's linked-ESM warning on every command", async () => {
+    const plugin = path.join(scratch, 'gate-validator-linked')
+    mkdirSync(path.join(plugin, 'dist'), {recursive: true})
+    mkdirSync(path.join(plugin, 'src'))
+    const pkg = {name: 'gate-validator-linked', oclif: {hooks: {'gate:validators': './dist/hook.js'}}, type: 'module'}
+    writeFileSync(path.join(plugin, 'package.json'), JSON.stringify({...pkg, version: '0.0.1'}))
+    // A TypeScript plugin as `gate plugins link` sees one in development: tsconfig, src/ and the compiled dist/.
+    writeFileSync(path.join(plugin, 'tsconfig.json'), '{"compilerOptions": {"outDir": "dist", "rootDir": "src"}}')
+    const hook = `export default async ({api}) => [api.defineValidator({
+  name: 'linked-probe', description: 'A linked plugin loaded', metrics: [],
+  options: {type: 'object', properties: {}, additionalProperties: false},
+  async collect() { return {kind: 'measured', source: 'probe', metrics: {}} },
+})]\n`
+    writeFileSync(path.join(plugin, 'dist', 'hook.js'), hook)
+    writeFileSync(path.join(plugin, 'src', 'hook.ts'), hook)
+    const linked = await gate(['plugins', 'link', plugin, '--no-install'])
+    expect(linked.code, linked.stderr).toBe(0)
+
+    const listed = await gate(['validators'])
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.stdout).toContain('linked-probe')
+    expect(listed.stderr).not.toContain('linked ESM module')
+    // Whoever wants oclif's warning back can have it.
+    const asked = await gate(['validators'], {OCLIF_DISABLE_LINKED_ESM_WARNING: 'false'})
+    expect(asked.stderr).toContain('gate-validator-linked is a linked ESM module')
+  })
+})
