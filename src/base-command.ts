@@ -47,6 +47,15 @@ export abstract class GateCommand extends Command {
       else process.stderr.write(`${err.describe()}\n`)
       return
     }
+    // oclif's own --json path exits 1 (BLOCK) on a usage error; its exit code (2) is on err.oclif.
+    if (this.jsonEnabled()) process.exitCode ??= (err as {oclif?: {exit?: number}}).oclif?.exit
     return super.catch(err)
+  }
+
+  /** --json errors say what went wrong; oclif's default also serializes the parser's state (the whole config). */
+  protected override toErrorJson(err: unknown): {error: {name: string; message: string; code?: string}} {
+    if (!(err instanceof Error)) return {error: {message: String(err), name: 'Error'}}
+    const {code} = err as {code?: unknown}
+    return {error: {message: err.message, name: err.name, ...(typeof code === 'string' ? {code} : {})}}
   }
 }

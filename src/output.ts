@@ -68,9 +68,9 @@ export async function withStdoutOnStderr<T>(work: () => Promise<T>): Promise<T> 
   }
 }
 
-/** Colour only for a person at a terminal that wants it (https://no-color.org). */
-export function wantsColor(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+/** Colour only for a person at a terminal that wants it: no-color.org turns it off by a non-empty NO_COLOR. */
+export function wantsColor(env: NodeJS.ProcessEnv, stdout: {isTTY?: boolean} = process.stdout): boolean {
+  return Boolean(stdout.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb'
 }
 
 /**

@@ -22,6 +22,11 @@ Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSIT
       command: '<%= config.bin %> <%= command.id %> phase-2-20261123T174132Z --pr 42 --repo octo-org/octo-repo',
     },
     {
+      description: 'In a workflow_run job, with the results artifact of a pull request from a fork',
+      command:
+        '<%= config.bin %> <%= command.id %> artifact/phase-2-20261123T174132Z.json --pr-file artifact/pull-request',
+    },
+    {
       description: 'Print the comment body instead of posting it',
       command: '<%= config.bin %> <%= command.id %> --dry-run',
     },
@@ -33,6 +38,12 @@ Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSIT
   static override flags = {
     'dry-run': Flags.boolean({description: 'Print the comment body to stdout; talk to nobody.'}),
     pr: Flags.integer({description: 'Pull request number (default: the one in $GITHUB_EVENT_PATH).', min: 1}),
+    'pr-file': Flags.file({
+      description:
+        'File holding the pull request number, written into the results artifact by the pull_request job. For ' +
+        "workflow_run jobs, whose event names no pull request from a fork; checked against the run's head commit.",
+      exclusive: ['pr'],
+    }),
     repo: Flags.string({description: 'Repository as owner/name.', env: 'GITHUB_REPOSITORY'}),
     'skip-without-pr': Flags.boolean({
       description: 'When the event names no pull request (push, schedule), post nothing and exit 0.',
@@ -51,6 +62,7 @@ Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSIT
     const posted = await postComment(results, {
       env: process.env,
       pr: flags.pr,
+      prFile: flags['pr-file'],
       repo: flags.repo,
       skipWithoutPr: flags['skip-without-pr'],
       userAgent: `phasegate/${this.config.version}`,

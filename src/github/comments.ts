@@ -48,6 +48,27 @@ export async function upsertComment(
 }
 
 /**
+ * Why the pull request's head is not the commit a workflow run measured (undefined when it is): it moved on since,
+ * and a newer run will comment, or the number names another pull request.
+ */
+export async function movedOn(
+  client: GitHubClient,
+  where: Repository & {pr: number},
+  measured: string,
+): Promise<string | undefined> {
+  const {data} = await client.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+    owner: where.owner,
+    pull_number: where.pr,
+    repo: where.repo,
+  })
+  if (data.head.sha === measured) return undefined
+  return (
+    `pull request #${where.pr}'s head is ${data.head.sha.slice(0, 12)}, not ${measured.slice(0, 12)}, the commit ` +
+    'the workflow run measured: the pull request moved on (its newer run comments) or the number names another'
+  )
+}
+
+/**
  * The login the token acts as: GET /user for a user token; an installation token is refused there (403) and posts as
  * github-actions[bot].
  */

@@ -82,6 +82,32 @@ export function findPullRequest(flag: number | undefined, env: NodeJS.ProcessEnv
   return candidates.find((n): n is number => Number.isInteger(n) && (n as number) > 0)
 }
 
+/**
+ * The pull request number a pull_request job wrote into the results artifact: a workflow_run job needs it because
+ * GitHub leaves workflow_run.pull_requests empty for pull requests from forks.
+ */
+export function pullRequestFromFile(file: string): number {
+  const where = `--pr-file ${file}`
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UserError(
+      `${where} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): the ` +
+        'pull_request job writes the number into the results artifact; see docs/workflows/pull-request.yml',
+    )
+  }
+  if (!/^[1-9]\d{0,9}$/.test(text.trim()))
+    throw new UserError(`${where} holds ${JSON.stringify(text.trim().slice(0, 40))}, not a pull request number`)
+  return Number(text.trim())
+}
+
+/** The commit a workflow_run event's run measured; undefined for any other event. */
+export function workflowRunHeadSha(env: NodeJS.ProcessEnv): string | undefined {
+  const sha = readEvent(env)?.workflow_run?.head_sha
+  return typeof sha === 'string' && /^[0-9a-f]{40}$/i.test(sha) ? sha : undefined
+}
+
 /** Like findPullRequest, for when there must be one. */
 export function pullRequestFrom(flag: number | undefined, env: NodeJS.ProcessEnv): number {
   const number = findPullRequest(flag, env)

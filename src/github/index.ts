@@ -4,10 +4,18 @@ import {createRedactor} from '../redact.js'
 import type {RunResults} from '../results/types.js'
 import {targetAnnotations} from './annotations.js'
 import {CHECK_RUN_SUMMARY_LIMIT, commentMarker, renderComment} from './comment-body.js'
-import {type CommentOutcome, upsertComment} from './comments.js'
+import {type CommentOutcome, movedOn, upsertComment} from './comments.js'
 import {createCheckRun} from './check-run.js'
 import {createGitHubClient} from './client.js'
-import {findPullRequest, headShaFrom, noPullRequest, pullRequestFrom, targetFrom} from './context.js'
+import {
+  findPullRequest,
+  headShaFrom,
+  noPullRequest,
+  pullRequestFrom,
+  pullRequestFromFile,
+  targetFrom,
+  workflowRunHeadSha,
+} from './context.js'
 import {gitHubFailure} from './errors.js'
 import {appendStepSummary} from './step-summary.js'
 import {annotation} from './workflow-commands.js'
@@ -19,6 +27,8 @@ export interface CommentOptions {
   env: NodeJS.ProcessEnv
   /** --pr; otherwise the pull request of GITHUB_EVENT_PATH. */
   pr?: number
+  /** --pr-file: the number the pull_request job wrote into the results artifact (fork pull requests). */
+  prFile?: string
   /** --repo; otherwise GITHUB_REPOSITORY. */
   repo?: string
   /** --skip-without-pr: an event without a pull request (push, schedule) posts nothing and is no error. */
@@ -37,13 +47,18 @@ export async function postComment(
   results: RunResults,
   options: CommentOptions,
 ): Promise<PostedComment | {skipped: string}> {
-  if (options.skipWithoutPr && findPullRequest(options.pr, options.env) === undefined)
+  const named = options.pr ?? (options.prFile === undefined ? undefined : pullRequestFromFile(options.prFile))
+  if (options.skipWithoutPr && findPullRequest(named, options.env) === undefined)
     return {skipped: `no pull request to comment on: ${noPullRequest(options.env)}`}
-  const pr = pullRequestFrom(options.pr, options.env)
+  const pr = pullRequestFrom(named, options.env)
   const target = targetFrom(options.env, options.repo)
   const {owner, repo} = target
   const client = await createGitHubClient({...target, userAgent: options.userAgent, warn: options.warn})
+  // A number from an artifact is only as trustworthy as the fork's job that wrote it: check it against the run.
+  const measured = options.prFile === undefined ? undefined : workflowRunHeadSha(options.env)
   try {
+    const moved = measured && (await movedOn(client, {owner, pr, repo}, measured))
+    if (moved) return {skipped: moved}
     const outcome = await upsertComment(
       client,
       {issue: pr, owner, repo},

@@ -1,5 +1,7 @@
 // Every user-supplied string reaches a report only through one of these escapers, applied to the whole
 // view model at once (escapeView), so no template can print raw text by forgetting to escape it.
+// Node's stripVTControlCharacters uses strip-ansi's pattern (ansi-regex): the same job, no dependency.
+import {stripVTControlCharacters} from 'node:util'
 
 /** Characters that break lines, steer a terminal (ESC, C1), reorder text (bidi controls) or are not valid XML. */
 const LINE_BREAKS = /\r\n|[\n\r\t\v\f\u0085\u2028\u2029]/g
@@ -19,9 +21,12 @@ export function visibleControls(text: string): string {
   })
 }
 
-/** One printable line: breaks become spaces, control and bidi characters go. Safe in every format. */
+/**
+ * One printable line: terminal escape sequences go whole (colours, links; removing ESC alone leaves "[31m"),
+ * breaks become spaces, control and bidi characters go. Safe in every format.
+ */
 export function plainLine(text: string): string {
-  return text.replace(LINE_BREAKS, ' ').replace(INVISIBLE, '')
+  return stripVTControlCharacters(text).replace(LINE_BREAKS, ' ').replace(INVISIBLE, '')
 }
 
 /** A zero-width space as an entity: invisible, but it splits what GitHub would otherwise link or ping. */

@@ -1,5 +1,6 @@
 // autocannon's result (`autocannon --json`): latency percentiles in ms, requests and bytes per
 // second, and counts of responses by status and of requests that got none. Statistics only, no samples.
+// With --warmup, autocannon --json writes two results, one a line: the warmup's, then the measured run's.
 import type {Dimension, MetricEvidence} from '../../engine/types.js'
 import {
   countAt,
@@ -156,7 +157,7 @@ export const autocannonImporter: Importer = {
   },
   async read(artifact, requests) {
     const file = artifact.name
-    const result = parseJson(await artifact.text(), file)
+    const {result, warmup} = measuredRun(await artifact.text(), file)
     if (!isRecord(result) || !isRecord(result.latency) || !isRecord(result.requests)) {
       malformed(
         file,
@@ -168,17 +169,38 @@ export const autocannonImporter: Importer = {
 
     const metrics: Record<string, MetricEvidence> = {}
     for (const request of requests) metrics[request.metric] = select(request.path).read(result, file)
+    const notes = notesOf(
+      result,
+      requests.map((request) => select(request.path).field),
+    )
+    if (warmup)
+      notes.unshift(`${file} holds a warmup and a measured run (autocannon --warmup): the measured run was read`)
     const imported: Imported = {
       metrics,
-      notes: notesOf(
-        result,
-        requests.map((request) => select(request.path).field),
-      ),
+      notes,
       source: sourceOf(result, file),
     }
     if (typeof result.duration === 'number' && result.duration > 0) imported.durationMs = result.duration * 1000
     return imported
   },
+}
+
+/** The measured run: the file's one result, or the second of the two --warmup writes. */
+function measuredRun(text: string, file: string): {result: unknown; warmup: boolean} {
+  try {
+    return {result: JSON.parse(text) as unknown, warmup: false}
+  } catch (error) {
+    const lines = text.split('\n').filter((line) => line.trim() !== '')
+    if (lines.length < 2) throw new Error(`artifact ${file} is not valid JSON: ${(error as Error).message}`)
+    const [warmup, result] = lines.map((line, index) => parseJson(line, `${file} (line ${index + 1})`))
+    if (lines.length > 2)
+      throw new Error(
+        `${file} holds ${lines.length} autocannon results, one a line; autocannon --json writes one, or two with ` +
+          '--warmup (the warmup, then the measured run): write each run to a file of its own',
+      )
+    if (isRecord(warmup) && isRecord(warmup.latency)) return {result, warmup: true}
+    malformed(file, 'line 1', 'the warmup result autocannon --warmup writes first', warmup)
+  }
 }
 
 function sourceOf(result: Record<string, unknown>, file: string): string {

@@ -148,7 +148,8 @@ async function parseReport(text: string, file: string): Promise<TestCase[]> {
       case 'testcase':
         current = {
           name: attributes.name ?? '',
-          outcome: 'passed',
+          // googletest writes a disabled test as status="notrun", with no <skipped> inside.
+          outcome: attributes.status === 'notrun' ? 'skipped' : 'passed',
           suite: suites.at(-1) ?? attributes.classname ?? '',
           ...timeOf(attributes, file, parser.line),
         }

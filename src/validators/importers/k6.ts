@@ -1,6 +1,7 @@
 // k6 end-of-test summaries in the three shapes k6 writes: --summary-export (flat values, thresholds
 // as booleans that are true when crossed), the handleSummary() data ({type, contains, values,
-// thresholds: {ok}}), and the machine-readable summary of k6 ≥ 1.5 (results.metrics as an array).
+// thresholds: {ok}}), and the machine-readable summary of k6 ≥ 1.5 (results.metrics as an array, keys in
+// snake_case: p95, k6_version — k6's TestMachineReadableSummary).
 // A summary holds k6's statistics, never the samples, so every reading is a value or a proportion.
 import type {Dimension, MetricEvidence} from '../../engine/types.js'
 import {
@@ -120,10 +121,14 @@ function parseSelector(path: string): Selector {
   return {...selector, stat}
 }
 
-/** The statistic as k6 names it in a summary's values. */
-function statKey(selector: Selector): string {
-  return selector.stat === 'percentile' ? `p(${selector.percentile})` : selector.stat
+/** The statistic as k6 names it in a summary's values: p(95), or p95 in the machine-readable summary. */
+function statKey(selector: Selector, machineReadable = false): string {
+  if (selector.stat !== 'percentile') return selector.stat
+  return machineReadable ? `p${selector.percentile}` : `p(${selector.percentile})`
 }
+
+/** The trend statistics the machine-readable summary can hold (machinereadable.TrendValues), whatever k6 kept. */
+const MACHINE_READABLE_TREND_STATS = ['avg', 'min', 'med', 'max', 'p90', 'p95']
 
 /** The dimension a statistic has, for a metric of this kind holding these contents. */
 function dimensionOf(
@@ -200,6 +205,8 @@ interface Entry {
   kind?: Kind
   contains?: Contains
   values: Record<string, unknown>
+  /** From the machine-readable summary, which names percentiles p95 and keeps only p90 and p95. */
+  machineReadable?: boolean
 }
 
 interface Summary {
@@ -275,6 +282,7 @@ function readMachineReadable(
         contains: containsOf(metric.contains, file, `${field}.contains`),
         field: `${field}.values`,
         kind: kindOf(metric.type, file, `${field}.type`),
+        machineReadable: true,
         values,
       })
     }
@@ -285,8 +293,8 @@ function readMachineReadable(
   if (succeeded && !entries.has('checks')) entries.set('checks', succeeded)
   const version = typeof document.version === 'string' ? ` ${document.version}` : ''
   const k6 =
-    isRecord(document.metadata) && typeof document.metadata.k6Version === 'string'
-      ? `, k6 ${document.metadata.k6Version}`
+    isRecord(document.metadata) && typeof document.metadata.k6_version === 'string'
+      ? `, k6 ${document.metadata.k6_version}`
       : ''
   const summary: Summary = {entries, hasThresholds: false, shape: `machine-readable summary${version}${k6}`}
   const duration = isRecord(document.config) ? document.config.duration : undefined
@@ -352,7 +360,7 @@ function readMetric(summary: Summary, request: ReadingRequest, file: string, not
   }
 
   if (selector.stat === 'bare') return rateProportion(entry, selector, file, notes)
-  const key = statKey(selector)
+  const key = statKey(selector, entry.machineReadable)
   const value = numberAt(statValue(entry, selector, kind, file), file, `${entry.field}.${key}`)
   if (actual === 'rate' || actual === 'proportion' || request.unit === undefined)
     return {dimension: actual, type: 'value', value}
@@ -362,17 +370,25 @@ function readMetric(summary: Summary, request: ReadingRequest, file: string, not
 /** A statistic's value; one the file does not have is named with where it would come from. */
 function statValue(entry: Entry, selector: Selector, kind: Kind, file: string): unknown {
   const {values} = entry
-  const key = statKey(selector)
+  const key = statKey(selector, entry.machineReadable)
   let value: unknown
   if (selector.stat === 'percentile')
-    value = Object.entries(values).find(
-      ([name]) => name.startsWith('p(') && percentileIn(name) === selector.percentile,
-    )?.[1]
+    value = Object.entries(values).find(([name]) => percentileIn(name) === selector.percentile)?.[1]
   else if (selector.stat === 'rate' && values.rate === undefined) value = values.value
   else value = values[key]
-  if (value !== undefined) return value
-  const hint = kind === 'trend' ? `add "${key}" to k6's summaryTrendStats` : undefined
-  malformed(file, entry.field, `an object with ${key}`, values, hint)
+  // The machine-readable summary writes a statistic k6 did not keep as null.
+  if (value !== undefined && value !== null) return value
+  malformed(file, entry.field, `an object with ${key}`, values, kind === 'trend' ? trendHint(entry, key) : undefined)
+}
+
+function trendHint(entry: Entry, key: string): string {
+  const statistic = key.replace(/^p(\d+(?:\.\d+)?)$/, 'p($1)')
+  if (!entry.machineReadable || MACHINE_READABLE_TREND_STATS.includes(key))
+    return `add "${statistic}" to k6's summaryTrendStats`
+  return (
+    `the machine-readable summary keeps only ${MACHINE_READABLE_TREND_STATS.join(', ')}; for ${key} export ` +
+    'handleSummary data, or --summary-export without --new-machine-readable-summary'
+  )
 }
 
 function rateProportion(entry: Entry, selector: Selector, file: string, notes: Set<string>): MetricEvidence {

@@ -115,7 +115,7 @@ export async function runCompositeAction(context: RunnerContext): Promise<Action
 }
 
 /** `${{ a.b.c }}` for plain property paths, the only expressions the action may use; anything else is an error. */
-function expand(text: string, scope: Record<string, unknown>): string {
+export function expand(text: string, scope: Record<string, unknown>): string {
   return text.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_, expression: string) => {
     if (!/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/.test(expression))
       throw new Error(`unsupported expression: ${expression}`)
@@ -144,7 +144,7 @@ function readOutputs(file: string): Record<string, string> {
   return outputs
 }
 
-function bash(
+export function bash(
   script: string,
   cwd: string,
   env: NodeJS.ProcessEnv,

@@ -45,6 +45,8 @@ export class FakeGitHub {
   readonly checkRuns: any[] = []
   /** Comments per "owner/repo#number", oldest first, as GitHub lists them. */
   readonly comments = new Map<string, IssueComment[]>()
+  /** Head commit per open pull request of REPOSITORY. */
+  readonly pulls = new Map<number, string>()
   private readonly scripts: Script[] = []
   private nextId = 1000
 
@@ -88,6 +90,7 @@ export class FakeGitHub {
     this.requests.length = 0
     this.checkRuns.length = 0
     this.comments.clear()
+    this.pulls.clear()
     this.scripts.length = 0
   }
 
@@ -154,6 +157,18 @@ export class FakeGitHub {
     let match: RegExpExecArray | null
     if (method === 'GET' && (match = /^issues\/(\d+)\/comments$/.exec(rest!))) {
       return this.page(repository, Number(match[1]), url)
+    }
+    if (method === 'GET' && (match = /^pulls\/(\d+)$/.exec(rest!))) {
+      const sha = this.pulls.get(Number(match[1]))
+      if (sha === undefined) return error(404, 'Not Found')
+      return {
+        body: {
+          head: {ref: 'patch-1', repo: {full_name: 'fork-owner/octo-repo'}, sha},
+          number: Number(match[1]),
+          state: 'open',
+        },
+        status: 200,
+      }
     }
     if (method === 'POST' && (match = /^issues\/(\d+)\/comments$/.exec(rest!))) {
       const comment = this.newComment(

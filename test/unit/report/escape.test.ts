@@ -71,6 +71,15 @@ describe('escapers', () => {
     )
   })
 
+  it('plainLine drops terminal escape sequences whole: a coloured log line leaves no "[31m" behind', () => {
+    const logged = '\u001b[31mFAIL\u001b[0m \u001b[1;38;2;255;0;0mconnection refused\u001b[39m'
+    const linked = '\u001b]8;;https://ci.test/run/1\u0007run 1\u001b]8;;\u0007 \u001b[2K\rdone'
+    expect(plainLine(logged)).toBe('FAIL connection refused')
+    expect(plainLine(linked)).toBe('run 1  done')
+    expect(escapeMarkdown(logged)).toBe('FAIL connection refused')
+    expect(escapeXml(`${logged}\n\u009b31mC1\u009b0m`)).toBe('FAIL connection refused C1')
+  })
+
   it('escapeMarkdown leaves no table border, code span, tag or mention', () => {
     fc.assert(
       fc.property(hostileText, (text) => {

@@ -106,6 +106,32 @@ describe('artifact format k6', () => {
     })
   })
 
+  it("reads the machine-readable summary as k6's own TestMachineReadableSummary has it: p95, k6_version", async () => {
+    const evidence = await read({
+      file: 'k6-machine-readable-k6-test.json',
+      metrics: {
+        checks: 'checks',
+        custom: 'custom_iterations.count',
+        iteration_p95: 'iteration_duration.p95',
+        iteration_p90: 'iteration_duration.p(90)',
+        iterations: 'iterations.count',
+        sent: 'data_sent.count',
+      },
+    })
+    expect(evidence.source).toBe(
+      'k6 summary k6-machine-readable-k6-test.json (machine-readable summary 1.0.0, k6 2.2.0)',
+    )
+    expect(evidence.durationMs).toBeCloseTo(3.517, 9)
+    expect(evidence.metrics).toEqual({
+      checks: {events: 1, trials: 1, type: 'proportion'},
+      custom: {dimension: 'count', type: 'value', value: 1},
+      iteration_p90: {dimension: 'duration', type: 'value', value: 0.208_512},
+      iteration_p95: {dimension: 'duration', type: 'value', value: 0.208_512},
+      iterations: {dimension: 'count', type: 'value', value: 1},
+      sent: {dimension: 'size', type: 'value', value: 0},
+    })
+  })
+
   it('says which shape the file was, with the k6 version when the file gives it', async () => {
     const sources = await Promise.all(
       SHAPES.map(async (file) => (await read({file, metric: 'p95', path: 'http_req_duration.p95'})).source),
@@ -215,10 +241,24 @@ describe('artifact format k6', () => {
   )
 
   it('names the statistic k6 was not asked to keep, and where to ask for it', async () => {
-    expect(await noData({file: 'k6-machine-readable.json', metrics: ['http_req_duration.p99']})).toBe(
-      'validator artifact failed: k6-machine-readable.json: results.metrics[0].values: expected an object with ' +
-        'p(99), found an object with keys avg, max, med, min, p(90), p(95) — add "p(99)" to k6\'s summaryTrendStats',
+    expect(await noData({file: 'k6-handle-summary.json', metrics: ['http_req_duration.p99.9']})).toContain(
+      'k6-handle-summary.json: metrics.http_req_duration.values: expected an object with p(99.9), found an object ' +
+        'with keys avg, min, med, max, p(90), p(95), p(99), count — add "p(99.9)" to k6\'s summaryTrendStats',
     )
+    expect(await noData({file: 'k6-machine-readable.json', metrics: ['http_req_duration.p99']})).toBe(
+      'validator artifact failed: k6-machine-readable.json: results.metrics[0].values: expected an object with p99, ' +
+        'found an object with keys avg, max, med, min, p90, p95 — the machine-readable summary keeps only ' +
+        'avg, min, med, max, p90, p95; for p99 export handleSummary data, ' +
+        'or --summary-export without --new-machine-readable-summary',
+    )
+    // k6 writes a trend statistic it did not keep (not in summaryTrendStats) as null.
+    const withoutP90 = JSON.parse(readFileSync(path.join(FIXTURES, 'k6-machine-readable.json'), 'utf8')) as {
+      results: {metrics: Array<{values: Record<string, unknown>}>}
+    }
+    withoutP90.results.metrics[0]!.values.p90 = null
+    expect(
+      await noData({file: k6File('without-p90.json', withoutP90), metrics: ['http_req_duration.p90']}, scratch),
+    ).toContain('expected an object with p90, found an object with keys avg, max, med, min, p90, p95 — add "p(90)"')
     expect(await noData({file: 'k6-machine-readable.json', metrics: ['http_reqs.rate']})).toContain(
       'k6-machine-readable.json: results.metrics[3].values: expected an object with rate, found an object with keys ' +
         'count',

@@ -89,6 +89,32 @@ describe('artifact format autocannon', () => {
     ]).toEqual([result['2xx'], result['5xx'], 0])
   })
 
+  it('reads the measured run, not the warmup, from the two results autocannon --json --warmup writes', async () => {
+    const [warmup, run] = readFileSync(path.join(FIXTURES, 'autocannon-warmup.json'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    // The fixture's warmup used 2 connections for 1 s, the run 4 for 3 s: the numbers tell them apart.
+    expect([warmup.connections, run.connections]).toEqual([2, 4])
+    const evidence = await read({
+      file: 'autocannon-warmup.json',
+      format: 'autocannon',
+      metrics: ['latency.p99', 'requests.total', 'error_rate'],
+    })
+    expect(evidence.metrics).toEqual({
+      error_rate: {events: run.non2xx + run.errors, trials: run.requests.total + run.errors, type: 'proportion'},
+      'latency.p99': {dimension: 'duration', type: 'value', value: run.latency.p99},
+      'requests.total': {dimension: 'count', type: 'value', value: run.requests.total},
+    })
+    expect(evidence).toMatchObject({
+      durationMs: run.duration * 1000,
+      source: `autocannon autocannon-warmup.json (${run.url}, 4 connections, ${run.duration} s)`,
+    })
+    expect(evidence.notes?.[0]).toBe(
+      'autocannon-warmup.json holds a warmup and a measured run (autocannon --warmup): the measured run was read',
+    )
+  })
+
   it('says which percentiles autocannon has when the gate asks for another', () => {
     expect(() => specsFor({file: 'a.json', format: 'autocannon', metrics: ['latency.p95']})).toThrow(
       'format autocannon: "latency.p95": autocannon reports the percentiles p0.001 p0.01 p0.1 p1 p2.5 p10 p25 p50 ' +
@@ -119,12 +145,23 @@ describe('artifact format autocannon', () => {
       '{"latency": {"p99": 3}, "requests": {"total": 10}, "non2xx": -1, "errors": 0}',
       'autocannon.json: non2xx: expected a whole number ≥ 0, found the number -1',
     ],
+    [
+      'three results, one a line',
+      '{"latency": {"p99": 3}, "requests": {"total": 1}}\n'.repeat(3),
+      'autocannon.json holds 3 autocannon results, one a line; autocannon --json writes one, or two with --warmup',
+    ],
+    [
+      'two lines whose first is no result',
+      '{"title": "warmup"}\n{"latency": {"p99": 3}, "requests": {"total": 1}}\n',
+      'autocannon.json: line 1: expected the warmup result autocannon --warmup writes first, ' +
+        'found an object with keys title',
+    ],
   ])('rejects %s, naming the file and the field', async (_what, text, message) => {
     const reason = await noData(
       {file: scratchFile('autocannon.json', text), format: 'autocannon', metrics: ['latency.p99', 'error_rate']},
       scratch,
     )
-    expect(reason).toBe(`validator artifact failed: ${message}`)
+    expect(reason).toContain(`validator artifact failed: ${message}`)
   })
 })
 
@@ -227,6 +264,26 @@ describe('artifact format junit', () => {
         'Object.is equality',
       'failed: sample.test.mjs › search > pages results — cannot read properties of undefined (reading "next")',
     ])
+  })
+
+  it('counts a googletest disabled test (status="notrun") as skipped, not passed, and untimed', async () => {
+    // googletest's own expected XML (gtest_xml_output_unittest.py): 30 test cases, 2 of them DISABLED_.
+    const evidence = await read({
+      file: 'gtest-xml-output.xml',
+      format: 'junit',
+      metrics: ['tests', 'passed', 'failures', 'skipped', 'pass_rate', 'duration', 'DisabledTest.skipped'],
+    })
+    const {duration, ...counts} = evidence.metrics
+    expect(counts).toEqual({
+      'DisabledTest.skipped': {dimension: 'count', type: 'value', value: 1},
+      failures: {dimension: 'count', type: 'value', value: 7},
+      pass_rate: {events: 18, trials: 25, type: 'proportion'},
+      passed: {dimension: 'count', type: 'value', value: 18},
+      // 2 disabled, and 3 that called GTEST_SKIP() (<skipped>); SkippedAfterFailure failed first and stays failed.
+      skipped: {dimension: 'count', type: 'value', value: 5},
+      tests: {dimension: 'count', type: 'value', value: 30},
+    })
+    expect(samplesOf(duration)).toHaveLength(25)
   })
 
   it('reads one suite by its name, and names the suites it has when there is no such one', async () => {
