@@ -80,17 +80,12 @@ const pct = (x: number): string => `${Math.round(x * 100)}`
 export function fullTable(rows: CalibrationRow[]): string {
   const head = `| method | op | shape | ${SIZES.map((n) => `n=${n}`).join(' | ')} | within slack |`
   const rule = `|---|---|---|${SIZES.map(() => '---').join('|')}|---|`
-  const lines = rows.map(
-    (row) =>
-      `| ${row.method} | ${row.direction} | ${row.shape} | ${row.cells.map((c) => `${pct(c.falsePass)} / ${pct(c.falseFail)} / ${pct(c.power)}`).join(' | ')} | ${
-        row.cells.every((c) => c.withinSlack)
-          ? 'yes'
-          : `**no** (n = ${row.cells
-              .filter((c) => !c.withinSlack)
-              .map((c) => c.n)
-              .join(', ')})`
-      } |`,
-  )
+  const lines = rows.map((row) => {
+    const cells = row.cells.map((c) => `${pct(c.falsePass)} / ${pct(c.falseFail)} / ${pct(c.power)}`).join(' | ')
+    const outside = row.cells.filter((c) => !c.withinSlack).map((c) => c.n)
+    const slack = outside.length === 0 ? 'yes' : `**no** (n = ${outside.join(', ')})`
+    return `| ${[row.method, row.direction, row.shape, cells, slack].join(' | ')} |`
+  })
   return [head, rule, ...lines].join('\n')
 }
 
@@ -104,9 +99,9 @@ export function compactTable(rows: CalibrationRow[]): string {
   }
   const at = (row: CalibrationRow, n: number): string => `${pct(row.cells.find((c) => c.n === n)?.power ?? 0)}%`
   const head = '| method | op | shape | worst false PASS | worst false FAIL | power n=200 | power n=2000 |'
-  const lines = rows.map(
-    (row) =>
-      `| ${row.method} | ${row.direction} | ${row.shape} | ${worst(row, 'falsePass')} | ${worst(row, 'falseFail')} | ${at(row, 200)} | ${at(row, 2000)} |`,
-  )
+  const lines = rows.map((row) => {
+    const cells = [worst(row, 'falsePass'), worst(row, 'falseFail'), at(row, 200), at(row, 2000)]
+    return `| ${[row.method, row.direction, row.shape, ...cells].join(' | ')} |`
+  })
   return [head, '|---|---|---|---|---|---|---|', ...lines].join('\n')
 }

@@ -463,10 +463,26 @@ if (runs('performance')) {
       const ratios = row.rounds.map((r) => r.value / r.reference)
       const absolute = row.reference.startsWith('absolute')
       const ratio = median(ratios)
-      return `| ${row.what} | ${row.reference} | ${row.goal} | ${shown(median(values))} [${shown(Math.min(...values))}–${shown(Math.max(...values))}] ${row.unit} | ${absolute ? '—' : `${shown(median(row.rounds.map((r) => r.reference)))} ${row.unit}`} | ${absolute ? '—' : `${ratio.toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`} | ${row.meets(absolute ? median(values) : ratio) ? 'yes' : '**no**'}${row.note ? ` — ${row.note}` : ''} |`
+      const measured = `${shown(median(values))} [${shown(Math.min(...values))}–${shown(Math.max(...values))}]`
+      const reference = absolute ? '—' : `${shown(median(row.rounds.map((r) => r.reference)))} ${row.unit}`
+      const ratioRange = `${ratio.toFixed(2)}x [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`
+      const met = (row.meets(absolute ? median(values) : ratio) ? 'yes' : '**no**') + (row.note ? ` — ${row.note}` : '')
+      const cells = [
+        row.what,
+        row.reference,
+        row.goal,
+        `${measured} ${row.unit}`,
+        reference,
+        absolute ? '—' : ratioRange,
+        met,
+      ]
+      return `| ${cells.join(' | ')} |`
     }),
   ]
-  const header = `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, Node ${process.version}, load average ${load} at start; ${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
+  const header =
+    `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, ` +
+    `Node ${process.version}, load average ${load} at start; ` +
+    `${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
   sections.performance = {
     json: {
       cpus: os.cpus().length,
@@ -491,8 +507,16 @@ if (runs('calibration')) {
   const calibration = calibrationRows(SCALE, (line) => console.error(`  ${line}`))
   const seconds = (performance.now() - began) / 1000
   const header =
-    `Calibration ` +
-    `measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, in ${seconds.toFixed(0)} s: each cell is false PASS / false FAIL / power, in % of the sample sets. False PASS and false FAIL: the truth exactly on the threshold, confidence 0.95, so each should be at most 5%; "within slack" means neither count exceeds the 99.9% quantile of Binomial(sets, 0.05). Power: the share PASSed with the truth at 0.8× the threshold for <, 1.25× for >. Sets per cell: ${400 * SCALE} (mean and stddev: ${400 * SCALE} at n ≤ 100, ${200 * SCALE} above, bootstrap-t with B = 999), ${SCALE}× those of test/unit/engine/calibration.test.ts (\`-- --calibration-scale K\`); a share of 5% from ${200 * SCALE} sets has a standard error of ${(100 * Math.sqrt((0.05 * 0.95) / (200 * SCALE))).toFixed(1)} points. A quantile's shares are also known exactly (the test sums them for every n from 3 to 2000): never above 5%.`
+    `Calibration measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ` +
+    `${process.version}, in ${seconds.toFixed(0)} s: each cell is false PASS / false FAIL / power, in % of the ` +
+    `sample sets. False PASS and false FAIL: the truth exactly on the threshold, confidence 0.95, so each should ` +
+    `be at most 5%; "within slack" means neither count exceeds the 99.9% quantile of Binomial(sets, 0.05). ` +
+    `Power: the share PASSed with the truth at 0.8× the threshold for <, 1.25× for >. Sets per cell: ` +
+    `${400 * SCALE} (mean and stddev: ${400 * SCALE} at n ≤ 100, ${200 * SCALE} above, bootstrap-t with B = ` +
+    `999), ${SCALE}× those of test/unit/engine/calibration.test.ts (\`-- --calibration-scale K\`); a share of 5% ` +
+    `from ${200 * SCALE} sets has a standard error of ` +
+    `${(100 * Math.sqrt((0.05 * 0.95) / (200 * SCALE))).toFixed(1)} points. A quantile's shares are also known ` +
+    `exactly (the test sums them for every n from 3 to 2000): never above 5%.`
   sections.calibration = {
     json: {date: new Date().toISOString(), node: process.version, rows: calibration, seconds},
     markdown: `${header}\n\n${fullTable(calibration)}\n\nCompact (README):\n\n${compactTable(calibration)}`,
@@ -519,10 +543,10 @@ const parts: string[] = []
 const json: Record<string, unknown> = {}
 for (const section of SECTIONS) {
   const markdown = sections[section]?.markdown ?? previousSection(section)
-  if (markdown)
-    parts.push(
-      `${marker(section)}\n${titles[section]}\n\n${markdown.replace(/^## (Performance|Calibration)\n\n/, '')}\n${marker(section, true)}`,
-    )
+  if (markdown) {
+    const body = markdown.replace(/^## (Performance|Calibration)\n\n/, '')
+    parts.push(`${marker(section)}\n${titles[section]}\n\n${body}\n${marker(section, true)}`)
+  }
   // Before sections, results.json held the performance object at its top level.
   const kept =
     section === 'performance' && !('performance' in previousJson) && 'rows' in previousJson

@@ -59,13 +59,16 @@ export function checkShards(runs: ReadonlyArray<{ref: string; evidence: RunEvide
   for (const {evidence, ref} of runs) {
     if (evidence.gate.sha256 !== first.evidence.gate.sha256) {
       throw new UserError(
-        `Cannot merge runs of different gate ` +
-          `files: ${first.ref} ran ${first.evidence.gate.file} (sha256 ${first.evidence.gate.sha256.slice(0, 12)}…) but ${ref} ran ${evidence.gate.file} (sha256 ${evidence.gate.sha256.slice(0, 12)}…). Run every shard from the same gate file, unchanged.`,
+        `Cannot merge runs of different gate files: ` +
+          `${first.ref} ran ${first.evidence.gate.file} (sha256 ${first.evidence.gate.sha256.slice(0, 12)}…) ` +
+          `but ${ref} ran ${evidence.gate.file} (sha256 ${evidence.gate.sha256.slice(0, 12)}…). ` +
+          'Run every shard from the same gate file, unchanged.',
       )
     }
     if (evidence.shard.count !== first.evidence.shard.count) {
       throw new UserError(
-        `Cannot merge ${first.ref} (${shardLabel(first.evidence.shard)}) with ${ref} (${shardLabel(evidence.shard)}): every shard must split the load the same number of ways.`,
+        `Cannot merge ${first.ref} (${shardLabel(first.evidence.shard)}) ` +
+          `with ${ref} (${shardLabel(evidence.shard)}): every shard must split the load the same number of ways.`,
       )
     }
   }

@@ -37,9 +37,10 @@ export default class Check extends GateCommand {
     `target's validator to collect evidence, turns every expectation into a probability that it holds, weighs the ` +
     `targets into a consensus score and applies the gate's decision rule. Every run is saved to .gate/runs/ and ` +
     `.gate/latest.json; a --shard run also saves its evidence as collected beside it ` +
-    `(.gate/runs/<id>.evidence.json) for \`gate merge\`.
-
-Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure more), 4 decided but not saved (the report is printed; the results file or a report could not be written), 130 interrupted (partial results saved and marked).`
+    `(.gate/runs/<id>.evidence.json) for \`gate merge\`.\n\n` +
+    'Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured), 3 INCONCLUSIVE (measure ' +
+    'more), 4 decided but not saved (the report is printed; the results file or a report could not be written), ' +
+    '130 interrupted (partial results saved and marked).'
   static override examples = [
     {description: 'Check the shipped smoke gate on this machine', command: '<%= config.bin %> <%= command.id %> smoke'},
     {

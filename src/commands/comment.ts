@@ -12,9 +12,10 @@ export default class Comment extends GateCommand {
     `full report collapsed) and posts it to the pull request. The comment starts with a hidden marker, <!-- ` +
     `phasegate:GATE -->: later runs of the same gate find it, on any page of the conversation, and edit it instead ` +
     `of adding another — only a comment the token's own identity wrote (GET /user; github-actions[bot] for ` +
-    `GITHUB_TOKEN), so a marker someone else planted is never edited.
-
-Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSITORY (or --repo), and the pull request from GITHUB_EVENT_PATH (or --pr). GITHUB_API_URL points at GitHub Enterprise Server. Exit 0 when the comment is posted, 2 when GitHub refuses (the message says which permission or setting to fix).`
+    `GITHUB_TOKEN), so a marker someone else planted is never edited.\n\n` +
+    'Needs GITHUB_TOKEN with pull-requests: write (and issues: write), GITHUB_REPOSITORY (or --repo), and the ' +
+    'pull request from GITHUB_EVENT_PATH (or --pr). GITHUB_API_URL points at GitHub Enterprise Server. Exit 0 ' +
+    'when the comment is posted, 2 when GitHub refuses (the message says which permission or setting to fix).'
   static override examples = [
     {description: 'In a pull-request workflow, after `gate check`', command: '<%= config.bin %> <%= command.id %>'},
     {

@@ -10,9 +10,9 @@ export default class History extends GateCommand {
     `Every \`gate check\` and \`gate merge\` is recorded in .gate/history.db. One row ` +
     `per run, oldest first (the sparklines in the last row read left to right as the rows read down): commit, ` +
     `branch, outcome, consensus, and per target its status and confidence — or, with --target or --metric, per ` +
-    `metric its p95 (samples), value, or rate (proportions).
-
-With no recorded run the command says so and exits 0 (an empty history is the normal state of a fresh checkout or CI cache); a damaged history.db exits 2.`
+    `metric its p95 (samples), value, or rate (proportions).\n\n` +
+    'With no recorded run the command says so and exits 0 (an empty history is the normal state of a fresh ' +
+    'checkout or CI cache); a damaged history.db exits 2.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> phase-2',
     '<%= config.bin %> <%= command.id %> phase-2 --target api-latency --limit 50',

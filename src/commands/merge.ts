@@ -14,9 +14,11 @@ export default class Merge extends GateCommand {
     `names the evidence a check saved beside its results (.gate/runs/<id>.evidence.json). The runs must be shards ` +
     `of the same gate file (same sha256), each shard once; a missing shard is a warning. Per target and metric: ` +
     `samples are re-drawn uniformly from the union (latency from the merged HDR histograms), proportions' events ` +
-    `and trials and counts and rates are summed, other values are kept when every shard agrees. The engine then decides on the union, and the merged run is saved and reported like a check.
-
-Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a shard twice), 3 INCONCLUSIVE, 4 decided but not saved (the merged results or a report could not be written), 130 a shard was interrupted.`
+    `and trials and counts and rates are summed, other values are kept when every shard agrees. ` +
+    'The engine then decides on the union, and the merged run is saved and reported like a check.\n\n' +
+    'Exit codes: 0 PROCEED, 1 BLOCK, 2 runs that cannot be merged (different gates, a shard twice), 3 ' +
+    'INCONCLUSIVE, 4 decided but not saved (the merged results or a report could not be written), 130 a shard was ' +
+    'interrupted.'
   static override examples = [
     {
       description: 'Merge the two shards of a CI matrix',

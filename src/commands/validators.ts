@@ -31,9 +31,11 @@ export default class Validators extends GateCommand {
     }))
     for (const row of rows) {
       this.log(`${row.name}  (${row.plugin}, evidence: ${row.kind})\n  ${row.description}`)
-      this.log(
-        `  metrics: ${typeof row.metrics === 'string' ? row.metrics : row.metrics.map((m) => `${m.name} (${m.dimension}, ${m.type})`).join(', ')}`,
-      )
+      const metrics =
+        typeof row.metrics === 'string'
+          ? row.metrics
+          : row.metrics.map((m) => `${m.name} (${m.dimension}, ${m.type})`).join(', ')
+      this.log(`  metrics: ${metrics}`)
       this.log(`  options: ${row.options.join(', ') || '—'}\n`)
     }
     return rows

@@ -198,8 +198,9 @@ function measureQuantile(
   const oneSided = orderStatisticRanks(n, level, 1 - settings.confidence)
   const bound = boundSide(expr.operator) === 'upper' ? rank(oneSided.upper, 'upper') : rank(oneSided.lower, 'lower')
   const unbounded = lower95 === null || upper95 === null
+  const side = lower95 === null ? 'the low' : 'the high'
   const reason = unbounded
-    ? `${n} observation${n === 1 ? '' : 's'} cannot bound ${expr.statistic} on ${lower95 === null ? 'the low' : 'the high'} side at 95%`
+    ? `${n} observation${n === 1 ? '' : 's'} cannot bound ${expr.statistic} on ${side} side at 95%`
     : undefined
   return {
     bound,

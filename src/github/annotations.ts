@@ -27,7 +27,8 @@ export function targetAnnotations(results: RunResults, options: AnnotationOption
     if (target.status === 'PASS') return []
     const level: AnnotationLevel = target.status === 'INCONCLUSIVE' || target.level === 'warn' ? 'warning' : 'error'
     const t = view.targets[index]!
-    const message = `${t.title}: ${target.status}, ${t.headline} (confidence ${t.confidence}${target.required ? ', required' : ''})`
+    const required = target.required ? ', required' : ''
+    const message = `${t.title}: ${target.status}, ${t.headline} (confidence ${t.confidence}${required})`
     return [
       annotation(level, plainLine(message), {
         file: where?.file,

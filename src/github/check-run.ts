@@ -22,6 +22,8 @@ export async function createCheckRun(
   results: RunResults,
   summary: string,
 ): Promise<{id: number; url: string}> {
+  const consensus = score(results.consensus, results.decision.minConsensus)
+  const minimum = score(results.decision.minConsensus, results.consensus)
   const {data} = await client.request('POST /repos/{owner}/{repo}/check-runs', {
     completed_at: results.finishedAt,
     conclusion: conclusionFor(results),
@@ -29,7 +31,7 @@ export async function createCheckRun(
     name: `phasegate: ${results.gate.name}`.slice(0, 200),
     output: {
       summary,
-      title: `${results.decision.outcome} — consensus ${score(results.consensus, results.decision.minConsensus)} (minimum ${score(results.decision.minConsensus, results.consensus)})`,
+      title: `${results.decision.outcome} — consensus ${consensus} (minimum ${minimum})`,
     },
     owner: where.owner,
     repo: where.repo,

@@ -74,9 +74,10 @@ export async function createGitHubClient(options: ClientOptions): Promise<GitHub
     (kind: string) =>
     (retryAfter: number, request: {method: string; url: string}, _octokit: unknown, retryCount: number) => {
       const retrying = retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS
-      warn(
-        `GitHub ${kind} on ${request.method} ${request.url}: ${retrying ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RATE_LIMIT_RETRIES})` : 'not retrying'}`,
-      )
+      const next = retrying
+        ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${RATE_LIMIT_RETRIES})`
+        : 'not retrying'
+      warn(`GitHub ${kind} on ${request.method} ${request.url}: ${next}`)
       return retrying
     }
   return new GitHubOctokit({

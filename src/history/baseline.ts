@@ -102,9 +102,12 @@ function gateChanged(cwd: string, gate: string, run: string, sha256: string): st
 
 export function formatSaved(saved: SavedBaseline): string {
   const {baseline} = saved
+  const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`
+  const replaces = saved.replaced ? `; replaces run ${saved.replaced}` : ''
   const lines = [
     `pinned baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)})`,
-    `  ${saved.targets} target${saved.targets === 1 ? '' : 's'}, ${saved.metrics} metric${saved.metrics === 1 ? '' : 's'}, ${saved.withSamples} with kept samples${saved.replaced ? `; replaces run ${saved.replaced}` : ''}`,
+    `  ${counted(saved.targets, 'target')}, ${counted(saved.metrics, 'metric')}, ` +
+      `${saved.withSamples} with kept samples${replaces}`,
   ]
   if (saved.importedFrom)
     lines.push(
@@ -149,6 +152,7 @@ export function formatBaseline(baseline: Baseline): string {
     return entries.map(({evidence, summary}) => {
       const unit = summary.type === 'proportion' ? 'proportion' : summary.dimension
       const show = (x: number | undefined): string => (x === undefined ? '—' : formatValue(x, unit))
+      const share = summary.trials ? (summary.events ?? 0) / summary.trials : undefined
       const kept =
         summary.type === 'samples'
           ? evidence?.type === 'samples'
@@ -159,13 +163,15 @@ export function formatBaseline(baseline: Baseline): string {
         summary.type === 'samples'
           ? `p50 ${show(summary.p50)} · p95 ${show(summary.p95)} · p99 ${show(summary.p99)}`
           : summary.type === 'proportion'
-            ? `${summary.events ?? '—'}/${summary.trials ?? '—'} = ${show(summary.trials ? (summary.events ?? 0) / summary.trials : undefined)}`
+            ? `${summary.events ?? '—'}/${summary.trials ?? '—'} = ${show(share)}`
             : show(summary.value)
       return [target, status, summary.name, summary.type, String(summary.seen ?? summary.n), value, kept]
     })
   })
+  const imported = baseline.source === 'file' ? ', imported from a results file: summaries only' : ''
   return [
-    `baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)}), saved ${utcTime(baseline.savedAt)} UTC${baseline.source === 'file' ? ', imported from a results file: summaries only' : ''}`,
+    `baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)}), ` +
+      `saved ${utcTime(baseline.savedAt)} UTC${imported}`,
     '',
     ...formatTable(['target', 'status', 'metric', 'type', 'n', 'value', 'kept'], rows),
   ].join('\n')

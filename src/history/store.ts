@@ -301,10 +301,11 @@ function insertRun(db: BetterSqlite3.Database, results: RunResults, options: Ins
   for (let n = 2; taken.get(id); n++) id = `${options.id}-${n}`
   const git = results.environment.git
   db.prepare(
-    `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms, ` +
-      `git_commit, branch, dirty, ci, outcome, rule,
+    `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms,
+       git_commit, branch, dirty, ci, outcome, rule,
        consensus, min_consensus, interrupted, shard, tool_version, source, source_file, recorded_at)
-     VALUES (@id, @gate, @title, @file, @sha256, @startedAt, @finishedAt, @durationMs, @commit, @branch, @dirty, @ci, @outcome, @rule,
+     VALUES (@id, @gate, @title, @file, @sha256, @startedAt, @finishedAt, @durationMs,
+       @commit, @branch, @dirty, @ci, @outcome, @rule,
        @consensus, @minConsensus, @interrupted, @shard, @toolVersion, @source, @sourceFile, @recordedAt)`,
   ).run({
     branch: git?.branch ?? null,
@@ -335,10 +336,11 @@ function insertRun(db: BetterSqlite3.Database, results: RunResults, options: Ins
     `INSERT INTO targets (run_id, target, title, validator, status, confidence, p, weight, required, level, reason)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
+  const summaryParameters = SUMMARY_COLUMNS.map((column) => `@${column}`).join(', ')
   const insertMetric = db.prepare(
-    `INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, ${SUMMARY_COLUMNS.join(', ')}, samples, ` +
-      `histogram)
-     VALUES (@run, @target, @name, @type, @dimension, @n, @seen, ${SUMMARY_COLUMNS.map((column) => `@${column}`).join(', ')}, @samples, @histogram)`,
+    `INSERT INTO metrics (run_id, target, metric, type, dimension, n, seen, ${SUMMARY_COLUMNS.join(', ')}, samples,
+       histogram)
+     VALUES (@run, @target, @name, @type, @dimension, @n, @seen, ${summaryParameters}, @samples, @histogram)`,
   )
   const insertExpectation = db.prepare(
     `INSERT INTO expectations (run_id, target, position, expression, metric, statistic, operator, dimension, value, ` +

@@ -94,6 +94,7 @@ export class RunningTarget {
   /** The whole title line at this moment. */
   title(elapsedMs: number): string {
     const {errors, message} = this.update
-    return `${this.label} · ${runningText({elapsedMs, errors, message, plannedMs: this.plannedMs, rate: this.rate, timeoutMs: this.target.timeoutMs})}`
+    const {plannedMs, rate, target} = this
+    return `${this.label} · ${runningText({elapsedMs, errors, message, plannedMs, rate, timeoutMs: target.timeoutMs})}`
   }
 }

@@ -5,8 +5,15 @@ import {stripVTControlCharacters} from 'node:util'
 
 /** Characters that break lines, steer a terminal (ESC, C1), reorder text (bidi controls) or are not valid XML. */
 const LINE_BREAKS = /\r\n|[\n\r\t\v\f\u0085\u2028\u2029]/g
-const INVISIBLE =
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+const INVISIBLE = new RegExp(
+  [
+    String.raw`[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]`,
+    // A lone surrogate: a high half with no low half after it, or a low half with no high half before it.
+    String.raw`[\ud800-\udbff](?![\udc00-\udfff])`,
+    String.raw`(?<![\ud800-\udbff])[\udc00-\udfff]`,
+  ].join('|'),
+  'g',
+)
 
 /** Control characters but the line break and tab, C1 and bidi controls: what can steer a terminal or hide text. */
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g

@@ -41,8 +41,12 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
   const width = (key: keyof typeof header) => Math.max(length(header[key]), ...rows.map((r) => length(r[key])))
   const [targetW, statusW, expectationW] = [width('target'), width('status'), width('expectation')]
   // Pad before painting: escape codes have no width but count as characters.
-  const line = (cells: {confidence: string; expectation: string; status: string; target: string}, tone?: number) =>
-    `  ${tone === undefined ? pad(cells.status, statusW) : paint(tone, pad(cells.status, statusW))}  ${pad(cells.target, targetW)}  ${pad(cells.expectation, expectationW)}  ${cells.confidence}`.trimEnd()
+  const line = (cells: {confidence: string; expectation: string; status: string; target: string}, tone?: number) => {
+    const status = pad(cells.status, statusW)
+    const painted = tone === undefined ? status : paint(tone, status)
+    const columns = [painted, pad(cells.target, targetW), pad(cells.expectation, expectationW), cells.confidence]
+    return `  ${columns.join('  ')}`.trimEnd()
+  }
 
   const decision = view.decision
   const lines = [
@@ -57,7 +61,8 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     ...toDecide(view),
     ...busy(view),
     '',
-    `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  consensus ${decision.consensus} (min ${decision.minConsensus})`,
+    `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  ` +
+      `consensus ${decision.consensus} (min ${decision.minConsensus})`,
     ...view.warnings.map((warning) => clip(`  warning: ${warning}`, LINE_WIDTH)),
   ]
   return `${lines.join('\n')}\n`

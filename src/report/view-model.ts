@@ -229,6 +229,8 @@ export function buildReportView(results: RunResults): ReportView {
   // Keyed by the unclipped id, which is what decision.deciding and decision.improvements hold.
   const byId = new Map(results.targets.map((target, index) => [target.id, targets[index]!]))
   const count = (status: Status) => results.targets.filter((t) => t.status === status).length
+  const required = results.targets.filter((t) => t.required).length
+  const tally = STATUSES.map((s) => `${count(s)} ${s}`).join(', ')
   const labelOf = (id: string) => byId.get(id)?.label ?? clip(id, LABEL_MAX)
   return {
     runId: clip(results.id, TEXT_MAX),
@@ -258,7 +260,7 @@ export function buildReportView(results: RunResults): ReportView {
     commit: commitText(results.environment.git),
     interrupted: results.interrupted,
     counts: STATUSES.map((status) => ({count: count(status), icon: STATUS_ICON[status], status})),
-    summary: `${plural(results.targets.length, 'target')} (${results.targets.filter((t) => t.required).length} required): ${STATUSES.map((s) => `${count(s)} ${s}`).join(', ')}`,
+    summary: `${plural(results.targets.length, 'target')} (${required} required): ${tally}`,
     targets,
     bottlenecks: bottlenecks(results.targets, targets),
     conditions: conditions(results),
@@ -452,7 +454,8 @@ function singleMetricText(m: MetricSummary): string {
   const name = clip(m.name, LABEL_MAX)
   if (m.type === 'proportion') {
     const value = m.value ?? (m.trials ? (m.events ?? 0) / m.trials : undefined)
-    return `${name}: ${quantity(value, 'proportion')} (${formatValue(m.events ?? 0, 'count')} of ${formatValue(m.trials ?? 0, 'count')})`
+    const [events, trials] = [formatValue(m.events ?? 0, 'count'), formatValue(m.trials ?? 0, 'count')]
+    return `${name}: ${quantity(value, 'proportion')} (${events} of ${trials})`
   }
   return `${name}: ${quantity(m.value, m.dimension)} (one value, no spread)`
 }
@@ -533,10 +536,13 @@ function riskOf(target: TargetVerdict, view: TargetView, confidence: number): Ri
   }
   if (target.status === 'INCONCLUSIVE') {
     const worst = view.worst
+    const closest = worst
+      ? `${worst.expression} has P = ${worst.p}, 95% interval ${worst.interval} vs ${worst.threshold}`
+      : 'no expectation decided it'
     return {
       ...base,
       risk: 'inconclusive',
-      why: `P ${view.p} is between ${(1 - confidence).toFixed(2)} and ${confidence}: ${worst ? `${worst.expression} has P = ${worst.p}, 95% interval ${worst.interval} vs ${worst.threshold}` : 'no expectation decided it'}`,
+      why: `P ${view.p} is between ${(1 - confidence).toFixed(2)} and ${confidence}: ${closest}`,
     }
   }
   return undefined
@@ -620,7 +626,9 @@ function methodology(results: RunResults): ReportView['methodology'] {
       .map((name) => ({count: all.filter((e) => e.method === name).length, name}))
       .filter((m) => m.count > 0)
       .map(({count, name}) => ({name, text: METHOD_TEXT[name](results), uses: plural(count, 'expectation')})),
-    settings: `confidence ${confidence}, min_consensus ${results.settings.minConsensus}, seed ${results.settings.seed}, B = ${formatValue(results.settings.resamples, 'count')} resamples`,
+    settings:
+      `confidence ${confidence}, min_consensus ${results.settings.minConsensus}, seed ${results.settings.seed}, ` +
+      `B = ${formatValue(results.settings.resamples, 'count')} resamples`,
     statusRule:
       `measured and artifact evidence PASS when P ≥ ${confidence} and FAIL when P ` +
       `≤ ${Number((1 - confidence).toFixed(6))}, INCONCLUSIVE in between; a claim is always INCONCLUSIVE (it needs ` +

@@ -174,8 +174,8 @@ export function mergeSamples(
     const summary = summarizeLatency(histogram)
     const at = (ms: number): string => formatValue(ms, 'duration')
     const note =
-      `drawn from the ${parts.length} shards' merged HDR histograms ` +
-      `of ${summary.count.toLocaleString('en-US')}: p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}`
+      `drawn from the ${parts.length} shards' merged HDR histograms of ${summary.count.toLocaleString('en-US')}: ` +
+      `p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}`
     const buckets = histogramBuckets(histogram)
     return {
       method: 'histogram',

@@ -206,8 +206,9 @@ function resolveRun(ref: string | undefined, cwd: string): string {
         .sort()
         .slice(-5)
     : []
-  throw new UserError(
-    `No saved run ` +
-      `"${ref}".${known.length > 0 ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.` : ' Run `gate check GATE` first.'}`,
-  )
+  const hint =
+    known.length > 0
+      ? ` Recent runs: ${known.map((f) => f.replace(/\.json$/, '')).join(', ')}.`
+      : ' Run `gate check GATE` first.'
+  throw new UserError(`No saved run "${ref}".${hint}`)
 }

@@ -102,8 +102,8 @@ function describeSchemaError(error: ErrorObject, data: unknown): {path: string; 
       return {
         path: pathText(segments),
         problem:
-          `must be one ` +
-          `of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${shown(valueAt(data, segments))}`,
+          `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, ` +
+          `got ${shown(valueAt(data, segments))}`,
       }
     case 'type':
       return {

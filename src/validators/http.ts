@@ -76,7 +76,8 @@ export const http = defineValidator<HttpOptions>({
     "next request when the last returns); with rate, an open model timed from each request's intended send, so a " +
     'stalled server is not hidden. With stages, each stage also reports latency_<stage>, throughput_<stage> and ' +
     "error_rate_<stage> (<stage> is at_<connections>, at_<rate>rps with rate, or the stage's name: " +
-    'p95(latency_at_50)), and with two or more, how throughput scales with the level: scaling_efficiency, scaling_slope, scaling_r2.',
+    'p95(latency_at_50)), and with two or more, how throughput scales with the level: scaling_efficiency, ' +
+    'scaling_slope, scaling_r2.',
   kind: 'measured',
   // Requests, errors and throughput add up across machines, and latency histograms merge exactly.
   shardable: true,
@@ -263,9 +264,8 @@ export function planShare(plan: LoadPlan, shard: Shard): LoadPlan {
 
 /** "share 1/2 of the load: 3 of 5 connections, 50/s of 100/s, 200 of 400 requests" */
 function describeShare(whole: LoadPlan, share: LoadPlan, shard: Shard): string {
-  const parts = [
-    `${share.connections ?? LOAD_DEFAULTS.connections} of ${whole.connections ?? LOAD_DEFAULTS.connections} connections`,
-  ]
+  const connections = (plan: LoadPlan): number => plan.connections ?? LOAD_DEFAULTS.connections
+  const parts = [`${connections(share)} of ${connections(whole)} connections`]
   if (whole.rate !== undefined && share.rate !== undefined)
     parts.push(`${formatValue(share.rate, 'rate')} of ${formatValue(whole.rate, 'rate')}`)
   if (whole.requests !== undefined) parts.push(`${share.requests} of ${whole.requests} requests`)
@@ -416,13 +416,18 @@ function describeScaling({efficiency, fit, highest, lowest}: Scaling, unit: 'con
   const rate = (value: number): string => formatValue(value, 'rate')
   const level = (value: number): string => (unit === 'rate' ? `${rate(value)} offered` : `${value} connections`)
   const per = unit === 'rate' ? 'per 1/s offered' : 'per connection'
-  const line = fit
-    ? `${fit.slope >= 0 ? '+' : ''}${rate(fit.slope)} ${per} (${fit.slopeInterval ? `95% interval ${rate(fit.slopeInterval[0])} to ${rate(fit.slopeInterval[1])}, ` : ''}r² ${Number.isFinite(fit.rSquared) ? fit.rSquared.toFixed(3) : 'undefined'})`
-    : 'one level only'
+  let line = 'one level only'
+  if (fit) {
+    const bounds = fit.slopeInterval
+    const interval = bounds ? `95% interval ${rate(bounds[0])} to ${rate(bounds[1])}, ` : ''
+    const r2 = Number.isFinite(fit.rSquared) ? fit.rSquared.toFixed(3) : 'undefined'
+    line = `${fit.slope >= 0 ? '+' : ''}${rate(fit.slope)} ${per} (${interval}r² ${r2})`
+  }
   const linear = Number.isFinite(efficiency)
     ? `${formatValue(efficiency, 'ratio')} of linear`
     : 'no baseline for linear'
-  return `scaling: ${line}; ${rate(highest.throughput)} at ${level(highest.level)} is ${linear} from ${rate(lowest.throughput)} at ${level(lowest.level)}`
+  const [from, to] = [lowest, highest].map((point) => `${rate(point.throughput)} at ${level(point.level)}`)
+  return `scaling: ${line}; ${to} is ${linear} from ${from}`
 }
 
 /**
@@ -513,6 +518,8 @@ function describeStage(stage: StageResult, latency: LatencySummary): string {
     latency.count === 0
       ? 'no successful request'
       : `p50 ${formatValue(latency.p50, 'duration')}, p95 ${formatValue(latency.p95, 'duration')}`
-  const counts = `${stage.requests.completed.toLocaleString('en-US')} requests, ${stage.requests.errors.toLocaleString('en-US')} errors`
-  return `stage ${stage.index + 1} (${level}${ramp}, ${formatValue(stage.durationMs, 'duration')}): ${counts}, ${percentiles}`
+  const {completed, errors} = stage.requests
+  const counts = `${completed.toLocaleString('en-US')} requests, ${errors.toLocaleString('en-US')} errors`
+  const duration = formatValue(stage.durationMs, 'duration')
+  return `stage ${stage.index + 1} (${level}${ramp}, ${duration}): ${counts}, ${percentiles}`
 }

@@ -264,10 +264,10 @@ export function memoryEvidence(
   }
 
   const notes = growths.slice(0, DESCRIBED_RUNS).map((growth) => describeGrowth(growth, per))
-  if (growths.length > DESCRIBED_RUNS)
-    notes.push(
-      `…and ${growths.length - DESCRIBED_RUNS} more runs, ${growths.slice(DESCRIBED_RUNS).filter(({leak}) => leak).length} of them leaking`,
-    )
+  if (growths.length > DESCRIBED_RUNS) {
+    const leaking = growths.slice(DESCRIBED_RUNS).filter(({leak}) => leak).length
+    notes.push(`…and ${growths.length - DESCRIBED_RUNS} more runs, ${leaking} of them leaking`)
+  }
   notes.push(...problems)
   return {metrics, notes}
 }

@@ -201,7 +201,9 @@ export const prometheus = defineValidator<PrometheusOptions>({
       kind: 'artifact',
       metrics,
       notes,
-      source: `Prometheus ${server}, the last ${options.range.duration} every ${options.range.step}: ${describeQueries(readings)}`,
+      source:
+        `Prometheus ${server}, the last ${options.range.duration} every ${options.range.step}: ` +
+        describeQueries(readings),
     }
   },
 })

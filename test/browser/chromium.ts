@@ -145,7 +145,8 @@ const INSPECT = `(() => {
     return el
   }
   const root = document.documentElement
-  if (root.scrollWidth > root.clientWidth + SLACK) overflow.push('the page scrolls sideways: ' + root.scrollWidth + ' > ' + root.clientWidth)
+  if (root.scrollWidth > root.clientWidth + SLACK)
+    overflow.push('the page scrolls sideways: ' + root.scrollWidth + ' > ' + root.clientWidth)
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!node.textContent.trim() || node.parentElement.closest('svg')) continue
@@ -169,15 +170,20 @@ const INSPECT = `(() => {
     const parent = boxOf(el)
     if (!parent || parent === document.body) continue
     const p = parent.getBoundingClientRect()
-    if (r.left < p.left - SLACK || r.right > p.right + SLACK) overflow.push('box sticks out of ' + parent.tagName.toLowerCase() + ': ' + name(el))
+    if (r.left < p.left - SLACK || r.right > p.right + SLACK)
+      overflow.push('box sticks out of ' + parent.tagName.toLowerCase() + ': ' + name(el))
   }
   for (const t of document.querySelectorAll('svg text')) {
     if (!t.checkVisibility()) continue
     const r = t.getBoundingClientRect()
     const s = t.ownerSVGElement.getBoundingClientRect()
-    if (r.left < s.left - SLACK || r.right > s.right + SLACK || r.top < s.top - SLACK || r.bottom > s.bottom + SLACK) overflow.push('chart text leaves its chart: ' + name(t))
+    if (r.left < s.left - SLACK || r.right > s.right + SLACK || r.top < s.top - SLACK || r.bottom > s.bottom + SLACK)
+      overflow.push('chart text leaves its chart: ' + name(t))
   }
-  const labelled = (svg) => svg.getAttribute('role') === 'img' && !!svg.getAttribute('aria-label') && svg.querySelector(':scope > title')?.textContent === svg.getAttribute('aria-label')
+  const labelled = (svg) =>
+    svg.getAttribute('role') === 'img' &&
+    !!svg.getAttribute('aria-label') &&
+    svg.querySelector(':scope > title')?.textContent === svg.getAttribute('aria-label')
   const charts = [...document.querySelectorAll('[data-chart]')].map((c) => {
     const table = c.closest('figure')?.querySelector('table')
     const number = (v) => (v === undefined ? null : Number(v))
@@ -186,7 +192,10 @@ const INSPECT = `(() => {
       chart: c.dataset.chart,
       declaredBars: number(c.dataset.bars),
       declaredPoints: number(c.dataset.points),
-      labelled: c.tagName.toLowerCase() === 'svg' ? labelled(c) : [...c.querySelectorAll('svg')].filter((svg) => !svg.closest('[aria-hidden]')).every(labelled),
+      labelled:
+        c.tagName.toLowerCase() === 'svg'
+          ? labelled(c)
+          : [...c.querySelectorAll('svg')].filter((svg) => !svg.closest('[aria-hidden]')).every(labelled),
       metric: c.dataset.metric ?? null,
       points: c.querySelectorAll('[data-point]').length,
       tableRows: table ? table.querySelectorAll('tbody tr').length : null,
@@ -197,17 +206,28 @@ const INSPECT = `(() => {
   })
   const confidenceRows = [...document.querySelectorAll('.confidence-row:not(.confidence-scale)')].map((row) => {
     const track = row.querySelector('.track').getBoundingClientRect()
-    const at = (el) => (el.getBoundingClientRect().left + el.getBoundingClientRect().width / 2 - track.left) / track.width
-    return {bar: row.querySelector('.bar').getBoundingClientRect().width / track.width, fail: at(row.querySelector('.fail-line')), pass: at(row.querySelector('.pass-line')), status: row.className.replace('confidence-row ', '').replace('s-', '')}
+    const at = (el) => {
+      const box = el.getBoundingClientRect()
+      return (box.left + box.width / 2 - track.left) / track.width
+    }
+    return {
+      bar: row.querySelector('.bar').getBoundingClientRect().width / track.width,
+      fail: at(row.querySelector('.fail-line')),
+      pass: at(row.querySelector('.pass-line')),
+      status: row.className.replace('confidence-row ', '').replace('s-', ''),
+    }
   })
+  const loading = 'img, iframe, object, embed, link, base, form, [src], [srcset], [href]:not([href^="#"])'
   const rgb = (text) => (text.match(/\\d+(\\.\\d+)?/g) || []).slice(0, 3).map(Number)
   return {
     background: rgb(getComputedStyle(document.documentElement).backgroundColor),
     charts,
     color: rgb(getComputedStyle(document.body).color),
     confidenceRows,
-    eventAttributes: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes].filter((a) => a.name.toLowerCase().startsWith('on')).map((a) => el.tagName + ' ' + a.name)),
-    loaders: [...document.querySelectorAll('img, iframe, object, embed, link, base, form, [src], [srcset], [href]:not([href^="#"])')].map((el) => el.outerHTML.slice(0, 100)),
+    eventAttributes: [...document.querySelectorAll('*')].flatMap((el) =>
+      [...el.attributes].filter((a) => a.name.toLowerCase().startsWith('on')).map((a) => el.tagName + ' ' + a.name),
+    ),
+    loaders: [...document.querySelectorAll(loading)].map((el) => el.outerHTML.slice(0, 100)),
     overflow,
     scripts: document.querySelectorAll('script').length,
     text: document.body.innerText,

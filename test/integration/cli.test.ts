@@ -263,6 +263,7 @@ describe('services', () => {
   it('starts a service, passes its URL to targets, and stops it afterwards', async () => {
     const dir = project({})
     const pidFile = path.join(dir, 'service.pid')
+    const fetchOk = 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(2))'
     const gateText = `version: 1
 services:
   web:
@@ -271,7 +272,7 @@ services:
 targets:
   - id: web-answers
     validator: command
-    with: { run: "node -e \\"fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(2))\\" \${services.web.url}", runs: 3, warmup: 0 }
+    with: { run: "node -e \\"${fetchOk}\\" \${services.web.url}", runs: 3, warmup: 0 }
     expect: [ "failures == 0" ]
     required: true
 `

@@ -54,7 +54,11 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
     expect(evidence.notes).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          /^memory run 1: \+1\.\d+ MiB per instance \((95% interval .* to .*|too few independent readings for an interval), r² [01]\.\d\d\) over instances 9–40 \(32 readings\), RSS by quarter [\d.]+ → [\d.]+ → [\d.]+ → [\d.]+ MiB: leak$/,
+          new RegExp(
+            String.raw`^memory run 1: \+1\.\d+ MiB per instance \((95% interval .* to .*|too few independent ` +
+              String.raw`readings for an interval), r² [01]\.\d\d\) over instances 9–40 \(32 readings\), RSS by ` +
+              String.raw`quarter [\d.]+ → [\d.]+ → [\d.]+ → [\d.]+ MiB: leak$`,
+          ),
         ),
       ]),
     )

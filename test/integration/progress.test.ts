@@ -216,7 +216,14 @@ targets:
         file,
         `import {TerminalProgress} from ${JSON.stringify(path.join(ROOT, 'dist', 'progress', 'terminal.js'))}
 const progress = new TerminalProgress()
-progress.targetStarted({expect: [], id: 'stuck', index: 0, level: 'error', required: false, timeoutMs: 60000, title: 'stuck', validator: 'command', weight: 1, with: {}}, 0, 1)
+progress.targetStarted(
+  {
+    expect: [], id: 'stuck', index: 0, level: 'error', required: false, timeoutMs: 60000,
+    title: 'stuck', validator: 'command', weight: 1, with: {},
+  },
+  0,
+  1,
+)
 progress.log('[stuck] waiting for the fleet')
 setTimeout(() => {
   process.stderr.write('written while the display held stderr\\n')

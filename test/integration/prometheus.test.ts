@@ -106,7 +106,10 @@ describe.skipIf(!PROMETHEUS)('prometheus validator against a real Prometheus scr
   it("gives NO_DATA with Prometheus's own message for a query it rejects", async () => {
     const reason = await noData({metric: 'x', query: 'sum(rate(demo_cache_hits_total[1m])', url: server.url})
     expect(reason).toMatch(
-      /^validator prometheus failed: Prometheus rejected "sum\(rate\(demo_cache_hits_total\[1m\]\)": bad_data: .*unclosed left parenthesis/,
+      new RegExp(
+        String.raw`^validator prometheus failed: Prometheus rejected "sum\(rate\(demo_cache_hits_total\[1m\]\)": ` +
+          String.raw`bad_data: .*unclosed left parenthesis`,
+      ),
     )
   })
 

@@ -44,18 +44,29 @@ describe('load safety', () => {
 const attacks = makeProject({
   tricks: `version: 1
 targets:
-  - { id: backslash, validator: command, with: { run: "node -e 0 'http://192.0.2.1:18081\\\\@127.0.0.1:1/'", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
-  - { id: no-slashes, validator: command, with: { run: "node -e 0 http:192.0.2.2:18081/", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
-  - { id: redis-query, validator: command, with: { run: "node -e 0 'redis:///?host=192.0.2.3'", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
-  - { id: postgres-query, validator: command, with: { run: "node -e 0 'postgres://u@127.0.0.1/db?host=192.0.2.4'", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
-  - { id: pghost, validator: command, with: { run: "node -e 0 postgres:///db", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
-  - { id: env-pghost, validator: command, with: { run: "node -e 0", env: { PGHOST: 192.0.2.6 }, runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
-  - { id: subdomain, validator: command, with: { run: "node -e 0 http://api.localhost:1/", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
-  - { id: loopback, validator: command, with: { run: "node -e 0 http://0x7f.1:1/ 'http://[::1]:1/'", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
+  - { id: backslash, validator: command,
+      with: { run: "node -e 0 'http://192.0.2.1:18081\\\\@127.0.0.1:1/'", runs: 1, warmup: 0 },
+      expect: [ "failures == 0" ] }
+  - { id: no-slashes, validator: command,
+      with: { run: "node -e 0 http:192.0.2.2:18081/", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
+  - { id: redis-query, validator: command,
+      with: { run: "node -e 0 'redis:///?host=192.0.2.3'", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
+  - { id: postgres-query, validator: command,
+      with: { run: "node -e 0 'postgres://u@127.0.0.1/db?host=192.0.2.4'", runs: 1, warmup: 0 },
+      expect: [ "failures == 0" ] }
+  - { id: pghost, validator: command,
+      with: { run: "node -e 0 postgres:///db", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
+  - { id: env-pghost, validator: command,
+      with: { run: "node -e 0", env: { PGHOST: 192.0.2.6 }, runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
+  - { id: subdomain, validator: command,
+      with: { run: "node -e 0 http://api.localhost:1/", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
+  - { id: loopback, validator: command,
+      with: { run: "node -e 0 http://0x7f.1:1/ 'http://[::1]:1/'", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
 `,
   prometheus: `version: 1
 targets:
-  - { id: prom, validator: prometheus, with: { url: "http://192.0.2.7:9090", query: up, metric: up }, expect: [ "up == 1" ] }
+  - { id: prom, validator: prometheus,
+      with: { url: "http://192.0.2.7:9090", query: up, metric: up }, expect: [ "up == 1" ] }
 `,
   ready: `version: 1
 services:
@@ -102,7 +113,10 @@ describe('the loopback guard reads hosts as the clients do', () => {
       const result = await runGate(['check', 'ready'], {cwd: attacks.dir})
       expect(result.code, result.stderr).toBe(2)
       expect(result.stderr).toMatch(
-        /gates\/ready\.yaml:\d+:\d+: "http" must be on this machine \(127\.0\.0\.0\/8, ::1, localhost\): it names 192\.0\.2\.8/,
+        new RegExp(
+          String.raw`gates\/ready\.yaml:\d+:\d+: "http" must be on this machine \(127\.0\.0\.0\/8, ::1, ` +
+            String.raw`localhost\): it names 192\.0\.2\.8`,
+        ),
       )
     },
   )

@@ -71,7 +71,10 @@ describe('http stages as scaling evidence', () => {
     expect(valueOf(evidence.metrics.scaling_r2)).toBeGreaterThan(0.9)
     expect(evidence.notes).toContainEqual(
       expect.stringMatching(
-        /^scaling: \+[\d.,]+\/s per connection \(95% interval .*, r² [01]\.\d{3}\); [\d.,]+\/s at 4 connections is [\d.]+x of linear from [\d.,]+\/s at 1 connections$/,
+        new RegExp(
+          String.raw`^scaling: \+[\d.,]+\/s per connection \(95% interval .*, r² [01]\.\d{3}\); [\d.,]+\/s at 4 ` +
+            String.raw`connections is [\d.]+x of linear from [\d.,]+\/s at 1 connections$`,
+        ),
       ),
     )
     expect(judge(evidence, ['scaling_efficiency >= 0.8']).status).toBe('PASS')

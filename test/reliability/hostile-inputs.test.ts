@@ -55,8 +55,10 @@ describe('artifacts that cannot be read as one', () => {
       const dir = project({
         artifacts: `version: 1
 targets:
-  - { id: fifo, validator: artifact, with: { file: pipe.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
-  - { id: huge, validator: artifact, with: { file: huge.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
+  - { id: fifo, validator: artifact,
+      with: { file: pipe.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
+  - { id: huge, validator: artifact,
+      with: { file: huge.ndjson, format: ndjson, path: v, metric: x, type: samples }, expect: [ "p50(x) < 1" ] }
 `,
       })
       execFileSync('mkfifo', [path.join(dir, 'gates', 'pipe.ndjson')])
@@ -78,14 +80,18 @@ targets:
 
 describe('a ready.log pattern that backtracks for ever', () => {
   // The service prints a line on which ^(?<url>(a+)+)$ backtracks for longer than any test runs, then records its pid.
-  const gate = (dir: string, timeout: string) => `version: 1
+  const gate = (dir: string, timeout: string) => {
+    const recordPid = `require('fs').writeFileSync('${path.join(dir, 'web.pid')}', String(process.pid))`
+    return `version: 1
 services:
   web:
-    command: "node -e \\"console.log('a'.repeat(40) + 'b'); require('fs').writeFileSync('${path.join(dir, 'web.pid')}', String(process.pid)); setInterval(() => {}, 1000)\\""
+    command: "node -e \\"console.log('a'.repeat(40) + 'b'); ${recordPid}; setInterval(() => {}, 1000)\\""
     ready: { log: '^(?<url>(a+)+)$', timeout: ${timeout} }
 targets:
-  - { id: t, validator: command, with: { run: "true \${services.web.url}", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
+  - { id: t, validator: command,
+      with: { run: "true \${services.web.url}", runs: 1, warmup: 0 }, expect: [ "failures == 0" ] }
 `
+  }
   const dirs: string[] = []
   const webPid = (dir: string): number => Number(readFileSync(path.join(dir, 'web.pid'), 'utf8'))
   // A failed assertion must not leave the service behind.

@@ -36,22 +36,26 @@ describe.runIf(process.platform === 'linux')('escaped children', () => {
     async () => {
       const dir = project()
       const escape = (name: string) => `sh -c 'echo $$ > ${path.join(dir, name)}; exec sleep 300'`
-      // The command returns only once its escapees have written their pids (at most 5 s): on a busy machine it could end
-      // first.
+      // The command returns only once its escapees have written their pids (at most 5 s): on a busy machine it could
+      // end first.
       const waitForFiles = (...names: string[]) =>
         `for i in $(seq 100); do ${names.map((name) => `[ -s ${path.join(dir, name)} ] &&`).join(' ')} break; sleep ` +
         `0.05; done`
+      // A setsid child and a double-forked one, each writing its pid to PREFIX-setsid.pid and PREFIX-fork.pid.
+      const escapees = (prefix: string) =>
+        `setsid ${escape(`${prefix}-setsid.pid`)} & (${escape(`${prefix}-fork.pid`)} &)`
+      const waitForEscapees = waitForFiles('command-setsid.pid', 'command-fork.pid')
       writeFileSync(
         path.join(dir, 'gates', 'escape.yaml'),
         `version: 1
 services:
   web:
-    command: "setsid ${escape('service-setsid.pid')} & (${escape('service-fork.pid')} &) ; node ${path.join(SERVERS, 'hello.mjs')}"
+    command: "${escapees('service')} ; node ${path.join(SERVERS, 'hello.mjs')}"
     ready: { log: 'listening on (?<url>http://\\S+)' }
 targets:
   - id: escapes
     validator: command
-    with: { run: "setsid ${escape('command-setsid.pid')} & (${escape('command-fork.pid')} &) ; ${waitForFiles('command-setsid.pid', 'command-fork.pid')}", runs: 1, warmup: 0 }
+    with: { run: "${escapees('command')} ; ${waitForEscapees}", runs: 1, warmup: 0 }
     expect: [ "failures == 0" ]
 `,
       )

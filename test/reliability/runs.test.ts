@@ -77,8 +77,10 @@ targets:
       // The load that was running when it died measured the refusals: a FAIL, with the errors by kind.
       expect(load?.status).toBe('FAIL')
       expect(JSON.stringify(load?.evidence)).toMatch(/refused|reset|socket/i)
-      const death =
-        /service web exited with code 3 while the gate was running; its last log lines:\n(.|\n)*out of memory \(simulated\): giving up/
+      const death = new RegExp(
+        String.raw`service web exited with code 3 while the gate was running; its last log lines:\n(.|\n)*out of ` +
+          String.raw`memory \(simulated\): giving up`,
+      )
       expect(after?.status).toBe('NO_DATA')
       expect(after?.reason).toMatch(death)
       // A target that does not need the service is measured as usual.

@@ -369,7 +369,8 @@ async function measureCache(api: PhasegateApi, ctx: CollectContext, plan: CacheP
     if (workload) await settle(api, plan, ctx)
     const after = await counters.read(ctx.signal)
     const {hits, misses} = countersDelta(before, after, counters.name)
-    const source = `cache: ${counters.name}, ${workload ? `under a ${workload.name}` : `observing ${api.formatValue(windowMs, 'duration')}`}`
+    const how = workload ? `under a ${workload.name}` : `observing ${api.formatValue(windowMs, 'duration')}`
+    const source = `cache: ${counters.name}, ${how}`
     if (hits + misses === 0) {
       throw new Error(
         `no cache lookups in the ${api.formatValue(windowMs, 'duration')} window: the hits and misses counters ` +
@@ -452,10 +453,9 @@ function addWorkload(
       type: 'samples',
     }
     const latency = api.summarizeLatency(run.histogram)
-    notes.push(
-      `get latency over ` +
-        `all ${run.reads} reads: p50 ${api.formatValue(latency.p50, 'duration')}, p95 ${api.formatValue(latency.p95, 'duration')}, p99 ${api.formatValue(latency.p99, 'duration')}, max ${api.formatValue(latency.max, 'duration')}`,
-    )
+    const at = (value: number): string => api.formatValue(value, 'duration')
+    const spread = `p50 ${at(latency.p50)}, p95 ${at(latency.p95)}, p99 ${at(latency.p99)}, max ${at(latency.max)}`
+    notes.push(`get latency over all ${run.reads} reads: ${spread}`)
   }
 
   if (run.operations > 0) evidence.metrics.error_rate = {events: run.failed, trials: run.operations, type: 'proportion'}

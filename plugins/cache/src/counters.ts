@@ -224,8 +224,10 @@ export function prometheusCounters(
       )
     if (samples.length > 1) {
       const series = samples.slice(0, 3).map((sample) => api.describeSeries(sample.labels))
+      const shown = series.join(', ') + (samples.length > 3 ? ', …' : '')
       throw new Error(
-        `${name}: prometheus.${which} "${promql}" returned ${samples.length} series (${series.join(', ')}${samples.length > 3 ? ', …' : ''}); wrap it in sum(...) to count every one`,
+        `${name}: prometheus.${which} "${promql}" returned ${samples.length} series (${shown}); ` +
+          'wrap it in sum(...) to count every one',
       )
     }
 

@@ -408,9 +408,10 @@ function evidenceOf(
   if (errors.length > 0) notes.push(`errors: ${errors.join(', ')}`)
   if (seen.refresh.seen > 0) {
     const summary = api.summarizeLatency(seen.refreshHistogram)
+    const at = (value: number): string => api.formatValue(value, 'duration')
     notes.push(
       `refresh latency over all ${seen.refresh.seen} refreshes: ` +
-        `p50 ${api.formatValue(summary.p50, 'duration')}, p95 ${api.formatValue(summary.p95, 'duration')}, max ${api.formatValue(summary.max, 'duration')}`,
+        `p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, max ${at(summary.max)}`,
     )
   }
 

@@ -65,10 +65,11 @@ function compileOne(spec: ParamSpec, where: string): (place: OperationPlace, sou
   const extra = (['min', 'max', 'length'] as const).filter(
     (key) => spec[key] !== undefined && !allowed(spec.gen).includes(key),
   )
-  if (extra.length > 0)
-    throw new Error(
-      `${where}: {gen: ${spec.gen}} takes no ${extra.join(' or ')}${allowed(spec.gen).length > 0 ? `; it takes ${allowed(spec.gen).join(' and ')}` : ''}`,
-    )
+  if (extra.length > 0) {
+    const takes = allowed(spec.gen)
+    const instead = takes.length > 0 ? `; it takes ${takes.join(' and ')}` : ''
+    throw new Error(`${where}: {gen: ${spec.gen}} takes no ${extra.join(' or ')}${instead}`)
+  }
   switch (spec.gen) {
     case 'iteration':
       return (place) => place.iteration

@@ -369,9 +369,10 @@ class DbRun {
     const now = performance.now()
     if (now - this.lastProgress < PROGRESS_EVERY_MS) return
     this.lastProgress = now
+    const units = this.plans.some((plan) => plan.batch) ? 'units' : 'operations'
     this.ctx.progress({
       fraction: this.doneUnits / this.totalUnits,
-      message: `scenario ${scenario}: ${this.doneUnits} of ${this.totalUnits} ${this.plans.some((plan) => plan.batch) ? 'units' : 'operations'}, ${this.errors} errors`,
+      message: `scenario ${scenario}: ${this.doneUnits} of ${this.totalUnits} ${units}, ${this.errors} errors`,
     })
   }
 }

@@ -252,7 +252,9 @@ class SwarmRun {
         swarms_healthy: {dimension: 'count', type: 'value', value: healthyAtEnd},
       },
       notes: [
-        `${count(this.created.length, 'swarm')} created, ${count(injections.length, 'fault')} (${describeInjections(injections)}), ${count(failovers.length, 'recovery', 'recoveries')} timed`,
+        `${count(this.created.length, 'swarm')} created, ` +
+          `${count(injections.length, 'fault')} (${describeInjections(injections)}), ` +
+          `${count(failovers.length, 'recovery', 'recoveries')} timed`,
         ...this.notes,
       ],
       source: this.source(),

@@ -102,10 +102,8 @@ async function loadWasmExport(options: SubjectOptions, host: Host): Promise<{imp
     const functions = WebAssembly.Module.exports(compiled)
       .filter(({kind}) => kind === 'function')
       .map(({name}) => name)
-    throw new Error(
-      `export: ${file} has no exported function ` +
-        `"${options.export}"; it exports ${functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'}`,
-    )
+    const exported = functions.length > 0 ? `the functions ${functions.join(', ')}` : 'no functions'
+    throw new Error(`export: ${file} has no exported function "${options.export}"; it exports ${exported}`)
   }
 
   return {imports: declared.map(({module, name}) => `${module}.${name}`), operation: operation as Operation}

@@ -301,8 +301,10 @@ function timingNotes(
       ),
     )}; ratio of the median per-op times (js ${ms(jsMedian)} / wasm ${ms(wasmMedian)}) ${ratio(jsMedian / wasmMedian)}`,
   )
-  const spread = (sorted: number[]): string =>
-    `p50 ${ms(quantile(api, sorted, 0.5))}, p95 ${ms(quantile(api, sorted, 0.95))}, p99 ${ms(quantile(api, sorted, 0.99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}`
+  const spread = (sorted: number[]): string => {
+    const at = (level: number): string => ms(quantile(api, sorted, level))
+    return `p50 ${at(0.5)}, p95 ${at(0.95)}, p99 ${at(0.99)}, max ${ms(sorted.at(-1) ?? Number.NaN)}`
+  }
   notes.push(`per-op time, wasm: ${spread(wasmOps)}; js: ${spread(jsOps)}`)
   return notes
 }

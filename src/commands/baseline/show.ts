@@ -38,9 +38,10 @@ export default class BaselineShow extends GateCommand {
       const baseline = history.baseline(args.gate, flags.name)
       if (!baseline) {
         const saved = history.baselines(args.gate).map((record) => record.name)
+        const names = saved.length > 0 ? ` (saved: ${saved.join(', ')})` : ''
         throw new UserError(
-          `no baseline "${flags.name}" saved for ` +
-            `gate ${args.gate} in ${history.file}${saved.length > 0 ? ` (saved: ${saved.join(', ')})` : ''}: pin a run with \`gate baseline save ${args.gate}\`.`,
+          `no baseline "${flags.name}" saved for gate ${args.gate} in ${history.file}${names}: ` +
+            `pin a run with \`gate baseline save ${args.gate}\`.`,
         )
       }
 

@@ -31,22 +31,31 @@ function frame(options: {
     options.points === undefined ? '' : html` data-points="${options.points}"`,
     options.bars === undefined ? '' : html` data-bars="${options.bars}"`,
   ]
-  return html`<svg class="plot" data-chart="${options.chart}"${counts} viewBox="0 0 ${WIDTH} ${options.height}" role="img" aria-label="${options.label}"><title>${options.label}</title>${options.body}</svg>`
+  const attributes = html`class="plot" data-chart="${options.chart}"${counts} viewBox="0 0 ${WIDTH} ${options.height}"`
+  return svgImage(attributes, options.label, options.body)
+}
+
+/** An <svg> that is an image with a text equivalent: role="img", and an aria-label and a <title> that say the same. */
+function svgImage(attributes: Markup, label: string, body: Markup | Markup[]): Markup {
+  return html`<svg ${attributes} role="img" aria-label="${label}"><title>${label}</title>${body}</svg>`
 }
 
 /** Horizontal grid lines with their values on the left. */
 function yAxis(y: Scale, ticks: readonly number[], format: (x: number) => string): Markup[] {
-  return ticks.map(
-    (tick) =>
-      html`<g class="tick"><line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(tick)}" y2="${y(tick)}"/><text x="${MARGIN.left - 6}" y="${y(tick) + 4}" text-anchor="end">${format(tick)}</text></g>`,
-  )
+  return ticks.map((tick) => {
+    const line = html`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(tick)}" y2="${y(tick)}"/>`
+    const text = html`<text x="${MARGIN.left - 6}" y="${y(tick) + 4}" text-anchor="end">${format(tick)}</text>`
+    return html`<g class="tick">${line}${text}</g>`
+  })
 }
 
 /** Ticks along the bottom of a horizontal strip; the outer ones are anchored inwards so they stay inside. */
 function xAxis(x: Scale, ticks: readonly number[], format: (x: number) => string, baseline: number): Markup[] {
   return ticks.map((tick, i) => {
     const anchor = i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'
-    return html`<g class="tick"><line x1="${x(tick)}" x2="${x(tick)}" y1="${MARGIN.top}" y2="${baseline}"/><text x="${x(tick)}" y="${baseline + 14}" text-anchor="${anchor}">${format(tick)}</text></g>`
+    const line = html`<line x1="${x(tick)}" x2="${x(tick)}" y1="${MARGIN.top}" y2="${baseline}"/>`
+    const text = html`<text x="${x(tick)}" y="${baseline + 14}" text-anchor="${anchor}">${format(tick)}</text>`
+    return html`<g class="tick">${line}${text}</g>`
   })
 }
 
@@ -70,7 +79,9 @@ function horizontalThresholds(marks: ReadonlyArray<{y: number; label: string}>):
       for (const other of placed)
         if (Math.abs(other.y - labelY) < 16 && x < other.x1 && x + labelWidth(label) > other.x0) x = other.x1 + 8
       placed.push({x0: x, x1: x + labelWidth(label), y: labelY})
-      return html`<g class="threshold" data-threshold="${label}"><line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}"/><text x="${x}" y="${labelY}">${label}</text></g>`
+      const line = html`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}"/>`
+      const text = html`<text x="${x}" y="${labelY}">${label}</text>`
+      return html`<g class="threshold" data-threshold="${label}">${line}${text}</g>`
     })
 }
 
@@ -85,7 +96,10 @@ function verticalThresholds(marks: ReadonlyArray<{x: number; label: string}>, to
       let row = rows.findIndex((taken) => taken.every(([a, b]) => span[1] < a || span[0] > b))
       if (row < 0) row = rows.push([]) - 1
       rows[row]!.push(span)
-      return html`<g class="threshold" data-threshold="${label}"><line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}"/><text x="${left ? x - 4 : x + 4}" y="${top + 9 + 12 * row}" text-anchor="${left ? 'end' : 'start'}">${label}</text></g>`
+      const line = html`<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}"/>`
+      const [textX, textY, anchor] = [left ? x - 4 : x + 4, top + 9 + 12 * row, left ? 'end' : 'start']
+      const text = html`<text x="${textX}" y="${textY}" text-anchor="${anchor}">${label}</text>`
+      return html`<g class="threshold" data-threshold="${label}">${line}${text}</g>`
     })
 }
 
@@ -127,10 +141,12 @@ export function percentileChart(input: {
       ...horizontalThresholds(input.thresholds.map((t) => ({label: t.label, y: y(t.value)}))),
       html`<path class="curve" d="${path}"/>`,
       ...points.map((p, i) => {
-        const interval = p.interval
-          ? html`<g class="interval" data-interval="${p.name}"><line x1="${x(i)}" x2="${x(i)}" y1="${y(p.interval[0])}" y2="${y(p.interval[1])}"/><line x1="${x(i) - 5}" x2="${x(i) + 5}" y1="${y(p.interval[0])}" y2="${y(p.interval[0])}"/><line x1="${x(i) - 5}" x2="${x(i) + 5}" y1="${y(p.interval[1])}" y2="${y(p.interval[1])}"/></g>`
-          : ''
-        return html`${interval}<circle class="point" data-point="${p.name}" cx="${x(i)}" cy="${y(p.value)}" r="4"><title>${p.name}: ${format(p.value)}</title></circle><text class="category" x="${x(i)}" y="${bottom + 16}" text-anchor="middle">${p.name}</text>`
+        const interval = p.interval ? verticalInterval(p.name, x(i), y(p.interval[0]), y(p.interval[1])) : ''
+        const title = html`<title>${p.name}: ${format(p.value)}</title>`
+        const [cx, cy] = [x(i), y(p.value)]
+        const point = html`<circle class="point" data-point="${p.name}" cx="${cx}" cy="${cy}" r="4">${title}</circle>`
+        const category = html`<text class="category" x="${cx}" y="${bottom + 16}" text-anchor="middle">${p.name}</text>`
+        return html`${interval}${point}${category}`
       }),
       html`<line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}"/>`,
     ],
@@ -140,6 +156,13 @@ export function percentileChart(input: {
     metric: input.metric,
     points: points.length,
   })
+}
+
+/** A percentile's 95% interval: a line at `x` from `from` to `to`, capped at both ends. */
+function verticalInterval(name: string, x: number, from: number, to: number): Markup {
+  const line = html`<line x1="${x}" x2="${x}" y1="${from}" y2="${to}"/>`
+  const caps = [from, to].map((y) => html`<line x1="${x - 5}" x2="${x + 5}" y1="${y}" y2="${y}"/>`)
+  return html`<g class="interval" data-interval="${name}">${line}${caps}</g>`
 }
 
 /**
@@ -180,14 +203,17 @@ export function histogramChart(input: {
     bars: counts.length,
     body: [
       ...yAxis(y, ticks, (v) => formatValue(v, 'count')),
-      ...counts.map(
-        (count, i) =>
-          html`<rect class="bar" data-bar="${i}" x="${x(i) + 0.5}" y="${y(count)}" width="${Math.max(0.5, binWidth - 1)}" height="${bottom - y(count)}"><title>${format(edges[i]!)} to ${format(edges[i + 1]!)}: ${formatValue(count, 'count')}</title></rect>`,
-      ),
-      ...edgeLabels.map(
-        (i, k) =>
-          html`<text class="category" x="${x(i)}" y="${bottom + 16}" text-anchor="${k === 0 ? 'start' : i === counts.length ? 'end' : 'middle'}">${format(edges[i]!)}</text>`,
-      ),
+      ...counts.map((count, i) => {
+        const [from, to] = [format(edges[i]!), format(edges[i + 1]!)]
+        const title = html`<title>${from} to ${to}: ${formatValue(count, 'count')}</title>`
+        const size = html`width="${Math.max(0.5, binWidth - 1)}" height="${bottom - y(count)}"`
+        return html`<rect class="bar" data-bar="${i}" x="${x(i) + 0.5}" y="${y(count)}" ${size}>${title}</rect>`
+      }),
+      ...edgeLabels.map((i, k) => {
+        const anchor = k === 0 ? 'start' : i === counts.length ? 'end' : 'middle'
+        const text = format(edges[i]!)
+        return html`<text class="category" x="${x(i)}" y="${bottom + 16}" text-anchor="${anchor}">${text}</text>`
+      }),
       // A threshold outside the binned range sits at the edge, with an arrow that says it lies beyond.
       ...verticalThresholds(
         input.thresholds.map((t) => ({
@@ -255,12 +281,18 @@ function intervalMarks(
   interval: readonly [number, number] | null,
   title: string,
 ): Markup[] {
-  const bar = interval
-    ? html`<g class="interval" data-interval="95%"><line x1="${x(interval[0])}" x2="${x(interval[1])}" y1="${middle}" y2="${middle}"/><line x1="${x(interval[0])}" x2="${x(interval[0])}" y1="${middle - 6}" y2="${middle + 6}"/><line x1="${x(interval[1])}" x2="${x(interval[1])}" y1="${middle - 6}" y2="${middle + 6}"/></g>`
-    : ''
+  const bar = interval ? horizontalInterval(x(interval[0]), x(interval[1]), middle) : ''
+  const tooltip = html`<title>${title}</title>`
   return [
-    html`${bar}<circle class="point" data-point="value" cx="${x(value)}" cy="${middle}" r="5"><title>${title}</title></circle>`,
+    html`${bar}<circle class="point" data-point="value" cx="${x(value)}" cy="${middle}" r="5">${tooltip}</circle>`,
   ]
+}
+
+/** A 95% interval along a strip: a line at height `y` from `from` to `to`, capped at both ends. */
+function horizontalInterval(from: number, to: number, y: number): Markup {
+  const line = html`<line x1="${from}" x2="${to}" y1="${y}" y2="${y}"/>`
+  const caps = [from, to].map((x) => html`<line x1="${x}" x2="${x}" y1="${y - 6}" y2="${y + 6}"/>`)
+  return html`<g class="interval" data-interval="95%">${line}${caps}</g>`
 }
 
 /**
@@ -275,20 +307,14 @@ export function intervalChart(input: {
   domain?: [number, number]
 }): Markup {
   const format = (v: number) => formatValue(v, input.dimension)
+  const interval = input.interval ? ` [${format(input.interval[0])}, ${format(input.interval[1])}]` : ''
   return strip({
     chart: 'interval',
     domain: input.domain,
     format,
     fromZero: input.dimension !== 'proportion' && input.value >= 0,
     label: input.label,
-    marks: (x, middle) =>
-      intervalMarks(
-        x,
-        middle,
-        input.value,
-        input.interval,
-        `${format(input.value)}${input.interval ? ` [${format(input.interval[0])}, ${format(input.interval[1])}]` : ''}`,
-      ),
+    marks: (x, middle) => intervalMarks(x, middle, input.value, input.interval, `${format(input.value)}${interval}`),
     points: 1,
     threshold: input.threshold,
     values: [input.value, ...(input.interval ?? [])],
@@ -312,8 +338,10 @@ export function valueChart(input: {
     marks: (x, middle) => {
       const [from, to] = [Math.min(x(0), x(input.value)), Math.max(x(0), x(input.value))]
       // A zero-width bar still shows where the value is.
+      const width = Math.max(2, to - from)
+      const title = html`<title>${format(input.value)}</title>`
       return [
-        html`<rect class="bar" data-bar="0" x="${from}" y="${middle - 8}" width="${Math.max(2, to - from)}" height="16"><title>${format(input.value)}</title></rect>`,
+        html`<rect class="bar" data-bar="0" x="${from}" y="${middle - 8}" width="${width}" height="16">${title}</rect>`,
       ]
     },
     threshold: input.threshold,
@@ -365,13 +393,31 @@ export interface ConfidenceRow {
 export function confidenceChart(rows: readonly ConfidenceRow[], pass: number): Markup {
   const fail = 1 - pass
   const [passText, failText] = [pass.toFixed(2), fail.toFixed(2)]
-  const lines = html`<line class="fail-line" x1="${percent(fail)}" x2="${percent(fail)}" y1="0" y2="100%"/><line class="pass-line" x1="${percent(pass)}" x2="${percent(pass)}" y1="0" y2="100%"/>`
-  const scale = html`<div class="confidence-row confidence-scale" aria-hidden="true"><span></span><svg class="scale" height="18" width="100%"><text x="0" y="13">0</text><text class="fail-text" x="${percent(fail)}" y="13">FAIL ≤ ${failText}</text><text x="50%" y="13" text-anchor="middle">0.5</text><text class="pass-text" x="${percent(pass)}" y="13" text-anchor="end">PASS ≥ ${passText}</text><text x="100%" y="13" text-anchor="end">1</text></svg><span></span></div>`
+  const lines = [
+    html`<line class="fail-line" x1="${percent(fail)}" x2="${percent(fail)}" y1="0" y2="100%"/>`,
+    html`<line class="pass-line" x1="${percent(pass)}" x2="${percent(pass)}" y1="0" y2="100%"/>`,
+  ]
+  const track = html`<rect class="track" x="0" y="3" width="100%" height="12"/>`
+  const labels = [
+    html`<text x="0" y="13">0</text>`,
+    html`<text class="fail-text" x="${percent(fail)}" y="13">FAIL ≤ ${failText}</text>`,
+    html`<text x="50%" y="13" text-anchor="middle">0.5</text>`,
+    html`<text class="pass-text" x="${percent(pass)}" y="13" text-anchor="end">PASS ≥ ${passText}</text>`,
+    html`<text x="100%" y="13" text-anchor="end">1</text>`,
+  ]
+  // Empty cells in the label and value columns put the scale under the bars.
+  const cells = html`<span></span><svg class="scale" height="18" width="100%">${labels}</svg><span></span>`
+  const scale = html`<div class="confidence-row confidence-scale" aria-hidden="true">${cells}</div>`
   return html`<div class="confidence-chart" data-chart="confidence" data-bars="${rows.length}">
 ${scale}
 ${rows.map((r, i) => {
   const label = `${r.label}: ${r.text}, ${r.status} (PASS at P ${passText} or more, FAIL at ${failText} or less)`
-  return html`<div class="confidence-row s-${r.status}"><a class="confidence-label" href="#${r.anchor}">${r.label}</a><svg class="bar-track" height="18" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="3" width="100%" height="12"/><rect class="bar" data-bar="${i}" x="0" y="3" width="${percent(r.p)}" height="12"/>${lines}</svg><span class="confidence-value"><span class="pill s-${r.status}">${r.status}</span> ${r.text}</span></div>
+  const name = html`<a class="confidence-label" href="#${r.anchor}">${r.label}</a>`
+  const bar = html`<rect class="bar" data-bar="${i}" x="0" y="3" width="${percent(r.p)}" height="12"/>`
+  const chart = svgImage(html`class="bar-track" height="18" width="100%"`, label, [track, bar, ...lines])
+  const pill = html`<span class="pill s-${r.status}">${r.status}</span>`
+  const value = html`<span class="confidence-value">${pill} ${r.text}</span>`
+  return html`<div class="confidence-row s-${r.status}">${name}${chart}${value}</div>
 `
 })}</div>`
 }
@@ -385,7 +431,15 @@ export function consensusChart(
   // Whether it is reached is the engine's word (rule 3), never compared again here.
   const label = `Consensus ${texts.consensus}, minimum ${texts.minimum}: ${texts.met ? 'reached' : 'not reached'}`
   const anchor = minimum > 0.5 ? 'end' : 'start'
-  return html`<svg class="consensus-chart ${texts.met ? 'met' : 'unmet'}" data-chart="consensus" data-bars="1" height="40" width="100%" role="img" aria-label="${label}"><title>${label}</title><rect class="track" x="0" y="4" width="100%" height="16"/><rect class="bar" data-bar="0" x="0" y="4" width="${percent(consensus)}" height="16"/><line class="minimum" x1="${percent(minimum)}" x2="${percent(minimum)}" y1="0" y2="24"/><text x="${percent(minimum)}" dx="${anchor === 'end' ? -3 : 3}" y="36" text-anchor="${anchor}">minimum ${texts.minimum}</text></svg>`
+  const [at, dx] = [percent(minimum), anchor === 'end' ? -3 : 3]
+  const classes = html`class="consensus-chart ${texts.met ? 'met' : 'unmet'}"`
+  const attributes = html`${classes} data-chart="consensus" data-bars="1" height="40" width="100%"`
+  return svgImage(attributes, label, [
+    html`<rect class="track" x="0" y="4" width="100%" height="16"/>`,
+    html`<rect class="bar" data-bar="0" x="0" y="4" width="${percent(consensus)}" height="16"/>`,
+    html`<line class="minimum" x1="${at}" x2="${at}" y1="0" y2="24"/>`,
+    html`<text x="${at}" dx="${dx}" y="36" text-anchor="${anchor}">minimum ${texts.minimum}</text>`,
+  ])
 }
 
 /** A share of 0–1 as an SVG length in percent, clamped so a bar never leaves its track. */

@@ -87,6 +87,15 @@ export function targetCharts(target: TargetVerdict, view: TargetView): ChartSpec
 
 type Judged = {e: ExpectationVerdict; view: ExpectationView}
 
+function thresholdLabels(thresholds: readonly ThresholdMark[]): string {
+  return thresholds.map((t) => t.label).join(', ')
+}
+
+/** " Lines: p95 < 100 ms." closing a caption, or nothing when the chart draws no threshold. */
+function linesSentence(thresholds: readonly ThresholdMark[]): string {
+  return thresholds.length ? ` Lines: ${thresholdLabels(thresholds)}.` : ''
+}
+
 function thresholdMark(e: ExpectationVerdict, view: ExpectationView, prefix = ''): ThresholdMark[] {
   return e.threshold === null ? [] : [{label: `${prefix}${view.threshold}`, value: e.threshold}]
 }
@@ -112,9 +121,12 @@ function percentiles(metric: MetricSummary, on: Judged[]): ChartSpec | null {
   const thresholds = on.flatMap(({e, view}) => thresholdMark(e, view, `${clip(e.statistic, 12)} `))
   const judgedAt = (level: number) => on.filter(({e}) => tailLevel(e.statistic) === level)
   const summary = points.map((p) => `${p.name} ${format(p.value)}`).join(', ')
-  const label = `${name} percentiles: ${summary}${thresholds.length ? `; thresholds ${thresholds.map((t) => t.label).join(', ')}` : ''}`
+  const drawn = thresholds.length ? `; thresholds ${thresholdLabels(thresholds)}` : ''
+  const label = `${name} percentiles: ${summary}${drawn}`
+  const seen =
+    metric.seen !== undefined && metric.seen > metric.n ? ` of ${formatValue(metric.seen, 'count')} seen` : ''
   return {
-    caption: `${summary}. n = ${formatValue(metric.n, 'count')}${metric.seen !== undefined && metric.seen > metric.n ? ` of ${formatValue(metric.seen, 'count')} seen` : ''}.${thresholds.length ? ` Lines: ${thresholds.map((t) => t.label).join(', ')}.` : ''}`,
+    caption: `${summary}. n = ${formatValue(metric.n, 'count')}${seen}.${linesSentence(thresholds)}`,
     kind: 'percentiles',
     svg: percentileChart({dimension: metric.dimension, label, metric: metric.name, points, thresholds}),
     table: {
@@ -139,15 +151,16 @@ function histogram(metric: MetricSummary, bins: {edges: number[]; counts: number
   const total = bins.counts.reduce((sum, c) => sum + c, 0)
   const thresholds = on.flatMap(({e, view}) => thresholdMark(e, view, `${clip(e.statistic, 12)} `))
   const range = `${format(bins.edges[0]!)} to ${format(bins.edges.at(-1)!)}`
+  const binned = `${formatValue(total, 'count')} samples in ${bins.counts.length} bins from ${range}`
   return {
-    caption: `${formatValue(total, 'count')} samples in ${bins.counts.length} bins from ${range}.${thresholds.length ? ` Lines: ${thresholds.map((t) => t.label).join(', ')}.` : ''}`,
+    caption: `${binned}.${linesSentence(thresholds)}`,
     kind: 'histogram',
     svg: histogramChart({
       counts: bins.counts,
       dimension: metric.dimension,
       edges: bins.edges,
       metric: metric.name,
-      label: `${name} histogram: ${formatValue(total, 'count')} samples in ${bins.counts.length} bins from ${range}`,
+      label: `${name} histogram: ${binned}`,
       thresholds,
     }),
     table: {
@@ -164,9 +177,10 @@ function histogram(metric: MetricSummary, bins: {edges: number[]; counts: number
 
 function interval(e: ExpectationVerdict, view: ExpectationView): ChartSpec {
   const threshold = thresholdMark(e, view)[0] ?? null
-  const label = `${view.subject} ${view.value}, 95% interval ${view.interval}, vs ${view.threshold}: ${statusText(view)}`
+  const estimate = `${view.value}, 95% interval ${view.interval}, vs ${view.threshold}`
+  const label = `${view.subject} ${estimate}: ${statusText(view)}`
   return {
-    caption: `${view.value}, 95% interval ${view.interval}, vs ${view.threshold}; n = ${view.n}.`,
+    caption: `${estimate}; n = ${view.n}.`,
     kind: 'interval',
     svg: intervalChart({
       dimension: e.dimension,
@@ -207,8 +221,10 @@ function change(e: ExpectationVerdict, view: ExpectationView): ChartSpec {
   const allowed = e.threshold !== null && baseline.value ? e.threshold / baseline.value - 1 : null
   const allowedText =
     allowed === null ? null : `limit ${allowed < 0 ? '−' : '+'}${formatValue(Math.abs(allowed), 'proportion')}`
+  const changeInterval = b.interval === NONE ? '' : ` ${b.interval}`
+  const limit = allowedText ? `, ${allowedText}` : ''
   return {
-    caption: `Baseline ${b.name} (run ${b.run}) ${b.value}, now ${view.value}: ${b.change}${b.interval === NONE ? '' : ` ${b.interval}`}${allowedText ? `, ${allowedText}` : ''}.`,
+    caption: `Baseline ${b.name} (run ${b.run}) ${b.value}, now ${view.value}: ${b.change}${changeInterval}${limit}.`,
     kind: 'change',
     svg: changeChart({
       allowed: allowed === null ? null : {label: allowedText!, value: allowed},

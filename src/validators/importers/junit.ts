@@ -112,12 +112,10 @@ function readField(cases: TestCase[], field: string, file: string, suite: string
 
 function failureNotes(cases: TestCase[]): string[] {
   const failing = cases.filter((test) => test.outcome === 'failed' || test.outcome === 'error')
-  const notes = failing
-    .slice(0, DESCRIBED_FAILURES)
-    .map(
-      (test) =>
-        `${test.outcome === 'error' ? 'error' : 'failed'}: ${test.suite} › ${test.name}${test.message ? ` — ${test.message}` : ''}`,
-    )
+  const notes = failing.slice(0, DESCRIBED_FAILURES).map((test) => {
+    const message = test.message ? ` — ${test.message}` : ''
+    return `${test.outcome === 'error' ? 'error' : 'failed'}: ${test.suite} › ${test.name}${message}`
+  })
   if (failing.length > DESCRIBED_FAILURES) notes.push(`… and ${failing.length - DESCRIBED_FAILURES} more failing tests`)
   return notes
 }

@@ -158,7 +158,8 @@ export const k6Importer: Importer = {
     const known = BUILTIN[selector.base]
     if (known && !STAT_KINDS[selector.stat].includes(known.kind)) {
       throw new Error(
-        `metric ${request.metric}: k6's ${selector.base} is a ${known.kind}; read ${READINGS[known.kind](selector.name)}`,
+        `metric ${request.metric}: k6's ${selector.base} is a ${known.kind}; ` +
+          `read ${READINGS[known.kind](selector.name)}`,
       )
     }
 
@@ -421,7 +422,8 @@ function mismatch(selector: Selector, kind: Kind, contains: Contains | undefined
   const holds = contains === 'time' ? 'times in ms' : contains === 'data' ? 'bytes' : 'plain numbers'
   const unit = contains === 'time' ? 'ms' : contains === 'data' ? 'B' : undefined
   const fix = unit ? `give unit: ${unit} to read them as ${unit === 'ms' ? 'durations' : 'sizes'}` : 'drop unit'
-  return `k6 says ${selector.name} holds ${holds} (contains: ${contains ?? 'default'}), not ${articleFor(declared)}; ${fix}`
+  const expected = articleFor(declared)
+  return `k6 says ${selector.name} holds ${holds} (contains: ${contains ?? 'default'}), not ${expected}; ${fix}`
 }
 
 function articleFor(dimension: Dimension): string {

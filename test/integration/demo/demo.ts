@@ -298,8 +298,10 @@ export function parsePrometheus(text: string): Samples {
   if (!text.endsWith('\n')) throw new Error('exposition must end with a newline')
   const types = new Map<string, string>()
   const samples: Samples = new Map()
-  const sample =
-    /^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (NaN|[+-]Inf|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?: -?\d+)?$/
+  const sample = new RegExp(
+    String.raw`^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? ` +
+      String.raw`(NaN|[+-]Inf|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?: -?\d+)?$`,
+  )
   for (const [index, line] of text.slice(0, -1).split('\n').entries()) {
     const where = `line ${index + 1}: ${line}`
     if (line === '' || (line.startsWith('#') && !/^# (HELP|TYPE) /.test(line))) continue

@@ -90,7 +90,10 @@ describe('gate check --github', () => {
       expect(r.stdout.split('\n')[0]).toBe('## Release checklist: Tiny — command, claim and artifact targets')
       expect(r.stdout.split('\n').filter((line) => line.startsWith('- ['))).toEqual([
         expect.stringMatching(
-          /^- \[ \] Node starts in under a microsecond: max\(duration\) &lt; 1 µs — measured .*, confidence 0\.000 \(FAIL, required\)$/,
+          new RegExp(
+            String.raw`^- \[ \] Node starts in under a microsecond: max\(duration\) &lt; 1 µs — measured .*, ` +
+              String.raw`confidence 0\.000 \(FAIL, required\)$`,
+          ),
         ),
         '- [ ] Vendor says: fast, @&#8203;team: latency &lt; 1 s — measured 850 ms, confidence 0.650 (INCONCLUSIVE)',
         expect.stringMatching(/^- \[ \] Artifact: a file, that is missing — no data: .* \(NO\\_DATA\)$/),
@@ -175,7 +178,10 @@ describe('gate check --github', () => {
         {
           command: 'warning',
           message: expect.stringMatching(
-            /^no check run: GitHub denied creating the check run on octo-org\/octo-repo@c0ffee000000 \(403: .*permissions: checks: write/,
+            new RegExp(
+              String.raw`^no check run: GitHub denied creating the check run on octo-org\/octo-repo@c0ffee000000 ` +
+                String.raw`\(403: .*permissions: checks: write`,
+            ),
           ),
           properties: {title: 'phasegate'},
         },

@@ -70,7 +70,10 @@ describe('GitHub client retries and rate limits', () => {
     expect(outcome.ok).toBe(false)
     expect(requests('GET')).toHaveLength(4)
     expect(outcome.message).toMatch(
-      /^GitHub at http:\/\/127\.0\.0\.1:\d+ failed while posting the comment on octo-org\/octo-repo#7, also on every retry \(502: Bad Gateway/,
+      new RegExp(
+        String.raw`^GitHub at http:\/\/127\.0\.0\.1:\d+ failed while posting the comment on octo-org\/octo-repo#7, ` +
+          String.raw`also on every retry \(502: Bad Gateway`,
+      ),
     )
   })
 

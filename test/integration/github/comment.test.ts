@@ -110,7 +110,10 @@ describe('gate comment', () => {
     expect(r.code).toBe(2)
     expect(requests('POST')).toHaveLength(1)
     expect(r.stderr).toMatch(
-      /GitHub denied posting the comment on octo-org\/octo-repo#7 \(403: Resource not accessible by integration - https:\/\/docs\.github\.com\/rest\)/,
+      new RegExp(
+        String.raw`GitHub denied posting the comment on octo-org\/octo-repo#7 \(403: Resource not accessible by ` +
+          String.raw`integration - https:\/\/docs\.github\.com\/rest\)`,
+      ),
     )
     expect(r.stderr).toMatch(/permissions: pull-requests: write \(and issues: write\)/)
     expect(r.stderr).not.toMatch(/\n\s+at /)
@@ -121,7 +124,10 @@ describe('gate comment', () => {
     const r = await comment([FIXTURE('proceed')])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(
-      /GitHub refused the token \(401: Bad credentials: \*\*\* - https:\/\/docs\.github\.com\/rest\).*GITHUB_TOKEN is missing, expired/,
+      new RegExp(
+        String.raw`GitHub refused the token \(401: Bad credentials: \*\*\* - ` +
+          String.raw`https:\/\/docs\.github\.com\/rest\).*GITHUB_TOKEN is missing, expired`,
+      ),
     )
   })
 
@@ -146,7 +152,10 @@ describe('gate comment', () => {
     const r = await comment([FIXTURE('proceed')], {GITHUB_REPOSITORY: 'octo-org/private'})
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(
-      /404 \(Not Found - https:\/\/docs\.github\.com\/rest\) while posting the comment on octo-org\/private#7: the repository or pull request does not exist, or the token cannot see it/,
+      new RegExp(
+        String.raw`404 \(Not Found - https:\/\/docs\.github\.com\/rest\) while posting the comment on ` +
+          String.raw`octo-org\/private#7: the repository or pull request does not exist, or the token cannot see it`,
+      ),
     )
   })
 

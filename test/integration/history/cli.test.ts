@@ -112,7 +112,10 @@ describe('history and baselines through the CLI', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(new RegExp(`run ${runs[0]} `))
     expect(r.stdout).toMatch(
-      /imported from artifacts\/tiny\.json: summaries only — relative checks on sample metrics will use summary values only/,
+      new RegExp(
+        String.raw`imported from artifacts\/tiny\.json: summaries only — relative checks on sample metrics will ` +
+          String.raw`use summary values only`,
+      ),
     )
     expect((await runGate(['history', 'tiny'], {cwd: elsewhere})).stdout).toMatch(
       new RegExp(`${runs[0]} \\(from file\\)$`, 'm'),
@@ -136,7 +139,10 @@ describe('an empty, damaged or interrupted history', () => {
     const saved = await runGate(['baseline', 'save', 'tiny'], {cwd: dir})
     expect(saved.code).toBe(2)
     expect(saved.stderr).toMatch(
-      /no runs recorded for tiny in \.gate\/history\.db: run `gate check tiny` first, or pin a results file with --from FILE/,
+      new RegExp(
+        String.raw`no runs recorded for tiny in \.gate\/history\.db: run ` +
+          '`gate check tiny` first, or pin a results file with --from FILE',
+      ),
     )
     expect(existsSync(path.join(dir, '.gate'))).toBe(false)
   })
@@ -159,7 +165,10 @@ describe('an empty, damaged or interrupted history', () => {
       const warnings = check.stderr.split('\n').filter((line) => line.startsWith('warning:'))
       expect(warnings).toEqual([
         expect.stringMatching(
-          /^warning: run tiny-\S+ was not recorded in the history \(its results file is saved\): \.gate\/history\.db is damaged/,
+          new RegExp(
+            String.raw`^warning: run tiny-\S+ was not recorded in the history \(its results file is saved\): ` +
+              String.raw`\.gate\/history\.db is damaged`,
+          ),
         ),
       ])
     },

@@ -172,7 +172,10 @@ describe.skipIf(!REDIS_SERVER)('cache validator against a real Redis', () => {
     )
     expect(outcome).toEqual({
       noData: expect.stringMatching(
-        /: the (hits|misses) counter went down from \d+ to 0 during the window; the counters were reset \(a restart or a stats reset\), so measure again$/,
+        new RegExp(
+          String.raw`: the (hits|misses) counter went down from \d+ to 0 during the window; the counters were ` +
+            String.raw`reset \(a restart or a stats reset\), so measure again$`,
+        ),
       ),
     })
   })
@@ -291,7 +294,10 @@ describe('cache validator against the demo’s HTTP cache', () => {
     )
     expect(outcome).toEqual({
       noData: expect.stringMatching(
-        /^validator cache failed: GET http:\/\/127\.0\.0\.1:\d+\/cache: hits_path "stats\.hits" is missing, not a counter; the body is \{"capacity":50/,
+        new RegExp(
+          String.raw`^validator cache failed: GET http:\/\/127\.0\.0\.1:\d+\/cache: hits_path "stats\.hits" is ` +
+            String.raw`missing, not a counter; the body is \{"capacity":50`,
+        ),
       ),
     })
   })
@@ -353,7 +359,10 @@ describe.skipIf(!PROMETHEUS)('cache validator reading the demo’s counters from
     )
     expect(outcome).toEqual({
       noData: expect.stringMatching(
-        /prometheus\.hits "\{__name__=~.*" returned 2 series \(demo_cache_(hits|misses)_total\{.*\); wrap it in sum\(\.\.\.\) to count every one$/,
+        new RegExp(
+          String.raw`prometheus\.hits "\{__name__=~.*" returned 2 series \(demo_cache_(hits|misses)_total\{.*\); ` +
+            String.raw`wrap it in sum\(\.\.\.\) to count every one$`,
+        ),
       ),
     })
   })
@@ -369,7 +378,10 @@ describe.skipIf(!PROMETHEUS)('cache validator reading the demo’s counters from
     )
     expect(outcome).toEqual({
       noData: expect.stringMatching(
-        /prometheus\.hits "no_such_metric_total" returned no series; check the metric name and that Prometheus scrapes the cache$/,
+        new RegExp(
+          String.raw`prometheus\.hits "no_such_metric_total" returned no series; check the metric name and that ` +
+            String.raw`Prometheus scrapes the cache$`,
+        ),
       ),
     })
   })

@@ -96,7 +96,10 @@ function expectStorageEvidence(evidence: Evidence): void {
     'scenario sessions: check SELECT count(*) FROM session_events WHERE run = $1 returned 200, as expected',
   )
   expect(notes?.join('\n')).toMatch(
-    /scenario sessions: 20 of 20 sessions ran every operation without an error; 20 connected, each on its own connection/,
+    new RegExp(
+      String.raw`scenario sessions: 20 of 20 sessions ran every operation without an error; 20 connected, each on ` +
+        String.raw`its own connection`,
+    ),
   )
 }
 
@@ -155,10 +158,10 @@ function expectMeasuredCleanly(evaluation: GateEvaluation): void {
         (verdict) =>
           verdict.value === null || (/errors|violations|sessions/.test(verdict.metric) && verdict.status !== 'PASS'),
       )
-      .map(
-        (verdict) =>
-          `${target.id}: ${verdict.expression} is ${verdict.status} at ${verdict.value} ${verdict.reason ?? ''} ${target.evidence?.notes.join('; ') ?? target.reason}`,
-      ),
+      .map((verdict) => {
+        const [notes, reason] = [target.evidence?.notes.join('; ') ?? target.reason, verdict.reason ?? '']
+        return `${target.id}: ${verdict.expression} is ${verdict.status} at ${verdict.value} ${reason} ${notes}`
+      }),
   )
   expect(problems).toEqual([])
   expect(evaluation.targets.map(({id}) => id)).toEqual([
@@ -251,7 +254,10 @@ describe('db validator on SQLite', () => {
     expect(valueOf(evidence.metrics.consistency_violations)).toBe(1)
     expect(valueOf(evidence.metrics.errors)).toBe(0)
     expect(evidence.notes?.join('\n')).toMatch(
-      /scenario record: consistency violation: SELECT count\(\*\) FROM ledger WHERE run = \$1 returned ([1-9]|10), expected 50/,
+      new RegExp(
+        String.raw`scenario record: consistency violation: SELECT count\(\*\) FROM ledger WHERE run = \$1 returned ` +
+          String.raw`([1-9]|10), expected 50`,
+      ),
     )
     expect(statusOf(judge(collected, ['consistency_violations == 0']), 'consistency_violations == 0')).toBe('FAIL')
   })

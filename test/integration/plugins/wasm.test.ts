@@ -121,7 +121,10 @@ describe('wasm validator', () => {
       expect(negative(1)).toBeGreaterThan(0)
       expect(valueOf(evidence.metrics.mismatches)).toBe(negative(1))
       expect(evidence.notes?.[2]).toMatch(
-        /^input #\d+ \[-0\.\d+\]: wasm threw abort: negative input at test\/fixtures\/wasm\/assembly\/fixtures\.ts:\d+:\d+, js NaN$/,
+        new RegExp(
+          String.raw`^input #\d+ \[-0\.\d+\]: wasm threw abort: negative input at ` +
+            String.raw`test\/fixtures\/wasm\/assembly\/fixtures\.ts:\d+:\d+, js NaN$`,
+        ),
       )
       // The same seed gives the same inputs, another seed others.
       expect((await measure(wasm, options, inFixtures)).notes).toEqual(evidence.notes)
@@ -190,7 +193,10 @@ describe('wasm validator', () => {
 
     it('for an export the module does not have', async () => {
       expect(await noData(fixture({export: 'cube', inputs: {file: 'squares.json'}}))).toMatch(
-        /^validator wasm failed: export: .*fixtures\.wasm has no exported function "cube"; it exports the functions triangle, square, hypot, checkedSqrt$/,
+        new RegExp(
+          String.raw`^validator wasm failed: export: .*fixtures\.wasm has no exported function "cube"; it exports ` +
+            String.raw`the functions triangle, square, hypot, checkedSqrt$`,
+        ),
       )
     })
 
@@ -211,7 +217,10 @@ describe('wasm validator', () => {
       expect(
         await noData(fixture({export: 'elapsed', inputs: {file: 'squares.json'}, module: compiled('clock')})),
       ).toMatch(
-        /^validator wasm failed: module: .*clock\.wasm imports clock\.now \(function\), which the wasm validator does not provide; it provides the functions env\.abort, env\.trace, env\.seed$/,
+        new RegExp(
+          String.raw`^validator wasm failed: module: .*clock\.wasm imports clock\.now \(function\), which the wasm ` +
+            String.raw`validator does not provide; it provides the functions env\.abort, env\.trace, env\.seed$`,
+        ),
       )
     })
 
@@ -234,10 +243,16 @@ describe('wasm validator', () => {
         /^validator wasm failed: inputs\.file: cannot read .*nothing\.json \(no such file\)/,
       )
       expect(await noData(fixture({export: 'square', inputs: {file: 'not-json.json'}}))).toMatch(
-        /^validator wasm failed: inputs\.file: .*not-json\.json is not JSON \(.*\); it must hold an array of argument lists such as \[\[1, 2\], \[3, 4\]\]$/,
+        new RegExp(
+          String.raw`^validator wasm failed: inputs\.file: .*not-json\.json is not JSON \(.*\); it must hold an ` +
+            String.raw`array of argument lists such as \[\[1, 2\], \[3, 4\]\]$`,
+        ),
       )
       expect(await noData(fixture({export: 'square', inputs: {file: 'not-lists.json'}}))).toMatch(
-        /^validator wasm failed: inputs\.file: .*not-lists\.json: input #2 is 2, not an argument list; expected an array of argument lists such as \[\[1, 2\], \[3, 4\]\]$/,
+        new RegExp(
+          String.raw`^validator wasm failed: inputs\.file: .*not-lists\.json: input #2 is 2, not an argument list; ` +
+            String.raw`expected an array of argument lists such as \[\[1, 2\], \[3, 4\]\]$`,
+        ),
       )
     })
 

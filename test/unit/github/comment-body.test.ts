@@ -11,9 +11,9 @@ function expectHeader(body: string, results: RunResults): void {
   expect(body.startsWith(`${commentMarker(results.gate.name)}\n`)).toBe(true)
   expect(body).toContain(`${results.decision.outcome} · `)
   expect(body).toContain(`decided by rule ${results.decision.rule}`)
-  expect(body).toContain(
-    `**Consensus ${score(results.consensus, results.decision.minConsensus)}** (minimum ${score(results.decision.minConsensus, results.consensus)}`,
-  )
+  const consensus = score(results.consensus, results.decision.minConsensus)
+  const minimum = score(results.decision.minConsensus, results.consensus)
+  expect(body).toContain(`**Consensus ${consensus}** (minimum ${minimum}`)
 }
 
 /** A run with `count` targets, each with a long title and a long note: far over any comment limit. */

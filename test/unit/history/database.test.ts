@@ -61,7 +61,9 @@ describe('opening .gate/history.db', () => {
       `INSERT INTO runs (id, gate, gate_title, gate_file, gate_sha256, started_at, finished_at, duration_ms, ` +
         `git_commit, branch, dirty, ci, outcome, rule, consensus, min_consensus, interrupted, shard, tool_version, ` +
         `source, source_file, recorded_at)
-       VALUES ('shop-1', 'shop', 'Shop', 'gates/shop.yaml', 'ab', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:10.000Z', 10000, 'c0ffee0', 'main', 0, 1, 'PROCEED', 4, 0.97, 0.8, 0, NULL, '0.0.9', 'run', NULL, '2026-01-01T00:00:11.000Z')`,
+       VALUES ('shop-1', 'shop', 'Shop', 'gates/shop.yaml', 'ab',
+         '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:10.000Z', 10000, 'c0ffee0', 'main', 0, 1, 'PROCEED', 4,
+         0.97, 0.8, 0, NULL, '0.0.9', 'run', NULL, '2026-01-01T00:00:11.000Z')`,
     ).run()
     v1.prepare(
       `INSERT INTO targets VALUES ('shop-1', 'api', 'API', 'http', 'PASS', 0.99, 0.99, 1, 1, 'error', NULL)`,

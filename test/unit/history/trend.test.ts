@@ -195,7 +195,11 @@ describe('baseline output', () => {
 
   it('lists baselines, and shows one per target and metric with what was kept', () => {
     expect(formatBaselineList([record])).toMatch(
-      /^shop {2}main {2}shop-1 {2}2026-11-23 10:01:00 {2}0123456 {2}main {4}PROCEED {2}results file {2}2026-11-24 08:00:00$/m,
+      new RegExp(
+        String.raw`^shop {2}main {2}shop-1 {2}2026-11-23 10:01:00 {2}0123456 {2}main {4}PROCEED {2}results file ` +
+          String.raw`{2}2026-11-24 08:00:00$`,
+        'm',
+      ),
     )
     const baseline: Baseline = {
       ...record,

@@ -147,7 +147,8 @@ describe('artifact format k6', () => {
     "ignores k6's threshold flags, inverted or not: a p95 over the gate's threshold FAILs even where k6 wrote " +
       '"false"',
     async () => {
-      // k6-summary-export.json says {"p(95)<150": true} for order_latency: crossed, in --summary-export's inverted sense.
+      // k6-summary-export.json says {"p(95)<150": true} for order_latency: crossed, in --summary-export's inverted
+      // sense.
       const evidence = await read({
         file: 'k6-summary-export.json',
         metrics: {orders_p95: {path: 'order_latency.p95', unit: 'ms'}, p95: 'http_req_duration.p95'},

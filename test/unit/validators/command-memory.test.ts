@@ -117,7 +117,10 @@ describe('growthOf and memoryEvidence', () => {
     expect(metrics.leak).toEqual({dimension: 'count', type: 'value', value: 1})
     expect(notes).toEqual([
       expect.stringMatching(
-        /^memory run 1: \+977 KiB per instance \(95% interval 976 KiB to 977 KiB, r² 1\.00\) over instances 11–50 \(40 readings\), RSS by quarter 72\.\d → 81\.\d → 91\.\d → 100\.\d MiB: leak$/,
+        new RegExp(
+          String.raw`^memory run 1: \+977 KiB per instance \(95% interval 976 KiB to 977 KiB, r² 1\.00\) over ` +
+            String.raw`instances 11–50 \(40 readings\), RSS by quarter 72\.\d → 81\.\d → 91\.\d → 100\.\d MiB: leak$`,
+        ),
       ),
       expect.stringMatching(
         /^memory run 2: −19\.5 KiB per instance .*: no leak detected; memory fell, counted as 0 B$/,
