@@ -16,7 +16,6 @@ import type {
 } from './types.js'
 
 import {measureRelative} from './baseline.js'
-import {parseExpectation} from './expectation.js'
 import {type Measurement, measure} from './measure.js'
 import {confidenceOf, qualityOf, resamplesOf, statusOf} from './rules.js'
 import {binSamples, sortedSamples, sortedStatistic} from './statistics.js'

@@ -191,12 +191,14 @@ function measuredRun(text: string, file: string): {result: unknown; warmup: bool
     return {result: JSON.parse(text) as unknown, warmup: false}
   } catch (error) {
     const lines = text.split('\n').filter((line) => line.trim() !== '')
-    if (lines.length < 2) throw new Error(`artifact ${file} is not valid JSON: ${(error as Error).message}`)
+    if (lines.length < 2)
+      throw new Error(`artifact ${file} is not valid JSON: ${(error as Error).message}`, {cause: error})
     const [warmup, result] = lines.map((line, index) => parseJson(line, `${file} (line ${index + 1})`))
     if (lines.length > 2)
       throw new Error(
         `${file} holds ${lines.length} autocannon results, one a line; autocannon --json writes one, or two with ` +
           '--warmup (the warmup, then the measured run): write each run to a file of its own',
+        {cause: error},
       )
     if (isRecord(warmup) && isRecord(warmup.latency)) return {result, warmup: true}
     malformed(file, 'line 1', 'the warmup result autocannon --warmup writes first', warmup)

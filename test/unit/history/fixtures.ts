@@ -1,7 +1,7 @@
 // Decided runs for history tests: real verdicts from the engine over synthetic evidence.
 import {hashSeed, Random} from '../../../src/engine/random.js'
 import {evaluateGate} from '../../../src/engine/index.js'
-import type {DecisionSettings, TargetInput} from '../../../src/engine/types.js'
+import type {DecisionSettings} from '../../../src/engine/types.js'
 import type {CollectedTarget, RunResults} from '../../../src/results/types.js'
 import {parseExpectation} from '../../../src/engine/expectation.js'
 
