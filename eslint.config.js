@@ -29,6 +29,9 @@ export default tseslint.config(
     languageOptions: {globals: globals.node},
     plugins: {'@stylistic': stylistic, 'import-x': importX},
     settings: {
+      // import-x reads each imported file to follow cycles: it needs to know .ts files and how to parse them.
+      'import-x/extensions': importX.flatConfigs.typescript.settings['import-x/extensions'],
+      'import-x/parsers': importX.flatConfigs.typescript.settings['import-x/parsers'],
       'import-x/resolver-next': [
         createTypeScriptImportResolver({project: ['tsconfig.test.json', 'demo/tsconfig.json']}),
       ],
