@@ -101,6 +101,11 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
     })(),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
     shard: shardFlag,
+    verbose: Flags.boolean({
+      description:
+        "Show the services' output as it comes; without it, it goes to .gate/runs/<run>.services.log " +
+        'and its last lines are shown only when a service fails.',
+    }),
   }
 
   async run(): Promise<RunResults> {
@@ -129,6 +134,7 @@ Exit codes: 0 PROCEED, 1 BLOCK, 2 configuration or usage error (nothing measured
               shard: flags.shard,
               signal,
               toolVersion: this.config.version,
+              verbose: flags.verbose,
             }),
           ),
         // A second Ctrl-C still saves and reports what was measured, marked interrupted.
