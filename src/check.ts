@@ -125,7 +125,7 @@ async function measureGate(
     try {
       // A death mid-run is a warning naming the target it cut into; its last lines are shown unless already seen.
       const onLost = (description: string) => {
-        const warning = `${description}${running ? ` (during target ${running})` : ''}${logNote}`
+        const warning = `${description}${logNote}${running ? ` (during target ${running})` : ''}`
         warnings.push(warning)
         if (!shownLive) events.log(warning)
       }
