@@ -7,16 +7,20 @@ import {ROOT, startGate} from './helpers.js'
 import {survivors, watchDescendants} from './plugins/helpers.js'
 
 describe('gate check memory-growth', () => {
-  it("runs 10 concurrent sessions and reads the demo's memory over 100 sessions, without a failed session", async () => {
+  it("runs 10 concurrent sessions, reads the demo's memory over 100 sessions and times orchestrator steps, nothing failing", async () => {
     await ensureDemoBuilt()
-    const {child, done} = startGate(['check', 'memory-growth', '--json'], {cwd: ROOT, timeoutMs: 110_000})
+    const {child, done} = startGate(['check', 'memory-growth', '--json'], {cwd: ROOT, timeoutMs: 240_000})
     const watch = watchDescendants(child.pid!)
     const result = await done
     const started = watch.stop()
 
     expect(result.code, result.stderr).toSatisfy((code: number) => [0, 1, 3].includes(code))
     const targets = JSON.parse(result.stdout).targets
-    expect(targets.map(({id}: {id: string}) => id)).toEqual(['concurrent-sessions', 'memory-growth'])
+    expect(targets.map(({id}: {id: string}) => id)).toEqual([
+      'concurrent-sessions',
+      'memory-growth',
+      'orchestration-steps',
+    ])
     for (const target of targets) {
       expect(target.status, target.reason).not.toBe('NO_DATA')
       // Every session of every run answered as the demo's API says: a failure here is a broken script or demo.
@@ -32,6 +36,8 @@ describe('gate check memory-growth', () => {
     expect(memory.evidence.metrics.find(({name}: {name: string}) => name === 'leak')).toMatchObject({type: 'value'})
 
     expect(started.some(({cmdline}) => cmdline.includes('demo/scripts/sessions.mjs'))).toBe(true)
+    // The orchestrator's swarms and their leader processes are gone with the run.
+    expect(started.some(({cmdline}) => cmdline.includes('demo/dist/swarm-leader.js'))).toBe(true)
     expect(survivors(started)).toEqual([])
-  }, 120_000)
+  }, 250_000)
 })
