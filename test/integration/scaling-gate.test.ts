@@ -7,7 +7,7 @@ import {ROOT, startGate} from './helpers.js'
 import {survivors, watchDescendants} from './plugins/helpers.js'
 
 describe('gate check load-batches', () => {
-  it('measures batches of 5, 10, 25 and 50 parallel executions and the memory each keeps, deciding each expectation', async () => {
+  it('measures batches of 5, 10, 25 and 50 parallel executions and the memory each keeps, deciding each', async () => {
     await ensureDemoBuilt()
     const {child, done} = startGate(['check', 'load-batches', '--json'], {cwd: ROOT, timeoutMs: 240_000})
     const watch = watchDescendants(child.pid!)
