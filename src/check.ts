@@ -1,4 +1,5 @@
 import type {Config} from '@oclif/core'
+import path from 'node:path'
 
 import {expandServiceRefs} from './config/interpolate.js'
 import {loadGate, type LoadOptions} from './config/load.js'
@@ -12,7 +13,8 @@ import {visibleControls} from './report/escape.js'
 import {describeEnvironment} from './results/environment.js'
 import {judgeNoise, type MachineNoise, withNoise} from './results/noise.js'
 import {watchNoise} from './results/noise-watch.js'
-import {runId} from './results/store.js'
+import {openServiceLog, type ServiceLog} from './results/service-log.js'
+import {runId, STATE_DIR} from './results/store.js'
 import {
   type CollectedTarget,
   RESULTS_SCHEMA_ID,
@@ -50,6 +52,8 @@ export interface CheckOptions {
   toolVersion: string
   /** `--shard i/n`: this runner measures share i of n of the load. */
   shard?: Shard
+  /** `--verbose`: the services' output is shown as it comes, not only kept in their log file. */
+  verbose?: boolean
   /** Which saved baseline relative expectations compare with (`--baseline`); default main. */
   baseline?: string
   /** Each target's evidence as collected (with its histograms), for the evidence file `gate merge` reads. */
@@ -112,14 +116,27 @@ async function measureGate(
   let running: string | undefined
   const collected: TargetInput[] = []
   const noise = new Map<string, MachineNoise>()
+  const serviceLog = gate.services.length > 0 ? openLog(cwd, runId(gate.name, startedAt), warnings) : undefined
+  // Without a log file to keep it, the services' output is shown as before: it must go somewhere.
+  const shownLive = options.verbose === true || (gate.services.length > 0 && serviceLog === undefined)
+  const logFile = serviceLog && (path.relative(cwd, serviceLog.file) || serviceLog.file)
+  const logNote = logFile ? `; full log: ${logFile}` : ''
   try {
     try {
-      // A death mid-run is a warning of the run, naming the target it cut into.
-      const onLost = (description: string) =>
-        warnings.push(`${description}${running ? ` (during target ${running})` : ''}`)
-      services = await startServices(gate.services, {log: events.log, onLost, redact: redactor.text, signal})
+      // A death mid-run is a warning naming the target it cut into; its last lines are shown unless already seen.
+      const onLost = (description: string) => {
+        const warning = `${description}${logNote}${running ? ` (during target ${running})` : ''}`
+        warnings.push(warning)
+        if (!shownLive) events.log(warning)
+      }
+      const log = (line: string) => {
+        serviceLog?.write(visibleControls(line))
+        if (shownLive) events.log(line)
+      }
+      services = await startServices(gate.services, {log, onLost, redact: redactor.text, signal})
+      if (logFile) events.log(`services ready: ${describeServices(services)}; their output goes to ${logFile}`)
     } catch (error) {
-      serviceFailure = (error as Error).message
+      serviceFailure = `${(error as Error).message}${logNote}`
       warnings.push(serviceFailure)
       events.log(serviceFailure)
     }
@@ -156,6 +173,7 @@ async function measureGate(
     }
   } finally {
     await services?.stop()
+    await serviceLog?.close()
   }
 
   return resultsOf(collected)
@@ -202,6 +220,23 @@ async function measureGate(
       ...(options.shard ? {shard: options.shard} : {}),
     })
   }
+}
+
+/** The services' log beside the run's results; a run that cannot write it goes on, with a warning. */
+function openLog(cwd: string, id: string, warnings: string[]): ServiceLog | undefined {
+  try {
+    return openServiceLog(path.join(cwd, STATE_DIR, 'runs'), id)
+  } catch (error) {
+    warnings.push(`the services' output is not kept in a file: ${(error as Error).message}`)
+    return undefined
+  }
+}
+
+/** "demo at http://127.0.0.1:38133, db": what each service announced. */
+function describeServices(services: RunningServices): string {
+  return Object.values(services.info)
+    .map((service) => (service.url ? `${service.name} at ${service.url}` : service.name))
+    .join(', ')
 }
 
 /** What a target leaves beside its evidence: for a merge, and the machine's noise while its validator ran. */

@@ -110,6 +110,11 @@ export default class Check extends GateCommand {
     })(),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
     shard: shardFlag,
+    verbose: Flags.boolean({
+      description:
+        "Show the services' output as it comes; without it, it goes to .gate/runs/<run>.services.log " +
+        'and its last lines are shown only when a service fails.',
+    }),
   }
 
   async run(): Promise<RunResults> {
@@ -138,6 +143,7 @@ export default class Check extends GateCommand {
               shard: flags.shard,
               signal,
               toolVersion: this.config.version,
+              verbose: flags.verbose,
             }),
           ),
         // A second Ctrl-C still saves and reports what was measured, marked interrupted.

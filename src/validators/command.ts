@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import type {MetricEvidence} from '../engine/types.js'
-import {formatValue} from '../engine/units.js'
+import {formatValue, parseQuantity, UNITS} from '../engine/units.js'
 import {LogTail} from '../services/log-tail.js'
 import {describeExit, type ExitStatus, ProcessGroup} from '../services/process-group.js'
 import {
@@ -18,7 +18,7 @@ import {
 } from './memory.js'
 import {PeakRssSampler, ProcessTree, RSS_SUPPORTED} from './peak-rss.js'
 import {MAX_TIMER_MS} from './runner.js'
-import {durationOption, readDuration} from './schema.js'
+import {durationOption, METRIC_NAME_PATTERN, readDuration, UNIT_NAMES} from './schema.js'
 import {defineValidator, type MetricSpec, type ServiceInfo} from './types.js'
 
 export interface CommandOptions {
@@ -29,6 +29,13 @@ export interface CommandOptions {
   env?: Record<string, string>
   timeout: string
   memory?: MemoryOptions
+  printed?: Record<string, PrintedMetric>
+}
+
+/** A number each run prints: every stdout line matching `line` is one sample of it. */
+export interface PrintedMetric {
+  line: string
+  unit?: string
 }
 
 /** Failed runs described one by one in the notes; the rest are counted. */
@@ -42,6 +49,8 @@ interface RunResult {
   peakRss: number | undefined
   stderr: string[]
   memory: MemorySeries | undefined
+  /** Per printed metric, the values this run's lines held. */
+  printed: Map<string, number[]>
 }
 
 /** How each run's memory growth is read: the sampling, and the service's tree when it is not the run's own. */
@@ -77,7 +86,8 @@ export const command = defineValidator<CommandOptions>({
   name: 'command',
   description:
     'Runs a shell command several times and measures its wall time, peak memory and failures; with memory, how its ' +
-    "memory (or a service's) grows per instance it creates or per second, and whether that is a leak.",
+    "memory (or a service's) grows per instance it creates or per second, and whether that is a leak; with printed, " +
+    'the numbers each run prints about its own work (the time of each step, a ratio it measured) as samples.',
   kind: 'measured',
   options: {
     additionalProperties: false,
@@ -92,6 +102,33 @@ export const command = defineValidator<CommandOptions>({
         type: 'object',
       },
       memory: memorySchema,
+      printed: {
+        additionalProperties: {
+          additionalProperties: false,
+          properties: {
+            line: {
+              description:
+                'Regular expression for the stdout line that holds one value, in a group named value, ' +
+                "e.g. '^create took (?<value>[\\d.]+) ms$'. The value may carry its unit (12.5ms).",
+              minLength: 1,
+              type: 'string',
+            },
+            unit: {
+              description: "The metric's unit (ms, MB, x…), also of values printed without one; none: a count.",
+              enum: UNIT_NAMES,
+              type: 'string',
+            },
+          },
+          required: ['line'],
+          type: 'object',
+        },
+        description:
+          'Numbers each run prints about its own work (the time of each step, a ratio it measured), ' +
+          'by metric name: each stdout line that matches is one sample of that metric.',
+        minProperties: 1,
+        propertyNames: {pattern: METRIC_NAME_PATTERN},
+        type: 'object',
+      },
       run: {
         description: 'The shell command line to measure, e.g. "node dist/cli.js --help".',
         minLength: 1,
@@ -109,7 +146,7 @@ export const command = defineValidator<CommandOptions>({
     required: ['run'],
     type: 'object',
   },
-  metrics: [...METRICS, ...MEMORY_METRICS],
+  metrics: (options) => [...METRICS, ...MEMORY_METRICS, ...printedSpecs(options.printed)],
   async collect(ctx, options) {
     const cwd = path.resolve(ctx.gateDir, options.cwd ?? '.')
     const timeoutMs = readDuration(options.timeout, 'timeout')
@@ -117,6 +154,8 @@ export const command = defineValidator<CommandOptions>({
     const rss: number[] = []
     const failures: string[] = []
     const memory = memoryPlan(options.memory, ctx.services)
+    const printed = printedReaders(options.printed)
+    const values = new Map(printed.map(({name}) => [name, [] as number[]]))
     const growths: RunGrowth[] = []
     const unfitted: string[] = []
     let totalMs = 0
@@ -127,7 +166,7 @@ export const command = defineValidator<CommandOptions>({
         fraction: index / total,
         message: measured < 0 ? `warm-up ${index + 1}/${options.warmup}` : `run ${measured + 1}/${options.runs}`,
       })
-      const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory, ctx.redact)
+      const result = await runOnce(options, cwd, timeoutMs, ctx.signal, memory, printed, ctx.redact)
       ctx.signal.throwIfAborted()
       if (measured < 0) continue
       totalMs += result.wallMs
@@ -139,6 +178,7 @@ export const command = defineValidator<CommandOptions>({
 
       durations.push(result.wallMs)
       if (result.peakRss !== undefined) rss.push(result.peakRss)
+      for (const [name, found] of result.printed) values.get(name)!.push(...found)
       if (memory && result.memory) {
         const growth = growthOf(measured + 1, result.memory.points, memory.sampling)
         if (typeof growth === 'string') unfitted.push(growth)
@@ -157,6 +197,12 @@ export const command = defineValidator<CommandOptions>({
     }
     if (RSS_SUPPORTED) metrics.rss = {dimension: 'size', samples: rss, type: 'samples'}
     const notes = notesFor(failures, durations.length, rss.length)
+    for (const {dimension, name} of printed) {
+      const samples = values.get(name)!
+      metrics[name] = {dimension, samples, type: 'samples'}
+      if (samples.length === 0 && durations.length > 0)
+        notes.push(`${name}: no line of the ${durations.length} successful runs matched its pattern with a number`)
+    }
     if (memory) {
       const growth = memoryEvidence(growths, unfitted, memory.sampling)
       Object.assign(metrics, growth.metrics)
@@ -166,6 +212,50 @@ export const command = defineValidator<CommandOptions>({
     return {durationMs: totalMs, kind: 'measured', metrics, notes, source: `command: ${options.run}`}
   },
 })
+
+/** A printed metric ready to read lines: its pattern compiled, its dimension from its unit. */
+interface PrintedReader {
+  name: string
+  pattern: RegExp
+  dimension: MetricSpec['dimension']
+  /** Multiplies a value printed without a unit. */
+  factor: number
+}
+
+/** The printed metrics' readers; throws, naming the metric, for a pattern that cannot give a value (checked early). */
+function printedReaders(printed: CommandOptions['printed']): PrintedReader[] {
+  const builtIn = new Set([...METRICS, ...MEMORY_METRICS].map((metric) => metric.name))
+  return Object.entries(printed ?? {}).map(([name, {line, unit}]) => {
+    if (builtIn.has(name)) throw new Error(`printed metric "${name}" has the name of one the command validator reports`)
+    let pattern: RegExp
+    try {
+      pattern = new RegExp(line)
+    } catch (error) {
+      throw new Error(`printed.${name}.line is not a regular expression: ${(error as Error).message}`)
+    }
+    if (!/\(\?<value>/.test(line)) throw new Error(`printed.${name}.line needs a group named value: (?<value>...)`)
+    const def = unit === undefined ? undefined : UNITS[unit]
+    return {dimension: def?.dimension ?? 'count', factor: def?.factor ?? 1, name, pattern}
+  })
+}
+
+function printedSpecs(printed: CommandOptions['printed']): MetricSpec[] {
+  return printedReaders(printed).map(({dimension, name}) => ({
+    description: 'A number each run printed (option printed): one sample per matching line of its stdout.',
+    dimension,
+    name,
+    type: 'samples',
+  }))
+}
+
+/** A matching line's value in the metric's canonical unit; undefined when it holds none, or one of another kind. */
+function printedValue(reader: PrintedReader, line: string): number | undefined {
+  const text = reader.pattern.exec(line)?.groups?.value
+  const quantity = text === undefined ? null : parseQuantity(text)
+  if (quantity === null) return undefined
+  if (quantity.dimension === null) return quantity.value * reader.factor
+  return quantity.dimension === reader.dimension ? quantity.value : undefined
+}
 
 /** Resolves the memory options against the running services; throws with the option named when they cannot be met. */
 function memoryPlan(
@@ -215,21 +305,30 @@ async function runOnce(
   timeoutMs: number,
   signal: AbortSignal,
   memory: MemoryPlan | undefined,
+  printed: PrintedReader[],
   redact: ((text: string) => string) | undefined,
 ): Promise<RunResult> {
   signal.throwIfAborted()
   const started = process.hrtime.bigint()
   const marks = memory !== undefined && 'mark' in memory.sampling
-  const group = ProcessGroup.spawn(options.run, {cwd, env: options.env, stdout: marks ? 'pipe' : 'ignore'})
+  const reads = marks || printed.length > 0
+  const group = ProcessGroup.spawn(options.run, {cwd, env: options.env, stdout: reads ? 'pipe' : 'ignore'})
   const stderr = new LogTail(STDERR_LINES, redact)
   stderr.attach(group.child.stderr)
   const sampler = RSS_SUPPORTED && group.pid !== undefined ? new PeakRssSampler(group.pid) : undefined
   const tree = memory?.service ?? (group.pid === undefined ? undefined : new ProcessTree(group.pid))
   const series = memory && tree ? new MemorySeries(tree, memory.sampling) : undefined
-  if (series) {
-    // Only the newest line is kept: marks are read as they arrive, and nothing else of stdout matters.
+  const found = new Map(printed.map(({name}) => [name, [] as number[]]))
+  if (reads) {
+    // Only the newest line is kept: marks and printed values are read as they arrive; nothing else of stdout matters.
     const stdout = new LogTail(1)
-    stdout.onLine((line) => series.line(line))
+    stdout.onLine((line) => {
+      series?.line(line)
+      for (const reader of printed) {
+        const value = printedValue(reader, line)
+        if (value !== undefined) found.get(reader.name)!.push(value)
+      }
+    })
     stdout.attach(group.child.stdout)
   }
 
@@ -251,7 +350,7 @@ async function runOnce(
     // reads its last stderr.
     await group.stop(0)
     await series?.stop()
-    return {memory: series, peakRss, status, stderr: stderr.lines(), timedOut, wallMs}
+    return {memory: series, peakRss, printed: found, status, stderr: stderr.lines(), timedOut, wallMs}
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', onAbort)

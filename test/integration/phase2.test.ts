@@ -57,6 +57,11 @@ describe('gate check phase-2', () => {
       const started = watch.stop()
 
       expect(result.code, result.stderr).toBe(1)
+      // A quiet run: the demo's own lines go to its log file, not to the terminal.
+      expect(result.stderr).not.toMatch(/^\s*\[demo\]/m)
+      expect(result.stderr).toMatch(
+        /services ready: demo at http:\S+; their output goes to \.gate\/runs\/\S+\.services\.log/,
+      )
       const run = JSON.parse(result.stdout) as Run & {gate: {name: string}}
       expect(run.gate.name).toBe('phase-2')
       expect(run.targets.map((target) => target.id)).toEqual(TARGETS)

@@ -37,9 +37,12 @@ targets:
 `,
       })
       writeFileSync(path.join(dir, 'gates', 'bad.json'), '{"x": \u001b[2J\u001b]0;pwned\u0007 }')
-      const r = await runGate(['check', 'escapes', '--progress', 'plain'], {cwd: dir, timeoutMs: 60_000})
+      const r = await runGate(['check', 'escapes', '--progress', 'plain', '--verbose'], {cwd: dir, timeoutMs: 60_000})
       expect(r.code, r.stderr).toBe(1)
       expect(r.stderr).toContain('[web] hello \\x1b[2J\\x1b]0;pwned\\x07 there')
+      // The services' log file, which a person may cat to a terminal, shows them the same way.
+      const log = /their output goes to (\S+)/.exec(r.stderr)![1]!
+      expect(readFileSync(path.join(dir, log), 'utf8')).toContain('[web] hello \\x1b[2J\\x1b]0;pwned\\x07 there')
       expect(r.stderr).toMatch(/art \(artifact\): no data .*not valid JSON: .*\\x1b/)
       expect(r.stderr).not.toMatch(CONTROL)
       expect(r.stdout).not.toMatch(CONTROL)

@@ -124,8 +124,8 @@ describe('checkTargetOptions', () => {
     ]
     const gate = gateWith([{validator: 'command', with: {env: {A: 1}, rns: 5, run: 'true', timeout: 'sixty'}}], nodes)
     expect(check(gate, nodes)).toEqual([
-      'targets.0.with.rns: unknown option "rns" for validator "command" — did you mean "runs"? "command" takes: ' +
-        'cwd, env, memory, run, runs, timeout, warmup',
+      'targets.0.with.rns: unknown option "rns" for validator "command" — did you mean "runs"? ' +
+        '"command" takes: cwd, env, memory, printed, run, runs, timeout, warmup',
       'targets.0.with.env.A: option "env.A" must be string — Quote numbers and booleans: "1", "true".',
       'targets.0.with.timeout: option "timeout" is not valid: "sixty" — Limit for each run; a run over it is killed ' +
         'and counts as a failure. A duration such as 500ms, 60s or 2m.',
