@@ -68,7 +68,7 @@ export function measureRelative(
       n: 0,
       noData: `"${expr.metric}" is ${metric.type} here but ${base.summary.type} in the baseline run ${baseline.run}`,
     }
-  if ((baseline.runs?.length ?? 0) > 1) return againstPinnedRuns(expr, metric, evidence, baseline, settings, dimension)
+  if (baseline.runs) return againstPinnedRuns(expr, metric, evidence, baseline, settings, dimension)
   const baseValue = baselineStatistic(base, expr.statistic)
   if (baseValue === null) {
     return {

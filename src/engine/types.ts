@@ -226,7 +226,7 @@ export interface BaselineInput {
   recent?: Record<string, MetricSummary[]>
   /**
    * Every run the baseline pins when it pins a set (`gate baseline save --runs N`), newest first, `run` among them:
-   * relative expectations are then judged against how much these runs differ from one another.
+   * relative expectations are then judged against how much these runs differ from one another (too few: INCONCLUSIVE).
    */
   runs?: Array<{run: string; metrics: Record<string, BaselineMetric>}>
 }

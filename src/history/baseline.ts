@@ -33,6 +33,8 @@ export interface SaveOptions {
   /** Pin the gate's last N complete runs instead (`--runs N`), of `branch` when given. */
   runs?: number
   branch?: string
+  /** Pin as a set even when it holds one run (an imported set); by default `--runs N` with N > 1 is a set. */
+  set?: boolean
 }
 
 /**
@@ -65,7 +67,7 @@ export function saveBaseline(history: History, cwd: string, gate: string, option
     runIds = from.map((ref) => pinnable(history, cwd, gate, ref))
   }
 
-  const record = history.saveBaseline(gate, name, runIds)
+  const record = history.saveBaseline(gate, name, runIds, options.set ?? (options.runs ?? 1) > 1)
   const pinned = history.baseline(gate, name)!
   const metrics = Object.values(pinned.targets).flatMap((target) => Object.values(target.metrics))
   const run = history.run(record.run)!

@@ -180,10 +180,9 @@ function baselinesIn(
         ]),
       )
       // Only a set of runs has a spread over runs; one pinned run is compared by its samples as before.
-      const runs =
-        baseline.pinned.length > 1
-          ? baseline.pinned.map((pinned) => ({metrics: pinned.targets[id]?.metrics ?? {}, run: pinned.run}))
-          : undefined
+      const runs = baseline.set
+        ? baseline.pinned.map((pinned) => ({metrics: pinned.targets[id]?.metrics ?? {}, run: pinned.run}))
+        : undefined
       return [id, {metrics: target.metrics, name, recent, run: baseline.run, ...(runs ? {runs} : {})}]
     }),
   )

@@ -62,6 +62,8 @@ export interface BaselineRecord {
   run: string
   /** Every pinned run, newest first: one for a single run, N for `gate baseline save --runs N`. */
   runs: string[]
+  /** Pinned as a set (`--runs N`): judged by the spread over its runs, and INCONCLUSIVE while it has too few. */
+  set: boolean
   savedAt: string
   startedAt: string
   commit: string | null
@@ -211,7 +213,7 @@ export class History {
    * spread relative expectations are judged against. Refuses a run of another gate, an interrupted run (it
    * measured only part of the gate) and a shard (a share of the load).
    */
-  saveBaseline(gate: string, name: string, runIds: string | readonly string[]): BaselineRecord {
+  saveBaseline(gate: string, name: string, runIds: string | readonly string[], set = false): BaselineRecord {
     if (!BASELINE_NAME.test(name))
       throw new UserError(
         `--name ${JSON.stringify(name)}: a baseline name is letters, digits, ".", "_", "-" and "/" (up to 100), e.g. main or release/1.2`,
@@ -245,7 +247,7 @@ export class History {
       ).run(gate, name, newest, new Date().toISOString())
       db.prepare('DELETE FROM baseline_runs WHERE gate = ? AND name = ?').run(gate, name)
       const pin = db.prepare('INSERT INTO baseline_runs (gate, name, run_id) VALUES (?, ?, ?)')
-      for (const runId of ids) pin.run(gate, name, runId)
+      if (set || ids.length > 1) for (const runId of ids) pin.run(gate, name, runId)
       return baselineRecords(db, 'b.gate = ? AND b.name = ?', [gate, name])[0]!
     })
   }
@@ -566,7 +568,7 @@ function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: 
     name: String(row.name),
     outcome: row.outcome as Outcome,
     run: String(row.run_id),
-    runs: runsOf(pinned.all(row.gate, row.name) as Row[], String(row.run_id)),
+    ...runsOf(pinned.all(row.gate, row.name) as Row[], String(row.run_id)),
     savedAt: String(row.saved_at),
     source: row.source as RunSource,
     startedAt: String(row.started_at),
@@ -574,8 +576,8 @@ function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: 
 }
 
 /** The pinned set, newest first; a baseline saved before sets existed (no rows) pins its run alone. */
-function runsOf(rows: Row[], run: string): string[] {
-  return rows.length === 0 ? [run] : rows.map((row) => String(row.run_id))
+function runsOf(rows: Row[], run: string): {runs: string[]; set: boolean} {
+  return rows.length === 0 ? {runs: [run], set: false} : {runs: rows.map((row) => String(row.run_id)), set: true}
 }
 
 function nullableText(value: unknown): string | null {

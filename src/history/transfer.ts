@@ -16,6 +16,8 @@ export interface BaselineFile {
   gate: string
   name: string
   savedAt: string
+  /** Pinned as a set (`--runs N`): judged by the spread over its runs, even while it holds too few. */
+  set: boolean
   /** Every pinned run, newest first, as the history holds it. */
   runs: RunRows[]
 }
@@ -38,6 +40,7 @@ export function exportBaseline(history: History, gate: string, name: string): Ba
     name,
     runs: baseline.runs.map((run) => history.runRows(run)!),
     savedAt: baseline.savedAt,
+    set: baseline.set,
     version: BASELINE_FILE_VERSION,
   }
 }
@@ -49,7 +52,7 @@ export function recordBaselineRuns(history: History, file: BaselineFile): string
 
 /** Records the file's runs and pins them as the baseline `name` (the file's by default). */
 export function importBaseline(history: History, file: BaselineFile, options: {name?: string} = {}): BaselineRecord {
-  return history.saveBaseline(file.gate, options.name ?? file.name, recordBaselineRuns(history, file))
+  return history.saveBaseline(file.gate, options.name ?? file.name, recordBaselineRuns(history, file), file.set)
 }
 
 /** Reads and checks a baseline file; every mistake is a UserError naming the file and the field. */
@@ -81,6 +84,7 @@ export function readBaselineFile(ref: string, cwd: string): BaselineFile {
     )
   for (const field of ['gate', 'name', 'savedAt'] as const)
     if (typeof top[field] !== 'string' || top[field] === '') throw wrong(`"${field}" must be a non-empty string`)
+  if (typeof top.set !== 'boolean') throw wrong('"set" must be true or false')
   if (!Array.isArray(top.runs) || top.runs.length === 0) throw wrong('"runs" must list at least one run')
   for (const [index, rows] of top.runs.entries()) {
     const at = `runs[${index}]`

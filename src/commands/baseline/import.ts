@@ -33,7 +33,11 @@ export default class BaselineImport extends GateCommand {
     const cwd = path.resolve(flags.cwd)
     const file = readBaselineFile(args.file, cwd)
     const saved = withHistory(cwd, {create: true}, (history) =>
-      saveBaseline(history, cwd, file.gate, {from: recordBaselineRuns(history, file), name: flags.name ?? file.name}),
+      saveBaseline(history, cwd, file.gate, {
+        from: recordBaselineRuns(history, file),
+        name: flags.name ?? file.name,
+        set: file.set,
+      }),
     )
     for (const warning of saved.warnings) process.stderr.write(`warning: ${warning}\n`)
     if (!this.jsonEnabled()) this.log(formatSaved(saved))

@@ -78,6 +78,9 @@ describe('a baseline that pins a set of runs', () => {
     const saved = saveBaseline(history, cwd, 'shop', {runs: 5})
     expect(saved.baseline.runs).toEqual([only])
     expect(saved.warnings[0]).toMatch(/only 1 complete run of shop recorded, 5 asked/)
+    // Still a set: its one run has no spread, so relative expectations say how many more to pin.
+    expect(saved.baseline.set).toBe(true)
+    expect((baselinesFor(GATE, cwd).get('api') as {runs: unknown[]}).runs).toHaveLength(1)
     expect(message(() => saveBaseline(history, cwd, 'shop', {branch: 'nope', runs: 3}))).toMatch(
       /no complete run of shop on branch nope/,
     )
@@ -89,7 +92,7 @@ describe('baseline files', () => {
     const ids = [0, 1, 2].map((i) => recordAt(i, {latencyMs: 100 + 10 * i}))
     history.saveBaseline('shop', 'main', ids)
     const file = JSON.parse(JSON.stringify(exportBaseline(history, 'shop', 'main')))
-    expect(file).toMatchObject({gate: 'shop', kind: 'phasegate-baseline', name: 'main', version: 1})
+    expect(file).toMatchObject({gate: 'shop', kind: 'phasegate-baseline', name: 'main', set: true, version: 1})
     expect(file.runs).toHaveLength(3)
 
     const elsewhere = openHistory(project())
@@ -133,7 +136,8 @@ describe('baseline files', () => {
     expect(write('{not json')).toMatch(/^b\.json cannot be read as a baseline file: /)
     expect(write({kind: 'other'})).toMatch(/^b\.json: not a phasegate baseline file/)
     expect(write({kind: 'phasegate-baseline', version: 9})).toMatch(/version 9; this phasegate reads version 1/)
-    const good = {gate: 'shop', kind: 'phasegate-baseline', name: 'main', savedAt: T0, version: 1}
+    const good = {gate: 'shop', kind: 'phasegate-baseline', name: 'main', savedAt: T0, set: true, version: 1}
+    expect(write({...good, set: 'yes'})).toMatch(/"set" must be true or false/)
     expect(write({...good, runs: []})).toMatch(/"runs" must list at least one run/)
     const run = {finished_at: T0, gate: 'other', gate_sha256: 'a', id: 'x', started_at: T0}
     expect(write({...good, runs: [{metrics: [], run, targets: []}]})).toMatch(

@@ -169,6 +169,7 @@ describe('baseline output', () => {
     outcome: 'PROCEED' as const,
     run: 'shop-1',
     runs: ['shop-1'],
+    set: false,
     savedAt: '2026-11-24T08:00:00.000Z',
     source: 'file' as const,
     startedAt: '2026-11-23T10:01:00.000Z',
