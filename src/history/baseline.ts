@@ -201,8 +201,10 @@ export function formatBaseline(baseline: Baseline): string {
 
 /** A baseline for --json: the kept samples counted, not listed (up to 5,000 numbers per metric). */
 export function baselineJson(baseline: Baseline): unknown {
+  // The set's other runs are named in `runs`; their samples would be up to 5,000 numbers per metric each.
+  const {pinned: _pinned, ...record} = baseline
   return {
-    ...baseline,
+    ...record,
     targets: Object.fromEntries(
       Object.entries(baseline.targets).map(([target, {metrics, status}]) => [
         target,

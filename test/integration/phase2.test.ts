@@ -22,8 +22,13 @@ const RELATIVE = 'median(failover_time) <= baseline * 1.5'
 const BASELINE = `test-${randomBytes(4).toString('hex')}`
 // A cache that holds the demo's hot keys: with it, an unchanged demo reaches the consensus (see gates/phase-2.yaml).
 const ENOUGH_CACHE = ['--arg', 'cache_size=4000']
+// Runs pinned as the baseline set: the relative expectation is judged against how much they differ from run to run.
+const PINNED = 3
+// This file's complete runs of the unchanged demo, oldest first: the first test's run counts among them.
+const unchangedRuns: string[] = []
 
 type Run = {
+  id: string
   decision: {outcome: string; rule: number; deciding: string[]}
   targets: Array<{
     id: string
@@ -34,7 +39,8 @@ type Run = {
       expression: string
       status: string
       value: number | null
-      baseline?: {change: number; changeInterval95: [number, number]; model: string}
+      reason?: string
+      baseline?: {change: number; changeInterval95: [number, number]; model: string; runs?: number}
     }>
   }>
 }
@@ -55,6 +61,7 @@ describe('gate check phase-2', () => {
 
     expect(result.code, result.stderr).toBe(1)
     const run = JSON.parse(result.stdout) as Run & {gate: {name: string}}
+    unchangedRuns.push(run.id)
     expect(run.gate.name).toBe('phase-2')
     expect(run.targets.map((target) => target.id)).toEqual(TARGETS)
     for (const target of run.targets) {
@@ -81,26 +88,31 @@ describe('gate check phase-2', () => {
     expect(survivors(started)).toEqual([])
   }, 300_000)
 
-  it('after `gate baseline save`, an unchanged demo PROCEEDs and a deliberately slowed one BLOCKs on the relative expectation, with the shift and its interval in the report', async () => {
+  it('against a pinned set of runs, an unchanged demo is not flagged on a busy machine and a slowed one BLOCKs on the relative expectation, with the shift and its interval in the report', async () => {
     await ensureDemoBuilt()
-    const reference = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
-      cwd: ROOT,
-      timeoutMs: 280_000,
-    })
-    expect(reference.code, reference.stderr).toBe(1)
-    const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE], {cwd: ROOT})
+    while (unchangedRuns.length < PINNED) {
+      const reference = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
+        cwd: ROOT,
+        timeoutMs: 280_000,
+      })
+      expect(reference.stdout, reference.stderr).toMatch(/^\{/)
+      unchangedRuns.push((JSON.parse(reference.stdout) as Run).id)
+    }
+    const pins = unchangedRuns.slice(-PINNED).flatMap((id) => ['--from', id])
+    const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE, ...pins], {cwd: ROOT})
     expect(saved.code, saved.stderr).toBe(0)
+    expect(saved.stdout).toContain(`${PINNED} runs, the newest run`)
 
     const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
       cwd: ROOT,
       timeoutMs: 280_000,
     })
     const same = JSON.parse(unchanged.stdout) as Run
-    expect(relative(same).status, JSON.stringify(relative(same))).toBe('PASS')
-    // The baseline never holds back an unchanged demo. Whether it PROCEEDs also depends on the other
-    // targets' latencies, which a CI machine running other test files at the same time can push over.
-    expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).toBe('PASS')
-    expect(same.decision.deciding).not.toContain('swarm-failover')
+    // Judged against the spread of the pinned runs, never their samples alone: an unchanged demo is never FAIL.
+    // On a busy machine the runs differ more, so it may be INCONCLUSIVE (measure again), which is not a flag.
+    expect(relative(same).baseline).toMatchObject({model: 'run-spread', runs: PINNED})
+    expect(['PASS', 'INCONCLUSIVE'], JSON.stringify(relative(same))).toContain(relative(same).status)
+    expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).not.toBe('FAIL')
     if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup'))
       expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
 
@@ -117,9 +129,10 @@ describe('gate check phase-2', () => {
     const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
     expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
     const shift = relative(latest)
-    expect(shift.status).toBe('FAIL')
-    expect(shift.baseline?.model).toBe('hodges-lehmann')
-    expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0.5)
+    expect(shift.status, JSON.stringify(shift)).toBe('FAIL')
+    expect(shift.baseline?.model).toBe('run-spread')
+    // The interval is a prediction over runs: wide on a busy machine, but clear of no change.
+    expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0)
     const report = readFileSync(
       path.join(
         out,
@@ -133,5 +146,5 @@ describe('gate check phase-2', () => {
         `\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% \\| \\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`,
       ),
     )
-  }, 900_000)
+  }, 1_500_000)
 })

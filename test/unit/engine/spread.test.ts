@@ -109,6 +109,22 @@ describe('a baseline that pins several runs', () => {
     }
   })
 
+  it("judges an offset or a lower bound on the metric's own scale, the threshold moving with the runs' mean", () => {
+    const throughput = (value: number): MetricEvidence => ({dimension: 'count', type: 'value', value})
+    const runs = [1000, 1040, 960, 1010, 990].map((value, i) => ({
+      metrics: {rps: {evidence: throughput(value), summary: summarizeMetric('rps', throughput(value))}},
+      run: `run-${i}`,
+    }))
+    const baseline: BaselineInput = {metrics: runs[0]!.metrics, name: 'main', run: 'run-0', runs}
+    const at = (expectation: string, value: number) =>
+      evaluateTarget(SETTINGS, target('t', [expectation], {evidence: evidence({rps: throughput(value)})}, {baseline}))
+    // Runs within ±4% of 1000: 1000 holds `>= baseline - 200`, 700 does not, 850 is within the spread of the limit.
+    expect(at('rps >= baseline - 200', 1000).status).toBe('PASS')
+    expect(at('rps >= baseline - 200', 700).status).toBe('FAIL')
+    expect(at('rps >= baseline - 200', 800).status).toBe('INCONCLUSIVE')
+    expect(at('rps >= baseline - 200', 1000).expectations[0]!.threshold).toBe(800)
+  })
+
   it('judges runs that all agree exactly, and reports the baseline as their geometric mean with the change', () => {
     const counts = (value: number): MetricEvidence => ({dimension: 'count', type: 'value', value})
     const runs = [1000, 1000, 1000].map((value, i) => ({

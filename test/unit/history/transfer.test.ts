@@ -7,6 +7,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {UserError} from '../../../src/errors.js'
 import {
+  baselineJson,
   baselinesFor,
   exportBaseline,
   type History,
@@ -66,6 +67,10 @@ describe('a baseline that pins a set of runs', () => {
     expect(api.run).toBe(ids[3])
     expect(api.runs.map((pinned) => pinned.run)).toEqual([ids[3], ids[2], ids[1]])
     expect(api.runs[2]!.metrics).toEqual(history.baseline('shop', 'main')!.pinned[2]!.targets.api!.metrics)
+    // `baseline show --json` names the set's runs and counts the newest's samples, never lists them all.
+    const shown = baselineJson(history.baseline('shop', 'main')!) as Record<string, unknown>
+    expect(shown).toMatchObject({runs: [ids[3], ids[2], ids[1]], set: true})
+    expect(shown).not.toHaveProperty('pinned')
 
     // Pinning one run again drops the set: a single run is compared by its samples, with no `runs`.
     saveBaseline(history, cwd, 'shop', {from: ids[0]!})
