@@ -56,6 +56,8 @@ export interface CheckOptions {
   verbose?: boolean
   /** Which saved baseline relative expectations compare with (`--baseline`); default main. */
   baseline?: string
+  /** A baseline file (`gate baseline export`) to compare with instead of a saved baseline (`--baseline-file`). */
+  baselineFile?: string
   /** Each target's evidence as collected (with its histograms), for the evidence file `gate merge` reads. */
   onCollected?(target: CollectedTarget): void
   /** Given, once the gate is loaded, a synchronous way to the results so far, for a forced exit to save them. */
@@ -105,7 +107,7 @@ async function measureGate(
   const relative = gate.targets.filter((target) => target.expect.some((expectation) => expectation.relative))
   const baselines =
     relative.length > 0
-      ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline)
+      ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline, options.baselineFile)
       : new Map<string, NonNullable<TargetInput['baseline']>>()
   const startedAt = new Date()
   // A forced exit (a second Ctrl-C) cannot wait for this function to return: it takes what is collected so far.

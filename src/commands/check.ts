@@ -68,6 +68,10 @@ export default class Check extends GateCommand {
       command: '<%= config.bin %> <%= command.id %> gates/release.yaml --json',
     },
     {
+      description: "On a pull request: compare with the main branch's baseline restored from a CI cache",
+      command: '<%= config.bin %> <%= command.id %> phase-2 --baseline-file .gate/baseline/phase-2.json',
+    },
+    {
       description: 'Machine 1 of 2 in a CI matrix: half the load; combine the shards with `gate merge`',
       command: '<%= config.bin %> <%= command.id %> phase-2 --shard 1/2',
     },
@@ -82,6 +86,11 @@ export default class Check extends GateCommand {
       description:
         'Saved baseline that relative expectations (`<= baseline * 1.10`) compare with (see `gate baseline save`).',
       default: 'main',
+    }),
+    'baseline-file': Flags.file({
+      description:
+        'Compare relative expectations with the baseline in this file (`gate baseline export`) instead of a ' +
+        'saved one; a missing file leaves them NO_DATA with the step to take.',
     }),
     'check-run': Flags.boolean({
       description: 'Also create a GitHub Check Run for the commit (needs GITHUB_TOKEN with checks: write).',
@@ -132,6 +141,7 @@ export default class Check extends GateCommand {
             runCheck({
               args: gateArgs(flags.arg),
               baseline: flags.baseline,
+              baselineFile: flags['baseline-file'],
               config: this.config,
               cwd,
               env: process.env,

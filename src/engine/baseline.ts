@@ -5,6 +5,7 @@
 //   beta            proportions: both Beta posteriors drawn
 //   run-to-run      summary values only: the spread of the statistic over earlier runs
 //   exact           summary values only and too few earlier runs for a spread: P is 0 or 1
+//   run-spread      a baseline that pins several runs: this run against how much they differ (spread.ts)
 import {quantileSorted} from 'simple-statistics'
 
 import type {Expectation, RelativeThreshold} from './expectation.js'
@@ -28,6 +29,7 @@ import {Random, hashSeed} from './random.js'
 import {type QuantileQuestion, countHolding, observationsOf, quantileQuestion, shareProbability} from './quantile.js'
 import {type Draw, drawOf, quantileLevel, sampleStatistic} from './statistics.js'
 import {hodgesLehmann, mannWhitney, normalCdf} from './shift.js'
+import {MIN_PINNED_RUNS, spreadOverRuns} from './spread.js'
 
 // The P of a comparison rests on both runs: "more samples here" would narrow only one side of it.
 const COMPARED_MORE = (): MoreSamples => ({
@@ -66,6 +68,7 @@ export function measureRelative(
       n: 0,
       noData: `"${expr.metric}" is ${metric.type} here but ${base.summary.type} in the baseline run ${baseline.run}`,
     }
+  if (baseline.runs) return againstPinnedRuns(expr, metric, evidence, baseline, settings, dimension)
   const baseValue = baselineStatistic(base, expr.statistic)
   if (baseValue === null) {
     return {
@@ -201,6 +204,63 @@ export function measureRelative(
     `(${earlier.length} earlier run${earlier.length === 1 ? '' : 's'} recorded, ${MIN_RUNS_FOR_SPREAD} needed): P ` +
     `is 0 or 1`
   return {...current, comparison: comparison('exact', null), reason, threshold}
+}
+
+/**
+ * A baseline that pins several runs: each run's statistic once, and this run's judged against their spread
+ * (`run-spread`). Fewer than MIN_PINNED_RUNS with the statistic cannot bound that spread: P stays 0.5, saying so.
+ */
+function againstPinnedRuns(
+  expr: Expectation & {relative: RelativeThreshold},
+  metric: MetricEvidence,
+  evidence: Evidence,
+  baseline: BaselineInput,
+  settings: MeasureSettings,
+  dimension: RelativeMeasurement['dimension'],
+): RelativeMeasurement {
+  const pinned = baseline.runs ?? []
+  const values = pinned
+    .map(({metrics}) => metrics[expr.metric])
+    .filter((base): base is BaselineMetric => base !== undefined && base.summary.type === metric.type)
+    .map((base) => baselineStatistic(base, expr.statistic))
+    .filter((value): value is number => value !== null && Number.isFinite(value))
+  if (values.length === 0)
+    return {
+      dimension,
+      n: 0,
+      noData: `no run pinned by baseline "${baseline.name}" has ${expr.statistic} of "${expr.metric}"`,
+    }
+  const mean = values.reduce((a, b) => a + b, 0) / values.length
+  const provisional = measure({...expr, threshold: relativeThreshold(expr.relative, mean)}, metric, evidence, settings)
+  if ('noData' in provisional) return {...provisional, threshold: relativeThreshold(expr.relative, mean)}
+  const spread = spreadOverRuns(provisional.value, values, expr.relative, expr.operator)
+  const baseValue = spread?.baseline ?? values[0]!
+  const threshold = relativeThreshold(expr.relative, baseValue)
+  const current = measure({...expr, threshold}, metric, evidence, settings)
+  if ('noData' in current) return {...current, threshold}
+  const comparison: BaselineComparison = {
+    change: baseValue === 0 ? null : current.value / baseValue - 1,
+    changeInterval95: spread?.changeInterval95 ?? null,
+    mannWhitneyP: null,
+    model: 'run-spread',
+    name: baseline.name,
+    run: baseline.run,
+    runs: values.length,
+    value: baseValue,
+  }
+  const of = `${values.length} of the ${pinned.length} pinned runs`
+  if (spread === null || values.length < MIN_PINNED_RUNS) {
+    const missing = MIN_PINNED_RUNS - values.length
+    const why =
+      `the spread over runs needs ${MIN_PINNED_RUNS} pinned runs with ${expr.statistic}(${expr.metric}), ` +
+      `and ${of} have it: pin ${missing} more (\`gate baseline save --runs ${MIN_PINNED_RUNS}\`)`
+    return {...current, comparison, more: () => ({samples: null, why}), p: 0.5, reason: why, threshold}
+  }
+
+  const scale = spread.logScale ? ' on the log scale' : ''
+  const reason = `spread over ${of}: sd ${spread.sd.toPrecision(3)}${scale}, Student t with ${spread.runs - 1} df`
+  const why = `P rests on the spread of ${spread.runs} pinned runs: pin more (\`gate baseline save --runs N\`)`
+  return {...current, comparison, more: () => ({samples: null, why}), p: spread.p, reason, threshold}
 }
 
 /** The baseline's value of a statistic: from its samples when it kept them, else from its summary. */

@@ -92,7 +92,8 @@ export interface ExpectationVerdict {
 }
 
 /** Which model turned a comparison with the baseline into P(holds). */
-export type BaselineModel = 'hodges-lehmann' | 'order-statistic' | 'bootstrap' | 'beta' | 'run-to-run' | 'exact'
+export type BaselineModel =
+  'hodges-lehmann' | 'order-statistic' | 'bootstrap' | 'beta' | 'run-to-run' | 'run-spread' | 'exact'
 
 /** The current run's statistic next to the baseline's. */
 export interface BaselineComparison {
@@ -108,6 +109,8 @@ export interface BaselineComparison {
   model: BaselineModel
   /** Two-sided Mann-Whitney p-value when both runs had samples: how likely a shift this large is from noise alone. */
   mannWhitneyP: number | null
+  /** How many pinned runs the baseline holds, when it pins a set (`gate baseline save --runs N`). */
+  runs?: number
 }
 
 export interface MetricSummary {
@@ -230,6 +233,11 @@ export interface BaselineInput {
   metrics: Record<string, BaselineMetric>
   /** Summaries of each metric in earlier runs (newest first, not this run): the run-to-run spread. */
   recent?: Record<string, MetricSummary[]>
+  /**
+   * Every run the baseline pins when it pins a set (`gate baseline save --runs N`), newest first, `run` among them:
+   * relative expectations are then judged against how much these runs differ from one another (too few: INCONCLUSIVE).
+   */
+  runs?: Array<{run: string; metrics: Record<string, BaselineMetric>}>
 }
 
 export interface GateEvaluation {

@@ -22,54 +22,82 @@ export interface SavedBaseline {
   metrics: number
   /** Metrics whose samples were kept: those get the rank tests; the others are compared by their summaries. */
   withSamples: number
-  /** For stderr: the gate file changed since the pinned run measured it. */
+  /** For stderr: the gate file changed since the pinned run measured it, or fewer runs than asked were there. */
   warnings: string[]
 }
 
+export interface SaveOptions {
+  /** Runs to pin: "latest", recorded run ids or results files; one or several. */
+  from?: string | readonly string[]
+  name?: string
+  /** Pin the gate's last N complete runs instead (`--runs N`), of `branch` when given. */
+  runs?: number
+  branch?: string
+  /** Pin as a set even when it holds one run (an imported set); by default `--runs N` with N > 1 is a set. */
+  set?: boolean
+}
+
 /**
- * Pins `from` ("latest", a recorded run id, or a results file / saved run that the history lacks,
- * imported with its summaries only) as the gate's baseline `name`.
+ * Pins runs as the gate's baseline `name`: `from` ("latest", recorded run ids, or results files / saved runs
+ * that the history lacks, imported with their summaries only), or the last `runs` complete runs (of `branch`).
  */
-export function saveBaseline(
-  history: History,
-  cwd: string,
-  gate: string,
-  options: {from?: string; name?: string},
-): SavedBaseline {
+export function saveBaseline(history: History, cwd: string, gate: string, options: SaveOptions): SavedBaseline {
   const name = options.name ?? DEFAULT_BASELINE
-  const from = options.from ?? 'latest'
   const before = history.baseline(gate, name)
-  let runId: string
-  if (from === 'latest') {
-    const latest = history.runs(gate, {limit: 1})[0]
-    if (!latest) throw new UserError(`${noRunsMessage(history, gate)}, or pin a results file with --from FILE.`)
-    runId = latest.id
-  } else if (history.run(from)) {
-    runId = from
-  } else {
-    const {file, results} = loadResults(from, cwd)
-    if (results.gate.name !== gate)
+  const warnings: string[] = []
+  let runIds: string[]
+  if (options.runs !== undefined) {
+    if (!(Number.isInteger(options.runs) && options.runs >= 1))
       throw new UserError(
-        `${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline ` +
-          `must be a run of the gate it is compared with.`,
+        `--runs ${options.runs}: give how many recent runs to pin, 1 or more (3 or more for a spread)`,
       )
-    runId = history.importResults(results, file)
+    const complete = history
+      .runs(gate, options.branch === undefined ? {} : {branch: options.branch})
+      .filter((run) => !run.interrupted && run.shard === null)
+    runIds = complete.slice(0, options.runs).map((run) => run.id)
+    const of = `${gate}${options.branch === undefined ? '' : ` on branch ${options.branch}`}`
+    if (runIds.length === 0) throw new UserError(`${noRunsMessage(history, gate)} (no complete run of ${of}).`)
+    if (runIds.length < options.runs)
+      warnings.push(
+        `only ${runIds.length} complete run${runIds.length === 1 ? '' : 's'} of ${of} recorded, ` +
+          `${options.runs} asked: pinned what there is; run \`gate check ${gate}\` and save again for the rest`,
+      )
+  } else {
+    const from = typeof options.from === 'string' ? [options.from] : [...(options.from ?? ['latest'])]
+    runIds = from.map((ref) => pinnable(history, cwd, gate, ref))
   }
 
-  const record = history.saveBaseline(gate, name, runId)
+  const record = history.saveBaseline(gate, name, runIds, options.set ?? (options.runs ?? 1) > 1)
   const pinned = history.baseline(gate, name)!
   const metrics = Object.values(pinned.targets).flatMap((target) => Object.values(target.metrics))
-  const run = history.run(runId)!
+  const run = history.run(record.run)!
   return {
     baseline: record,
     importedFrom:
       run.source === 'file' && run.sourceFile !== null ? path.relative(cwd, run.sourceFile) || run.sourceFile : null,
     metrics: metrics.length,
-    replaced: before && before.run !== runId ? before.run : null,
+    replaced: before && before.run !== record.run ? before.run : null,
     targets: Object.keys(pinned.targets).length,
-    warnings: gateChanged(cwd, gate, runId, run.gateSha256),
+    warnings: [...warnings, ...gateChanged(cwd, gate, record.run, run.gateSha256)],
     withSamples: metrics.filter((metric) => metric.evidence?.type === 'samples').length,
   }
+}
+
+/** The recorded run `from` names: the newest, a run id, or a results file imported into the history. */
+function pinnable(history: History, cwd: string, gate: string, from: string): string {
+  if (from === 'latest') {
+    const latest = history.runs(gate, {limit: 1})[0]
+    if (!latest) throw new UserError(`${noRunsMessage(history, gate)}, or pin a results file with --from FILE.`)
+    return latest.id
+  }
+
+  if (history.run(from)) return from
+  const {file, results} = loadResults(from, cwd)
+  if (results.gate.name !== gate)
+    throw new UserError(
+      `${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+    )
+  return history.importResults(results, file)
 }
 
 /** "no runs recorded for G in .gate/history.db: run `gate check G` first" (naming the gates it has, for a typo). */
@@ -102,12 +130,10 @@ function gateChanged(cwd: string, gate: string, run: string, sha256: string): st
 
 export function formatSaved(saved: SavedBaseline): string {
   const {baseline} = saved
-  const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`
-  const replaces = saved.replaced ? `; replaces run ${saved.replaced}` : ''
+  const set = baseline.runs.length > 1 ? `${baseline.runs.length} runs, the newest ` : ''
   const lines = [
-    `pinned baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)})`,
-    `  ${counted(saved.targets, 'target')}, ${counted(saved.metrics, 'metric')}, ` +
-      `${saved.withSamples} with kept samples${replaces}`,
+    `pinned baseline "${baseline.name}" of gate ${baseline.gate}: ${set}run ${baseline.run} (${describeRun(baseline)})`,
+    `  ${saved.targets} target${saved.targets === 1 ? '' : 's'}, ${saved.metrics} metric${saved.metrics === 1 ? '' : 's'}, ${saved.withSamples} with kept samples${saved.replaced ? `; replaces run ${saved.replaced}` : ''}`,
   ]
   if (saved.importedFrom)
     lines.push(
@@ -135,7 +161,7 @@ export function formatBaselineList(records: readonly BaselineRecord[]): string {
     shortCommit(r.commit),
     r.branch ?? '—',
     r.outcome,
-    r.source === 'file' ? 'results file' : 'run',
+    r.runs.length > 1 ? `${r.runs.length} runs` : r.source === 'file' ? 'results file' : 'run',
     utcTime(r.savedAt),
   ])
   return formatTable(
@@ -170,8 +196,13 @@ export function formatBaseline(baseline: Baseline): string {
   })
   const imported = baseline.source === 'file' ? ', imported from a results file: summaries only' : ''
   return [
-    `baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)}), ` +
-      `saved ${utcTime(baseline.savedAt)} UTC${imported}`,
+    `baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)}), saved ${utcTime(baseline.savedAt)} UTC${baseline.source === 'file' ? ', imported from a results file: summaries only' : ''}`,
+    ...(baseline.runs.length > 1
+      ? [
+          `pins ${baseline.runs.length} runs, judged by their spread (values below: the newest): ` +
+            baseline.runs.join(', '),
+        ]
+      : []),
     '',
     ...formatTable(['target', 'status', 'metric', 'type', 'n', 'value', 'kept'], rows),
   ].join('\n')
@@ -179,8 +210,10 @@ export function formatBaseline(baseline: Baseline): string {
 
 /** A baseline for --json: the kept samples counted, not listed (up to 5,000 numbers per metric). */
 export function baselineJson(baseline: Baseline): unknown {
+  // The set's other runs are named in `runs`; their samples would be up to 5,000 numbers per metric each.
+  const {pinned: _pinned, ...record} = baseline
   return {
-    ...baseline,
+    ...record,
     targets: Object.fromEntries(
       Object.entries(baseline.targets).map(([target, {metrics, status}]) => [
         target,

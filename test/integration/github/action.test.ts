@@ -91,7 +91,12 @@ describe('action.yml', () => {
   it('PROCEED: outputs the decision, consensus and results file, comments once, writes the step summary', async () => {
     const run = await action({gate: 'ship'})
     expect(run.failed).toBeUndefined()
-    expect(run.outputs).toEqual({consensus: '1', decision: 'PROCEED', results: expect.stringMatching(/ship-.*\.json$/)})
+    expect(run.outputs).toEqual({
+      baseline: '',
+      consensus: '1',
+      decision: 'PROCEED',
+      results: expect.stringMatching(/ship-.*\.json$/),
+    })
     expect(results(run)).toMatchObject({decision: {outcome: 'PROCEED'}, gate: {name: 'ship'}})
     expect(comments()).toHaveLength(1)
     expect(comments()[0]!.body.startsWith(`${commentMarker('ship')}\n### ✅ PROCEED · Ship`)).toBe(true)
@@ -143,7 +148,7 @@ describe('action.yml', () => {
   it('a gate that cannot run fails with exit 2 and no decision; a bad fail-on fails before anything runs', async () => {
     const missing = await action({gate: 'nonexistent'})
     expect(missing.failed).toMatchObject({code: 2, id: 'decide'})
-    expect(missing.outputs).toEqual({consensus: '', decision: '', results: ''})
+    expect(missing.outputs).toEqual({baseline: '', consensus: '', decision: '', results: ''})
     expect(missing.steps.find((s) => s.id === 'check')!.stderr).toMatch(/no gate named "nonexistent"/)
 
     const typo = await action({'fail-on': 'blocked', gate: 'ship'})

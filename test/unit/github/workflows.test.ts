@@ -23,7 +23,7 @@ describe('docs/workflows', () => {
   it('action.yml has the inputs and outputs the workflows rely on', () => {
     expect(Object.keys(action.inputs)).toEqual(expect.arrayContaining(['gate', 'comment', 'fail-on']))
     expect(action.inputs.gate!.required).toBe(true)
-    expect(Object.keys(action.outputs).sort()).toEqual(['consensus', 'decision', 'results'])
+    expect(Object.keys(action.outputs).sort()).toEqual(['baseline', 'consensus', 'decision', 'results'])
   })
 
   it('pull-request.yml passes only inputs the action declares, names a shipped gate and can write the comment', () => {

@@ -39,7 +39,7 @@ describe('opening .gate/history.db', () => {
     const tables = (
       db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{name: string}>
     ).map((row) => row.name)
-    expect(tables).toEqual(['baselines', 'expectations', 'metrics', 'runs', 'targets'])
+    expect(tables).toEqual(['baseline_runs', 'baselines', 'expectations', 'metrics', 'runs', 'targets'])
     db.close()
   })
 

@@ -169,6 +169,8 @@ describe('baseline output', () => {
     name: 'main',
     outcome: 'PROCEED' as const,
     run: 'shop-1',
+    runs: ['shop-1'],
+    set: false,
     savedAt: '2026-11-24T08:00:00.000Z',
     source: 'file' as const,
     startedAt: '2026-11-23T10:01:00.000Z',
@@ -203,6 +205,8 @@ describe('baseline output', () => {
     )
     const baseline: Baseline = {
       ...record,
+      // formatBaseline shows the newest pinned run's targets; the set is only counted.
+      pinned: [],
       source: 'run',
       targets: {
         api: {
