@@ -114,12 +114,19 @@ function fillBody(body: unknown, values: Placeholders): unknown {
 }
 
 /**
- * Checks every placeholder of a template against the names it may use, so a typo fails before the run does anything.
+ * Checks every placeholder of a template against the names it may use, so a typo fails before the run does
+ * anything; `unset` names placeholders this gate gives no value, each with what to do.
  */
-export function checkRequest(template: RequestTemplate, known: readonly string[], where: string): void {
+export function checkRequest(
+  template: RequestTemplate,
+  known: readonly string[],
+  where: string,
+  unset: Readonly<Record<string, string>> = {},
+): void {
   const strings = [template.url, ...Object.values(template.headers ?? {}), ...stringsIn(template.body)]
   for (const text of strings) {
     for (const [, name] of text.matchAll(PLACEHOLDER)) {
+      if (unset[name!] !== undefined) throw new Error(`${where}: "${text}" uses {${name}}: ${unset[name!]}`)
       if (!known.includes(name!))
         throw new Error(`${where}: "${text}" uses {${name}}, which is not known here (known: ${known.join(', ')})`)
     }

@@ -30,6 +30,10 @@ describe('request templates', () => {
     expect(() => checkRequest({body: {a: '{leader}'}, method: 'GET', url: '{url}'}, ['url'], 'protocol.x')).toThrow(
       'protocol.x: "{leader}" uses {leader}, which is not known here (known: url)',
     )
+    const unset = {url: 'give url, the system’s base URL'}
+    expect(() => checkRequest({method: 'GET', url: '{url}/fleet'}, ['url'], 'protocol.count.request', unset)).toThrow(
+      'protocol.count.request: "{url}/fleet" uses {url}: give url, the system’s base URL',
+    )
   })
 
   it('has a schema that refuses unknown placeholders, methods and keys', () => {

@@ -208,11 +208,11 @@ export function resolveFleetProtocol(api: PhasegateApi, options: FleetOptions): 
       `protocol needs ${missing.join(' and ')}: name a preset (${Object.keys(FLEET_PRESETS).join(', ')}) ` +
         'or write the requests under protocol',
     )
-  // {url} is known only when the gate gives a url: a preset without one fails here, not at the first request.
-  const known = (names: string[]): string[] => names.filter((name) => name !== 'url' || options.url !== undefined)
-  api.checkRequest(allocate.request, known(ALLOCATE_PLACEHOLDERS), 'protocol.allocate.request')
-  api.checkRequest(release.request, known(RELEASE_PLACEHOLDERS), 'protocol.release.request')
-  if (count) api.checkRequest(count.request, known(COUNT_PLACEHOLDERS), 'protocol.count.request')
+  // A preset without url fails here, not at the first request.
+  const unset: Record<string, string> = options.url === undefined ? {url: 'give url, the system’s base URL'} : {}
+  api.checkRequest(allocate.request, ALLOCATE_PLACEHOLDERS, 'protocol.allocate.request', unset)
+  api.checkRequest(release.request, RELEASE_PLACEHOLDERS, 'protocol.release.request', unset)
+  if (count) api.checkRequest(count.request, COUNT_PLACEHOLDERS, 'protocol.count.request', unset)
   const path = (text: string, where: string): JsonPath => new api.JsonPath(text, `protocol.${where}`)
   return {
     allocate: {

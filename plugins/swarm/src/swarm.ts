@@ -377,10 +377,10 @@ export function resolveSwarmProtocol(api: PhasegateApi, options: SwarmOptions): 
     throw new Error('members name an existing cluster, which is not created: leave protocol.create out with members')
   if (!options.members && !create)
     throw new Error('give members (an existing cluster) or a protocol.create request (swarms this run creates)')
-  // {url} is known only when the gate gives a url; {member} is every member's URL, or {url} for created swarms.
-  const known = (names: string[]): string[] => names.filter((name) => name !== 'url' || options.url !== undefined)
+  // {member} is each member's URL, or {url} for created swarms; a preset without url fails here.
+  const unset: Record<string, string> = options.url === undefined ? {url: 'give url, the system’s base URL'} : {}
   const check = (template: RequestTemplate | undefined, names: string[], where: string): void => {
-    if (template) api.checkRequest(template, known(names), `protocol.${where}`)
+    if (template) api.checkRequest(template, names, `protocol.${where}`, unset)
   }
 
   check(create?.request, ['url'], 'create.request')
