@@ -136,12 +136,17 @@ export function makeFleetValidator(api: PhasegateApi): Validator<FleetOptions> {
           type: 'string',
         },
       },
+      // Something must say where the system is: a preset's {url}, a protocol's own URLs or a cluster's members.
+      anyOf: [
+        {properties: {url: true}, required: ['url']},
+        {properties: {protocol: true}, required: ['protocol']},
+      ],
       type: 'object',
     },
     // A function so the protocol is checked whole (preset, parts, placeholders, paths) with the gate, before anything
-    // runs.
+    // runs; with none of url, protocol (listing the validators) the schema's anyOf has already said what to give.
     metrics: (options) => {
-      resolveFleetProtocol(api, options)
+      if (options.url !== undefined || options.protocol !== undefined) resolveFleetProtocol(api, options)
       return FLEET_METRICS
     },
     collect: (ctx, options) => measureFleet(api, ctx, options),

@@ -259,12 +259,19 @@ export function makeSwarmValidator(api: PhasegateApi): Validator<SwarmOptions> {
           type: 'string',
         },
       },
+      // Something must say where the system is: a preset's {url}, a protocol's own URLs or a cluster's members.
+      anyOf: [
+        {properties: {url: true}, required: ['url']},
+        {properties: {protocol: true}, required: ['protocol']},
+        {properties: {members: true}, required: ['members']},
+      ],
       type: 'object',
     },
     // A function so the protocol is checked whole (preset, parts, placeholders, paths) with the gate, before anything
-    // runs.
+    // runs; with none of url, protocol, members (listing the validators) the schema's anyOf has said what to give.
     metrics: (options) => {
-      resolveSwarmProtocol(api, options)
+      if (options.url !== undefined || options.protocol !== undefined || options.members !== undefined)
+        resolveSwarmProtocol(api, options)
       return SWARM_METRICS
     },
     collect: (ctx, options) => runSwarms(api, ctx, options),

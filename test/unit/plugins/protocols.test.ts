@@ -2,8 +2,14 @@
 // what to write instead.
 import {describe, expect, it} from 'vitest'
 
-import {resolveFleetProtocol} from '../../../plugins/fleet/src/fleet.js'
-import {resolveSwarmProtocol, SWARM_PRESETS, type SwarmOptions} from '../../../plugins/swarm/src/swarm.js'
+import {makeFleetValidator, resolveFleetProtocol} from '../../../plugins/fleet/src/fleet.js'
+import {
+  makeSwarmValidator,
+  resolveSwarmProtocol,
+  SWARM_PRESETS,
+  type SwarmOptions,
+} from '../../../plugins/swarm/src/swarm.js'
+import {metricSpecs, resolveOptions} from '../../../src/validators/options.js'
 import * as api from '../../../src/index.js'
 
 const swarmDefaults = {concurrency: 10, ready_timeout: '60s', recovery_timeout: '30s', swarms: 3, timeout: '20s'}
@@ -86,5 +92,17 @@ describe('fleet protocol', () => {
     expect(() => resolveFleetProtocol(api, {...fleetDefaults, protocol: {allocate}})).toThrow(
       'protocol needs release: name a preset (demo) or write the requests under protocol',
     )
+  })
+})
+
+describe('the validators as `gate validators` lists them and a gate file checks them', () => {
+  it('lists their metrics with no options, and asks a gate that names no system where it is', () => {
+    for (const validator of [makeFleetValidator(api), makeSwarmValidator(api)]) {
+      const {options, problems} = resolveOptions(validator, {})
+      expect(metricSpecs(validator, options).map(({name}) => name)).toContain(
+        validator.name === 'fleet' ? 'allocation_latency' : 'failover_time',
+      )
+      expect(problems.map(({message}) => message)).toContain(`validator "${validator.name}" needs option "url"`)
+    }
   })
 })
