@@ -19,6 +19,25 @@ export {quantileSorted} from 'simple-statistics'
 // places.
 export {hashSeed, Random} from './engine/random.js'
 export {formatPath, parsePath, valueAt} from './json-path.js'
+// Protocols as data: request templates, JSON paths and a JSON client shared by the validators that talk to a system's
+// API.
+export {
+  checkRequest,
+  describeReply,
+  fillRequest,
+  fillText,
+  idOf,
+  JsonClient,
+  JsonPath,
+  mergeProtocol,
+  numberOf,
+  pathSchema,
+  preview,
+  requestSchema,
+  statusesSchema,
+  succeeded,
+} from './protocol.js'
+export type {FilledRequest, JsonReply, Placeholders, RequestTemplate} from './protocol.js'
 export type {RecordedTarget, RunResults} from './results/types.js'
 export type {MachineNoise} from './results/noise.js'
 export type {PhasegateApi, ValidatorsHook, ValidatorsHookOptions} from './validators/hook.js'

@@ -23,23 +23,20 @@ describe('swarm validator against the demo', () => {
     swarms: (await client(demo.url).get('/swarms')).body.swarms,
   })
 
-  it(
-    'times one failover per fault, each to a leader of a higher term, loses no task and deletes its ' + 'swarms',
-    async () => {
-      const evidence = await measure(swarm, {faults: 2, swarms: 5, tasks: 3, url: demo.url})
-      expect(evidence.kind).toBe('measured')
-      expect(samplesOf(evidence.metrics.failover_time)).toHaveLength(2)
-      const replacements = (evidence.notes ?? [])
-        .map((note) => /^swarm-\d+: leader \d+ \(term (\d+)\) replaced by \d+ \(term (\d+)\)/.exec(note))
-        .filter(Boolean)
-      expect(replacements).toHaveLength(2)
-      for (const match of replacements) expect(Number(match![2])).toBeGreaterThan(Number(match![1]))
-      expect(valueOf(evidence.metrics.lost_tasks)).toBe(0)
-      expect(valueOf(evidence.metrics.swarms_healthy)).toBe(5)
-      expect(valueOf(evidence.metrics.failed_recoveries)).toBe(0)
-      expect(await leftovers()).toEqual({leaders: [], swarms: []})
-    },
-  )
+  it('times one failover per fault, each to a leader of a higher term, loses no task, deletes its swarms', async () => {
+    const evidence = await measure(swarm, {faults: 2, swarms: 5, tasks: 3, url: demo.url})
+    expect(evidence.kind).toBe('measured')
+    expect(samplesOf(evidence.metrics.failover_time)).toHaveLength(2)
+    const replacements = (evidence.notes ?? [])
+      .map((note) => /^swarm-\d+: leader \d+ \(term (\d+)\) replaced by \d+ \(term (\d+)\)/.exec(note))
+      .filter(Boolean)
+    expect(replacements).toHaveLength(2)
+    for (const match of replacements) expect(Number(match![2])).toBeGreaterThan(Number(match![1]))
+    expect(valueOf(evidence.metrics.lost_tasks)).toBe(0)
+    expect(valueOf(evidence.metrics.swarms_healthy)).toBe(5)
+    expect(valueOf(evidence.metrics.failed_recoveries)).toBe(0)
+    expect(await leftovers()).toEqual({leaders: [], swarms: []})
+  })
 
   it('runs a command as the fault, with the leader’s pid in its environment', async () => {
     const evidence = await measure(swarm, {
@@ -53,29 +50,49 @@ describe('swarm validator against the demo', () => {
     expect(await leftovers()).toEqual({leaders: [], swarms: []})
   })
 
-  it(
-    'counts a swarm that does not recover in time as a failed recovery, without inventing a failover ' + 'time',
-    async () => {
-      const slow = await startDemo(['--failover-delay', '3000'])
-      try {
-        const evidence = await measure(swarm, {
-          faults: 1,
-          recovery_timeout: '500ms',
-          swarms: 2,
-          tasks: 1,
-          url: slow.url,
-        })
-        expect(valueOf(evidence.metrics.failed_recoveries)).toBe(1)
-        expect(evidence.metrics.failover_time).toBeUndefined()
-        expect(evidence.notes?.join('\n')).toMatch(
-          /was not healthy with a new leader .* after its fault \(recovery_timeout 500ms\)/,
-        )
-        expect((await client(slow.url).get('/swarms')).body.swarms).toEqual([])
-      } finally {
-        expect((await slow.stop()).survivors).toEqual([])
-      }
-    },
-  )
+  it('sends a signal to the leader’s pid read from the API, and times the election that follows', async () => {
+    const evidence = await measure(swarm, {
+      fault: {signal: 'SIGKILL'},
+      faults: 2,
+      preset: 'demo',
+      swarms: 2,
+      url: demo.url,
+    })
+    expect(samplesOf(evidence.metrics.failover_time)).toHaveLength(2)
+    expect(evidence.notes?.[0]).toBe('2 swarms created, 2 faults (2 × SIGKILL), 2 recoveries timed')
+    expect(valueOf(evidence.metrics.lost_tasks)).toBe(0)
+    expect(await leftovers()).toEqual({leaders: [], swarms: []})
+  })
+
+  it('refuses a gate whose faults the protocol cannot inject, before creating anything', async () => {
+    const {fault: _, ...noFaultRequest} = (await import('../../../plugins/swarm/src/swarm.js')).SWARM_PRESETS.demo
+    const outcome = await collectEvidence(
+      swarm,
+      {faults: [{kind: 'kill-leader'}], protocol: noFaultRequest, swarms: 2, url: demo.url},
+      runContext(),
+    )
+    expect(outcome).toEqual({
+      noData: expect.stringMatching(
+        /^validator swarm failed: fault \{kind: kill-leader\} needs a protocol\.fault request/,
+      ),
+    })
+    expect(await leftovers()).toEqual({leaders: [], swarms: []})
+  })
+
+  it('counts a swarm not recovered in time as a failed recovery, without inventing a failover time', async () => {
+    const slow = await startDemo(['--failover-delay', '3000'])
+    try {
+      const evidence = await measure(swarm, {faults: 1, recovery_timeout: '500ms', swarms: 2, tasks: 1, url: slow.url})
+      expect(valueOf(evidence.metrics.failed_recoveries)).toBe(1)
+      expect(evidence.metrics.failover_time).toBeUndefined()
+      expect(evidence.notes?.join('\n')).toMatch(
+        /had no leader of a higher term .* after its fault \(recovery_timeout 500ms\)/,
+      )
+      expect((await client(slow.url).get('/swarms')).body.swarms).toEqual([])
+    } finally {
+      expect((await slow.stop()).survivors).toEqual([])
+    }
+  })
 
   it('deletes the swarms it created when the run is interrupted', async () => {
     const controller = new AbortController()
@@ -103,7 +120,7 @@ describe('swarm validator against the demo', () => {
     const outcome = await collectEvidence(swarm, {swarms: 2, url: await closedPortUrl()}, runContext())
     expect(outcome).toEqual({
       noData: expect.stringMatching(
-        /^validator swarm failed: cannot reach http:\/\/127\.0\.0\.1:\d+\/swarms: ECONNREFUSED/,
+        /^validator swarm failed: cannot reach the swarm API: POST http:\/\/127\.0\.0\.1:\d+\/swarms: ECONNREFUSED/,
       ),
     })
   })
