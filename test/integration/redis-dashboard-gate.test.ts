@@ -1,0 +1,55 @@
+// gates/redis-dashboard.yaml as a user runs it: the gate starts its own redis-server, 100 subscribers across 100
+// channels receive the validator's stamps, and the server is stopped afterwards.
+import {readFileSync} from 'node:fs'
+import {createConnection} from 'node:net'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {makeProject, ROOT, runGate} from './helpers.js'
+import {freePort} from './servers/process.js'
+import {REDIS_SERVER} from './servers/redis.js'
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({host: '127.0.0.1', port})
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+describe.skipIf(!REDIS_SERVER)('gates/redis-dashboard.yaml', () => {
+  it('measures delivery to 100 subscribers across 100 channels on a redis-server it starts and stops', async () => {
+    const project = makeProject({
+      'redis-dashboard': readFileSync(path.join(ROOT, 'gates/redis-dashboard.yaml'), 'utf8'),
+    })
+    try {
+      const port = await freePort()
+      const r = await runGate(['check', 'redis-dashboard', '--arg', `port=${port}`, '--json'], {
+        cwd: project.dir,
+        // The service's program as this suite found it, first on the PATH.
+        env: {PATH: `${path.dirname(REDIS_SERVER!)}${path.delimiter}${process.env.PATH}`},
+        timeoutMs: 120_000,
+      })
+      const run = JSON.parse(r.stdout)
+      const [target] = run.targets
+      expect(target.evidence.source).toBe(
+        `dashboard: 100 Redis subscribers across 100 channels at redis://127.0.0.1:${port}`,
+      )
+      const errors = target.evidence.metrics.find((metric: {name: string}) => metric.name === 'error_rate')
+      // At least two rounds of a stamp on each of the 100 channels, and every delivery arrived.
+      expect(errors.trials).toBeGreaterThanOrEqual(200)
+      expect(errors.trials % 100).toBe(0)
+      expect(errors.events).toBe(0)
+      const delivered = target.expectations.find((e: {expression: string}) => e.expression === 'error_rate < 1%')
+      expect(delivered.status).toBe(errors.trials >= 300 ? 'PASS' : 'INCONCLUSIVE')
+      expect(['PROCEED', 'BLOCK', 'INCONCLUSIVE']).toContain(run.decision.outcome)
+      expect(await listening(port)).toBe(false)
+    } finally {
+      project.cleanup()
+    }
+  })
+})
