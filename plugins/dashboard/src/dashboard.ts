@@ -313,8 +313,9 @@ function noteUntimed(seen: Observations, detail: string): void {
 async function subscribe(watch: Watch, stopClients: () => void): Promise<string> {
   const {api, ctx, durationMs, intervalMs, ledger, options, reader, seen} = watch
   const windows = ledger ? 0 : Math.floor(durationMs / intervalMs)
-  const startedAt = performance.now()
   const transport = await openTransport(watch)
+  // The intervals start once the client library is loaded: its import is not the dashboard's silence.
+  const startedAt = performance.now()
   let unopened = 0
   const settled: Array<Promise<void>> = []
   const live: Array<{audience: number; stamps: Set<string>; ended(): boolean}> = []
