@@ -5,7 +5,7 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {findProgram} from './servers/required.js'
+import {requireProgram} from './servers/required.js'
 import {GATE_BIN, makeProject, ROOT, runGate} from './helpers.js'
 
 const K6_SUMMARY = path.join(ROOT, 'test/fixtures/artifacts/k6-summary-export.json')
@@ -82,7 +82,8 @@ describe('gate init', () => {
     expect(existsSync(path.join(dir, 'gates/api.yaml'))).toBe(false)
   })
 
-  const SCRIPT = findProgram('script')
+  // util-linux `script` gives the CLI a terminal; Debian's bsdutils (an essential package) ships it.
+  const SCRIPT = requireProgram('script (util-linux)', 'apt-get install bsdutils', 'script')
   it.skipIf(!SCRIPT)('in a terminal without flags, asks and writes what was answered', async () => {
     const dir = project()
     const answers: Array<[string, string]> = [

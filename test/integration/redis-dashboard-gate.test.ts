@@ -53,3 +53,34 @@ describe.skipIf(!REDIS_SERVER)('gates/redis-dashboard.yaml', () => {
     }
   })
 })
+
+describe('dashboard options that do not fit together', () => {
+  it('are reported by `gate validate` with file:line:column, before anything runs', async () => {
+    const project = makeProject({
+      bus: `version: 1
+targets:
+  - id: bus
+    validator: dashboard
+    with: { url: "http://127.0.0.1:1", mode: redis, latency: { from: stamp } }
+    expect: [ error_rate < 1% ]
+  - id: feed
+    validator: dashboard
+    with: { url: "http://127.0.0.1:1", mode: sse, latency: { from: response } }
+    expect: [ error_rate < 1% ]
+`,
+    })
+    try {
+      const r = await runGate(['validate', 'bus'], {cwd: project.dir})
+      expect(r.stderr).toBe(
+        'gates/bus.yaml: 2 problems in the gate file; nothing was measured.\n' +
+          '  gates/bus.yaml:5:11: validator "dashboard": mode redis needs url redis://HOST:PORT (or rediss://), ' +
+          'not http://\n' +
+          '  gates/bus.yaml:9:11: validator "dashboard": latency.from response is for mode http; mode sse pushes ' +
+          'updates\n',
+      )
+      expect(r.code).toBe(2)
+    } finally {
+      project.cleanup()
+    }
+  })
+})

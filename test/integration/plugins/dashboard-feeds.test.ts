@@ -100,6 +100,47 @@ describe('dashboard validator, mode sse', () => {
   })
 })
 
+describe('dashboard validator, mode websocket on a feed unlike the demo', () => {
+  it('latency.from stamp: stamps timed to every subscriber, with the gate’s headers', async () => {
+    const server = await feed({tickMs: 100, token: 's3cret'})
+    const evidence = await measure(dashboard, {
+      clients: 5,
+      duration: '1500ms',
+      headers: {authorization: 'Bearer s3cret'},
+      interval: '250ms',
+      latency: {from: 'stamp', publish: {url: `${server.url}/publish`}},
+      mode: 'websocket',
+      path: '/ws',
+      url: server.url,
+    })
+    expect(evidence.source).toBe(`dashboard: 5 WebSocket subscribers to ${server.url.replace('http', 'ws')}/ws`)
+    expect(server.published).toBeGreaterThanOrEqual(2)
+    expect(proportion(evidence)).toEqual({events: 0, trials: server.published * 5})
+    // The feed's own ticks carry no stamp: they count between updates, not as latencies.
+    expect(evidence.notes).toContainEqual(expect.stringMatching(/updates carried no new stamp of this run/))
+    expect(await waitFor(() => server.streams === 0, 5000)).toBe(true)
+  })
+
+  it('without the headers the feed asks for, no subscription opens: NO_DATA with the status', async () => {
+    const server = await feed({token: 's3cret'})
+    const outcome = await collectEvidence(
+      dashboard,
+      {
+        clients: 2,
+        duration: '5s',
+        latency: {from: 'message', path: 'tick.sentAt', unit: 's'},
+        mode: 'sse',
+        path: '/events',
+        url: server.url,
+      },
+      runContext(),
+    )
+    expect(outcome).toEqual({
+      noData: expect.stringMatching(/no subscription opened \(401 \{"error":"who are you\?"\}\)/),
+    })
+  })
+})
+
 describe('dashboard validator, mode http on an API unlike the demo', () => {
   it('latency.from message: how stale each answer is, from an ISO 8601 time in it', async () => {
     const server = await feed({tickMs: 0})
