@@ -115,6 +115,8 @@ export interface Watch {
   ending: AbortSignal
   /** Fires on abort or timeout only: requests in flight at the end may finish. */
   signal: AbortSignal
+  /** Starts the duration: once the clients are about to start, so loading a client library is not part of it. */
+  begin(): void
   seen: Observations
   reader: UpdateReader
   ledger?: StampLedger
@@ -134,7 +136,7 @@ async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: D
   for (const signal of [stopper.signal, ender.signal]) setMaxListeners(options.clients * 2 + 10, signal)
   const stop = (): void => stopper.abort()
   const end = (): void => ender.abort()
-  const timer = setTimeout(end, durationMs)
+  let timer: NodeJS.Timeout | undefined
   // Clients that have all stopped (none could connect, or every one was dropped) end the run early.
   stopper.signal.addEventListener('abort', end, {once: true})
   ctx.signal.addEventListener('abort', stop, {once: true})
@@ -144,6 +146,7 @@ async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: D
   setMaxListeners(options.clients * 2 + 10, signal)
   const watch: Watch = {
     api,
+    begin: () => (timer ??= setTimeout(end, durationMs)),
     ctx,
     durationMs,
     ending: ender.signal,
@@ -222,6 +225,8 @@ async function poll(watch: Watch, stopClients: () => void): Promise<string> {
     await api.closeGracefully(pool, 1000)
     throw new Error(`GET ${target.href}: could not connect (${probe.detail})`)
   }
+
+  watch.begin()
 
   const client = async (index: number): Promise<void> => {
     let next = performance.now() + (intervalMs * index) / options.clients
@@ -314,7 +319,8 @@ async function subscribe(watch: Watch, stopClients: () => void): Promise<string>
   const {api, ctx, durationMs, intervalMs, ledger, options, reader, seen} = watch
   const windows = ledger ? 0 : Math.floor(durationMs / intervalMs)
   const transport = await openTransport(watch)
-  // The intervals start once the client library is loaded: its import is not the dashboard's silence.
+  // The duration and its intervals start once the client library is loaded: its import is not the dashboard's silence.
+  watch.begin()
   const startedAt = performance.now()
   let unopened = 0
   const settled: Array<Promise<void>> = []
