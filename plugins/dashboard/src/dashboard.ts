@@ -242,15 +242,9 @@ async function poll(watch: Watch, stopClients: () => void): Promise<string> {
       const answer = await getSnapshot(api, pool, path, headers, signal)
       const done = performance.now()
       const reading = 'text' in answer ? reader.read(answer.text, Date.now(), done, stamps) : answer
-      if (reading.kind === 'bad') {
-        seen.failures++
-        seen.problem('body', reading.detail)
-        continue
-      }
-
       if (reading.kind !== 'timed' && reading.kind !== 'untimed') {
         seen.failures++
-        seen.problem(reading.kind, reading.detail)
+        seen.problem(reading.kind === 'bad' ? 'body' : reading.kind, reading.detail)
         continue
       }
 
