@@ -40,8 +40,8 @@ describe.skipIf(!REDIS_SERVER)('gates/redis-dashboard.yaml', () => {
         `dashboard: 100 Redis subscribers across 100 channels at redis://127.0.0.1:${port}`,
       )
       const errors = target.evidence.metrics.find((metric: {name: string}) => metric.name === 'error_rate')
-      // At least two rounds of a stamp on each of the 100 channels, and every delivery arrived.
-      expect(errors.trials).toBeGreaterThanOrEqual(200)
+      // Whole rounds of a stamp on each of the 100 channels, and every delivery arrived.
+      expect(errors.trials).toBeGreaterThanOrEqual(100)
       expect(errors.trials % 100).toBe(0)
       expect(errors.events).toBe(0)
       const delivered = target.expectations.find((e: {expression: string}) => e.expression === 'error_rate < 1%')

@@ -115,7 +115,7 @@ export interface Watch {
   ending: AbortSignal
   /** Fires on abort or timeout only: requests in flight at the end may finish. */
   signal: AbortSignal
-  /** Starts the duration: once the clients are about to start, so loading a client library is not part of it. */
+  /** Starts the duration once the clients start (stamps: once they are connected); loading a library is not in it. */
   begin(): void
   seen: Observations
   reader: UpdateReader
@@ -193,6 +193,8 @@ async function runUntilDone(watch: Watch, clients: ClientsState, stopClients: ()
     const anyOpen = await Promise.race([clients.settled, aborted(ending).then(() => true)])
     if (!anyOpen) return
     if (!ledger) return await aborted(ending)
+    // Stamps go out for the whole duration to subscribers that are all connected (or failed to).
+    watch.begin()
     const publishing = await startPublishing(watch)
     await aborted(ending)
     await publishing.finish()
@@ -314,7 +316,7 @@ async function subscribe(watch: Watch, stopClients: () => void): Promise<string>
   const windows = ledger ? 0 : Math.floor(durationMs / intervalMs)
   const transport = await openTransport(watch)
   // The duration and its intervals start once the client library is loaded: its import is not the dashboard's silence.
-  watch.begin()
+  if (!ledger) watch.begin()
   const startedAt = performance.now()
   let unopened = 0
   const settled: Array<Promise<void>> = []

@@ -2,7 +2,7 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {collectEvidence} from '../../../src/validators/runner.js'
-import {measure, runContext, samplesOf} from '../../helpers/evidence.js'
+import {countsOf, measure, runContext, samplesOf} from '../../helpers/evidence.js'
 import {type FeedServer, startFeed} from '../../fixtures/servers/feed.js'
 import {waitFor} from '../helpers.js'
 import {dashboard} from './helpers.js'
@@ -17,12 +17,6 @@ const feed = async (...args: Parameters<typeof startFeed>): Promise<FeedServer> 
 afterEach(async () => {
   await Promise.all(feeds.splice(0).map((server) => server.close()))
 })
-
-function proportion(evidence: Awaited<ReturnType<typeof measure>>): {events: number; trials: number} {
-  const metric = evidence.metrics.error_rate
-  if (metric?.type !== 'proportion') throw new Error(`expected a proportion, got ${JSON.stringify(metric)}`)
-  return {events: metric.events, trials: metric.trials}
-}
 
 describe('dashboard validator, mode sse', () => {
   it('times each event from the send time it holds (seconds since the epoch) and closes every stream', async () => {
@@ -39,7 +33,7 @@ describe('dashboard validator, mode sse', () => {
     expect(evidence.source).toBe(`dashboard: 10 Server-Sent Events subscribers to ${server.url}/events`)
     // About 20 ticks per client; each of the 2 intervals of each client had one.
     expect(samplesOf(evidence.metrics.refresh_latency).length).toBeGreaterThanOrEqual(20)
-    expect(proportion(evidence)).toEqual({events: 0, trials: 20})
+    expect(countsOf(evidence.metrics.error_rate)).toEqual({events: 0, trials: 20})
     expect(evidence.notes).toContainEqual(expect.stringMatching(/arrival time minus the update's tick\.sentAt \(s\)/))
     expect(await waitFor(() => server.streams === 0, 5000)).toBe(true)
   })
@@ -57,7 +51,7 @@ describe('dashboard validator, mode sse', () => {
     })
     // Every stamp the feed accepted reached all 5 subscribers, and each arrival is one latency sample.
     expect(server.published).toBeGreaterThanOrEqual(2)
-    expect(proportion(evidence)).toEqual({events: 0, trials: server.published * 5})
+    expect(countsOf(evidence.metrics.error_rate)).toEqual({events: 0, trials: server.published * 5})
     expect(samplesOf(evidence.metrics.refresh_latency)).toHaveLength(server.published * 5)
     expect(evidence.notes).toContain('error_rate counts deliveries: each stamp to each subscriber of its channel')
   })
@@ -73,7 +67,7 @@ describe('dashboard validator, mode sse', () => {
       path: '/events',
       url: server.url,
     })
-    expect(proportion(evidence)).toEqual({events: 6, trials: 6})
+    expect(countsOf(evidence.metrics.error_rate)).toEqual({events: 6, trials: 6})
     // No update, so no latency: an expectation on it is NO_DATA, never a pass.
     expect(evidence.metrics.refresh_latency).toBeUndefined()
   })
@@ -115,7 +109,7 @@ describe('dashboard validator, mode websocket on a feed unlike the demo', () => 
     })
     expect(evidence.source).toBe(`dashboard: 5 WebSocket subscribers to ${server.url.replace('http', 'ws')}/ws`)
     expect(server.published).toBeGreaterThanOrEqual(2)
-    expect(proportion(evidence)).toEqual({events: 0, trials: server.published * 5})
+    expect(countsOf(evidence.metrics.error_rate)).toEqual({events: 0, trials: server.published * 5})
     // The feed's own ticks carry no stamp: they count between updates, not as latencies.
     expect(evidence.notes).toContainEqual(expect.stringMatching(/updates carried no new stamp of this run/))
     expect(await waitFor(() => server.streams === 0, 5000)).toBe(true)
@@ -158,7 +152,7 @@ describe('dashboard validator, mode http on an API unlike the demo', () => {
     expect(staleness.length).toBeGreaterThanOrEqual(4)
     // Nothing was published: the state is as old as the server, which started before the first poll.
     expect(Math.max(...staleness)).toBeGreaterThanOrEqual(1000)
-    expect(proportion(evidence)).toEqual({events: 0, trials: staleness.length})
+    expect(countsOf(evidence.metrics.error_rate)).toEqual({events: 0, trials: staleness.length})
   })
 
   it('latency.from stamp: polls until every client has seen every stamp it published', async () => {
@@ -173,7 +167,7 @@ describe('dashboard validator, mode http on an API unlike the demo', () => {
       url: server.url,
     })
     expect(server.published).toBeGreaterThanOrEqual(2)
-    expect(proportion(evidence)).toEqual({events: 0, trials: server.published * 3})
+    expect(countsOf(evidence.metrics.error_rate)).toEqual({events: 0, trials: server.published * 3})
   })
 
   it('a required field missing from an answer fails that poll, naming the field', async () => {
@@ -187,7 +181,7 @@ describe('dashboard validator, mode http on an API unlike the demo', () => {
       path: '/state',
       url: server.url,
     })
-    const {events, trials} = proportion(evidence)
+    const {events, trials} = countsOf(evidence.metrics.error_rate)
     expect(trials).toBeGreaterThanOrEqual(2)
     expect(events).toBe(trials)
     expect(evidence.notes?.join('\n')).toMatch(/answer without generatedAt: the top level has no "generatedAt"/)
