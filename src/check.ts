@@ -66,7 +66,11 @@ export interface CheckOptions {
 
 /** Loads a gate and its validators and checks everything that can be checked without running anything. */
 export async function prepareGate(gateRef: string, load: LoadOptions, config: Config) {
-  const gate = loadGate(gateRef, load)
+  return checkGateValidators(loadGate(gateRef, load), config)
+}
+
+/** Checks a loaded gate's targets against the installed validators (what `gate validate` adds to loading it). */
+export async function checkGateValidators(gate: GateConfig, config: Config) {
   const {unavailable, validators, warnings} = await loadValidators(config)
   const issues = checkTargetOptions(gate, validators, unavailable)
   if (issues.length > 0) throw gate.redactor.error(new GateConfigError(gate.locate([]).file, issues))

@@ -36,3 +36,9 @@ export function valueOf(metric: MetricEvidence | undefined): number {
   if (metric?.type !== 'value') throw new Error(`expected a value, got ${JSON.stringify(metric)}`)
   return metric.value
 }
+
+/** A proportion metric's counts; anything else fails the test saying what it was. */
+export function countsOf(metric: MetricEvidence | undefined): {events: number; trials: number} {
+  if (metric?.type !== 'proportion') throw new Error(`expected a proportion, got ${JSON.stringify(metric)}`)
+  return {events: metric.events, trials: metric.trials}
+}

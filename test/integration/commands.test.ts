@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {ROOT, runGate} from './helpers.js'
 
-const COMMANDS = ['check', 'comment', 'history', 'list', 'merge', 'report', 'schema', 'validate', 'validators']
+const COMMANDS = ['check', 'comment', 'history', 'init', 'list', 'merge', 'report', 'schema', 'validate', 'validators']
 
 describe('the command surface', () => {
   it('oclif.manifest.json is what `oclif manifest` generates from the current build', () => {

@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {setMaxListeners} from 'node:events'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -7,94 +8,61 @@ import type {
   ErrorKind,
   Evidence,
   Histogram,
+  MetricSpec,
   PhasegateApi,
   SampleReservoir,
   Validator,
 } from 'phasegate'
 import type {Pool} from 'undici'
-import type WebSocket from 'ws'
 
-export type DashboardMode = 'http' | 'websocket'
+import {type DashboardOptions, type DashboardPlan, optionsSchema, planDashboard} from './options.js'
+import {preview, StampLedger, UpdateReader} from './reading.js'
+import {startPublishing} from './stamps.js'
+import {openTransport, type Subscriber} from './transports.js'
 
-export interface DashboardOptions {
-  url: string
-  clients: number
-  mode: DashboardMode
-  duration: string
-  interval: string
-  timeout: string
-}
+export {type DashboardMode, type DashboardOptions} from './options.js'
 
-const MAX_CLIENTS = 10_000
-const SNAPSHOT_PATH = '/dashboard/snapshot'
-const WEBSOCKET_PATH = '/dashboard/ws'
-/** Sockets that do not finish their closing handshake within this are cut. */
-const CLOSE_WAIT_MS = 1000
+const METRICS: MetricSpec[] = [
+  {
+    description:
+      'Per update: http, time to answer each poll; message latency, arrival minus the send time the update holds ' +
+      '(same-machine clock); stamp latency, from publishing a stamp to its arrival. In ms; a uniform sample of up ' +
+      'to 10,000.',
+    dimension: 'duration',
+    name: 'refresh_latency',
+    type: 'samples',
+  },
+  {
+    description: 'Time between consecutive updates a client received (http: successful polls), per client, in ms.',
+    dimension: 'duration',
+    name: 'update_interval',
+    type: 'samples',
+  },
+  {
+    description:
+      'Failed refreshes: http, failed polls of all polls; push modes, each client’s intervals in which no good ' +
+      'update arrived; stamp latency, deliveries of published stamps that never arrived.',
+    dimension: 'proportion',
+    name: 'error_rate',
+    type: 'proportion',
+  },
+]
 
 export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOptions> {
   return api.defineValidator<DashboardOptions>({
     name: 'dashboard',
     description:
-      `Runs \`clients\` concurrent dashboard clients for \`duration\`. mode http: each polls GET ` +
-      `{url}${SNAPSHOT_PATH} every \`interval\` and times each answer. mode websocket: each subscribes to ` +
-      `{url}${WEBSOCKET_PATH} and times every pushed update from its serverTime to its arrival, and the gaps ` +
-      `between updates.`,
+      'Runs `clients` concurrent dashboard clients for `duration`. mode http polls {url}{path} every `interval`; ' +
+      'websocket and sse hold a subscription to {url}{path}; redis SUBSCRIBEs across `channels` pub/sub channels. ' +
+      'Each update is timed from the send time it holds (latency.from message) or from a stamp the validator ' +
+      'publishes itself (latency.from stamp). Without path or latency it measures the bundled demo.',
     kind: 'measured',
-    options: {
-      additionalProperties: false,
-      properties: {
-        clients: {
-          default: 100,
-          description: 'Concurrent dashboard clients, each on its own connection.',
-          maximum: MAX_CLIENTS,
-          minimum: 1,
-          type: 'integer',
-        },
-        duration: api.durationOption('How long the clients watch the dashboard.', '10s'),
-        interval: api.durationOption(
-          'The refresh a client expects: http, how often it polls (a slow answer delays the next poll, as in a ' +
-            'browser); websocket, each interval without an update is a failed refresh.',
-          '1s',
-        ),
-        mode: {
-          default: 'http',
-          description: 'http: poll the snapshot; websocket: subscribe to pushed updates.',
-          enum: ['http', 'websocket'],
-          type: 'string',
-        },
-        timeout: api.durationOption(
-          'Per poll, and for a WebSocket to open; over it is an error of kind timeout.',
-          '10s',
-        ),
-        url: {description: 'Base URL of the system, e.g. ${services.demo.url}.', format: 'uri', type: 'string'},
-      },
-      required: ['url'],
-      type: 'object',
+    options: optionsSchema(api),
+    // Options that fit the schema one by one but not together are reported by `gate validate`.
+    metrics(options) {
+      if (options.url !== undefined) planDashboard(api, options)
+      return METRICS
     },
-    metrics: [
-      {
-        description:
-          'http: time to answer each poll; websocket: from each update’s serverTime to its arrival at the client ' +
-          '(same-machine clock). In ms; a uniform sample of up to 10,000.',
-        dimension: 'duration',
-        name: 'refresh_latency',
-        type: 'samples',
-      },
-      {
-        description: 'Time between consecutive updates a client received (http: successful polls), per client, in ms.',
-        dimension: 'duration',
-        name: 'update_interval',
-        type: 'samples',
-      },
-      {
-        description:
-          'Failed refreshes: http, polls that failed out of all polls; websocket, each client’s intervals in which ' +
-          'no good update arrived (it could not connect, was dropped, or nothing came) out of all.',
-        dimension: 'proportion',
-        name: 'error_rate',
-        type: 'proportion',
-      },
-    ],
     collect: (ctx, options) => watchDashboard(api, ctx, options),
   })
 }
@@ -103,6 +71,10 @@ export function makeDashboardValidator(api: PhasegateApi): Validator<DashboardOp
 class Observations {
   attempts = 0
   failures = 0
+  updates = 0
+  untimed = 0
+  untimedExample?: string
+  early = 0
   readonly errors: Record<ErrorKind, number>
   readonly examples: Partial<Record<ErrorKind, string>> = {}
   readonly refresh: SampleReservoir
@@ -132,36 +104,57 @@ class Observations {
   }
 }
 
-interface Watch {
+export interface Watch {
   api: PhasegateApi
   ctx: CollectContext
   options: DashboardOptions
-  base: URL
-  /** Fires at the end of the duration, on abort or timeout. */
+  plan: DashboardPlan
+  /** Fires when the clients stop: the end of the duration (stamps: once the last were delivered), abort or timeout. */
   stop: AbortSignal
-  /** Fires on abort or timeout only: requests in flight at the end of the duration may finish. */
+  /** Fires at the end of the duration: no new stamps after it. */
+  ending: AbortSignal
+  /** Fires on abort or timeout only: requests in flight at the end may finish. */
   signal: AbortSignal
+  /** Starts the duration once the clients start (stamps: once they are connected); loading a library is not in it. */
+  begin(): void
   seen: Observations
+  reader: UpdateReader
+  ledger?: StampLedger
+  intervalMs: number
+  durationMs: number
   timeoutMs: number
 }
 
 async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: DashboardOptions): Promise<Evidence> {
+  const plan = planDashboard(api, options)
   const durationMs = api.readDuration(options.duration, 'duration')
-  const base = new URL(options.url)
   const seen = new Observations(api, `${ctx.seed}:${ctx.target.id}`)
+  // A stamp names its run, so one left in a snapshot by an earlier run is never mistaken for this run's.
+  const ledger = plan.latency.from === 'stamp' ? new StampLedger(randomBytes(4).toString('hex')) : undefined
   const stopper = new AbortController()
-  setMaxListeners(options.clients * 2 + 10, stopper.signal)
+  const ender = new AbortController()
+  for (const signal of [stopper.signal, ender.signal]) setMaxListeners(options.clients * 2 + 10, signal)
   const stop = (): void => stopper.abort()
-  const timer = setTimeout(stop, durationMs)
+  const end = (): void => ender.abort()
+  let timer: NodeJS.Timeout | undefined
+  // Clients that have all stopped (none could connect, or every one was dropped) end the run early.
+  stopper.signal.addEventListener('abort', end, {once: true})
   ctx.signal.addEventListener('abort', stop, {once: true})
+  ctx.signal.addEventListener('abort', end, {once: true})
   // Every client's request in flight listens to the run's signal.
   const signal = AbortSignal.any([ctx.signal])
   setMaxListeners(options.clients * 2 + 10, signal)
   const watch: Watch = {
     api,
-    base,
+    begin: () => (timer ??= setTimeout(end, durationMs)),
     ctx,
+    durationMs,
+    ending: ender.signal,
+    intervalMs: api.readDuration(options.interval, 'interval'),
+    ...(ledger ? {ledger} : {}),
     options,
+    plan,
+    reader: new UpdateReader(api, plan.latency, ledger),
     seen,
     signal,
     stop: stopper.signal,
@@ -170,52 +163,97 @@ async function watchDashboard(api: PhasegateApi, ctx: CollectContext, options: D
   const cpu = api.cpuMeter()
   const started = performance.now()
   try {
-    const source = options.mode === 'http' ? await poll(watch) : await subscribe(watch)
+    const source = plan.mode === 'http' ? await poll(watch, stop) : await subscribe(watch, stop)
     const elapsedMs = performance.now() - started
-    return evidenceOf(api, seen, {client: cpu.read(), elapsedMs, source})
+    return evidenceOf(api, watch, {client: cpu.read(), elapsedMs, source})
   } finally {
     clearTimeout(timer)
     ctx.signal.removeEventListener('abort', stop)
+    ctx.signal.removeEventListener('abort', end)
   }
 }
 
-/** mode http: every client polls the snapshot on its own schedule, the clients' schedules spread over one interval. */
-async function poll({api, base, options, seen, signal, stop, timeoutMs}: Watch): Promise<string> {
-  const intervalMs = api.readDuration(options.interval, 'interval')
-  const path = `${prefixOf(base)}${SNAPSHOT_PATH}`
+/** How a run's clients stand, for deciding when it is over. */
+interface ClientsState {
+  /** Resolves once every client has connected or failed to; true when at least one connected. */
+  settled: Promise<boolean>
+  /** Whether a client still connected has not yet seen every stamp published to it. */
+  awaitingStamps(): boolean
+}
+
+/**
+ * Ends the clients once the duration is over, or at once when none could connect. With stamp latency it publishes
+ * meanwhile and, after the duration, waits up to `timeout` for the stamps still on their way to live clients.
+ */
+async function runUntilDone(watch: Watch, clients: ClientsState, stopClients: () => void): Promise<void> {
+  const {ending, ledger, timeoutMs} = watch
+  const aborted = (signal: AbortSignal): Promise<void> =>
+    new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())))
+  try {
+    const anyOpen = await Promise.race([clients.settled, aborted(ending).then(() => true)])
+    if (!anyOpen) return
+    if (!ledger) return await aborted(ending)
+    // Stamps go out for the whole duration to subscribers that are all connected (or failed to).
+    watch.begin()
+    const publishing = await startPublishing(watch)
+    await aborted(ending)
+    await publishing.finish()
+    const deadline = performance.now() + timeoutMs
+    while (clients.awaitingStamps() && performance.now() < deadline && !watch.ctx.signal.aborted)
+      await sleep(20, undefined, {ref: false})
+  } finally {
+    stopClients()
+  }
+}
+
+/** mode http: every client polls on its own schedule, the clients' schedules spread over one interval. */
+async function poll(watch: Watch, stopClients: () => void): Promise<string> {
+  const {api, intervalMs, ledger, options, plan, reader, seen, signal, stop, timeoutMs} = watch
+  const target = plan.target
+  const stampSets: Array<Set<string>> = []
+  const path = `${target.pathname}${target.search}`
   const {Pool} = await import('undici')
-  const pool = new Pool(base.origin, {
+  const pool = new Pool(target.origin, {
     bodyTimeout: timeoutMs,
     connections: options.clients,
     connectTimeout: timeoutMs,
     headersTimeout: timeoutMs,
     keepAliveTimeout: 30_000,
   })
+  const headers = {accept: 'application/json', ...options.headers}
   // A dashboard that cannot be reached at all is NO_DATA at once, not after the whole duration.
-  const probe = await getSnapshot(api, pool, path, signal)
-  if (probe?.kind === 'connect') {
+  const probe = await getSnapshot(api, pool, path, headers, signal)
+  if ('kind' in probe && probe.kind === 'connect') {
     await api.closeGracefully(pool, 1000)
-    throw new Error(`GET ${base.origin}${path}: could not connect (${probe.detail})`)
+    throw new Error(`GET ${target.href}: could not connect (${probe.detail})`)
   }
+
+  watch.begin()
 
   const client = async (index: number): Promise<void> => {
     let next = performance.now() + (intervalMs * index) / options.clients
     let lastRefresh: number | undefined
+    const stamps = new Set<string>()
+    stampSets.push(stamps)
     for (;;) {
       await sleep(Math.max(0, next - performance.now()), undefined, {signal: stop}).catch(() => {})
       if (stop.aborted) return
       next += intervalMs
       seen.attempts++
       const sent = performance.now()
-      const problem = await getSnapshot(api, pool, path, signal)
+      const answer = await getSnapshot(api, pool, path, headers, signal)
       const done = performance.now()
-      if (problem) {
+      const reading = 'text' in answer ? reader.read(answer.text, Date.now(), done, stamps) : answer
+      if (reading.kind !== 'timed' && reading.kind !== 'untimed') {
         seen.failures++
-        seen.problem(problem.kind, problem.detail)
+        seen.problem(reading.kind === 'bad' ? 'body' : reading.kind, reading.detail)
         continue
       }
 
-      seen.refreshed(done - sent)
+      seen.updates++
+      if (plan.latency.from === 'response') seen.refreshed(done - sent)
+      else if (reading.kind === 'timed') recordTimes(seen, reading.latencies, reading.early)
+      else noteUntimed(seen, reading.detail)
       if (lastRefresh !== undefined) seen.gaps.add(done - lastRefresh)
       lastRefresh = done
       // A poll slower than the interval delays the next one instead of queueing a backlog.
@@ -224,207 +262,175 @@ async function poll({api, base, options, seen, signal, stop, timeoutMs}: Watch):
   }
 
   try {
-    await Promise.all(Array.from({length: options.clients}, (_, index) => client(index)))
+    const clients = Promise.all(Array.from({length: options.clients}, (_, index) => client(index)))
+    const awaitingStamps = (): boolean => stampSets.some((stamps) => stamps.size < (ledger?.published ?? 0))
+    await Promise.all([clients, runUntilDone(watch, {awaitingStamps, settled: Promise.resolve(true)}, stopClients)])
   } finally {
     await api.closeGracefully(pool, 1000)
   }
 
-  return (
-    `dashboard: ${options.clients} clients polling ` +
-    `GET ${base.origin}${path} every ${api.formatValue(intervalMs, 'duration')}`
-  )
+  const every = api.formatValue(intervalMs, 'duration')
+  return `dashboard: ${options.clients} clients polling GET ${target.href} every ${every}`
 }
 
-/** GET the snapshot; undefined when it is a 200 JSON object with a numeric generatedAt, else what went wrong. */
+/** GET the snapshot: its text when the answer is a 200, else what went wrong. */
 async function getSnapshot(
   api: PhasegateApi,
   pool: Pool,
   path: string,
+  headers: Record<string, string>,
   signal: AbortSignal,
-): Promise<{kind: ErrorKind; detail: string} | undefined> {
-  let response: Awaited<ReturnType<Pool['request']>>
+): Promise<{text: string} | {kind: ErrorKind; detail: string}> {
   try {
-    response = await pool.request({headers: {accept: 'application/json'}, method: 'GET', path, signal})
+    const response = await pool.request({headers, method: 'GET', path, signal})
+    const text = await response.body.text()
+    if (response.statusCode !== 200) return {detail: `${response.statusCode} ${preview(text)}`, kind: 'status'}
+    return {text}
   } catch (error) {
     return {detail: api.describeError(error), kind: api.classifyError(error, false)}
   }
+}
 
-  let body: unknown
-  try {
-    body = JSON.parse(await response.body.text())
-  } catch (error) {
-    return {detail: `${response.statusCode}: ${api.describeError(error)}`, kind: 'body'}
-  }
+/** Which stamps a client should see: redis, those of its channel; otherwise all of them (audience 0). */
+export function audienceOf({plan}: Watch, client: number): number {
+  return plan.mode === 'redis' ? client % plan.channels.length : 0
+}
 
-  if (response.statusCode !== 200) return {detail: `${response.statusCode} ${preview(body)}`, kind: 'status'}
-  if (typeof (body as {generatedAt?: unknown} | null)?.generatedAt !== 'number')
-    return {detail: `snapshot without a numeric generatedAt: ${preview(body)}`, kind: 'body'}
-  return undefined
+function recordTimes(seen: Observations, latencies: number[], early: number): void {
+  for (const ms of latencies) seen.refreshed(ms)
+  seen.early += early
+}
+
+function noteUntimed(seen: Observations, detail: string): void {
+  seen.untimed++
+  seen.untimedExample ??= detail
 }
 
 /**
- * mode websocket: every client holds one subscription for the whole duration. Its trials for
- * error_rate are the intervals of the run: one in which it received no good update (it could not
+ * Push modes (websocket, sse, redis): every client holds one subscription for the whole run. Without stamps, its
+ * trials for error_rate are the intervals of the duration: one in which it received no good update (it could not
  * connect, was dropped, or the server went quiet) is a failed refresh.
  */
-async function subscribe({api, base, ctx, options, seen, stop, timeoutMs}: Watch): Promise<string> {
-  const {WebSocket} = await import('ws')
-  const url = new URL(`${prefixOf(base)}${WEBSOCKET_PATH}`, base)
-  url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:'
-  const intervalMs = api.readDuration(options.interval, 'interval')
-  const durationMs = api.readDuration(options.duration, 'duration')
-  const windows = Math.floor(durationMs / intervalMs)
+async function subscribe(watch: Watch, stopClients: () => void): Promise<string> {
+  const {api, ctx, durationMs, intervalMs, ledger, options, reader, seen} = watch
+  const windows = ledger ? 0 : Math.floor(durationMs / intervalMs)
+  const transport = await openTransport(watch)
+  // The duration and its intervals start once the client library is loaded: its import is not the dashboard's silence.
+  if (!ledger) watch.begin()
   const startedAt = performance.now()
-  const sockets = new Set<WebSocket>()
-  let updates = 0
-  let unstamped = 0
-  let early = 0
   let unopened = 0
-  const client = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const ws = new WebSocket(url, {handshakeTimeout: timeoutMs})
-      sockets.add(ws)
-      const refreshed = new Uint8Array(windows)
-      let opened = false
-      let lastArrival: number | undefined
-      let broken = false
-      const problem = (kind: ErrorKind, detail: string): void => {
-        if (broken) return
-        broken = true
-        seen.problem(kind, detail)
-      }
-
-      const finish = (): void => {
-        stop.removeEventListener('abort', finish)
-        if (!opened) unopened++
+  const settled: Array<Promise<void>> = []
+  const live: Array<{audience: number; stamps: Set<string>; ended(): boolean}> = []
+  const client = (index: number): Promise<void> => {
+    const refreshed = new Uint8Array(windows)
+    const stamps = new Set<string>()
+    let lastArrival: number | undefined
+    let broken = false
+    let ended = false
+    let settle!: () => void
+    settled.push(new Promise<void>((resolve) => (settle = resolve)))
+    live.push({audience: audienceOf(watch, index), ended: () => ended, stamps})
+    const subscriber: Subscriber = {
+      end() {
+        if (ended) return
+        ended = true
+        settle()
+        if (!subscriber.opened) unopened++
         seen.attempts += windows
         seen.failures += windows - refreshed.reduce((sum, bit) => sum + bit, 0)
-        resolve()
-      }
-
-      ws.on('open', () => (opened = true))
-      ws.on('message', (data) => {
+      },
+      index,
+      message(text) {
         const arrivedAt = Date.now()
         const arrival = performance.now()
-        const update = parseUpdate(data)
-        if (!update) return seen.problem('body', `not a JSON update: ${String(data).slice(0, 80)}`)
-        updates++
+        const reading = reader.read(text, arrivedAt, arrival, stamps)
+        if (reading.kind === 'bad') return seen.problem('body', reading.detail)
+        seen.updates++
         const window = Math.floor((arrival - startedAt) / intervalMs)
         if (window < windows) refreshed[window] = 1
         if (lastArrival !== undefined) seen.gaps.add(arrival - lastArrival)
         lastArrival = arrival
-        if (typeof update.serverTime !== 'number') {
-          unstamped++
-          return
-        }
-
-        // Server and client share this machine's clock; an update "from the future" is the clock's granularity.
-        const delay = arrivedAt - update.serverTime
-        if (delay < 0) early++
-        seen.refreshed(Math.max(0, delay))
-      })
-      ws.on('error', (error) => {
-        if (stop.aborted) return
-        const timedOut = /handshake has timed out/i.test(error.message)
-        problem(opened ? 'reset' : timedOut ? 'timeout' : api.classifyError(error, false), api.describeError(error))
-      })
-      ws.on('close', (code) => {
-        if (stop.aborted) return
-        problem(
-          opened ? 'reset' : 'connect',
-          opened ? `closed by the server (code ${code}) before the end` : `could not open (code ${code})`,
-        )
-        finish()
-      })
-      if (stop.aborted) finish()
-      else stop.addEventListener('abort', finish, {once: true})
-    })
+        if (reading.kind === 'timed') recordTimes(seen, reading.latencies, reading.early)
+        else noteUntimed(seen, reading.detail)
+      },
+      open() {
+        subscriber.opened = true
+        settle()
+      },
+      opened: false,
+      problem(kind, detail) {
+        if (broken) return
+        broken = true
+        seen.problem(kind, detail)
+      },
+    }
+    return transport.connect(subscriber)
+  }
 
   try {
-    await Promise.all(Array.from({length: options.clients}, client))
+    const clients = Promise.all(Array.from({length: options.clients}, (_, index) => client(index)))
+    const state: ClientsState = {
+      awaitingStamps: () =>
+        live.some(({audience, ended, stamps}) => !ended() && stamps.size < (ledger?.issuedTo(audience) ?? 0)),
+      settled: Promise.all(settled).then(() => unopened < options.clients),
+    }
+    // Without stamps nothing more can be learnt once every client ended; with them, the missed stamps count.
+    const ended = clients.then(() => ledger || stopClients())
+    await Promise.all([ended, runUntilDone(watch, state, stopClients)])
   } finally {
-    await closeAll(sockets)
+    await transport.close()
   }
 
-  if (unopened === options.clients && updates === 0) {
-    throw new Error(`${url.href}: no subscription opened (${Object.values(seen.examples)[0] ?? 'connection failed'})`)
-  }
-
-  if (windows === 0)
+  if (unopened === options.clients && seen.updates === 0)
+    throw new Error(`${transport.where}: no subscription opened (${Object.values(seen.examples)[0] ?? 'no detail'})`)
+  if (ledger) seen.notes.push(`error_rate counts deliveries: each stamp to each subscriber of its channel`)
+  else if (windows === 0)
     seen.notes.push(
       `duration ${options.duration} is shorter than interval ${options.interval}: no whole interval to count ` +
-        `refreshes in, so no error_rate`,
+        'refreshes in, so no error_rate',
     )
   else
     seen.notes.push(
-      `error_rate counts each client's ${windows} intervals ` +
-        `of ${api.formatValue(intervalMs, 'duration')}; one without a good update is a failed refresh`,
+      `error_rate counts each client's ${windows} intervals of ${api.formatValue(intervalMs, 'duration')}; ` +
+        'one without a good update is a failed refresh',
     )
-  seen.notes.push(
-    `refresh_latency is the client's arrival time minus the update's serverTime, both on this machine's clock ` +
-      `(${updates} updates)`,
-  )
   if (unopened > 0) seen.notes.push(`${unopened} of ${options.clients} subscriptions never opened`)
-  if (unstamped > 0) seen.notes.push(`${unstamped} updates had no serverTime; they count in update_interval only`)
-  if (early > 0)
-    seen.notes.push(`${early} updates arrived before their serverTime by the clock's granularity; counted as 0 ms`)
-  ctx.log(`${options.clients} subscribers received ${updates} updates`)
-  return `dashboard: ${options.clients} WebSocket subscribers to ${url.href}`
-}
-
-function parseUpdate(data: WebSocket.RawData): {serverTime?: unknown} | undefined {
-  try {
-    const parsed: unknown = JSON.parse(String(data))
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
-      ? (parsed as {serverTime?: unknown})
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Says goodbye on every socket, then cuts those that do not finish the closing handshake in time. */
-async function closeAll(sockets: Set<WebSocket>): Promise<void> {
-  const open = [...sockets].filter((ws) => ws.readyState !== ws.CLOSED)
-  const closed = open.map((ws) => new Promise((resolve) => ws.once('close', resolve)))
-  for (const ws of open) {
-    if (ws.readyState === ws.OPEN) ws.close(1000, 'measurement over')
-    else ws.terminate()
-  }
-
-  await Promise.race([Promise.all(closed), sleep(CLOSE_WAIT_MS, undefined, {ref: false})])
-  for (const ws of open) ws.terminate()
+  ctx.log(`${options.clients} subscribers received ${seen.updates} updates`)
+  return `dashboard: ${transport.source}`
 }
 
 function evidenceOf(
   api: PhasegateApi,
-  seen: Observations,
+  {ledger, plan, seen}: Watch,
   run: {client: ClientLoad; elapsedMs: number; source: string},
 ): Evidence {
-  const notes = [...seen.notes]
+  const notes = [...seen.notes, ...latencyNotes(plan, seen, ledger)]
   const errors = api.ERROR_KINDS.filter((kind) => seen.errors[kind] > 0).map(
     (kind) => `${seen.errors[kind]} ${kind} (${seen.examples[kind] ?? 'no detail'})`,
   )
   if (errors.length > 0) notes.push(`errors: ${errors.join(', ')}`)
   if (seen.refresh.seen > 0) {
     const summary = api.summarizeLatency(seen.refreshHistogram)
-    const at = (value: number): string => api.formatValue(value, 'duration')
+    const format = (ms: number): string => api.formatValue(ms, 'duration')
     notes.push(
-      `refresh latency over all ${seen.refresh.seen} refreshes: ` +
-        `p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, max ${at(summary.max)}`,
+      `refresh latency over all ${seen.refresh.seen} refreshes: p50 ${format(summary.p50)}, ` +
+        `p95 ${format(summary.p95)}, max ${format(summary.max)}`,
     )
   }
 
   if (run.client.saturated)
     notes.push(
-      `the clients used ${api.formatValue(run.client.cpu, 'proportion')} of a CPU core: they may have limited the ` +
-        `results, not the dashboard`,
+      `the clients used ${api.formatValue(run.client.cpu, 'proportion')} of a CPU core: they may have limited ` +
+        'the results, not the dashboard',
     )
+  const errorRate = ledger
+    ? {events: ledger.outstanding, trials: ledger.expected}
+    : {events: seen.failures, trials: seen.attempts}
   return {
     durationMs: run.elapsedMs,
     kind: 'measured',
     metrics: {
-      error_rate: {events: seen.failures, trials: seen.attempts, type: 'proportion'},
+      error_rate: {...errorRate, type: 'proportion'},
       refresh_latency: {
         dimension: 'duration',
         samples: seen.refresh.samples(),
@@ -438,12 +444,26 @@ function evidenceOf(
   }
 }
 
-/** The base URL's path without a trailing slash, so {url}/dashboard/… works for a URL with or without one. */
-function prefixOf(base: URL): string {
-  return base.pathname.replace(/\/+$/, '')
-}
-
-function preview(body: unknown): string {
-  const text = JSON.stringify(body) ?? String(body)
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text
+/** Says what refresh_latency is in this run, and what did not count in it. */
+function latencyNotes(plan: DashboardPlan, seen: Observations, ledger: StampLedger | undefined): string[] {
+  const {latency} = plan
+  const notes: string[] = []
+  if (latency.from === 'message')
+    notes.push(
+      `refresh_latency is the client's arrival time minus the update's ${latency.path} (${latency.unit}), both on ` +
+        `this machine's clock (${seen.updates} updates)`,
+    )
+  if (ledger)
+    notes.push(
+      `refresh_latency is the time from publishing each stamp to its arrival, on this process's monotonic clock: ` +
+        `${ledger.published} stamps, ${ledger.delivered} of ${ledger.expected} deliveries arrived`,
+    )
+  if (seen.untimed > 0)
+    notes.push(
+      `${seen.untimed} updates carried no ${ledger ? 'new stamp of this run' : 'send time'} ` +
+        `(${seen.untimedExample}); they count in update_interval only`,
+    )
+  if (seen.early > 0)
+    notes.push(`${seen.early} updates arrived before their send time by the clock's granularity; counted as 0 ms`)
+  return notes
 }
