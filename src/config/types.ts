@@ -1,5 +1,6 @@
 import type {DecisionSettings} from '../engine/types.js'
 import type {Redactor} from '../redact.js'
+import type {TargetNarrative} from '../results/types.js'
 
 // A place in a gate file lives with the errors that point at it; re-exported for the config modules.
 import type {SourcePosition} from '../errors.js'
@@ -37,6 +38,8 @@ export interface TargetConfig {
   allowRemote: boolean
   /** Index in `targets`, so later steps can point at this target's lines. */
   index: number
+  /** Owner, notes, recommendation and risk as the gate file gives them; absent when it gives none. */
+  narrative?: TargetNarrative
 }
 
 export interface GateConfig {
@@ -60,6 +63,8 @@ export interface GateConfig {
   defaults: {timeoutMs: number}
   services: ServiceConfig[]
   targets: TargetConfig[]
+  /** Conditions for the next gate (`next_phase:`); empty when the file names none. */
+  nextPhase: string[]
   /** Position in the file of any node, for errors raised after loading (unknown validator, bad `with:`). */
   locate(path: DocPath): SourcePosition
 }
