@@ -52,6 +52,7 @@ function gateWith(targets: Array<Partial<TargetConfig> & {validator: string}>, n
     file: '/project/gates/g.yaml',
     locate,
     name: 'g',
+    nextPhase: [],
     redactor: createRedactor([]),
     root: '/project',
     secrets: [],
