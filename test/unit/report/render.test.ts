@@ -150,18 +150,23 @@ describe('report details', () => {
     expect(md).toContain(
       '**Evidence:** none. **NO_DATA:** validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873',
     )
-    const risks = sectionTable(md, 'Risks')
-    expect(risks.find((row) => row[0]!.startsWith('Dashboard'))?.[3]).toMatch(
-      /ECONNREFUSED.*blocks the gate \(rule 1\)/,
-    )
+    const risk = sectionTable(md, 'Risks').find((row) => row[0]!.startsWith('Dashboard'))
+    expect(risk?.[2]).toMatch(/^no data: .*ECONNREFUSED/)
+    expect(risk?.slice(3, 6)).toEqual([
+      'computed',
+      'unknown: nothing was measured',
+      'a required target without data blocks the gate (rule 1)',
+    ])
   })
 
   it('a claim is called a risk: never PASS or FAIL, and weighed at most 0.65 in the consensus', () => {
     const risks = sectionTable(renderReport(loadFixture('claim-only'), 'md'), 'Risks')
     expect(risks).toHaveLength(1)
-    expect(risks[0]!.slice(1, 4)).toEqual([
+    expect(risks[0]!.slice(1, 6)).toEqual([
       '⚠️ INCONCLUSIVE',
-      'claim only',
+      expect.stringMatching(/^claim only: a stated number from /),
+      'computed',
+      'unknown until measured',
       expect.stringMatching(
         /a claim is never PASS or FAIL, and its quality 0\.30 weighs it at most 0\.650 in the consensus/,
       ),
@@ -170,21 +175,25 @@ describe('report details', () => {
 
   it('an artifact is called a risk even when it passes', () => {
     const risks = sectionTable(renderReport(loadFixture('block-required-fail'), 'md'), 'Risks')
-    expect(risks.map((row) => row[2])).toEqual(['artifact only'])
+    expect(risks.map((row) => row[2])).toEqual([expect.stringMatching(/^artifact only: read from k6 summary/)])
   })
 
-  it('bottlenecks put the worst margin first', () => {
+  it('bottlenecks: the expectations past their thresholds, by weight × shortfall, with what limits them', () => {
     const rows = sectionTable(renderReport(loadFixture('block-required-fail'), 'md'), 'Bottlenecks')
-    expect(rows[0]).toEqual(
-      expect.arrayContaining([
+    expect(rows).toEqual([
+      [
         expect.stringMatching(/^❌ Fleet manager/),
         'p95(allocation\\_latency) &lt; 100ms',
-        '−32.0%',
-        'FAIL',
-      ]),
+        'p95(allocation\\_latency) 132 ms vs &lt; 100 ms',
+        '0.96',
+        'weight 3 × 32.0%',
+        expect.stringMatching(/^the tail: the median 66 ms is within &lt; 100 ms, the p95 132 ms is not; 95% interval/),
+      ],
+    ])
+    const severities = sectionTable(renderReport(loadFixture('hostile'), 'md'), 'Bottlenecks').map((row) =>
+      Number(row[3]),
     )
-    const margins = rows.map((row) => Number(row[3]!.replace('−', '-').replace('%', '')))
-    expect(margins).toEqual([...margins].sort((a, b) => a - b))
+    expect(severities).toEqual([...severities].sort((a, b) => b - a))
   })
 
   it('improvements before the next gate come from decision.improvements', () => {
