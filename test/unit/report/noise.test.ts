@@ -93,12 +93,12 @@ describe('a target measured on a busy machine is flagged in every report', () =>
     expect(firstCase).toContain(NOTE)
   })
 
-  it("PR comment: in the target's table row", () => {
-    const row = renderComment(results)
+  it("PR comment: on the target's line in sight and in its table row", () => {
+    const lines = renderComment(results)
       .split('\n')
-      .find((line) => line.includes('busy machine'))
-    expect(row).toMatch(/^\| /)
-    expect(row).toContain(`**${NOTE}**`)
+      .filter((line) => line.includes('busy machine'))
+    expect(lines.map((line) => line.slice(0, 2))).toEqual(['- ', '| '])
+    for (const line of lines) expect(line).toContain(`**${NOTE}**`)
   })
 
   it("checklist: under the target's task", () => {

@@ -6,6 +6,7 @@ import {renderComment} from '../../../src/github/comment-body.js'
 import {
   escapeHtml,
   escapeMarkdown,
+  escapeMarkdownLine,
   escapeXml,
   plainLine,
   renderReport,
@@ -18,7 +19,7 @@ import type {RunResults} from '../../../src/results/types.js'
 import {copy, deepFreeze, FIXTURES, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
 
 const ESCAPE: Record<ReportFormat, (text: string) => string> = {
-  checklist: escapeMarkdown,
+  checklist: escapeMarkdownLine,
   html: escapeHtml,
   json: (t) => t,
   junit: escapeXml,
