@@ -120,10 +120,10 @@ export function nextSteps(
 function actionFor(e: ExpectationVerdict, expectation: number, claim: boolean): StepAction {
   if (claim) return {expectation, kind: 'measure-live'}
   if (e.status === 'NO_DATA') return {expectation, kind: 'collect'}
-  if (e.status === 'INCONCLUSIVE' && e.more?.samples !== null && e.more?.toward === 'PASS')
-    return {expectation, kind: 'measure-more', samples: e.more.samples}
-  if (e.status === 'INCONCLUSIVE' && e.more?.samples === null) return {expectation, kind: 'measure-more', samples: null}
-  return {expectation, kind: 'improve'}
+  if (e.status !== 'INCONCLUSIVE') return {expectation, kind: 'improve'}
+  // The data lean toward FAIL: more of the same would settle it against, so the system has to change.
+  if (e.more?.samples && e.more.toward === 'FAIL') return {expectation, kind: 'improve'}
+  return {expectation, kind: 'measure-more', samples: e.more?.samples ?? null}
 }
 
 /** The outcome if every step came out just PASSing: what the whole list of next steps could reach. */

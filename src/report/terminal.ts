@@ -34,7 +34,7 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
   }))
   const header = {
     confidence: 'CONF',
-    expectation: 'WORST EXPECTATION: VALUE VS THRESHOLD',
+    expectation: 'HEADLINE: VALUE VS THRESHOLD',
     status: 'STATUS',
     target: 'TARGET',
   }

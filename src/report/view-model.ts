@@ -191,7 +191,7 @@ export interface BottleneckView {
   severity: string
   /** "1 × 97.4%" */
   severityWhy: string
-  /** What the evidence says limits it: where the distribution sits, its interval, the validator's notes, the machine. */
+  /** What the evidence says limits it: where the distribution sits, its interval, the validator's notes, the machine */
   limit: string
 }
 
@@ -639,7 +639,8 @@ function risksOf(target: RecordedTarget, view: TargetView, results: RunResults):
       source: owner ? `gate file, owner ${owner}` : 'gate file',
     })
   }
-  const cap = (q: number) => (0.5 + q / 2).toFixed(3)
+  const weighs = (q: number) =>
+    `its quality ${q.toFixed(2)} weighs it at most ${(0.5 + q / 2).toFixed(3)} in the consensus`
   const evidence = target.evidence
   const missing = target.p === null ? NONE : `1 − P = ${threeDecimals(1 - target.p)}`
   if (target.status === 'NO_DATA') {
@@ -655,14 +656,14 @@ function risksOf(target: RecordedTarget, view: TargetView, results: RunResults):
   } else if (evidence?.kind === 'claim') {
     rows.push({
       ...computed,
-      impact: `${impact}; a claim is never PASS or FAIL, and its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`,
+      impact: `${impact}; a claim is never PASS or FAIL, and ${weighs(evidence.quality)}`,
       likelihood: 'unknown until measured',
       risk: `claim only: a stated number from ${view.evidence?.source}`,
     })
   } else if (evidence?.kind === 'artifact') {
     rows.push({
       ...computed,
-      impact: `${impact}; its quality ${evidence.quality.toFixed(2)} weighs it at most ${cap(evidence.quality)} in the consensus`,
+      impact: `${impact}; ${weighs(evidence.quality)}`,
       likelihood: missing,
       risk: `artifact only: read from ${view.evidence?.source}, not measured in this run`,
     })
@@ -671,7 +672,10 @@ function risksOf(target: RecordedTarget, view: TargetView, results: RunResults):
     rows.push({
       ...computed,
       likelihood: missing,
-      risk: `thin evidence: ${worst ? `${worst.expression} has P = ${worst.p} (n = ${worst.n}), 95% interval ${worst.interval} vs ${worst.threshold}` : 'no expectation decided it'}`,
+      risk: worst
+        ? `thin evidence: ${worst.expression} has P = ${worst.p} (n = ${worst.n}), ` +
+          `95% interval ${worst.interval} vs ${worst.threshold}`
+        : 'thin evidence: no expectation decided it',
     })
   }
   if (view.busyNote)
@@ -724,21 +728,29 @@ function changeText(results: RunResults, steps: readonly NextStep[], titleOf: (i
   if (changing.length > 0) {
     const each = changing.map(
       (step) =>
-        `${titleOf(step.target)} PASSing would make it ${step.outcomeAfter} (consensus ${consensus(step.consensusAfter)})`,
+        `${titleOf(step.target)} PASSing would make it ${step.outcomeAfter} ` +
+        `(consensus ${consensus(step.consensusAfter)})`,
     )
     return clip(each.join('; '), TEXT_MAX * 4)
   }
   const all = outcomeIfAllSettled(results.targets, steps, settings)
   return all.outcome === decision.outcome
     ? `no target PASSing would change it: it stays ${decision.outcome}`
-    : `no single target changes it; all ${steps.length} next steps together would make it ${all.outcome} (consensus ${consensus(all.consensus)})`
+    : `no single target changes it; all ${steps.length} next steps together would make it ${all.outcome} ` +
+        `(consensus ${consensus(all.consensus)})`
 }
 
 /** A next step in words: what to do for each expectation, and what the engine says it would add. */
 function nextStepView(step: NextStep, index: number, results: RunResults, view: TargetView): NextStepView {
   const target = results.targets[view.number - 1]!
   return {
-    actions: clip(step.actions.map((action) => actionText(action, target, view)).join('; '), TEXT_MAX * 2),
+    // A target with no evidence at all lacks it for one reason: said once, not per expectation.
+    actions: clip(
+      target.evidence === null && step.actions.every((action) => action.kind === 'collect')
+        ? `get data: ${view.reason ?? 'no reason recorded'}`
+        : step.actions.map((action) => actionText(action, target, view)).join('; '),
+      TEXT_MAX * 2,
+    ),
     changesDecision: step.outcomeAfter !== results.decision.outcome,
     consensusAfter: score(step.consensusAfter, results.decision.minConsensus),
     gain: `+${step.gain.toFixed(3)}`,
@@ -755,7 +767,7 @@ function actionText(action: StepAction, target: RecordedTarget, view: TargetView
   switch (action.kind) {
     case 'measure-more':
       return action.samples === null
-        ? `settle ${e.expression}: ${e.more ?? 'no number of samples would'}`
+        ? `settle ${e.expression}: ${e.more ?? `measure more samples of ${e.metric}`}`
         : `measure about ${formatValue(action.samples, 'count')} more samples of ${e.metric}`
     case 'improve':
       return `bring ${e.subject} from ${e.value} to ${e.threshold}`

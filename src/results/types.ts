@@ -51,7 +51,10 @@ export interface RunResults {
   merged?: {runs: Array<{id: string; shard: Shard}>}
 }
 
-/** A target's verdict as the results file keeps it: the engine's verdict, the machine's noise while it ran, and what the gate file says about it. */
+/**
+ * A target's verdict as the results file keeps it: the engine's verdict, the machine's noise while it ran, and what
+ * the gate file says about it.
+ */
 export type RecordedTarget = TargetVerdict & {
   /** Absent in files written before it was recorded, and for targets whose validator never ran. */
   noise?: MachineNoise
@@ -62,7 +65,7 @@ export type RecordedTarget = TargetVerdict & {
 /** How likely or how harmful, as a gate file's `risk:` rates it. */
 export type RiskLevel = 'low' | 'medium' | 'high'
 
-/** What the gate file says about a target beyond its numbers: reports show it as written; it never changes a verdict. */
+/** What the gate file says about a target beyond its numbers: reports show it as written; it changes no verdict. */
 export interface TargetNarrative {
   owner?: string
   notes?: string

@@ -398,7 +398,8 @@ describe('YAML', () => {
       targets: [{id: a, validator: v, with: {__proto__: {polluted: true}}, expect: x < 1}]
     `
     expect(problems(text)).toEqual([
-      '2:1 unknown key "__proto__" in the gate file — valid keys: version, gate, title, decision, args, secrets, defaults, services, targets, next_phase',
+      '2:1 unknown key "__proto__" in the gate file — valid keys: ' +
+        'version, gate, title, decision, args, secrets, defaults, services, targets, next_phase',
     ])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })

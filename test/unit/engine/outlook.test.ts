@@ -96,7 +96,7 @@ describe('headlineExpectation', () => {
 })
 
 describe('bottlenecks', () => {
-  it('ranks the expectations past their thresholds by weight × shortfall; a zero threshold counts as a full miss', () => {
+  it('ranks what is past its threshold by weight × shortfall; a zero threshold counts as a full miss', () => {
     const found = bottlenecks(phase().targets)
     expect(found.map((b) => [b.target, b.expectation])).toEqual([
       ['wasm', 1],

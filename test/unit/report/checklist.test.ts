@@ -32,20 +32,23 @@ describe('checklist format', () => {
     expect(checklist).toContain(`**${results.decision.outcome}**, decided by rule ${results.decision.rule}`)
   })
 
-  it('a task reads like a release note, in a plain log too: target, headline expectation, measured value, confidence', () => {
+  it('a task reads like a release note in a plain log too: target, headline, measured value, confidence', () => {
     const lines = tasks(renderReport(loadFixture('block-required-fail'), 'checklist'))
     expect(lines[1]).toBe(
-      '- [x] Dashboard — refresh under 1 s with 100 clients: p95(refresh_latency) < 1 s — measured 612 ms, confidence 0.950',
+      '- [x] Dashboard — refresh under 1 s with 100 clients: ' +
+        'p95(refresh_latency) < 1 s — measured 612 ms, confidence 0.950',
     )
     expect(lines[0]).toBe(
-      '- [ ] Fleet manager — 1000+ agents, allocation under 100 ms: p95(allocation_latency) < 100 ms — measured 132 ms, confidence 0.000 (FAIL, required)',
+      '- [ ] Fleet manager — 1000+ agents, allocation under 100 ms: ' +
+        'p95(allocation_latency) < 100 ms — measured 132 ms, confidence 0.000 (FAIL, required)',
     )
   })
 
   it('a passing target is summed up by its primary expectation, not by the one with the smallest margin', () => {
     const checklist = renderReport(loadFixture('no-data'), 'checklist')
     expect(tasks(checklist)[0]).toBe(
-      '- [x] Fleet manager — 1000+ agents, allocation under 100 ms: p95(allocation_latency) < 100 ms — measured 41.2 ms, confidence 1.000',
+      '- [x] Fleet manager — 1000+ agents, allocation under 100 ms: ' +
+        'p95(allocation_latency) < 100 ms — measured 41.2 ms, confidence 1.000',
     )
   })
 
@@ -57,9 +60,12 @@ describe('checklist format', () => {
   it('every expectation is listed under its target; a NO_DATA target says why instead', () => {
     const checklist = renderReport(loadFixture('no-data'), 'checklist')
     expect(checklist).toContain(
-      '- [ ] Dashboard — refresh under 1 s with 100 clients — no data: validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873 (NO_DATA, required)',
+      '- [ ] Dashboard — refresh under 1 s with 100 clients — no data: ' +
+        'validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873 (NO_DATA, required)',
     )
-    expect(checklist).toContain('  - ✅ PASS p95(allocation_latency) < 100ms: measured 41.2 ms, margin +58.8%, P 1.000')
+    expect(checklist).toContain(
+      '  - ✅ PASS p95(allocation_latency) < 100ms: ' + 'measured 41.2 ms, margin +58.8%, P 1.000',
+    )
   })
 
   it('is written as <run>.checklist.md', () => {

@@ -30,10 +30,13 @@ describe('the gate file narrative in every format', () => {
   it('md: owner and recommendation in the key findings, every field in the target section, the risk in Risks', () => {
     const md = renderReport(plain, 'md')
     expect(md).toContain(
-      '- ❌ **Fleet manager — 1000+ agents, allocation under 100 ms**: FAIL · MISSED, p95(allocation\\_latency) 132 ms vs &lt; 100 ms (confidence 0.000, required, owner owner 0)\n  - Recommendation: recommendation 0',
+      '- ❌ **Fleet manager — 1000+ agents, allocation under 100 ms**: FAIL · MISSED, ' +
+        'p95(allocation\\_latency) 132 ms vs &lt; 100 ms (confidence 0.000, required, owner owner 0)\n' +
+        '  - Recommendation: recommendation 0',
     )
     expect(md).toContain(
-      '**Owner:** owner 1  \n**Recommendation:** recommendation 1  \n**Notes:** notes 1  \n**Risk (gate file):** likelihood low, impact high; mitigation: mitigation 1',
+      '**Owner:** owner 1  \n**Recommendation:** recommendation 1  \n**Notes:** notes 1  \n' +
+        '**Risk (gate file):** likelihood low, impact high; mitigation: mitigation 1',
     )
     const told = sectionTable(md, 'Risks').filter((row) => row[3]!.startsWith('gate file'))
     expect(told.map((row) => [row[2], row[3], row[4], row[5], row[6]])).toEqual(
@@ -61,7 +64,8 @@ describe('the gate file narrative in every format', () => {
 
   it('junit, checklist and the PR comment carry it; the comment keeps it out of sight', () => {
     expect(renderReport(plain, 'junit')).toContain(
-      'owner: owner 0\nrecommendation: recommendation 0\nnotes: notes 0\nrisk (gate file): likelihood low, impact high; mitigation: mitigation 0',
+      'owner: owner 0\nrecommendation: recommendation 0\nnotes: notes 0\n' +
+        'risk (gate file): likelihood low, impact high; mitigation: mitigation 0',
     )
     expect(renderReport(plain, 'checklist')).toContain('  - Owner: owner 4\n  - Recommendation: recommendation 4\n')
     const comment = renderComment(plain)
