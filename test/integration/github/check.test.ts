@@ -84,11 +84,12 @@ describe('gate check --github', () => {
     expect(r.code, r.stderr).toBe(1)
     expect(r.stdout.split('\n')[0]).toBe('## Release checklist: Tiny — command, claim and artifact targets')
     expect(r.stdout.split('\n').filter((line) => line.startsWith('- ['))).toEqual([
+      // Escaped only where Markdown would act, so the log reads it as written.
       expect.stringMatching(
-        /^- \[ \] Node starts in under a microsecond: max\(duration\) &lt; 1 µs — measured .*, confidence 0\.000 \(FAIL, required\)$/,
+        /^- \[ \] Node starts in under a microsecond: max\(duration\) < 1 µs — measured .*, confidence 0\.000 \(FAIL, required\)$/,
       ),
-      '- [ ] Vendor says: fast, @&#8203;team: latency &lt; 1 s — measured 850 ms, confidence 0.650 (INCONCLUSIVE)',
-      expect.stringMatching(/^- \[ \] Artifact: a file, that is missing — no data: .* \(NO\\_DATA\)$/),
+      '- [ ] Vendor says: fast, @\u200bteam: latency < 1 s — measured 850 ms, confidence 0.650 (INCONCLUSIVE)',
+      expect.stringMatching(/^- \[ \] Artifact: a file, that is missing — no data: .* \(NO_DATA\)$/),
     ])
     expect(r.stdout).toContain('**Decision:** ⛔ **BLOCK**, decided by rule 1')
 
