@@ -216,6 +216,15 @@ describe('report details', () => {
     )
   })
 
+  it('terminal lists the next steps that would raise the consensus most, with their gain', () => {
+    const text = renderReport(loadFixture('block-required-fail'), 'terminal')
+    expect(text).toContain(
+      '  NEXT STEPS (by consensus gain)\n  1. +0.285  Fleet manager — 1000+ agents, allocatio…: ' +
+        'bring p95(allocation_latency) from 132 ms to < 100 ms\n',
+    )
+    expect(renderReport(loadFixture('proceed'), 'terminal')).toMatch(/NEXT STEPS[^\n]*\n  1\. \+0\.\d{3}  Cache/)
+  })
+
   it('terminal colours only when asked', () => {
     const results = loadFixture('block-required-fail')
     const coloured = renderReport(results, 'terminal', {color: true})
