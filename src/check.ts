@@ -21,6 +21,7 @@ import {
   RESULTS_VERSION,
   SCORING_VERSION,
   type RunResults,
+  withNarrative,
 } from './results/types.js'
 import {remoteRefusal} from './safety/remote.js'
 import {startServices, type RunningServices} from './services/index.js'
@@ -174,7 +175,12 @@ async function measureGate(
       // The evidence file keeps expectations as written; `gate merge` parses them again as it reads the file.
       const written = {...input, expectations: input.expectations.map((expectation) => expectation.text)}
       options.onCollected?.(
-        redactor.deep({...written, ...(Object.keys(histograms).length > 0 ? {histograms} : {}), ...rest}),
+        redactor.deep({
+          ...written,
+          ...(Object.keys(histograms).length > 0 ? {histograms} : {}),
+          ...rest,
+          ...(target.narrative ? {narrative: target.narrative} : {}),
+        }),
       )
     }
   } finally {
@@ -211,13 +217,19 @@ async function measureGate(
         file: gate.locate([]).file,
         sha256: gate.sha256,
         ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {}),
+        ...(gate.nextPhase.length > 0 ? {nextPhase: gate.nextPhase} : {}),
       },
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       environment: describeEnvironment(cwd, env),
       settings,
-      targets: evaluation.targets.map((verdict) => withNoise(verdict, noise.get(verdict.id))),
+      targets: evaluation.targets.map((verdict) =>
+        withNarrative(
+          withNoise(verdict, noise.get(verdict.id)),
+          gate.targets.find((t) => t.id === verdict.id)?.narrative,
+        ),
+      ),
       scoring: SCORING_VERSION,
       consensus: evaluation.consensus,
       decision: evaluation.decision,

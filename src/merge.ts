@@ -13,6 +13,7 @@ import {
   type RunEvidence,
   type RunResults,
   shardLabel,
+  withNarrative,
 } from './results/types.js'
 
 type MergeTarget = typeof import('./results/merge.js').mergeTarget
@@ -103,7 +104,7 @@ function decideMerged(
   const ordered = [...runs].sort((a, b) => a.shard.index - b.shard.index)
   const first = ordered[0]!
   const {settings} = first
-  const merged: CollectedTarget[] = first.targets.map(({histograms, noise, skippedOnShard, ...target}) => ({
+  const merged: CollectedTarget[] = first.targets.map(({histograms, narrative, noise, skippedOnShard, ...target}) => ({
     ...target,
     collected: mergeTarget(
       ordered.flatMap((run) =>
@@ -134,7 +135,9 @@ function decideMerged(
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     environment: describeEnvironment(options.cwd, options.env),
     settings,
-    targets: evaluation.targets.map((verdict) => withNoise(verdict, noiseOf(verdict.id))),
+    targets: evaluation.targets.map((verdict) =>
+      withNarrative(withNoise(verdict, noiseOf(verdict.id)), first.targets.find((t) => t.id === verdict.id)?.narrative),
+    ),
     scoring: SCORING_VERSION,
     consensus: evaluation.consensus,
     decision: evaluation.decision,

@@ -15,6 +15,7 @@ import {checkSchema} from './schema-check.js'
 import {GateSource} from './source.js'
 import {nearest} from '../engine/suggest.js'
 import {type Redactor, redactorFor} from '../redact.js'
+import type {TargetNarrative} from '../results/types.js'
 import type {DocPath, GateConfig, ServiceConfig, TargetConfig} from './types.js'
 
 const GATE_EXTENSIONS = ['.yaml', '.yml']
@@ -168,6 +169,7 @@ function build(
       serviceConfig(serviceName, service, root, duration),
     ),
     targets: document.targets.map((target, index) => targetConfig(target, index, defaultTimeoutMs, duration)),
+    nextPhase: document.next_phase ?? [],
     locate: (docPath) => source.locate(docPath),
   }
   return {config, problems}
@@ -216,5 +218,17 @@ function targetConfig(
     ...(target.quality === undefined ? {} : {quality: target.quality}),
     allowRemote: target.allow_remote,
     index,
+    ...narrativeOf(target),
   }
+}
+
+/** The target's narrative keys, present only when the file gives at least one. */
+function narrativeOf({notes, owner, recommendation, risk}: TargetDocument): {narrative?: TargetNarrative} {
+  const narrative: TargetNarrative = {
+    ...(owner === undefined ? {} : {owner}),
+    ...(notes === undefined ? {} : {notes}),
+    ...(recommendation === undefined ? {} : {recommendation}),
+    ...(risk === undefined ? {} : {risk}),
+  }
+  return Object.keys(narrative).length > 0 ? {narrative} : {}
 }

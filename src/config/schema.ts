@@ -6,6 +6,7 @@
 // `title` names the kind of a shared part (duration, slug, expectations) so messages can describe it.
 import {UNITS} from '../engine/units.js'
 import {MIN_SECRET_LENGTH} from '../redact.js'
+import type {TargetNarrative} from '../results/types.js'
 
 /** A service name as `${services.NAME.url}` can refer to it. */
 export const SERVICE_NAME = '[A-Za-z_][A-Za-z0-9_-]*'
@@ -156,6 +157,32 @@ const target = {
         'Let this target send traffic to addresses outside the loopback range (127.0.0.0/8, ::1, localhost). Off by ' +
         'default: a gate loads only this machine unless it says otherwise.',
     },
+    owner: {
+      type: 'string',
+      minLength: 1,
+      description: 'Who answers for the target (a person or team), shown beside it in reports. Plain text.',
+    },
+    notes: {
+      type: 'string',
+      minLength: 1,
+      description: "Context a reviewer needs beside the numbers, shown in the target's section of reports. Plain text.",
+    },
+    recommendation: {
+      type: 'string',
+      minLength: 1,
+      description: 'What the owner recommends for this target, shown beside what the evidence says. Plain text.',
+    },
+    risk: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['likelihood', 'impact', 'mitigation'],
+      description: 'The risk of missing this target as the team judges it; reports list it beside the computed risks.',
+      properties: {
+        likelihood: {enum: ['low', 'medium', 'high'], description: 'How likely the target is to be missed.'},
+        impact: {enum: ['low', 'medium', 'high'], description: 'How much missing it would hurt.'},
+        mitigation: {type: 'string', minLength: 1, description: 'What limits the damage or the chance. Plain text.'},
+      },
+    },
   },
 }
 
@@ -272,6 +299,12 @@ export const gateSchema = {
       description: 'What must hold for the gate to pass, each measured by a validator.',
       items: target,
     },
+    next_phase: {
+      type: 'array',
+      minItems: 1,
+      description: 'Conditions for the next gate, one per item: reports list them after the decision.',
+      items: {type: 'string', minLength: 1, description: 'One condition, in plain text.'},
+    },
   },
 }
 
@@ -306,6 +339,10 @@ export interface TargetDocument {
   timeout?: DurationText
   quality?: number
   allow_remote: boolean
+  owner?: string
+  notes?: string
+  recommendation?: string
+  risk?: TargetNarrative['risk']
 }
 
 /** A gate file that passed the schema, with the schema's defaults filled in. */
@@ -319,4 +356,5 @@ export interface GateDocument {
   defaults: {timeout: DurationText}
   services: Record<string, ServiceDocument>
   targets: TargetDocument[]
+  next_phase?: string[]
 }

@@ -1,6 +1,7 @@
 import type {Expectation} from '../engine/expectation.js'
 import type {DecisionSettings} from '../engine/types.js'
 import type {Redactor} from '../redact.js'
+import type {TargetNarrative} from '../results/types.js'
 
 // A place in a gate file lives with the errors that point at it; re-exported for the config modules.
 import type {SourcePosition} from '../errors.js'
@@ -39,6 +40,8 @@ export interface TargetConfig {
   allowRemote: boolean
   /** Index in `targets`, so later steps can point at this target's lines. */
   index: number
+  /** Owner, notes, recommendation and risk as the gate file gives them; absent when it gives none. */
+  narrative?: TargetNarrative
 }
 
 export interface GateConfig {
@@ -62,6 +65,8 @@ export interface GateConfig {
   defaults: {timeoutMs: number}
   services: ServiceConfig[]
   targets: TargetConfig[]
+  /** Conditions for the next gate (`next_phase:`); empty when the file names none. */
+  nextPhase: string[]
   /** Position in the file of any node, for errors raised after loading (unknown validator, bad `with:`). */
   locate(path: DocPath): SourcePosition
 }

@@ -19,6 +19,15 @@ export {
 } from './expectation.js'
 export type {Expectation, MetricShape} from './expectation.js'
 export {consensusOf, consensusReaches, decide, ruleChecks} from './decision.js'
+export {
+  bottlenecks,
+  EXCEEDED_SHARE,
+  headlineExpectation,
+  nextSteps,
+  outcomeIfAllSettled,
+  statusWord,
+} from './outlook.js'
+export type {Bottleneck} from './outlook.js'
 export {betaCdf, probit, wilson} from './probability.js'
 export {DEFAULT_RESAMPLES, TOLERANCE, confidenceOf, qualityOf, statusOf} from './rules.js'
 export {evaluateExpectation, evaluateTarget, marginPct, summarizeMetric} from './verdict.js'

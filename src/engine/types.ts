@@ -245,3 +245,26 @@ export interface GateEvaluation {
   consensus: number
   decision: Decision
 }
+
+/** A target's status in a phase review's words: MET or EXCEEDED (PASS), MISSED (FAIL), UNPROVEN (the rest). */
+export type StatusWord = 'MET' | 'EXCEEDED' | 'MISSED' | 'UNPROVEN'
+
+/** What would settle one expectation that does not hold yet (`expectation` is its index in the target). */
+export type StepAction =
+  | {kind: 'measure-more'; expectation: number; samples: number | null}
+  | {kind: 'improve'; expectation: number}
+  | {kind: 'measure-live'; expectation: number}
+  | {kind: 'collect'; expectation: number}
+
+/** One target's way to PASS and what it would do to the gate if it came out just PASSing. */
+export interface NextStep {
+  target: string
+  actions: StepAction[]
+  /** The target's confidence at P = the gate's confidence (measured evidence for a claim). */
+  confidenceAfter: number
+  consensusAfter: number
+  /** consensusAfter − the consensus now. */
+  gain: number
+  /** The decision with this target PASSing and everything else as it is. */
+  outcomeAfter: Outcome
+}

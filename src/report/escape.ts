@@ -57,6 +57,30 @@ export function escapeMarkdown(text: string): string {
     .replace(/\\#(?=\d)/g, `\\#${ZWSP}`)
 }
 
+/** A zero-width space itself: invisible in a log as on GitHub, and it splits a link or a ping all the same. */
+const ZWSP_CHAR = '\u200b'
+
+/**
+ * Text that stays text in GitHub-flavoured Markdown and reads as written in a plain log (a CI job's output): only a
+ * character that would act where it stands is escaped. `<` only before what would open a tag, `&` only before what
+ * would read as an entity, `_` only where it could open or close emphasis (not inside a word, as in
+ * allocation_latency), `\` only before punctuation or at the end; `` ` `` `*` `~` `$` `[` `]` `|` always (they act
+ * anywhere); links, @mentions and #references are split with an invisible zero-width space. For the checklist,
+ * which is printed to logs as often as it is rendered; user text never starts a line there.
+ */
+export function escapeMarkdownLine(text: string): string {
+  return plainLine(text)
+    .replace(/\\(?=[!-/:-@[-`{-~]|$)/g, '\\\\')
+    .replace(/[`*~$[\]|]/g, '\\$&')
+    .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, '&amp;')
+    .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
+    .replace(/@/g, `@${ZWSP_CHAR}`)
+    .replace(/:(?=\/\/)/g, `${ZWSP_CHAR}:`)
+    .replace(/\b(www)\./gi, `$1${ZWSP_CHAR}.`)
+    .replace(/#(?=\d)/g, `#${ZWSP_CHAR}`)
+}
+
 /** Text and attribute values in XML 1.0: the five predefined entities; `]]>` cannot survive because `>` is escaped. */
 export function escapeXml(text: string): string {
   return plainLine(text)

@@ -1,5 +1,5 @@
 import type {RunResults} from '../results/types.js'
-import {type Escaper, escapeMarkdown, escapeView, escapeXml, plainLine} from './escape.js'
+import {type Escaper, escapeMarkdown, escapeMarkdownLine, escapeView, escapeXml, plainLine} from './escape.js'
 import {renderHtml} from './html/view.js'
 import {renderTerminal, type TerminalOptions} from './terminal.js'
 import {template} from './templates.js'
@@ -28,7 +28,8 @@ export const FORMATTERS = {
     render: (results: RunResults, options: RenderOptions) =>
       renderTerminal(escapeView(buildReportView(results), plainLine), options),
   },
-  checklist: templated('checklist.md.hbs', escapeMarkdown, '.checklist.md'),
+  // Printed to CI logs as often as rendered: escaped only where Markdown would act, so a log reads it as written.
+  checklist: templated('checklist.md.hbs', escapeMarkdownLine, '.checklist.md'),
   // The report view escaped for HTML plus charts built from the results (src/report/html/view.ts).
   html: {extension: '.html', render: renderHtml},
 } satisfies Record<string, Formatter>

@@ -2,7 +2,7 @@ import {UserError} from '../errors.js'
 import type {RunResults} from '../results/types.js'
 import {FORMATTERS, type RenderOptions, REPORT_FORMATS, type ReportFormat} from './formatters.js'
 
-export {escapeHtml, escapeMarkdown, escapeXml, plainLine} from './escape.js'
+export {escapeHtml, escapeMarkdown, escapeMarkdownLine, escapeXml, plainLine} from './escape.js'
 export {FORMATTERS, type Formatter, type RenderOptions, REPORT_FORMATS, type ReportFormat} from './formatters.js'
 export {buildReportView, type ReportView} from './view-model.js'
 

@@ -34,7 +34,7 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
   }))
   const header = {
     confidence: 'CONF',
-    expectation: 'WORST EXPECTATION: VALUE VS THRESHOLD',
+    expectation: 'HEADLINE: VALUE VS THRESHOLD',
     status: 'STATUS',
     target: 'TARGET',
   }
@@ -60,6 +60,7 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     ...changes(view),
     ...toDecide(view),
     ...busy(view),
+    ...nextSteps(view),
     '',
     `${paint(STATUS_COLOR[decision.outcome], decision.outcome)} — ${decision.sentence}  ` +
       `consensus ${decision.consensus} (min ${decision.minConsensus})`,
@@ -97,6 +98,20 @@ function busy(view: ReportView): string[] {
     '',
     '  MEASURED ON A BUSY MACHINE',
     ...flagged.map((t) => clip(`  ${t.mark} ${t.label}: ${t.busyNote}`, LINE_WIDTH)),
+  ]
+}
+
+/** The three next steps that would raise the consensus most, with what each would add; the reports list them all. */
+function nextSteps(view: ReportView): string[] {
+  const shown = view.nextSteps.slice(0, 3)
+  if (shown.length === 0) return []
+  const more = view.nextSteps.length - shown.length
+  return [
+    '',
+    `  NEXT STEPS (by consensus gain${more > 0 ? `; ${more} more in the md and html reports` : ''})`,
+    ...shown.map((step) =>
+      clip(`  ${step.rank}. ${step.gain}  ${clip(step.label, TARGET_WIDTH)}: ${step.actions}`, LINE_WIDTH),
+    ),
   ]
 }
 

@@ -18,7 +18,15 @@ export interface RunResults {
   id: string
   tool: {name: 'phasegate'; version: string}
   /** `args`: the gate arguments this run used (--arg or defaults), passwords in URLs masked. */
-  gate: {name: string; title: string; file: string; sha256: string; args?: Record<string, string>}
+  /** `nextPhase`: the gate file's conditions for the next gate (`next_phase:`), absent when it names none. */
+  gate: {
+    name: string
+    title: string
+    file: string
+    sha256: string
+    args?: Record<string, string>
+    nextPhase?: string[]
+  }
   startedAt: string
   finishedAt: string
   durationMs: number
@@ -46,10 +54,35 @@ export interface RunResults {
   merged?: {runs: Array<{id: string; shard: Shard}>}
 }
 
-/** A target's verdict as the results file keeps it: the engine's verdict, and the machine's noise while it ran. */
+/**
+ * A target's verdict as the results file keeps it: the engine's verdict, the machine's noise while it ran, and what
+ * the gate file says about it.
+ */
 export type RecordedTarget = TargetVerdict & {
   /** Absent in files written before it was recorded, and for targets whose validator never ran. */
   noise?: MachineNoise
+  /** Absent when the gate file gives the target no owner, notes, recommendation or risk. */
+  narrative?: TargetNarrative
+}
+
+/** How likely or how harmful, as a gate file's `risk:` rates it. */
+export type RiskLevel = 'low' | 'medium' | 'high'
+
+/** What the gate file says about a target beyond its numbers: reports show it as written; it changes no verdict. */
+export interface TargetNarrative {
+  owner?: string
+  notes?: string
+  recommendation?: string
+  /** The team's own judgement of the risk of missing the target. */
+  risk?: {likelihood: RiskLevel; impact: RiskLevel; mitigation: string}
+}
+
+/** The target with its narrative beside it, when the gate file gives one. */
+export function withNarrative<T extends object>(
+  target: T,
+  narrative: TargetNarrative | undefined,
+): T & {narrative?: TargetNarrative} {
+  return narrative ? {...target, narrative} : target
 }
 
 export const EVIDENCE_VERSION = 1
@@ -64,6 +97,8 @@ export type CollectedTarget = Omit<TargetInput, 'expectations'> & {
   skippedOnShard?: true
   /** The machine's noise while the validator ran on this runner. */
   noise?: MachineNoise
+  /** What the gate file says about the target, carried so a merged run's reports show it too. */
+  narrative?: TargetNarrative
 }
 
 /** The evidence of one run as collected, saved beside its results as .gate/runs/<id>.evidence.json for `gate merge`. */

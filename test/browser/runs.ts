@@ -293,7 +293,14 @@ export function hostileChartsRun(): RunResults {
   run.id = `hostile ${text}`
   run.warnings = [text]
   run.decision.reason = `${run.decision.reason} ${text}`
+  run.gate.nextPhase = [text, `${HOSTILE[4]} ${HOSTILE[6]}`]
   for (const t of run.targets) {
+    t.narrative = {
+      notes: text,
+      owner: text,
+      recommendation: text,
+      risk: {impact: 'high', likelihood: 'medium', mitigation: text},
+    }
     t.title = `${t.title} ${text}`
     t.validator = text
     if (t.reason) t.reason = text

@@ -44,6 +44,7 @@ describe('gateSchema', () => {
       'defaults',
       'services',
       'targets',
+      'next_phase',
     ])
     expect(Object.keys(properties.decision.properties)).toEqual(['min_consensus', 'confidence', 'seed', 'resamples'])
     expect(Object.keys(properties.defaults.properties)).toEqual(['timeout'])
@@ -71,6 +72,10 @@ describe('gateSchema', () => {
       'timeout',
       'quality',
       'allow_remote',
+      'owner',
+      'notes',
+      'recommendation',
+      'risk',
     ])
   })
 

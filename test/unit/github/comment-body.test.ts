@@ -1,19 +1,32 @@
 import {describe, expect, it} from 'vitest'
 
-import {COMMENT_LIMIT, commentMarker, renderComment} from '../../../src/github/comment-body.js'
+import {
+  COMMENT_LIMIT,
+  commentMarker,
+  renderComment,
+  VISIBLE_LIMIT,
+  visiblePart,
+} from '../../../src/github/comment-body.js'
 import {renderReport} from '../../../src/report/index.js'
 import {score} from '../../../src/report/numbers.js'
 import type {RunResults} from '../../../src/results/types.js'
 import {FIXTURES, loadFixture, raggedTables} from '../report/helpers.js'
+
+/** The one-line-per-target list in sight before the details. */
+function visibleLines(body: string): string[] {
+  return visiblePart(body)
+    .split('\n')
+    .filter((line) => line.startsWith('- '))
+}
 
 /** What must survive every trim: the marker, the decision with its rule, and the consensus against its minimum. */
 function expectHeader(body: string, results: RunResults): void {
   expect(body.startsWith(`${commentMarker(results.gate.name)}\n`)).toBe(true)
   expect(body).toContain(`${results.decision.outcome} · `)
   expect(body).toContain(`decided by rule ${results.decision.rule}`)
-  const consensus = score(results.consensus, results.decision.minConsensus)
-  const minimum = score(results.decision.minConsensus, results.consensus)
-  expect(body).toContain(`**Consensus ${consensus}** (minimum ${minimum}`)
+  expect(body).toContain(
+    `**Consensus ${score(results.consensus, results.decision.minConsensus)}** (minimum ${score(results.decision.minConsensus, results.consensus)}`,
+  )
 }
 
 /** A run with `count` targets, each with a long title and a long note: far over any comment limit. */
@@ -33,19 +46,26 @@ function enormous(count: number): RunResults {
 }
 
 describe('the pull-request comment', () => {
-  it.each(FIXTURES)('%s: marker, decision, rule, consensus and one row per target; tables intact', (name) => {
-    const results = loadFixture(name)
-    const body = renderComment(results)
-    expectHeader(body, results)
-    const rows = body
-      .slice(0, body.indexOf('<details>'))
-      .split('\n')
-      .filter((line) => line.startsWith('| ') && !line.startsWith('| Target |'))
-    expect(rows).toHaveLength(results.targets.length)
-    expect(raggedTables(body)).toEqual([])
-    // The full report rides along, collapsed.
-    expect(body).toContain(`<details>\n<summary>Full report</summary>\n\n${renderReport(results, 'md')}`)
-  })
+  it.each(FIXTURES)(
+    '%s: marker, decision, rule, consensus and one line per target in sight; the rest collapsed',
+    (name) => {
+      const results = loadFixture(name)
+      const body = renderComment(results)
+      expectHeader(body, results)
+      const visible = visiblePart(body)
+      expect(visible.length).toBeLessThanOrEqual(VISIBLE_LIMIT)
+      expect(visibleLines(body)).toHaveLength(results.targets.length)
+      results.targets.forEach((target, i) =>
+        expect(visibleLines(body)[i]).toContain(` ${target.status.replace('_', '\\_')} · `),
+      )
+      // The table, the notes and the full report ride along, collapsed.
+      const details = body.slice(body.indexOf('<details>'))
+      const tableRows = details.split('\n').filter((line) => /^\| (?!Target \||---|… )/.test(line))
+      expect(tableRows.length).toBeGreaterThanOrEqual(results.targets.length)
+      expect(details).toContain(renderReport(results, 'md'))
+      expect(raggedTables(body)).toEqual([])
+    },
+  )
 
   it('the marker is percent-encoded: no gate name can close the HTML comment or pose as another gate', () => {
     expect(commentMarker('phase-2')).toBe('<!-- phasegate:phase-2 -->')
@@ -66,29 +86,34 @@ describe('the pull-request comment', () => {
     const results = loadFixture('block-required-fail')
     const full = renderComment(results)
     const withoutReport = renderComment(results, full.length - 1)
-    expect(withoutReport).not.toContain('<details>')
+    expect(withoutReport).not.toContain('# Gate report')
     expect(withoutReport).toContain('The full report is too long for a comment')
     expect(withoutReport).toContain('- **Fleet manager — 1000+ agents, allocation under 100 ms**: latency timed')
     const withoutNotes = renderComment(results, withoutReport.length - 1)
     expect(withoutNotes).not.toContain('latency timed')
-    expect(withoutNotes.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Target |'))).toHaveLength(
-      results.targets.length,
-    )
+    expect(visibleLines(withoutNotes)).toHaveLength(results.targets.length)
     expectHeader(withoutNotes, results)
   })
 
-  it(
-    "stays under GitHub's 65,536 characters for any number of targets, keeping failing rows before passing " + 'ones',
-    () => {
-      const results = enormous(700)
-      const body = renderComment(results)
-      expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
-      expect(body.length).toBeGreaterThan(COMMENT_LIMIT - 1000)
-      expectHeader(body, results)
-      expect(body).toMatch(/^\| Target 7 t+… \| ❌ FAIL \|/m)
-      expect(body).toMatch(/^\| … \d+ more targets, left out to fit a comment \|/m)
-      expect(body).not.toContain('note 0')
-      expect(raggedTables(body)).toEqual([])
-    },
-  )
+  it("stays under GitHub's 65,536 characters for any number of targets, keeping failing rows before passing ones", () => {
+    const results = enormous(700)
+    const body = renderComment(results)
+    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
+    expect(body.length).toBeGreaterThan(COMMENT_LIMIT - 1000)
+    expectHeader(body, results)
+    expect(visiblePart(body).length).toBeLessThanOrEqual(VISIBLE_LIMIT)
+    // The failing target is in sight, the passing ones are counted.
+    expect(visibleLines(body)).toContainEqual(expect.stringMatching(/^- ❌ FAIL · MISSED · \*\*Target 7 t+\*\*/))
+    expect(visibleLines(body).at(-1)).toMatch(/^- … \d+ more targets \(\d+ of them PASS\): see the details below$/)
+    expect(body).toMatch(/^\| Target 7 t+ \| ❌ FAIL · MISSED \|/m)
+    expect(body).toMatch(/^\| … \d+ more targets, left out to fit a comment \|/m)
+    expect(body).not.toContain('note 0')
+    expect(raggedTables(body)).toEqual([])
+  })
+
+  it('a 300-target gate stays under the limit, its visible part under 3,000 characters', () => {
+    const body = renderComment(enormous(300))
+    expect(body.length).toBeLessThan(COMMENT_LIMIT)
+    expect(visiblePart(body).length).toBeLessThanOrEqual(VISIBLE_LIMIT)
+  })
 })

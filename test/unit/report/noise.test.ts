@@ -5,7 +5,7 @@ import {renderReport} from '../../../src/report/index.js'
 import {judgeNoise} from '../../../src/results/noise.js'
 import type {RunResults} from '../../../src/results/types.js'
 import {validateResults} from '../../../src/results/validate.js'
-import {copy, loadFixture, parseXml, raggedTables} from './helpers.js'
+import {copy, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
 
 const BUSY = judgeNoise(
   {cores: 2, eventLoopDelayP99Ms: 41, generatorCpu: 0.97, loadAverage: 3.44, stealShare: 0, windowMs: 5000},
@@ -57,9 +57,19 @@ describe('a target measured on a busy machine is flagged in every report', () =>
     expect(text.split('\n').filter((line) => line.includes('busy machine:'))).toEqual([expect.stringContaining(NOTE)])
   })
 
-  it("md: in the key findings and in the target's analysis, with every target's figures", () => {
+  it("md: in the key findings, the target's analysis and the risks, with every target's figures", () => {
     const md = renderReport(results, 'md')
-    expect(md.split('\n').filter((line) => line.includes('busy machine:'))).toHaveLength(2)
+    expect(md.split('\n').filter((line) => line.includes('busy machine:'))).toHaveLength(3)
+    expect(
+      sectionTable(md, 'Risks')
+        .find((row) => row[2] === NOTE)
+        ?.slice(3),
+    ).toEqual([
+      'computed',
+      'unknown: one run cannot show how much the machine moved its timings',
+      expect.any(String),
+      'measure it again on a quiet machine',
+    ])
     expect(md).toContain(`**${NOTE}**`)
     expect(md).toContain(
       '**Machine while it ran:** load 3.4 on 2 cores, CPU steal 0%, gate CPU 0.97, event-loop delay p99 41 ms, over ' +
@@ -84,12 +94,15 @@ describe('a target measured on a busy machine is flagged in every report', () =>
     expect(firstCase).toContain(NOTE)
   })
 
-  it("PR comment: in the target's table row", () => {
-    const row = renderComment(results)
+  it("PR comment: on the target's line in sight and in its table row", () => {
+    const body = renderComment(results)
+    // Before the full report, which flags it as the md report does.
+    const lines = body
+      .slice(0, body.indexOf('# Gate report'))
       .split('\n')
-      .find((line) => line.includes('busy machine'))
-    expect(row).toMatch(/^\| /)
-    expect(row).toContain(`**${NOTE}**`)
+      .filter((line) => line.includes('busy machine'))
+    expect(lines.map((line) => line.slice(0, 2))).toEqual(['- ', '| '])
+    for (const line of lines) expect(line).toContain(`**${NOTE}**`)
   })
 
   it("checklist: under the target's task", () => {

@@ -6,6 +6,7 @@ import {renderComment} from '../../../src/github/comment-body.js'
 import {
   escapeHtml,
   escapeMarkdown,
+  escapeMarkdownLine,
   escapeXml,
   plainLine,
   renderReport,
@@ -18,7 +19,7 @@ import type {RunResults} from '../../../src/results/types.js'
 import {copy, deepFreeze, FIXTURES, loadFixture, parseXml, raggedTables, sectionTable} from './helpers.js'
 
 const ESCAPE: Record<ReportFormat, (text: string) => string> = {
-  checklist: escapeMarkdown,
+  checklist: escapeMarkdownLine,
   html: escapeHtml,
   json: (t) => t,
   junit: escapeXml,
@@ -150,18 +151,23 @@ describe('report details', () => {
     expect(md).toContain(
       '**Evidence:** none. **NO_DATA:** validator dashboard threw: connect ECONNREFUSED 127.0.0.1:41873',
     )
-    const risks = sectionTable(md, 'Risks')
-    expect(risks.find((row) => row[0]!.startsWith('Dashboard'))?.[3]).toMatch(
-      /ECONNREFUSED.*blocks the gate \(rule 1\)/,
-    )
+    const risk = sectionTable(md, 'Risks').find((row) => row[0]!.startsWith('Dashboard'))
+    expect(risk?.[2]).toMatch(/^no data: .*ECONNREFUSED/)
+    expect(risk?.slice(3, 6)).toEqual([
+      'computed',
+      'unknown: nothing was measured',
+      'a required target without data blocks the gate (rule 1)',
+    ])
   })
 
   it('a claim is called a risk: never PASS or FAIL, and weighed at most 0.65 in the consensus', () => {
     const risks = sectionTable(renderReport(loadFixture('claim-only'), 'md'), 'Risks')
     expect(risks).toHaveLength(1)
-    expect(risks[0]!.slice(1, 4)).toEqual([
+    expect(risks[0]!.slice(1, 6)).toEqual([
       '⚠️ INCONCLUSIVE',
-      'claim only',
+      expect.stringMatching(/^claim only: a stated number from /),
+      'computed',
+      'unknown until measured',
       expect.stringMatching(
         /a claim is never PASS or FAIL, and its quality 0\.30 weighs it at most 0\.650 in the consensus/,
       ),
@@ -170,21 +176,25 @@ describe('report details', () => {
 
   it('an artifact is called a risk even when it passes', () => {
     const risks = sectionTable(renderReport(loadFixture('block-required-fail'), 'md'), 'Risks')
-    expect(risks.map((row) => row[2])).toEqual(['artifact only'])
+    expect(risks.map((row) => row[2])).toEqual([expect.stringMatching(/^artifact only: read from k6 summary/)])
   })
 
-  it('bottlenecks put the worst margin first', () => {
+  it('bottlenecks: the expectations past their thresholds, by weight × shortfall, with what limits them', () => {
     const rows = sectionTable(renderReport(loadFixture('block-required-fail'), 'md'), 'Bottlenecks')
-    expect(rows[0]).toEqual(
-      expect.arrayContaining([
+    expect(rows).toEqual([
+      [
         expect.stringMatching(/^❌ Fleet manager/),
         'p95(allocation\\_latency) &lt; 100ms',
-        '−32.0%',
-        'FAIL',
-      ]),
+        'p95(allocation\\_latency) 132 ms vs &lt; 100 ms',
+        '0.96',
+        'weight 3 × 32.0%',
+        expect.stringMatching(/^the tail: the median 66 ms is within &lt; 100 ms, the p95 132 ms is not; 95% interval/),
+      ],
+    ])
+    const severities = sectionTable(renderReport(loadFixture('hostile'), 'md'), 'Bottlenecks').map((row) =>
+      Number(row[3]),
     )
-    const margins = rows.map((row) => Number(row[3]!.replace('−', '-').replace('%', '')))
-    expect(margins).toEqual([...margins].sort((a, b) => a - b))
+    expect(severities).toEqual([...severities].sort((a, b) => b - a))
   })
 
   it('improvements before the next gate come from decision.improvements', () => {
@@ -204,6 +214,15 @@ describe('report details', () => {
     expect(md.slice(md.indexOf('## Improvements before the next gate'))).toMatch(
       /^- ⚠️ \*\*Cache — L1 hit rate of 90% or more\*\* \(INCONCLUSIVE\)/m,
     )
+  })
+
+  it('terminal lists the next steps that would raise the consensus most, with their gain', () => {
+    const text = renderReport(loadFixture('block-required-fail'), 'terminal')
+    expect(text).toContain(
+      '  NEXT STEPS (by consensus gain)\n  1. +0.285  Fleet manager — 1000+ agents, allocatio…: ' +
+        'bring p95(allocation_latency) from 132 ms to < 100 ms\n',
+    )
+    expect(renderReport(loadFixture('proceed'), 'terminal')).toMatch(/NEXT STEPS[^\n]*\n  1\. \+0\.\d{3}  Cache/)
   })
 
   it('terminal colours only when asked', () => {

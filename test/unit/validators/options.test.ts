@@ -56,6 +56,7 @@ function gateWith(targets: TargetSketch[], nodes: string[]): GateConfig {
     file: '/project/gates/g.yaml',
     locate,
     name: 'g',
+    nextPhase: [],
     redactor: createRedactor([]),
     root: '/project',
     secrets: [],
