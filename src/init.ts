@@ -4,7 +4,7 @@ import type {Config} from '@oclif/core'
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {checkGateValidators} from './check.js'
+import {checkGateValidators} from './run/check.js'
 import {parseGate} from './config/load.js'
 import {nearest} from './engine/suggest.js'
 import {UserError} from './errors.js'

@@ -3,8 +3,8 @@ import path from 'node:path'
 
 import {GateCommand} from '../base-command.js'
 import {exitCodeForRun} from '../exit-codes.js'
-import {mergeRuns} from '../merge.js'
-import {FORMAT_NAMES, recordRun, wantsColor} from '../output.js'
+import {mergeRuns} from '../run/merge.js'
+import {FORMAT_NAMES, recordRun, wantsColor} from '../run/output.js'
 import type {RunResults} from '../results/types.js'
 
 export default class Merge extends GateCommand {

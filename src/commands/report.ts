@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {GateCommand} from '../base-command.js'
 import {exitCodeForRun} from '../exit-codes.js'
-import {FORMAT_NAMES, emitResults, wantsColor} from '../output.js'
+import {FORMAT_NAMES, emitResults, wantsColor} from '../run/output.js'
 import {loadResults} from '../results/store.js'
 import type {RunResults} from '../results/types.js'
 

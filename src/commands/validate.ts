@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import path from 'node:path'
 
 import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
-import {prepareGate} from '../check.js'
+import {prepareGate} from '../run/check.js'
 
 export default class Validate extends GateCommand {
   static override summary = 'Check a gate file without running anything.'

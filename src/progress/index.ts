@@ -1,4 +1,4 @@
-import type {CheckEvents} from '../check.js'
+import type {CheckEvents} from '../run/check.js'
 import {plainProgress} from './plain.js'
 
 /** What `--progress` accepts: auto picks the terminal display or plain lines by itself. */

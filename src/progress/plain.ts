@@ -1,4 +1,4 @@
-import type {CheckEvents} from '../check.js'
+import type {CheckEvents} from '../run/check.js'
 import {type CollectOutcome, finishedText, MARK, targetLabel} from './format.js'
 
 /** "✔ [1/3] api (http): collected in 10 s (measured)": how a target ended, in one line for a log. */

@@ -1,6 +1,6 @@
 import {DefaultRenderer, Listr, ListrLogger, ProcessOutput} from 'listr2'
 
-import type {CheckEvents} from '../check.js'
+import type {CheckEvents} from '../run/check.js'
 import type {TargetConfig} from '../config/types.js'
 import type {ProgressUpdate} from '../validators/types.js'
 import {type CollectOutcome, finishedText, RunningTarget, targetLabel} from './format.js'
@@ -75,7 +75,7 @@ export class TerminalProgress implements CheckEvents {
       ],
       {
         exitOnError: false,
-        // Ctrl-C belongs to src/interrupt.ts (stop the target, tear services down), not to listr2's process.exit.
+        // Ctrl-C belongs to src/run/interrupt.ts (stop the target, tear services down), not to listr2's process.exit.
         registerSignalListeners: false,
         renderer: StderrRenderer,
         rendererOptions: {logger: new ListrLogger({processOutput: this.output})},

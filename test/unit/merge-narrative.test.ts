@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {mergeRuns} from '../../src/merge.js'
+import {mergeRuns} from '../../src/run/merge.js'
 import type {RunEvidence} from '../../src/results/types.js'
 import {validateResults} from '../../src/results/validate.js'
 

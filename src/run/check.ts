@@ -1,34 +1,28 @@
 import type {Config} from '@oclif/core'
 import path from 'node:path'
 
-import {expandServiceRefs} from './config/interpolate.js'
-import {loadGate, type LoadOptions} from './config/load.js'
-import type {GateConfig, TargetConfig} from './config/types.js'
-import {evaluateGate, evaluateTarget} from './engine/index.js'
-import type {DecisionSettings, TargetInput} from './engine/types.js'
-import {GateConfigError} from './errors.js'
-import {baselinesFor} from './history/index.js'
-import type {Redactor} from './redact.js'
-import {visibleControls} from './report/escape.js'
-import {describeEnvironment} from './results/environment.js'
-import {judgeNoise, type MachineNoise, withNoise} from './results/noise.js'
-import {watchNoise} from './results/noise-watch.js'
-import {openServiceLog, type ServiceLog} from './results/service-log.js'
-import {runId, STATE_DIR} from './results/store.js'
-import {
-  type CollectedTarget,
-  RESULTS_SCHEMA_ID,
-  RESULTS_VERSION,
-  SCORING_VERSION,
-  type RunResults,
-  withNarrative,
-} from './results/types.js'
-import {remoteRefusal} from './safety/remote.js'
-import {startServices, type RunningServices} from './services/index.js'
-import {checkTargetOptions} from './validators/options.js'
-import {loadValidators, type RegisteredValidator} from './validators/registry.js'
-import {collectEvidence, runsOnShard} from './validators/runner.js'
-import type {ProgressUpdate, Shard} from './validators/types.js'
+import {expandServiceRefs} from '../config/interpolate.js'
+import {loadGate, type LoadOptions} from '../config/load.js'
+import type {GateConfig, TargetConfig} from '../config/types.js'
+import {evaluateGate, evaluateTarget} from '../engine/index.js'
+import type {DecisionSettings, TargetInput} from '../engine/types.js'
+import {GateConfigError} from '../errors.js'
+import {baselinesFor} from '../history/index.js'
+import type {Redactor} from '../redact.js'
+import {visibleControls} from '../report/escape.js'
+import {describeEnvironment} from '../results/environment.js'
+import {judgeNoise, type MachineNoise} from '../results/noise.js'
+import {watchNoise} from '../results/noise-watch.js'
+import {openServiceLog, type ServiceLog} from '../results/service-log.js'
+import {runId, STATE_DIR} from '../results/store.js'
+import {type CollectedTarget, type RunResults} from '../results/types.js'
+import {remoteRefusal} from '../safety/remote.js'
+import {startServices, type RunningServices} from '../services/index.js'
+import {checkTargetOptions} from '../validators/options.js'
+import {loadValidators, type RegisteredValidator} from '../validators/registry.js'
+import {collectEvidence, runsOnShard} from '../validators/runner.js'
+import type {ProgressUpdate, Shard} from '../validators/types.js'
+import {resultsEnvelope} from './envelope.js'
 
 /** What the caller sees while a run goes on; the terminal and CI renderers hang off these. */
 export interface CheckEvents {
@@ -148,24 +142,23 @@ async function measureGate(
       events.log(serviceFailure)
     }
 
+    const run: TargetRun = {
+      env,
+      events,
+      gate,
+      installed,
+      services,
+      serviceFailure,
+      settings,
+      shard: options.shard,
+      signal,
+    }
     for (const [index, target] of gate.targets.entries()) {
       events.targetStarted(target, index, gate.targets.length)
       running = target.id
       const began = performance.now()
       const kept: Kept = {histograms: {}}
-      const run = {env, events, signal}
-      const outcome = await collectTarget(
-        gate,
-        target,
-        installed,
-        services,
-        serviceFailure,
-        settings,
-        baselines.get(target.id),
-        run,
-        options.shard,
-        kept,
-      )
+      const outcome = await collectTarget(run, target, baselines.get(target.id), kept)
       events.targetFinished(target, outcome, performance.now() - began)
       running = undefined
       const input = toTargetInput(target, outcome, baselines.get(target.id))
@@ -205,38 +198,30 @@ async function measureGate(
         ),
       )
     const evaluation = evaluateGate(settings, [...done, ...unreached])
-    const finishedAt = new Date()
-    return redactor.deep<RunResults>({
-      $schema: RESULTS_SCHEMA_ID,
-      version: RESULTS_VERSION,
-      id: runId(gate.name, startedAt),
-      tool: {name: 'phasegate', version: options.toolVersion},
-      gate: {
-        name: gate.name,
-        title: gate.title,
-        file: gate.locate([]).file,
-        sha256: gate.sha256,
-        ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {}),
-        ...(gate.nextPhase.length > 0 ? {nextPhase: gate.nextPhase} : {}),
-      },
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      environment: describeEnvironment(cwd, env),
-      settings,
-      targets: evaluation.targets.map((verdict) =>
-        withNarrative(
-          withNoise(verdict, noise.get(verdict.id)),
-          gate.targets.find((t) => t.id === verdict.id)?.narrative,
-        ),
-      ),
-      scoring: SCORING_VERSION,
-      consensus: evaluation.consensus,
-      decision: evaluation.decision,
-      interrupted: signal.aborted,
-      warnings,
-      ...(options.shard ? {shard: options.shard} : {}),
-    })
+    return redactor.deep<RunResults>(
+      resultsEnvelope({
+        id: runId(gate.name, startedAt),
+        toolVersion: options.toolVersion,
+        gate: {
+          name: gate.name,
+          title: gate.title,
+          file: gate.locate([]).file,
+          sha256: gate.sha256,
+          ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {}),
+          ...(gate.nextPhase.length > 0 ? {nextPhase: gate.nextPhase} : {}),
+        },
+        startedAt,
+        finishedAt: new Date(),
+        environment: describeEnvironment(cwd, env),
+        settings,
+        evaluation,
+        noiseOf: (id) => noise.get(id),
+        narrativeOf: (id) => gate.targets.find((t) => t.id === id)?.narrative,
+        interrupted: signal.aborted,
+        warnings,
+        ...(options.shard ? {shard: options.shard} : {}),
+      }),
+    )
   }
 }
 
@@ -264,18 +249,28 @@ interface Kept {
   noise?: MachineNoise
 }
 
+/** What every target of one run is collected with: the gate, its validators and services, the run's settings. */
+interface TargetRun {
+  gate: GateConfig
+  installed: Installed
+  services: RunningServices | undefined
+  /** Why the services did not start, when they did not: the NO_DATA reason of targets that name them. */
+  serviceFailure: string | undefined
+  settings: DecisionSettings
+  env: NodeJS.ProcessEnv
+  events: CheckEvents
+  signal: AbortSignal
+  shard: Shard | undefined
+}
+
 async function collectTarget(
-  gate: GateConfig,
+  run: TargetRun,
   target: TargetConfig,
-  {unavailable, validators}: Installed,
-  services: RunningServices | undefined,
-  serviceFailure: string | undefined,
-  settings: DecisionSettings,
   baseline: TargetInput['baseline'],
-  {env, events, signal}: {env: NodeJS.ProcessEnv; events: CheckEvents; signal: AbortSignal},
-  shard: Shard | undefined,
   kept: Kept,
 ): Promise<TargetInput['collected']> {
+  const {env, events, gate, services, serviceFailure, settings, shard, signal} = run
+  const {unavailable, validators} = run.installed
   const began = performance.now()
   if (signal.aborted) return {noData: 'interrupted before it ran'}
   const registered = validators.get(target.validator)

@@ -1,10 +1,10 @@
 import path from 'node:path'
 
-import {recordHistory} from './history/index.js'
-import {REPORT_FORMATS, renderReport, reportFileName, type ReportFormat} from './report/index.js'
-import {EXIT} from './exit-codes.js'
-import {saveEvidence, saveResults, STATE_DIR, writeFileAtomic} from './results/store.js'
-import type {CollectedTarget, RunResults} from './results/types.js'
+import {recordHistory} from '../history/index.js'
+import {REPORT_FORMATS, renderReport, reportFileName, type ReportFormat} from '../report/index.js'
+import {EXIT} from '../exit-codes.js'
+import {saveEvidence, saveResults, STATE_DIR, writeFileAtomic} from '../results/store.js'
+import type {CollectedTarget, RunResults} from '../results/types.js'
 
 /** Every format a --format flag may name, straight from the formatter registry. */
 export const FORMAT_NAMES: string[] = [...REPORT_FORMATS]

@@ -1,4 +1,4 @@
-import {killAllServicesSync} from './services/index.js'
+import {killAllServicesSync} from '../services/index.js'
 
 /**
  * Signals that end a run cleanly: Ctrl-C, kill, a closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT), whose defaults would

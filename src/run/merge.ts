@@ -1,22 +1,14 @@
-import {evaluateGate} from './engine/index.js'
-import {ExpectationSyntaxError, parseExpectation} from './engine/expectation.js'
-import type {TargetInput} from './engine/types.js'
-import {UserError} from './errors.js'
-import {describeEnvironment} from './results/environment.js'
-import {noisiest, withNoise} from './results/noise.js'
-import {loadEvidence, runId} from './results/store.js'
-import {
-  RESULTS_SCHEMA_ID,
-  RESULTS_VERSION,
-  SCORING_VERSION,
-  type CollectedTarget,
-  type RunEvidence,
-  type RunResults,
-  shardLabel,
-  withNarrative,
-} from './results/types.js'
+import {evaluateGate} from '../engine/index.js'
+import {ExpectationSyntaxError, parseExpectation} from '../engine/expectation.js'
+import type {TargetInput} from '../engine/types.js'
+import {UserError} from '../errors.js'
+import {describeEnvironment} from '../results/environment.js'
+import {noisiest} from '../results/noise.js'
+import {loadEvidence, runId} from '../results/store.js'
+import {type CollectedTarget, type RunEvidence, type RunResults, shardLabel} from '../results/types.js'
+import {resultsEnvelope} from './envelope.js'
 
-type MergeTarget = typeof import('./results/merge.js').mergeTarget
+type MergeTarget = typeof import('../results/merge.js').mergeTarget
 
 export interface MergeOptions {
   /** Run ids, results or evidence files, or "latest". */
@@ -35,7 +27,7 @@ export interface MergedRun {
 /** Loads the shard runs, checks they are shares of one gate, and decides on the union of their evidence. */
 export async function mergeRuns(options: MergeOptions): Promise<MergedRun> {
   // The merge reads HDR histograms: hdr-histogram-js loads only when there is something to merge.
-  const {mergeTarget} = await import('./results/merge.js')
+  const {mergeTarget} = await import('../results/merge.js')
   const runs = options.runs.map((ref) => ({ref, ...loadEvidence(ref, options.cwd)}))
   // Missing shards are warnings of the merged run: every report shows them.
   const warnings = checkShards(runs.map(({evidence, ref}) => ({evidence, ref})))
@@ -124,30 +116,24 @@ function decideMerged(
     )
   const startedAt = new Date(Math.min(...ordered.map((run) => Date.parse(run.startedAt))))
   const finishedAt = new Date(Math.max(...ordered.map((run) => Date.parse(run.finishedAt))))
-  const results: RunResults = {
-    $schema: RESULTS_SCHEMA_ID,
-    version: RESULTS_VERSION,
+  const results = resultsEnvelope({
     id: runId(`${first.gate.name}-merged`, new Date()),
-    tool: {name: 'phasegate', version: options.toolVersion},
+    toolVersion: options.toolVersion,
     gate: first.gate,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    startedAt,
+    finishedAt,
     environment: describeEnvironment(options.cwd, options.env),
     settings,
-    targets: evaluation.targets.map((verdict) =>
-      withNarrative(withNoise(verdict, noiseOf(verdict.id)), first.targets.find((t) => t.id === verdict.id)?.narrative),
-    ),
-    scoring: SCORING_VERSION,
-    consensus: evaluation.consensus,
-    decision: evaluation.decision,
+    evaluation,
+    noiseOf,
+    narrativeOf: (id) => first.targets.find((t) => t.id === id)?.narrative,
     interrupted: ordered.some((run) => run.interrupted),
     warnings: [
       ...warnings,
       ...ordered.flatMap((run) => run.warnings.map((warning) => `${shardLabel(run.shard)}: ${warning}`)),
     ],
     merged: {runs: ordered.map((run) => ({id: run.run, shard: run.shard}))},
-  }
+  })
   return {collected: merged, results}
 }
 
