@@ -33,7 +33,10 @@ export default tseslint.config(
       'import-x/extensions': importX.flatConfigs.typescript.settings['import-x/extensions'],
       'import-x/parsers': importX.flatConfigs.typescript.settings['import-x/parsers'],
       'import-x/resolver-next': [
-        createTypeScriptImportResolver({project: ['tsconfig.test.json', 'demo/tsconfig.json']}),
+        createTypeScriptImportResolver({
+          noWarnOnMultipleProjects: true,
+          project: ['tsconfig.test.json', 'demo/tsconfig.json'],
+        }),
       ],
     },
     rules: {

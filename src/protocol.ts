@@ -151,7 +151,7 @@ export class JsonPath {
     try {
       this.steps = parsePath(text)
     } catch (error) {
-      throw new Error(`${where}: ${(error as Error).message}`)
+      throw new Error(`${where}: ${(error as Error).message}`, {cause: error})
     }
   }
 

@@ -121,7 +121,10 @@ function mostThatFit(total: number, fits: (count: number) => boolean): number {
   return fitting
 }
 
-/** What a reader needs beyond the table row (which already says why there is no data): what the validator noted, why an expectation is not plain. */
+/**
+ * What a reader needs beyond the table row (which already says why there is no data): what the validator noted, why an
+ * expectation is not plain.
+ */
 function targetNotes(targets: readonly TargetView[]): Array<{label: string; text: string}> {
   return targets.flatMap((target) =>
     [

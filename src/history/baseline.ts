@@ -95,7 +95,8 @@ function pinnable(history: History, cwd: string, gate: string, from: string): st
   const {file, results} = loadResults(from, cwd)
   if (results.gate.name !== gate)
     throw new UserError(
-      `${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+      `${path.relative(cwd, file) || file} is a run of gate "${results.gate.name}", not "${gate}": a baseline must ` +
+        `be a run of the gate it is compared with.`,
     )
   return history.importResults(results, file)
 }
@@ -133,7 +134,9 @@ export function formatSaved(saved: SavedBaseline): string {
   const set = baseline.runs.length > 1 ? `${baseline.runs.length} runs, the newest ` : ''
   const lines = [
     `pinned baseline "${baseline.name}" of gate ${baseline.gate}: ${set}run ${baseline.run} (${describeRun(baseline)})`,
-    `  ${saved.targets} target${saved.targets === 1 ? '' : 's'}, ${saved.metrics} metric${saved.metrics === 1 ? '' : 's'}, ${saved.withSamples} with kept samples${saved.replaced ? `; replaces run ${saved.replaced}` : ''}`,
+    `  ${saved.targets} target${saved.targets === 1 ? '' : 's'}, ${saved.metrics} ` +
+      `metric${saved.metrics === 1 ? '' : 's'}, ${saved.withSamples} with kept ` +
+      `samples${saved.replaced ? `; replaces run ${saved.replaced}` : ''}`,
   ]
   if (saved.importedFrom)
     lines.push(
@@ -196,7 +199,8 @@ export function formatBaseline(baseline: Baseline): string {
   })
   const imported = baseline.source === 'file' ? ', imported from a results file: summaries only' : ''
   return [
-    `baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)}), saved ${utcTime(baseline.savedAt)} UTC${baseline.source === 'file' ? ', imported from a results file: summaries only' : ''}`,
+    `baseline "${baseline.name}" of gate ${baseline.gate}: run ${baseline.run} (${describeRun(baseline)}), saved ` +
+      `${utcTime(baseline.savedAt)} UTC${imported}`,
     ...(baseline.runs.length > 1
       ? [
           `pins ${baseline.runs.length} runs, judged by their spread (values below: the newest): ` +

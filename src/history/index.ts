@@ -170,7 +170,9 @@ function baselinesIn(
         return [
           id,
           {
-            missing: `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; pin a newer run with \`gate baseline save ${gate.name}\``,
+            missing:
+              `the baseline "${name}" (run ${baseline.run}) has no target ${id}: the gate changed since; pin ` +
+              `a newer run with \`gate baseline save ${gate.name}\``,
           },
         ]
       const recent = Object.fromEntries(

@@ -243,22 +243,26 @@ export class History {
         if (!run) throw new UserError(`No run ${runId} in ${this.file}.`)
         if (run.gate !== gate)
           throw new UserError(
-            `Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the gate it is compared with.`,
+            `Run ${runId} is a run of gate "${String(run.gate)}", not "${gate}": a baseline must be a run of the ` +
+              `gate it is compared with.`,
           )
         if (run.interrupted)
           throw new UserError(
-            `Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate check ${gate}\`, then \`gate baseline save ${gate}\`).`,
+            `Run ${runId} was interrupted, so it measured only part of the gate: pin a complete run (\`gate check ` +
+              `${gate}\`, then \`gate baseline save ${gate}\`).`,
           )
         if (run.shard !== null)
           throw new UserError(
-            `Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run (\`gate merge …\`) instead.`,
+            `Run ${runId} is shard ${String(run.shard)}: it measured a share of the load. Pin the merged run ` +
+              `(\`gate merge …\`) instead.`,
           )
         started.push([runId, String(run.started_at)])
       }
 
       const newest = started.reduce((a, b) => (b[1] > a[1] || (b[1] === a[1] && b[0] > a[0]) ? b : a))[0]
       db.prepare(
-        'INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at',
+        'INSERT INTO baselines (gate, name, run_id, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT (gate, name) DO ' +
+          'UPDATE SET run_id = excluded.run_id, saved_at = excluded.saved_at',
       ).run(gate, name, newest, new Date().toISOString())
       db.prepare('DELETE FROM baseline_runs WHERE gate = ? AND name = ?').run(gate, name)
       const pin = db.prepare('INSERT INTO baseline_runs (gate, name, run_id) VALUES (?, ?, ?)')

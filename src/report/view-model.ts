@@ -66,7 +66,10 @@ export interface ExpectationView {
   p: string
   method: string
   reason: string | null
-  /** INCONCLUSIVE only: "about 57 more samples of failover_time would likely decide it (toward PASS)", or why none would. */
+  /**
+   * INCONCLUSIVE only: "about 57 more samples of failover_time would likely decide it (toward PASS)", or why none
+   * would.
+   */
   more: string | null
   /** For a relative expectation that found its baseline: the change, its interval and the model that decided. */
   baseline: BaselineView | null
@@ -140,10 +143,16 @@ export interface TargetView {
   headline: string
   /** Expectations compared with a baseline, for the change-vs-baseline table. */
   compared: ExpectationView[]
-  /** The worst compared expectation's change in one line ("p95(latency) +12.3% [+8.1%, +16.0%] vs baseline main"), or null. */
+  /**
+   * The worst compared expectation's change in one line ("p95(latency) +12.3% [+8.1%, +16.0%] vs baseline main"), or
+   * null.
+   */
   change: string | null
   reason: string | null
-  /** The machine's load while the validator ran ("load 1.2 on 2 cores, CPU steal 0%, gate CPU 0.41 …, over 3.2 s"); null when not recorded. */
+  /**
+   * The machine's load while the validator ran ("load 1.2 on 2 cores, CPU steal 0%, gate CPU 0.41 …, over 3.2 s"); null
+   * when not recorded.
+   */
   machine: string | null
   /** "busy machine: load 3.4 on 2 cores; gate CPU 0.97" for a target measured on a busy machine, else null. */
   busyNote: string | null
@@ -256,7 +265,10 @@ export interface ReportView {
     change: string
   }
   targets: TargetView[]
-  /** Expectation rows carry their target's icon, never their own: a passing expectation of a failing target must not show a tick on that target's row. */
+  /**
+   * Expectation rows carry their target's icon, never their own: a passing expectation of a failing target must not
+   * show a tick on that target's row.
+   */
   bottlenecks: BottleneckView[]
   conditions: ConditionView[]
   risks: RiskView[]
@@ -325,7 +337,9 @@ export function buildReportView(results: RunResults): ReportView {
       meaning: WORD_MEANING[word],
       word,
     })),
-    summary: `${plural(results.targets.length, 'target')} (${results.targets.filter((t) => t.required).length} required): ${STATUSES.map((s) => `${count(s)} ${s}`).join(', ')}`,
+    summary:
+      `${plural(results.targets.length, 'target')} (${results.targets.filter((t) => t.required).length} ` +
+      `required): ${STATUSES.map((s) => `${count(s)} ${s}`).join(', ')}`,
     recommendation: recommendationView(results, steps, titleOf),
     targets,
     bottlenecks: bottleneckViews(results.targets, targets),
@@ -498,7 +512,8 @@ export function moreText(e: Pick<ExpectationVerdict, 'metric' | 'more'>): string
   if (e.more.samples === null) return clip(e.more.why, TEXT_MAX)
   const samples = e.more.samples
   return clip(
-    `about ${formatValue(samples, 'count')} more sample${samples === 1 ? '' : 's'} of ${e.metric} would likely decide it, toward ${e.more.toward}, if the data go on as they are`,
+    `about ${formatValue(samples, 'count')} more sample${samples === 1 ? '' : 's'} of ${e.metric} would likely ` +
+      `decide it, toward ${e.more.toward}, if the data go on as they are`,
     TEXT_MAX,
   )
 }
@@ -541,7 +556,10 @@ function singleMetricText(m: MetricSummary): string {
   const name = clip(m.name, LABEL_MAX)
   if (m.type === 'proportion') {
     const value = m.value ?? (m.trials ? (m.events ?? 0) / m.trials : undefined)
-    return `${name}: ${quantity(value, 'proportion')} (${formatValue(m.events ?? 0, 'count')} of ${formatValue(m.trials ?? 0, 'count')})`
+    return (
+      `${name}: ${quantity(value, 'proportion')} (${formatValue(m.events ?? 0, 'count')} of ` +
+      `${formatValue(m.trials ?? 0, 'count')})`
+    )
   }
   return `${name}: ${quantity(m.value, m.dimension)} (one value, no spread)`
 }
@@ -818,13 +836,23 @@ function breakdown(
 
 const METHOD_TEXT: Readonly<Record<PMethod, (r: RunResults) => string>> = {
   'order-statistic': (r) =>
-    `quantiles (pN, median): k of n observations lie on the holding side; P is the exact binomial probability that more than the quantile's share of the population lies there (every observation of an HDR histogram when one was kept), so at most ${shareText(1 - r.settings.confidence)} of runs PASS or FAIL a quantile that sits on its threshold, at any n; the 95% interval is the order-statistic interval`,
+    `quantiles (pN, median): k of n observations lie on the holding side; P is the exact binomial probability that ` +
+    `more than the quantile's share of the population lies there (every observation of an HDR histogram when one ` +
+    `was kept), so at most ${shareText(1 - r.settings.confidence)} of runs PASS or FAIL a quantile that sits on ` +
+    `its ` +
+    `threshold, at any n; the 95% interval is the order-statistic interval`,
   'bootstrap-t': (r) =>
-    `mean, sum and stddev: bootstrap-t, B = ${formatValue(r.settings.resamples, 'count')} studentized resamples with seed ${r.settings.seed} (taken as normal from 5,000 samples); below n = 28 + 25·g² (g the upper 95% bound of the skewness, of the squared deviations for stddev) no method bounds it, P stays 0.5 and the report says how many are needed`,
+    `mean, sum and stddev: bootstrap-t, B = ${formatValue(r.settings.resamples, 'count')} studentized resamples ` +
+    `with seed ${r.settings.seed} (taken as normal from 5,000 samples); below n = 28 + 25·g² (g the upper 95% ` +
+    `bound ` +
+    `of the skewness, of the squared deviations for stddev) no method bounds it, P stays 0.5 and the report says ` +
+    `how many are needed`,
   beta: () =>
-    'counts of a proportion: P is the exact binomial probability that the rate is on the holding side of the threshold; the 95% interval is the Wilson score interval',
+    'counts of a proportion: P is the exact binomial probability that the rate is on the holding side of the ' +
+    'threshold; the 95% interval is the Wilson score interval',
   bootstrap: (r) =>
-    `== and != on samples: resampled with replacement B = ${formatValue(r.settings.resamples, 'count')} times with seed ${r.settings.seed}; P = share of resamples in which the expectation holds`,
+    `== and != on samples: resampled with replacement B = ${formatValue(r.settings.resamples, 'count')} times with ` +
+    `seed ${r.settings.seed}; P = share of resamples in which the expectation holds`,
   observed: () => 'min and max: what this run observed, P = 1 if it holds, else 0; not a claim about other runs',
   exact: () => 'one value with no spread (a claim, a scalar artifact, a count): P = 1 if it holds, else 0',
 }
@@ -837,16 +865,24 @@ function methodology(results: RunResults): ReportView['methodology'] {
   const all = results.targets.flatMap((t) => t.expectations)
   const confidence = results.settings.confidence
   return {
-    boundRule: `the one-sided bound is the statistic's bound at the gate's confidence level (${confidence}) on the threshold's side`,
+    boundRule:
+      `the one-sided bound is the statistic's bound at the gate's confidence level (${confidence}) on the ` +
+      `threshold's side`,
     confidenceRule:
-      "c = 0.5 + q · (P_target − 0.5), where P_target is the smallest P of the target's expectations and q the evidence quality (measured 1.0, artifact 0.9, claim 0.3); c weighs the consensus only, never the status",
+      "c = 0.5 + q · (P_target − 0.5), where P_target is the smallest P of the target's expectations and q the " +
+      'evidence quality (measured 1.0, artifact 0.9, claim 0.3); c weighs the consensus only, never the status',
     consensusRule: 'consensus = Σ weight · c / Σ weight over all targets, warn-level ones included',
     methods: (Object.keys(METHOD_TEXT) as PMethod[])
       .map((name) => ({count: all.filter((e) => e.method === name).length, name}))
       .filter((m) => m.count > 0)
       .map(({count, name}) => ({name, text: METHOD_TEXT[name](results), uses: plural(count, 'expectation')})),
-    settings: `confidence ${confidence}, min_consensus ${results.settings.minConsensus}, seed ${results.settings.seed}, B = ${formatValue(results.settings.resamples, 'count')} resamples`,
-    statusRule: `measured and artifact evidence PASS when P ≥ ${confidence} and FAIL when P ≤ ${Number((1 - confidence).toFixed(6))}, INCONCLUSIVE in between; a claim is always INCONCLUSIVE (it needs measuring); a validator that throws, times out or returns nothing is NO_DATA with c = 0`,
+    settings:
+      `confidence ${confidence}, min_consensus ${results.settings.minConsensus}, seed ` +
+      `${results.settings.seed}, B = ${formatValue(results.settings.resamples, 'count')} resamples`,
+    statusRule:
+      `measured and artifact evidence PASS when P ≥ ${confidence} and FAIL when P ≤ ` +
+      `${Number((1 - confidence).toFixed(6))}, INCONCLUSIVE in between; a claim is always INCONCLUSIVE (it needs ` +
+      `measuring); a validator that throws, times out or returns nothing is NO_DATA with c = 0`,
   }
 }
 

@@ -231,7 +231,9 @@ function printedReaders(printed: CommandOptions['printed']): PrintedReader[] {
     try {
       pattern = new RegExp(line)
     } catch (error) {
-      throw new Error(`printed.${name}.line is not a regular expression: ${(error as Error).message}`)
+      throw new Error(`printed.${name}.line is not a regular expression: ${(error as Error).message}`, {
+        cause: error,
+      })
     }
     if (!/\(\?<value>/.test(line)) throw new Error(`printed.${name}.line needs a group named value: (?<value>...)`)
     const def = unit === undefined ? undefined : UNITS[unit]

@@ -93,63 +93,71 @@ describe('gate check phase-2', () => {
     300_000,
   )
 
-  it('against a pinned set of runs, an unchanged demo is not flagged on a busy machine and a slowed one BLOCKs on the relative expectation, with the shift and its interval in the report', async () => {
-    await ensureDemoBuilt()
-    while (unchangedRuns.length < PINNED) {
-      const reference = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
+  it(
+    'against a pinned set of runs, an unchanged demo is not flagged on a busy machine and a slowed one BLOCKs on ' +
+      'the relative expectation, with the shift and its interval in the report',
+    async () => {
+      await ensureDemoBuilt()
+      while (unchangedRuns.length < PINNED) {
+        const reference = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
+          cwd: ROOT,
+          timeoutMs: 600_000,
+        })
+        expect(reference.stdout, reference.stderr).toMatch(/^\{/)
+        unchangedRuns.push((JSON.parse(reference.stdout) as Run).id)
+      }
+      const pins = unchangedRuns.slice(-PINNED).flatMap((id) => ['--from', id])
+      const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE, ...pins], {cwd: ROOT})
+      expect(saved.code, saved.stderr).toBe(0)
+      expect(saved.stdout).toContain(`${PINNED} runs, the newest run`)
+
+      const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
         cwd: ROOT,
         timeoutMs: 600_000,
       })
-      expect(reference.stdout, reference.stderr).toMatch(/^\{/)
-      unchangedRuns.push((JSON.parse(reference.stdout) as Run).id)
-    }
-    const pins = unchangedRuns.slice(-PINNED).flatMap((id) => ['--from', id])
-    const saved = await runGate(['baseline', 'save', 'phase-2', '--name', BASELINE, ...pins], {cwd: ROOT})
-    expect(saved.code, saved.stderr).toBe(0)
-    expect(saved.stdout).toContain(`${PINNED} runs, the newest run`)
+      const same = JSON.parse(unchanged.stdout) as Run
+      // Judged against the spread of the pinned runs, never their samples alone: an unchanged demo is never FAIL.
+      // On a busy machine the runs differ more, so it may be INCONCLUSIVE (measure again), which is not a flag.
+      expect(relative(same).baseline).toMatchObject({model: 'run-spread', runs: PINNED})
+      expect(['PASS', 'INCONCLUSIVE'], JSON.stringify(relative(same))).toContain(relative(same).status)
+      expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).not.toBe('FAIL')
+      if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup'))
+        expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
 
-    const unchanged = await runGate(['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--json'], {
-      cwd: ROOT,
-      timeoutMs: 600_000,
-    })
-    const same = JSON.parse(unchanged.stdout) as Run
-    // Judged against the spread of the pinned runs, never their samples alone: an unchanged demo is never FAIL.
-    // On a busy machine the runs differ more, so it may be INCONCLUSIVE (measure again), which is not a flag.
-    expect(relative(same).baseline).toMatchObject({model: 'run-spread', runs: PINNED})
-    expect(['PASS', 'INCONCLUSIVE'], JSON.stringify(relative(same))).toContain(relative(same).status)
-    expect(same.targets.find((t) => t.id === 'swarm-failover')!.status).not.toBe('FAIL')
-    if (same.targets.every((t) => t.status === 'PASS' || t.id === 'wasm-speedup'))
-      expect(unchanged.code, JSON.stringify(same.decision)).toBe(0)
-
-    // The demo's swarms wait 1 s more before electing a new leader: failover p95 goes from ~0.3 s to ~1.3 s, still under the absolute 5 s.
-    const out = mkdtempSync(path.join(os.tmpdir(), 'phasegate-slowed-'))
-    const slowed = await runGate(
-      ['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--format', 'md', '--out', out],
-      {cwd: ROOT, env: {DEMO_FAILOVER_DELAY: '1000'}, timeoutMs: 600_000},
-    )
-    expect(slowed.code, slowed.stderr).toBe(1)
-    const latest = JSON.parse(readFileSync(path.join(ROOT, '.gate', 'latest.json'), 'utf8')) as Run
-    expect(latest.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
-    expect(latest.decision.deciding).toContain('swarm-failover')
-    const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
-    expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
-    const shift = relative(latest)
-    expect(shift.status, JSON.stringify(shift)).toBe('FAIL')
-    expect(shift.baseline?.model).toBe('run-spread')
-    // The interval is a prediction over runs: wide on a busy machine, but clear of no change.
-    expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0)
-    const report = readFileSync(
-      path.join(
-        out,
-        readdirSync(out).find((f) => f.endsWith('.md'))!,
-      ),
-      'utf8',
-    )
-    expect(report).toContain('Change vs baseline')
-    expect(report).toMatch(
-      new RegExp(
-        `\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% \\| \\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`,
-      ),
-    )
-  }, 3_000_000)
+      // The demo's swarms wait 1 s more before electing a new leader: failover p95 goes from ~0.3 s to ~1.3 s, still
+      // under the absolute 5 s.
+      const out = mkdtempSync(path.join(os.tmpdir(), 'phasegate-slowed-'))
+      const slowed = await runGate(
+        ['check', 'phase-2', ...ENOUGH_CACHE, '--baseline', BASELINE, '--format', 'md', '--out', out],
+        {cwd: ROOT, env: {DEMO_FAILOVER_DELAY: '1000'}, timeoutMs: 600_000},
+      )
+      expect(slowed.code, slowed.stderr).toBe(1)
+      const latest = JSON.parse(readFileSync(path.join(ROOT, '.gate', 'latest.json'), 'utf8')) as Run
+      expect(latest.decision).toMatchObject({outcome: 'BLOCK', rule: 1})
+      expect(latest.decision.deciding).toContain('swarm-failover')
+      const failover = latest.targets.find((t) => t.id === 'swarm-failover')!
+      expect(failover.expectations.find((e) => e.expression === 'p95(failover_time) < 5s')?.status).toBe('PASS')
+      const shift = relative(latest)
+      expect(shift.status, JSON.stringify(shift)).toBe('FAIL')
+      expect(shift.baseline?.model).toBe('run-spread')
+      // The interval is a prediction over runs: wide on a busy machine, but clear of no change.
+      expect(shift.baseline?.changeInterval95[0]).toBeGreaterThan(0)
+      const report = readFileSync(
+        path.join(
+          out,
+          readdirSync(out).find((f) => f.endsWith('.md'))!,
+        ),
+        'utf8',
+      )
+      expect(report).toContain('Change vs baseline')
+      expect(report).toMatch(
+        new RegExp(
+          `\\| median\\(failover\\\\_time\\) \\| ${BASELINE} \\(run phase-2-[0-9TZ]+\\) \\| .+ \\| \\+\\d+\\.\\d% ` +
+            `\\| ` +
+            `\\\\\\[\\+\\d+\\.\\d%, \\+\\d+\\.\\d%\\\\\\] \\|`,
+        ),
+      )
+    },
+    3_000_000,
+  )
 })

@@ -233,6 +233,6 @@ function checkPath(api: PhasegateApi, path: string): void {
   try {
     api.parsePath(path)
   } catch (error) {
-    throw new Error(`latency.path: ${(error as Error).message}`)
+    throw new Error(`latency.path: ${(error as Error).message}`, {cause: error})
   }
 }

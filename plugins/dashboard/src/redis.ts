@@ -45,7 +45,9 @@ export async function connectRedis(
   } catch (error) {
     client.disconnect()
     signal.throwIfAborted()
-    throw new Error(`cannot connect to Redis at ${redisAddress(url)}: ${api.describeError(socketError ?? error)}`)
+    throw new Error(`cannot connect to Redis at ${redisAddress(url)}: ${api.describeError(socketError ?? error)}`, {
+      cause: error,
+    })
   } finally {
     signal.removeEventListener('abort', onAbort)
   }

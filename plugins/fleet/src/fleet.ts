@@ -590,9 +590,8 @@ class FleetRun {
       const summary = api.summarizeLatency(this.histogram)
       const at = (value: number): string => api.formatValue(value, 'duration')
       notes.push(
-        `allocation latency over all ${ok} allocations: p50 ${api.formatValue(summary.p50, 'duration')}, p95 ` +
-          `${api.formatValue(summary.p95, 'duration')}, p99 ${api.formatValue(summary.p99, 'duration')}, max ` +
-          `${api.formatValue(summary.max, 'duration')}`,
+        `allocation latency over all ${ok} allocations: ` +
+          `p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}, max ${at(summary.max)}`,
       )
     }
 

@@ -88,41 +88,50 @@ describe('docs/workflows/pull-request.yml', () => {
     return {dir: project.dir, relative, run, step}
   }
 
-  it('the first PR before any main run is NO_DATA with the bootstrap step; each main push saves; a PR compares', async () => {
-    // Before main has run: nothing to restore, and the relative expectation says what to do, never a silent pass.
-    const early = await job('pull_request')
-    expect(early.step('Restore').stdout).toMatch(/Cache not found/)
-    expect(early.relative).toMatchObject({status: 'NO_DATA'})
-    expect(early.relative.reason).toMatch(/no baseline file at \.gate\/baseline\/phase-2\.json: .*default branch/)
-    expect(early.step('Save the baseline').status).toBe('skipped')
+  it(
+    'the first PR before any main run is NO_DATA with the bootstrap step; each main push saves; a PR ' + 'compares',
+    async () => {
+      // Before main has run: nothing to restore, and the relative expectation says what to do, never a silent pass.
+      const early = await job('pull_request')
+      expect(early.step('Restore').stdout).toMatch(/Cache not found/)
+      expect(early.relative).toMatchObject({status: 'NO_DATA'})
+      expect(early.relative.reason).toMatch(/no baseline file at \.gate\/baseline\/phase-2\.json: .*default branch/)
+      expect(early.step('Save the baseline').status).toBe('skipped')
 
-    // The first push to main: no baseline yet either, but it saves one of its own run (a set of 1, of up to 5).
-    const first = await job('push')
-    expect(first.step('gate').outputs.baseline).toBe(BASELINE)
-    expect(first.step('Save the baseline')).toMatchObject({status: 'success'})
-    const saved = JSON.parse(readFileSync(path.join(cacheDir, `phasegate-baseline-${runId}-1`, 'phase-2.json'), 'utf8'))
-    expect(saved).toMatchObject({gate: 'phase-2', kind: 'phasegate-baseline', set: true})
-    expect(saved.runs).toHaveLength(1)
+      // The first push to main: no baseline yet either, but it saves one of its own run (a set of 1, of up to 5).
+      const first = await job('push')
+      expect(first.step('gate').outputs.baseline).toBe(BASELINE)
+      expect(first.step('Save the baseline')).toMatchObject({status: 'success'})
+      const saved = JSON.parse(
+        readFileSync(path.join(cacheDir, `phasegate-baseline-${runId}-1`, 'phase-2.json'), 'utf8'),
+      )
+      expect(saved).toMatchObject({gate: 'phase-2', kind: 'phasegate-baseline', set: true})
+      expect(saved.runs).toHaveLength(1)
 
-    // The first PR after it restores that file and compares: one run has no spread yet, and it says how many more.
-    const pr = await job('pull_request')
-    expect(pr.step('Restore').stdout).toContain(`Cache restored from key: phasegate-baseline-${runId - 1}-1`)
-    expect(pr.relative).toMatchObject({baseline: {model: 'run-spread', name: 'main', runs: 1}, status: 'INCONCLUSIVE'})
-    expect(pr.relative.reason).toContain('pin 2 more')
-    expect(pr.step('Save the baseline').status).toBe('skipped')
-    expect(existsSync(path.join(pr.dir, '.gate', 'history.db'))).toBe(true)
+      // The first PR after it restores that file and compares: one run has no spread yet, and it says how many more.
+      const pr = await job('pull_request')
+      expect(pr.step('Restore').stdout).toContain(`Cache restored from key: phasegate-baseline-${runId - 1}-1`)
+      expect(pr.relative).toMatchObject({
+        baseline: {model: 'run-spread', name: 'main', runs: 1},
+        status: 'INCONCLUSIVE',
+      })
+      expect(pr.relative.reason).toContain('pin 2 more')
+      expect(pr.step('Save the baseline').status).toBe('skipped')
+      expect(existsSync(path.join(pr.dir, '.gate', 'history.db'))).toBe(true)
 
-    // Two more pushes: each restores the newest file, adds its run, and saves under a new key.
-    await job('push')
-    const third = await job('push')
-    const newest = JSON.parse(readFileSync(path.join(third.dir, BASELINE), 'utf8'))
-    expect(newest.runs).toHaveLength(3)
+      // Two more pushes: each restores the newest file, adds its run, and saves under a new key.
+      await job('push')
+      const third = await job('push')
+      const newest = JSON.parse(readFileSync(path.join(third.dir, BASELINE), 'utf8'))
+      expect(newest.runs).toHaveLength(3)
 
-    // Now a pull request is judged against the spread of the 3 main runs.
-    const compared = await job('pull_request')
-    expect(compared.relative.baseline).toMatchObject({model: 'run-spread', runs: 3})
-    expect(compared.relative.reason).toMatch(/spread over 3 of the 3 pinned runs/)
-    expect(['PASS', 'FAIL', 'INCONCLUSIVE']).toContain(compared.relative.status)
-    expect(api.list(REPOSITORY, PR)).toHaveLength(1)
-  }, 300_000)
+      // Now a pull request is judged against the spread of the 3 main runs.
+      const compared = await job('pull_request')
+      expect(compared.relative.baseline).toMatchObject({model: 'run-spread', runs: 3})
+      expect(compared.relative.reason).toMatch(/spread over 3 of the 3 pinned runs/)
+      expect(['PASS', 'FAIL', 'INCONCLUSIVE']).toContain(compared.relative.status)
+      expect(api.list(REPOSITORY, PR)).toHaveLength(1)
+    },
+    300_000,
+  )
 })

@@ -15,7 +15,8 @@ describe('unknown keys', () => {
           expct: p95(latency) < 100ms
     `
     expect(problems(text)).toEqual([
-      '3:5 missing required key "expect" in targets[0] — Expectation(s) that must all hold, e.g. "p95(latency) < 100ms" or "error_rate < 1%".',
+      '3:5 missing required key "expect" in targets[0] — Expectation(s) that must all hold, e.g. "p95(latency) < ' +
+        '100ms" or "error_rate < 1%".',
       '5:5 unknown key "expct" in targets[0] — did you mean "expect"?',
     ])
   })
@@ -32,7 +33,8 @@ describe('unknown keys', () => {
     expect(problems(text)).toEqual([
       '2:1 unknown key "titel" in the gate file — did you mean "title"?',
       `3:${columnOf(text, 3, 'confidance')} unknown key "confidance" in decision — did you mean "confidence"?`,
-      `5:${columnOf(text, 5, '{htpt')} "ready" needs one of "log" or "http" — How to tell that the service is up: a line in its output (log), an HTTP URL that answers (http), or both in that order.`,
+      `5:${columnOf(text, 5, '{htpt')} "ready" needs one of "log" or "http" — How to tell that the service is up: a ` +
+        `line in its output (log), an HTTP URL that answers (http), or both in that order.`,
       `5:${columnOf(text, 5, 'htpt')} unknown key "htpt" in services.api.ready — did you mean "http"?`,
       `6:${columnOf(text, 6, 'wieght')} unknown key "wieght" in targets[0] — did you mean "weight"?`,
     ])
@@ -108,9 +110,11 @@ describe('wrong types and values', () => {
         - {id: c, validator: v, expect: [x < 1, 7]}
     `
     expect(problems(text)).toEqual([
-      `3:${columnOf(text, 3, '[]')} "expect" must be an expectation such as "p95(latency) < 100ms", or a list of them (got an empty list)`,
+      `3:${columnOf(text, 3, '[]')} "expect" must be an expectation such as "p95(latency) < 100ms", or a list of ` +
+        `them (got an empty list)`,
       `3:${columnOf(text, 3, '-5')} "timeout" must be a duration like 30s, 2m or 500ms (got -5)`,
-      `4:${columnOf(text, 4, '42')} "expect" must be an expectation such as "p95(latency) < 100ms", or a list of them (got 42)`,
+      `4:${columnOf(text, 4, '42')} "expect" must be an expectation such as "p95(latency) < 100ms", or a list of ` +
+        `them (got 42)`,
       `5:${columnOf(text, 5, '7]')} expect[1] must be a non-empty string (got 7)`,
     ])
   })
@@ -123,8 +127,10 @@ describe('wrong types and values', () => {
       targets: [{id: a, validator: v, expect: x < 1}]
     `
     expect(problems(text)).toEqual([
-      '3:3 "my api" is not a valid name in services — Letters, digits, "_" and "-", starting with a letter or "_", so ${services.NAME.url} can name it.',
-      `3:${columnOf(text, 3, '"1X"')} "1X" is not a valid name in services.my api.env — Letters, digits and "_", not starting with a digit.`,
+      '3:3 "my api" is not a valid name in services — Letters, digits, "_" and "-", starting with a letter or "_", ' +
+        'so ${services.NAME.url} can name it.',
+      `3:${columnOf(text, 3, '"1X"')} "1X" is not a valid name in services.my api.env — Letters, digits and "_", ` +
+        `not starting with a digit.`,
     ])
   })
 
@@ -152,8 +158,10 @@ describe('missing keys', () => {
     `
     expect(problems(text)).toEqual([
       '1:1 missing required key "version" in the gate file — Format version of this file. Always 1.',
-      '3:3 missing required key "command" in services.api — Shell command line that starts the service, run from the project root in its own process group. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.',
-      `4:${columnOf(text, 4, '{')} "ready" needs one of "log" or "http" — How to tell that the service is up: a line in its output (log), an HTTP URL that answers (http), or both in that order.`,
+      '3:3 missing required key "command" in services.api — Shell command line that starts the service, run from ' +
+        'the project root in its own process group. ${env.NAME}, ${args.NAME} and ${gate.dir} are expanded.',
+      `4:${columnOf(text, 4, '{')} "ready" needs one of "log" or "http" — How to tell that the service is up: a ` +
+        `line in its output (log), an HTTP URL that answers (http), or both in that order.`,
       '6:5 missing required keys "id", "validator" and "expect" in targets[0]',
     ])
   })
@@ -163,7 +171,8 @@ describe('missing keys', () => {
       '2:10 "targets" must be a non-empty list (got an empty list)',
     ])
     expect(problems('version: 1\n')).toEqual([
-      '1:1 missing required key "targets" in the gate file — What must hold for the gate to pass, each measured by a validator.',
+      '1:1 missing required key "targets" in the gate file — What must hold for the gate to pass, each measured by ' +
+        'a validator.',
     ])
   })
 
@@ -195,8 +204,10 @@ describe('expectations', () => {
     `
     expect(problems(text)).toEqual([
       `6:${columnOf(text, 6, '=>')} expected an operator (< <= > >= == !=) after "p95(latency)", found "=>" — write >=`,
-      `7:${columnOf(text, 7, 'parsecs')} unknown unit "parsecs" — use ns us µs ms s m h B KB MB GB KiB MiB GiB % x /s or no unit`,
-      `8:${columnOf(text, 8, 'pp95')} unknown statistic "pp95" — use min max mean median stddev count sum rate p50 p90 p95 p99 p99.9 or pN`,
+      `7:${columnOf(text, 7, 'parsecs')} unknown unit "parsecs" — use ns us µs ms s m h B KB MB GB KiB MiB GiB % x ` +
+        `/s or no unit`,
+      `8:${columnOf(text, 8, 'pp95')} unknown statistic "pp95" — use min max mean median stddev count sum rate p50 ` +
+        `p90 p95 p99 p99.9 or pN`,
     ])
   })
 
@@ -251,10 +262,15 @@ describe('interpolation', () => {
         - {id: a, validator: v, with: {url: "\${services.api}", x: "\${services.api.url"}, expect: x < 1}
     `
     expect(problems(text)).toEqual([
-      `3:${columnOf(text, 3, '${HOME}')} "\${HOME}" cannot be expanded — did you mean \${env.HOME}? a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
-      `3:${columnOf(text, 3, '${process')} "\${process.exit(1)}" cannot be expanded — a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
-      `5:${columnOf(text, 5, '${services.api}')} "\${services.api}" cannot be expanded — did you mean \${services.api.url}? a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
-      `5:${columnOf(text, 5, '${services.api.url')} "\${" is not closed — end it with "}": a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
+      `3:${columnOf(text, 3, '${HOME}')} "\${HOME}" cannot be expanded — did you mean \${env.HOME}? a gate file ` +
+        `expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
+      `3:${columnOf(text, 3, '${process')} "\${process.exit(1)}" cannot be expanded — a gate file expands only ` +
+        `\${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
+      `5:${columnOf(text, 5, '${services.api}')} "\${services.api}" cannot be expanded — did you mean ` +
+        `\${services.api.url}? a gate file expands only \${env.NAME}, \${args.NAME}, \${gate.dir} and ` +
+        `\${services.NAME.url}`,
+      `5:${columnOf(text, 5, '${services.api.url')} "\${" is not closed — end it with "}": a gate file expands only ` +
+        `\${env.NAME}, \${args.NAME}, \${gate.dir} and \${services.NAME.url}`,
     ])
   })
 
@@ -268,7 +284,8 @@ describe('interpolation', () => {
           expect: x < 1
     `
     expect(problems(text, {USER_NAME: 'me'})).toEqual([
-      `5:${columnOf(text, 5, '${env.API_TOKEN}')} environment variable API_TOKEN is not set — set API_TOKEN before running the gate, e.g. API_TOKEN=... gate check`,
+      `5:${columnOf(text, 5, '${env.API_TOKEN}')} environment variable API_TOKEN is not set — set API_TOKEN before ` +
+        `running the gate, e.g. API_TOKEN=... gate check`,
     ])
   })
 
@@ -285,7 +302,8 @@ describe('interpolation', () => {
     `
     expect(problems(text)).toEqual([
       `6:${columnOf(text, 6, '${')} unknown service "dmeo" in \${services.dmeo.url} — did you mean "demo"?`,
-      `7:${columnOf(text, 7, '${')} service "quiet" has no URL for \${services.quiet.url} — give its ready.log a named group such as (?<url>http://\\S+), or set ready.http`,
+      `7:${columnOf(text, 7, '${')} service "quiet" has no URL for \${services.quiet.url} — give its ready.log a ` +
+        `named group such as (?<url>http://\\S+), or set ready.http`,
       `8:${columnOf(text, 8, '${')} unknown service "zzz" in \${services.zzz.url} — services defined: demo, quiet`,
     ])
   })
@@ -312,7 +330,8 @@ describe('meaning', () => {
         - {id: a, validator: v, expect: x < 1, required: true, level: warn}
     `
     expect(problems(text)).toEqual([
-      `3:${columnOf(text, 3, 'warn')} a required target cannot have level: warn — required targets must PASS while warn targets never block: drop "required: true" or "level: warn"`,
+      `3:${columnOf(text, 3, 'warn')} a required target cannot have level: warn — required targets must PASS while ` +
+        `warn targets never block: drop "required: true" or "level: warn"`,
     ])
   })
 
@@ -324,14 +343,16 @@ describe('meaning', () => {
       targets: [{id: a, validator: v, expect: x < 1}]
     `
     expect(problems(text)).toEqual([
-      `3:${columnOf(text, 3, '"listening')} "log" is not a valid regular expression (Unterminated group) — it is a JavaScript regular expression: escape ( ) [ ] { } . * + ? with \\ to match them literally`,
+      `3:${columnOf(text, 3, '"listening')} "log" is not a valid regular expression (Unterminated group) — it is a ` +
+        `JavaScript regular expression: escape ( ) [ ] { } . * + ? with \\ to match them literally`,
       `3:${columnOf(text, 3, '"localhost')} "http" must be an http:// or https:// URL (got "localhost:80")`,
     ])
   })
 
   it('rejects a gate whose targets all weigh nothing', () => {
     expect(problems('version: 1\ntargets: [{id: a, validator: v, expect: x < 1, weight: 0}]\n')).toEqual([
-      '2:10 every target has weight 0, so there is no consensus to compute — give at least one target a positive weight',
+      '2:10 every target has weight 0, so there is no consensus to compute — give at least one target a positive ' +
+        'weight',
     ])
   })
 })
@@ -385,7 +406,8 @@ describe('YAML', () => {
 
   it('rejects documents that are not a mapping', () => {
     expect(problems('# only a comment\n')).toEqual([
-      'the gate file is empty — a gate file is a mapping: version: 1, then targets: and the other keys (see `gate schema`)',
+      'the gate file is empty — a gate file is a mapping: version: 1, then targets: and the other keys (see `gate ' +
+        'schema`)',
     ])
     expect(problems('- version: 1\n')[0]).toMatch(/^1:1 the gate file holds a list, not a mapping of keys/)
     expect(problems('just text\n')[0]).toMatch(/^1:1 the gate file holds a single value, not a mapping of keys/)
@@ -422,7 +444,9 @@ describe('hostile input', () => {
 
   it('rejects many aliases of big nodes, which the alias check of yaml lets through', () => {
     const anchors = Array.from({length: 20}, (_, k) => `a${k}: &a${k} [${Array(200).fill(1).join(',')}]`)
-    const text = `version: 1\n${anchors.join('\n')}\ntargets: [${anchors.flatMap((_, k) => Array(50).fill(`*a${k}`)).join(',')}]\n`
+    const text =
+      `version: 1\n${anchors.join('\n')}\ntargets: ` +
+      `[${anchors.flatMap((_, k) => Array(50).fill(`*a${k}`)).join(',')}]\n`
     expect(problems(text)[0]).toMatch(
       /^\d+:\d+ the data holds more than 100000 values once aliases are expanded — use fewer aliases/,
     )
@@ -435,7 +459,8 @@ describe('hostile input', () => {
   it('rejects an alias that contains itself and one without an anchor', () => {
     const cycle = 'version: 1\ntargets: &t [{id: a, validator: v, expect: x < 1, with: {self: *t}}]\n'
     expect(problems(cycle)).toEqual([
-      `2:${columnOf(cycle, 2, '*t')} an alias refers to a node that contains it — aliases may only repeat a finished node`,
+      `2:${columnOf(cycle, 2, '*t')} an alias refers to a node that contains it — aliases may only repeat a ` +
+        `finished node`,
     ])
     expect(problems('version: 1\ntargets: *nothing\n')).toEqual([
       '2:10 alias *nothing names no anchor — define &nothing before using it',
@@ -446,7 +471,8 @@ describe('hostile input', () => {
     const flow = `version: 1\ntargets: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`
     // The block mapping is one level, so the 64th bracket (at column 10 + 63) is one too many.
     expect(problems(flow)).toEqual([
-      `2:${10 + 63} the file nests more than 64 levels deep — a gate needs only a few levels; check the brackets and indentation`,
+      `2:${10 + 63} the file nests more than 64 levels deep — a gate needs only a few levels; check the brackets ` +
+        `and indentation`,
     ])
     const block = `version: 1\ntargets:\n${'- '.repeat(10_000)}x\n`
     expect(problems(block)[0]).toMatch(/^3:1 the file nests more than 64 levels deep/)
@@ -455,14 +481,17 @@ describe('hostile input', () => {
   })
 
   it('does not count brackets inside quotes or comments', () => {
-    const text = `version: 1\n# ${'['.repeat(100)}\ntargets: [{id: a, validator: v, expect: x < 1, with: {re: '${'['.repeat(100)}', s: "${'{'.repeat(100)}"}}]\n`
+    const text =
+      `version: 1\n# ${'['.repeat(100)}\ntargets: [{id: a, validator: v, expect: x < 1, with: {re: ` +
+      `'${'['.repeat(100)}', s: "${'{'.repeat(100)}"}}]\n`
     expect(() => parseGate(Buffer.from(text), GATE_FILE, {cwd: PROJECT, env: {}})).not.toThrow()
   })
 
   it('rejects a file over the size limit before reading it as YAML', () => {
     const error = rejection(`${VALID}# ${'x'.repeat(MAX_GATE_BYTES)}\n`)
     expect(error.issues.map((issue) => format(issue))).toEqual([
-      `the file is ${Math.ceil((VALID.length + MAX_GATE_BYTES + 3) / 1024)} KiB; a gate file may be at most 256 KiB — keep data in files that validators read (artifact) and list only targets here`,
+      `the file is ${Math.ceil((VALID.length + MAX_GATE_BYTES + 3) / 1024)} KiB; a gate file may be at most 256 KiB ` +
+        `— keep data in files that validators read (artifact) and list only targets here`,
     ])
   })
 
@@ -495,7 +524,8 @@ describe('reporting', () => {
     expect(error.issues.map((issue) => issue.position?.line)).toEqual([5, 6, 7, 8, 11])
     expect(error.issues.every((issue) => issue.position?.file === 'gates/test.yaml')).toBe(true)
     expect(error.describe().split('\n')[1]).toBe(
-      `  gates/test.yaml:5:${columnOf(text, 5, '=<')}: expected an operator (< <= > >= == !=) after "p95(x)", found "=<" — write <=`,
+      `  gates/test.yaml:5:${columnOf(text, 5, '=<')}: expected an operator (< <= > >= == !=) after "p95(x)", found ` +
+        `"=<" — write <=`,
     )
   })
 })

@@ -25,7 +25,8 @@ function expectHeader(body: string, results: RunResults): void {
   expect(body).toContain(`${results.decision.outcome} · `)
   expect(body).toContain(`decided by rule ${results.decision.rule}`)
   expect(body).toContain(
-    `**Consensus ${score(results.consensus, results.decision.minConsensus)}** (minimum ${score(results.decision.minConsensus, results.consensus)}`,
+    `**Consensus ${score(results.consensus, results.decision.minConsensus)}** (minimum ` +
+      `${score(results.decision.minConsensus, results.consensus)}`,
   )
 }
 
@@ -95,21 +96,24 @@ describe('the pull-request comment', () => {
     expectHeader(withoutNotes, results)
   })
 
-  it("stays under GitHub's 65,536 characters for any number of targets, keeping failing rows before passing ones", () => {
-    const results = enormous(700)
-    const body = renderComment(results)
-    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
-    expect(body.length).toBeGreaterThan(COMMENT_LIMIT - 1000)
-    expectHeader(body, results)
-    expect(visiblePart(body).length).toBeLessThanOrEqual(VISIBLE_LIMIT)
-    // The failing target is in sight, the passing ones are counted.
-    expect(visibleLines(body)).toContainEqual(expect.stringMatching(/^- ❌ FAIL · MISSED · \*\*Target 7 t+\*\*/))
-    expect(visibleLines(body).at(-1)).toMatch(/^- … \d+ more targets \(\d+ of them PASS\): see the details below$/)
-    expect(body).toMatch(/^\| Target 7 t+ \| ❌ FAIL · MISSED \|/m)
-    expect(body).toMatch(/^\| … \d+ more targets, left out to fit a comment \|/m)
-    expect(body).not.toContain('note 0')
-    expect(raggedTables(body)).toEqual([])
-  })
+  it(
+    "stays under GitHub's 65,536 characters for any number of targets, keeping failing rows before passing " + 'ones',
+    () => {
+      const results = enormous(700)
+      const body = renderComment(results)
+      expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
+      expect(body.length).toBeGreaterThan(COMMENT_LIMIT - 1000)
+      expectHeader(body, results)
+      expect(visiblePart(body).length).toBeLessThanOrEqual(VISIBLE_LIMIT)
+      // The failing target is in sight, the passing ones are counted.
+      expect(visibleLines(body)).toContainEqual(expect.stringMatching(/^- ❌ FAIL · MISSED · \*\*Target 7 t+\*\*/))
+      expect(visibleLines(body).at(-1)).toMatch(/^- … \d+ more targets \(\d+ of them PASS\): see the details below$/)
+      expect(body).toMatch(/^\| Target 7 t+ \| ❌ FAIL · MISSED \|/m)
+      expect(body).toMatch(/^\| … \d+ more targets, left out to fit a comment \|/m)
+      expect(body).not.toContain('note 0')
+      expect(raggedTables(body)).toEqual([])
+    },
+  )
 
   it('a 300-target gate stays under the limit, its visible part under 3,000 characters', () => {
     const body = renderComment(enormous(300))

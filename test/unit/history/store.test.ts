@@ -318,13 +318,15 @@ describe('baselinesFor: what a check compares its relative expectations with', (
     rmSync(historyFile(cwd))
     expect(baselinesFor(gate, cwd).get('api')).toEqual({
       missing:
-        'no baseline "main" saved for gate shop: pin a run with `gate baseline save shop`, or compare with an exported one (`--baseline-file FILE`)',
+        'no baseline "main" saved for gate shop: pin a run with `gate baseline save shop`, or compare with an ' +
+        'exported one (`--baseline-file FILE`)',
     })
     history = openHistory(cwd)
     history.saveBaseline('shop', 'nightly', recordAt(0))
     expect(baselinesFor(gate, cwd, 'weekly').get('claim')).toEqual({
       missing:
-        'no baseline "weekly" saved for gate shop (saved: nightly; pick one with --baseline): pin a run with `gate baseline save shop --name weekly`, or compare with an exported one (`--baseline-file FILE`)',
+        'no baseline "weekly" saved for gate shop (saved: nightly; pick one with --baseline): pin a run with `gate ' +
+        'baseline save shop --name weekly`, or compare with an exported one (`--baseline-file FILE`)',
     })
   })
 

@@ -75,7 +75,8 @@ describe('checklist format', () => {
   it('keeps hostile titles as text: no HTML, link, image, mention, autolink or issue reference', () => {
     const results = structuredClone(loadFixture('block-required-fail')) as RunResults
     results.targets[0]!.title =
-      'See https://evil.example/x and www.evil.example, ping @org/team about #12 and octo/repo#3 ![i](http://x/i.png) <b>x</b>'
+      'See https://evil.example/x and www.evil.example, ping @org/team about #12 and octo/repo#3 ' +
+      '![i](http://x/i.png) <b>x</b>'
     const checklist = renderReport(results, 'checklist')
     expect(checklist).not.toMatch(/<b>|(?<!\\)\[i(?<!\\)\]/)
     expect(decoded(checklist)).not.toMatch(LINKABLE)

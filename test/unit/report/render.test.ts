@@ -222,7 +222,7 @@ describe('report details', () => {
       '  NEXT STEPS (by consensus gain)\n  1. +0.285  Fleet manager — 1000+ agents, allocatio…: ' +
         'bring p95(allocation_latency) from 132 ms to < 100 ms\n',
     )
-    expect(renderReport(loadFixture('proceed'), 'terminal')).toMatch(/NEXT STEPS[^\n]*\n  1\. \+0\.\d{3}  Cache/)
+    expect(renderReport(loadFixture('proceed'), 'terminal')).toMatch(/NEXT STEPS[^\n]*\n {2}1\. \+0\.\d{3} {2}Cache/)
   })
 
   it('terminal colours only when asked', () => {
