@@ -3,7 +3,7 @@
 import {hashSeed, Random} from '../engine/random.js'
 import type {MetricEvidence} from '../engine/types.js'
 import {createHistogram, encodeHistogram, recordLatency} from '../load/histogram.js'
-import {reservoir} from '../validators/evidence.js'
+import {reservoir} from '../load/reservoir.js'
 
 /**
  * Samples kept per metric and run: 40 KB as float64, and a rank test on 5,000 per side already resolves shifts well

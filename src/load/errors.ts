@@ -42,6 +42,20 @@ export function describeError(error: unknown): string {
   return `${code ? `${code}: ` : ''}${error.message}${cause}`
 }
 
+/**
+ * "3 timeout (no answer in 10 s), 1 reset (…)": each kind that happened with its count and first detail, in
+ * ERROR_KINDS order; null when nothing failed. The one error line of every load-generating validator's notes.
+ */
+export function describeErrorCounts(
+  counts: Readonly<ErrorCounts>,
+  examples: Readonly<Partial<Record<ErrorKind, string>>>,
+): string | null {
+  const parts = ERROR_KINDS.filter((kind) => counts[kind] > 0).map(
+    (kind) => `${counts[kind].toLocaleString('en-US')} ${kind} (${examples[kind] ?? 'no detail'})`,
+  )
+  return parts.length > 0 ? parts.join(', ') : null
+}
+
 export function emptyErrorCounts(): ErrorCounts {
   return Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as ErrorCounts
 }

@@ -1,5 +1,5 @@
 // The load engine, for the http validator and for plugins that generate HTTP load.
-export {classifyError, describeError} from './errors.js'
+export {classifyError, describeError, describeErrorCounts, emptyErrorCounts} from './errors.js'
 export {
   createHistogram,
   decodeHistogram,

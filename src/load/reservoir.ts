@@ -1,5 +1,18 @@
 import {hashSeed, Random} from '../engine/random.js'
 
+/** A uniform random subset of `size` samples (partial Fisher–Yates on a copy): unbiased and O(size) draws. */
+export function reservoir(samples: readonly number[], size: number, random: Random): number[] {
+  const pool = Float64Array.from(samples)
+  for (let i = 0; i < size; i++) {
+    const j = i + random.index(pool.length - i)
+    const picked = pool[j]!
+    pool[j] = pool[i]!
+    pool[i] = picked
+  }
+
+  return Array.from(pool.subarray(0, size))
+}
+
 /**
  * Chooses a uniform random subset of a stream of unknown length in fixed memory (Vitter's
  * algorithm R): every item seen so far has the same chance, capacity / seen, of holding a slot.

@@ -11,7 +11,8 @@ import {
   mergeHistograms,
   summarizeLatency,
 } from '../load/histogram.js'
-import {MAX_SAMPLES, reservoir} from '../validators/evidence.js'
+import {reservoir} from '../load/reservoir.js'
+import {MAX_SAMPLES} from '../validators/evidence.js'
 import type {Shard} from '../validators/types.js'
 import {type CollectedTarget, shardLabel} from './types.js'
 

@@ -1,4 +1,5 @@
 import {hashSeed, Random} from '../engine/random.js'
+import {reservoir} from '../load/reservoir.js'
 import type {Dimension, Evidence, EvidenceKind, MetricEvidence, SampleBuckets} from '../engine/types.js'
 
 export const DIMENSIONS: readonly Dimension[] = ['duration', 'size', 'ratio', 'proportion', 'rate', 'count']
@@ -147,19 +148,6 @@ function numberProblem(value: unknown, dimension: Dimension): string | undefined
 
 function badDimension(dimension: unknown): string {
   return `dimension ${describe(dimension)}; expected one of ${DIMENSIONS.join(', ')}`
-}
-
-/** A uniform random subset of `size` samples (partial Fisher–Yates on a copy): unbiased and O(size) draws. */
-export function reservoir(samples: readonly number[], size: number, random: Random): number[] {
-  const pool = Float64Array.from(samples)
-  for (let i = 0; i < size; i++) {
-    const j = i + random.index(pool.length - i)
-    const picked = pool[j]!
-    pool[j] = pool[i]!
-    pool[i] = picked
-  }
-
-  return Array.from(pool.subarray(0, size))
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

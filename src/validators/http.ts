@@ -1,10 +1,11 @@
 import {type Scaling, scalingOf} from '../engine/regression.js'
 import type {Dimension, MetricEvidence} from '../engine/types.js'
 import {formatValue} from '../engine/units.js'
+import {describeErrorCounts} from '../load/errors.js'
 import {type Histogram, histogramBuckets, histogramSamples, type LatencySummary} from '../load/histogram.js'
 // Only the light modules load with the CLI; undici and hdr-histogram-js wait until a target needs them.
 import {LOAD_DEFAULTS, LOAD_LIMITS} from '../load/plan.js'
-import {ERROR_KINDS, type LoadPlan, type LoadResult, type Stage, type StageResult} from '../load/types.js'
+import {type LoadPlan, type LoadResult, type Stage, type StageResult} from '../load/types.js'
 import {durationOption, readDuration} from './schema.js'
 import {defineValidator, type MetricSpec, type Shard, shareOf} from './types.js'
 
@@ -489,10 +490,8 @@ function notesOf(result: LoadResult, summarize: (stage: StageResult['latency']) 
     )
   }
 
-  const errors = ERROR_KINDS.filter((kind) => result.errors[kind] > 0).map(
-    (kind) => `${result.errors[kind].toLocaleString('en-US')} ${kind} (${result.errorExamples[kind] ?? 'no detail'})`,
-  )
-  if (errors.length > 0) notes.push(`errors: ${errors.join(', ')}`)
+  const errors = describeErrorCounts(result.errors, result.errorExamples)
+  if (errors) notes.push(`errors: ${errors}`)
   if (result.rates.offered !== null)
     notes.push(
       `offered ${formatValue(result.rates.offered, 'rate')}, achieved ${formatValue(result.rates.achieved, 'rate')}`,

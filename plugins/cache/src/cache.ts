@@ -481,8 +481,6 @@ function addWorkload(
     )
   }
 
-  const errors = api.ERROR_KINDS.filter((kind) => run.errors[kind] > 0).map(
-    (kind) => `${run.errors[kind]} ${kind} (${run.examples[kind] ?? 'no detail'})`,
-  )
-  if (errors.length > 0) notes.push(`failed operations: ${errors.join(', ')}`)
+  const errors = api.describeErrorCounts(run.errors, run.examples)
+  if (errors) notes.push(`failed operations: ${errors}`)
 }

@@ -405,10 +405,8 @@ function evidenceOf(
   run: {client: ClientLoad; elapsedMs: number; source: string},
 ): Evidence {
   const notes = [...seen.notes, ...latencyNotes(plan, seen, ledger)]
-  const errors = api.ERROR_KINDS.filter((kind) => seen.errors[kind] > 0).map(
-    (kind) => `${seen.errors[kind]} ${kind} (${seen.examples[kind] ?? 'no detail'})`,
-  )
-  if (errors.length > 0) notes.push(`errors: ${errors.join(', ')}`)
+  const errors = api.describeErrorCounts(seen.errors, seen.examples)
+  if (errors) notes.push(`errors: ${errors}`)
   if (seen.refresh.seen > 0) {
     const summary = api.summarizeLatency(seen.refreshHistogram)
     const format = (ms: number): string => api.formatValue(ms, 'duration')

@@ -576,10 +576,8 @@ class FleetRun {
       )
     if (this.exhausted > 0)
       notes.push(`${this.exhausted} allocations were refused because the pool was exhausted (${this.exhaustedExample})`)
-    const errors = api.ERROR_KINDS.filter((kind) => this.errors[kind] > 0).map(
-      (kind) => `${this.errors[kind]} ${kind} (${this.examples[kind] ?? 'no detail'})`,
-    )
-    if (errors.length > 0) notes.push(`failed allocations: ${errors.join(', ')}`)
+    const errors = api.describeErrorCounts(this.errors, this.examples)
+    if (errors) notes.push(`failed allocations: ${errors}`)
     if (this.unreleasable > 0)
       notes.push(`${this.unreleasable} allocations came back without an id and could not be released`)
     if (this.releaseFailures > 0)

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {classifyError, describeError} from '../../../src/load/index.js'
+import {classifyError, describeError, describeErrorCounts, emptyErrorCounts} from '../../../src/load/index.js'
 
 const coded = (code: string, message = code): Error => Object.assign(new Error(message), {code})
 
@@ -29,5 +29,18 @@ describe('error kinds', () => {
       code: 'UND_ERR_SOCKET',
     })
     expect(describeError(error)).toBe('UND_ERR_SOCKET: other side closed: read ECONNRESET')
+  })
+
+  it('does not repeat a cause the message already names', () => {
+    const cause = new Error('read ECONNRESET')
+    expect(describeError(new Error('cannot connect: read ECONNRESET', {cause}))).toBe('cannot connect: read ECONNRESET')
+  })
+
+  it('tallies errors by kind with the first detail of each, in kind order, and says nothing when none happened', () => {
+    expect(describeErrorCounts(emptyErrorCounts(), {})).toBeNull()
+    const counts = {...emptyErrorCounts(), reset: 1, timeout: 1200}
+    expect(describeErrorCounts(counts, {timeout: 'no answer in 10 s'})).toBe(
+      '1,200 timeout (no answer in 10 s), 1 reset (no detail)',
+    )
   })
 })
