@@ -159,8 +159,8 @@ targets:
         const latest = readJson(path.join(dir, '.gate/latest.json')) as Results
         expect(latest.interrupted).toBe(true)
         expect(latest.targets.map((t) => t.status)).toEqual(stage.statuses)
-        // The saved run is the same complete object under .gate/runs/.
-        const runs = readdirSync(path.join(dir, '.gate/runs'))
+        // The saved run is the same complete object under .gate/runs/ (beside it, the services' log).
+        const runs = readdirSync(path.join(dir, '.gate/runs')).filter((file) => file.endsWith('.json'))
         expect(runs).toHaveLength(1)
         expect(readJson(path.join(dir, '.gate/runs', runs[0]!))).toEqual(latest)
         expect(seen.some(({cmdline}) => cmdline.includes('hello.mjs'))).toBe(true)
@@ -193,7 +193,11 @@ targets:
     expect: [ "failures == 0" ]
 `,
       )
-      const {child, done} = startGate(['check', 'stubborn', '--progress', 'plain'], {cwd: dir, timeoutMs: 50_000})
+      // --verbose: the service's own line, that it ignored SIGTERM, is what this test waits for.
+      const {child, done} = startGate(['check', 'stubborn', '--progress', 'plain', '--verbose'], {
+        cwd: dir,
+        timeoutMs: 50_000,
+      })
       const watch = watchDescendants(child.pid!, 50)
       let stderr = ''
       child.stderr!.on('data', (chunk) => (stderr += chunk))
