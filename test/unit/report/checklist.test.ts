@@ -173,7 +173,9 @@ describe('escapeMarkdownLine (the checklist)', () => {
       fc.property(hostile, (text) => {
         const md = escapeMarkdownLine(text)
         expect(md).not.toMatch(/<[A-Za-z/!?]/)
-        expect(md.replace(/&(amp|lt);/g, '')).not.toMatch(/&#?[A-Za-z0-9]+;/)
+        // Every entity GitHub would decode is one of the escapes, which decode to the text's own & or <
+        // (stripping them first and searching again would find "&amp;" in the escaped "&&amp;amp;").
+        for (const entity of md.match(/&#?[A-Za-z0-9]+;/g) ?? []) expect(['&amp;', '&lt;']).toContain(entity)
         expect(escapedAt(md, md.length)).toBe(false)
         ;[...md].forEach((char, i, chars) => {
           const at = chars.slice(0, i).join('').length
@@ -183,6 +185,7 @@ describe('escapeMarkdownLine (the checklist)', () => {
         })
         expect(decoded(md)).not.toMatch(LINKABLE)
       }),
+      {numRuns: 10_000},
     )
   })
 
