@@ -47,7 +47,7 @@ describe('fleet validator against the demo', () => {
       expect(errors?.type === 'proportion' && errors.events).toBeGreaterThan(0)
       expect(valueOf(evidence.metrics.allocated_agents)).toBe(20)
       expect(evidence.notes?.join('\n')).toMatch(/only 20 of 50 agents held an allocation at once/)
-      expect(evidence.notes?.join('\n')).toMatch(/failed allocations: \d+ status \(503 .*pool exhausted/)
+      expect(evidence.notes?.join('\n')).toMatch(/failed allocations: [\d,]+ status \(503 .*pool exhausted/)
       expect(await allocated(small)).toBe(0)
     } finally {
       expect((await small.stop()).survivors).toEqual([])
