@@ -43,6 +43,8 @@ export type {MachineNoise} from './results/noise.js'
 export type {PhasegateApi, ValidatorsHook, ValidatorsHookOptions} from './validators/hook.js'
 // The load engine, for validators that generate HTTP load (fleet, dashboard, …).
 export * from './load/index.js'
+// Redis clients that fail fast, shared by the plugins that speak to Redis (cache, dashboard).
+export {closeRedis, connectRedis, redisAddress, redisClient} from './redis.js'
 // Prometheus's HTTP query API, for validators that read live telemetry.
 export {describeSeries, PrometheusError, queryPrometheus, queryPrometheusRange} from './telemetry/prometheus.js'
 export type {

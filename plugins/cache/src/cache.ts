@@ -344,7 +344,7 @@ function workloadPlan(api: PhasegateApi, options: CacheOptions, plan: CachePlan)
 
 async function openSource(api: PhasegateApi, plan: CachePlan, signal: AbortSignal): Promise<CounterSource> {
   const {source, timeoutMs} = plan
-  if ('redis' in source) return redisCounters(source.redis, timeoutMs, signal)
+  if ('redis' in source) return redisCounters(api, source.redis, timeoutMs, signal)
   if ('url' in source) return urlCounters(api, source.url, source, plan.headers, timeoutMs)
   return prometheusCounters(api, source.prometheus, timeoutMs)
 }

@@ -1,6 +1,5 @@
 // Where the hit and miss counters come from: Redis INFO, a JSON stats URL, or two Prometheus queries.
 import type {PhasegateApi} from 'phasegate'
-import type {Redis} from 'ioredis'
 
 /** The cache's cumulative lookup counters at one moment. */
 export interface Counters {
@@ -47,68 +46,17 @@ export function countersDelta(before: Counters, after: Counters, source: string)
   return {hits: moved('hits'), misses: moved('misses')}
 }
 
-/** "redis://127.0.0.1:6379/2" without user and password, for messages. */
-export function redisAddress(url: string): string {
-  const parsed = new URL(url)
-  const db = parsed.pathname.replace(/^\/+/, '')
-  return `${parsed.protocol}//${parsed.host}${db ? `/${db}` : ''}`
-}
-
-/**
- * A connected ioredis client that fails fast: no reconnects, no offline queue; an unreachable server is an Error naming
- * the address.
- */
-export async function connectRedis(url: string, timeoutMs: number, signal: AbortSignal): Promise<Redis> {
-  const {Redis} = await import('ioredis')
-  const client = new Redis(url, {
-    commandTimeout: timeoutMs,
-    connectTimeout: timeoutMs,
-    enableOfflineQueue: false,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  // ioredis reports the socket's error as an event and rejects connect() with a vaguer "Connection is closed."
-  let socketError: Error | undefined
-  client.on('error', (error: Error) => (socketError ??= error))
-  const onAbort = (): void => client.disconnect()
-  signal.addEventListener('abort', onAbort, {once: true})
-  try {
-    signal.throwIfAborted()
-    await client.connect()
-    return client
-  } catch (error) {
-    client.disconnect()
-    signal.throwIfAborted()
-    throw new Error(`cannot connect to Redis at ${redisAddress(url)}: ${(socketError ?? (error as Error)).message}`, {
-      cause: error,
-    })
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
-}
-
-/** Ends a client: QUIT when it answers in time, else the socket is cut. */
-export async function closeRedis(client: Redis): Promise<void> {
-  if (client.status !== 'ready') {
-    client.disconnect()
-    return
-  }
-
-  const quit = client.quit().then(
-    () => true,
-    () => false,
-  )
-  const timer = new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false).unref())
-  if (!(await Promise.race([quit, timer]))) client.disconnect()
-}
-
 /** Redis's own lookup counters: INFO stats keyspace_hits and keyspace_misses, for the whole server (every db). */
-export async function redisCounters(url: string, timeoutMs: number, signal: AbortSignal): Promise<CounterSource> {
-  const client = await connectRedis(url, timeoutMs, signal)
-  const name = `Redis INFO stats at ${redisAddress(url)}`
+export async function redisCounters(
+  api: PhasegateApi,
+  url: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<CounterSource> {
+  const client = await api.connectRedis(url, timeoutMs, signal)
+  const name = `Redis INFO stats at ${api.redisAddress(url)}`
   return {
-    close: () => closeRedis(client),
+    close: () => api.closeRedis(client),
     name,
     async read() {
       const info = parseInfo(

@@ -6,7 +6,7 @@ import type {CollectContext, ErrorKind, Histogram, PhasegateApi, SampleReservoir
 import type {Redis} from 'ioredis'
 import type {Pool} from 'undici'
 
-import {closeRedis, connectRedis, preview, redisAddress} from './counters.js'
+import {preview} from './counters.js'
 import {ZipfSampler} from './zipf.js'
 
 export interface WorkloadPlan {
@@ -109,7 +109,7 @@ export class Workload {
   static async open(api: PhasegateApi, plan: WorkloadPlan, ctx: CollectContext): Promise<Workload> {
     const cache =
       'redis' in plan.target
-        ? await redisItems(plan, plan.target.redis, ctx.signal)
+        ? await redisItems(api, plan, plan.target.redis, ctx.signal)
         : await httpItems(api, plan, plan.target.items)
     return new Workload(api, plan, cache, `${ctx.seed}:${ctx.target.id}:workload`)
   }
@@ -243,14 +243,14 @@ export class Workload {
 }
 
 /** Redis as the cache: GET; on a miss SET (cache-aside fill); a write is DEL (cache-aside invalidation). */
-async function redisItems(plan: WorkloadPlan, url: string, signal: AbortSignal): Promise<ItemCache> {
+async function redisItems(api: PhasegateApi, plan: WorkloadPlan, url: string, signal: AbortSignal): Promise<ItemCache> {
   const lanes: Redis[] = []
   const close = async (): Promise<void> => {
-    await Promise.all(lanes.map((client) => closeRedis(client)))
+    await Promise.all(lanes.map((client) => api.closeRedis(client)))
   }
 
   try {
-    for (let lane = 0; lane < plan.concurrency; lane++) lanes.push(await connectRedis(url, plan.timeoutMs, signal))
+    for (let lane = 0; lane < plan.concurrency; lane++) lanes.push(await api.connectRedis(url, plan.timeoutMs, signal))
   } catch (error) {
     await close()
     throw error
@@ -272,14 +272,14 @@ async function redisItems(plan: WorkloadPlan, url: string, signal: AbortSignal):
       const found = (await on(lane, (client) => client.get(key))) !== null
       return {found, hit: found}
     },
-    name: `Redis at ${redisAddress(url)}`,
+    name: `Redis at ${api.redisAddress(url)}`,
     async preload(keys) {
       for (let start = 0; start < keys.length; start += PRELOAD_BATCH) {
         const batch = lanes[0]!.pipeline()
         for (const key of keys.slice(start, start + PRELOAD_BATCH)) batch.set(key, value)
         const replies = (await batch.exec()) ?? []
         const failed = replies.find(([error]) => error)
-        if (failed) throw new Error(`preloading Redis at ${redisAddress(url)} failed: ${failed[0]!.message}`)
+        if (failed) throw new Error(`preloading Redis at ${api.redisAddress(url)} failed: ${failed[0]!.message}`)
       }
     },
     async put(lane, key) {

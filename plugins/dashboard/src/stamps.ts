@@ -6,7 +6,6 @@ import type {Dispatcher} from 'undici'
 
 import type {Watch} from './dashboard.js'
 import {preview} from './reading.js'
-import {closeRedis, connectRedis, redisAddress} from './redis.js'
 
 export interface Publishing {
   /** Waits for the publishes in flight and closes the publisher. */
@@ -40,7 +39,7 @@ export async function startPublishing(watch: Watch): Promise<Publishing> {
   let send: () => void
   let close: () => Promise<void>
   if (plan.mode === 'redis') {
-    const publisher = await connectRedis(api, plan.target.href, timeoutMs, ctx.signal)
+    const publisher = await api.connectRedis(plan.target.href, timeoutMs, ctx.signal)
     const receivers = subscribersPerChannel(options.clients, plan.channels.length)
     send = () => {
       for (const [index, channel] of plan.channels.entries()) {
@@ -55,7 +54,7 @@ export async function startPublishing(watch: Watch): Promise<Publishing> {
       }
     }
 
-    close = () => closeRedis(publisher)
+    close = () => api.closeRedis(publisher)
   } else {
     const {Agent} = await import('undici')
     const agent: Dispatcher = new Agent({connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs})
@@ -112,7 +111,8 @@ export async function startPublishing(watch: Watch): Promise<Publishing> {
       if (failures > 0) seen.notes.push(`${failures} of ${attempts} stamp publishes failed; they count nowhere`)
       if (attempts > 0 && failures === attempts)
         throw new Error(`no stamp could be published (${Object.values(seen.examples).at(-1) ?? 'no detail'})`)
-      if (plan.mode === 'redis') ctx.log(`published ${ledger.published} stamps at ${redisAddress(plan.target.href)}`)
+      if (plan.mode === 'redis')
+        ctx.log(`published ${ledger.published} stamps at ${api.redisAddress(plan.target.href)}`)
     },
   }
 }

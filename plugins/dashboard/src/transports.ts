@@ -8,7 +8,6 @@ import type WebSocket from 'ws'
 
 import type {Watch} from './dashboard.js'
 import {EventStreamParser, preview} from './reading.js'
-import {closeRedis, redisAddress, redisClient} from './redis.js'
 
 /** One client's side of a subscription, as the transport reports it. */
 export interface Subscriber {
@@ -165,13 +164,13 @@ async function serverSentEvents({api, options, plan, stop, timeoutMs}: Watch): P
 
 /** Redis pub/sub: one connection per subscriber, SUBSCRIBEd to its channel (subscriber i on channel i mod n). */
 async function redisPubSub({api, options, plan, stop, timeoutMs}: Watch): Promise<Transport> {
-  const address = redisAddress(plan.target.href)
+  const address = api.redisAddress(plan.target.href)
   const clients = new Set<Redis>()
   return {
-    close: async () => void (await Promise.all([...clients].map(closeRedis))),
+    close: async () => void (await Promise.all([...clients].map(api.closeRedis))),
     connect: async (subscriber) => {
       const channel = plan.channels[subscriber.index % plan.channels.length]!
-      const client = await redisClient(plan.target.href, timeoutMs)
+      const client = await api.redisClient(plan.target.href, timeoutMs)
       clients.add(client)
       let socketError: Error | undefined
       await new Promise<void>((resolve) => {

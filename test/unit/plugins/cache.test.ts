@@ -1,9 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
 import {makeCacheValidator, planOf} from '../../../plugins/cache/src/cache.js'
-import {countersDelta, parseInfo, redisAddress} from '../../../plugins/cache/src/counters.js'
+import {countersDelta, parseInfo} from '../../../plugins/cache/src/counters.js'
 import {ZipfSampler} from '../../../plugins/cache/src/zipf.js'
 import {hashSeed, Random} from '../../../src/engine/random.js'
+import {redisAddress} from '../../../src/redis.js'
 
 const seededUniform = (seed: string): (() => number) => {
   const random = new Random(hashSeed(seed))

@@ -1,8 +1,7 @@
-// Redis connections that fail fast and end cleanly. The cache plugin has the same three helpers; plugins reach
-// the core only through the SDK, so lifting one copy into it is the way to share them (noted, not done here).
-import type {PhasegateApi} from 'phasegate'
-
+// Redis connections for plugins (cache counters and workloads, dashboard pub/sub): fail fast, end cleanly.
 import type {Redis} from 'ioredis'
+
+import {describeError} from './load/errors.js'
 
 /** "redis://127.0.0.1:6379/2" without user and password, for messages. */
 export function redisAddress(url: string): string {
@@ -26,12 +25,7 @@ export async function redisClient(url: string, timeoutMs: number): Promise<Redis
 }
 
 /** A connected client; an unreachable server is an Error naming the address and the socket's reason. */
-export async function connectRedis(
-  api: PhasegateApi,
-  url: string,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<Redis> {
+export async function connectRedis(url: string, timeoutMs: number, signal: AbortSignal): Promise<Redis> {
   const client = await redisClient(url, timeoutMs)
   // ioredis reports the socket's error as an event and rejects connect() with a vaguer "Connection is closed."
   let socketError: Error | undefined
@@ -45,7 +39,7 @@ export async function connectRedis(
   } catch (error) {
     client.disconnect()
     signal.throwIfAborted()
-    throw new Error(`cannot connect to Redis at ${redisAddress(url)}: ${api.describeError(socketError ?? error)}`, {
+    throw new Error(`cannot connect to Redis at ${redisAddress(url)}: ${describeError(socketError ?? error)}`, {
       cause: error,
     })
   } finally {
