@@ -2,6 +2,7 @@ import {Command, Flags} from '@oclif/core'
 
 import {UserError} from './errors.js'
 import {EXIT} from './exit-codes.js'
+import {FORMAT_NAMES} from './run/output.js'
 
 /** `--arg NAME=VALUE`, repeatable: values for the gate's declared `args:`. */
 export const gateArgFlag = Flags.string({
@@ -18,6 +19,18 @@ export const gateArgFlag = Flags.string({
     return input
   },
 })
+
+/** `--format` and `--out`: the reports of a decided run, for `gate check` and `gate merge` alike. */
+export const reportFlags = {
+  format: Flags.string({
+    char: 'f',
+    description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.',
+    multiple: true,
+    delimiter: ',',
+    options: FORMAT_NAMES,
+  }),
+  out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
+}
 
 /** The --arg values as a record; a name given twice keeps the last value, as shells and k6's -e do. */
 export function gateArgs(values: readonly string[] | undefined): Record<string, string> {

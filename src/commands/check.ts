@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import path from 'node:path'
 
-import {GateCommand, gateArgFlag, gateArgs} from '../base-command.js'
+import {GateCommand, gateArgFlag, gateArgs, reportFlags} from '../base-command.js'
 import {runCheck} from '../run/check.js'
 import {UserError} from '../errors.js'
 import {exitCodeForRun} from '../exit-codes.js'
 import {withInterrupts} from '../run/interrupt.js'
-import {FORMAT_NAMES, recordRun, wantsColor, withStdoutOnStderr} from '../run/output.js'
+import {recordRun, wantsColor, withStdoutOnStderr} from '../run/output.js'
 import {PROGRESS_CHOICES, progressMode, withProgress} from '../progress/index.js'
 import type {CollectedTarget, RunResults} from '../results/types.js'
 import type {Shard} from '../validators/types.js'
@@ -102,14 +102,7 @@ export default class Check extends GateCommand {
       env: 'GITHUB_ACTIONS',
       allowNo: true,
     }),
-    format: Flags.string({
-      char: 'f',
-      description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.',
-      multiple: true,
-      delimiter: ',',
-      options: FORMAT_NAMES,
-    }),
-    out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
+    ...reportFlags,
     progress: Flags.option({
       description:
         'Progress on stderr: auto draws a live display at a terminal and one plain line per target start and end ' +

@@ -1,10 +1,10 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import path from 'node:path'
 
-import {GateCommand} from '../base-command.js'
+import {GateCommand, reportFlags} from '../base-command.js'
 import {exitCodeForRun} from '../exit-codes.js'
 import {mergeRuns} from '../run/merge.js'
-import {FORMAT_NAMES, recordRun, wantsColor} from '../run/output.js'
+import {recordRun, wantsColor} from '../run/output.js'
 import type {RunResults} from '../results/types.js'
 
 export default class Merge extends GateCommand {
@@ -37,14 +37,7 @@ export default class Merge extends GateCommand {
     runs: Args.string({description: 'Shard runs: run ids, results or evidence files, or "latest".', required: true}),
   }
   static override flags = {
-    format: Flags.string({
-      char: 'f',
-      description: 'Report formats: with --out, each is written; without, the first is printed instead of the table.',
-      multiple: true,
-      delimiter: ',',
-      options: FORMAT_NAMES,
-    }),
-    out: Flags.string({char: 'o', description: 'Directory to write the reports into (created if missing).'}),
+    ...reportFlags,
   }
 
   async run(): Promise<RunResults> {
