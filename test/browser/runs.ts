@@ -10,8 +10,8 @@ import {
 import {hashSeed, Random} from '../../src/engine/random.js'
 import {RESULTS_SCHEMA_ID, type RunResults} from '../../src/results/types.js'
 import {validateResults} from '../../src/results/validate.js'
+import {target as engineTarget} from '../unit/engine/helpers.js'
 import {loadFixture} from '../unit/report/helpers.js'
-import {parseExpectation} from '../../src/engine/expectation.js'
 
 export {loadFixture}
 
@@ -77,6 +77,7 @@ function baselineOf(name: string, metrics: Record<string, MetricEvidence>): Base
   }
 }
 
+/** The engine tests' target, under a title of its own. */
 function target(
   id: string,
   title: string,
@@ -84,17 +85,7 @@ function target(
   collected: TargetInput['collected'],
   extra: Partial<TargetInput> = {},
 ): TargetInput {
-  return {
-    collected,
-    expectations: expectations.map((text) => parseExpectation(text)),
-    id,
-    level: 'error',
-    required: true,
-    title,
-    validator: 'test',
-    weight: 1,
-    ...extra,
-  }
+  return engineTarget(id, expectations, collected, {title, ...extra})
 }
 
 /**
