@@ -17,7 +17,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // CLI integration tests spawn processes and servers; keep them from starving each other on 2 cores.
-    poolOptions: {forks: {maxForks: 2}},
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
@@ -26,7 +26,7 @@ export default defineConfig({
       // One fork runs these files one after another, and only once every shared file has finished.
       {
         extends: true,
-        test: {name: 'alone', include: ALONE, poolOptions: {forks: {singleFork: true}}, sequence: {groupOrder: 1}},
+        test: {name: 'alone', include: ALONE, fileParallelism: false, sequence: {groupOrder: 1}},
       },
     ],
   },

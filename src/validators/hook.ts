@@ -1,4 +1,5 @@
 import type {Hook} from '@oclif/core'
+import type {Hooks} from '@oclif/core/hooks'
 
 import type {Validator} from './types.js'
 
@@ -14,16 +15,13 @@ export interface ValidatorsHookOptions {
   api: PhasegateApi
 }
 
-// Gives `config.runHook('gate:validators', …)` and plugin hooks their types. The subpath matters:
-// `Hooks` is declared there, and augmenting '@oclif/core' itself silently merges into nothing.
-declare module '@oclif/core/hooks' {
-  interface Hooks {
-    'gate:validators': {options: ValidatorsHookOptions; return: Validator[]}
-  }
+/** oclif's hooks plus ours: oclif 5's `Hooks` is a type, not an interface, so it is extended, not augmented. */
+export type GateHooks = Hooks & {
+  'gate:validators': {options: ValidatorsHookOptions; return: Validator[]}
 }
 
 /**
  * The hook a validator plugin exports (package.json `oclif.hooks['gate:validators']`):
  * `const hook: ValidatorsHook = async ({api}) => [makeMyValidator(api)]; export default hook`.
  */
-export type ValidatorsHook = Hook<'gate:validators'>
+export type ValidatorsHook = Hook<'gate:validators', GateHooks>

@@ -111,7 +111,7 @@ describe.skipIf(!REDIS_SERVER)('dashboard validator over a real Redis pub/sub', 
 
       expect(await eventually(subscribed)).toBe(true)
       await sleep(800)
-      await probe.client('KILL', 'TYPE', 'pubsub')
+      await probe.client('KILL', 'TYPE', 'PUBSUB')
     })()
     const evidence = await measure(dashboard, {
       channels: 2,
