@@ -3,6 +3,7 @@
 import {createHash} from 'node:crypto'
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {parseExpectation} from '../engine/expectation.js'
 import {parseDuration} from '../engine/units.js'
@@ -20,6 +21,13 @@ import type {DocPath, GateConfig, ServiceConfig, TargetConfig} from './types.js'
 
 const GATE_EXTENSIONS = ['.yaml', '.yml']
 
+/**
+ * Gates that ship in the package (package.json `files`) and need nothing of this repository: found by name when
+ * the project has no gate of that name, so `gate check smoke` works right after `npm install phasegate`.
+ */
+export const BUNDLED_GATES: readonly string[] = ['smoke']
+const BUNDLED_GATE_DIR = fileURLToPath(new URL('../../gates/', import.meta.url))
+
 export interface LoadOptions {
   cwd: string
   env: NodeJS.ProcessEnv
@@ -28,14 +36,18 @@ export interface LoadOptions {
 }
 
 /**
- * The absolute path of a gate: a name finds `<cwd>/gates/<name>.yaml` (or .yml); anything with a
- * slash or a .yaml/.yml ending is a path. Throws UserError naming the available gates when not found.
+ * The absolute path of a gate: a name finds `<cwd>/gates/<name>.yaml` (or .yml), else a bundled gate of that
+ * name; anything with a slash or a .yaml/.yml ending is a path. Throws UserError naming the available gates
+ * when not found.
  */
 export function resolveGateFile(nameOrPath: string, cwd: string): string {
   const isPath = /[/\\]/.test(nameOrPath) || GATE_EXTENSIONS.includes(path.extname(nameOrPath).toLowerCase())
   const candidates = isPath
     ? [path.resolve(cwd, nameOrPath)]
-    : GATE_EXTENSIONS.map((extension) => path.join(cwd, 'gates', `${nameOrPath}${extension}`))
+    : [
+        ...GATE_EXTENSIONS.map((extension) => path.join(cwd, 'gates', `${nameOrPath}${extension}`)),
+        ...(BUNDLED_GATES.includes(nameOrPath) ? [path.join(BUNDLED_GATE_DIR, `${nameOrPath}.yaml`)] : []),
+      ]
   const found = candidates.find((file) => isFile(file))
   if (found) return found
   const directory = isPath ? path.dirname(candidates[0]!) : path.join(cwd, 'gates')

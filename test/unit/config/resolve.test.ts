@@ -52,6 +52,15 @@ describe('resolveGateFile', () => {
     expect(error.issues[0]?.hint).toBe('did you mean "phase-2.yaml"?')
   })
 
+  it("falls back to phasegate's own gate for a bundled name only, and a project's gate of that name wins", () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'phasegate-'))
+    expect(resolveGateFile('smoke', empty)).toBe(path.join(REPO, 'gates', 'smoke.yaml'))
+    expect(thrown(() => resolveGateFile('phase-2', empty)).message).toBe('no gate named "phase-2" in gates/')
+    mkdirSync(path.join(empty, 'gates'))
+    writeFileSync(path.join(empty, 'gates', 'smoke.yml'), 'version: 1\n')
+    expect(resolveGateFile('smoke', empty)).toBe(path.join(empty, 'gates', 'smoke.yml'))
+  })
+
   it('says how to start when there is no gates/ folder', () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'phasegate-'))
     const error = thrown(() => resolveGateFile('release', empty))
