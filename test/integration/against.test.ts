@@ -1,6 +1,6 @@
-// `gate check --against REF`: the baseline is REF checked out in a temporary worktree, built and started beside the
-// candidate, both measured in alternating rounds. The candidate is a throw-away clone of this repository whose committed
-// HEAD holds a small failover gate; slowing the candidate only is an uncommitted change to that gate file's service env.
+// `gate check --against REF`: the baseline is REF checked out in a temporary worktree, built and started beside
+// the candidate, both measured in alternating rounds. The candidate is a throw-away clone of this repository whose
+// committed HEAD holds a small failover gate; slowing only the candidate is an uncommitted change to its service env.
 // The full phase-2 twice in rounds would take far longer than this file's budget, so the comparisons use a gate with
 // the swarm-failover target alone (fewer swarms and faults); phase-2's build step is checked for bad input only.
 import {execFileSync} from 'node:child_process'
@@ -69,7 +69,7 @@ describe('gate check --against REF', () => {
     if (clone) rmSync(clone, {force: true, recursive: true})
   })
 
-  it('finds no regression on an unchanged tree, says the baseline is REF@sha, and leaves no worktree behind', async () => {
+  it('finds no regression on an unchanged tree, names the baseline REF@sha, leaves no worktree behind', async () => {
     const result = await runGate(['check', 'failover', '--against', 'HEAD', '--json'], {
       cwd: clone,
       timeoutMs: 240_000,
@@ -87,7 +87,7 @@ describe('gate check --against REF', () => {
     expect(againstDirs().filter((name) => !before.has(name))).toEqual([])
   }, 300_000)
 
-  it("BLOCKs on the relative expectation when only the candidate's failover is slowed, the report showing both sides", async () => {
+  it("BLOCKs on the relative expectation when only the candidate's failover slows; the report shows both", async () => {
     const gate = path.join(clone, 'gates', 'failover.yaml')
     // Uncommitted, so only the candidate's demo waits 1 s more before electing a new leader.
     writeFileSync(gate, GATE.replace('--port 0', '--port 0\n    env: { DEMO_FAILOVER_DELAY: "1000" }'))
