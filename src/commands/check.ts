@@ -126,9 +126,8 @@ export default class Check extends GateCommand {
     })(),
     rounds: Flags.integer({
       description:
-        'With --against: rounds, each measuring both sides once; fewer than 3 leave relative expectations ' +
-        'INCONCLUSIVE.',
-      default: DEFAULT_ROUNDS,
+        `With --against: rounds, each measuring both sides once (default ${DEFAULT_ROUNDS}); fewer than 3 leave ` +
+        'relative expectations INCONCLUSIVE.',
       dependsOn: ['against'],
       min: 1,
       max: 50,
@@ -155,7 +154,7 @@ export default class Check extends GateCommand {
         (signal) =>
           withProgress(progress, (events) =>
             (flags.against ? runCheckAgainst : runCheck)({
-              against: {ref: flags.against ?? '', rounds: flags.rounds},
+              against: {ref: flags.against ?? '', rounds: flags.rounds ?? DEFAULT_ROUNDS},
               args: gateArgs(flags.arg),
               baseline: flags.baseline,
               baselineFile: flags['baseline-file'],
