@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import path from 'node:path'
 
 import {GateCommand, gateArgFlag, gateArgs, reportFlags} from '../base-command.js'
+import {DEFAULT_ROUNDS, runCheckAgainst} from '../run/against.js'
 import {runCheck} from '../run/check.js'
 import {UserError} from '../errors.js'
 import {exitCodeForRun} from '../exit-codes.js'
@@ -72,6 +73,11 @@ export default class Check extends GateCommand {
       command: '<%= config.bin %> <%= command.id %> phase-2 --baseline-file .gate/baseline/phase-2.json',
     },
     {
+      description:
+        "On a pull request: measure main's build beside this tree in alternating rounds, on the same machine",
+      command: '<%= config.bin %> <%= command.id %> phase-2 --against origin/main',
+    },
+    {
       description: 'Machine 1 of 2 in a CI matrix: half the load; combine the shards with `gate merge`',
       command: '<%= config.bin %> <%= command.id %> phase-2 --shard 1/2',
     },
@@ -81,6 +87,14 @@ export default class Check extends GateCommand {
     gate: Args.string({description: 'Gate name (reads gates/NAME.yaml) or path to a gate file.', required: true}),
   }
   static override flags = {
+    against: Flags.string({
+      description:
+        'Measure a baseline side by side: REF (a git ref, checked out in a temporary worktree and built with the ' +
+        "gate file's build step, or a clean directory) is started beside this tree, and targets with a relative " +
+        'expectation run on both in alternating rounds (ABBA); relative expectations compare the paired rounds.',
+      helpValue: 'REF',
+      exclusive: ['baseline-file', 'shard'],
+    }),
     arg: gateArgFlag,
     baseline: Flags.string({
       description:
@@ -110,6 +124,14 @@ export default class Check extends GateCommand {
       default: 'auto',
       options: PROGRESS_CHOICES,
     })(),
+    rounds: Flags.integer({
+      description:
+        `With --against: rounds, each measuring both sides once (default ${DEFAULT_ROUNDS}); fewer than 3 leave ` +
+        'relative expectations INCONCLUSIVE.',
+      dependsOn: ['against'],
+      min: 1,
+      max: 50,
+    }),
     seed: Flags.integer({description: 'Override decision.seed for the bootstrap resampling.'}),
     shard: shardFlag,
     verbose: Flags.boolean({
@@ -131,7 +153,8 @@ export default class Check extends GateCommand {
       withInterrupts(
         (signal) =>
           withProgress(progress, (events) =>
-            runCheck({
+            (flags.against ? runCheckAgainst : runCheck)({
+              against: {ref: flags.against ?? '', rounds: flags.rounds ?? DEFAULT_ROUNDS},
               args: gateArgs(flags.arg),
               baseline: flags.baseline,
               baselineFile: flags['baseline-file'],

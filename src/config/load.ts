@@ -177,6 +177,9 @@ function build(
       resamples: document.decision.resamples,
     },
     defaults: {timeoutMs: defaultTimeoutMs},
+    ...(document.build
+      ? {build: {command: document.build.command, timeoutMs: duration(document.build.timeout, ['build', 'timeout'])}}
+      : {}),
     services: Object.entries(document.services).map(([serviceName, service]) =>
       serviceConfig(serviceName, service, root, duration),
     ),

@@ -282,6 +282,24 @@ export const gateSchema = {
         timeout: duration('Time a target may take; a target over it is NO_DATA and the run goes on.', '2m'),
       },
     },
+    build: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['command'],
+      description:
+        'How to build a checkout of the project before its services start: `gate check --against REF` runs it in ' +
+        "the baseline's temporary worktree (a plain check never runs it).",
+      properties: {
+        command: {
+          type: 'string',
+          minLength: 1,
+          description:
+            "Shell command line run from the checkout's root, e.g. npm run compile. A checkout without " +
+            "node_modules gets a link to the candidate's.",
+        },
+        timeout: duration('Time the build may take.', '10m'),
+      },
+    },
     services: {
       type: 'object',
       default: {},
@@ -354,6 +372,7 @@ export interface GateDocument {
   args: Record<string, ArgDocument>
   secrets: string[]
   defaults: {timeout: DurationText}
+  build?: {command: string; timeout: DurationText}
   services: Record<string, ServiceDocument>
   targets: TargetDocument[]
   next_phase?: string[]

@@ -63,6 +63,8 @@ export interface GateConfig {
   redactor: Redactor
   decision: DecisionSettings
   defaults: {timeoutMs: number}
+  /** How to build a checkout before its services start (`build:`); only `gate check --against` runs it. */
+  build?: {command: string; timeoutMs: number}
   services: ServiceConfig[]
   targets: TargetConfig[]
   /** Conditions for the next gate (`next_phase:`); empty when the file names none. */

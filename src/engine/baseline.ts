@@ -6,6 +6,7 @@
 //   run-to-run      summary values only: the spread of the statistic over earlier runs
 //   exact           summary values only and too few earlier runs for a spread: P is 0 or 1
 //   run-spread      a baseline that pins several runs: this run against how much they differ (spread.ts)
+//   paired-rounds   `gate check --against`: candidate and baseline measured in alternating rounds, a paired t
 import {quantileSorted} from 'simple-statistics'
 
 import type {Expectation, RelativeThreshold} from './expectation.js'
@@ -29,7 +30,7 @@ import {Random, hashSeed} from './random.js'
 import {type QuantileQuestion, countHolding, observationsOf, quantileQuestion, shareProbability} from './quantile.js'
 import {type Draw, drawOf, quantileLevel, sampleStatistic} from './statistics.js'
 import {hodgesLehmann, mannWhitney, normalCdf} from './shift.js'
-import {MIN_PINNED_RUNS, spreadOverRuns} from './spread.js'
+import {MIN_PAIRED_ROUNDS, MIN_PINNED_RUNS, pairedShift, spreadOverRuns} from './spread.js'
 
 // The P of a comparison rests on both runs: "more samples here" would narrow only one side of it.
 const COMPARED_MORE = (): MoreSamples => ({
@@ -68,6 +69,7 @@ export function measureRelative(
       n: 0,
       noData: `"${expr.metric}" is ${metric.type} here but ${base.summary.type} in the baseline run ${baseline.run}`,
     }
+  if (baseline.rounds) return againstPairedRounds(expr, metric, evidence, baseline, settings, dimension)
   if (baseline.runs) return againstPinnedRuns(expr, metric, evidence, baseline, settings, dimension)
   const baseValue = baselineStatistic(base, expr.statistic)
   if (baseValue === null) {
@@ -263,18 +265,76 @@ function againstPinnedRuns(
   return {...current, comparison, more: () => ({samples: null, why}), p: spread.p, reason, threshold}
 }
 
+/**
+ * The candidate and the baseline measured in alternating rounds (`gate check --against`): each round gives the
+ * statistic once per side, and the pairs' differences decide (spread.ts pairedShift). The pooled baseline evidence
+ * gives the threshold shown beside the candidate's pooled value. Too few pairs: P stays 0.5, saying to run more rounds.
+ */
+function againstPairedRounds(
+  expr: Expectation & {relative: RelativeThreshold},
+  metric: MetricEvidence,
+  evidence: Evidence,
+  baseline: BaselineInput,
+  settings: MeasureSettings,
+  dimension: RelativeMeasurement['dimension'],
+): RelativeMeasurement {
+  const rounds = baseline.rounds ?? []
+  const of = (metrics: Record<string, MetricEvidence>): number | null => {
+    const found = metrics[expr.metric]
+    const value = found && found.type === metric.type ? evidenceStatistic(found, expr.statistic) : null
+    return value !== null && Number.isFinite(value) ? value : null
+  }
+  const pairs = rounds.flatMap(({baseline: base, candidate}) => {
+    const [c, b] = [of(candidate), of(base)]
+    return c === null || b === null ? [] : [[c, b] as const]
+  })
+  const baseValue = baselineStatistic(baseline.metrics[expr.metric]!, expr.statistic)
+  if (baseValue === null)
+    return {dimension, n: 0, noData: `the baseline ${baseline.run} gave no ${expr.statistic} of "${expr.metric}"`}
+  const threshold = relativeThreshold(expr.relative, baseValue)
+  const current = measure({...expr, threshold}, metric, evidence, settings)
+  if ('noData' in current) return {...current, threshold}
+  const shift = pairedShift(pairs, expr.relative, expr.operator)
+  const comparison: BaselineComparison = {
+    change: shift?.change ?? (baseValue === 0 ? null : current.value / baseValue - 1),
+    changeInterval95: shift?.changeInterval95 ?? null,
+    mannWhitneyP: null,
+    model: 'paired-rounds',
+    name: baseline.name,
+    pairs: pairs.length,
+    run: baseline.run,
+    value: baseValue,
+  }
+  const gave = `${pairs.length} of the ${rounds.length} rounds gave ${expr.statistic}(${expr.metric}) on both sides`
+  if (shift === null || pairs.length < MIN_PAIRED_ROUNDS) {
+    const why =
+      `the paired comparison needs ${MIN_PAIRED_ROUNDS} rounds with ${expr.statistic}(${expr.metric}) on both ` +
+      `sides and ${gave}: run more rounds (--rounds ${Math.max(4, rounds.length + MIN_PAIRED_ROUNDS - pairs.length)})`
+    return {...current, comparison, more: () => ({samples: null, why}), p: 0.5, reason: why, threshold}
+  }
+
+  const scale = shift.logScale ? ' of the log ratio' : ''
+  const reason = `paired over ${gave}: sd ${shift.sd.toPrecision(3)}${scale}, Student t with ${shift.pairs - 1} df`
+  const why = `P rests on ${shift.pairs} paired rounds: run more rounds (--rounds N)`
+  return {...current, comparison, more: () => ({samples: null, why}), p: shift.p, reason, threshold}
+}
+
 /** The baseline's value of a statistic: from its samples when it kept them, else from its summary. */
 function baselineStatistic(base: BaselineMetric, statistic: string): number | null {
-  const {evidence} = base
-  if (evidence?.type === 'samples' && evidence.samples.length > 0 && evidence.samples.every(Number.isFinite)) {
+  return (base.evidence && evidenceStatistic(base.evidence, statistic)) ?? summaryStatistic(base.summary, statistic)
+}
+
+/** A statistic of one metric's evidence; null when the evidence cannot give it. */
+function evidenceStatistic(evidence: MetricEvidence, statistic: string): number | null {
+  if (evidence.type === 'samples' && evidence.samples.length > 0 && evidence.samples.every(Number.isFinite)) {
     if (statistic === 'count') return evidence.seen ?? evidence.samples.length
     const compute = sampleStatistic(statistic, evidence.seen ?? evidence.samples.length)
     if (compute) return compute(Float64Array.from(evidence.samples))
   }
 
-  if (evidence?.type === 'proportion') return evidence.trials > 0 ? evidence.events / evidence.trials : null
-  if (evidence?.type === 'value') return Number.isFinite(evidence.value) ? evidence.value : null
-  return summaryStatistic(base.summary, statistic)
+  if (evidence.type === 'proportion') return evidence.trials > 0 ? evidence.events / evidence.trials : null
+  if (evidence.type === 'value') return Number.isFinite(evidence.value) ? evidence.value : null
+  return null
 }
 
 /** A statistic as a run's summary kept it, or null when the summary does not have it. */

@@ -7,7 +7,7 @@
 import type {RelativeThreshold} from './expectation.js'
 import type {Operator} from './types.js'
 
-import {boundSide, holds} from './expectation.js'
+import {boundSide, holds, relativeThreshold} from './expectation.js'
 import {studentTCdf, studentTQuantile} from './regression.js'
 
 /** Pinned runs needed before their spread decides: 2 leave one degree of freedom, too few to ever PASS in practice. */
@@ -63,6 +63,73 @@ export function spreadOverRuns(
     logScale,
     p: side === 'upper' ? studentTCdf(z, k - 1) : studentTCdf(-z, k - 1),
     runs: k,
+    sd,
+  }
+}
+
+/** Paired rounds needed before they decide: 2 leave one degree of freedom, too few to ever PASS in practice. */
+export const MIN_PAIRED_ROUNDS = 3
+
+export interface PairedShift {
+  /** Rounds with the statistic on both sides. */
+  pairs: number
+  /** Candidate against baseline: the pairs' geometric mean ratio − 1 (log), else mean difference / baseline mean. */
+  change: number | null
+  /** Student t 95% interval of the change over the pairs; null when the pairs all agree or are too few. */
+  changeInterval95: [number, number] | null
+  p: number
+  /** Standard deviation of the per-pair differences on the scale compared (log for a factor). */
+  sd: number
+  logScale: boolean
+}
+
+/**
+ * Interleaved A/B (`gate check --against`): each pair is one round's statistic on the candidate and on the baseline,
+ * measured back to back, so what drifts on the machine moves both. On the log scale for a factor (a slowdown scales),
+ * the pair's difference d = log(candidate) − log(baseline) leaves the drift out; P that the expectation holds is the
+ * Student t posterior of the mean d against the allowed factor, n − 1 degrees of freedom (a paired t); null for none.
+ */
+export function pairedShift(
+  pairs: ReadonlyArray<readonly [candidate: number, baseline: number]>,
+  relative: RelativeThreshold,
+  operator: Operator,
+): PairedShift | null {
+  const n = pairs.length
+  if (n === 0) return null
+  const logScale = relative.kind === 'scale' && relative.factor > 0 && pairs.every(([c, b]) => c > 0 && b > 0)
+  // What must hold per pair, as a difference against 0: log(c) − log(b) − log(f), or c − threshold(b).
+  const margins = pairs.map(([c, b]) =>
+    logScale
+      ? Math.log(c) - Math.log(b) - Math.log((relative as {factor: number}).factor)
+      : c - relativeThreshold(relative, b),
+  )
+  const shifts = pairs.map(([c, b]) => (logScale ? Math.log(c) - Math.log(b) : c - b))
+  const meanOf = (xs: readonly number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length
+  const sdOf = (xs: readonly number[]): number =>
+    n < 2 ? Number.NaN : Math.sqrt(xs.reduce((a, x) => a + (x - meanOf(xs)) ** 2, 0) / (n - 1))
+  const margin = meanOf(margins)
+  const shift = meanOf(shifts)
+  const baseMean = meanOf(pairs.map(([, b]) => b))
+  const change = (x: number): number => (logScale ? Math.expm1(x) : baseMean === 0 ? Number.NaN : x / baseMean)
+  const sd = sdOf(margins)
+  const side = boundSide(operator)
+  const central = Number.isFinite(change(shift)) ? change(shift) : null
+  if (!(sd > 0) || side === null) {
+    // One pair, or pairs that all agree (a count, a setting): nothing to spread, the comparison is exact.
+    const p = holds(margin, operator, 0) ? 1 : 0
+    return {change: central, changeInterval95: null, logScale, p, pairs: n, sd: Number.isNaN(sd) ? 0 : sd}
+  }
+
+  const se = sd / Math.sqrt(n)
+  const half = (studentTQuantile(0.975, n - 1) * sdOf(shifts)) / Math.sqrt(n)
+  const interval: [number, number] = [change(shift - half), change(shift + half)]
+  const t = -margin / se
+  return {
+    change: central,
+    changeInterval95: interval.every(Number.isFinite) ? interval : null,
+    logScale,
+    p: side === 'upper' ? studentTCdf(t, n - 1) : studentTCdf(-t, n - 1),
+    pairs: n,
     sd,
   }
 }

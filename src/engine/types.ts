@@ -93,7 +93,7 @@ export interface ExpectationVerdict {
 
 /** Which model turned a comparison with the baseline into P(holds). */
 export type BaselineModel =
-  'hodges-lehmann' | 'order-statistic' | 'bootstrap' | 'beta' | 'run-to-run' | 'run-spread' | 'exact'
+  'hodges-lehmann' | 'order-statistic' | 'bootstrap' | 'beta' | 'run-to-run' | 'run-spread' | 'paired-rounds' | 'exact'
 
 /** The current run's statistic next to the baseline's. */
 export interface BaselineComparison {
@@ -111,6 +111,8 @@ export interface BaselineComparison {
   mannWhitneyP: number | null
   /** How many pinned runs the baseline holds, when it pins a set (`gate baseline save --runs N`). */
   runs?: number
+  /** How many rounds gave the statistic on both sides, when they were measured side by side (`--against`). */
+  pairs?: number
 }
 
 export interface MetricSummary {
@@ -238,6 +240,11 @@ export interface BaselineInput {
    * relative expectations are then judged against how much these runs differ from one another (too few: INCONCLUSIVE).
    */
   runs?: Array<{run: string; metrics: Record<string, BaselineMetric>}>
+  /**
+   * `gate check --against`: each round's evidence on the candidate and on the baseline, measured back to back (ABBA);
+   * relative expectations are then judged on these pairs, so what drifts on the machine hits both sides alike.
+   */
+  rounds?: Array<{candidate: Record<string, MetricEvidence>; baseline: Record<string, MetricEvidence>}>
 }
 
 export interface GateEvaluation {

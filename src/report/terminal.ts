@@ -54,6 +54,7 @@ export function renderTerminal(view: ReportView, options: TerminalOptions = {}):
     ...(view.interrupted
       ? [paint(33, 'INTERRUPTED: the run was cut short; the decision covers only what was measured.')]
       : []),
+    ...(view.against ? [clip(view.against, LINE_WIDTH)] : []),
     '',
     paint(1, line(header)),
     ...rows.map((row) => line(row, row.tone)),

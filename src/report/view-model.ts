@@ -251,6 +251,8 @@ export interface ReportView {
   duration: string
   commit: string
   interrupted: boolean
+  /** `gate check --against`: "Baseline HEAD@1a2b3c4, measured side by side in 4 alternating rounds …"; else null. */
+  against: string | null
   counts: Array<{status: Status; icon: string; count: number}>
   /** How many targets each status word describes, with what the word means. */
   words: Array<{word: StatusWord; count: number; meaning: string}>
@@ -331,6 +333,7 @@ export function buildReportView(results: RunResults): ReportView {
     duration: formatValue(results.durationMs, 'duration'),
     commit: commitText(results.environment.git),
     interrupted: results.interrupted,
+    against: results.against ? againstText(results.against) : null,
     counts: STATUSES.map((status) => ({count: count(status), icon: STATUS_ICON[status], status})),
     words: WORDS.map((word) => ({
       count: targets.filter((t) => t.word === word).length,
@@ -905,4 +908,16 @@ function commitText(git: RunResults['environment']['git']): string {
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
+/** Which baseline a side-by-side run measured, and how, in one sentence. */
+function againstText(against: NonNullable<RunResults['against']>): string {
+  const where = against.checkout === 'worktree' ? 'a temporary worktree' : 'its directory'
+  const services = against.services === 'ref' ? `${against.ref}'s gate file` : "this tree's gate file (REF has none)"
+  return clip(
+    `Baseline ${against.ref}@${against.commit.slice(0, 7)}, built in ${where} and measured side by side in ` +
+      `${against.rounds} alternating rounds (${against.order}); its services as ${services} says; relative ` +
+      `expectations compare the paired rounds.`,
+    TEXT_MAX,
+  )
 }

@@ -59,13 +59,36 @@ export function mergeTarget(
   return {evidence: {...evidence, ...(notes.length > 0 ? {notes} : {})}}
 }
 
+/** What the merged parts are: disjoint shares of the load (shards), or repeats of the whole of it (rounds). */
+export interface MergeParts {
+  /** Dimensions whose values add up over the parts; any other value must agree across them. */
+  additive: ReadonlySet<Dimension>
+  label(shard: Shard): string
+  /** "shards", "rounds" */
+  plural: string
+}
+
+const SHARDS: MergeParts = {additive: ADDITIVE, label: shardLabel, plural: 'shards'}
+
+/** Rounds of `gate check --against` each ran the whole load: nothing adds up, every value must agree. */
+export const ROUNDS: MergeParts = {
+  additive: new Set(),
+  label: ({count, index}) => `round ${index}/${count}`,
+  plural: 'rounds',
+}
+
 /**
  * The evidence of several shards as one: samples re-drawn from the union (or from the merged
  * histograms), proportions' events and trials summed, counts and rates summed, other values kept
  * only when every shard agrees, the longest window, every source, each shard's notes.
  * Independent of the order of `shards`; the samples drawn depend on `seed`.
  */
-export function mergeEvidence(shards: readonly ShardEvidence[], seed: number, target = ''): Evidence {
+export function mergeEvidence(
+  shards: readonly ShardEvidence[],
+  seed: number,
+  target = '',
+  parts: MergeParts = SHARDS,
+): Evidence {
   const ordered = [...shards].sort((a, b) => a.shard.index - b.shard.index)
   const names = [...new Set(ordered.flatMap(({evidence}) => Object.keys(evidence.metrics)))].sort()
   const metrics: Record<string, MetricEvidence> = {}
@@ -73,8 +96,8 @@ export function mergeEvidence(shards: readonly ShardEvidence[], seed: number, ta
   for (const name of names) {
     const having = ordered.filter(({evidence}) => evidence.metrics[name] !== undefined)
     if (having.length < ordered.length)
-      notes.push(`${name}: only ${having.map(({shard}) => shardLabel(shard)).join(', ')} reported it`)
-    const merged = mergeMetric(name, having, new Random(hashSeed(seed, 'merge', target, name)))
+      notes.push(`${name}: only ${having.map(({shard}) => parts.label(shard)).join(', ')} reported it`)
+    const merged = mergeMetric(name, having, new Random(hashSeed(seed, 'merge', target, name)), parts)
     if ('dropped' in merged) notes.push(`metric ${name} was dropped: ${merged.dropped}`)
     else metrics[name] = merged.metric
     if ('note' in merged && merged.note) notes.push(merged.note)
@@ -86,12 +109,12 @@ export function mergeEvidence(shards: readonly ShardEvidence[], seed: number, ta
     .reduce((weakest, next) => (KIND_RANK[next] < KIND_RANK[weakest] ? next : weakest))
   const sources = [...new Set(ordered.map(({evidence}) => evidence.source))]
   const shardNotes = ordered.flatMap(({evidence, shard}) =>
-    (evidence.notes ?? []).map((note) => `${shardLabel(shard)}: ${note}`),
+    (evidence.notes ?? []).map((note) => `${parts.label(shard)}: ${note}`),
   )
   return {
     kind,
     metrics,
-    notes: [`merged from ${ordered.map(({shard}) => shardLabel(shard)).join(', ')}`, ...notes, ...shardNotes],
+    notes: [`merged from ${ordered.map(({shard}) => parts.label(shard)).join(', ')}`, ...notes, ...shardNotes],
     source: sources.join(' + '),
     ...(durations.length > 0 ? {durationMs: Math.max(...durations)} : {}),
   }
@@ -99,11 +122,11 @@ export function mergeEvidence(shards: readonly ShardEvidence[], seed: number, ta
 
 type MergedMetric = {dropped: string} | {metric: MetricEvidence; note?: string}
 
-function mergeMetric(name: string, shards: readonly ShardEvidence[], random: Random): MergedMetric {
+function mergeMetric(name: string, shards: readonly ShardEvidence[], random: Random, kinds: MergeParts): MergedMetric {
   const metrics = shards.map(({evidence}) => evidence.metrics[name]!)
   const first = metrics[0]!
   if (metrics.some((metric) => metric.type !== first.type))
-    return {dropped: `its type differs between shards (${metrics.map((m) => m.type).join(', ')})`}
+    return {dropped: `its type differs between ${kinds.plural} (${metrics.map((m) => m.type).join(', ')})`}
   if (first.type === 'proportion') {
     const sum = (pick: (m: Extract<MetricEvidence, {type: 'proportion'}>) => number): number =>
       metrics.reduce((total, m) => total + pick(m as typeof first), 0)
@@ -112,16 +135,17 @@ function mergeMetric(name: string, shards: readonly ShardEvidence[], random: Ran
 
   const dimension = first.dimension
   if (metrics.some((metric) => metric.type !== 'proportion' && metric.dimension !== dimension))
-    return {dropped: 'its dimension differs between shards'}
+    return {dropped: `its dimension differs between ${kinds.plural}`}
   if (first.type === 'value') {
     const values = metrics.map((metric) => (metric as typeof first).value)
-    if (ADDITIVE.has(dimension)) return {metric: {dimension, type: 'value', value: values.reduce((a, b) => a + b, 0)}}
+    if (kinds.additive.has(dimension))
+      return {metric: {dimension, type: 'value', value: values.reduce((a, b) => a + b, 0)}}
     if (values.every((value) => value === values[0])) return {metric: first}
     return {
       dropped:
-        `the shards disagree ` +
+        `the ${kinds.plural} disagree ` +
         `(${values.map((value) => formatValue(value, dimension)).join(', ')}) and a ${dimension} does not add up ` +
-        `across shards`,
+        `across ${kinds.plural}`,
     }
   }
 

@@ -52,6 +52,23 @@ export interface RunResults {
   shard?: Shard
   /** Set on a `gate merge` run: the shard runs it decided on. */
   merged?: {runs: Array<{id: string; shard: Shard}>}
+  /** Set on a `gate check --against REF` run: the baseline measured side by side with this tree. */
+  against?: AgainstRecord
+}
+
+/** The baseline of a `gate check --against REF` run, measured beside the candidate in alternating rounds. */
+export interface AgainstRecord {
+  /** As given: a git ref or a directory. */
+  ref: string
+  /** The commit the baseline was built from. */
+  commit: string
+  /** A temporary git worktree of REF, or the directory REF named. */
+  checkout: 'worktree' | 'directory'
+  /** Rounds asked for; targets with a relative expectation ran once per side in each. */
+  rounds: number
+  order: 'ABBA'
+  /** Whose gate file started the baseline's services: REF's own copy, or the candidate's when REF has none. */
+  services: 'ref' | 'candidate'
 }
 
 /**

@@ -87,7 +87,7 @@ export async function runCheck(options: CheckOptions): Promise<RunResults> {
 }
 
 /** The validators installed, and the plugins that failed to provide theirs. */
-interface Installed {
+export interface Installed {
   unavailable: readonly string[]
   validators: Map<string, RegisteredValidator>
 }
@@ -121,26 +121,17 @@ async function measureGate(
   // Without a log file to keep it, the services' output is shown as before: it must go somewhere.
   const shownLive = options.verbose === true || (gate.services.length > 0 && serviceLog === undefined)
   const logFile = serviceLog && (path.relative(cwd, serviceLog.file) || serviceLog.file)
-  const logNote = logFile ? `; full log: ${logFile}` : ''
   try {
-    try {
-      // A death mid-run is a warning naming the target it cut into; its last lines are shown unless already seen.
-      const onLost = (description: string) => {
-        const warning = `${description}${logNote}${running ? ` (during target ${running})` : ''}`
-        warnings.push(warning)
-        if (!shownLive) events.log(warning)
-      }
-      const log = (line: string) => {
-        serviceLog?.write(visibleControls(line))
-        if (shownLive) events.log(line)
-      }
-      services = await startServices(gate.services, {log, onLost, redact: redactor.text, signal})
-      if (logFile) events.log(`services ready: ${describeServices(services)}; their output goes to ${logFile}`)
-    } catch (error) {
-      serviceFailure = `${(error as Error).message}${logNote}`
-      warnings.push(serviceFailure)
-      events.log(serviceFailure)
-    }
+    ;({services, failure: serviceFailure} = await startGateServices(gate.services, {
+      events,
+      logFile,
+      redact: redactor.text,
+      running: () => running,
+      serviceLog,
+      shownLive,
+      signal,
+      warnings,
+    }))
 
     const run: TargetRun = {
       env,
@@ -202,14 +193,7 @@ async function measureGate(
       resultsEnvelope({
         id: runId(gate.name, startedAt),
         toolVersion: options.toolVersion,
-        gate: {
-          name: gate.name,
-          title: gate.title,
-          file: gate.locate([]).file,
-          sha256: gate.sha256,
-          ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {}),
-          ...(gate.nextPhase.length > 0 ? {nextPhase: gate.nextPhase} : {}),
-        },
+        gate: gateRecord(gate),
         startedAt,
         finishedAt: new Date(),
         environment: describeEnvironment(cwd, env),
@@ -225,8 +209,66 @@ async function measureGate(
   }
 }
 
+/** The gate as the results file names it. */
+export function gateRecord(gate: GateConfig): RunResults['gate'] {
+  return {
+    name: gate.name,
+    title: gate.title,
+    file: gate.locate([]).file,
+    sha256: gate.sha256,
+    ...(Object.keys(gate.args).length > 0 ? {args: gate.args} : {}),
+    ...(gate.nextPhase.length > 0 ? {nextPhase: gate.nextPhase} : {}),
+  }
+}
+
+export interface GateServicesOptions {
+  events: CheckEvents
+  serviceLog: ServiceLog | undefined
+  /** The log file as shown to the user, when there is one. */
+  logFile: string | undefined
+  shownLive: boolean
+  redact(text: string): string
+  signal: AbortSignal
+  warnings: string[]
+  /** The target running now, named in the warning when a service dies under it. */
+  running(): string | undefined
+  /** Names which set of services these are when a run starts two (`--against`): "baseline". */
+  side?: string
+}
+
+/** Starts a gate's services; a failure is a warning and the reason its targets have no data, never a throw. */
+export async function startGateServices(
+  configs: GateConfig['services'],
+  options: GateServicesOptions,
+): Promise<{services?: RunningServices; failure?: string}> {
+  const {events, logFile, serviceLog, shownLive, warnings} = options
+  const logNote = logFile ? `; full log: ${logFile}` : ''
+  const side = options.side ? `${options.side} ` : ''
+  try {
+    // A death mid-run is a warning naming the target it cut into; its last lines are shown unless already seen.
+    const onLost = (description: string) => {
+      const running = options.running()
+      const warning = `${side}${description}${logNote}${running ? ` (during target ${running})` : ''}`
+      warnings.push(warning)
+      if (!shownLive) events.log(warning)
+    }
+    const log = (line: string) => {
+      serviceLog?.write(visibleControls(`${side}${line}`))
+      if (shownLive) events.log(`${side}${line}`)
+    }
+    const services = await startServices(configs, {log, onLost, redact: options.redact, signal: options.signal})
+    if (logFile) events.log(`${side}services ready: ${describeServices(services)}; their output goes to ${logFile}`)
+    return {services}
+  } catch (error) {
+    const failure = `${side}${(error as Error).message}${logNote}`
+    warnings.push(failure)
+    events.log(failure)
+    return {failure}
+  }
+}
+
 /** The services' log beside the run's results; a run that cannot write it goes on, with a warning. */
-function openLog(cwd: string, id: string, warnings: string[]): ServiceLog | undefined {
+export function openLog(cwd: string, id: string, warnings: string[]): ServiceLog | undefined {
   try {
     return openServiceLog(path.join(cwd, STATE_DIR, 'runs'), id)
   } catch (error) {
@@ -243,14 +285,14 @@ function describeServices(services: RunningServices): string {
 }
 
 /** What a target leaves beside its evidence: for a merge, and the machine's noise while its validator ran. */
-interface Kept {
+export interface Kept {
   histograms: Record<string, string>
   skippedOnShard?: true
   noise?: MachineNoise
 }
 
 /** What every target of one run is collected with: the gate, its validators and services, the run's settings. */
-interface TargetRun {
+export interface TargetRun {
   gate: GateConfig
   installed: Installed
   services: RunningServices | undefined
@@ -261,9 +303,13 @@ interface TargetRun {
   events: CheckEvents
   signal: AbortSignal
   shard: Shard | undefined
+  /** Keep each samples metric's HDR histogram (a shard's, or a round's to pool), in `Kept`. */
+  keepHistograms?: boolean
+  /** Where the validator resolves relative paths; default the gate's directory. */
+  gateDir?: string
 }
 
-async function collectTarget(
+export async function collectTarget(
   run: TargetRun,
   target: TargetConfig,
   baseline: TargetInput['baseline'],
@@ -297,7 +343,7 @@ async function collectTarget(
     timeoutMs: target.timeoutMs,
     signal,
     services: services?.info ?? {},
-    gateDir: gate.dir,
+    gateDir: run.gateDir ?? gate.dir,
     redact: gate.redactor.text,
     seed: settings.seed,
     target: {id: target.id, title: target.title},
@@ -305,14 +351,17 @@ async function collectTarget(
     progress: (update) => events.targetProgress?.(target, update, performance.now() - began),
     decided: (evidence) =>
       ['FAIL', 'PASS'].includes(evaluateTarget(settings, toTargetInput(target, {evidence}, baseline)).status),
-    // Only a shard's evidence is saved for a merge, so only a shard encodes its histograms.
-    ...(shard ? {keepHistogram: (metric: string, encoded: string) => (kept.histograms[metric] = encoded), shard} : {}),
+    // Only a shard's evidence is saved for a merge and only rounds are pooled, so only they encode their histograms.
+    ...(shard || run.keepHistograms
+      ? {keepHistogram: (metric: string, encoded: string) => (kept.histograms[metric] = encoded)}
+      : {}),
+    ...(shard ? {shard} : {}),
   })
   kept.noise = judgeNoise(watch.stop(), 'evidence' in outcome ? outcome.evidence.kind : kind)
   return outcome
 }
 
-function toTargetInput(
+export function toTargetInput(
   target: TargetConfig,
   collected: TargetInput['collected'],
   baseline?: TargetInput['baseline'],
@@ -335,7 +384,7 @@ function toTargetInput(
  * The same events with secrets redacted and control characters made visible (a service's log may hold terminal escapes)
  * in all they carry to the terminal.
  */
-function terminalEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
+export function terminalEvents(events: CheckEvents, redactor: Redactor): CheckEvents {
   const shown = (text: string): string => visibleControls(redactor.text(text))
   return {
     log: (message) => events.log(shown(message)),

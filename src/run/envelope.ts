@@ -26,6 +26,7 @@ export interface RunRecord {
   warnings: string[]
   shard?: RunResults['shard']
   merged?: RunResults['merged']
+  against?: RunResults['against']
 }
 
 export function resultsEnvelope(run: RunRecord): RunResults {
@@ -51,5 +52,6 @@ export function resultsEnvelope(run: RunRecord): RunResults {
     warnings: run.warnings,
     ...(run.shard ? {shard: run.shard} : {}),
     ...(run.merged ? {merged: run.merged} : {}),
+    ...(run.against ? {against: run.against} : {}),
   }
 }

@@ -42,6 +42,7 @@ describe('gateSchema', () => {
       'args',
       'secrets',
       'defaults',
+      'build',
       'services',
       'targets',
       'next_phase',
