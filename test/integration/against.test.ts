@@ -115,7 +115,13 @@ describe('gate check --against REF', () => {
       expect(shift.baseline.changeInterval95[0]).toBeGreaterThan(0)
       // Both sides: the candidate's median beside the baseline's, and the shift with its interval.
       expect(shift.value!).toBeGreaterThan(shift.baseline.value + 500)
-      const report = readFileSync(path.join(out, readdirSync(out).find((file) => file.endsWith('.md'))!), 'utf8')
+      const report = readFileSync(
+        path.join(
+          out,
+          readdirSync(out).find((file) => file.endsWith('.md'))!,
+        ),
+        'utf8',
+      )
       // Markdown breaks every @ with a zero-width space so GitHub never reads it as a mention.
       expect(report.replaceAll('@&#8203;', '@')).toContain(`HEAD@${head.slice(0, 7)}`)
       expect(report).toContain('paired-rounds')
