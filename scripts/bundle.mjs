@@ -9,16 +9,28 @@
 // dist/bundle/ sits two folders below the root like dist/<folder>/, so `new URL('../../templates/', import.meta.url)`
 // and the like still reach templates/, schemas/ and gates/.
 import {build} from 'esbuild'
-import {copyFileSync, globSync, readFileSync, rmSync} from 'node:fs'
+import {copyFileSync, existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const OUT = path.join(ROOT, 'dist', 'bundle')
+const FINAL = path.join(ROOT, 'dist', 'bundle')
+// Built aside and moved in place at the end, so a gate started meanwhile (a test) finds the old bundle or the new one.
+const OUT = path.join(ROOT, 'dist', `bundle.${process.pid}.partial`)
 const pjson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const BUNDLED_PLUGINS = pjson.oclif.plugins.filter((name) => name.startsWith('gate-validator-'))
 // typescript: oclif reads tsconfig.json with it only to transpile, which the bundle turns off.
 const EXTERNAL = ['better-sqlite3', 'pg-native', 'typescript']
+
+/** What dist/lazy.js requires on first use → its own bundle in dist/bundle/lazy/. */
+const LAZY = {
+  'ajv/dist/2020.js': 'ajv2020.cjs',
+  handlebars: 'handlebars.cjs',
+  'hdr-histogram-js': 'hdr-histogram-js.cjs',
+  undici: 'undici.cjs',
+}
+const LAZY_COUNT = Object.keys(LAZY).length
 
 const commandFiles = globSync('**/*.js', {cwd: path.join(ROOT, 'dist', 'commands')}).sort()
 const commandId = (file) => file.replace(/\.js$/, '').split(path.sep).join(':')
@@ -62,8 +74,10 @@ const entryPlugin = {
 }
 
 // dist/lazy.js requires through createRequire(import.meta.url), which a bundle cannot follow. Without that line its
-// literal require() calls are the bundler's: inlined, still run on first use. The ahead-of-time compiled schema
-// validators are named by URL; the bundle looks them up by file name instead.
+// literal require() calls are the bundler's. The heavy packages it names (LAZY) are bundled on their own into
+// dist/bundle/lazy/*.cjs and required from there on first use: inlined, they would be read and parsed by every command
+// that imports lazy.js (undici alone is ~1 MB). The ahead-of-time compiled schema validators are named by URL; the
+// bundle looks them up by file name instead.
 const lazyPlugin = {
   name: 'gate-lazy',
   setup(b) {
@@ -76,12 +90,16 @@ const lazyPlugin = {
         'require(fileURLToPath(file))',
         `(${table})[fileURLToPath(file).split(/[\\\\/]/).pop()]()`,
       )
-      if (withoutRequire === source || bundled === withoutRequire) {
+      let split = bundled
+      for (const [name, file] of Object.entries(LAZY))
+        split = split.replace(`require('${name}')`, `require('./lazy/${file}')`)
+      if (withoutRequire === source || bundled === withoutRequire || split.split('./lazy/').length !== 1 + LAZY_COUNT) {
         throw new Error('scripts/bundle.mjs: dist/lazy.js no longer has the shape the bundle rewrites')
       }
 
-      return {contents: bundled, loader: 'js'}
+      return {contents: split, loader: 'js'}
     })
+    b.onResolve({filter: /^\.\/lazy\//}, (args) => ({external: true, path: args.path}))
   },
 }
 
@@ -115,9 +133,37 @@ const result = await build({
   splitting: true,
   target: 'node22',
 })
+const lazy = await build({
+  absWorkingDir: ROOT,
+  bundle: true,
+  entryPoints: Object.fromEntries(
+    Object.entries(LAZY).map(([name, file]) => [
+      file.replace(/\.cjs$/, ''),
+      createRequire(import.meta.url).resolve(name),
+    ]),
+  ),
+  format: 'cjs',
+  legalComments: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+  minifySyntax: true,
+  minifyWhitespace: true,
+  outExtension: {'.js': '.cjs'},
+  outdir: path.join(OUT, 'lazy'),
+  platform: 'node',
+  target: 'node22',
+})
+Object.assign(result.metafile.outputs, lazy.metafile.outputs)
+
 // The SQLite driver of the db plugin runs in a worker it starts from a file next to its own code.
 copyFileSync(path.join(ROOT, 'plugins', 'db', 'dist', 'sqlite-worker.js'), path.join(OUT, 'sqlite-worker.js'))
+const old = `${FINAL}.${process.pid}.old`
+if (existsSync(FINAL)) renameSync(FINAL, old)
+renameSync(OUT, FINAL)
+rmSync(old, {force: true, recursive: true})
 
+// What went into which file, for esbuild's analyzer (https://esbuild.github.io/analyze/); not part of the bundle.
+writeFileSync(path.join(ROOT, 'dist', 'bundle-meta.json'), JSON.stringify(result.metafile))
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
 console.error(
   `bundle: dist/bundle/, ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB`,
