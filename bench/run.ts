@@ -587,6 +587,9 @@ for (const section of SECTIONS) {
 }
 for (const section of SECTIONS)
   if (sections[section]) console.log(`${titles[section]}\n\n${sections[section]!.markdown}\n`)
+// Findings written by hand (e.g. where start-up time goes) between <!-- bench:notes --> markers are kept as they are.
+const notes = /<!-- bench:notes -->[\s\S]*?<!-- bench:notes end -->/.exec(previous)?.[0]
+if (notes) parts.push(notes)
 writeFileSync(path.join(HERE, 'results.md'), `${parts.join('\n\n')}\n`)
 writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(json, null, 2)}\n`)
 process.exit(0)

@@ -1,5 +1,5 @@
-// npm run bundle: the CLI as a few ESM files in dist/bundle/ that bin/run.js starts, so `gate` resolves and reads a
-// handful of files instead of ~550 modules. Built from the compiled dist/ (run after tsc -b).
+// npm run bundle [-- --meta]: the CLI as a few ESM files in dist/bundle/ that bin/run.js starts, so `gate` resolves
+// and reads a handful of files instead of ~550 modules. Built from the compiled dist/ (run after tsc -b).
 //   cli.js         oclif's core, started with the commands and hooks below (oclif's explicit strategy)
 //   commands.js    every command of dist/commands, as oclif loads them only to run one (not for --help)
 //   validators.js  the gate:validators hooks: the built-in one and those of the bundled plugins (plugins/*)
@@ -162,8 +162,8 @@ if (existsSync(FINAL)) renameSync(FINAL, old)
 renameSync(OUT, FINAL)
 rmSync(old, {force: true, recursive: true})
 
-// What went into which file, for esbuild's analyzer (https://esbuild.github.io/analyze/); not part of the bundle.
-writeFileSync(path.join(ROOT, 'dist', 'bundle-meta.json'), JSON.stringify(result.metafile))
+// --meta: what went into which file, for esbuild's analyzer (https://esbuild.github.io/analyze/).
+if (process.argv.includes('--meta')) writeFileSync(path.join(ROOT, 'bundle-meta.json'), JSON.stringify(result.metafile))
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
 console.error(
   `bundle: dist/bundle/, ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB`,
