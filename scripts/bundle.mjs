@@ -47,8 +47,14 @@ const entries = {
     ),
   ].join('\n'),
   cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8').replace(
-    '/* BUNDLED_HOOKS */ []',
-    JSON.stringify(['builtin', ...BUNDLED_PLUGINS.map(hookName)]),
+    '/* BUNDLED_PLUGINS */ []',
+    JSON.stringify(
+      BUNDLED_PLUGINS.map((name) => ({
+        identifier: hookName(name),
+        name,
+        version: JSON.parse(readFileSync(path.join(ROOT, 'plugins', short(name), 'package.json'), 'utf8')).version,
+      })),
+    ),
   ),
 }
 
