@@ -1,0 +1,45 @@
+// The bundle's entry (dist/bundle/cli.js, built by scripts/bundle.mjs): package.json's oclif settings, pointed at the
+// bundled commands and hooks. The root stays the package root, so oclif.manifest.json answers --help without loading
+// a command, and templates/, schemas/ and gates/ are where the sources expect them.
+import {Config, Plugin, execute, settings} from '@oclif/core'
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** The validator plugins inside the bundle: name, version and their hook's export in validators.js. */
+const BUNDLED_PLUGINS = /* BUNDLED_PLUGINS */ []
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const here = fileURLToPath(new URL('.', import.meta.url))
+const pjson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+pjson.oclif = {
+  ...pjson.oclif,
+  commands: {identifier: 'commands', strategy: 'explicit', target: './dist/bundle/commands.js'},
+  hooks: {...pjson.oclif.hooks, 'gate:validators': {identifier: 'builtin', target: './dist/bundle/validators.js'}},
+  // oclif's own plugins load from node_modules when installed (a release of the Action has none, and oclif would warn
+  // about each on every command).
+  plugins: pjson.oclif.plugins.filter((name) => !name.startsWith('gate-validator-') && installed(name)),
+}
+
+// The bundle is JavaScript already: oclif need not look for TypeScript to transpile (it would under NODE_ENV=test).
+// Whoever turns oclif's linked-plugin warning back on (bin/run.js) gets its transpiling behaviour with it.
+if (process.env.OCLIF_DISABLE_LINKED_ESM_WARNING === 'true') settings.enableAutoTranspile = false
+
+/** Whether node_modules in the root or a folder above it (a project that installed phasegate) holds the package. */
+function installed(name) {
+  for (let dir = root; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'node_modules', name, 'package.json'))) return true
+    if (path.dirname(dir) === dir) return false
+  }
+}
+
+const config = await Config.load({pjson, root})
+// Each bundled validator plugin is still a plugin of its own to oclif, described here instead of by its package.json,
+// so its validators are listed under its name and a hook that fails is a warning naming it.
+for (const {identifier, name, version} of BUNDLED_PLUGINS) {
+  const hooks = {'gate:validators': {identifier, target: './validators.js'}}
+  const plugin = new Plugin({isRoot: true, pjson: {name, oclif: {hooks}, type: 'module', version}, root: here})
+  await plugin.load()
+  config.plugins.set(name, plugin)
+}
+
+await execute({loadOptions: config})

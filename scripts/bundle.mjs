@@ -1,0 +1,176 @@
+// npm run bundle [-- --meta]: the CLI as a few ESM files in dist/bundle/ that bin/run.js starts, so `gate` resolves
+// and reads a handful of files instead of ~550 modules. Built from the compiled dist/ (run after tsc -b).
+//   cli.js         oclif's core, started with the commands and hooks below (oclif's explicit strategy)
+//   commands.js    every command of dist/commands, as oclif loads them only to run one (not for --help)
+//   validators.js  the gate:validators hooks: the built-in one and those of the bundled plugins (plugins/*)
+//   chunk-*.js     code the entries share, and what they import lazily
+// Everything is inside except better-sqlite3 (a native addon; its own package finds its prebuild) and the oclif
+// plugins that live in node_modules (help, plugins, not-found, autocomplete), loaded when installed.
+// dist/bundle/ sits two folders below the root like dist/<folder>/, so `new URL('../../templates/', import.meta.url)`
+// and the like still reach templates/, schemas/ and gates/.
+import {build} from 'esbuild'
+import {copyFileSync, existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const FINAL = path.join(ROOT, 'dist', 'bundle')
+// Built aside and moved in place at the end, so a gate started meanwhile (a test) finds the old bundle or the new one.
+const OUT = path.join(ROOT, 'dist', `bundle.${process.pid}.partial`)
+const pjson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+const BUNDLED_PLUGINS = pjson.oclif.plugins.filter((name) => name.startsWith('gate-validator-'))
+// typescript: oclif reads tsconfig.json with it only to transpile, which the bundle turns off.
+const EXTERNAL = ['better-sqlite3', 'pg-native', 'typescript']
+
+/** What dist/lazy.js requires on first use → its own bundle in dist/bundle/lazy/. */
+const LAZY = {
+  'ajv/dist/2020.js': 'ajv2020.cjs',
+  handlebars: 'handlebars.cjs',
+  'hdr-histogram-js': 'hdr-histogram-js.cjs',
+  undici: 'undici.cjs',
+}
+const LAZY_COUNT = Object.keys(LAZY).length
+
+const commandFiles = globSync('**/*.js', {cwd: path.join(ROOT, 'dist', 'commands')}).sort()
+const commandId = (file) => file.replace(/\.js$/, '').split(path.sep).join(':')
+
+const entries = {
+  commands: [
+    ...commandFiles.map((file, i) => `import C${i} from './dist/commands/${file.split(path.sep).join('/')}'`),
+    `export const commands = {${commandFiles.map((file, i) => `'${commandId(file)}': C${i}`).join(', ')}}`,
+  ].join('\n'),
+  validators: [
+    `export {default as builtin} from './dist/validators/builtin.js'`,
+    ...BUNDLED_PLUGINS.map(
+      (name) => `export {default as ${hookName(name)}} from './plugins/${short(name)}/dist/hook.js'`,
+    ),
+  ].join('\n'),
+  cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8').replace(
+    '/* BUNDLED_PLUGINS */ []',
+    JSON.stringify(
+      BUNDLED_PLUGINS.map((name) => ({
+        identifier: hookName(name),
+        name,
+        version: JSON.parse(readFileSync(path.join(ROOT, 'plugins', short(name), 'package.json'), 'utf8')).version,
+      })),
+    ),
+  ),
+}
+
+function short(name) {
+  return name.replace(/^gate-validator-/, '')
+}
+
+function hookName(name) {
+  return short(name).replace(/\W/g, '_')
+}
+
+// The entries are generated here, so they live in a namespace of their own and resolve from the root.
+const entryPlugin = {
+  name: 'gate-entries',
+  setup(b) {
+    b.onResolve({filter: /^gate-entry:/}, (args) => ({namespace: 'gate-entry', path: args.path.slice(11)}))
+    b.onLoad({filter: /.*/, namespace: 'gate-entry'}, (args) => ({
+      contents: entries[args.path],
+      loader: 'js',
+      resolveDir: ROOT,
+    }))
+  },
+}
+
+// dist/lazy.js requires through createRequire(import.meta.url), which a bundle cannot follow. Without that line its
+// literal require() calls are the bundler's. The heavy packages it names (LAZY) are bundled on their own into
+// dist/bundle/lazy/*.cjs and required from there on first use: inlined, they would be read and parsed by every command
+// that imports lazy.js (undici alone is ~1 MB). The ahead-of-time compiled schema validators are named by URL; the
+// bundle looks them up by file name instead.
+const lazyPlugin = {
+  name: 'gate-lazy',
+  setup(b) {
+    b.onLoad({filter: /[\\/]dist[\\/]lazy\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const withoutRequire = source.replace(/^const require = createRequire\(import\.meta\.url\);\n/m, '')
+      const schemas = globSync('*.validate.cjs', {cwd: path.join(ROOT, 'schemas')}).sort()
+      const table = `{${schemas.map((f) => `'${f}': () => require('../schemas/${f}')`).join(', ')}}`
+      const bundled = withoutRequire.replace(
+        'require(fileURLToPath(file))',
+        `(${table})[fileURLToPath(file).split(/[\\\\/]/).pop()]()`,
+      )
+      let split = bundled
+      for (const [name, file] of Object.entries(LAZY))
+        split = split.replace(`require('${name}')`, `require('./lazy/${file}')`)
+      if (withoutRequire === source || bundled === withoutRequire || split.split('./lazy/').length !== 1 + LAZY_COUNT) {
+        throw new Error('scripts/bundle.mjs: dist/lazy.js no longer has the shape the bundle rewrites')
+      }
+
+      return {contents: split, loader: 'js'}
+    })
+    b.onResolve({filter: /^\.\/lazy\//}, (args) => ({external: true, path: args.path}))
+  },
+}
+
+rmSync(OUT, {force: true, recursive: true})
+const result = await build({
+  absWorkingDir: ROOT,
+  banner: {
+    // What bundled CommonJS expects and ESM lacks; require also loads the external native addon.
+    js: [
+      "import {createRequire as __gateCreateRequire} from 'node:module'",
+      "import {fileURLToPath as __gateFileURLToPath} from 'node:url'",
+      'const require = __gateCreateRequire(import.meta.url)',
+      'const __filename = __gateFileURLToPath(import.meta.url)',
+      "const __dirname = __gateFileURLToPath(new URL('.', import.meta.url))",
+    ].join('\n'),
+  },
+  bundle: true,
+  chunkNames: 'chunk-[hash]',
+  entryNames: '[name]',
+  entryPoints: {cli: 'gate-entry:cli', commands: 'gate-entry:commands', validators: 'gate-entry:validators'},
+  external: EXTERNAL,
+  format: 'esm',
+  legalComments: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+  minifySyntax: true,
+  minifyWhitespace: true,
+  outdir: OUT,
+  platform: 'node',
+  plugins: [entryPlugin, lazyPlugin],
+  splitting: true,
+  target: 'node22',
+})
+const lazy = await build({
+  absWorkingDir: ROOT,
+  bundle: true,
+  entryPoints: Object.fromEntries(
+    Object.entries(LAZY).map(([name, file]) => [
+      file.replace(/\.cjs$/, ''),
+      createRequire(import.meta.url).resolve(name),
+    ]),
+  ),
+  format: 'cjs',
+  legalComments: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+  minifySyntax: true,
+  minifyWhitespace: true,
+  outExtension: {'.js': '.cjs'},
+  outdir: path.join(OUT, 'lazy'),
+  platform: 'node',
+  target: 'node22',
+})
+Object.assign(result.metafile.outputs, lazy.metafile.outputs)
+
+// The SQLite driver of the db plugin runs in a worker it starts from a file next to its own code.
+copyFileSync(path.join(ROOT, 'plugins', 'db', 'dist', 'sqlite-worker.js'), path.join(OUT, 'sqlite-worker.js'))
+const old = `${FINAL}.${process.pid}.old`
+if (existsSync(FINAL)) renameSync(FINAL, old)
+renameSync(OUT, FINAL)
+rmSync(old, {force: true, recursive: true})
+
+// --meta: what went into which file, for esbuild's analyzer (https://esbuild.github.io/analyze/).
+if (process.argv.includes('--meta')) writeFileSync(path.join(ROOT, 'bundle-meta.json'), JSON.stringify(result.metafile))
+const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
+console.error(
+  `bundle: dist/bundle/, ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1e6).toFixed(1)} MB`,
+)

@@ -1,0 +1,119 @@
+// The CLI as a release of the GitHub Action carries it (scripts/action-release.sh): the tracked files plus the bundle
+// (dist/bundle/), with no node_modules but better-sqlite3 — the one package action.yml installs. It must answer the
+// commands the Action and a first-time user run without anything else installed.
+import {spawn} from 'node:child_process'
+import {type Server, createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {type CliResult, ROOT, readJson} from './helpers.js'
+
+const RELEASED = ['bin', 'dist/bundle', 'gates', 'schemas', 'templates', 'package.json', 'oclif.manifest.json']
+let work: string
+let release: string
+let project: string
+let server: Server
+
+function runReleased(args: string[]): Promise<CliResult> {
+  const child = spawn(process.execPath, [path.join(release, 'bin', 'run.js'), ...args], {
+    cwd: project,
+    env: {...process.env, GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '', NO_COLOR: '1'},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({code, signal, stderr, stdout})
+    }),
+  )
+}
+
+beforeAll(async () => {
+  server = createServer((_, response) => response.end('ok'))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  work = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bundle-'))
+  release = path.join(work, 'action')
+  for (const entry of RELEASED) cpSync(path.join(ROOT, entry), path.join(release, entry), {recursive: true})
+  mkdirSync(path.join(release, 'node_modules'))
+  symlinkSync(path.join(ROOT, 'node_modules', 'better-sqlite3'), path.join(release, 'node_modules', 'better-sqlite3'))
+  project = path.join(work, 'project')
+  mkdirSync(path.join(project, 'gates'), {recursive: true})
+  writeFileSync(
+    path.join(project, 'gates', 'one-claim.yaml'),
+    'version: 1\ntargets:\n  - id: claimed\n    validator: claim\n' +
+      '    with: {metric: latency, value: 10ms, source: a benchmark}\n    expect: [latency < 1s]\n',
+  )
+  // What the bundle loads on first use (dist/bundle/lazy/): undici and the HDR histograms for http, handlebars and
+  // ajv's 2020 build for a report read back from the results file.
+  writeFileSync(
+    path.join(project, 'gates', 'http.yaml'),
+    'version: 1\ntargets:\n  - id: served\n    validator: http\n' +
+      `    with: {url: "${url}", connections: 2, requests: 300}\n    expect: ["p95(latency) < 10s"]\n`,
+  )
+})
+
+afterAll(() => {
+  server.close()
+  rmSync(work, {force: true, recursive: true})
+})
+
+describe('the bundled CLI without node_modules', () => {
+  it('answers --help with the commands of the manifest', async () => {
+    const help = await runReleased(['--help'])
+    expect(help.code, help.stderr).toBe(0)
+    expect(help.stdout).toContain('$ gate check smoke')
+    for (const id of Object.keys(readJson(path.join(ROOT, 'oclif.manifest.json')).commands)) {
+      expect(help.stdout).toContain(id.split(':')[0])
+    }
+  })
+
+  it('lists the built-in validators and those of every bundled plugin', async () => {
+    const listed = await runReleased(['validators', '--json'])
+    expect(listed.code, listed.stderr).toBe(0)
+    // oclif's own plugins are not there, and nothing warns about them.
+    expect(listed.stderr).toBe('')
+    const plugins = Object.fromEntries(
+      (JSON.parse(listed.stdout) as Array<{name: string; plugin: string}>).map((v) => [v.name, v.plugin]),
+    )
+    // Each under the plugin that provides it, as when the plugins are installed packages.
+    expect(plugins).toMatchObject({
+      cache: 'gate-validator-cache',
+      claim: 'phasegate',
+      command: 'phasegate',
+      dashboard: 'gate-validator-dashboard',
+      db: 'gate-validator-db',
+      fleet: 'gate-validator-fleet',
+      http: 'phasegate',
+      swarm: 'gate-validator-swarm',
+      wasm: 'gate-validator-wasm',
+    })
+  })
+
+  it('checks a one-claim gate: decides and records the run in the history', async () => {
+    const checked = await runReleased(['check', 'one-claim', '--progress', 'none', '--json'])
+    // A claim alone is never PASS: the gate BLOCKs (exit 1) with a decision, not an error.
+    expect(checked.code, checked.stderr).toBe(1)
+    expect(JSON.parse(checked.stdout).decision.outcome).toBe('BLOCK')
+    const history = await runReleased(['history', 'one-claim', '--json'])
+    expect(history.code, history.stderr).toBe(0)
+    expect(history.stdout).toContain('claimed')
+  })
+
+  it('measures an http target and renders the saved run as Markdown', async () => {
+    const checked = await runReleased(['check', 'http', '--progress', 'none', '--json'])
+    expect(checked.code, checked.stderr).not.toBe(2)
+    const run = JSON.parse(checked.stdout)
+    expect(run.targets[0].status).toBe('PASS')
+    const report = await runReleased(['report', '--format', 'md'])
+    expect(report.code, report.stderr).toBe(0)
+    expect(report.stdout).toContain('# Gate report: http')
+  })
+})
