@@ -31,6 +31,12 @@ const LAZY = {
   undici: 'undici.cjs',
 }
 const LAZY_COUNT = Object.keys(LAZY).length
+/**
+ * CommonJS packages the code imports dynamically (`await import('undici')`) → the file in dist/bundle/lazy/ it
+ * requires instead. esbuild gives a bundled CommonJS module to import() as a default export only, so
+ * `const {Pool} = await import('undici')` found no Pool; Node's own import() also names the exports.
+ */
+const DYNAMIC = {ioredis: 'ioredis.cjs', pg: 'pg.cjs', saxes: 'saxes.cjs', undici: 'undici.cjs', ws: 'ws.cjs'}
 
 const commandFiles = globSync('**/*.js', {cwd: path.join(ROOT, 'dist', 'commands')}).sort()
 const commandId = (file) => file.replace(/\.js$/, '').split(path.sep).join(':')
@@ -109,6 +115,27 @@ const lazyPlugin = {
   },
 }
 
+// Every import('<DYNAMIC package>') in the compiled code becomes a require of its lazy file, wrapped as Node's import()
+// would give it: the exports by name, and the whole module as default.
+const dynamicPlugin = {
+  name: 'gate-dynamic-imports',
+  setup(b) {
+    const pattern = new RegExp(`\\bimport\\((['"])(${Object.keys(DYNAMIC).join('|')})\\1\\)`, 'g')
+    b.onLoad({filter: /[\\/]dist[\\/].*\.js$/}, (args) => {
+      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined
+      const source = readFileSync(args.path, 'utf8')
+      pattern.lastIndex = 0 // test() on a global pattern starts where the last file's match ended
+      if (!pattern.test(source)) return undefined
+      const contents = source.replace(
+        pattern,
+        (_, quote, name) =>
+          `Promise.resolve().then(() => { const m = require('./lazy/${DYNAMIC[name]}'); return {...m, default: m} })`,
+      )
+      return {contents, loader: 'js'}
+    })
+  },
+}
+
 rmSync(OUT, {force: true, recursive: true})
 const result = await build({
   absWorkingDir: ROOT,
@@ -135,7 +162,7 @@ const result = await build({
   minifyWhitespace: true,
   outdir: OUT,
   platform: 'node',
-  plugins: [entryPlugin, lazyPlugin],
+  plugins: [entryPlugin, lazyPlugin, dynamicPlugin],
   splitting: true,
   target: 'node22',
 })
@@ -143,7 +170,7 @@ const lazy = await build({
   absWorkingDir: ROOT,
   bundle: true,
   entryPoints: Object.fromEntries(
-    Object.entries(LAZY).map(([name, file]) => [
+    Object.entries({...LAZY, ...DYNAMIC}).map(([name, file]) => [
       file.replace(/\.cjs$/, ''),
       createRequire(import.meta.url).resolve(name),
     ]),

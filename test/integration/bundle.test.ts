@@ -36,7 +36,14 @@ function runReleased(args: string[]): Promise<CliResult> {
 }
 
 beforeAll(async () => {
-  server = createServer((_, response) => response.end('ok'))
+  // GET /cache: counters that move on every read, for the cache plugin's JSON stats (read with undici's request).
+  let reads = 0
+  server = createServer((request, response) => {
+    if (request.url !== '/cache') return response.end('ok')
+    reads++
+    response.setHeader('content-type', 'application/json')
+    response.end(JSON.stringify({hits: reads * 9, misses: reads}))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
   work = mkdtempSync(path.join(os.tmpdir(), 'phasegate-bundle-'))
@@ -57,6 +64,12 @@ beforeAll(async () => {
     path.join(project, 'gates', 'http.yaml'),
     'version: 1\ntargets:\n  - id: served\n    validator: http\n' +
       `    with: {url: "${url}", connections: 2, requests: 300}\n    expect: ["p95(latency) < 10s"]\n`,
+  )
+  // Packages the code imports dynamically (import('undici') here, in a plugin): the bundle must give their names.
+  writeFileSync(
+    path.join(project, 'gates', 'cache.yaml'),
+    'version: 1\ntargets:\n  - id: cached\n    validator: cache\n' +
+      `    with: {url: "${url}cache", window: 200ms}\n    expect: ["hits > 0"]\n`,
   )
 })
 
@@ -105,6 +118,13 @@ describe('the bundled CLI without node_modules', () => {
     const history = await runReleased(['history', 'one-claim', '--json'])
     expect(history.code, history.stderr).toBe(0)
     expect(history.stdout).toContain('claimed')
+  })
+
+  it('measures through a package a plugin imports dynamically (the cache plugin reads JSON stats with undici)', async () => {
+    const checked = await runReleased(['check', 'cache', '--progress', 'none', '--json'])
+    expect(checked.code, checked.stderr).not.toBe(2)
+    const [target] = JSON.parse(checked.stdout).targets
+    expect(target.status, JSON.stringify(target)).toBe('PASS')
   })
 
   it('measures an http target and renders the saved run as Markdown', async () => {
