@@ -120,7 +120,7 @@ describe('the bundled CLI without node_modules', () => {
     expect(history.stdout).toContain('claimed')
   })
 
-  it('measures through a package a plugin imports dynamically (the cache plugin reads JSON stats with undici)', async () => {
+  it('measures through a package a plugin imports dynamically (the cache plugin reads stats with undici)', async () => {
     const checked = await runReleased(['check', 'cache', '--progress', 'none', '--json'])
     expect(checked.code, checked.stderr).not.toBe(2)
     const [target] = JSON.parse(checked.stdout).targets
