@@ -1,9 +1,10 @@
-// npm run bench [-- --quick] [-- --rounds N] [-- --only performance|calibration] [-- --calibration-scale K]: the load
-// engine and the CLI against
+// npm run bench [-- --quick] [-- --rounds N] [-- --only performance|throughput|calibration] [-- --calibration-scale K]:
+// the load engine and the CLI against
 // references measured in the same run on the same machine, interleaved, round after round (performance), and the
 // engine's false PASS / false FAIL shares with the truth on the threshold (calibration, bench/calibration.ts).
 // Writes bench/results.json and bench/results.md, one section each; --only rewrites its own section and keeps the
-// other.
+// other. --only throughput measures the four throughput and CPU rows alone and replaces just those rows of the
+// performance section, saying when they were measured.
 // Not part of npm test. Server pinned to core 0, clients to core 1 (taskset), so they do not fight for a core.
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -25,11 +26,14 @@ const SECONDS = QUICK ? 3 : 10
 const SECTIONS = ['performance', 'calibration'] as const
 type Section = (typeof SECTIONS)[number]
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
-if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
-  console.error(`bench: --only takes one of ${SECTIONS.join(', ')}`)
+if (ONLY !== undefined && ![...SECTIONS, 'throughput'].includes(ONLY)) {
+  console.error(`bench: --only takes one of ${[...SECTIONS, 'throughput'].join(', ')}`)
   process.exit(2)
 }
-const runs = (section: Section): boolean => ONLY === undefined || ONLY === section
+/** Only the throughput and CPU rows of the performance section: the load engine's hot path, in a few minutes. */
+const THROUGHPUT_ONLY = ONLY === 'throughput'
+const runs = (section: Section): boolean =>
+  ONLY === undefined || ONLY === section || (THROUGHPUT_ONLY && section === 'performance')
 /** Calibration sets per cell, as a multiple of the unit test's (400; 200 for mean and stddev above n = 100). */
 const SCALE = Number(args[args.indexOf('--calibration-scale') + 1]) || 4
 
@@ -443,14 +447,16 @@ if (runs('performance')) {
       `Load average at start ${load}.`,
   )
   try {
-    engine()
-    startup()
+    if (!THROUGHPUT_ONLY) engine()
+    if (!THROUGHPUT_ONLY) startup()
     await throughput(50)
     await throughput(1000)
-    await accuracy()
-    await omission()
-    await untilConfident()
-    await memory()
+    if (!THROUGHPUT_ONLY) {
+      await accuracy()
+      await omission()
+      await untilConfident()
+      await memory()
+    }
   } finally {
     stopAll()
   }
@@ -480,7 +486,8 @@ if (runs('performance')) {
     }),
   ]
   const header =
-    `Measured ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, ` +
+    `${THROUGHPUT_ONLY ? 'Throughput and CPU rows measured' : 'Measured'} ${new Date().toISOString()} on ` +
+    `${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, ` +
     `Node ${process.version}, load average ${load} at start; ` +
     `${ROUNDS} interleaved rounds${QUICK ? ', --quick' : ''}; server on core 0, clients on core 1 (taskset).`
   sections.performance = {
@@ -541,6 +548,31 @@ const previousJson = existsSync(path.join(HERE, 'results.json'))
 const titles: Record<Section, string> = {calibration: '## Calibration', performance: '## Performance'}
 const parts: string[] = []
 const json: Record<string, unknown> = {}
+// --only throughput: its rows replace the same rows of the last table, and its header line joins the last one's.
+if (THROUGHPUT_ONLY && sections.performance) {
+  const last = previousSection('performance')?.replace(/^## Performance\n\n/, '')
+  if (last) {
+    const [lastHeader, ...lastLines] = last.split('\n\n')
+    const [header, table] = sections.performance.markdown.split('\n\n') as [string, string]
+    const fresh = new Map(table.split('\n').map((line) => [line.split(' | ')[0], line]))
+    const merged = lastLines
+      .join('\n\n')
+      .split('\n')
+      .map((line) => fresh.get(line.split(' | ')[0]) ?? line)
+    const kept = lastHeader!.split('\n').filter((line) => !line.startsWith('Throughput and CPU rows measured'))
+    sections.performance.markdown = `${[...kept, header].join('\n')}\n\n${merged.join('\n')}`
+  }
+  const lastJson = previousJson.performance as {rows?: Array<{what: string}>} | undefined
+  if (lastJson?.rows) {
+    const json = sections.performance.json as {rows: Array<{what: string}>}
+    const fresh = new Map(json.rows.map((row) => [row.what, row]))
+    sections.performance.json = {
+      ...lastJson,
+      rows: lastJson.rows.map((row) => fresh.get(row.what) ?? row),
+      throughput: json,
+    }
+  }
+}
 for (const section of SECTIONS) {
   const markdown = sections[section]?.markdown ?? previousSection(section)
   if (markdown) {
