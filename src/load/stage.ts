@@ -43,7 +43,7 @@ export class RunControl {
  * requests in flight; `finished` settles when the last of them has been recorded.
  */
 export class StageRun implements RequestSender {
-  readonly tally = new StageTally()
+  readonly tally: StageTally
   readonly startMs = performance.now()
   readonly finished: Promise<void>
   /** When the stage stopped sending; undefined while it sends. */
@@ -58,6 +58,7 @@ export class StageRun implements RequestSender {
     readonly stage: PlannedStage,
     private readonly control: RunControl,
   ) {
+    this.tally = new StageTally(stage.model === 'open')
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve))
     this.deadline = setTimeout(() => this.end(), stage.durationMs)
     control.current = this
