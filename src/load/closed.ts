@@ -13,9 +13,12 @@ const RAMP_TICK_MS = 100
 export function driveClosed(run: StageRun, connections: readonly Connection[]): void {
   const {stage} = run
   const active: boolean[] = []
+  const ramps = stage.rampFrom !== null
+  // One continuation per user, made once, not one per request.
+  const next: Array<() => void> = []
   const loop = (user: number): void => {
-    const wanted = user < connectionsAt(stage, run.elapsed())
-    if (!wanted || !run.send(connections[user]!, () => loop(user))) active[user] = false
+    const wanted = !ramps || user < connectionsAt(stage, run.elapsed())
+    if (!wanted || !run.send(connections[user]!, (next[user] ??= () => loop(user)))) active[user] = false
   }
 
   const fill = (): void => {
@@ -28,7 +31,7 @@ export function driveClosed(run: StageRun, connections: readonly Connection[]): 
   }
 
   fill()
-  if (stage.rampFrom === null) return
+  if (!ramps) return
   const ramp = setInterval(fill, RAMP_TICK_MS)
   void run.finished.then(() => clearInterval(ramp))
 }

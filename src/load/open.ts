@@ -15,11 +15,17 @@ export function driveOpen(run: StageRun, connections: readonly Connection[]): vo
   let next = 0
   let timer: NodeJS.Timeout | undefined
 
-  const release = (connection: Connection) => (): void => {
-    free.push(connection)
-    // With a timer armed the schedule is ahead of us and the timer will send; otherwise we are behind, so send now.
-    if (timer === undefined) pump()
-  }
+  // One release per connection, made once, not one per request.
+  const releases = new Map(
+    free.map((connection) => [
+      connection,
+      (): void => {
+        free.push(connection)
+        // With a timer armed the schedule is ahead of us and the timer will send; otherwise we are behind, so send now.
+        if (timer === undefined) pump()
+      },
+    ]),
+  )
 
   const pump = (): void => {
     timer = undefined
@@ -34,7 +40,7 @@ export function driveOpen(run: StageRun, connections: readonly Connection[]): vo
       }
 
       const connection = free.pop()!
-      if (!run.send(connection, release(connection), intendedMs)) {
+      if (!run.send(connection, releases.get(connection)!, intendedMs)) {
         free.push(connection)
         return
       }

@@ -1,5 +1,5 @@
 import {describeError, emptyErrorCounts} from './errors.js'
-import {createHistogram, recordLatency} from './histogram.js'
+import {createHistogram, type Histogram, mergeHistograms, recordLatency} from './histogram.js'
 import {ReservoirSlots} from './reservoir.js'
 import type {RequestOutcome} from './request.js'
 import type {ErrorKind, LatencySamples, RequestCounts, TimelinePoint} from './types.js'
@@ -9,9 +9,22 @@ export class StageTally {
   readonly requests: RequestCounts = {completed: 0, errors: 0, ok: 0, sent: 0}
   readonly errors = emptyErrorCounts()
   readonly latency = createHistogram()
+  /**
+   * Open model only: the closed model sends when it intends to, so both latencies are one value; it records `latency`
+   * alone and its results copy it (uncorrectedLatency).
+   */
   readonly latencyUncorrected = createHistogram()
   /** Open model: arrivals the schedule intended while the stage was sending; null in the closed model. */
   intended: number | null = null
+  constructor(
+    /** Open model: requests have an intended send, apart from the actual one. */
+    readonly scheduled: boolean,
+  ) {}
+
+  /** The latency timed from the actual send: in the closed model a copy of `latency`, which is the same. */
+  uncorrectedLatency(): Histogram {
+    return this.scheduled ? this.latencyUncorrected : mergeHistograms([this.latency])
+  }
 }
 
 /** Everything measured over the run: per-stage tallies plus the run-wide reservoir, timeline and error examples. */
@@ -81,7 +94,7 @@ export class RunRecorder {
 
   private recordLatency(tally: StageTally, correctedMs: number, uncorrectedMs: number): void {
     recordLatency(tally.latency, correctedMs)
-    recordLatency(tally.latencyUncorrected, uncorrectedMs)
+    if (tally.scheduled) recordLatency(tally.latencyUncorrected, uncorrectedMs)
     const slot = this.slots.next()
     if (slot < 0) return
     this.latency[slot] = correctedMs

@@ -22,7 +22,10 @@ export interface RequestOutcome {
 /** undici's codes for a request it will not send at all, whatever the server. */
 const REFUSED_REQUEST_CODES: ReadonlySet<unknown> = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED'])
 
-export type OutcomeListener = (outcome: RequestOutcome) => void
+/** Who sent a connection's request and hears how it ended: the stage, one listener for all its requests. */
+export interface RequestSender {
+  requestEnded(connection: Connection, outcome: RequestOutcome): void
+}
 
 /**
  * One request through undici's low-level dispatch: no body stream, no promise, no parsed body —
@@ -38,9 +41,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly isOk: (status: number) => boolean,
-    private readonly done: OutcomeListener,
-    /** When it was sent, as the caller timed it: the whole-response deadline runs from here. */
-    readonly sentMs: number,
+    private readonly connection: Connection,
   ) {}
 
   // Its presence also tells undici this handler speaks the v7 handler API (the older one is deprecated).
@@ -86,13 +87,29 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     if (this.settled) return
     this.settled = true
     // After a failure undici is still emptying its queue and asserts it stays empty, so the next send must wait a turn.
-    if (this.dispatching || outcome.cause !== undefined) setImmediate(this.done, outcome)
-    else this.done(outcome)
+    if (this.dispatching || outcome.cause !== undefined) setImmediate(reportFinished, this.connection, outcome)
+    else this.connection.sender.requestEnded(this.connection, outcome)
   }
+}
+
+const noop = (): void => {}
+const NO_SENDER: RequestSender = {requestEnded: noop}
+
+function reportFinished(connection: Connection, outcome: RequestOutcome): void {
+  connection.sender.requestEnded(connection, outcome)
 }
 
 /** A keep-alive connection to the system under test; one request at a time, as a user would. */
 export class Connection {
+  // The request in flight, kept here rather than in a closure per request: one at a time per connection.
+  /** Who sent it. */
+  sender: RequestSender = NO_SENDER
+  /** The caller's performance.now() for the send: the whole-response deadline runs from here. */
+  sentMs = 0
+  /** When the schedule intended it (open model); the send itself in the closed model. */
+  intendedMs = 0
+  /** What the sender runs once it is recorded. */
+  then: () => void = noop
   private readonly client: Client
   private readonly options: Dispatcher.DispatchOptions
   constructor(private readonly plan: ResolvedPlan) {
@@ -103,7 +120,10 @@ export class Connection {
       // The server's keep-alive hint decides; this only bounds an idle socket between stages.
       keepAliveTimeout: 30_000,
       maxResponseSize: plan.maxBodyBytes,
-      pipelining: 1,
+      // Never two requests at once (send waits for the last to end), but at 1 undici holds the next send back a
+      // whole event-loop turn after each response (a setImmediate and a second resume per request); at 2 it writes
+      // it at once.
+      pipelining: 2,
     })
     this.options = {
       body: plan.body,
@@ -116,9 +136,13 @@ export class Connection {
   /** The request in flight, if any: one at a time per connection. */
   private current: ResponseHandler | undefined
 
-  /** Sends the request; `sentMs` is the caller's performance.now() for this send. */
-  send(sentMs: number, done: OutcomeListener): void {
-    const handler = new ResponseHandler(this.plan.isOk, done, sentMs)
+  /** Sends the request; `sentMs` is the caller's performance.now() for this send. The sender hears how it ended. */
+  send(sender: RequestSender, sentMs: number, intendedMs: number, then: () => void): void {
+    this.sender = sender
+    this.sentMs = sentMs
+    this.intendedMs = intendedMs
+    this.then = then
+    const handler = new ResponseHandler(this.plan.isOk, this)
     this.current = handler
     this.client.dispatch(this.options, handler)
     handler.dispatching = false
@@ -127,7 +151,7 @@ export class Connection {
   /** Cuts the request in flight if it has run longer than the plan's timeout, however steadily its body trickles in. */
   expireOverdue(now: number): void {
     const {current} = this
-    if (current && !current.settled && now - current.sentMs > this.plan.timeoutMs) current.expire(this.plan.timeoutMs)
+    if (current && !current.settled && now - this.sentMs > this.plan.timeoutMs) current.expire(this.plan.timeoutMs)
   }
 
   /** Cuts the request in flight: it reports an error, which the recorder then discards. */

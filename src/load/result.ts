@@ -59,7 +59,7 @@ function stageResult(run: StageRun, runStartMs: number, now: number): StageResul
     errors: {...tally.errors},
     index: stage.index,
     latency: tally.latency,
-    latencyUncorrected: tally.latencyUncorrected,
+    latencyUncorrected: tally.uncorrectedLatency(),
     model: stage.model,
     rampFrom: stage.rampFrom,
     rate: stage.model === 'open' ? stage.rate : null,

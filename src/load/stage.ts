@@ -1,7 +1,7 @@
 import {describeError} from './errors.js'
 import {LoadPlanError, type PlannedStage} from './plan.js'
 import {RunRecorder, StageTally} from './recorder.js'
-import type {Connection} from './request.js'
+import type {Connection, RequestOutcome, RequestSender} from './request.js'
 import type {StopReason} from './types.js'
 
 /** The run-wide state every stage consults: the request budget and whether, and why, the run stops early. */
@@ -42,8 +42,8 @@ export class RunControl {
  * One stage in progress: it sends until its deadline or until the run stops, then waits for the
  * requests in flight; `finished` settles when the last of them has been recorded.
  */
-export class StageRun {
-  readonly tally = new StageTally()
+export class StageRun implements RequestSender {
+  readonly tally: StageTally
   readonly startMs = performance.now()
   readonly finished: Promise<void>
   /** When the stage stopped sending; undefined while it sends. */
@@ -58,6 +58,7 @@ export class StageRun {
     readonly stage: PlannedStage,
     private readonly control: RunControl,
   ) {
+    this.tally = new StageTally(stage.model === 'open')
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve))
     this.deadline = setTimeout(() => this.end(), stage.durationMs)
     control.current = this
@@ -81,15 +82,18 @@ export class StageRun {
     this.inFlight++
     this.tally.requests.sent++
     const sentMs = performance.now()
-    connection.send(sentMs, (outcome) => {
-      this.inFlight--
-      if (outcome.invalid)
-        this.control.fail(new LoadPlanError(`undici refuses the request: ${describeError(outcome.cause)}`))
-      this.control.recorder.record(this.tally, outcome, intendedMs ?? sentMs, sentMs, performance.now())
-      then()
-      this.finishIfIdle()
-    })
+    connection.send(this, sentMs, intendedMs ?? sentMs, then)
     return true
+  }
+
+  /** A request this stage sent has ended: recorded, then the driver's `then`. */
+  requestEnded(connection: Connection, outcome: RequestOutcome): void {
+    this.inFlight--
+    if (outcome.invalid)
+      this.control.fail(new LoadPlanError(`undici refuses the request: ${describeError(outcome.cause)}`))
+    this.control.recorder.record(this.tally, outcome, connection.intendedMs, connection.sentMs, performance.now())
+    connection.then()
+    this.finishIfIdle()
   }
 
   end(): void {
