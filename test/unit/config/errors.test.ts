@@ -421,7 +421,7 @@ describe('YAML', () => {
     `
     expect(problems(text)).toEqual([
       '2:1 unknown key "__proto__" in the gate file — valid keys: ' +
-        'version, gate, title, decision, args, secrets, defaults, services, targets, next_phase',
+        'version, gate, title, decision, args, secrets, defaults, build, services, targets, next_phase',
     ])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
