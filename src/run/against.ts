@@ -25,10 +25,10 @@ import {
   type Installed,
   type Kept,
   type TargetRun,
+  checkGate,
   collectTarget,
   gateRecord,
   openLog,
-  prepareGate,
   startGateServices,
   terminalEvents,
   toTargetInput,
@@ -55,17 +55,8 @@ interface BaselineTree {
 }
 
 /** `gate check --against`: runCheck's counterpart that measures REF beside this tree; never throws for a target. */
-export async function runCheckAgainst(options: CheckOptions & {against: AgainstOptions}): Promise<RunResults> {
-  const {gate, unavailable, validators, warnings} = await prepareGate(
-    options.gate,
-    {args: options.args, cwd: options.cwd, env: options.env},
-    options.config,
-  )
-  try {
-    return await measureAgainst(gate, {unavailable, validators}, warnings, options)
-  } catch (error) {
-    throw gate.redactor.error(error)
-  }
+export function runCheckAgainst(options: CheckOptions & {against: AgainstOptions}): Promise<RunResults> {
+  return checkGate(options, measureAgainst)
 }
 
 /** Measures a gate on the candidate and on REF in alternating rounds; the temporary worktree is always removed. */

@@ -73,14 +73,22 @@ export async function checkGateValidators(gate: GateConfig, config: Config) {
 }
 
 /** Runs a gate end to end and returns the results object, secrets redacted; never throws for what a target does. */
-export async function runCheck(options: CheckOptions): Promise<RunResults> {
+export function runCheck(options: CheckOptions): Promise<RunResults> {
+  return checkGate(options, measureGate)
+}
+
+/** Loads and checks the gate, then measures it with `measure`; whatever it throws has the gate's secrets redacted. */
+export async function checkGate<O extends CheckOptions>(
+  options: O,
+  measure: (gate: GateConfig, installed: Installed, warnings: string[], options: O) => Promise<RunResults>,
+): Promise<RunResults> {
   const {gate, unavailable, validators, warnings} = await prepareGate(
     options.gate,
     {args: options.args, cwd: options.cwd, env: options.env},
     options.config,
   )
   try {
-    return await measureGate(gate, {unavailable, validators}, warnings, options)
+    return await measure(gate, {unavailable, validators}, warnings, options)
   } catch (error) {
     throw gate.redactor.error(error)
   }
