@@ -1,4 +1,5 @@
 import {ERROR_KINDS, type ErrorCounts, type ErrorKind} from './types.js'
+import {grouped} from '../engine/units.js'
 
 const CONNECT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -51,7 +52,7 @@ export function describeErrorCounts(
   examples: Readonly<Partial<Record<ErrorKind, string>>>,
 ): string | null {
   const parts = ERROR_KINDS.filter((kind) => counts[kind] > 0).map(
-    (kind) => `${counts[kind].toLocaleString('en-US')} ${kind} (${examples[kind] ?? 'no detail'})`,
+    (kind) => `${grouped(counts[kind])} ${kind} (${examples[kind] ?? 'no detail'})`,
   )
   return parts.length > 0 ? parts.join(', ') : null
 }

@@ -1,4 +1,4 @@
-import {formatValue} from '../engine/units.js'
+import {formatValue, grouped} from '../engine/units.js'
 import type {LoadModel, LoadPlan, Stage} from './types.js'
 
 /** Hard caps no plan can exceed, so a gate cannot load a system for hours or send billions of requests by accident. */
@@ -73,8 +73,8 @@ export function resolvePlan(plan: LoadPlan): ResolvedPlan {
   const intended = model === 'open' ? stages.reduce((sum, stage) => sum + arrivalsBy(stage, stage.durationMs), 0) : 0
   if (plan.requests === undefined && intended > LOAD_LIMITS.requests) {
     throw new LoadPlanError(
-      `the rates and durations intend ${Math.round(intended).toLocaleString('en-US')} requests, over the cap ` +
-        `of ${LOAD_LIMITS.requests.toLocaleString('en-US')}; set requests or lower the rate`,
+      `the rates and durations intend ${grouped(Math.round(intended))} requests, over the cap ` +
+        `of ${grouped(LOAD_LIMITS.requests)}; set requests or lower the rate`,
     )
   }
 
@@ -163,10 +163,7 @@ function statusCheck(okStatus: readonly number[] | undefined): (status: number) 
 function checkNumber(name: string, value: number, min: number, max: number): number {
   if (!Number.isFinite(value) || value < min)
     throw new LoadPlanError(`${name} is ${value}; it must be a number of at least ${min}`)
-  if (value > max)
-    throw new LoadPlanError(
-      `${name} is ${value.toLocaleString('en-US')}, over the cap of ${max.toLocaleString('en-US')}`,
-    )
+  if (value > max) throw new LoadPlanError(`${name} is ${grouped(value)}, over the cap of ${grouped(max)}`)
   return value
 }
 

@@ -1,5 +1,5 @@
 import type {TargetConfig} from '../config/types.js'
-import {formatValue} from '../engine/units.js'
+import {formatValue, grouped} from '../engine/units.js'
 import type {TargetInput} from '../engine/types.js'
 import type {ProgressUpdate} from '../validators/types.js'
 
@@ -25,7 +25,7 @@ export function clock(ms: number): string {
 
 /** Requests per second as people read them: "1,234", "12.5", "0.8". */
 export function formatRate(rate: number): string {
-  return rate.toLocaleString('en-US', {maximumFractionDigits: rate < 100 ? 1 : 0})
+  return grouped(rate, rate < 100 ? 1 : 0)
 }
 
 export interface RunningState {
@@ -50,8 +50,7 @@ export function runningText(state: RunningState): string {
       : `running ${clock(state.elapsedMs)} of ${clock(state.plannedMs)}`,
   ]
   if (state.rate !== undefined) parts.push(`${formatRate(state.rate)} req/s`)
-  if (state.errors !== undefined)
-    parts.push(`${state.errors.toLocaleString('en-US')} ${state.errors === 1 ? 'error' : 'errors'}`)
+  if (state.errors !== undefined) parts.push(`${grouped(state.errors)} ${state.errors === 1 ? 'error' : 'errors'}`)
   if (state.rate === undefined && state.errors === undefined && state.message) parts.push(state.message)
   return parts.join(' · ')
 }

@@ -3,7 +3,7 @@
 
 import {hashSeed, Random} from '../engine/random.js'
 import type {Dimension, Evidence, EvidenceKind, MetricEvidence, SampleBuckets, TargetInput} from '../engine/types.js'
-import {formatValue} from '../engine/units.js'
+import {formatValue, grouped} from '../engine/units.js'
 import {
   decodeHistogram,
   histogramBuckets,
@@ -199,7 +199,7 @@ export function mergeSamples(
     const summary = summarizeLatency(histogram)
     const at = (ms: number): string => formatValue(ms, 'duration')
     const note =
-      `drawn from the ${parts.length} shards' merged HDR histograms of ${summary.count.toLocaleString('en-US')}: ` +
+      `drawn from the ${parts.length} shards' merged HDR histograms of ${grouped(summary.count)}: ` +
       `p50 ${at(summary.p50)}, p95 ${at(summary.p95)}, p99 ${at(summary.p99)}`
     const buckets = histogramBuckets(histogram)
     return {
@@ -227,8 +227,8 @@ export function mergeSamples(
   return {
     method: 'reservoir',
     note:
-      `a uniform sample of ${samples.length.toLocaleString('en-US')} drawn from the shards' reservoirs by their ` +
-      `share of ${seen.toLocaleString('en-US')} seen`,
+      `a uniform sample of ${grouped(samples.length)} drawn from the shards' reservoirs by their ` +
+      `share of ${grouped(seen)} seen`,
     samples,
     seen,
   }

@@ -1,6 +1,6 @@
 import {type Scaling, scalingOf} from '../engine/regression.js'
 import type {Dimension, MetricEvidence} from '../engine/types.js'
-import {formatValue} from '../engine/units.js'
+import {formatValue, grouped} from '../engine/units.js'
 import {describeErrorCounts} from '../load/errors.js'
 import {type Histogram, histogramBuckets, histogramSamples, type LatencySummary} from '../load/histogram.js'
 // Only the light modules load with the CLI; undici and hdr-histogram-js wait until a target needs them.
@@ -191,7 +191,7 @@ export const http = defineValidator<HttpOptions>({
           completed,
           errors,
           fraction: Math.min(1, elapsedMs / plannedMs),
-          message: `${completed.toLocaleString('en-US')} requests, ${errors.toLocaleString('en-US')} errors`,
+          message: `${grouped(completed)} requests, ${grouped(errors)} errors`,
         }),
       seed: `${ctx.seed}:${ctx.target.id}`,
       signal: ctx.signal,
@@ -316,7 +316,7 @@ function stageMetricSpecs(options: HttpOptions): MetricSpec[] {
     {
       description:
         `Latency of stage ${index + 1}'s successful requests, drawn evenly from its histogram (up ` +
-        `to ${STAGE_SAMPLES.toLocaleString('en-US')}).`,
+        `to ${grouped(STAGE_SAMPLES)}).`,
       dimension: 'duration',
       name: `latency_${key}`,
       type: 'samples',
@@ -441,7 +441,7 @@ function refuseUnreached(result: LoadResult, source: string): void {
     throw new Error(`${source}: no request completed in ${formatValue(result.durationMs, 'duration')}`)
   if (result.errors.connect === completed) {
     throw new Error(
-      `${source}: could not connect in ${completed.toLocaleString('en-US')} attempts ` +
+      `${source}: could not connect in ${grouped(completed)} attempts ` +
         `(${result.errorExamples.connect ?? 'connection failed'})`,
     )
   }
@@ -482,7 +482,7 @@ function notesOf(result: LoadResult, summarize: (stage: StageResult['latency']) 
         `(until: confident)`,
     )
   if (result.stopReason === 'requests')
-    notes.push(`stopped after ${result.requests.sent.toLocaleString('en-US')} requests, the requests limit`)
+    notes.push(`stopped after ${grouped(result.requests.sent)} requests, the requests limit`)
   if (result.client.saturated) {
     notes.push(
       `the load generator used ${formatValue(result.client.cpu, 'proportion')} of a CPU core: it may have limited ` +
@@ -498,7 +498,7 @@ function notesOf(result: LoadResult, summarize: (stage: StageResult['latency']) 
     )
   if (result.unsent > 0) {
     notes.push(
-      `${result.unsent.toLocaleString('en-US')} scheduled requests were never sent: every connection was busy until ` +
+      `${grouped(result.unsent)} scheduled requests were never sent: every connection was busy until ` +
         `their stage ended (raise connections)`,
     )
   }
@@ -518,7 +518,7 @@ function describeStage(stage: StageResult, latency: LatencySummary): string {
       ? 'no successful request'
       : `p50 ${formatValue(latency.p50, 'duration')}, p95 ${formatValue(latency.p95, 'duration')}`
   const {completed, errors} = stage.requests
-  const counts = `${completed.toLocaleString('en-US')} requests, ${errors.toLocaleString('en-US')} errors`
+  const counts = `${grouped(completed)} requests, ${grouped(errors)} errors`
   const duration = formatValue(stage.durationMs, 'duration')
   return `stage ${stage.index + 1} (${level}${ramp}, ${duration}): ${counts}, ${percentiles}`
 }

@@ -16,6 +16,7 @@ import {
   type Scalar,
   unitOf,
 } from './fields.js'
+import {grouped} from '../../engine/units.js'
 
 export const jsonImporter: Importer = {
   tool: 'JSON',
@@ -151,8 +152,8 @@ class LineReader {
   notes(): string[] {
     if (this.reservoir.seen <= MAX_SAMPLES) return []
     return [
-      `${this.request.metric}: ${this.reservoir.seen.toLocaleString('en-US')} lines, of which a ` +
-        `uniform ${MAX_SAMPLES.toLocaleString('en-US')} are kept as samples`,
+      `${this.request.metric}: ${grouped(this.reservoir.seen)} lines, of which a ` +
+        `uniform ${grouped(MAX_SAMPLES)} are kept as samples`,
     ]
   }
 

@@ -1,6 +1,7 @@
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {dimensionsCompatible, formatValue, parseDuration, parseQuantity} from '../../../src/engine/units.js'
+import {dimensionsCompatible, formatValue, grouped, parseDuration, parseQuantity} from '../../../src/engine/units.js'
 
 describe('parseQuantity', () => {
   it.each([
@@ -65,5 +66,30 @@ describe('parseDuration and formatValue', () => {
     [1234, 'rate', '1,234/s'],
   ] as const)('formats %s %s as %s', (value, dimension, text) => {
     expect(formatValue(value, dimension)).toBe(text)
+  })
+})
+
+describe('grouped', () => {
+  it('writes what toLocaleString("en-US") writes, for values already rounded to the digits asked', () => {
+    const value = fc.oneof(
+      fc.double({max: 1e15, min: -1e15, noNaN: true}),
+      fc.integer(),
+      fc.constantFrom(0, -0, 999.9995),
+    )
+    fc.assert(
+      fc.property(value, fc.integer({max: 3, min: 0}), (raw, digits) => {
+        const x = Number(raw.toFixed(digits))
+        expect(grouped(x, digits)).toBe(x.toLocaleString('en-US', {maximumFractionDigits: digits}))
+      }),
+      {numRuns: 2000},
+    )
+  })
+
+  it('groups thousands and drops trailing zeros', () => {
+    expect(grouped(1234567.5)).toBe('1,234,567.5')
+    expect(grouped(-1234.5678)).toBe('-1,234.568')
+    expect(grouped(12.5, 0)).toBe('13')
+    expect(grouped(100)).toBe('100')
+    expect(grouped(Number.POSITIVE_INFINITY)).toBe('∞')
   })
 })
