@@ -10,7 +10,7 @@
 // and the like still reach templates/, schemas/ and gates/.
 import {build} from 'esbuild'
 import {copyFileSync, existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
+import {builtinModules, createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -25,6 +25,7 @@ const EXTERNAL = ['better-sqlite3', 'pg-native', 'typescript']
 
 /** What dist/lazy.js requires on first use → its own bundle in dist/bundle/lazy/. */
 const LAZY = {
+  ajv: 'ajv.cjs',
   'ajv/dist/2020.js': 'ajv2020.cjs',
   handlebars: 'handlebars.cjs',
   'hdr-histogram-js': 'hdr-histogram-js.cjs',
@@ -136,6 +137,25 @@ const dynamicPlugin = {
   },
 }
 
+// An ESM import of a builtin makes Node build a facade that reads every export once, and some are getters that load
+// more of Node: importing node:process reads process.stdin and process.report, node:fs its streams. A require reads
+// nothing until used, so each builtin the bundled code imports becomes a CommonJS stand-in that requires it; esbuild
+// then reads named imports as properties at use.
+const BUILTINS = new Set(builtinModules)
+const builtinPlugin = {
+  name: 'gate-builtins',
+  setup(b) {
+    b.onResolve({filter: /^(node:)?[a-z_/]+$/}, (args) => {
+      if (args.kind !== 'import-statement' || !(args.path.startsWith('node:') || BUILTINS.has(args.path))) return
+      return {namespace: 'gate-builtin', path: args.path}
+    })
+    b.onLoad({filter: /.*/, namespace: 'gate-builtin'}, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: 'js',
+    }))
+  },
+}
+
 rmSync(OUT, {force: true, recursive: true})
 const result = await build({
   absWorkingDir: ROOT,
@@ -162,7 +182,7 @@ const result = await build({
   minifyWhitespace: true,
   outdir: OUT,
   platform: 'node',
-  plugins: [entryPlugin, lazyPlugin, dynamicPlugin],
+  plugins: [entryPlugin, lazyPlugin, dynamicPlugin, builtinPlugin],
   splitting: true,
   target: 'node22',
 })
