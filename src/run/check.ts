@@ -10,7 +10,7 @@ import {GateConfigError} from '../errors.js'
 import {baselinesFor} from '../history/index.js'
 import type {Redactor} from '../redact.js'
 import {visibleControls} from '../report/escape.js'
-import {describeEnvironment} from '../results/environment.js'
+import {readEnvironment} from '../results/environment.js'
 import {judgeNoise, type MachineNoise} from '../results/noise.js'
 import {watchNoise} from '../results/noise-watch.js'
 import {openServiceLog, type ServiceLog} from '../results/service-log.js'
@@ -117,6 +117,7 @@ async function measureGate(
       ? baselinesFor({name: gate.name, targets: relative}, cwd, options.baseline, options.baselineFile)
       : new Map<string, NonNullable<TargetInput['baseline']>>()
   const startedAt = new Date()
+  const environment = readEnvironment(cwd, env)
   // A forced exit (a second Ctrl-C) cannot wait for this function to return: it takes what is collected so far.
   options.onForcedExit?.(() => resultsOf(collected))
 
@@ -180,6 +181,7 @@ async function measureGate(
     await serviceLog?.close()
   }
 
+  await environment.ready
   return resultsOf(collected)
 
   /**
@@ -204,7 +206,7 @@ async function measureGate(
         gate: gateRecord(gate),
         startedAt,
         finishedAt: new Date(),
-        environment: describeEnvironment(cwd, env),
+        environment: environment.now(),
         settings,
         evaluation,
         noiseOf: (id) => noise.get(id),

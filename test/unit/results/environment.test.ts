@@ -1,0 +1,47 @@
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {describeEnvironment, readEnvironment} from '../../../src/results/environment.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((dir) => rmSync(dir, {force: true, recursive: true})))
+
+function repository(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-env-'))
+  dirs.push(dir)
+  const git = (...args: string[]) => execFileSync('git', args, {cwd: dir, stdio: 'ignore'})
+  git('init', '-q', '-b', 'trunk')
+  writeFileSync(path.join(dir, 'a.txt'), 'a')
+  git('add', 'a.txt')
+  git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '-m', 'a')
+  return dir
+}
+
+describe('readEnvironment', () => {
+  it('reads git in the background and then answers what describeEnvironment reads: commit, branch, dirty', async () => {
+    const dir = repository()
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], {cwd: dir, encoding: 'utf8'}).trim()
+    const clean = readEnvironment(dir, {})
+    await clean.ready
+    expect(clean.now().git).toEqual({branch: 'trunk', commit, dirty: false})
+    expect(clean.now()).toEqual(describeEnvironment(dir, {}))
+
+    writeFileSync(path.join(dir, 'a.txt'), 'changed')
+    const dirty = readEnvironment(dir, {CI: 'true'})
+    // Asked before git has answered (an interrupted run), it reads git at once.
+    expect(dirty.now()).toMatchObject({ci: true, git: {branch: 'trunk', commit, dirty: true}})
+    await dirty.ready
+    expect(dirty.now().git).toEqual({branch: 'trunk', commit, dirty: true})
+  })
+
+  it('has no git state outside a repository', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-env-'))
+    dirs.push(dir)
+    const environment = readEnvironment(dir, {})
+    await environment.ready
+    expect(environment.now().git).toBeNull()
+  })
+})
