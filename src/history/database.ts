@@ -46,6 +46,9 @@ export function openDatabase(file: string, shown: string, create: boolean): Bett
     // Read-only checks first: a foreign, damaged or newer file is refused before anything is written to it.
     checkIdentity(db, shown)
     db.pragma('journal_mode = WAL')
+    // In WAL mode NORMAL stays consistent and skips a sync per commit; a power cut may lose the last run's row, which
+    // its results file in .gate/runs/ still holds.
+    db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     if (schemaVersion(db) < SCHEMA_VERSION) migrate(db)
     return db
