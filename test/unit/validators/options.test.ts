@@ -1,6 +1,8 @@
-import {Ajv} from 'ajv'
+import {_, Ajv} from 'ajv'
 import standaloneCode from 'ajv/dist/standalone/index.js'
 import {readFileSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
 import type {DocPath, GateConfig, SourcePosition, TargetConfig} from '../../../src/config/types.js'
@@ -11,6 +13,9 @@ import {
   checkTargetOptions,
   META_VALIDATOR_FILE,
   OPTIONS_AJV,
+  OPTIONS_VALIDATORS_FILE,
+  optionsChecker,
+  URI_FORMAT,
   SERVICE_URL_PLACEHOLDER,
   withPlaceholders,
 } from '../../../src/validators/options.js'
@@ -245,6 +250,44 @@ describe('checkTargetOptions', () => {
         ),
       ),
     ])
+  })
+})
+
+describe("the built-in validators' options schemas, compiled ahead of time", () => {
+  it('are in schemas/options.validate.cjs as ajv compiles them, each with the schema it was made from', () => {
+    // The same check as URI_FORMAT, as code the generated module carries.
+    const formats = _`{uri: {type: "string", validate: (text) => URL.canParse(text)}}`
+    const ajv = new Ajv({...OPTIONS_AJV, code: {formats, source: true}})
+    ajv.addFormat('uri', URI_FORMAT)
+    for (const validator of builtinValidators) ajv.addSchema(validator.options, validator.name)
+    const code = standaloneCode.default(ajv, Object.fromEntries(builtinValidators.map(({name}) => [name, name])))
+    const schemas = Object.fromEntries(builtinValidators.map(({name, options}) => [name, JSON.stringify(options)]))
+    const text =
+      `// Generated from the built-in validators' options schemas by test/unit/validators/options.test.ts (ajv ` +
+      `standalone code); do not edit.\nconst validators = (() => {\nconst exports = {};\n${code}\nreturn exports\n` +
+      `})();\nmodule.exports = {schemas: ${JSON.stringify(schemas)}, validators};\n`
+    // Regenerate with: UPDATE_SCHEMAS=1 npx vitest run test/unit/validators/options.test.ts
+    if (process.env.UPDATE_SCHEMAS) writeFileSync(OPTIONS_VALIDATORS_FILE, text)
+    expect(readFileSync(OPTIONS_VALIDATORS_FILE, 'utf8')).toBe(text)
+  })
+
+  it('check and fill in options as the compiled schema does, and a changed schema is compiled again', () => {
+    const http = builtinValidators.find(({name}) => name === 'http')!
+    const precompiled = optionsChecker(http)
+    const generated = createRequire(import.meta.url)(fileURLToPath(OPTIONS_VALIDATORS_FILE)) as {
+      validators: Record<string, unknown>
+    }
+    expect(precompiled).toBe(generated.validators.http)
+    // The same schema with its keys in another order: the text no longer matches, so it is compiled at run time.
+    const changed = {...http, options: Object.fromEntries(Object.entries(http.options).reverse())}
+    const compiled = optionsChecker(changed)
+    expect(compiled).not.toBe(precompiled)
+    for (const options of [{url: 'http://127.0.0.1:1/'}, {url: 'not a url'}, {}, {url: 'http://127.0.0.1:1/', x: 1}]) {
+      const [a, b] = [structuredClone(options), structuredClone(options)]
+      expect(precompiled(a)).toBe(compiled(b))
+      expect(a).toEqual(b)
+      expect(precompiled.errors ?? null).toEqual(compiled.errors ?? null)
+    }
   })
 })
 
