@@ -7,26 +7,23 @@ type Environment = RunResults['environment']
 type GitState = Environment['git']
 
 const GIT_TIMEOUT_MS = 5000
-const GIT_QUERIES = [
-  ['rev-parse', 'HEAD'],
-  ['rev-parse', '--abbrev-ref', 'HEAD'],
-  ['status', '--porcelain', '--untracked-files=no'],
-] as const
+/** One git call answers all three (commit, branch, dirtiness): each spawn forks this whole process, ~10 ms. */
+const GIT_STATUS = ['status', '--porcelain=v2', '--branch', '--untracked-files=no'] as const
 
 /** Where the run happened, so a reader can judge whether two runs are comparable. */
 export function describeEnvironment(cwd: string, env: NodeJS.ProcessEnv): Environment {
-  return environmentWith(gitStateOf(GIT_QUERIES.map((args) => gitSync(cwd, args))), env)
+  return environmentWith(gitStateOf(gitSync(cwd)), env)
 }
 
 /**
- * The environment read while the run goes on: git's three queries run in the background from the start, so their
- * ~15 ms each is not added to a short run. `now()` answers at once whenever it is asked (an interrupted run asks
+ * The environment read while the run goes on: git runs in the background from the start, so its ~15 ms is not
+ * added to a short run. `now()` answers at once whenever it is asked (an interrupted run asks
  * early): git's answers once they are in, otherwise they are read synchronously.
  */
 export function readEnvironment(cwd: string, env: NodeJS.ProcessEnv): {ready: Promise<void>; now(): Environment} {
   let git: GitState | undefined
-  const ready = Promise.all(GIT_QUERIES.map((args) => gitAsync(cwd, args))).then((answers) => {
-    git = gitStateOf(answers)
+  const ready = gitAsync(cwd).then((status) => {
+    git = gitStateOf(status)
   })
   return {now: () => (git === undefined ? describeEnvironment(cwd, env) : environmentWith(git, env)), ready}
 }
@@ -44,26 +41,35 @@ function environmentWith(git: GitState, env: NodeJS.ProcessEnv): Environment {
   }
 }
 
-/** The commit, branch and dirtiness from the answers to GIT_QUERIES; null when this is no repository. */
-function gitStateOf([commit, branch, status]: ReadonlyArray<string | null>): GitState {
-  if (!commit) return null
-  return {commit, branch: branch && branch !== 'HEAD' ? branch : null, dirty: status !== null && status!.length > 0}
+/**
+ * The commit, branch and dirtiness from `git status --porcelain=v2 --branch`: "# branch.oid SHA", "# branch.head NAME"
+ * (or "(detached)"), then a line per changed tracked file. Null when this is no repository or has no commit yet.
+ */
+function gitStateOf(status: string | null): GitState {
+  if (status === null) return null
+  const lines = status.split('\n')
+  const header = (key: string) => lines.find((line) => line.startsWith(`# branch.${key} `))?.slice(key.length + 10)
+  const commit = header('oid')
+  if (commit === undefined || !/^[0-9a-f]{40,64}$/.test(commit)) return null
+  const branch = header('head')
+  const dirty = lines.some((line) => line !== '' && !line.startsWith('#'))
+  return {commit, branch: branch === undefined || branch === '(detached)' ? null : branch, dirty}
 }
 
-/** Runs git quietly; null when git is missing or this is not a repository. */
-function gitSync(cwd: string, args: readonly string[]): string | null {
+/** Runs git status quietly; null when git is missing or this is not a repository. */
+function gitSync(cwd: string): string | null {
   try {
     const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'ignore']
-    return execFileSync('git', args, {cwd, encoding: 'utf8', stdio, timeout: GIT_TIMEOUT_MS}).trim()
+    return execFileSync('git', GIT_STATUS, {cwd, encoding: 'utf8', stdio, timeout: GIT_TIMEOUT_MS})
   } catch {
     return null
   }
 }
 
-function gitAsync(cwd: string, args: readonly string[]): Promise<string | null> {
+function gitAsync(cwd: string): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = execFile('git', args, {cwd, encoding: 'utf8', timeout: GIT_TIMEOUT_MS}, (error, stdout) =>
-      resolve(error ? null : stdout.trim()),
+    const child = execFile('git', GIT_STATUS, {cwd, encoding: 'utf8', timeout: GIT_TIMEOUT_MS}, (error, stdout) =>
+      resolve(error ? null : stdout),
     )
     child.stdin?.end()
   })

@@ -35,13 +35,19 @@ describe('readEnvironment', () => {
     expect(dirty.now()).toMatchObject({ci: true, git: {branch: 'trunk', commit, dirty: true}})
     await dirty.ready
     expect(dirty.now().git).toEqual({branch: 'trunk', commit, dirty: true})
+
+    execFileSync('git', ['checkout', '-q', '.'], {cwd: dir})
+    execFileSync('git', ['checkout', '-q', '--detach'], {cwd: dir})
+    expect(describeEnvironment(dir, {}).git).toEqual({branch: null, commit, dirty: false})
   })
 
-  it('has no git state outside a repository', async () => {
+  it('has no git state outside a repository, nor in one without a commit', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-env-'))
     dirs.push(dir)
     const environment = readEnvironment(dir, {})
     await environment.ready
     expect(environment.now().git).toBeNull()
+    execFileSync('git', ['init', '-q'], {cwd: dir})
+    expect(describeEnvironment(dir, {}).git).toBeNull()
   })
 })
