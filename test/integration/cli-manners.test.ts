@@ -83,6 +83,20 @@ describe('gate autocomplete', () => {
   })
 })
 
+describe('a reader that stops early', () => {
+  it('closes the pipe (gate --help | head -1): the CLI exits 0, quietly', async () => {
+    const child = spawn(process.execPath, [GATE_BIN, '--help'], {cwd: ROOT, env: {...process.env, ...XDG}})
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    // Read the first chunk only, then close the pipe as head does.
+    child.stdout.once('data', () => child.stdout.destroy())
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    clearTimeout(timer)
+    expect({code, stderr}).toEqual({code: 0, stderr: ''})
+  })
+})
+
 describe('--json errors', () => {
   it.each([
     [['check', '--json'], 'Missing 1 required arg:\ngate  Gate name'],
