@@ -156,6 +156,33 @@ const builtinPlugin = {
   },
 }
 
+// oclif makes its loggers with the debug package, whose Node half loads tty and util and probes the terminal's colours
+// at start-up (~7 ms). Unless DEBUG is set when gate starts, every logger is off for the whole process, so a stand-in
+// gives oclif loggers that are off and loads the real package only when DEBUG asks for it.
+const debugPlugin = {
+  name: 'gate-debug',
+  setup(b) {
+    b.onResolve({filter: /^debug$/}, (args) =>
+      args.importer.includes(`${path.sep}@oclif${path.sep}core${path.sep}`)
+        ? {namespace: 'gate-debug', path: 'debug'}
+        : undefined,
+    )
+    b.onLoad({filter: /.*/, namespace: 'gate-debug'}, () => ({
+      contents: [
+        "if (process.env.DEBUG) module.exports = require('debug/src/index.js')",
+        'else {',
+        '  const off = (namespace) => Object.assign(() => {}, {',
+        '    enabled: false, namespace, log() {}, extend: (ns, delimiter = ":") => off(namespace + delimiter + ns),',
+        '  })',
+        '  module.exports = Object.assign(off, {enabled: () => false, enable() {}, disable: () => ""})',
+        '}',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: path.join(ROOT, 'node_modules', '@oclif', 'core'),
+    }))
+  },
+}
+
 rmSync(OUT, {force: true, recursive: true})
 const result = await build({
   absWorkingDir: ROOT,
@@ -182,7 +209,7 @@ const result = await build({
   minifyWhitespace: true,
   outdir: OUT,
   platform: 'node',
-  plugins: [entryPlugin, lazyPlugin, dynamicPlugin, builtinPlugin],
+  plugins: [entryPlugin, lazyPlugin, dynamicPlugin, builtinPlugin, debugPlugin],
   splitting: true,
   target: 'node22',
 })
