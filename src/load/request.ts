@@ -41,7 +41,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly isOk: (status: number) => boolean,
-    private readonly connection: Connection,
+    private readonly connection: UndiciConnection,
   ) {}
 
   // Its presence also tells undici this handler speaks the v7 handler API (the older one is deprecated).
@@ -92,23 +92,70 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-const noop = (): void => {}
-const NO_SENDER: RequestSender = {requestEnded: noop}
+export const noop = (): void => {}
+export const NO_SENDER: RequestSender = {requestEnded: noop}
 
 function reportFinished(connection: Connection, outcome: RequestOutcome): void {
   connection.sender.requestEnded(connection, outcome)
 }
 
 /** A keep-alive connection to the system under test; one request at a time, as a user would. */
-export class Connection {
+export interface Connection {
   // The request in flight, kept here rather than in a closure per request: one at a time per connection.
   /** Who sent it. */
-  sender: RequestSender = NO_SENDER
+  sender: RequestSender
   /** The caller's performance.now() for the send: the whole-response deadline runs from here. */
-  sentMs = 0
+  sentMs: number
   /** When the schedule intended it (open model); the send itself in the closed model. */
-  intendedMs = 0
+  intendedMs: number
   /** What the sender runs once it is recorded. */
+  then: () => void
+  send(sender: RequestSender, sentMs: number, intendedMs: number, then: () => void): void
+  /** Cuts the request in flight if it has run longer than the plan's timeout, however steadily its body trickles in. */
+  expireOverdue(now: number): void
+  /** Cuts the request in flight: it reports an error, which the recorder then discards. */
+  abort(): void
+  /** Waits up to `graceMs` for the request in flight, then cuts it. */
+  close(graceMs: number): Promise<void>
+}
+
+/** The request's parts as undici takes them. */
+function dispatchOptions(plan: ResolvedPlan): Dispatcher.DispatchOptions {
+  return {
+    body: plan.body,
+    headers: plan.headers,
+    method: plan.method as Dispatcher.HttpMethod,
+    path: `${plan.url.pathname}${plan.url.search}`,
+  }
+}
+
+/**
+ * Why undici would refuse to send the plan's request at all (a forbidden header, a bad method), found once without
+ * connecting: undici checks a request as it is dispatched.
+ */
+export function refusedRequest(plan: ResolvedPlan): Error | undefined {
+  let refusal: Error | undefined
+  const client = new (undici().Client)(plan.url.origin, {
+    connect: (_options, callback) => callback(new Error('only checking the request'), null),
+  })
+  client.dispatch(dispatchOptions(plan), {
+    onRequestStart: noop,
+    onResponseData: noop,
+    onResponseEnd: noop,
+    onResponseStart: noop,
+    onResponseError(_controller, error) {
+      if (REFUSED_REQUEST_CODES.has((error as {code?: unknown}).code)) refusal ??= error
+    },
+  })
+  client.destroy().catch(noop)
+  return refusal
+}
+
+/** A connection through undici, for https (and whatever else is not plain HTTP). */
+export class UndiciConnection implements Connection {
+  sender: RequestSender = NO_SENDER
+  sentMs = 0
+  intendedMs = 0
   then: () => void = noop
   private readonly client: Client
   private readonly options: Dispatcher.DispatchOptions
@@ -125,18 +172,12 @@ export class Connection {
       // it at once.
       pipelining: 2,
     })
-    this.options = {
-      body: plan.body,
-      headers: plan.headers,
-      method: plan.method as Dispatcher.HttpMethod,
-      path: `${plan.url.pathname}${plan.url.search}`,
-    }
+    this.options = dispatchOptions(plan)
   }
 
   /** The request in flight, if any: one at a time per connection. */
   private current: ResponseHandler | undefined
 
-  /** Sends the request; `sentMs` is the caller's performance.now() for this send. The sender hears how it ended. */
   send(sender: RequestSender, sentMs: number, intendedMs: number, then: () => void): void {
     this.sender = sender
     this.sentMs = sentMs
@@ -148,18 +189,15 @@ export class Connection {
     handler.dispatching = false
   }
 
-  /** Cuts the request in flight if it has run longer than the plan's timeout, however steadily its body trickles in. */
   expireOverdue(now: number): void {
     const {current} = this
     if (current && !current.settled && now - this.sentMs > this.plan.timeoutMs) current.expire(this.plan.timeoutMs)
   }
 
-  /** Cuts the request in flight: it reports an error, which the recorder then discards. */
   abort(): void {
     this.client.destroy(new Error('the load run was aborted')).catch(() => {})
   }
 
-  /** Waits up to `graceMs` for the request in flight, then cuts it. */
   async close(graceMs: number): Promise<void> {
     await closeGracefully(this.client, graceMs)
   }

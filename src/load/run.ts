@@ -2,8 +2,9 @@ import {driveClosed} from './closed.js'
 import {driveOpen} from './open.js'
 import {type ResolvedPlan, resolvePlan} from './plan.js'
 import {RunRecorder} from './recorder.js'
-import {Connection} from './request.js'
+import {type Connection, refusedRequest, UndiciConnection} from './request.js'
 import {loadResult} from './result.js'
+import {SocketConnection} from './socket.js'
 import {RunControl, StageRun} from './stage.js'
 import type {ClientLoad, LoadPlan, LoadResult} from './types.js'
 
@@ -25,7 +26,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const resolved = resolvePlan(plan)
   const recorder = new RunRecorder(resolved.reservoirSize, resolved.seed)
   const control = new RunControl(recorder, resolved.requestBudget)
-  const connections = Array.from({length: connectionsNeeded(resolved)}, () => new Connection(resolved))
+  const connections = openConnections(resolved)
   const cpu = cpuMeter()
   const runs: StageRun[] = []
   const snapshot = (): LoadResult =>
@@ -57,6 +58,14 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
 
   if (control.failure !== undefined) throw control.failure
   return snapshot()
+}
+
+/** Plain HTTP on node:net, https through undici; not yet connected. */
+function openConnections(plan: ResolvedPlan): Connection[] {
+  const count = connectionsNeeded(plan)
+  if (plan.url.protocol !== 'http:') return Array.from({length: count}, () => new UndiciConnection(plan))
+  const refusal = refusedRequest(plan)
+  return Array.from({length: count}, () => new SocketConnection(plan, refusal))
 }
 
 /** Enough connections for the busiest stage, ramps included. */

@@ -60,7 +60,7 @@ export interface LoadPlan {
   requests?: number
   /** Run these one after another instead of one stage of `durationMs`. */
   stages?: readonly Stage[]
-  /** Per request: response headers and each body chunk must arrive within it; default 10 s. */
+  /** Per request: the connection and the whole response must come within it; default 10 s. */
   timeoutMs?: number
   /** Response bodies over this are cut and counted as body errors; default 1 MiB. */
   maxBodyBytes?: number

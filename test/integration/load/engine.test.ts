@@ -1,3 +1,9 @@
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import https from 'node:https'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {LoadPlanError, runLoad, summarizeLatency} from '../../../src/load/index.js'
@@ -6,6 +12,7 @@ import {
   startDelayServer,
   startFastServer,
   startHugeBodyServer,
+  startRawServer,
   startResetMidBodyServer,
   startServer,
   startStallOnceServer,
@@ -175,6 +182,149 @@ describe('errors by kind', () => {
     const result = await runLoad({connections: 2, durationMs: 300, timeoutMs: 500, url: server.url})
     expect(result.errors.timeout).toBe(2)
     expect(result.requests.completed).toBe(2)
+  })
+})
+
+describe('plain HTTP responses', () => {
+  it('counts chunked bodies whole', async () => {
+    const server = await serve(
+      startServer((_req, res) => {
+        res.write('a'.repeat(1000))
+        res.end('b'.repeat(500))
+      }),
+    )
+    const result = await runLoad({connections: 2, durationMs: 300, url: server.url})
+    expect(result.requests.ok).toBeGreaterThan(0)
+    expect(result.requests.ok).toBe(result.requests.completed)
+    expect(result.bytesReceived).toBe(result.requests.completed * 1500)
+  })
+
+  it('opens a new connection after a response that closes it', async () => {
+    const sockets = new Set<unknown>()
+    const server = await serve(
+      startServer((req, res) => {
+        sockets.add(req.socket)
+        res.setHeader('connection', 'close')
+        res.end('ok')
+      }),
+    )
+    const result = await runLoad({connections: 2, requests: 20, url: server.url})
+    expect(result.requests.ok).toBe(20)
+    expect(server.served).toBe(20)
+    expect(sockets.size).toBe(20)
+  })
+
+  it('reads a body that runs to the end of the connection', async () => {
+    const server = await serve(startRawServer('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nhello'))
+    const result = await runLoad({connections: 2, requests: 10, url: server.url})
+    expect(result.requests.ok).toBe(10)
+    expect(result.bytesReceived).toBe(50)
+  })
+
+  it('expects no body after HEAD, 204, 304 or an early 103', async () => {
+    const server = await serve(
+      startServer((req, res) => {
+        if (req.url === '/early') res.writeEarlyHints({link: '</style.css>; rel=preload'})
+        if (req.method === 'HEAD') res.writeHead(200, {'content-length': 100}).end()
+        else if (req.url === '/none') res.writeHead(204).end()
+        else if (req.url === '/same') res.writeHead(304).end()
+        else res.end('ok')
+      }),
+    )
+    for (const [path, method] of [
+      ['', 'HEAD'],
+      ['none', 'GET'],
+      ['same', 'GET'],
+      ['early', 'GET'],
+    ] as const) {
+      const result = await runLoad({connections: 2, method, requests: 20, timeoutMs: 1000, url: `${server.url}${path}`})
+      expect(result.requests.ok, `${method} /${path}`).toBe(20)
+    }
+  })
+
+  it('sends the method, headers and body, with its length', async () => {
+    const seen: Array<{body: string; headers: Record<string, unknown>; method?: string}> = []
+    const server = await serve(
+      startServer((req, res) => {
+        let body = ''
+        req.on('data', (chunk: Buffer) => (body += String(chunk)))
+        req.on('end', () => {
+          seen.push({body, headers: req.headers, method: req.method})
+          res.end('ok')
+        })
+      }),
+    )
+    const result = await runLoad({
+      body: '{"a":1}',
+      connections: 1,
+      headers: {'content-type': 'application/json', 'x-run': 'load'},
+      method: 'post',
+      requests: 3,
+      url: `${server.url}?q=1`,
+    })
+    expect(result.requests.ok).toBe(3)
+    expect(seen).toHaveLength(3)
+    expect(seen[0]).toMatchObject({
+      body: '{"a":1}',
+      headers: {
+        'content-length': '7',
+        'content-type': 'application/json',
+        host: new URL(server.url).host,
+        'x-run': 'load',
+      },
+      method: 'POST',
+    })
+  })
+
+  it('cuts a body that trickles in past the timeout as a timeout', async () => {
+    const server = await serve(
+      startServer((_req, res) => {
+        res.writeHead(200, {'content-length': 1000})
+        const drip = setInterval(() => res.write('x'), 20)
+        res.on('close', () => clearInterval(drip))
+      }),
+    )
+    const result = await runLoad({connections: 2, durationMs: 200, timeoutMs: 300, url: server.url})
+    expect(result.errors.timeout).toBe(2)
+    expect(result.requests.completed).toBe(2)
+  })
+})
+
+describe('https', () => {
+  it('loads an https URL through undici', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'phasegate-tls-'))
+    const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')]
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+        '-subj',
+        '/CN=127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ]),
+      {stdio: 'ignore'},
+    )
+    const server = https.createServer({cert: readFileSync(cert), key: readFileSync(key)}, (_req, res) => res.end('ok'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    // The certificate is this test's own: trusted for this run only.
+    const rejecting = process.env.NODE_TLS_REJECT_UNAUTHORIZED
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
+    try {
+      const {port} = server.address() as AddressInfo
+      const result = await runLoad({connections: 2, requests: 10, url: `https://127.0.0.1:${port}/`})
+      expect(result.requests.ok).toBe(10)
+      expect(result.bytesReceived).toBe(20)
+    } finally {
+      if (rejecting === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = rejecting
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      rmSync(dir, {force: true, recursive: true})
+    }
   })
 })
 
