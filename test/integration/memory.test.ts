@@ -51,12 +51,13 @@ describe.runIf(LINUX)('command memory sampling (Linux: /proc)', () => {
     for (const bytes of perInstance) expect(bytes).toBeGreaterThan(0.9 * MiB)
     for (const bytes of perInstance) expect(bytes).toBeLessThan(1.5 * MiB)
     expect(valueOf(evidence.metrics.leak)).toBe(2)
+    // Marks that reach the reader together are read once, for the newest: on a busy machine a run has fewer readings.
     expect(evidence.notes).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
           new RegExp(
             String.raw`^memory run 1: \+1\.\d+ MiB per instance \((95% interval .* to .*|too few independent ` +
-              String.raw`readings for an interval), r² [01]\.\d\d\) over instances 9–40 \(32 readings\), RSS by ` +
+              String.raw`readings for an interval), r² [01]\.\d\d\) over instances \d+–40 \(\d+ readings\), RSS by ` +
               String.raw`quarter [\d.]+ → [\d.]+ → [\d.]+ → [\d.]+ MiB: leak$`,
           ),
         ),
