@@ -188,6 +188,11 @@ export const command = defineValidator<CommandOptions>({
             `run ${measured + 1}: ${result.memory.unread} marks came after the process had exited; keep it alive ` +
               `until its last mark is read`,
           )
+        if (result.memory.superseded > 0)
+          unfitted.push(
+            `run ${measured + 1}: ${result.memory.superseded} marks arrived together with a later one and were not ` +
+              `read, as memory by then held the later instances too (marks printed in bursts, or a busy machine)`,
+          )
       }
     }
 

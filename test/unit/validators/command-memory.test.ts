@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {growthOf, memoryEvidence, samplingOf} from '../../../src/validators/memory.js'
+import {growthOf, MemorySeries, memoryEvidence, samplingOf} from '../../../src/validators/memory.js'
 import {command} from '../../../src/validators/command.js'
 import {metricSpecs, resolveOptions} from '../../../src/validators/options.js'
 import {collectEvidence} from '../../../src/validators/runner.js'
@@ -135,5 +135,57 @@ describe('growthOf and memoryEvidence', () => {
       'run 1: 9 memory readings, 7 after the warm-up; a slope needs at least 8',
     )
     expect(memoryEvidence([], ['run 1: too few'], SAMPLING)).toEqual({metrics: {}, notes: ['run 1: too few']})
+  })
+})
+
+describe('MemorySeries', () => {
+  /** A process tree whose memory grows by 1 MiB with each instance the run creates. */
+  function growingTree() {
+    const tree = {created: 0, read: () => ({hwm: 0, processes: 1, rss: 60e6 + tree.created * 1024 * 1024})}
+    return tree
+  }
+
+  it('reads memory at each mark that arrives on its own', async () => {
+    const tree = growingTree()
+    const memory = new MemorySeries(tree, {...SAMPLING, mark: /^instance (?<n>\d+)/})
+    for (let n = 1; n <= 3; n++) {
+      tree.created = n
+      memory.line(`instance ${n}`)
+      await Promise.resolve()
+    }
+    expect(memory.points).toEqual([
+      [1, 60e6 + 1024 * 1024],
+      [2, 60e6 + 2 * 1024 * 1024],
+      [3, 60e6 + 3 * 1024 * 1024],
+    ])
+    expect(memory.superseded).toBe(0)
+  })
+
+  it('reads marks that arrive together once, for the newest: older ones would hold later instances', async () => {
+    const tree = growingTree()
+    const memory = new MemorySeries(tree, {...SAMPLING, mark: /^instance (?<n>\d+)/})
+    // The run went on while the reader was held up: three marks, and their instances, are in before it reads.
+    tree.created = 3
+    for (const line of ['instance 1', 'instance 2', 'noise', 'instance 3']) memory.line(line)
+    await Promise.resolve()
+    tree.created = 4
+    memory.line('instance 4')
+    await Promise.resolve()
+    expect(memory.points).toEqual([
+      [3, 60e6 + 3 * 1024 * 1024],
+      [4, 60e6 + 4 * 1024 * 1024],
+    ])
+    expect(memory.superseded).toBe(2)
+  })
+
+  it('keeps every mark whose line reports its own memory, however late it arrives', async () => {
+    const memory = new MemorySeries(growingTree(), {...SAMPLING, mark: /^instance (?<n>\d+) rss=(?<rss>\d+)/})
+    for (const line of ['instance 1 rss=100', 'instance 2 rss=200']) memory.line(line)
+    await Promise.resolve()
+    expect(memory.points).toEqual([
+      [1, 100],
+      [2, 200],
+    ])
+    expect(memory.superseded).toBe(0)
   })
 })
