@@ -6,6 +6,13 @@ import type {ResolvedPlan} from './plan.js'
 import {type Connection, NO_SENDER, noop, type RequestOutcome, type RequestSender} from './request.js'
 import type {ErrorKind} from './types.js'
 
+/**
+ * Where every connection's socket reads land: each read is parsed before the next can arrive, so one buffer serves
+ * them all. Without it Node allocates a buffer per read, and at 1000 connections the process's RSS grew from ~118 to
+ * 150 MB over a minute.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
+
 /** A failure with undici's code for the same failure: kinds and error examples read alike over http and https. */
 function failure(code: string, message: string): Error {
   return Object.assign(new Error(message), {code})
@@ -87,9 +94,19 @@ export class SocketConnection implements Connection {
   }
 
   private connect(): net.Socket {
-    const socket = net.connect({host: this.host, noDelay: true, port: this.port})
     const {HTTPParser} = httpParser()
     const parser = new HTTPParser('RESPONSE')
+    const onread = {
+      buffer: READ_BUFFER,
+      // True: keep reading (false would pause the socket).
+      callback: (length: number, buffer: Uint8Array): boolean => {
+        if (!current()) return true
+        const parsed = parser.execute(buffer as Buffer, 0, length)
+        if (parsed instanceof Error && current()) this.finish(parsed)
+        return true
+      },
+    }
+    const socket = net.connect({host: this.host, noDelay: true, onread, port: this.port})
     this.socket = socket
     const current = (): boolean => this.socket === socket
     // A connect timeout is a connect error, as undici's connectTimeout is; the sweep times the whole response.
@@ -124,11 +141,6 @@ export class SocketConnection implements Connection {
       if (!this.keepAlive) this.drop()
       this.finish(null)
     }
-    socket.on('data', (chunk: Buffer) => {
-      if (!current()) return
-      const parsed = parser.execute(chunk)
-      if (parsed instanceof Error && current()) this.finish(parsed)
-    })
     socket.on('end', () => {
       // A body that runs to the end of the connection ends here.
       if (current() && this.inFlight) parser.finish()
