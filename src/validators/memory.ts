@@ -186,9 +186,7 @@ export class MemorySeries {
     const reported = match.groups?.rss
     if (reported !== undefined) {
       // Memory the process reported at its mark belongs to that mark however late the line arrives.
-      const rss = bytesOf(reported)
-      if (rss === undefined) this.unread++
-      else this.points.push([x, rss])
+      this.record(x, bytesOf(reported))
       return
     }
 
@@ -208,7 +206,11 @@ export class MemorySeries {
   private readPending(): void {
     const x = this.pending!
     this.pending = undefined
-    const rss = this.tree.read()?.rss
+    this.record(x, this.tree.read()?.rss)
+  }
+
+  /** A mark's point, or one more unread mark when there was no memory to read. */
+  private record(x: number, rss: number | undefined): void {
     if (rss === undefined) this.unread++
     else this.points.push([x, rss])
   }
