@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 import module from 'node:module'
+import {unsupportedNode} from './engines.js'
+
+const tooOld = unsupportedNode(process.version, module.createRequire(import.meta.url)('../package.json').engines.node)
+if (tooOld) {
+  process.stderr.write(`${tooOld}\n`)
+  // 2: like a configuration error, the run cannot start until the set-up changes (gate-file.md, exit codes).
+  process.exit(2)
+}
 
 // Node keeps the compiled code of the bundle on disk (in the OS temp dir), so the next start skips parsing it.
 module.enableCompileCache?.()

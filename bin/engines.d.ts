@@ -1,0 +1,2 @@
+/** See bin/engines.js. */
+export function unsupportedNode(version: string, range: string): string | undefined
