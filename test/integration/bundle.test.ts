@@ -4,7 +4,7 @@
 import {spawn} from 'node:child_process'
 import {type Server, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -135,5 +135,20 @@ describe('the bundled CLI without node_modules', () => {
     const report = await runReleased(['report', '--format', 'md'])
     expect(report.code, report.stderr).toBe(0)
     expect(report.stdout).toContain('# Gate report: http')
+  })
+})
+
+describe('the bundle as built', () => {
+  // A module body left as a method is compiled on every start, after Node's compile cache was written
+  // (scripts/bundle.mjs, eagerModuleBodies).
+  it('wraps every bundled module in a parenthesized function, never a method', () => {
+    const files = globSync('**/*.{js,cjs}', {cwd: path.join(ROOT, 'dist', 'bundle')})
+    let wrapped = 0
+    for (const file of files) {
+      const source = readFileSync(path.join(ROOT, 'dist', 'bundle', file), 'utf8')
+      expect(source, file).not.toMatch(/__(commonJS|esm)\(\{"[^"]*"\(/)
+      wrapped += source.match(/__(commonJS|esm)\(\{"[^"]*":\(function\(/g)?.length ?? 0
+    }
+    expect(wrapped).toBeGreaterThan(500)
   })
 })
