@@ -1,5 +1,7 @@
 import {execFile, execFileSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 
 import type {RunResults} from './types.js'
 
@@ -12,7 +14,7 @@ const GIT_STATUS = ['status', '--porcelain=v2', '--branch', '--untracked-files=n
 
 /** Where the run happened, so a reader can judge whether two runs are comparable. */
 export function describeEnvironment(cwd: string, env: NodeJS.ProcessEnv): Environment {
-  return environmentWith(gitStateOf(gitSync(cwd)), env)
+  return environmentWith(gitStateOf(insideRepository(cwd) ? gitSync(cwd) : null), env)
 }
 
 /**
@@ -22,7 +24,7 @@ export function describeEnvironment(cwd: string, env: NodeJS.ProcessEnv): Enviro
  */
 export function readEnvironment(cwd: string, env: NodeJS.ProcessEnv): {ready: Promise<void>; now(): Environment} {
   let git: GitState | undefined
-  const ready = gitAsync(cwd).then((status) => {
+  const ready = (insideRepository(cwd) ? gitAsync(cwd) : Promise.resolve(null)).then((status) => {
     git = gitStateOf(status)
   })
   return {now: () => (git === undefined ? describeEnvironment(cwd, env) : environmentWith(git, env)), ready}
@@ -38,6 +40,18 @@ function environmentWith(git: GitState, env: NodeJS.ProcessEnv): Environment {
     memoryBytes: os.totalmem(),
     git,
     ci: env.CI === 'true' || env.CI === '1',
+  }
+}
+
+/**
+ * Whether git could find a repository from cwd: a `.git` (folder, or file for a worktree) there or above, or GIT_DIR
+ * naming one. Outside any, git is not started at all: it would only say so, after a fork of this process (~10 ms).
+ */
+function insideRepository(cwd: string): boolean {
+  if (process.env.GIT_DIR) return true
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return true
+    if (path.dirname(dir) === dir) return false
   }
 }
 

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -49,5 +49,40 @@ describe('readEnvironment', () => {
     expect(environment.now().git).toBeNull()
     execFileSync('git', ['init', '-q'], {cwd: dir})
     expect(describeEnvironment(dir, {}).git).toBeNull()
+  })
+
+  it('reads git from a folder inside a repository', async () => {
+    const dir = repository()
+    mkdirSync(path.join(dir, 'gates', 'deep'), {recursive: true})
+    const environment = readEnvironment(path.join(dir, 'gates', 'deep'), {})
+    await environment.ready
+    expect(environment.now().git).toMatchObject({branch: 'trunk', dirty: false})
+  })
+
+  it('outside a repository does not start git at all', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-env-'))
+    dirs.push(dir)
+    // A git first on PATH that leaves a mark when started.
+    const bin = path.join(dir, 'bin')
+    mkdirSync(bin)
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\ntouch "${path.join(dir, 'started')}"\nexit 128\n`)
+    chmodSync(path.join(bin, 'git'), 0o755)
+    const before = process.env.PATH
+    process.env.PATH = `${bin}${path.delimiter}${before}`
+    try {
+      const project = path.join(dir, 'project')
+      mkdirSync(project)
+      const environment = readEnvironment(project, {})
+      await environment.ready
+      expect(environment.now().git).toBeNull()
+      expect(describeEnvironment(project, {}).git).toBeNull()
+      expect(existsSync(path.join(dir, 'started'))).toBe(false)
+      // The same git is started where there is a repository to read.
+      mkdirSync(path.join(project, '.git'))
+      describeEnvironment(project, {})
+      expect(existsSync(path.join(dir, 'started'))).toBe(true)
+    } finally {
+      process.env.PATH = before
+    }
   })
 })
