@@ -187,48 +187,40 @@ const debugPlugin = {
 
 // oclif requires these packages as it starts but calls them only on paths a gate command rarely takes: finding the
 // commands of a plugin without a manifest (tinyglobby), a package.json without an oclif section (lilconfig), the
-// engines warning that bin/run.js turns off (semver), a spinner (cli-spinners); minimatch runs on every start. Each
-// is bundled on its own into dist/bundle/lazy/ and stands in oclif's code as an object that requires it on first use:
-// ~200 KB less to read and compile, and their module bodies not run, on every start.
-// ejs too: help renders every description and summary as an EJS template (~8 ms of `gate --help` to compile them),
-// while a text with no tag in it (no `<%` or `%>`, and data that sets no delimiter) renders as itself.
-const OCLIF_ON_FIRST_USE = ['cli-spinners', 'ejs', 'lilconfig', 'semver', 'tinyglobby']
-const PLAIN_TEXT_RENDER = [
-  "const delimiters = ['delimiter', 'openDelimiter', 'closeDelimiter', 'rmWhitespace']",
-  'const plain = (template, data) =>',
-  "  typeof template === 'string' && !template.includes('<%') && !template.includes('%>') &&",
-  '  !delimiters.some((option) => data?.[option] !== undefined)',
-  'const render = (template, data, ...rest) =>',
-  '  plain(template, data) ? template : load().render(template, data, ...rest)',
-]
+// engines warning that bin/run.js turns off (semver), a spinner (cli-spinners), a shell (child_process), stdin
+// (readline). Each stands in oclif's code as an object that requires it on first use (scripts/stand-ins/
+// on-first-use.cjs), the packages bundled on their own into dist/bundle/lazy/: their code is not read, compiled and
+// run on every start. Two more that oclif calls on every start answer those calls themselves when the answer is
+// certain (scripts/stand-ins/fast-paths.cjs): ejs (help renders each description as a template; ~8 ms of --help) and
+// minimatch (each dependency against each core plugin's name). wsl-utils, imported for isWsl alone, is is-wsl.
+const OCLIF_ON_FIRST_USE = ['cli-spinners', 'ejs', 'lilconfig', 'minimatch', 'semver', 'tinyglobby']
+const OCLIF_BUILTINS_ON_FIRST_USE = ['node:child_process', 'node:readline']
+const FAST_PATHS = new Set(['ejs', 'minimatch'])
+const STAND_INS = path.join(ROOT, 'scripts', 'stand-ins')
 const oclifRequire = createRequire(path.join(ROOT, 'node_modules', '@oclif', 'core', 'package.json'))
 const onFirstUsePlugin = {
   name: 'gate-on-first-use',
   setup(b) {
-    const names = new RegExp(`^(${OCLIF_ON_FIRST_USE.join('|')})$`)
-    b.onResolve({filter: names}, (args) =>
-      args.importer.includes(`${path.sep}@oclif${path.sep}core${path.sep}`)
-        ? {namespace: 'gate-on-first-use', path: args.path}
-        : undefined,
-    )
-    b.onLoad({filter: /.*/, namespace: 'gate-on-first-use'}, (args) => ({
-      // oclif's __importDefault asks for __esModule as it requires: answered without loading (none of them sets it).
-      contents: [
-        'let real',
-        `const load = () => (real ??= require('./lazy/oclif-${args.path}.cjs'))`,
-        ...(args.path === 'ejs' ? PLAIN_TEXT_RENDER : ['const render = undefined']),
-        'module.exports = new Proxy({}, {',
-        "  get: (_, key) => (key === '__esModule' ? undefined : key === 'render' && render ? render : load()[key]),",
-        '  has: (_, key) => key in load(),',
-        '  ownKeys: () => Reflect.ownKeys(load()),',
-        '  getOwnPropertyDescriptor: (_, key) => {',
-        '    const descriptor = Object.getOwnPropertyDescriptor(load(), key)',
-        '    return descriptor && {...descriptor, configurable: true}',
-        '  },',
-        '})',
-      ].join('\n'),
-      loader: 'js',
-    }))
+    const names = [...OCLIF_ON_FIRST_USE, ...OCLIF_BUILTINS_ON_FIRST_USE, 'wsl-utils']
+    const filter = new RegExp(`^(${names.join('|')})$`)
+    b.onResolve({filter}, (args) => {
+      if (!args.importer.includes(`${path.sep}@oclif${path.sep}core${path.sep}`)) return undefined
+      if (args.path === 'wsl-utils') return {path: path.join(STAND_INS, 'wsl-utils.js')}
+      return {namespace: 'gate-on-first-use', path: args.path}
+    })
+    b.onLoad({filter: /.*/, namespace: 'gate-on-first-use'}, (args) => {
+      const real = args.path.startsWith('node:') ? args.path : `./lazy/oclif-${args.path}.cjs`
+      const own = FAST_PATHS.has(args.path) ? `require('./fast-paths.cjs')[${JSON.stringify(args.path)}](load)` : '{}'
+      return {
+        contents: [
+          'let real',
+          `const load = () => (real ??= require(${JSON.stringify(real)}))`,
+          `module.exports = require('./on-first-use.cjs')(load, ${own})`,
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: STAND_INS,
+      }
+    })
   },
 }
 
