@@ -224,6 +224,26 @@ const onFirstUsePlugin = {
   },
 }
 
+// oclif sorts each plugin's commands with localeCompare, which sets up an ICU collator on every start; the same order
+// comes from scripts/stand-ins/fast-paths.cjs (compareIds) without it.
+const OCLIF_COMMAND_SORT = '.sort((a, b) => a.id.localeCompare(b.id))'
+const oclifSortPlugin = {
+  name: 'gate-oclif-sort',
+  setup(b) {
+    b.onLoad({filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      if (source.split(OCLIF_COMMAND_SORT).length !== 2) {
+        throw new Error(`scripts/bundle.mjs: ${args.path} no longer sorts commands as the bundle rewrites`)
+      }
+      const compare = JSON.stringify(path.join(STAND_INS, 'fast-paths.cjs'))
+      return {
+        contents: source.replace(OCLIF_COMMAND_SORT, `.sort((a, b) => require(${compare}).compareIds(a.id, b.id))`),
+        loader: 'js',
+      }
+    })
+  },
+}
+
 rmSync(OUT, {force: true, recursive: true})
 const result = await build({
   absWorkingDir: ROOT,
@@ -250,7 +270,7 @@ const result = await build({
   minifyWhitespace: true,
   outdir: OUT,
   platform: 'node',
-  plugins: [entryPlugin, lazyPlugin, dynamicPlugin, builtinPlugin, debugPlugin, onFirstUsePlugin],
+  plugins: [entryPlugin, lazyPlugin, dynamicPlugin, builtinPlugin, debugPlugin, onFirstUsePlugin, oclifSortPlugin],
   splitting: true,
   target: 'node22',
 })

@@ -25,3 +25,20 @@ exports.minimatch = (load) => ({
       ? path === pattern
       : load().minimatch(path, pattern, ...options),
 })
+
+/**
+ * oclif sorts each plugin's commands with localeCompare, whose first call sets up an ICU collator (~8 ms of every
+ * start). For ids of lowercase letters, digits, `:` and `-` the collator's order is the order of these ranks (CLDR
+ * root: punctuation, then digits, then letters), a shorter id first where one begins the other; other ids ask it.
+ */
+const ID_ORDER = '-:0123456789abcdefghijklmnopqrstuvwxyz'
+const SIMPLE_ID = /^[-:0-9a-z]*$/
+
+exports.compareIds = (a, b) => {
+  if (!SIMPLE_ID.test(a) || !SIMPLE_ID.test(b)) return a.localeCompare(b)
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const order = ID_ORDER.indexOf(a[i]) - ID_ORDER.indexOf(b[i])
+    if (order !== 0) return Math.sign(order)
+  }
+  return Math.sign(a.length - b.length)
+}

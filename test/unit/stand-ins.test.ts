@@ -109,6 +109,29 @@ describe('the minimatch fast path', () => {
   })
 })
 
+describe("compareIds, for oclif's sort of command ids", () => {
+  it('orders as localeCompare does: simple ids, ids with capitals or other characters, anything', () => {
+    const simple = fc.stringMatching(/^[-:0-9a-z]{0,10}$/)
+    const mixed = fc.stringMatching(/^[-:_.0-9a-zA-Z ]{0,8}$/)
+    fc.assert(
+      fc.property(fc.oneof(simple, mixed, fc.string()), fc.oneof(simple, mixed, fc.string()), (a, b) => {
+        expect(fastPaths.compareIds(a, b)).toBe(Math.sign(a.localeCompare(b)))
+      }),
+      {numRuns: 20_000},
+    )
+    const ids = [
+      'plugins:install',
+      'plugins',
+      'baseline:show',
+      'baseline-x',
+      'baseline',
+      'check',
+      'autocomplete:create',
+    ]
+    expect([...ids].sort(fastPaths.compareIds)).toEqual([...ids].sort((a, b) => a.localeCompare(b)))
+  })
+})
+
 describe('the wsl-utils stand-in', () => {
   it('gives the isWsl of wsl-utils and its powerShellPath', async () => {
     const standInModule = await import('../../scripts/stand-ins/wsl-utils.js' as string)
