@@ -13,7 +13,7 @@ import {build} from 'esbuild'
 import {copyFileSync, existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {builtinModules, createRequire} from 'node:module'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const FINAL = path.join(ROOT, 'dist', 'bundle')
@@ -44,15 +44,25 @@ const DYNAMIC = {ioredis: 'ioredis.cjs', pg: 'pg.cjs', saxes: 'saxes.cjs', undic
 const commandFiles = globSync('**/*.js', {cwd: path.join(ROOT, 'dist', 'commands')}).sort()
 const commandId = (file) => file.replace(/\.js$/, '').split(path.sep).join(':')
 
+const VALIDATOR_NAMES = Object.fromEntries(
+  await Promise.all(BUNDLED_PLUGINS.map(async (name) => [name, await validatorNames(name)])),
+)
 const entries = {
   commands: [
     ...commandFiles.map((file, i) => `import C${i} from './dist/commands/${file.split(path.sep).join('/')}'`),
     `export const commands = {${commandFiles.map((file, i) => `'${commandId(file)}': C${i}`).join(', ')}}`,
   ].join('\n'),
+  // Each bundled plugin's hook loads the plugin only when the run needs one of its validators (or all are asked for):
+  // a gate of built-in validators does not read and run the six plugins' code.
   validators: [
     `export {default as builtin} from './dist/validators/builtin.js'`,
+    'const provides = (needed, names) => !needed || names.some((name) => needed.includes(name))',
     ...BUNDLED_PLUGINS.map(
-      (name) => `export {default as ${hookName(name)}} from './plugins/${short(name)}/dist/hook.js'`,
+      (name) =>
+        `export async function ${hookName(name)}(options) {\n` +
+        `  if (!provides(options.needed, ${JSON.stringify(VALIDATOR_NAMES[name])})) return []\n` +
+        `  return (await import('./plugins/${short(name)}/dist/hook.js')).default.call(this, options)\n` +
+        '}',
     ),
   ].join('\n'),
   cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8').replace(
@@ -65,6 +75,14 @@ const entries = {
       })),
     ),
   ),
+}
+
+/** The names of the validators a bundled plugin's hook returns, asked of its compiled hook with the CLI's API. */
+async function validatorNames(name) {
+  const api = await import(pathToFileURL(path.join(ROOT, 'dist', 'index.js')).href)
+  const hook = await import(pathToFileURL(path.join(ROOT, 'plugins', short(name), 'dist', 'hook.js')).href)
+  const validators = await hook.default({api})
+  return validators.map((validator) => validator.name)
 }
 
 function short(name) {
@@ -120,35 +138,75 @@ const lazyPlugin = {
 
 // Every import('<DYNAMIC package>') in the compiled code becomes a require of its lazy file, wrapped as Node's import()
 // would give it: the exports by name, and the whole module as default.
-const dynamicPlugin = {
-  name: 'gate-dynamic-imports',
-  setup(b) {
-    const pattern = new RegExp(`\\bimport\\((['"])(${Object.keys(DYNAMIC).join('|')})\\1\\)`, 'g')
-    b.onLoad({filter: /[\\/]dist[\\/].*\.js$/}, (args) => {
-      if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined
-      const source = readFileSync(args.path, 'utf8')
-      pattern.lastIndex = 0 // test() on a global pattern starts where the last file's match ended
-      if (!pattern.test(source)) return undefined
-      const contents = source.replace(
-        pattern,
-        (_, quote, name) =>
-          `Promise.resolve().then(() => { const m = require('./lazy/${DYNAMIC[name]}'); return {...m, default: m} })`,
-      )
-      return {contents, loader: 'js'}
-    })
-  },
+const DYNAMIC_IMPORT = new RegExp(`\\bimport\\((['"])(${Object.keys(DYNAMIC).join('|')})\\1\\)`, 'g')
+
+function requireDynamicImports(source) {
+  return source.replace(
+    DYNAMIC_IMPORT,
+    (_, quote, name) =>
+      `Promise.resolve().then(() => { const m = require('./lazy/${DYNAMIC[name]}'); return {...m, default: m} })`,
+  )
 }
 
 // An ESM import of a builtin makes Node build a facade that reads every export once, and some are getters that load
 // more of Node: importing node:process reads process.stdin and process.report, node:fs its streams. A require reads
-// nothing until used, so each builtin the bundled code imports becomes a CommonJS stand-in that requires it; esbuild
-// then reads named imports as properties at use.
+// nothing until used. So each import of a builtin in an ES module becomes a require of it where it stood
+// (`import {a as b} from 'node:fs'` → `const {a: b} = require('node:fs')`): written as CommonJS stand-in modules,
+// each builtin was a ~500-byte chunk of its own that every start read (~0.3 ms a file).
 const BUILTINS = new Set(builtinModules)
+const isBuiltin = (name) => name.startsWith('node:') || BUILTINS.has(name)
+const MAY_IMPORT_BUILTIN = /\bimport\b[^;]*?['"](node:)?[a-z_/]+['"]/
+
+function requireBuiltins(source) {
+  if (!MAY_IMPORT_BUILTIN.test(source)) return source
+  let program
+  try {
+    program = parse(source, {ecmaVersion: 'latest', sourceType: 'module'})
+  } catch {
+    return source // not an ES module after all: esbuild reports what is wrong with it
+  }
+  const edits = []
+  for (const node of program.body) {
+    if (node.type !== 'ImportDeclaration' || node.importKind === 'type' || !isBuiltin(node.source.value)) continue
+    const from = `require(${JSON.stringify(node.source.value)})`
+    const whole = node.specifiers.find((spec) => spec.type !== 'ImportSpecifier')
+    const named = node.specifiers.filter((spec) => spec.type === 'ImportSpecifier')
+    const pairs = named.map((spec) => {
+      const imported = spec.imported.type === 'Literal' ? JSON.stringify(spec.imported.value) : spec.imported.name
+      return imported === spec.local.name ? imported : `${imported}: ${spec.local.name}`
+    })
+    const statements = []
+    if (whole) statements.push(`const ${whole.local.name} = ${from};`)
+    if (pairs.length > 0) statements.push(`const {${pairs.join(', ')}} = ${whole ? whole.local.name : from};`)
+    if (node.specifiers.length === 0) statements.push(`${from};`)
+    edits.push({end: node.end, start: node.start, text: statements.join(' ')})
+  }
+  let out = source
+  for (const {end, start, text} of edits.sort((a, b) => b.start - a.start))
+    out = out.slice(0, start) + text + out.slice(end)
+  return out
+}
+
+// The compiled code (dist/, plugins' dist/) and the ES modules of packages, with both rewrites above.
+const sourcePlugin = {
+  name: 'gate-sources',
+  setup(b) {
+    b.onLoad({filter: /\.m?js$/, namespace: 'file'}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const ours = !args.path.includes(`${path.sep}node_modules${path.sep}`) && /[\\/]dist[\\/]/.test(args.path)
+      DYNAMIC_IMPORT.lastIndex = 0
+      const contents = requireBuiltins(ours ? requireDynamicImports(source) : source)
+      return contents === source ? undefined : {contents, loader: 'js'}
+    })
+  },
+}
+
+// What no rewrite above reached (an import of a builtin in code another plugin loads): a CommonJS stand-in.
 const builtinPlugin = {
   name: 'gate-builtins',
   setup(b) {
     b.onResolve({filter: /^(node:)?[a-z_/]+$/}, (args) => {
-      if (args.kind !== 'import-statement' || !(args.path.startsWith('node:') || BUILTINS.has(args.path))) return
+      if (args.kind !== 'import-statement' || !isBuiltin(args.path)) return
       return {namespace: 'gate-builtin', path: args.path}
     })
     b.onLoad({filter: /.*/, namespace: 'gate-builtin'}, (args) => ({
@@ -270,7 +328,7 @@ const result = await build({
   minifyWhitespace: true,
   outdir: OUT,
   platform: 'node',
-  plugins: [entryPlugin, lazyPlugin, dynamicPlugin, builtinPlugin, debugPlugin, onFirstUsePlugin, oclifSortPlugin],
+  plugins: [entryPlugin, lazyPlugin, sourcePlugin, builtinPlugin, debugPlugin, onFirstUsePlugin, oclifSortPlugin],
   splitting: true,
   target: 'node22',
 })

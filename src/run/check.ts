@@ -66,7 +66,8 @@ export async function prepareGate(gateRef: string, load: LoadOptions, config: Co
 
 /** Checks a loaded gate's targets against the installed validators (what `gate validate` adds to loading it). */
 export async function checkGateValidators(gate: GateConfig, config: Config) {
-  const {unavailable, validators, warnings} = await loadValidators(config)
+  const needed = gate.targets.map((target) => target.validator)
+  const {unavailable, validators, warnings} = await loadValidators(config, needed)
   const issues = checkTargetOptions(gate, validators, unavailable)
   if (issues.length > 0) throw gate.redactor.error(new GateConfigError(gate.locate([]).file, issues))
   return {gate, unavailable, validators, warnings: [...gate.redactor.warnings, ...warnings]}

@@ -13,6 +13,11 @@ export type PhasegateApi = typeof import('../index.js')
 /** What the registry passes to every `gate:validators` hook. */
 export interface ValidatorsHookOptions {
   api: PhasegateApi
+  /**
+   * The validators this run needs (a gate's), when it needs only those; absent when all are asked for (`gate
+   * validators`). A hint: a plugin may return [] when it provides none of them, and need not load its code for that.
+   */
+  needed?: readonly string[]
 }
 
 /** oclif's hooks plus ours: oclif 5's `Hooks` is a type, not an interface, so it is extended, not augmented. */

@@ -33,12 +33,20 @@ export interface HookContribution {
 /**
  * Asks every installed plugin for its validators through the `gate:validators` hook, handing each the
  * host's runtime API. A plugin whose hook throws, times out or returns something malformed is a
- * warning naming the plugin, never a crash.
+ * warning naming the plugin, never a crash. With `needed`, plugins may answer for those alone (the bundled ones do).
  */
-export async function loadValidators(config: Config): Promise<LoadedValidators> {
+export async function loadValidators(config: Config, needed?: readonly string[]): Promise<LoadedValidators> {
+  const loaded = await askPlugins(config, needed)
+  // A name no plugin answered to: asked again of all, so what says it is unknown lists every installed validator.
+  if (needed && needed.some((name) => !loaded.validators.has(name))) return askPlugins(config)
+  return loaded
+}
+
+async function askPlugins(config: Config, needed?: readonly string[]): Promise<LoadedValidators> {
   // Loaded only when validators are needed, so `gate --help` does not pay for the load engine.
   const api: PhasegateApi = await import('../index.js')
-  const {failures, successes} = await config.runHook('gate:validators', {api}, HOOK_TIMEOUT_MS, true)
+  const options = needed ? {api, needed: [...new Set(needed)]} : {api}
+  const {failures, successes} = await config.runHook('gate:validators', options, HOOK_TIMEOUT_MS, true)
   const loaded = registerValidators(successes.map(({plugin, result}) => ({plugin: plugin.name, result})))
   const failed = failures.map(
     ({error, plugin}) => `plugin ${plugin.name} could not provide validators: ${error.message}`,

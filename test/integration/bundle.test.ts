@@ -138,6 +138,35 @@ describe('the bundled CLI without node_modules', () => {
   })
 })
 
+describe('the bundled validator plugins', () => {
+  it('are not loaded for a gate of built-in validators: a check runs with their code gone', async () => {
+    // The chunk each bundled plugin's hook imports when its validators are needed.
+    const hooks = readFileSync(path.join(release, 'dist', 'bundle', 'validators.js'), 'utf8')
+    const chunks = [
+      ...hooks.matchAll(/\(await import\("\.\/(chunk-[A-Z0-9]+\.js)"\)\)\.default\.call\(this,options\)/g),
+    ].map((match) => match[1]!)
+    expect(chunks).toHaveLength(
+      readJson(path.join(ROOT, 'package.json')).oclif.plugins.filter((name: string) =>
+        name.startsWith('gate-validator-'),
+      ).length,
+    )
+    const removed = chunks.map((chunk) => path.join(release, 'dist', 'bundle', chunk))
+    const kept = removed.map((file) => readFileSync(file))
+    try {
+      for (const file of removed) rmSync(file)
+      const checked = await runReleased(['check', 'one-claim', '--progress', 'none', '--json'])
+      expect(checked.code, checked.stderr).toBe(1)
+      expect(checked.stderr).not.toContain('could not provide validators')
+      expect(JSON.parse(checked.stdout).targets[0].status).toBe('INCONCLUSIVE')
+      // Asked for all, the plugins are missed, each named.
+      const listed = await runReleased(['validators'])
+      expect(listed.stderr).toContain('plugin gate-validator-db could not provide validators')
+    } finally {
+      removed.forEach((file, i) => writeFileSync(file, kept[i]!))
+    }
+  })
+})
+
 describe('the bundle as built', () => {
   // A module body left as a method is compiled on every start, after Node's compile cache was written
   // (scripts/bundle.mjs, eagerModuleBodies).

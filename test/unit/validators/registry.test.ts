@@ -126,4 +126,24 @@ describe('loadValidators', () => {
       expect(validators.get('echo')?.plugin).toBe('gate-validator-echo')
     },
   )
+
+  it('hands the hooks the validators a run needs, and asks all again for a name none answered to', async () => {
+    const asked: Array<readonly string[] | undefined> = []
+    // A plugin that answers for what is needed only, as the bundled plugins do.
+    const config = {
+      async runHook(_event: string, options: ValidatorsHookOptions) {
+        asked.push(options.needed)
+        const all = ['echo', 'other'].filter((name) => !options.needed || options.needed.includes(name))
+        return {failures: [], successes: [{plugin: {name: 'gate-validator-two'}, result: all.map((n) => fake(n))}]}
+      },
+    } as unknown as Config
+    const found = await loadValidators(config, ['echo', 'echo'])
+    expect([...found.validators.keys()]).toEqual(['echo'])
+    expect(asked).toEqual([['echo']])
+
+    const unknown = await loadValidators(config, ['echo', 'ehco'])
+    // Every installed validator, for the message that says "ehco" is unknown and which there are.
+    expect([...unknown.validators.keys()]).toEqual(['echo', 'other'])
+    expect(asked.slice(1)).toEqual([['echo', 'ehco'], undefined])
+  })
 })
