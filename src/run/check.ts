@@ -348,8 +348,9 @@ export async function collectTarget(
   const connects = registered.validator.connects ?? kind === 'measured'
   const refusal = connects ? remoteRefusal(options, target.allowRemote, env) : null
   if (refusal) return {noData: refusal}
-  // The window is the validator's run alone: a target refused or skipped above never loaded the machine.
-  const watch = watchNoise()
+  // The window is the validator's run alone: a target refused or skipped above never loaded the machine. A claim or an
+  // artifact runs nothing here, so the machine's noise says nothing about it (and reading it cost ~7 ms of a claim).
+  const watch = kind === 'measured' ? watchNoise() : undefined
   const outcome = await collectEvidence(registered.validator, options, {
     timeoutMs: target.timeoutMs,
     signal,
@@ -368,7 +369,7 @@ export async function collectTarget(
       : {}),
     ...(shard ? {shard} : {}),
   })
-  kept.noise = judgeNoise(watch.stop(), 'evidence' in outcome ? outcome.evidence.kind : kind)
+  if (watch) kept.noise = judgeNoise(watch.stop(), 'evidence' in outcome ? outcome.evidence.kind : kind)
   return outcome
 }
 
