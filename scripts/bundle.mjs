@@ -67,16 +67,21 @@ const entries = {
         '}',
     ),
   ].join('\n'),
-  cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8').replace(
-    '/* BUNDLED_PLUGINS */ []',
-    JSON.stringify(
-      BUNDLED_PLUGINS.map((name) => ({
-        identifier: hookName(name),
-        name,
-        version: JSON.parse(readFileSync(path.join(ROOT, 'plugins', short(name), 'package.json'), 'utf8')).version,
-      })),
+  cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8')
+    .replace(
+      '/* OWN_COMMANDS */ []',
+      JSON.stringify([...new Set(commandFiles.map((file) => commandId(file).split(':')[0]))]),
+    )
+    .replace(
+      '/* BUNDLED_PLUGINS */ []',
+      JSON.stringify(
+        BUNDLED_PLUGINS.map((name) => ({
+          identifier: hookName(name),
+          name,
+          version: JSON.parse(readFileSync(path.join(ROOT, 'plugins', short(name), 'package.json'), 'utf8')).version,
+        })),
+      ),
     ),
-  ),
 }
 
 /** The names of the validators a bundled plugin's hook returns, asked of its compiled hook with the CLI's API. */
