@@ -1,35 +1,14 @@
 #!/usr/bin/env node
-import module from 'node:module'
+// The Node version is checked first, by code that Node as old as 12 can parse (no ?., ??, top-level await), so an old
+// Node gets a message instead of a SyntaxError or a crash in the native addon built for another Node.
+import {createRequire} from 'module'
 import {unsupportedNode} from './engines.js'
 
-const tooOld = unsupportedNode(process.version, module.createRequire(import.meta.url)('../package.json').engines.node)
+const tooOld = unsupportedNode(process.version, createRequire(import.meta.url)('../package.json').engines.node)
 if (tooOld) {
-  process.stderr.write(`${tooOld}\n`)
+  process.stderr.write(tooOld + '\n')
   // 2: like a configuration error, the run cannot start until the set-up changes (gate-file.md, exit codes).
   process.exit(2)
+} else {
+  import('./main.js')
 }
-
-// Node keeps the compiled code of the bundle on disk (in the OS temp dir), so the next start skips parsing it.
-module.enableCompileCache?.()
-
-// Plugins run from their compiled dist/ by design, so oclif's warning on every command that a linked ESM plugin
-// "cannot be auto-transpiled" tells a plugin author nothing; OCLIF_DISABLE_LINKED_ESM_WARNING=false shows it.
-process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= 'true'
-// oclif checks Node against its own engines (>= 18, looser than ours) with semver, loaded for that alone (~8 ms).
-process.env.OCLIF_DISABLE_ENGINE_WARNING ??= 'true'
-
-// A reader that stops early (`gate --help | head`) closes the pipe. What is left to print has nowhere to go, so it is
-// dropped and the command ends as it would have; oclif's flush waited for a drain that never came (exit 13).
-process.stdout.on('error', (error) => {
-  if (error.code !== 'EPIPE') throw error
-  process.stdout.write = (_chunk, encoding, callback) => {
-    ;(typeof encoding === 'function' ? encoding : callback)?.()
-    return true
-  }
-  // Whoever waits for the buffer to drain (oclif's flush) waits no more: it is gone.
-  process.stdout.emit('drain')
-})
-
-// The bundle that `npm run compile` builds (scripts/bundle.mjs): the commands, hooks and bundled plugins of dist/ in a
-// few files.
-await import('../dist/bundle/cli.js')

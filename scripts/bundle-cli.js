@@ -8,7 +8,7 @@ import {fileURLToPath} from 'node:url'
 
 /** The validator plugins inside the bundle: name, version and their hook's export in validators.js. */
 const BUNDLED_PLUGINS = /* BUNDLED_PLUGINS */ []
-/** The first word of each of this package's commands (`check`, `baseline` …). */
+/** This package's command ids (`check`, `baseline:save` …). */
 const OWN_COMMANDS = /* OWN_COMMANDS */ []
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -20,7 +20,7 @@ pjson.oclif = {
   // oclif's own plugins load from node_modules when installed (a release of the Action has none, and oclif would warn
   // about each on every command). One of this package's commands needs none of them (their commands, the help
   // command, not-found's suggestions, autocomplete's hooks after a plugin install; --help is oclif's core): ~10 ms.
-  plugins: OWN_COMMANDS.includes(process.argv[2])
+  plugins: ownCommand(process.argv.slice(2))
     ? []
     : pjson.oclif.plugins.filter((name) => !name.startsWith('gate-validator-') && installed(name)),
 }
@@ -31,6 +31,14 @@ pjson.dependencies = Object.fromEntries(pjson.oclif.plugins.map((name) => [name,
 // The bundle is JavaScript already: oclif need not look for TypeScript to transpile (it would under NODE_ENV=test).
 // Whoever turns oclif's linked-plugin warning back on (bin/run.js) gets its transpiling behaviour with it.
 if (process.env.OCLIF_DISABLE_LINKED_ESM_WARNING === 'true') settings.enableAutoTranspile = false
+
+/**
+ * Whether argv names one of this package's commands, as a word or a topic and a word (`baseline save`). A topic
+ * alone, a mistyped command and anything else start oclif with its plugins: not-found suggests and exits 127.
+ */
+function ownCommand([first, second]) {
+  return OWN_COMMANDS.includes(first) || OWN_COMMANDS.includes(`${first}:${second}`)
+}
 
 /** Whether node_modules in the root or a folder above it (a project that installed phasegate) holds the package. */
 function installed(name) {

@@ -9,12 +9,13 @@
 // plugins that live in node_modules (help, plugins, not-found, autocomplete), loaded when installed.
 // dist/bundle/ sits two folders below the root like dist/<folder>/, so `new URL('../../templates/', import.meta.url)`
 // and the like still reach templates/, schemas/ and gates/.
-import {parse} from 'acorn'
 import {build} from 'esbuild'
 import {copyFileSync, existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {builtinModules, createRequire} from 'node:module'
+import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import {eagerModuleBodies, isBuiltin, requireBuiltins} from './bundle-rewrites.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const FINAL = path.join(ROOT, 'dist', 'bundle')
@@ -46,6 +47,9 @@ const DYNAMIC = {ioredis: 'ioredis.cjs', pg: 'pg.cjs', saxes: 'saxes.cjs', undic
 const commandFiles = globSync('**/*.js', {cwd: path.join(ROOT, 'dist', 'commands')}).sort()
 const commandId = (file) => file.replace(/\.js$/, '').split(path.sep).join(':')
 
+const BUILTIN_NAMES = (
+  await import(pathToFileURL(path.join(ROOT, 'dist', 'validators', 'builtin.js')).href)
+).builtinValidators.map((validator) => validator.name)
 const VALIDATOR_NAMES = Object.fromEntries(
   await Promise.all(BUNDLED_PLUGINS.map(async (name) => [name, await validatorNames(name)])),
 )
@@ -58,7 +62,11 @@ const entries = {
   // a gate of built-in validators does not read and run the six plugins' code.
   validators: [
     `export {default as builtin} from './dist/validators/builtin.js'`,
-    'const provides = (needed, names) => !needed || names.some((name) => needed.includes(name))',
+    // A needed name that no bundled plugin and no built-in validator has: every plugin answers in full, so what says
+    // the name is unknown lists them all (and a plugin installed apart may have it).
+    `const KNOWN = ${JSON.stringify([...BUILTIN_NAMES, ...Object.values(VALIDATOR_NAMES).flat()].sort())}`,
+    'const provides = (needed, names) =>',
+    '  !needed || needed.some((name) => names.includes(name) || !KNOWN.includes(name))',
     ...BUNDLED_PLUGINS.map(
       (name) =>
         `export async function ${hookName(name)}(options) {\n` +
@@ -68,10 +76,7 @@ const entries = {
     ),
   ].join('\n'),
   cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8')
-    .replace(
-      '/* OWN_COMMANDS */ []',
-      JSON.stringify([...new Set(commandFiles.map((file) => commandId(file).split(':')[0]))]),
-    )
+    .replace('/* OWN_COMMANDS */ []', JSON.stringify(commandFiles.map((file) => commandId(file))))
     .replace(
       '/* BUNDLED_PLUGINS */ []',
       JSON.stringify(
@@ -160,39 +165,6 @@ function requireDynamicImports(source) {
 // nothing until used. So each import of a builtin in an ES module becomes a require of it where it stood
 // (`import {a as b} from 'node:fs'` → `const {a: b} = require('node:fs')`): written as CommonJS stand-in modules,
 // each builtin was a ~500-byte chunk of its own that every start read (~0.3 ms a file).
-const BUILTINS = new Set(builtinModules)
-const isBuiltin = (name) => name.startsWith('node:') || BUILTINS.has(name)
-const MAY_IMPORT_BUILTIN = /\bimport\b[^;]*?['"](node:)?[a-z_/]+['"]/
-
-function requireBuiltins(source) {
-  if (!MAY_IMPORT_BUILTIN.test(source)) return source
-  let program
-  try {
-    program = parse(source, {ecmaVersion: 'latest', sourceType: 'module'})
-  } catch {
-    return source // not an ES module after all: esbuild reports what is wrong with it
-  }
-  const edits = []
-  for (const node of program.body) {
-    if (node.type !== 'ImportDeclaration' || node.importKind === 'type' || !isBuiltin(node.source.value)) continue
-    const from = `require(${JSON.stringify(node.source.value)})`
-    const whole = node.specifiers.find((spec) => spec.type !== 'ImportSpecifier')
-    const named = node.specifiers.filter((spec) => spec.type === 'ImportSpecifier')
-    const pairs = named.map((spec) => {
-      const imported = spec.imported.type === 'Literal' ? JSON.stringify(spec.imported.value) : spec.imported.name
-      return imported === spec.local.name ? imported : `${imported}: ${spec.local.name}`
-    })
-    const statements = []
-    if (whole) statements.push(`const ${whole.local.name} = ${from};`)
-    if (pairs.length > 0) statements.push(`const {${pairs.join(', ')}} = ${whole ? whole.local.name : from};`)
-    if (node.specifiers.length === 0) statements.push(`${from};`)
-    edits.push({end: node.end, start: node.start, text: statements.join(' ')})
-  }
-  let out = source
-  for (const {end, start, text} of edits.sort((a, b) => b.start - a.start))
-    out = out.slice(0, start) + text + out.slice(end)
-  return out
-}
 
 // The compiled code (dist/, plugins' dist/) and the ES modules of packages, with both rewrites above.
 const sourcePlugin = {
@@ -392,31 +364,6 @@ Object.assign(result.metafile.outputs, lazy.metafile.outputs)
 for (const file of globSync('**/*.{js,cjs}', {cwd: OUT})) {
   const source = readFileSync(path.join(OUT, file), 'utf8')
   writeFileSync(path.join(OUT, file), eagerModuleBodies(source, file.endsWith('.cjs') ? 'script' : 'module'))
-}
-
-/** The source with every `__commonJS`/`__esm` wrapper's method written as a parenthesized function expression. */
-function eagerModuleBodies(source, sourceType) {
-  const edits = []
-  const visit = (node) => {
-    if (
-      node.type === 'CallExpression' &&
-      /^__(commonJS|esm)$/.test(node.callee.name ?? '') &&
-      node.arguments[0]?.type === 'ObjectExpression'
-    ) {
-      for (const property of node.arguments[0].properties) {
-        if (!property.method) continue
-        const body = property.value
-        edits.push({at: property.key.end, text: ':(function', to: body.start}, {at: body.end, text: ')'})
-      }
-    }
-    for (const value of Object.values(node)) {
-      for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') visit(child)
-    }
-  }
-  visit(parse(source, {ecmaVersion: 'latest', sourceType}))
-  let out = source
-  for (const {at, to = at, text} of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, at) + text + out.slice(to)
-  return out
 }
 
 // The SQLite driver of the db plugin runs in a worker it starts from a file next to its own code.

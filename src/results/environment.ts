@@ -1,5 +1,5 @@
 import {execFile, execFileSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, realpathSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -49,7 +49,14 @@ function environmentWith(git: GitState, env: NodeJS.ProcessEnv): Environment {
  */
 function insideRepository(cwd: string): boolean {
   if (process.env.GIT_DIR) return true
-  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+  // From the real folder, as git walks: a link into a repository's subfolder is inside it, wherever the link is.
+  let start: string
+  try {
+    start = realpathSync(cwd)
+  } catch {
+    return true // git says what is wrong with the folder
+  }
+  for (let dir = start; ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, '.git'))) return true
     if (path.dirname(dir) === dir) return false
   }

@@ -15,7 +15,8 @@ export interface ValidatorsHookOptions {
   api: PhasegateApi
   /**
    * The validators this run needs (a gate's), when it needs only those; absent when all are asked for (`gate
-   * validators`). A hint: a plugin may return [] when it provides none of them, and need not load its code for that.
+   * validators`). A hint: a plugin may return [] when it provides none of them, and need not load its code for that;
+   * one that does should answer in full for a name it does not know, so that a mistyped name's message lists it too.
    */
   needed?: readonly string[]
 }

@@ -33,16 +33,10 @@ export interface HookContribution {
 /**
  * Asks every installed plugin for its validators through the `gate:validators` hook, handing each the
  * host's runtime API. A plugin whose hook throws, times out or returns something malformed is a
- * warning naming the plugin, never a crash. With `needed`, plugins may answer for those alone (the bundled ones do).
+ * warning naming the plugin, never a crash. With `needed`, plugins may answer for those alone: the bundled ones do, in
+ * full when a name is none of theirs nor a built-in validator's, so a mistyped name's message lists every validator.
  */
 export async function loadValidators(config: Config, needed?: readonly string[]): Promise<LoadedValidators> {
-  const loaded = await askPlugins(config, needed)
-  // A name no plugin answered to: asked again of all, so what says it is unknown lists every installed validator.
-  if (needed && needed.some((name) => !loaded.validators.has(name))) return askPlugins(config)
-  return loaded
-}
-
-async function askPlugins(config: Config, needed?: readonly string[]): Promise<LoadedValidators> {
   // Loaded only when validators are needed, so `gate --help` does not pay for the load engine.
   const api: PhasegateApi = await import('../index.js')
   const options = needed ? {api, needed: [...new Set(needed)]} : {api}

@@ -158,6 +158,13 @@ describe('the bundled validator plugins', () => {
       expect(checked.code, checked.stderr).toBe(1)
       expect(checked.stderr).not.toContain('could not provide validators')
       expect(JSON.parse(checked.stdout).targets[0].status).toBe('INCONCLUSIVE')
+      // A mistyped name: every plugin is asked, so the message lists them (here: says which could not answer).
+      writeFileSync(
+        path.join(project, 'gates', 'typo.yaml'),
+        'version: 1\ntargets:\n  - id: t\n    validator: dbb\n    with: {}\n    expect: ["latency < 1s"]\n',
+      )
+      const typo = await runReleased(['validate', 'typo'])
+      expect(typo.stdout + typo.stderr).toContain('plugin gate-validator-db could not provide validators')
       // Asked for all, the plugins are missed, each named.
       const listed = await runReleased(['validators'])
       expect(listed.stderr).toContain('plugin gate-validator-db could not provide validators')

@@ -53,6 +53,15 @@ describe('a mistyped command', () => {
     expect(r.stderr).not.toContain('chek:smoke')
   })
 
+  // A topic of gate's own commands starts oclif as its commands do; a word after it that is no command must still
+  // reach not-found.
+  it('under a topic (gate baseline shwo): the same, exit 127, pointing at the topic', async () => {
+    const r = await gate(['baseline', 'shwo'])
+    expect(r.code).toBe(127)
+    expect(r.stderr).toContain('baseline shwo is not a gate command.')
+    expect(r.stderr).toContain('Run gate help baseline for a list of available commands.')
+  })
+
   it.skipIf(!hasScript)('at a terminal: asks whether the closest command was meant', async () => {
     const r = await atTerminal(['chek', 'smoke'], {NO_COLOR: '1'}, 'n\r')
     expect(r.stdout).toMatch(/Did you mean check\?/)

@@ -1,6 +1,7 @@
 import {execFileSync, spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
+import {parse} from 'acorn'
 import {describe, expect, it} from 'vitest'
 
 import {unsupportedNode} from '../../bin/engines.js'
@@ -26,6 +27,28 @@ describe('the Node version check that bin/run.js makes first', () => {
   it("reads package.json's engines.node (a shape it cannot read is a build mistake, said at once)", () => {
     expect(unsupportedNode(process.version, RANGE)).toBeUndefined()
     expect(() => unsupportedNode('v24.0.0', '^22 || ^24')).toThrow(/reads only ">=X.Y.Z"/)
+  })
+
+  it('is written so that Node 12 parses it: no ?., ??, logical assignment, top-level await or class fields', () => {
+    for (const file of ['run.js', 'engines.js']) {
+      const source = readFileSync(path.join(ROOT, 'bin', file), 'utf8').replace(/^#!.*/, '')
+      // ES2020 for import.meta and import(), which Node 12.17 has; what ES2020 adds beyond them is looked for below.
+      const program = parse(source, {ecmaVersion: 2020, sourceType: 'module'})
+      const found: string[] = []
+      const visit = (node: any, depth: number): void => {
+        if (node.type === 'ChainExpression') found.push('?.')
+        if (node.type === 'LogicalExpression' && node.operator === '??') found.push('??')
+        if (node.type === 'AwaitExpression' && depth === 0) found.push('top-level await')
+        const inner = /Function/.test(node.type) ? depth + 1 : depth
+        for (const value of Object.values(node))
+          for (const child of Array.isArray(value) ? value : [value])
+            if (typeof child?.type === 'string') visit(child, inner)
+      }
+      visit(program, 0)
+      expect(found, file).toEqual([])
+    }
+    // ES2020 itself rejects what came later (??=, class fields): parse() above would have thrown.
+    expect(() => parse('a ??= 1', {ecmaVersion: 2020})).toThrow()
   })
 
   // The system Node of these machines (20) is older than the range: started with it, gate used to crash (SIGSEGV in

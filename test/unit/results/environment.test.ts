@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -51,12 +51,18 @@ describe('readEnvironment', () => {
     expect(describeEnvironment(dir, {}).git).toBeNull()
   })
 
-  it('reads git from a folder inside a repository', async () => {
+  it('reads git from a folder inside a repository, also through a link from outside it', async () => {
     const dir = repository()
     mkdirSync(path.join(dir, 'gates', 'deep'), {recursive: true})
     const environment = readEnvironment(path.join(dir, 'gates', 'deep'), {})
     await environment.ready
     expect(environment.now().git).toMatchObject({branch: 'trunk', dirty: false})
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'phasegate-env-'))
+    dirs.push(outside)
+    symlinkSync(path.join(dir, 'gates', 'deep'), path.join(outside, 'link'))
+    const linked = readEnvironment(path.join(outside, 'link'), {})
+    await linked.ready
+    expect(linked.now().git).toMatchObject({branch: 'trunk', dirty: false})
   })
 
   it('outside a repository does not start git at all', async () => {

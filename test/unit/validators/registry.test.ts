@@ -127,7 +127,7 @@ describe('loadValidators', () => {
     },
   )
 
-  it('hands the hooks the validators a run needs, and asks all again for a name none answered to', async () => {
+  it('hands the hooks the validators a run needs, and asks them once', async () => {
     const asked: Array<readonly string[] | undefined> = []
     // A plugin that answers for what is needed only, as the bundled plugins do.
     const config = {
@@ -139,11 +139,12 @@ describe('loadValidators', () => {
     } as unknown as Config
     const found = await loadValidators(config, ['echo', 'echo'])
     expect([...found.validators.keys()]).toEqual(['echo'])
-    expect(asked).toEqual([['echo']])
-
-    const unknown = await loadValidators(config, ['echo', 'ehco'])
-    // Every installed validator, for the message that says "ehco" is unknown and which there are.
-    expect([...unknown.validators.keys()]).toEqual(['echo', 'other'])
-    expect(asked.slice(1)).toEqual([['echo', 'ehco'], undefined])
+    expect(await loadValidators(config)).toMatchObject({
+      validators: new Map([
+        ['echo', expect.anything()],
+        ['other', expect.anything()],
+      ]),
+    })
+    expect(asked).toEqual([['echo'], undefined])
   })
 })
