@@ -15,7 +15,8 @@ import type * as Undici from 'undici'
 
 const require = createRequire(import.meta.url)
 
-function once<T>(load: () => T): () => T {
+/** `load`'s value, made on the first call and kept. */
+export function once<T>(load: () => T): () => T {
   let loaded: T | undefined
   return () => (loaded ??= load())
 }

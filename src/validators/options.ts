@@ -5,7 +5,7 @@ import {checkExpectation, type Expectation} from '../engine/expectation.js'
 import {nearest} from '../engine/suggest.js'
 import type {ConfigIssue} from '../errors.js'
 import {parsePointer} from '../json-path.js'
-import {ajvPackage, precompiled, precompiledValidator} from '../lazy.js'
+import {ajvPackage, once, precompiled, precompiledValidator} from '../lazy.js'
 import type {RegisteredValidator} from './registry.js'
 import type {MetricSpec, Validator} from './types.js'
 
@@ -29,15 +29,13 @@ export const OPTIONS_AJV: Options = {
  */
 export const URI_FORMAT = {type: 'string', validate: (text: string) => URL.canParse(text)} as const
 
-let compiler: Ajv | undefined
 /** ajv, made on first use: a run whose validators all have precompiled schemas never loads its compiler. */
-function ajv(): Ajv {
-  if (compiler) return compiler
+const ajv = once((): Ajv => {
   // validateSchema off: optionsChecker runs checkOptionsSchema first, so ajv need not compile the meta-schema.
-  compiler = new (ajvPackage().Ajv)({...OPTIONS_AJV, validateSchema: false})
+  const compiler = new (ajvPackage().Ajv)({...OPTIONS_AJV, validateSchema: false})
   compiler.addFormat('uri', URI_FORMAT)
   return compiler
-}
+})
 
 /**
  * The built-in validators' options schemas compiled ahead of time (ajv standalone code, with the JSON of each schema
