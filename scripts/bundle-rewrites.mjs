@@ -41,10 +41,7 @@ export function requireBuiltins(source) {
     if (node.specifiers.length === 0) statements.push(`${from};`)
     edits.push({end: node.end, start: node.start, text: statements.join(' ')})
   }
-  let out = source
-  for (const {end, start, text} of edits.sort((a, b) => b.start - a.start))
-    out = out.slice(0, start) + text + out.slice(end)
-  return out
+  return applyEdits(source, edits)
 }
 
 /** Whether a top-level statement declares `name` (a variable, function or class, exported or not). */
@@ -68,7 +65,8 @@ export function eagerModuleBodies(source, sourceType) {
       for (const property of node.arguments[0].properties) {
         if (!property.method) continue
         const body = property.value
-        edits.push({at: property.key.end, text: ':(function', to: body.start}, {at: body.end, text: ')'})
+        edits.push({end: body.start, start: property.key.end, text: ':(function'})
+        edits.push({end: body.end, start: body.end, text: ')'})
       }
     }
     for (const value of Object.values(node)) {
@@ -76,7 +74,13 @@ export function eagerModuleBodies(source, sourceType) {
     }
   }
   visit(parse(source, {ecmaVersion: 'latest', sourceType}))
+  return applyEdits(source, edits)
+}
+
+/** The source with each edit's range [start, end) replaced by its text; the ranges do not overlap. */
+function applyEdits(source, edits) {
   let out = source
-  for (const {at, to = at, text} of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, at) + text + out.slice(to)
+  for (const {end, start, text} of edits.sort((a, b) => b.start - a.start))
+    out = out.slice(0, start) + text + out.slice(end)
   return out
 }

@@ -173,7 +173,6 @@ const sourcePlugin = {
     b.onLoad({filter: /\.m?js$/, namespace: 'file'}, (args) => {
       const source = readFileSync(args.path, 'utf8')
       const ours = !args.path.includes(`${path.sep}node_modules${path.sep}`) && /[\\/]dist[\\/]/.test(args.path)
-      DYNAMIC_IMPORT.lastIndex = 0
       const contents = requireBuiltins(ours ? requireDynamicImports(source) : source)
       return contents === source ? undefined : {contents, loader: 'js'}
     })
