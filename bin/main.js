@@ -23,5 +23,6 @@ process.stdout.on('error', (error) => {
 })
 
 // The bundle that `npm run compile` builds (scripts/bundle.mjs): the commands, hooks and bundled plugins of dist/ in a
-// few files.
-await import('../dist/bundle/cli.js')
+// few files, run with a code cache per command.
+const {command, load} = await import('../dist/bundle/start.js')
+await load('cli.cjs').main(command)

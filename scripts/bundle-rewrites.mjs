@@ -77,6 +77,68 @@ export function eagerModuleBodies(source, sourceType) {
   return applyEdits(source, edits)
 }
 
+/**
+ * The script with each `import(…)` expression calling `through(…)` instead: a script compiled by node:vm cannot import
+ * without an experimental flag, so the module that runs it lends its own import.
+ */
+export function importThrough(source, through) {
+  const edits = []
+  const visit = (node) => {
+    if (node.type === 'ImportExpression') {
+      edits.push({end: node.start + 'import'.length, start: node.start, text: through})
+    }
+    for (const value of Object.values(node)) {
+      for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') visit(child)
+    }
+  }
+  visit(parse(source, {ecmaVersion: 'latest', sourceType: 'script'}))
+  return applyEdits(source, edits)
+}
+
+/**
+ * The script in ASCII alone, for a loader that reads ASCII as one byte a character without decoding UTF-8. esbuild
+ * escapes strings already; this escapes what it leaves: regular expression literals and template literals. A template
+ * is tagged or not (a tag that reads `.raw` would see the escape, so `String.raw` with such text is refused).
+ */
+export function asciiOnly(source) {
+  const edits = []
+  const visit = (node) => {
+    if (node.type === 'Literal' && node.regex && NON_ASCII.test(node.raw)) {
+      edits.push({end: node.end, start: node.start, text: escape(node.raw)})
+    }
+    if (node.type === 'TemplateLiteral' && node.quasis.some((quasi) => NON_ASCII.test(quasi.value.raw))) {
+      if (tagged.has(node)) throw new Error(`String.raw\`…\` with text outside ASCII at ${node.start}: not escaped`)
+      for (const quasi of node.quasis) edits.push({end: quasi.end, start: quasi.start, text: escape(quasi.value.raw)})
+    }
+    if (node.type === 'TaggedTemplateExpression' && isStringRaw(node.tag)) tagged.add(node.quasi)
+    for (const value of Object.values(node)) {
+      for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') visit(child)
+    }
+  }
+  const tagged = new Set()
+  visit(parse(source, {ecmaVersion: 'latest', sourceType: 'script'}))
+  return applyEdits(source, edits)
+}
+const NON_ASCII = /[^\0-\x7f]/
+const hex = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+
+/** The raw text of a regular expression or template literal, each character outside ASCII as a \u escape. */
+function escape(raw) {
+  let out = ''
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '\\' && i + 1 < raw.length) {
+      const next = raw[++i]
+      // A backslash before U+2028/9 continues a template's line (the text has nothing there); before another
+      // character outside ASCII, it stands for that character.
+      if (next === '\u2028' || next === '\u2029') continue
+      out += NON_ASCII.test(next) ? hex(next) : `\\${next}`
+    } else out += NON_ASCII.test(raw[i]) ? hex(raw[i]) : raw[i]
+  }
+  return out
+}
+const isStringRaw = (tag) =>
+  tag.type === 'MemberExpression' && tag.object.name === 'String' && tag.property.name === 'raw' && !tag.computed
+
 /** The source with each edit's range [start, end) replaced by its text; the ranges do not overlap. */
 function applyEdits(source, edits) {
   let out = source

@@ -1,9 +1,10 @@
-// npm run bundle [-- --meta]: the CLI as a few ESM files in dist/bundle/ that bin/run.js starts, so `gate` resolves
-// and reads a handful of files instead of ~550 modules. Built from the compiled dist/ (run after tsc -b).
-//   cli.js         oclif's core, started with the commands and hooks below (oclif's explicit strategy)
-//   commands.js    every command of dist/commands, as oclif loads them only to run one (not for --help)
-//   validators.js  the gate:validators hooks: the built-in one and those of the bundled plugins (plugins/*)
-//   chunk-*.js     code the entries share, and what they import lazily
+// npm run bundle [-- --meta]: the CLI as a few files in dist/bundle/ that bin/main.js starts, so `gate` reads a
+// handful of files instead of ~550 modules. Built from the compiled dist/ (run after tsc -b).
+//   start.js       the loader (scripts/bundle-start.js): runs the scripts below with a V8 code cache per command
+//   cli.cjs        oclif's core, started with the commands and hooks below (scripts/bundle-cli.js): all --help reads
+//   commands.cjs   every command of dist/commands and the gate:validators hooks, as oclif loads them to run one
+//   plugin-*.cjs   each bundled validator plugin (plugins/*), run when a gate needs its validators
+//   oclif-commands.js, oclif-hooks.js   what oclif imports for commands and hooks (its explicit strategy)
 // Everything is inside except better-sqlite3's native addon (its JavaScript is in lazy/, which finds the addon in the
 // installed package) and the oclif
 // plugins that live in node_modules (help, plugins, not-found, autocomplete), loaded when installed.
@@ -15,7 +16,9 @@ import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
-import {eagerModuleBodies, isBuiltin, requireBuiltins} from './bundle-rewrites.mjs'
+import {createHash} from 'node:crypto'
+
+import {asciiOnly, eagerModuleBodies, importThrough, isBuiltin, requireBuiltins} from './bundle-rewrites.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const FINAL = path.join(ROOT, 'dist', 'bundle')
@@ -54,9 +57,11 @@ const VALIDATOR_NAMES = Object.fromEntries(
   await Promise.all(BUNDLED_PLUGINS.map(async (name) => [name, await validatorNames(name)])),
 )
 const entries = {
+  // commands.cjs: every command, and the gate:validators hooks (all but --help and oclif's own commands need them).
   commands: [
     ...commandFiles.map((file, i) => `import C${i} from './dist/commands/${file.split(path.sep).join('/')}'`),
     `export const commands = {${commandFiles.map((file, i) => `'${commandId(file)}': C${i}`).join(', ')}}`,
+    "export * from 'gate-entry:validators'",
   ].join('\n'),
   // Each bundled plugin's hook loads the plugin only when the run needs one of its validators (or all are asked for):
   // a gate of built-in validators does not read and run the six plugins' code.
@@ -71,22 +76,20 @@ const entries = {
       (name) =>
         `export async function ${hookName(name)}(options) {\n` +
         `  if (!provides(options.needed, ${JSON.stringify(VALIDATOR_NAMES[name])})) return []\n` +
-        `  return (await import('./plugins/${short(name)}/dist/hook.js')).default.call(this, options)\n` +
+        `  return __gateLoad('${pluginScript(name)}').default.call(this, options)\n` +
         '}',
     ),
   ].join('\n'),
-  cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8')
-    .replace('/* OWN_COMMANDS */ []', JSON.stringify(commandFiles.map((file) => commandId(file))))
-    .replace(
-      '/* BUNDLED_PLUGINS */ []',
-      JSON.stringify(
-        BUNDLED_PLUGINS.map((name) => ({
-          identifier: hookName(name),
-          name,
-          version: JSON.parse(readFileSync(path.join(ROOT, 'plugins', short(name), 'package.json'), 'utf8')).version,
-        })),
-      ),
+  cli: readFileSync(path.join(ROOT, 'scripts', 'bundle-cli.js'), 'utf8').replace(
+    '/* BUNDLED_PLUGINS */ []',
+    JSON.stringify(
+      BUNDLED_PLUGINS.map((name) => ({
+        identifier: hookName(name),
+        name,
+        version: JSON.parse(readFileSync(path.join(ROOT, 'plugins', short(name), 'package.json'), 'utf8')).version,
+      })),
     ),
+  ),
 }
 
 /** The names of the validators a bundled plugin's hook returns, asked of its compiled hook with the CLI's API. */
@@ -103,6 +106,10 @@ function short(name) {
 
 function hookName(name) {
   return short(name).replace(/\W/g, '_')
+}
+
+function pluginScript(name) {
+  return `plugin-${short(name)}.cjs`
 }
 
 // The entries are generated here, so they live in a namespace of their own and resolve from the root.
@@ -160,11 +167,10 @@ function requireDynamicImports(source) {
   )
 }
 
-// An ESM import of a builtin makes Node build a facade that reads every export once, and some are getters that load
-// more of Node: importing node:process reads process.stdin and process.report, node:fs its streams. A require reads
-// nothing until used. So each import of a builtin in an ES module becomes a require of it where it stood
-// (`import {a as b} from 'node:fs'` → `const {a: b} = require('node:fs')`): written as CommonJS stand-in modules,
-// each builtin was a ~500-byte chunk of its own that every start read (~0.3 ms a file).
+// Each import of a builtin in an ES module becomes a require of it where it stood (`import {a as b} from 'node:fs'` →
+// `const {a: b} = require('node:fs')`). The bundle's scripts are CommonJS in shape, where esbuild's own form of an
+// import goes through a namespace object (__toESM copies a getter for every export of a default import); when the
+// bundle was ES modules, Node built a facade that read every export, and some load more of Node (node:process).
 
 // The compiled code (dist/, plugins' dist/) and the ES modules of packages, with both rewrites above.
 const sourcePlugin = {
@@ -300,35 +306,46 @@ const sqliteBindingPlugin = {
 }
 
 rmSync(OUT, {force: true, recursive: true})
-const result = await build({
+// The scripts start.js runs (CommonJS in shape: it gives them require, module, __filename and __dirname). They sit in
+// dist/bundle/, where import.meta.url (their own URL) still reaches the root's folders.
+const scriptOptions = {
   absWorkingDir: ROOT,
-  banner: {
-    // What bundled CommonJS expects and ESM lacks; require also loads the external native addon.
-    js: [
-      "import {createRequire as __gateCreateRequire} from 'node:module'",
-      "import {fileURLToPath as __gateFileURLToPath} from 'node:url'",
-      'const require = __gateCreateRequire(import.meta.url)',
-      'const __filename = __gateFileURLToPath(import.meta.url)',
-      "const __dirname = __gateFileURLToPath(new URL('.', import.meta.url))",
-    ].join('\n'),
-  },
+  banner: {js: "var __gateImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
   bundle: true,
-  chunkNames: 'chunk-[hash]',
+  charset: 'ascii',
+  define: {'import.meta.url': '__gateImportMetaUrl'},
   entryNames: '[name]',
-  entryPoints: {cli: 'gate-entry:cli', commands: 'gate-entry:commands', validators: 'gate-entry:validators'},
   external: EXTERNAL,
-  format: 'esm',
+  format: 'cjs',
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
   minifySyntax: true,
   minifyWhitespace: true,
+  outExtension: {'.js': '.cjs'},
   outdir: OUT,
   platform: 'node',
   plugins: [entryPlugin, lazyPlugin, sourcePlugin, builtinPlugin, debugPlugin, onFirstUsePlugin, oclifSortPlugin],
-  splitting: true,
   target: 'node22',
+}
+const result = await build({...scriptOptions, entryPoints: {cli: 'gate-entry:cli'}})
+// The commands script requires @oclif/core of cli.cjs (start.js hands it over): one copy, whose classes and settings
+// the commands share with the oclif that runs them.
+const commands = await build({
+  ...scriptOptions,
+  entryPoints: {commands: 'gate-entry:commands'},
+  external: [...EXTERNAL, '@oclif/core'],
 })
+const plugins = await build({
+  ...scriptOptions,
+  entryPoints: Object.fromEntries(
+    BUNDLED_PLUGINS.map((name) => [
+      pluginScript(name).replace(/\.cjs$/, ''),
+      path.join(ROOT, 'plugins', short(name), 'dist', 'hook.js'),
+    ]),
+  ),
+})
+Object.assign(result.metafile.outputs, commands.metafile.outputs, plugins.metafile.outputs)
 const lazy = await build({
   absWorkingDir: ROOT,
   bundle: true,
@@ -360,10 +377,39 @@ Object.assign(result.metafile.outputs, lazy.metafile.outputs)
 // esbuild wraps each bundled module's body in a method (`__commonJS({"path"(exports, module) {…}})`), which V8 compiles
 // only when it first runs: after Node's compile cache is written, so every start compiled the bodies again (~10 ms of
 // `gate --help`). Written as a parenthesized function, V8 compiles a body with its file and the cache keeps it.
-for (const file of globSync('**/*.{js,cjs}', {cwd: OUT})) {
-  const source = readFileSync(path.join(OUT, file), 'utf8')
-  writeFileSync(path.join(OUT, file), eagerModuleBodies(source, file.endsWith('.cjs') ? 'script' : 'module'))
+for (const file of globSync('lazy/*.cjs', {cwd: OUT})) {
+  writeFileSync(path.join(OUT, file), eagerModuleBodies(readFileSync(path.join(OUT, file), 'utf8'), 'script'))
 }
+
+// The scripts start.js runs: each import() through the one start.js lends, in ASCII, which start.js reads without
+// decoding, and written as the function start.js calls (its text taken as it is: no copy with a wrapper around it).
+// Each script's SHA-256 names its code caches.
+const SCRIPTS = {}
+for (const file of ['cli.cjs', 'commands.cjs', ...BUNDLED_PLUGINS.map(pluginScript)]) {
+  const body = asciiOnly(importThrough(readFileSync(path.join(OUT, file), 'utf8'), '__gateImport'))
+  const parameters = 'exports, require, module, __filename, __dirname, __gateImport, __gateLoad'
+  const source = `(function (${parameters}) {"use strict";${body}\n})`
+  if (/[^\0-\x7f]/.test(source)) throw new Error(`scripts/bundle.mjs: ${file} is not ASCII after asciiOnly`)
+  writeFileSync(path.join(OUT, file), source)
+  SCRIPTS[file] = createHash('sha256').update(source).digest('hex')
+}
+writeFileSync(
+  path.join(OUT, 'start.js'),
+  readFileSync(path.join(ROOT, 'scripts', 'bundle-start.js'), 'utf8')
+    .replace('/* SCRIPTS */ {}', JSON.stringify(SCRIPTS))
+    .replace('/* OWN_COMMANDS */ []', JSON.stringify(commandFiles.map((file) => commandId(file)))),
+)
+// What oclif imports (package.json's settings as scripts/bundle-cli.js points them): the commands, and the hooks by
+// their names, both from commands.cjs.
+const hookNames = ['builtin', ...BUNDLED_PLUGINS.map(hookName)]
+writeFileSync(
+  path.join(OUT, 'oclif-commands.js'),
+  "import {load} from './start.js'\nexport const {commands} = load('commands.cjs')\n",
+)
+writeFileSync(
+  path.join(OUT, 'oclif-hooks.js'),
+  `import {load} from './start.js'\nexport const {${hookNames.join(', ')}} = load('commands.cjs')\n`,
+)
 
 // The SQLite driver of the db plugin runs in a worker it starts from a file next to its own code.
 copyFileSync(path.join(ROOT, 'plugins', 'db', 'dist', 'sqlite-worker.js'), path.join(OUT, 'sqlite-worker.js'))

@@ -7,7 +7,7 @@ import {pathToFileURL} from 'node:url'
 import {afterAll, describe, expect, it} from 'vitest'
 
 // @ts-expect-error: a build script, JavaScript without types
-import {eagerModuleBodies, requireBuiltins} from '../../scripts/bundle-rewrites.mjs'
+import {asciiOnly, eagerModuleBodies, importThrough, requireBuiltins} from '../../scripts/bundle-rewrites.mjs'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phasegate-rewrites-'))
 afterAll(() => rmSync(dir, {force: true, recursive: true}))
@@ -69,5 +69,50 @@ describe('eagerModuleBodies', () => {
     expect(out).toContain('{"a.js":(function(exports, module) { module.exports = {n: 41} })}')
     expect(out).toContain('{"b.js":(function() { require_a().n++ })}')
     expect(await run(out)).toBe(true)
+  })
+})
+
+/** What a script gives as module.exports, run as start.js runs it: CommonJS parameters, then import() lent to it. */
+async function runScript(source: string, through = (specifier: string) => import(specifier)): Promise<unknown> {
+  const module = {exports: {} as Record<string, unknown>}
+  new Function('module', '__gateImport', source)(module, through)
+  return await module.exports.ok
+}
+
+describe('importThrough', () => {
+  it('makes every import() a call of the function lent, with its arguments, wherever it stands', async () => {
+    const source =
+      "const named = 'node:path'\n" +
+      'module.exports.ok = Promise.all(' +
+      '[import(named), import("node:os", {}), (async () => (await import(`node:fs`)))()])' +
+      '.then(([p, o, f]) => typeof p.join === "function" && typeof o.cpus === "function" && !!f.readFileSync)\n' +
+      '// import("not code") and "import(in a string)" stay as they are\n'
+    const asked: string[] = []
+    const out = importThrough(source, '__gateImport')
+    expect(out.replace(/\/\/.*$/m, '')).not.toMatch(/\bimport\(/)
+    expect(out).toContain('// import("not code") and "import(in a string)"')
+    expect(await runScript(out, (specifier) => (asked.push(specifier), import(specifier)))).toBe(true)
+    expect(asked.sort()).toEqual(['node:fs', 'node:os', 'node:path'])
+  })
+})
+
+describe('asciiOnly', () => {
+  it('escapes what esbuild leaves outside ASCII (regular expressions, templates) to the same values', async () => {
+    const source =
+      'const unit = /^[a-zµ%]+$/u, sign = /[≤≥]/, escaped = /\\µ/, pair = /😀/u\n' +
+      'const plain = `≤ ${1} ≥`, html = (s, ...v) => s.join("|") + v.join(""), tagged = html`FAIL ≤ ${2} ok`\n' +
+      // Strings as esbuild writes them, escaped.
+      'module.exports.ok = [unit.test("\\xb5s"), sign.test("\\u2265"), escaped.test("\\xb5"), ' +
+      'pair.test("\\u{1f600}"), plain, tagged]'
+    const out = asciiOnly(source)
+    expect(out).toMatch(/^[\0-\x7f]*$/)
+    expect(await runScript(out)).toEqual(await runScript(source))
+    expect(await runScript(out)).toEqual([true, true, true, true, '≤ 1 ≥', 'FAIL ≤ | ok2'])
+  })
+
+  it('leaves ASCII as it was and refuses String.raw with text outside ASCII (its .raw would change)', () => {
+    const ascii = 'const a = /[a-z]/, b = `x ${1}`, c = String.raw`\\u00b5`'
+    expect(asciiOnly(ascii)).toBe(ascii)
+    expect(() => asciiOnly('const c = String.raw`µ`')).toThrow(/String\.raw/)
   })
 })
