@@ -229,14 +229,15 @@ const debugPlugin = {
 
 // oclif requires these packages as it starts but calls them only on paths a gate command rarely takes: finding the
 // commands of a plugin without a manifest (tinyglobby), a package.json without an oclif section (lilconfig), the
-// engines warning that bin/run.js turns off (semver), a spinner (cli-spinners), a shell (child_process), stdin
-// (readline). Each stands in oclif's code as an object that requires it on first use (scripts/stand-ins/
-// on-first-use.cjs), the packages bundled on their own into dist/bundle/lazy/: their code is not read, compiled and
-// run on every start. Two more that oclif calls on every start answer those calls themselves when the answer is
-// certain (scripts/stand-ins/fast-paths.cjs): ejs (help renders each description as a template; ~8 ms of --help) and
-// minimatch (each dependency against each core plugin's name). wsl-utils, imported for isWsl alone, is is-wsl.
+// engines warning that bin/main.js turns off (semver), a spinner (cli-spinners), a shell (child_process), stdin
+// (readline), performance marks (perf_hooks, when OCLIF_PERFORMANCE is set). Each stands in oclif's code as an object
+// that requires it on first use (scripts/stand-ins/on-first-use.cjs), the packages bundled on their own into
+// dist/bundle/lazy/: their code is not read, compiled and run on every start. Two more that oclif calls on every start
+// answer those calls themselves when the answer is certain (scripts/stand-ins/fast-paths.cjs): ejs (help renders each
+// description as a template; ~8 ms of --help) and minimatch (each dependency against each core plugin's name).
+// wsl-utils, imported for isWsl alone, is is-wsl.
 const OCLIF_ON_FIRST_USE = ['cli-spinners', 'ejs', 'lilconfig', 'minimatch', 'semver', 'tinyglobby']
-const OCLIF_BUILTINS_ON_FIRST_USE = ['node:child_process', 'node:readline']
+const OCLIF_BUILTINS_ON_FIRST_USE = ['node:child_process', 'node:perf_hooks', 'node:readline']
 const FAST_PATHS = new Set(['ejs', 'minimatch'])
 const STAND_INS = path.join(ROOT, 'scripts', 'stand-ins')
 const oclifRequire = createRequire(path.join(ROOT, 'node_modules', '@oclif', 'core', 'package.json'))

@@ -15,6 +15,16 @@ import type * as Undici from 'undici'
 
 const require = createRequire(import.meta.url)
 
+/**
+ * Node's builtins that load many modules of their own (node:child_process with net and dgram ~5 ms of a start here,
+ * worker_threads ~3, net ~3, perf_hooks ~1), for what only some runs do: ask git, start services, check a host, watch
+ * the noise of a measurement.
+ */
+export const childProcess = () => process.getBuiltinModule('node:child_process')
+export const workerThreads = () => process.getBuiltinModule('node:worker_threads')
+export const net = () => process.getBuiltinModule('node:net')
+export const perfHooks = () => process.getBuiltinModule('node:perf_hooks')
+
 /** `load`'s value, made on the first call and kept. */
 export function once<T>(load: () => T): () => T {
   let loaded: T | undefined

@@ -1,6 +1,5 @@
 // Finds a gate file, reads it, checks it (schema, meaning, interpolation) and turns it into a GateConfig.
 // Every problem is collected with its file:line:column and reported together in one GateConfigError.
-import {createHash} from 'node:crypto'
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -15,6 +14,7 @@ import type {DurationText, GateDocument, ServiceDocument, TargetDocument} from '
 import {checkSchema} from './schema-check.js'
 import {GateSource} from './source.js'
 import {nearest} from '../engine/suggest.js'
+import {sha256Hex} from '../hash.js'
 import {type Redactor, redactorFor} from '../redact.js'
 import type {TargetNarrative} from '../results/types.js'
 import type {DocPath, GateConfig, ServiceConfig, TargetConfig} from './types.js'
@@ -166,7 +166,7 @@ function build(
     file: source.file,
     dir,
     root,
-    sha256: createHash('sha256').update(source.bytes).digest('hex'),
+    sha256: sha256Hex(source.bytes),
     args,
     secrets: document.secrets,
     redactor,

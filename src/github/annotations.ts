@@ -1,9 +1,9 @@
 // One annotation per target that did not pass, pointing at the target in the gate file, so the run's
 // summary page and the pull request's "Files changed" show what missed where it is configured.
-import {createHash} from 'node:crypto'
 import path from 'node:path'
 
 import {GateSource} from '../config/source.js'
+import {sha256Hex} from '../hash.js'
 import {plainLine} from '../report/escape.js'
 import {buildReportView} from '../report/view-model.js'
 import type {RunResults} from '../results/types.js'
@@ -54,7 +54,7 @@ function targetLocations(
   try {
     const source = GateSource.read(absolute, options.cwd)
     // An edited file would put the annotations on the wrong lines.
-    if (createHash('sha256').update(source.bytes).digest('hex') !== results.gate.sha256) return {file, lines}
+    if (sha256Hex(source.bytes) !== results.gate.sha256) return {file, lines}
     const targets = Array.isArray(source.data.targets) ? (source.data.targets as unknown[]) : []
     for (const [index, target] of targets.entries()) {
       const id = (target as {id?: unknown} | null)?.id

@@ -1,11 +1,11 @@
 // `gate baseline save|show`: pin a run (recorded, or a results file) as a gate's baseline, and show what is pinned.
-import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {resolveGateFile} from '../config/load.js'
 import {formatValue} from '../engine/units.js'
 import {UserError} from '../errors.js'
+import {sha256Hex} from '../hash.js'
 import {loadResults} from '../results/store.js'
 import {formatTable, shortCommit, utcTime} from './format.js'
 import type {Baseline, BaselineRecord, History} from './store.js'
@@ -120,7 +120,7 @@ function gateChanged(cwd: string, gate: string, run: string, sha256: string): st
     return []
   }
 
-  const now = createHash('sha256').update(readFileSync(file)).digest('hex')
+  const now = sha256Hex(readFileSync(file))
   if (now === sha256) return []
   return [
     `${path.relative(cwd, file) || file} changed since run ${run} measured it ` +

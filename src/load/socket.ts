@@ -1,6 +1,6 @@
-import net from 'node:net'
+import type {Socket} from 'node:net'
 
-import {httpParser} from '../lazy.js'
+import {httpParser, net} from '../lazy.js'
 import {classifyError} from './errors.js'
 import type {ResolvedPlan} from './plan.js'
 import {type Connection, NO_SENDER, noop, type RequestOutcome, type RequestSender} from './request.js'
@@ -28,7 +28,7 @@ export class SocketConnection implements Connection {
   sentMs = 0
   intendedMs = 0
   then: () => void = noop
-  private socket: net.Socket | undefined
+  private socket: Socket | undefined
   private readonly request: Buffer
   private readonly host: string
   private readonly port: number
@@ -93,7 +93,7 @@ export class SocketConnection implements Connection {
     this.drop()
   }
 
-  private connect(): net.Socket {
+  private connect(): Socket {
     const {HTTPParser} = httpParser()
     const parser = new HTTPParser('RESPONSE')
     const onread = {
@@ -106,7 +106,7 @@ export class SocketConnection implements Connection {
         return true
       },
     }
-    const socket = net.connect({host: this.host, noDelay: true, onread, port: this.port})
+    const socket = net().connect({host: this.host, noDelay: true, onread, port: this.port})
     this.socket = socket
     const current = (): boolean => this.socket === socket
     // A connect timeout is a connect error, as undici's connectTimeout is; the sweep times the whole response.

@@ -1,8 +1,8 @@
-import {execFile, execFileSync} from 'node:child_process'
 import {existsSync, realpathSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+import {childProcess} from '../lazy.js'
 import type {RunResults} from './types.js'
 
 type Environment = RunResults['environment']
@@ -81,7 +81,7 @@ function gitStateOf(status: string | null): GitState {
 function gitSync(cwd: string): string | null {
   try {
     const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'ignore']
-    return execFileSync('git', GIT_STATUS, {cwd, encoding: 'utf8', stdio, timeout: GIT_TIMEOUT_MS})
+    return childProcess().execFileSync('git', GIT_STATUS, {cwd, encoding: 'utf8', stdio, timeout: GIT_TIMEOUT_MS})
   } catch {
     return null
   }
@@ -89,8 +89,11 @@ function gitSync(cwd: string): string | null {
 
 function gitAsync(cwd: string): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = execFile('git', GIT_STATUS, {cwd, encoding: 'utf8', timeout: GIT_TIMEOUT_MS}, (error, stdout) =>
-      resolve(error ? null : stdout),
+    const child = childProcess().execFile(
+      'git',
+      GIT_STATUS,
+      {cwd, encoding: 'utf8', timeout: GIT_TIMEOUT_MS},
+      (error, stdout) => resolve(error ? null : stdout),
     )
     child.stdin?.end()
   })

@@ -2,8 +2,8 @@
 // plus Node's event-loop delay histogram, which samples on its own timer while it is enabled.
 import {readFileSync} from 'node:fs'
 import os from 'node:os'
-import {monitorEventLoopDelay} from 'node:perf_hooks'
 
+import {perfHooks} from '../lazy.js'
 import {treeCpuTicks} from '../services/process-table.js'
 import type {NoiseFigures} from './noise.js'
 
@@ -12,7 +12,7 @@ const LOOP_RESOLUTION_MS = 10
 
 /** Starts watching; `stop()` ends the window and returns what it saw. */
 export function watchNoise(): {stop(): NoiseFigures} {
-  const loop = monitorEventLoopDelay({resolution: LOOP_RESOLUTION_MS})
+  const loop = perfHooks().monitorEventLoopDelay({resolution: LOOP_RESOLUTION_MS})
   loop.enable()
   const startLoad = os.loadavg()[0] ?? 0
   const startJiffies = cpuJiffies()

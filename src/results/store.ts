@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {
   existsSync,
   linkSync,
@@ -54,10 +53,12 @@ export function makeDirectory(dir: string): void {
   }
 }
 
-/** A complete copy of `content` beside `file`, under a name no other process picks. */
+let temps = 0
+
+/** A complete copy of `content` beside `file`, under a name no other process picks (nor this one twice). */
 function writeTemp(file: string, content: string): string {
   makeDirectory(path.dirname(file))
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const temp = `${file}.${process.pid}.${++temps}.tmp`
   try {
     writeFileSync(temp, content)
   } catch (error) {

@@ -1,7 +1,6 @@
 // `gate check GATE --against REF`: the candidate (this working tree) and the baseline (REF, checked out in a temporary
 // git worktree and built with the gate file's `build:`) started side by side and measured in alternating rounds
 // (ABBA) on one machine, Kayenta's way, so what drifts on the machine hits both sides alike.
-import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,6 +11,7 @@ import {evaluateGate} from '../engine/index.js'
 import type {BaselineInput, MetricEvidence, TargetInput} from '../engine/types.js'
 import {summarizeMetric} from '../engine/verdict.js'
 import {UserError} from '../errors.js'
+import {childProcess} from '../lazy.js'
 import {describeEnvironment} from '../results/environment.js'
 import {ROUNDS, mergeEvidence} from '../results/merge.js'
 import type {MachineNoise} from '../results/noise.js'
@@ -132,7 +132,9 @@ function checkoutBaseline(ref: string, projectRoot: string, cwd: string): Baseli
 /** A git command's trimmed output, or null when it fails. */
 function git(args: string[], cwd: string): string | null {
   try {
-    return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+    return childProcess()
+      .execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+      .trim()
   } catch {
     return null
   }

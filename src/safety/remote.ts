@@ -1,6 +1,6 @@
 // Load safety: a gate sends traffic only to this machine unless a target says `allow_remote: true`. Hosts are read
 // as the clients read them: WHATWG URL for every URL, the host parameters of a query, libpq's PGHOST fallback.
-import {isIP} from 'node:net'
+import {net} from '../lazy.js'
 
 /**
  * Where a URL may start (a scheme and its colon; "//" is optional to WHATWG for http), up to whitespace or a quote;
@@ -23,8 +23,8 @@ export function isLoopback(host: string): boolean {
   // A subdomain of localhost goes to DNS like any other name: only the name itself is this machine.
   if (bare === 'localhost') return true
   const normal = normalHost(bare)
-  if (isIP(normal) === 4) return normal.startsWith('127.')
-  if (isIP(normal) === 6) return normal === '::1' || /^::ffff:7f[0-9a-f]{2}:/.test(normal)
+  if (net().isIP(normal) === 4) return normal.startsWith('127.')
+  if (net().isIP(normal) === 6) return normal === '::1' || /^::ffff:7f[0-9a-f]{2}:/.test(normal)
   return false
 }
 
@@ -34,7 +34,7 @@ export function isLoopback(host: string): boolean {
  */
 function normalHost(bare: string): string {
   try {
-    return new URL(`http://${isIP(bare) === 6 ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, '')
+    return new URL(`http://${net().isIP(bare) === 6 ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, '')
   } catch {
     return bare
   }
@@ -93,7 +93,7 @@ function hostList(value: string): string[] {
     .map((entry) =>
       entry.startsWith('[')
         ? entry.slice(0, entry.indexOf(']') + 1)
-        : isIP(entry) === 6
+        : net().isIP(entry) === 6
           ? entry
           : entry.replace(/:\d*$/, ''),
     )

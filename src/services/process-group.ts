@@ -1,8 +1,8 @@
-import {type ChildProcess, spawn} from 'node:child_process'
-import {randomUUID} from 'node:crypto'
+import type {ChildProcess} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {childProcess} from '../lazy.js'
 import {
   environValue,
   environValueSync,
@@ -129,8 +129,8 @@ export class ProcessGroup {
   static spawn(command: string, options: SpawnGroupOptions): ProcessGroup {
     // spawn() would report a missing cwd as "spawn /bin/sh ENOENT", which misleads.
     if (!existsSync(options.cwd)) throw new Error(`working directory ${options.cwd} does not exist`)
-    const mark = randomUUID()
-    const child = spawn(command, {
+    const mark = crypto.randomUUID()
+    const child = childProcess().spawn(command, {
       cwd: options.cwd,
       detached: true,
       env: {...process.env, ...options.env, [MARK]: mark},

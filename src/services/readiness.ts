@@ -1,8 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {Worker} from 'node:worker_threads'
 
 import type {ServiceConfig} from '../config/types.js'
-import {undici} from '../lazy.js'
+import {undici, workerThreads} from '../lazy.js'
 import type {LogTail} from './log-tail.js'
 
 const HTTP_POLL_MS = 100
@@ -39,7 +38,7 @@ export async function waitUntilReady(
 function waitForLogLine(pattern: string, tail: LogTail, signal: AbortSignal): Promise<{url?: string}> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason)
-    const matcher = new Worker(MATCHER, {eval: true, workerData: pattern})
+    const matcher = new (workerThreads().Worker)(MATCHER, {eval: true, workerData: pattern})
     const unsubscribe = tail.onLine((line) => matcher.postMessage(line))
     const finish = (): void => {
       unsubscribe()
