@@ -6,7 +6,7 @@
 set -euo pipefail
 tag="${1:?usage: scripts/action-release.sh TAG}"
 cd "$(dirname "$0")/.."
-[[ -f dist/bundle/cli.js ]] || { echo "no dist/bundle/cli.js: run npm run compile first" >&2; exit 2; }
+[[ -f dist/bundle/start.js ]] || { echo "no dist/bundle/start.js: run npm run compile first" >&2; exit 2; }
 [[ -z "$(git status --porcelain --untracked-files=no)" ]] || { echo "the work tree has changes: commit them first" >&2; exit 2; }
 source="$(git rev-parse HEAD)"
 git add --force dist/bundle
