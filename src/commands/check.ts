@@ -181,7 +181,7 @@ export default class Check extends GateCommand {
     // The GitHub modules load only for a run that publishes there (~10 ms of every other run's start-up).
     if (flags.github || flags['check-run']) {
       const {publishRun} = await import('../github/index.js')
-      await publishRun(results, {
+      await publishRun(recorded.results, {
         checkRun: flags['check-run'],
         cwd,
         env: process.env,
@@ -191,6 +191,7 @@ export default class Check extends GateCommand {
       })
     }
     process.exitCode = exitCodeForRun(results, recorded.complete)
-    return results
+    // --json prints the run as saved: its id names its results file.
+    return recorded.results
   }
 }

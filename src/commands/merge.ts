@@ -57,6 +57,7 @@ export default class Merge extends GateCommand {
       collected,
     )
     process.exitCode = exitCodeForRun(results, recorded.complete)
-    return results
+    // --json prints the run as saved: its id names its results file.
+    return recorded.results
   }
 }

@@ -70,27 +70,29 @@ function writeTemp(file: string, content: string): string {
 
 /**
  * Saves a run under .gate/runs/ and as .gate/latest.json; two runs in the same second, even in two processes at once,
- * get distinct names.
+ * get distinct names: <id>.json, <id>-2.json … The run is saved with the id of its name (and returned so): JSON output,
+ * the history and `gate report ID` then name the same run.
  */
-export function saveResults(results: RunResults, cwd: string): string {
+export function saveResults(results: RunResults, cwd: string): {file: string; results: RunResults} {
   const runsDir = path.join(cwd, STATE_DIR, 'runs')
-  const content = `${JSON.stringify(results, null, 2)}\n`
-  const temp = writeTemp(path.join(runsDir, `${results.id}.json`), content)
-  try {
-    // link() fails if the name exists, so a run never replaces another's file, whoever checked first.
-    for (let n = 1; ; n++) {
-      const file = path.join(runsDir, n === 1 ? `${results.id}.json` : `${results.id}-${n}.json`)
-      try {
-        linkSync(temp, file)
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue
-        throw error
-      }
-      writeFileAtomic(path.join(cwd, STATE_DIR, 'latest.json'), content)
-      return file
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? results.id : `${results.id}-${n}`
+    const file = path.join(runsDir, `${id}.json`)
+    if (existsSync(file)) continue
+    const saved = {...results, id}
+    const content = `${JSON.stringify(saved, null, 2)}\n`
+    const temp = writeTemp(file, content)
+    try {
+      // link() fails if the name exists, so a run never replaces another's file, whoever checked first.
+      linkSync(temp, file)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue
+      throw error
+    } finally {
+      rmSync(temp, {force: true})
     }
-  } finally {
-    rmSync(temp, {force: true})
+    writeFileAtomic(path.join(cwd, STATE_DIR, 'latest.json'), content)
+    return {file, results: saved}
   }
 }
 

@@ -80,6 +80,8 @@ export function wantsColor(env: NodeJS.ProcessEnv, stdout: {isTTY?: boolean} = p
 export interface RecordedRun {
   saved: string | undefined
   complete: boolean
+  /** The run as saved (its id the name of its results file). */
+  results: RunResults
 }
 
 /**
@@ -89,7 +91,7 @@ export interface RecordedRun {
  * why they could not go.
  */
 export function recordRun(
-  results: RunResults,
+  decided: RunResults,
   output: OutputOptions,
   cwd: string,
   collected?: readonly CollectedTarget[],
@@ -97,23 +99,24 @@ export function recordRun(
 ): RecordedRun {
   let saved: string | undefined
   let unsaved: string | undefined
+  // The run as saved: its id is its results file's name (another run of the same second may have taken the first).
+  let results = decided
   try {
-    saved = saveResults(results, cwd)
+    ;({file: saved, results} = saveResults(decided, cwd))
     if (keepEvidence) saveEvidence(results, collected ?? [], saved)
   } catch (error) {
     unsaved = notWritten(
       'the results',
-      path.join(cwd, STATE_DIR, 'runs', `${results.id}.json`),
+      path.join(cwd, STATE_DIR, 'runs', `${decided.id}.json`),
       error,
       cwd,
       'or run from a writable --cwd',
     )
   }
-  // Recorded under its results file's name, so `gate report ID` and `gate baseline save --from ID` agree.
-  if (saved)
-    recordHistory(results, collected, cwd, path.basename(saved, '.json'), (line) => process.stderr.write(`${line}\n`))
+  // Recorded under the same id, so `gate report ID` and `gate baseline save --from ID` agree.
+  if (saved) recordHistory(results, collected, cwd, results.id, (line) => process.stderr.write(`${line}\n`))
   const reportsUnsaved = emitResults(results, output, cwd)
   if (unsaved) process.stderr.write(`${unsaved}\n`)
   else if (!output.json) process.stderr.write(`results: ${path.relative(cwd, saved!)}\n`)
-  return {complete: unsaved === undefined && reportsUnsaved.length === 0, saved}
+  return {complete: unsaved === undefined && reportsUnsaved.length === 0, results, saved}
 }

@@ -244,6 +244,8 @@ describe('several runs of one project at once', () => {
     const said = runs.map((r) => r.stderr).join('\n---\n')
     expect(files, said).toHaveLength(4)
     const saved = files.map((f) => readJson(path.join(dir, '.gate/runs', f)))
+    // Each file holds the id of its name, and --json printed that id: a later run of the same second is <id>-2 …
+    expect(saved.map((s) => s.id)).toEqual(files.map((file) => file.replace(/\.json$/, '')))
     expect(saved.map((s) => JSON.stringify(s)).sort()).toEqual(printed.map((p) => JSON.stringify(p)).sort())
     // latest.json is whole: one of the four, not a mix.
     expect(printed.map((p) => JSON.stringify(p))).toContain(
