@@ -5,9 +5,9 @@
 //   commands.cjs   every command of dist/commands and the gate:validators hooks, as oclif loads them to run one
 //   plugin-*.cjs   each bundled validator plugin (plugins/*), run when a gate needs its validators
 //   oclif-commands.js, oclif-hooks.js   what oclif imports for commands and hooks (its explicit strategy)
-// Everything is inside except better-sqlite3's native addon (its JavaScript is in lazy/, which finds the addon in the
-// installed package) and the oclif
-// plugins that live in node_modules (help, plugins, not-found, autocomplete), loaded when installed.
+// Everything is inside except better-sqlite3 (the db plugin's embedded database, in its worker, from the installed
+// package) and the oclif plugins that live in node_modules (help, plugins, not-found, autocomplete), loaded when
+// installed.
 // dist/bundle/ sits two folders below the root like dist/<folder>/, so `new URL('../../templates/', import.meta.url)`
 // and the like still reach templates/, schemas/ and gates/.
 import {build} from 'esbuild'
@@ -32,7 +32,6 @@ const EXTERNAL = ['better-sqlite3', 'pg-native', 'typescript']
 /** What dist/lazy.js requires on first use → its own bundle in dist/bundle/lazy/. */
 const LAZY = {
   ajv: 'ajv.cjs',
-  'better-sqlite3': 'better-sqlite3.cjs',
   'ajv/dist/2020.js': 'ajv2020.cjs',
   handlebars: 'handlebars.cjs',
   'hdr-histogram-js': 'hdr-histogram-js.cjs',
@@ -287,25 +286,6 @@ const oclifSortPlugin = {
   },
 }
 
-// better-sqlite3 finds its native addon from its own folder (__dirname of lib/binding.js); bundled, that folder is
-// dist/bundle/lazy/. It looks in the installed package instead, which a release of the Action installs too. Its 15
-// JavaScript files were read one by one on every run that records history.
-const SQLITE_BINDING = `${path.sep}better-sqlite3${path.sep}lib${path.sep}binding.js`
-const sqliteBindingPlugin = {
-  name: 'gate-sqlite-binding',
-  setup(b) {
-    b.onLoad({filter: /[\\/]better-sqlite3[\\/]lib[\\/]binding\.js$/}, (args) => {
-      const source = readFileSync(args.path, 'utf8')
-      if (!args.path.endsWith(SQLITE_BINDING) || !source.includes('path.join(__dirname, ')) {
-        throw new Error(`scripts/bundle.mjs: ${args.path} no longer finds its addon as the bundle rewrites`)
-      }
-      const lib =
-        "require('node:path').join(require('node:path').dirname(require.resolve('better-sqlite3/package.json')), 'lib')"
-      return {contents: `const __sqliteLib = ${lib};\n${source.replaceAll('__dirname', '__sqliteLib')}`, loader: 'js'}
-    })
-  },
-}
-
 rmSync(OUT, {force: true, recursive: true})
 // The scripts start.js runs (CommonJS in shape: it gives them require, module, __filename and __dirname). They sit in
 // dist/bundle/, where import.meta.url (their own URL) still reaches the root's folders.
@@ -365,12 +345,9 @@ const lazy = await build({
   metafile: true,
   minifySyntax: true,
   minifyWhitespace: true,
-  // Resolved where the bundle runs, to find the native addon (sqliteBindingPlugin).
-  external: ['better-sqlite3/package.json'],
   outExtension: {'.js': '.cjs'},
   outdir: path.join(OUT, 'lazy'),
   platform: 'node',
-  plugins: [sqliteBindingPlugin],
   target: 'node22',
 })
 Object.assign(result.metafile.outputs, lazy.metafile.outputs)

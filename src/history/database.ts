@@ -1,18 +1,21 @@
 // Opening .gate/history.db: a file that is not ours, is damaged or was written by a newer phasegate is refused
 // with its name and what to do, before anything is written to it.
-import type BetterSqlite3 from 'better-sqlite3'
 import {existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {UserError} from '../errors.js'
-import {betterSqlite3} from '../lazy.js'
+import {nodeSqlite} from '../lazy.js'
 import {makeDirectory, STATE_DIR} from '../results/store.js'
 import {APPLICATION_ID, SCHEMA_VERSION, migrate, schemaVersion} from './schema.js'
+import {type Database, pragma} from './sqlite.js'
 
 export const HISTORY_FILE = 'history.db'
 
 /** How long a writer waits for another process's transaction before giving up (SQLITE_BUSY). */
 export const BUSY_TIMEOUT_MS = 5000
+const SQLITE_BUSY = 5
+const SQLITE_CORRUPT = 11
+const SQLITE_NOTADB = 26
 
 /** .gate/history.db under the project directory, next to .gate/runs/. */
 export function historyFile(cwd: string): string {
@@ -28,7 +31,7 @@ export function shownPath(file: string, cwd: string): string {
 /**
  * Opens (creating when asked and missing) and migrates the history; null when it does not exist and `create` is false.
  */
-export function openDatabase(file: string, shown: string, create: boolean): BetterSqlite3.Database | null {
+export function openDatabase(file: string, shown: string, create: boolean): Database | null {
   if (existsSync(file) && !statSync(file).isFile()) {
     const aside = `move it aside (e.g. mv ${shown} ${shown}.other) and the next run starts a new history`
     throw new UserError(`${shown} is not a file: ${aside}; the results files in ${STATE_DIR}/runs/ are not affected.`)
@@ -38,18 +41,17 @@ export function openDatabase(file: string, shown: string, create: boolean): Bett
     makeDirectory(path.dirname(file))
   }
 
-  const Database = betterSqlite3()
-  let db: BetterSqlite3.Database | undefined
+  let db: Database | undefined
   try {
-    db = new Database(file, {fileMustExist: !create})
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    // Foreign keys are on by default here (better-sqlite3's were set by pragma).
+    db = new (nodeSqlite().DatabaseSync)(file, {timeout: BUSY_TIMEOUT_MS})
     // Read-only checks first: a foreign, damaged or newer file is refused before anything is written to it.
     checkIdentity(db, shown)
-    db.pragma('journal_mode = WAL')
+    db.exec('PRAGMA journal_mode = WAL')
     // In WAL mode NORMAL stays consistent and skips a sync per commit; a power cut may lose the last run's row, which
     // its results file in .gate/runs/ still holds.
-    db.pragma('synchronous = NORMAL')
-    db.pragma('foreign_keys = ON')
+    db.exec('PRAGMA synchronous = NORMAL')
+    db.exec('PRAGMA foreign_keys = ON')
     if (schemaVersion(db) < SCHEMA_VERSION) migrate(db)
     return db
   } catch (error) {
@@ -58,7 +60,7 @@ export function openDatabase(file: string, shown: string, create: boolean): Bett
   }
 }
 
-function checkIdentity(db: BetterSqlite3.Database, shown: string): void {
+function checkIdentity(db: Database, shown: string): void {
   const version = schemaVersion(db)
   if (version > SCHEMA_VERSION) {
     throw new UserError(
@@ -67,7 +69,7 @@ function checkIdentity(db: BetterSqlite3.Database, shown: string): void {
     )
   }
 
-  const applicationId = db.pragma('application_id', {simple: true}) as number
+  const applicationId = pragma(db, 'application_id') as number
   const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as {n: number}).n
   if (applicationId !== APPLICATION_ID && (applicationId !== 0 || version !== 0 || tables > 0)) {
     throw new UserError(
@@ -82,12 +84,10 @@ function checkIdentity(db: BetterSqlite3.Database, shown: string): void {
  */
 export function historyError(error: unknown, shown: string): unknown {
   if (error instanceof UserError) return error
-  const code = (error as {code?: unknown}).code
-  if (
-    code === 'SQLITE_NOTADB' ||
-    code === 'SQLITE_CORRUPT' ||
-    (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'))
-  ) {
+  // SQLite's primary result code (node:sqlite gives the extended one).
+  const code =
+    typeof (error as {errcode?: unknown}).errcode === 'number' ? (error as {errcode: number}).errcode & 0xff : 0
+  if (code === SQLITE_NOTADB || code === SQLITE_CORRUPT) {
     return new UserError(
       `${shown} is damaged or not a database (${(error as Error).message}): move it aside (e.g. ` +
         `mv ${shown} ${shown}.broken) and the next run starts a new history; the results files ` +
@@ -95,7 +95,7 @@ export function historyError(error: unknown, shown: string): unknown {
     )
   }
 
-  if (code === 'SQLITE_BUSY')
+  if (code === SQLITE_BUSY)
     return new UserError(
       `${shown} stayed locked by another process for over ${BUSY_TIMEOUT_MS / 1000} s: try again when it is done.`,
     )

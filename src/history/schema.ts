@@ -1,7 +1,7 @@
 // The history database's schema as an ordered list of forward steps; PRAGMA user_version counts the steps applied.
 // A step only adds (tables, columns, indexes): rows written by any earlier version stay readable and are never
 // rewritten.
-import type BetterSqlite3 from 'better-sqlite3'
+import {type Database, immediate, pragma} from './sqlite.js'
 
 /** PRAGMA application_id of a phasegate history ("PGHI"): tells our database from any other SQLite file. */
 export const APPLICATION_ID = 0x50_47_48_49
@@ -130,21 +130,20 @@ export const MIGRATIONS: readonly Migration[] = [
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length
 
-export function schemaVersion(db: BetterSqlite3.Database): number {
-  return db.pragma('user_version', {simple: true}) as number
+export function schemaVersion(db: Database): number {
+  return pragma(db, 'user_version') as number
 }
 
 /**
  * Applies the steps a database lacks, all in one write transaction, so a concurrent opener waits and
  * then finds them applied, and a failing step leaves the file as it was. Returns the steps applied.
  */
-export function migrate(db: BetterSqlite3.Database, steps: readonly Migration[] = MIGRATIONS): number {
-  const apply = db.transaction((): number => {
+export function migrate(db: Database, steps: readonly Migration[] = MIGRATIONS): number {
+  return immediate(db, (): number => {
     const from = schemaVersion(db)
     if (from >= steps.length) return 0
     for (const step of steps.slice(from)) db.exec(step.sql)
-    db.pragma(`user_version = ${steps.length}`)
+    db.exec(`PRAGMA user_version = ${steps.length}`)
     return steps.length - from
   })
-  return apply.immediate()
 }

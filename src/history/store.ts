@@ -1,13 +1,15 @@
 // The run history: every decided run with its targets, metric summaries and kept samples, and the baselines pinned on
 // them.
-// Synchronous (better-sqlite3): each run is written in one transaction, so a reader or a killed writer never sees half
+// Synchronous (node:sqlite): each run is written in one transaction, so a reader or a killed writer never sees half
 // a run.
-import type BetterSqlite3 from 'better-sqlite3'
+
+import type {SQLInputValue} from 'node:sqlite'
 
 import type {BaselineMetric, MetricEvidence, MetricSummary, Outcome, Status} from '../engine/types.js'
 import {UserError} from '../errors.js'
 import type {CollectedTarget, RunResults} from '../results/types.js'
 import {historyError} from './database.js'
+import {type Database, immediate, named} from './sqlite.js'
 import {decodeSamples, durationHistogram, encodeSamples, keptSamples} from './samples.js'
 
 export type RunSource = 'file' | 'run'
@@ -130,7 +132,7 @@ const SUMMARY_COLUMNS = [
 export class History {
   /** `db` is null when the history does not exist yet and was opened for reading: every query is empty. */
   constructor(
-    private readonly db: BetterSqlite3.Database | null,
+    private readonly db: Database | null,
     /** The file as messages name it. */
     readonly file: string,
   ) {}
@@ -186,7 +188,7 @@ export class History {
         where.push('EXISTS (SELECT 1 FROM targets t WHERE t.run_id = runs.id AND t.target = @target)')
       const rows = db
         .prepare(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT @limit`)
-        .all({...filter, gate, limit: filter.limit ?? -1}) as Row[]
+        .all(named({...filter, gate, limit: filter.limit ?? -1})) as Row[]
       return withTargets(db, rows)
     }, [])
   }
@@ -204,14 +206,16 @@ export class History {
              AND r.id IS NOT @exclude ${options.branch === undefined ? '' : 'AND r.branch = @branch'}
            ORDER BY r.started_at DESC, r.id DESC LIMIT @limit`,
         )
-        .all({
-          branch: options.branch,
-          exclude: options.excludeRun ?? null,
-          gate,
-          limit: options.limit ?? -1,
-          metric,
-          target,
-        }) as Row[]
+        .all(
+          named({
+            branch: options.branch,
+            exclude: options.excludeRun,
+            gate,
+            limit: options.limit ?? -1,
+            metric,
+            target,
+          }),
+        ) as Row[]
       return rows.map((row) => ({
         branch: nullableText(row.branch),
         commit: nullableText(row.git_commit),
@@ -310,7 +314,9 @@ export class History {
     return this.write((db) => {
       const known = db
         .prepare('SELECT id FROM runs WHERE gate = ? AND started_at = ? AND finished_at = ? AND gate_sha256 = ?')
-        .get(rows.run.gate, rows.run.started_at, rows.run.finished_at, rows.run.gate_sha256) as Row | undefined
+        .get(
+          ...([rows.run.gate, rows.run.started_at, rows.run.finished_at, rows.run.gate_sha256] as SQLInputValue[]),
+        ) as Row | undefined
       if (known) return String(known.id)
       let id = String(rows.run.id)
       const taken = db.prepare('SELECT 1 FROM runs WHERE id = ?')
@@ -335,7 +341,7 @@ export class History {
     )
   }
 
-  private read<T>(query: (db: BetterSqlite3.Database) => T, empty: T): T {
+  private read<T>(query: (db: Database) => T, empty: T): T {
     if (!this.db) return empty
     try {
       return query(this.db)
@@ -344,10 +350,10 @@ export class History {
     }
   }
 
-  private write<T>(change: (db: BetterSqlite3.Database) => T): T {
+  private write<T>(change: (db: Database) => T): T {
     if (!this.db) throw new Error(`${this.file} was opened without create: it cannot be written`)
     try {
-      return this.db.transaction(change).immediate(this.db)
+      return immediate(this.db, change)
     } catch (error) {
       throw historyError(error, this.file)
     }
@@ -362,7 +368,7 @@ interface InsertOptions {
 }
 
 /** One run, its targets, metrics and expectations; `id-2`, `id-3`… when another run of the same second took the id. */
-function insertRun(db: BetterSqlite3.Database, results: RunResults, options: InsertOptions): string {
+function insertRun(db: Database, results: RunResults, options: InsertOptions): string {
   let id = options.id
   const taken = db.prepare('SELECT 1 FROM runs WHERE id = ?')
   for (let n = 2; taken.get(id); n++) id = `${options.id}-${n}`
@@ -470,7 +476,7 @@ function insertRun(db: BetterSqlite3.Database, results: RunResults, options: Ins
   return id
 }
 
-function withTargets(db: BetterSqlite3.Database, rows: Row[]): HistoryRun[] {
+function withTargets(db: Database, rows: Row[]): HistoryRun[] {
   const runs = rows.map(runOf)
   const byId = new Map(runs.map((run) => [run.id, run]))
   const ids = JSON.stringify(runs.map((run) => run.id))
@@ -557,7 +563,7 @@ function evidenceOf(row: Row, summary: MetricSummary): MetricEvidence | null {
 }
 
 /** One run's targets with their metric summaries and kept evidence, as a baseline compares with them. */
-function pinnedTargets(db: BetterSqlite3.Database, run: string): Record<string, PinnedTarget> {
+function pinnedTargets(db: Database, run: string): Record<string, PinnedTarget> {
   const targets: Record<string, PinnedTarget> = {}
   for (const row of db.prepare('SELECT target, status FROM targets WHERE run_id = ? ORDER BY rowid').all(run) as Row[])
     targets[String(row.target)] = {metrics: {}, status: row.status as Status}
@@ -570,15 +576,15 @@ function pinnedTargets(db: BetterSqlite3.Database, run: string): Record<string, 
 }
 
 /** Inserts the columns of `row` that `table` has: a baseline file names columns, and only known ones reach SQL. */
-function insertRow(db: BetterSqlite3.Database, table: 'metrics' | 'runs' | 'targets', row: Row): void {
+function insertRow(db: Database, table: 'metrics' | 'runs' | 'targets', row: Row): void {
   const known = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).map((column) => String(column.name)))
   const columns = Object.keys(row).filter((column) => known.has(column))
   db.prepare(
     `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
-  ).run(Object.fromEntries(columns.map((column) => [column, row[column] ?? null])))
+  ).run(named(Object.fromEntries(columns.map((column) => [column, row[column]]))))
 }
 
-function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: unknown[]): BaselineRecord[] {
+function baselineRecords(db: Database, where: string, parameters: SQLInputValue[]): BaselineRecord[] {
   const rows = db
     .prepare(
       `SELECT b.gate, b.name, b.run_id, b.saved_at, r.started_at, r.git_commit, r.branch, r.outcome, r.source FROM ` +
@@ -596,7 +602,7 @@ function baselineRecords(db: BetterSqlite3.Database, where: string, parameters: 
     name: String(row.name),
     outcome: row.outcome as Outcome,
     run: String(row.run_id),
-    ...runsOf(pinned.all(row.gate, row.name) as Row[], String(row.run_id)),
+    ...runsOf(pinned.all(String(row.gate), String(row.name)) as Row[], String(row.run_id)),
     savedAt: String(row.saved_at),
     source: row.source as RunSource,
     startedAt: String(row.started_at),
