@@ -1,5 +1,6 @@
-// Which Node runs gate is checked before anything else loads: on an older Node the bundle's native addon
-// (better-sqlite3, built for the Node that installed it) or a missing API fails as a crash far from the cause.
+// Which Node runs gate is checked before anything else loads: on an older Node a missing API (node:sqlite for the
+// history, process.getBuiltinModule) or a native addon built for another Node (the db validator's better-sqlite3)
+// fails as a crash far from the cause.
 
 /**
  * The message for a Node older than the `engines.node` range of package.json (">=MAJOR.MINOR.PATCH"), or undefined

@@ -1,5 +1,6 @@
 // What bin/run.js starts once it has checked the Node version: written for current Node only.
-import module from 'node:module'
+// A builtin by getBuiltinModule, not import: an ES module's import of one builds a facade that reads every export.
+const module = process.getBuiltinModule('node:module')
 
 // Node keeps the compiled code of the bundle on disk (in the OS temp dir), so the next start skips parsing it.
 module.enableCompileCache?.()

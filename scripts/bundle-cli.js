@@ -7,7 +7,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-/** The validator plugins inside the bundle: name, version and their hook's export in oclif-hooks.js. */
+/** The validator plugins inside the bundle: name, version and their hook's export in oclif-hooks.cjs. */
 const BUNDLED_PLUGINS = /* BUNDLED_PLUGINS */ []
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -20,8 +20,8 @@ export async function main(command) {
   const pjson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
   pjson.oclif = {
     ...pjson.oclif,
-    commands: {identifier: 'commands', strategy: 'explicit', target: './dist/bundle/oclif-commands.js'},
-    hooks: {...pjson.oclif.hooks, 'gate:validators': {identifier: 'builtin', target: './dist/bundle/oclif-hooks.js'}},
+    commands: {identifier: 'commands', strategy: 'explicit', target: './dist/bundle/oclif-commands.cjs'},
+    hooks: {...pjson.oclif.hooks, 'gate:validators': {identifier: 'builtin', target: './dist/bundle/oclif-hooks.cjs'}},
     // oclif's own plugins load from node_modules when installed (a release of the Action has none, and oclif would
     // warn about each on every command). One of this package's commands needs none of them (their commands, the help
     // command, not-found's suggestions, autocomplete's hooks after a plugin install; --help is oclif's core): ~10 ms.
@@ -41,7 +41,7 @@ export async function main(command) {
   // Each bundled validator plugin is still a plugin of its own to oclif, described here instead of by its
   // package.json, so its validators are listed under its name and a hook that fails is a warning naming it.
   for (const {identifier, name, version} of BUNDLED_PLUGINS) {
-    const hooks = {'gate:validators': {identifier, target: './oclif-hooks.js'}}
+    const hooks = {'gate:validators': {identifier, target: './oclif-hooks.cjs'}}
     const plugin = new Plugin({isRoot: true, pjson: {name, oclif: {hooks}, type: 'module', version}, root: here})
     await plugin.load()
     config.plugins.set(name, plugin)

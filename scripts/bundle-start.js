@@ -3,13 +3,14 @@
 // Node's own compile cache keeps only what V8 compiles as it first reads a file, not the functions a command then
 // runs: those were compiled again on every start (a quarter of the instructions of a one-claim check). This cache is
 // made as a command ends, so it holds them.
-import {isAscii} from 'node:buffer'
-import {mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import module, {createRequire} from 'node:module'
-import path from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {debuglog} from 'node:util'
-import vm from 'node:vm'
+// Builtins by getBuiltinModule, not import: an ES module's import of a builtin builds a facade that reads every export.
+const {isAscii} = process.getBuiltinModule('node:buffer')
+const {mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} = process.getBuiltinModule('node:fs')
+const {createRequire, getCompileCacheDir} = process.getBuiltinModule('node:module')
+const path = process.getBuiltinModule('node:path')
+const {fileURLToPath} = process.getBuiltinModule('node:url')
+const {debuglog} = process.getBuiltinModule('node:util')
+const vm = process.getBuiltinModule('node:vm')
 
 /** Each script of the bundle → the SHA-256 of its text. A code cache is good for one text only, so this names it. */
 const SCRIPTS = /* SCRIPTS */ {}
@@ -24,7 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const debug = debuglog('phasegate_cache')
 // In Node's compile cache directory, whose name carries Node's version, the V8 flags and the user; none when that
 // cache is off (NODE_DISABLE_COMPILE_CACHE=1 turns this one off too).
-const cacheDir = module.getCompileCacheDir?.() && path.join(module.getCompileCacheDir(), 'phasegate')
+const cacheDir = getCompileCacheDir?.() && path.join(getCompileCacheDir(), 'phasegate')
 
 /** The command the arguments name: one of this package's, by id, or undefined (help, a typo, oclif's own). */
 export const command = ownCommand(process.argv.slice(2))
@@ -34,7 +35,7 @@ const cacheKey = command?.replace(/:/g, '-') ?? 'other'
 const loaded = new Map()
 const unsaved = []
 
-/** module.exports of a script of the bundle (a name in SCRIPTS), run once. */
+/** module.exports of a script of the bundle (a name in SCRIPTS), run once. oclif-*.cjs reach it as a global. */
 export function load(name) {
   if (loaded.has(name)) return loaded.get(name)
   const file = path.join(here, name)
@@ -66,7 +67,7 @@ function requireFrom(file) {
   })
 }
 
-/** What the scripts import (oclif: oclif-commands.js, oclif-hooks.js, installed plugins), resolved from here. */
+/** What the scripts import (oclif: installed plugins), resolved from here. */
 function importHere(specifier, options) {
   return import(specifier, options)
 }
@@ -109,3 +110,5 @@ function removeIfThere(file) {
 function ownCommand([first, second]) {
   return [`${first}:${second}`, first].find((id) => OWN_COMMANDS.includes(id))
 }
+
+globalThis[Symbol.for('phasegate.load')] = load

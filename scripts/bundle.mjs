@@ -4,7 +4,7 @@
 //   cli.cjs        oclif's core, started with the commands and hooks below (scripts/bundle-cli.js): all --help reads
 //   commands.cjs   every command of dist/commands and the gate:validators hooks, as oclif loads them to run one
 //   plugin-*.cjs   each bundled validator plugin (plugins/*), run when a gate needs its validators
-//   oclif-commands.js, oclif-hooks.js   what oclif imports for commands and hooks (its explicit strategy)
+//   oclif-commands.cjs, oclif-hooks.cjs   what oclif requires for commands and hooks (its explicit strategy)
 // Everything is inside except better-sqlite3 (the db plugin's embedded database, in its worker, from the installed
 // package) and the oclif plugins that live in node_modules (help, plugins, not-found, autocomplete), loaded when
 // installed.
@@ -377,17 +377,12 @@ writeFileSync(
     .replace('/* SCRIPTS */ {}', JSON.stringify(SCRIPTS))
     .replace('/* OWN_COMMANDS */ []', JSON.stringify(commandFiles.map((file) => commandId(file)))),
 )
-// What oclif imports (package.json's settings as scripts/bundle-cli.js points them): the commands, and the hooks by
-// their names, both from commands.cjs.
-const hookNames = ['builtin', ...BUNDLED_PLUGINS.map(hookName)]
-writeFileSync(
-  path.join(OUT, 'oclif-commands.js'),
-  "import {load} from './start.js'\nexport const {commands} = load('commands.cjs')\n",
-)
-writeFileSync(
-  path.join(OUT, 'oclif-hooks.js'),
-  `import {load} from './start.js'\nexport const {${hookNames.join(', ')}} = load('commands.cjs')\n`,
-)
+// What oclif loads for commands and hooks (package.json's settings as scripts/bundle-cli.js points them): the exports
+// of commands.cjs, through the loader start.js has set. CommonJS, which oclif requires; an ES module would cost an
+// import() each (~1 ms) and a package.json lookup for its type.
+for (const shim of ['oclif-commands.cjs', 'oclif-hooks.cjs']) {
+  writeFileSync(path.join(OUT, shim), "module.exports = globalThis[Symbol.for('phasegate.load')]('commands.cjs')\n")
+}
 
 // The SQLite driver of the db plugin runs in a worker it starts from a file next to its own code.
 copyFileSync(path.join(ROOT, 'plugins', 'db', 'dist', 'sqlite-worker.js'), path.join(OUT, 'sqlite-worker.js'))
