@@ -129,7 +129,7 @@ targets:
       expect(output).toContain(`${ESC}[1A`) // listr2 (log-update) redraws by moving the cursor up
       // The planned time is estimated from the validator's fraction done, so a busy machine may show 2.1 s.
       expect(output).toMatch(/\[1\/2\] hello \(http\) · running \d+\.\d s of 2\.\d s · [\d,.]+ req\/s · 0 errors/)
-      expect(output).toMatch(/✔ \[1\/2\] hello \(http\) · collected in [\d.]+ m?s \(measured\)/)
+      expect(output).toMatch(/✔ \[1\/2\] hello \(http\) · collected in [\d.]+ [µm]?s \(measured\)/)
       expect(output).toMatch(/✖ \[2\/2\] refused \(http\) · no data after [\d.]+ m?s: validator http failed/)
       expect(output).not.toContain('▶ [') // not the plain lines
       const report = output.slice(output.lastIndexOf('✖ [2/2] refused'))
@@ -148,7 +148,7 @@ targets:
       expect(lines.filter((line) => line.startsWith('▶ '))).toEqual(['▶ [1/2] hello (http)', '▶ [2/2] refused (http)'])
       const ends = lines.filter((line) => /^[✔✖] /.test(line))
       expect(ends).toHaveLength(2)
-      expect(ends[0]).toMatch(/^✔ \[1\/2\] hello \(http\): collected in [\d.]+ m?s \(measured\)$/)
+      expect(ends[0]).toMatch(/^✔ \[1\/2\] hello \(http\): collected in [\d.]+ [µm]?s \(measured\)$/)
       expect(ends[1]).toMatch(/^✖ \[2\/2\] refused \(http\): no data after [\d.]+ m?s: validator http failed/)
       expect(r.stderr).not.toContain(ESC)
       expect(r.stdout).toMatch(/^Gate Live \(live\)/)
@@ -176,7 +176,7 @@ targets:
     }).done
     expect(plain.output).not.toContain(ESC)
     expect(plain.output).toMatch(
-      /^▶ \[1\/1\] vendor-figure \(claim\)\n✔ \[1\/1\] vendor-figure \(claim\): collected in [\d.]+ m?s \(claim\)$/m,
+      /^▶ \[1\/1\] vendor-figure \(claim\)\n✔ \[1\/1\] vendor-figure \(claim\): collected in [\d.]+ [µm]?s \(claim\)$/m,
     )
     const none = await runGate(['check', 'claimed', '--progress', 'none'], {cwd: project.dir})
     expect(none.stdout).toMatch(/vendor-figure|dashboard refreshes/)
