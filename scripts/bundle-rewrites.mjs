@@ -56,7 +56,7 @@ function declares(node, name) {
 /** The source with every `__commonJS`/`__esm` wrapper's method written as a parenthesized function expression. */
 export function eagerModuleBodies(source, sourceType) {
   const edits = []
-  const visit = (node) => {
+  walk(parse(source, {ecmaVersion: 'latest', sourceType}), (node) => {
     if (
       node.type === 'CallExpression' &&
       /^__(commonJS|esm)$/.test(node.callee.name ?? '') &&
@@ -69,11 +69,7 @@ export function eagerModuleBodies(source, sourceType) {
         edits.push({end: body.end, start: body.end, text: ')'})
       }
     }
-    for (const value of Object.values(node)) {
-      for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') visit(child)
-    }
-  }
-  visit(parse(source, {ecmaVersion: 'latest', sourceType}))
+  })
   return applyEdits(source, edits)
 }
 
@@ -83,15 +79,11 @@ export function eagerModuleBodies(source, sourceType) {
  */
 export function importThrough(source, through) {
   const edits = []
-  const visit = (node) => {
+  walk(parse(source, {ecmaVersion: 'latest', sourceType: 'script'}), (node) => {
     if (node.type === 'ImportExpression') {
       edits.push({end: node.start + 'import'.length, start: node.start, text: through})
     }
-    for (const value of Object.values(node)) {
-      for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') visit(child)
-    }
-  }
-  visit(parse(source, {ecmaVersion: 'latest', sourceType: 'script'}))
+  })
   return applyEdits(source, edits)
 }
 
@@ -102,7 +94,8 @@ export function importThrough(source, through) {
  */
 export function asciiOnly(source) {
   const edits = []
-  const visit = (node) => {
+  const tagged = new Set()
+  walk(parse(source, {ecmaVersion: 'latest', sourceType: 'script'}), (node) => {
     if (node.type === 'Literal' && node.regex && NON_ASCII.test(node.raw)) {
       edits.push({end: node.end, start: node.start, text: escape(node.raw)})
     }
@@ -111,12 +104,7 @@ export function asciiOnly(source) {
       for (const quasi of node.quasis) edits.push({end: quasi.end, start: quasi.start, text: escape(quasi.value.raw)})
     }
     if (node.type === 'TaggedTemplateExpression' && isStringRaw(node.tag)) tagged.add(node.quasi)
-    for (const value of Object.values(node)) {
-      for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') visit(child)
-    }
-  }
-  const tagged = new Set()
-  visit(parse(source, {ecmaVersion: 'latest', sourceType: 'script'}))
+  })
   return applyEdits(source, edits)
 }
 const NON_ASCII = /[^\0-\x7f]/
@@ -138,6 +126,14 @@ function escape(raw) {
 }
 const isStringRaw = (tag) =>
   tag.type === 'MemberExpression' && tag.object.name === 'String' && tag.property.name === 'raw' && !tag.computed
+
+/** Calls `visit` on every node of the tree, a parent before its children. */
+export function walk(node, visit) {
+  visit(node)
+  for (const value of Object.values(node)) {
+    for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') walk(child, visit)
+  }
+}
 
 /** The source with each edit's range [start, end) replaced by its text; the ranges do not overlap. */
 function applyEdits(source, edits) {
