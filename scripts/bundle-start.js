@@ -5,7 +5,7 @@
 // made as a command ends, so it holds them.
 // Builtins by getBuiltinModule, not import: an ES module's import of a builtin builds a facade that reads every export.
 const {isAscii} = process.getBuiltinModule('node:buffer')
-const {mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} = process.getBuiltinModule('node:fs')
+const {mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} = process.getBuiltinModule('node:fs')
 const {createRequire, getCompileCacheDir} = process.getBuiltinModule('node:module')
 const path = process.getBuiltinModule('node:path')
 const {fileURLToPath} = process.getBuiltinModule('node:url')
@@ -42,7 +42,10 @@ export function load(name) {
   const bytes = readFileSync(file)
   // ASCII (as scripts/bundle.mjs writes the scripts) becomes a string without decoding UTF-8.
   const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.utf8Slice()
-  const cacheFile = cacheDir && SCRIPTS[name] && path.join(cacheDir, `${SCRIPTS[name].slice(0, 16)}-${cacheKey}.cache`)
+  const cacheFile =
+    cacheDir && SCRIPTS[name] && cacheDirIsPrivate()
+      ? path.join(cacheDir, `${SCRIPTS[name].slice(0, 16)}-${cacheKey}.cache`)
+      : undefined
   const cachedData = cacheFile ? readCache(cacheFile) : undefined
   // The script is a function (scripts/bundle.mjs): of a CommonJS module's parameters, then how it imports and loads
   // another script of the bundle.
@@ -80,12 +83,31 @@ function readCache(file) {
   }
 }
 
+let privateDir
+/**
+ * Whether the cache folder is this user's and no one else can write to it: a cache holds code that runs as the user,
+ * so one that another user could have put there is neither read nor written.
+ */
+function cacheDirIsPrivate() {
+  if (privateDir === undefined) {
+    try {
+      const stat = statSync(cacheDir)
+      privateDir = process.platform === 'win32' || (stat.uid === process.getuid() && (stat.mode & 0o022) === 0)
+      if (!privateDir) debug("%s is not this user's alone: its caches are not used", cacheDir)
+    } catch {
+      // Not there yet: saveCaches makes it, for this user alone.
+      privateDir = true
+    }
+  }
+  return privateDir
+}
+
 /** Each cache the scripts lacked, with the functions this run compiled; written whole or not at all. */
 function saveCaches() {
   for (const {cacheFile, name, script} of unsaved) {
     const temp = `${cacheFile}.${process.pid}.tmp`
     try {
-      mkdirSync(cacheDir, {recursive: true})
+      mkdirSync(cacheDir, {mode: 0o700, recursive: true})
       writeFileSync(temp, script.createCachedData())
       renameSync(temp, cacheFile)
       debug('%s: cache written to %s', name, cacheFile)

@@ -1,7 +1,7 @@
 // The code cache the bundle keeps per command (dist/bundle/start.js, from scripts/bundle-start.js): written by the
 // first run of a command, taken by the next, and never a reason for a run to differ or fail.
 import {createHash} from 'node:crypto'
-import {globSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, globSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeEach, describe, expect, it} from 'vitest'
@@ -103,6 +103,19 @@ describe("the bundle's code cache", () => {
     expect(run.stderr).toMatch(/commands\.cjs: cache not written: /)
     expect([run.code, run.stdout]).toEqual([first.code, first.stdout])
     expect(globSync('**/*.tmp', {cwd: cacheDir})).toEqual([])
+  })
+
+  it('is neither read nor written in a folder others may write to (its code runs as the user)', async () => {
+    const first = await gate(VALIDATE)
+    const folder = path.dirname(path.join(cacheDir, commandsCache()))
+    expect(statSync(folder).mode & 0o777).toBe(0o700)
+    chmodSync(folder, 0o777)
+    const planted = readdirSync(folder).map((file) => [file, readFileSync(path.join(folder, file))] as const)
+    const run = await gate(VALIDATE)
+    expect(run.stderr).toMatch(/phasegate is not this user's alone: its caches are not used/)
+    expect(run.stderr).not.toMatch(/cache accepted|cache written/)
+    expect([run.code, run.stdout]).toEqual([first.code, first.stdout])
+    for (const [file, bytes] of planted) expect(readFileSync(path.join(folder, file)).equals(bytes)).toBe(true)
   })
 
   it('is one whole file when runs of a command start together without one', async () => {
