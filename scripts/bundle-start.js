@@ -55,6 +55,7 @@ export function load(name) {
     if (unsaved.push({cacheFile, name, script}) === 1) process.once('exit', saveCaches)
   } else if (cacheFile) debug('%s: cache accepted', name)
   const module = {exports: {}}
+  // Set before it runs, so a script that loads this one meanwhile gets its exports so far, as require() does.
   loaded.set(name, module.exports)
   script.runInThisContext()(module.exports, requireFrom(file), module, file, here, importHere, load)
   loaded.set(name, module.exports)

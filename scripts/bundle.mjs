@@ -11,12 +11,11 @@
 // dist/bundle/ sits two folders below the root like dist/<folder>/, so `new URL('../../templates/', import.meta.url)`
 // and the like still reach templates/, schemas/ and gates/.
 import {build} from 'esbuild'
+import {createHash} from 'node:crypto'
 import {copyFileSync, existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-
-import {createHash} from 'node:crypto'
 
 import {asciiOnly, eagerModuleBodies, importThrough, isBuiltin, requireBuiltins} from './bundle-rewrites.mjs'
 
@@ -363,9 +362,9 @@ for (const file of globSync('lazy/*.cjs', {cwd: OUT})) {
 // decoding, and written as the function start.js calls (its text taken as it is: no copy with a wrapper around it).
 // Each script's SHA-256 names its code caches.
 const SCRIPTS = {}
+const parameters = 'exports, require, module, __filename, __dirname, __gateImport, __gateLoad'
 for (const file of ['cli.cjs', 'commands.cjs', ...BUNDLED_PLUGINS.map(pluginScript)]) {
   const body = asciiOnly(importThrough(readFileSync(path.join(OUT, file), 'utf8'), '__gateImport'))
-  const parameters = 'exports, require, module, __filename, __dirname, __gateImport, __gateLoad'
   const source = `(function (${parameters}) {"use strict";${body}\n})`
   if (/[^\0-\x7f]/.test(source)) throw new Error(`scripts/bundle.mjs: ${file} is not ASCII after asciiOnly`)
   writeFileSync(path.join(OUT, file), source)

@@ -60,22 +60,21 @@ export function withHistory<T>(cwd: string, options: {create?: boolean}, use: (h
 }
 
 /**
- * Records a decided run under `id` (its results file's name). The results file is already saved, so a
+ * Records a decided run under its id (its results file's name). The results file is already saved, so a
  * history that cannot take the run (damaged, locked past the timeout, disk full) costs one warning, never the run.
  */
 export function recordHistory(
   results: RunResults,
   collected: readonly CollectedTarget[] | undefined,
   cwd: string,
-  id: string,
   warn: (line: string) => void,
 ): string | null {
   try {
-    return withHistory(cwd, {}, (history) => history.record(results, collected, {id}))
+    return withHistory(cwd, {}, (history) => history.record(results, collected))
   } catch (error) {
     const reason =
       error instanceof UserError ? error.message : `${shownPath(historyFile(cwd), cwd)}: ${(error as Error).message}`
-    warn(`warning: run ${id} was not recorded in the history (its results file is saved): ${reason}`)
+    warn(`warning: run ${results.id} was not recorded in the history (its results file is saved): ${reason}`)
     return null
   }
 }

@@ -2,7 +2,6 @@
 // them.
 // Synchronous (node:sqlite): each run is written in one transaction, so a reader or a killed writer never sees half
 // a run.
-
 import type {SQLInputValue} from 'node:sqlite'
 
 import type {BaselineMetric, MetricEvidence, MetricSummary, Outcome, Status} from '../engine/types.js'
@@ -145,8 +144,8 @@ export class History {
    * Records a decided run with its evidence as collected (for the kept samples and histograms); returns the id it is
    * recorded under.
    */
-  record(results: RunResults, collected?: readonly CollectedTarget[], options: {id?: string} = {}): string {
-    return this.write((db) => insertRun(db, results, {collected, id: options.id ?? results.id, source: 'run'}))
+  record(results: RunResults, collected?: readonly CollectedTarget[]): string {
+    return this.write((db) => insertRun(db, results, {collected, id: results.id, source: 'run'}))
   }
 
   /**

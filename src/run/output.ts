@@ -114,7 +114,7 @@ export function recordRun(
     )
   }
   // Recorded under the same id, so `gate report ID` and `gate baseline save --from ID` agree.
-  if (saved) recordHistory(results, collected, cwd, results.id, (line) => process.stderr.write(`${line}\n`))
+  if (saved) recordHistory(results, collected, cwd, (line) => process.stderr.write(`${line}\n`))
   const reportsUnsaved = emitResults(results, output, cwd)
   if (unsaved) process.stderr.write(`${unsaved}\n`)
   else if (!output.json) process.stderr.write(`results: ${path.relative(cwd, saved!)}\n`)

@@ -191,7 +191,7 @@ describe('opening .gate/history.db', () => {
     try {
       const warnings: string[] = []
       const {collected, results} = makeRun()
-      expect(recordHistory(results, collected, cwd, results.id, (line) => warnings.push(line))).toBeNull()
+      expect(recordHistory(results, collected, cwd, (line) => warnings.push(line))).toBeNull()
       expect(warnings).toEqual([
         `warning: run ${results.id} was not recorded in the history (its results file is saved): .gate/history.db ` +
           `stayed locked by another process for over 5 s: try again when it is done.`,
@@ -206,7 +206,7 @@ describe('opening .gate/history.db', () => {
     writeFileSync(file, 'garbage')
     const warnings: string[] = []
     const {collected, results} = makeRun()
-    expect(recordHistory(results, collected, cwd, results.id, (line) => warnings.push(line))).toBeNull()
+    expect(recordHistory(results, collected, cwd, (line) => warnings.push(line))).toBeNull()
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(
       new RegExp(

@@ -172,7 +172,7 @@ describe('recording a run and reading it back', () => {
     expect([
       history.record(results, collected),
       history.record(results, collected),
-      history.record(results, collected, {id: `${results.id}-2`}),
+      history.record({...results, id: `${results.id}-2`}, collected),
     ]).toEqual([results.id, `${results.id}-2`, `${results.id}-2-2`])
   })
 })
