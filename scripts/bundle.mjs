@@ -34,7 +34,6 @@ const LAZY = {
   'ajv/dist/2020.js': 'ajv2020.cjs',
   handlebars: 'handlebars.cjs',
   'hdr-histogram-js': 'hdr-histogram-js.cjs',
-  'http-parser-js': 'http-parser-js.cjs',
   undici: 'undici.cjs',
 }
 const LAZY_COUNT = Object.keys(LAZY).length

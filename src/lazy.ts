@@ -7,7 +7,6 @@ import type {ValidateFunction} from 'ajv'
 import type * as Ajv2020 from 'ajv/dist/2020.js'
 import type Handlebars from 'handlebars'
 import type * as HdrHistogram from 'hdr-histogram-js'
-import type * as HttpParser from 'http-parser-js'
 import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 import type * as Undici from 'undici'
@@ -35,7 +34,6 @@ export const hdrHistogram: () => typeof HdrHistogram = once(() => require('hdr-h
 /** ajv's compiler, for options schemas not compiled ahead of time (plugins'). */
 export const ajvPackage: () => typeof AjvPackage = once(() => require('ajv') as typeof AjvPackage)
 /** The pure-JS HTTP/1.1 response parser behind the load engine's plain-HTTP connections (autocannon's too). */
-export const httpParser: () => typeof HttpParser = once(() => require('http-parser-js') as typeof HttpParser)
 /** ajv's draft 2020-12 build, for reading results files: saving one does not need it. */
 export const ajv2020: () => typeof Ajv2020 = once(() => require('ajv/dist/2020.js') as typeof Ajv2020)
 export const handlebars: () => typeof Handlebars = once(() => require('handlebars') as typeof Handlebars)

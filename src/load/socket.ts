@@ -1,8 +1,9 @@
 import type {Socket} from 'node:net'
 
-import {httpParser, net} from '../lazy.js'
+import {net} from '../lazy.js'
 import {classifyError} from './errors.js'
 import type {ResolvedPlan} from './plan.js'
+import {ResponseParser} from './response-parser.js'
 import {type Connection, NO_SENDER, noop, type RequestOutcome, type RequestSender} from './request.js'
 import type {ErrorKind} from './types.js'
 
@@ -19,8 +20,8 @@ function failure(code: string, message: string): Error {
 }
 
 /**
- * One plain-HTTP keep-alive connection on node:net: the request is built once as bytes, each response parsed by
- * http-parser-js and its body counted and dropped. At 1000 connections undici's per-request work (a Request object,
+ * One plain-HTTP keep-alive connection on node:net: the request is built once as bytes, each response read in place
+ * by ResponseParser and its body counted and dropped. At 1000 connections undici's per-request work (a Request object,
  * timers, a paused-mode read a tick later) cost ~40% more CPU per request than this; https stays on undici.
  */
 export class SocketConnection implements Connection {
@@ -36,8 +37,6 @@ export class SocketConnection implements Connection {
   private inFlight = false
   private status = 0
   private bytes = 0
-  /** The response in progress is a 1xx: the real one follows on the same request. */
-  private informational = false
   private keepAlive = true
   private closing: (() => void) | undefined
 
@@ -60,7 +59,6 @@ export class SocketConnection implements Connection {
     this.then = then
     this.status = 0
     this.bytes = 0
-    this.informational = false
     this.inFlight = true
     if (this.refusal) {
       this.finish(this.refusal, undefined, true)
@@ -94,15 +92,37 @@ export class SocketConnection implements Connection {
   }
 
   private connect(): Socket {
-    const {HTTPParser} = httpParser()
-    const parser = new HTTPParser('RESPONSE')
+    const parser = new ResponseParser(
+      {
+        onHead: (status, keepAlive) => {
+          if (!current()) return
+          this.status = status
+          this.keepAlive = keepAlive
+        },
+        onBody: (length) => {
+          if (!current()) return
+          if (this.bytes + length > this.plan.maxBodyBytes) {
+            this.finish(failure('UND_ERR_RES_EXCEEDED_MAX_SIZE', 'Response content exceeded max size'))
+            return
+          }
+
+          this.bytes += length
+        },
+        onComplete: () => {
+          if (!current() || !this.inFlight) return
+          if (!this.keepAlive) this.drop()
+          this.finish(null)
+        },
+      },
+      this.skipsBody,
+    )
     const onread = {
       buffer: READ_BUFFER,
       // True: keep reading (false would pause the socket).
       callback: (length: number, buffer: Uint8Array): boolean => {
         if (!current()) return true
-        const parsed = parser.execute(buffer as Buffer, 0, length)
-        if (parsed instanceof Error && current()) this.finish(parsed)
+        const error = parser.execute(buffer, 0, length)
+        if (error !== null && current()) this.finish(error)
         return true
       },
     }
@@ -114,33 +134,6 @@ export class SocketConnection implements Connection {
       if (current()) this.finish(failure('UND_ERR_CONNECT_TIMEOUT', `no connection in ${this.plan.timeoutMs} ms`))
     })
     socket.once('connect', () => socket.setTimeout(0))
-    parser[HTTPParser.kOnHeadersComplete] = (info): number => {
-      if (!current()) return 0
-      this.status = info.statusCode
-      this.keepAlive = info.shouldKeepAlive
-      this.informational = info.statusCode < 200
-      // No body follows a 1xx, a 204, a 304 or the answer to HEAD, whatever the headers say.
-      return this.informational || info.statusCode === 204 || info.statusCode === 304 || this.skipsBody ? 1 : 0
-    }
-    parser[HTTPParser.kOnBody] = (_chunk, _offset, length): void => {
-      if (!current()) return
-      if (this.bytes + length > this.plan.maxBodyBytes) {
-        this.finish(failure('UND_ERR_RES_EXCEEDED_MAX_SIZE', 'Response content exceeded max size'))
-        return
-      }
-
-      this.bytes += length
-    }
-    parser[HTTPParser.kOnMessageComplete] = (): void => {
-      if (!current() || !this.inFlight) return
-      if (this.informational) {
-        this.informational = false
-        return
-      }
-
-      if (!this.keepAlive) this.drop()
-      this.finish(null)
-    }
     socket.on('end', () => {
       // A body that runs to the end of the connection ends here.
       if (current() && this.inFlight) parser.finish()
