@@ -1,6 +1,6 @@
 // action.yml's shell steps run the way the runner runs them (composite-action.ts), with the real CLI,
 // tiny gates (claim and command validators) and the local GitHub stand-in for the comment.
-import {readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -72,6 +72,11 @@ describe('action.yml', () => {
   const comments = () => api.list(REPOSITORY, PR)
 
   beforeAll(async () => {
+    // Without the bundle action.yml takes its source-checkout path: `npm ci` here, under the running tests.
+    if (!existsSync(path.join(ROOT, 'dist/bundle/start.js'))) {
+      throw new Error('dist/bundle/start.js is missing: run `npm run compile` before these tests')
+    }
+
     api = await FakeGitHub.start(TOKEN)
     project = makeProject(GATES)
     work = scratch()
