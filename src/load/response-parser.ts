@@ -35,12 +35,14 @@ const HEADER_LINE_START = 3
 const BODY_SIZED = 4
 const BODY_UNTIL_CLOSE = 5
 const CHUNK_SIZE = 6
-/** Chunk extensions, or whitespace after the size: skipped to the end of the line. */
+/** Chunk extensions after ';': skipped to the end of the line, control bytes refused. */
 const CHUNK_EXTENSION = 7
 const CHUNK_DATA = 8
 /** The CRLF after a chunk's data. */
 const CHUNK_DATA_END = 9
 const TRAILER = 10
+/** Whitespace after a chunk's size: only more of it, ';' or the line's end may follow. */
+const CHUNK_SIZE_SPACE = 11
 
 // The headers that frame a response, as bits.
 const CONTENT_LENGTH = 1
@@ -111,7 +113,6 @@ export class ResponseParser {
   /** Position in the current line: the status line's column, or a header name's length. */
   private column = 0
   private status = 0
-  private major = 0
   private minor = 0
   /** The header being read: one of the framing headers' bits, or 0 for any other. */
   private header = 0
@@ -122,6 +123,8 @@ export class ResponseParser {
   /** The element's token has ended (whitespace, or a ';' before parameters); more token bytes make it unknown. */
   private tokenEnded = false
   private tokensSeen = 0
+  /** The trailer line being read is past its colon. */
+  private trailerValue = false
   /** Transfer-Encoding has been seen, and whether its last coding is chunked. */
   private transferEncoding = false
   private lastCodingChunked = false
@@ -177,6 +180,8 @@ export class ResponseParser {
 
   /** One byte of a line-based part: the head, a chunk's size line or its end, the trailers. */
   private byte(byte: number): Error | null {
+    // Empty lines before a status line are passed over, as llhttp (Node's and undici's parser) does.
+    if (this.state === STATUS_LINE && this.column === 0 && !this.sawCR && (byte === CR || byte === LF)) return null
     if (this.state !== CHUNK_DATA_END && ++this.headBytes > MAX_HEAD_BYTES) {
       return Object.assign(new Error('Headers Overflow Error'), {code: 'UND_ERR_HEADERS_OVERFLOW'})
     }
@@ -225,12 +230,35 @@ export class ResponseParser {
         return protocolError('STRICT', 'Expected CRLF after chunk')
       }
 
-      default: {
-        // CHUNK_EXTENSION and TRAILER lines: skipped, only their end matters.
-        this.column++
+      case CHUNK_SIZE_SPACE: {
+        if (byte === SP || byte === HT) return null
+        if (byte !== SEMICOLON) return protocolError('INVALID_CHUNK_SIZE', 'Invalid character in chunk size')
+        this.state = CHUNK_EXTENSION
         return null
       }
+
+      case CHUNK_EXTENSION: {
+        return byte < SP && byte !== HT ? protocolError('STRICT', 'Invalid character in chunk extensions') : null
+      }
+
+      default: {
+        return this.trailerByte(byte)
+      }
     }
+  }
+
+  /** A trailer line is read as a header line whose value is not kept: a name, a colon, text. */
+  private trailerByte(byte: number): Error | null {
+    if (byte < SP && byte !== HT) return protocolError('INVALID_HEADER_TOKEN', 'Invalid character in trailers')
+    if (this.trailerValue) return null
+    if (byte === COLON && this.column > 0) {
+      this.trailerValue = true
+      return null
+    }
+
+    if (byte >= 128 || TOKEN_CHAR[byte] !== 1) return protocolError('INVALID_HEADER_TOKEN', 'Invalid trailer name')
+    this.column++
+    return null
   }
 
   private statusByte(byte: number): Error | null {
@@ -239,10 +267,11 @@ export class ResponseParser {
       return byte === 'HTTP/'.charCodeAt(column) ? null : protocolError('INVALID_CONSTANT', 'Expected HTTP/')
     }
 
-    if (column === 5 || column === 7) {
-      if (byte < 0x30 || byte > 0x39) return protocolError('INVALID_VERSION', 'Invalid HTTP version')
-      if (column === 5) this.major = byte - 0x30
-      else this.minor = byte - 0x30
+    // HTTP/1.0 and HTTP/1.1 only: this is an HTTP/1 client, and llhttp refuses the rest too.
+    if (column === 5) return byte === 0x31 ? null : protocolError('INVALID_VERSION', 'Invalid HTTP version')
+    if (column === 7) {
+      if (byte !== 0x30 && byte !== 0x31) return protocolError('INVALID_VERSION', 'Invalid HTTP version')
+      this.minor = byte - 0x30
       return null
     }
 
@@ -324,13 +353,15 @@ export class ResponseParser {
       return
     }
 
-    if (byte === SP || byte === HT || byte === SEMICOLON) {
+    if (byte === SP || byte === HT) {
       if (this.tokenLength > 0) this.tokenEnded = true
       return
     }
 
-    if (this.tokenEnded) {
-      // Parameters, or a second word: a known token stays known only when nothing but parameters follow it.
+    if (this.tokenEnded || byte === SEMICOLON) {
+      // A second word or parameters: not one of the tokens, as llhttp reads "chunked x" or "chunked;q=1".
+      this.tokenCandidates = 0
+      this.tokenEnded = true
       return
     }
 
@@ -388,7 +419,8 @@ export class ResponseParser {
         return this.chunkSizeEnd()
       }
 
-      case CHUNK_EXTENSION: {
+      case CHUNK_EXTENSION:
+      case CHUNK_SIZE_SPACE: {
         return this.chunkSizeEnd()
       }
 
@@ -399,8 +431,14 @@ export class ResponseParser {
 
       default: {
         // TRAILER: an empty line ends the response.
-        if (this.column === 0) this.complete()
-        else this.column = 0
+        if (this.column === 0 && !this.trailerValue) {
+          this.complete()
+          return null
+        }
+
+        if (!this.trailerValue) return protocolError('INVALID_HEADER_TOKEN', 'Trailer line without a colon')
+        this.column = 0
+        this.trailerValue = false
         return null
       }
     }
@@ -409,13 +447,18 @@ export class ResponseParser {
   /** The head is in: how the body is framed (RFC 9112 §6.3), then the listener hears of it. */
   private headEnd(): Error | null {
     const {status} = this
-    if (status < 200) {
+    if (status === 101) {
+      // Nothing here asks to switch protocols: what follows would not be HTTP.
+      return protocolError('PAUSED_UPGRADE', 'Switching Protocols without an upgrade request')
+    }
+
+    if (status >= 100 && status < 200) {
       // An interim response: the final one follows on the same request.
       this.reset()
       return null
     }
 
-    const persistent = this.major > 1 || (this.major === 1 && this.minor >= 1)
+    const persistent = this.minor === 1
     const {tokensSeen} = this
     this.keepAlive = tokensSeen & CLOSE ? false : persistent || (tokensSeen & KEEP_ALIVE) !== 0
     if (this.bodyless || status === 204 || status === 304) {
@@ -425,8 +468,13 @@ export class ResponseParser {
     }
 
     if (this.transferEncoding) {
-      // Transfer-Encoding overrides Content-Length; both at once may be smuggling, so the connection is not reused.
-      if (this.contentLength >= 0) this.keepAlive = false
+      // Both at once may be smuggling (RFC 9112 §6.3); undici refuses it over https, so this does over http.
+      if (this.contentLength >= 0) {
+        return protocolError('INVALID_TRANSFER_ENCODING', "Content-Length can't be present with Transfer-Encoding")
+      }
+
+      // Transfer-Encoding in HTTP/1.0 is faulty framing: the connection closes after it (RFC 9112 §6.1).
+      if (!persistent) this.keepAlive = false
       if (this.lastCodingChunked) {
         this.chunkSizeStart()
       } else {
@@ -458,7 +506,7 @@ export class ResponseParser {
     const digit = hexValue(byte)
     if (digit < 0) {
       if (this.column > 0 && (byte === SEMICOLON || byte === SP || byte === HT)) {
-        this.state = CHUNK_EXTENSION
+        this.state = byte === SEMICOLON ? CHUNK_EXTENSION : CHUNK_SIZE_SPACE
         return null
       }
 
@@ -497,7 +545,6 @@ export class ResponseParser {
     this.headBytes = 0
     this.column = 0
     this.status = 0
-    this.major = 0
     this.minor = 0
     this.header = 0
     this.headerCandidates = 0
@@ -505,6 +552,7 @@ export class ResponseParser {
     this.tokenLength = 0
     this.tokenEnded = false
     this.tokensSeen = 0
+    this.trailerValue = false
     this.transferEncoding = false
     this.lastCodingChunked = false
     this.contentLength = -1

@@ -96,6 +96,12 @@ export class SocketConnection implements Connection {
       {
         onHead: (status, keepAlive) => {
           if (!current()) return
+          if (!this.inFlight) {
+            // A response to no request: what the connection says next cannot be trusted.
+            this.drop()
+            return
+          }
+
           this.status = status
           this.keepAlive = keepAlive
         },
@@ -121,8 +127,19 @@ export class SocketConnection implements Connection {
       // True: keep reading (false would pause the socket).
       callback: (length: number, buffer: Uint8Array): boolean => {
         if (!current()) return true
+        if (!this.inFlight) {
+          // Bytes while nothing is asked: the parser would read them as the next answer.
+          this.drop()
+          return true
+        }
+
         const error = parser.execute(buffer, 0, length)
-        if (error !== null && current()) this.finish(error)
+        if (error !== null && current()) {
+          this.finish(error)
+          // Also when it came after the answer: the connection is not reused either way.
+          this.drop()
+        }
+
         return true
       },
     }

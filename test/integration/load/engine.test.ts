@@ -221,6 +221,29 @@ describe('plain HTTP responses', () => {
     expect(result.bytesReceived).toBe(50)
   })
 
+  it("passes over empty lines after a response, as Node's own client does, on the same connection", async () => {
+    const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\r\n'
+    const server = await startRawServer(ok, {keepAlive: true})
+    const result = await runLoad({connections: 1, requests: 20, url: server.url})
+    expect(result.requests).toMatchObject({completed: 20, errors: 0, ok: 20})
+    expect(result.bytesReceived).toBe(40)
+    expect(server.connections).toBe(1)
+    await server.close()
+  })
+
+  it('drops a connection that speaks while nothing is asked, and asks the next request on a new one', async () => {
+    const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'
+    // Junk, and the start of an answer to nothing: either would be read into the next answer.
+    for (const idleBytes of ['X', 'HTTP/1.1 20']) {
+      const server = await startRawServer(ok, {idleBytes, keepAlive: true})
+      // Open model at 5/s: the connection is idle ~200 ms between requests, and the bytes come 20 ms into that.
+      const result = await runLoad({connections: 1, rate: 5, requests: 4, url: server.url})
+      expect(result.requests, idleBytes).toMatchObject({completed: 4, errors: 0, ok: 4})
+      expect(server.connections, idleBytes).toBeGreaterThan(1)
+      await server.close()
+    }
+  })
+
   it('expects no body after HEAD, 204, 304 or an early 103', async () => {
     const server = await serve(
       startServer((req, res) => {

@@ -95,11 +95,6 @@ describe('response parser: framing', () => {
     expect(keep('1.0', 'Connection: keep-alive-ish\r\n')).toBe(false)
   })
 
-  it('lets Transfer-Encoding override Content-Length, and then does not reuse the connection', () => {
-    const wire = 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'
-    expect(parse(wire).responses).toEqual([ok(200, 2, false)])
-  })
-
   it('reads a body to the end of the connection when chunked is not the last coding', () => {
     const wire = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n5\r\nhello'
     expect(parse(wire, {closes: true}).responses).toEqual([ok(200, 8, false)])
@@ -115,6 +110,27 @@ describe('response parser: framing', () => {
     ).toEqual([{bytes: 0, complete: false, keepAlive: false, status: 200}])
   })
 
+  it('passes over empty lines before a status line, as llhttp does', () => {
+    const wire = '\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\r\n\nHTTP/1.1 204 No Content\r\n\r\n\r\n'
+    expect(parse(wire)).toEqual({error: null, responses: [ok(200, 2), ok(204, 0)]})
+  })
+
+  it('reads a coding with anything after it as another coding: the body runs to the end of the connection', () => {
+    for (const coding of ['chunked x', 'chunked;q=1', 'chunked, gzip']) {
+      const wire = `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${coding}\r\n\r\n2\r\nok`
+      expect(parse(wire, {closes: true}).responses, coding).toEqual([ok(200, 5, false)])
+    }
+  })
+
+  it('closes after a chunked HTTP/1.0 response, whatever its Connection says (RFC 9112 §6.1)', () => {
+    const wire = 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'
+    expect(parse(wire).responses).toEqual([ok(200, 2, false)])
+  })
+
+  it('takes a status below 100 as the final answer, not an interim one', () => {
+    expect(parse('HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok').responses).toEqual([ok(99, 2)])
+  })
+
   it('takes a status line without a reason phrase', () => {
     expect(parse('HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n').responses).toEqual([ok(200, 0)])
   })
@@ -124,6 +140,29 @@ describe('response parser: what it refuses', () => {
   const refused: Array<[string, string, string]> = [
     ['not HTTP', 'SSH-2.0-OpenSSH_9.2\r\n', 'HPE_INVALID_CONSTANT'],
     ['a bad version', 'HTTP/1.x 200 OK\r\n\r\n', 'HPE_INVALID_VERSION'],
+    ['HTTP/1.2', 'HTTP/1.2 200 OK\r\n\r\n', 'HPE_INVALID_VERSION'],
+    ['HTTP/2.0', 'HTTP/2.0 200 OK\r\n\r\n', 'HPE_INVALID_VERSION'],
+    ['a switch of protocols nobody asked for', 'HTTP/1.1 101 Switching Protocols\r\n\r\n', 'HPE_PAUSED_UPGRADE'],
+    [
+      'Transfer-Encoding with Content-Length',
+      'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+      'HPE_INVALID_TRANSFER_ENCODING',
+    ],
+    [
+      'a second number after a chunk size',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 3\r\n',
+      'HPE_INVALID_CHUNK_SIZE',
+    ],
+    [
+      'a control byte in a chunk extension',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=\x00\r\nok\r\n0\r\n\r\n',
+      'HPE_STRICT',
+    ],
+    [
+      'a trailer line without a colon',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon\r\n\r\n',
+      'HPE_INVALID_HEADER_TOKEN',
+    ],
     ['a two-digit status', 'HTTP/1.1 20 OK\r\n\r\n', 'HPE_INVALID_STATUS'],
     ['a short status line', 'HTTP/1.1 20\r\n\r\n', 'HPE_INVALID_STATUS'],
     ['a space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok', 'HPE_INVALID_HEADER_TOKEN'],
@@ -223,10 +262,11 @@ function wireOf(response: Described, seed: number): {wire: string; bytes: number
     response.framing === 'chunked'
       ? `${body.map((chunk) => `${chunk.length.toString(16)}${eol}${chunk}${eol}`).join('')}0${eol}${eol}`
       : body.join('')
+  // HTTP/1.0 keeps a connection only when asked to, and never after chunks (RFC 9112 §6.1).
   const keepAlive =
     response.framing !== 'close' &&
     response.connection !== 'close' &&
-    (response.version === '1.1' || response.connection === 'keep-alive')
+    (response.version === '1.1' || (response.connection === 'keep-alive' && response.framing !== 'chunked'))
   return {bytes, keepAlive, wire: `${interim}${lines.join(eol)}${eol}${eol}${content}`}
 }
 
