@@ -33,7 +33,6 @@ export const undici: () => typeof Undici = once(() => require('undici') as typeo
 export const hdrHistogram: () => typeof HdrHistogram = once(() => require('hdr-histogram-js') as typeof HdrHistogram)
 /** ajv's compiler, for options schemas not compiled ahead of time (plugins'). */
 export const ajvPackage: () => typeof AjvPackage = once(() => require('ajv') as typeof AjvPackage)
-/** The pure-JS HTTP/1.1 response parser behind the load engine's plain-HTTP connections (autocannon's too). */
 /** ajv's draft 2020-12 build, for reading results files: saving one does not need it. */
 export const ajv2020: () => typeof Ajv2020 = once(() => require('ajv/dist/2020.js') as typeof Ajv2020)
 export const handlebars: () => typeof Handlebars = once(() => require('handlebars') as typeof Handlebars)

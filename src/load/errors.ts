@@ -1,6 +1,11 @@
 import {ERROR_KINDS, type ErrorCounts, type ErrorKind} from './types.js'
 import {grouped} from '../engine/units.js'
 
+/** A failure with undici's code for the same failure: kinds and error examples read alike over http and https. */
+export function failure(code: string, message: string): Error {
+  return Object.assign(new Error(message), {code})
+}
+
 const CONNECT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',

@@ -1,7 +1,7 @@
 import type {Socket} from 'node:net'
 
 import {net} from '../lazy.js'
-import {classifyError} from './errors.js'
+import {classifyError, failure} from './errors.js'
 import type {ResolvedPlan} from './plan.js'
 import {ResponseParser} from './response-parser.js'
 import {type Connection, NO_SENDER, noop, type RequestOutcome, type RequestSender} from './request.js'
@@ -13,11 +13,6 @@ import type {ErrorKind} from './types.js'
  * 150 MB over a minute.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
-
-/** A failure with undici's code for the same failure: kinds and error examples read alike over http and https. */
-function failure(code: string, message: string): Error {
-  return Object.assign(new Error(message), {code})
-}
 
 /**
  * One plain-HTTP keep-alive connection on node:net: the request is built once as bytes, each response read in place
